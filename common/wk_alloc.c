@@ -1,0 +1,43 @@
+/* wk_alloc.c - allocation helpers: out of memory is fatal, so callers never check. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "wk_alloc.h"
+#include "wk_log.h"
+
+static void *
+check(void *p)
+{
+	if (p == NULL)
+		wk_fatalx("out of memory");
+	return p;
+}
+
+void *wk_malloc(size_t n) { return check(malloc(n ? n : 1)); }
+void *wk_calloc(size_t nmemb, size_t size) { return check(calloc(nmemb ? nmemb : 1, size ? size : 1)); }
+void *wk_realloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
+char *wk_strdup(const char *s) { return check(strdup(s)); }
+char *wk_strndup(const char *s, size_t n) { return check(strndup(s, n)); }
+
+char *
+wk_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return check(s);
+}
+
+void
+wk_free(void *pp)
+{
+	void **p = pp;
+
+	free(*p);
+	*p = NULL;
+}

@@ -1,0 +1,77 @@
+/* wk_config_schema.h - every configuration key, once: the schema table.
+ *
+ * X(path, kind, field, default, min, max, reloadable, help)
+ *   path:   the YAML key path as the reference server spells it (case-insensitive
+ *           when read); WK_<PATH with . -> _ , upper-cased> overrides it.
+ *   kind:   STR, BOOL, INT, DUR (milliseconds; Go syntax 500ms/30s/5m/2h, plus d),
+ *           SIZE (bytes; 64k/16m/1g), COUNT (integer or "auto"; auto = perCore x cores),
+ *           ENUM (one of the words in `min`, a "|" list), LIST (strings).
+ *   field:  the member of struct wk_config (spelt like the key, dots -> _).
+ *   default: a string, parsed like a value from the file.
+ *   min/max: bounds for INT, DUR, SIZE, COUNT (0/0 = unbounded); the word list for ENUM.
+ *   reloadable: 1 if SIGHUP applies a change without a restart.
+ * The order here is the order of wk.yaml and of wk.yaml(5).
+ */
+/* ---- listeners (reference names) ---- */
+X("addr", STR, addr, "tcp://0.0.0.0:5100", 0, 0, 0, "WKProto over TCP listen address")
+X("wsAddr", STR, wsAddr, "ws://0.0.0.0:5200", 0, 0, 0, "WKProto over WebSocket listen address")
+X("wssAddr", STR, wssAddr, "", 0, 0, 0, "WKProto over secure WebSocket listen address; empty = off")
+X("wssConfig.certFile", STR, wssConfig_certFile, "", 0, 0, 0, "PEM certificate chain for wssAddr")
+X("wssConfig.keyFile", STR, wssConfig_keyFile, "", 0, 0, 0, "PEM private key for wssAddr")
+X("httpAddr", STR, httpAddr, "0.0.0.0:5001", 0, 0, 0, "HTTP API listen address")
+/* ---- directories ---- */
+X("rootDir", STR, rootDir, "wkdata", 0, 0, 0, "base directory; relative paths are taken from the working directory at start")
+X("dataDir", STR, dataDir, "", 0, 0, 0, "Berkeley DB environments, one per shard; empty = <rootDir>/data")
+X("runDir", STR, runDir, "", 0, 0, 0, "pid file, control socket, ipc endpoints; empty = <rootDir>/run")
+/* ---- auth ---- */
+X("mode", ENUM, mode, "release", "debug|release|bench", 0, 1, "debug logs at debug level; release at info")
+X("tokenAuthOn", BOOL, tokenAuthOn, "true", 0, 0, 1, "check the CONNECT token against /user/token (on by default, unlike the reference)")
+X("managerToken", STR, managerToken, "", 0, 0, 1, "if set, HTTP admin routes need header token: <managerToken>, and managerUID connects with it")
+X("managerUID", STR, managerUID, "____manager", 0, 0, 0, "the manager user id")
+X("disableEncryption", BOOL, disableEncryption, "false", 0, 0, 0, "no X25519/AES on client payloads (the JS SDK cannot work without encryption)")
+X("connIdleTime", DUR, connIdleTime, "3m", "1s", "24h", 1, "close a client connection after this long without inbound data")
+X("connAuthTimeout", DUR, connAuthTimeout, "4s", "100ms", "5m", 1, "close a client connection that has not authenticated within this time")
+X("customerService.visitorsSuffix", STR, customerService_visitorsSuffix, "___vstr", 0, 0, 0, "uids with this suffix skip token auth")
+/* ---- external addresses returned by /route ---- */
+X("external.ip", STR, external_ip, "", 0, 0, 1, "address advertised to clients; empty = 127.0.0.1")
+X("external.tcpAddr", STR, external_tcpAddr, "", 0, 0, 1, "TCP address returned by /route; empty = <external.ip>:<port of addr>")
+X("external.wsAddr", STR, external_wsAddr, "", 0, 0, 1, "WebSocket address returned by /route; empty = ws://<external.ip>:<port of wsAddr>")
+X("external.wssAddr", STR, external_wssAddr, "", 0, 0, 1, "secure WebSocket address returned by /route; empty = derived from wssAddr when set")
+X("external.apiUrl", STR, external_apiUrl, "", 0, 0, 1, "HTTP API URL; empty = http://<external.ip>:<port of httpAddr>")
+X("intranet.tcpAddr", STR, intranet_tcpAddr, "", 0, 0, 1, "TCP address returned by /route?intranet=1")
+/* ---- logging ---- */
+X("logger.level", INT, logger_level, "0", "0", "4", 1, "0 = by mode, 1 debug, 2 info, 3 warn, 4 error")
+/* ---- webhooks ---- */
+X("webhook.httpAddr", STR, webhook_httpAddr, "", 0, 0, 1, "POST <httpAddr>?event=<name>; empty = webhooks off")
+X("webhook.msgNotifyEventPushInterval", DUR, webhook_msgNotifyEventPushInterval, "500ms", "10ms", "1h", 1, "msg.notify flush interval")
+X("webhook.msgNotifyEventCountPerPush", INT, webhook_msgNotifyEventCountPerPush, "100", "1", "100000", 1, "messages per msg.notify request")
+X("webhook.msgNotifyEventRetryMaxCount", INT, webhook_msgNotifyEventRetryMaxCount, "5", "0", "1000", 1, "retries per webhook request")
+X("webhook.focusEvents", LIST, webhook_focusEvents, "", 0, 0, 1, "events to send; empty = all (msg.offline, msg.notify, user.onlinestatus)")
+/* ---- delivery retry ---- */
+X("messageRetry.interval", DUR, messageRetry_interval, "60s", "100ms", "1h", 1, "re-send a RECV not acknowledged by RECVACK after this long")
+X("messageRetry.scanInterval", DUR, messageRetry_scanInterval, "30s", "10ms", "1h", 1, "how often the retry queue is scanned")
+X("messageRetry.maxCount", INT, messageRetry_maxCount, "5", "0", "1000", 1, "re-sends per RECV before giving up (the message stays stored)")
+/* ---- conversations ---- */
+X("conversation.on", BOOL, conversation_on, "true", 0, 0, 0, "keep recent conversations")
+X("conversation.userMaxCount", INT, conversation_userMaxCount, "1000", "1", "1000000", 1, "max conversations returned per user by /conversation/sync")
+/* ---- wk's own: process layout ---- */
+X("processes.perCore", INT, processes_perCore, "1", "1", "64", 0, "workers per core for every count set to auto")
+X("processes.broker", COUNT, processes_broker, "auto", "1", "256", 0, "wk-broker processes (share the client ports with SO_REUSEPORT)")
+X("processes.channel", COUNT, processes_channel, "auto", "1", "256", 0, "wk-channel shards; fixed once data exists")
+X("processes.mailbox", COUNT, processes_mailbox, "auto", "1", "256", 0, "wk-mailbox shards; fixed once data exists")
+/* ---- wk's own: supervisor ---- */
+X("supervisor.readyTimeout", DUR, supervisor_readyTimeout, "15s", "100ms", "10m", 1, "a child that is not ready within this time is killed and restarted")
+X("supervisor.stopTimeout", DUR, supervisor_stopTimeout, "10s", "100ms", "10m", 1, "SIGKILL a child still running this long after SIGTERM")
+X("supervisor.respawnDelay", DUR, supervisor_respawnDelay, "100ms", "0", "1m", 1, "first respawn delay; doubles on each quick crash")
+X("supervisor.respawnDelayMax", DUR, supervisor_respawnDelayMax, "30s", "100ms", "1h", 1, "upper bound of the respawn delay (crash-loop throttle)")
+X("supervisor.stableAfter", DUR, supervisor_stableAfter, "30s", "1s", "1h", 1, "a child up this long resets its crash count")
+/* ---- wk's own: storage ---- */
+X("storage.sync", ENUM, storage_sync, "fsync", "fsync|write|none", 0, 0, "fsync: durable before any ack; write: OS buffers only; none: in memory until checkpoint")
+X("storage.cacheSize", SIZE, storage_cacheSize, "64m", "1m", "64g", 0, "Berkeley DB cache per shard")
+X("storage.checkpointInterval", DUR, storage_checkpointInterval, "60s", "1s", "1h", 1, "checkpoint and log removal period")
+/* ---- wk's own: presence ---- */
+X("presence.capacity", INT, presence_capacity, "65536", "64", "16777216", 0, "connection slots per mailbox shard in the presence table")
+/* ---- wk's own: limits ---- */
+X("limits.maxPacketSize", SIZE, limits_maxPacketSize, "1m", "1k", "16m", 0, "largest WKProto packet accepted from a client")
+X("limits.outputBufferMax", SIZE, limits_outputBufferMax, "4m", "64k", "1g", 1, "a client whose unsent output passes this is disconnected")
+X("limits.maxConnections", INT, limits_maxConnections, "100000", "16", "10000000", 0, "client connections per broker")

@@ -1,0 +1,131 @@
+/* wk_db.c - Berkeley DB environments for shards (see wk_db.h, wk-channel(8)). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "wk_alloc.h"
+#include "wk_db.h"
+#include "wk_fs.h"
+#include "wk_log.h"
+#include "wk_time.h"
+
+static void
+db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	wk_log_warnx("berkeley db: %s", msg);
+}
+
+int
+wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t cache_bytes)
+{
+	char lockpath[4096];
+	uint32_t flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_RECOVER | DB_PRIVATE;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	e->lock_fd = -1;
+	if (wk_mkdirs(dir) < 0) {
+		wk_log_warn("mkdir %s", dir);
+		return -1;
+	}
+	snprintf(lockpath, sizeof lockpath, "%s/LOCK", dir);
+	e->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (e->lock_fd < 0) {
+		wk_log_warn("open %s", lockpath);
+		return -1;
+	}
+	if (flock(e->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		wk_log_warn("%s is held by another process", lockpath);
+		close(e->lock_fd);
+		e->lock_fd = -1;
+		return -1;
+	}
+	if ((rc = db_env_create(&e->env, 0)) != 0)
+		goto fail;
+	e->env->set_errcall(e->env, db_errcall);
+	e->env->set_cachesize(e->env, (uint32_t)(cache_bytes >> 30),
+	    (uint32_t)(cache_bytes & ((1 << 30) - 1)), 1);
+	/* DB_PRIVATE: the region lives in this process; the lock file, not a
+	 * shared region, keeps a second opener out. */
+	e->env->set_lg_bsize(e->env, 4 << 20);
+	e->env->log_set_config(e->env, DB_LOG_AUTO_REMOVE, 1);
+	if (strcmp(sync, "write") == 0)
+		e->env->set_flags(e->env, DB_TXN_WRITE_NOSYNC, 1);
+	else if (strcmp(sync, "none") == 0)
+		e->env->set_flags(e->env, DB_TXN_NOSYNC, 1);
+	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
+		goto fail;
+	e->dir = wk_strdup(dir);
+	e->last_checkpoint_ms = wk_now_ms();
+	return 0;
+fail:
+	wk_log_warnx("open environment %s: %s", dir, db_strerror(rc));
+	if (e->env)
+		e->env->close(e->env, 0);
+	e->env = NULL;
+	close(e->lock_fd);
+	e->lock_fd = -1;
+	return -1;
+}
+
+int
+wk_db_open(struct wk_db_env *e, const char *name, DB **out)
+{
+	DB *db;
+	int rc;
+
+	if ((rc = db_create(&db, e->env, 0)) != 0)
+		goto fail;
+	if ((rc = db->open(db, NULL, name, NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT, 0644)) != 0) {
+		db->close(db, 0);
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	wk_log_warnx("open %s/%s: %s", e->dir, name, db_strerror(rc));
+	return -1;
+}
+
+int
+wk_db_checkpoint(struct wk_db_env *e)
+{
+	int rc = e->env->txn_checkpoint(e->env, 0, 0, 0);
+
+	if (rc != 0) {
+		wk_log_warnx("checkpoint %s: %s", e->dir, db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+wk_db_checkpoint_due(struct wk_db_env *e, int64_t interval_ms)
+{
+	uint64_t now = wk_now_ms();
+
+	if (e->env == NULL || now - e->last_checkpoint_ms < (uint64_t)interval_ms)
+		return;
+	e->last_checkpoint_ms = now;
+	wk_db_checkpoint(e);
+}
+
+void
+wk_db_env_close(struct wk_db_env *e)
+{
+	if (e->env) {
+		e->env->txn_checkpoint(e->env, 0, 0, 0);
+		e->env->close(e->env, 0);
+		e->env = NULL;
+	}
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
+	e->lock_fd = -1;
+	free(e->dir);
+	e->dir = NULL;
+}

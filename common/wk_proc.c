@@ -1,0 +1,406 @@
+/* wk_proc.c - the process skeleton (see wk_proc.h and wk(7)). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "config.h"
+#include "wk_alloc.h"
+#include "wk_db.h"
+#include "wk_log.h"
+#include "wk_proc.h"
+#include "wk_time.h"
+
+#define INBOX_BATCH 1024   /* messages handled per iteration before other work */
+
+static void proc_handle_msg(struct wk_proc *p, zmsg_t *msg);
+
+static void
+usage(const struct wk_proc_def *def)
+{
+	fprintf(stderr, "usage: %s [-dnv] [-f config]%s\n", def->name,
+	    def->sharded ? " [-i instance]" : "");
+	exit(2);
+}
+
+char *
+wk_proc_endpoint(const struct wk_config *cfg, int role, int instance)
+{
+	return wk_asprintf("ipc://%s/%s-%d.ipc", cfg->runDir, wk_role_name(role), instance);
+}
+
+char *
+wk_proc_data_dir(const struct wk_proc *p)
+{
+	return wk_asprintf("%s/%s-%d", p->cfg.dataDir, wk_role_name(p->def->role), p->instance);
+}
+
+int
+wk_proc_db_open(struct wk_proc *p, struct wk_db_env *e)
+{
+	char *dir = wk_proc_data_dir(p);
+	int rc = wk_db_env_open(e, dir, p->cfg.storage_sync, p->cfg.storage_cacheSize);
+
+	if (rc == 0)
+		wk_log_info("opened %s (storage.sync %s)", dir, p->cfg.storage_sync);
+	free(dir);
+	return rc;
+}
+
+zmsg_t *
+wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key)
+{
+	struct wk_msg_hdr h = {
+		.version = WK_MSG_VERSION, .type = (uint16_t)type,
+		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
+		.corr = corr, .key = key,
+	};
+	return wk_msg_new(&h);
+}
+
+/* The PUSH socket to (role, instance), connected on first use. */
+static zsock_t *
+peer(struct wk_proc *p, int role, int instance)
+{
+	if (role < 0 || role >= WK_ROLE_COUNT || instance < 0 || instance > 65535)
+		return NULL;
+	if (instance >= p->npeers[role]) {
+		int n = instance + 1;
+		p->peers[role] = wk_realloc(p->peers[role], n * sizeof(zsock_t *));
+		memset(p->peers[role] + p->npeers[role], 0,
+		    (n - p->npeers[role]) * sizeof(zsock_t *));
+		p->npeers[role] = n;
+	}
+	if (p->peers[role][instance] == NULL) {
+		char *ep = wk_proc_endpoint(&p->cfg, role, instance);
+		zsock_t *s = zsock_new(ZMQ_PUSH);
+		/* Bounded queue; a full peer is reported as WK_EAGAIN, never waited for. */
+		zsock_set_sndhwm(s, 100000);
+		zsock_set_sndtimeo(s, 0);
+		zsock_set_linger(s, 1000);
+		if (zsock_connect(s, "%s", ep) < 0) {
+			wk_log_warnx("connect %s failed", ep);
+			zsock_destroy(&s);
+			free(ep);
+			return NULL;
+		}
+		free(ep);
+		p->peers[role][instance] = s;
+	}
+	return p->peers[role][instance];
+}
+
+int
+wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
+{
+	zsock_t *s = peer(p, role, instance);
+
+	if (s == NULL) {
+		zmsg_destroy(msg);
+		return -1;
+	}
+	if (zmsg_send(msg, s) < 0) {
+		int again = errno == EAGAIN;
+		zmsg_destroy(msg);
+		p->send_drops++;
+		return again ? WK_EAGAIN : -1;
+	}
+	p->msgs_out++;
+	return 0;
+}
+
+int
+wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload)
+{
+	zmsg_t *m = wk_proc_msg(p, type, req->corr, req->key);
+	zframe_t *f = zmsg_first(m);
+
+	zframe_data(f)[3] |= WK_MSG_F_REPLY;  /* flags byte of the header */
+	if (payload && *payload) {
+		while ((f = zmsg_pop(*payload)) != NULL)
+			zmsg_append(m, &f);
+		zmsg_destroy(payload);
+	}
+	return wk_proc_send(p, req->sender_role, req->sender_instance, &m);
+}
+
+void
+wk_proc_status(struct wk_proc *p, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "role=%s instance=%d pid=%d uptime_ms=%llu "
+	    "msgs_in=%llu msgs_out=%llu send_drops=%llu bad_msgs=%llu",
+	    wk_role_name(p->def->role), p->instance, (int)getpid(),
+	    (unsigned long long)(wk_now_ms() - p->started_ms),
+	    (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out,
+	    (unsigned long long)p->send_drops, (unsigned long long)p->bad_msgs);
+	if (p->def->on_status && n > 0 && (size_t)n < len)
+		p->def->on_status(p, buf + n, len - n);
+}
+
+/* STATUS_REQ and PING_REQ: every process answers them. */
+static void
+proc_on_status(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	char buf[1024];
+	zmsg_t *rep = zmsg_new();
+
+	wk_proc_status(p, buf, sizeof buf);
+	zmsg_addstr(rep, buf);
+	wk_proc_reply(p, h, WK_MSG_STATUS_REP, &rep);
+}
+
+static void
+proc_on_ping(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	wk_proc_reply(p, h, WK_MSG_PING_REP, &msg);
+}
+
+static const struct wk_dispatch builtin[] = {
+	{ WK_MSG_STATUS_REQ, 0, 0, WK_ROLE_ANY, proc_on_status },
+	{ WK_MSG_PING_REQ, 0, 4, WK_ROLE_ANY, proc_on_ping },
+};
+
+/* Validate and run one inbound message.  A malformed message from an
+ * internal peer is a bug there: log and exit so wk-master restarts us in a
+ * known state.  From a tool (ctl) or with a header we cannot trust, drop it. */
+static void
+proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
+{
+	static struct wk_ratelimit rl = WK_RATELIMIT_INIT(5);
+	const struct wk_dispatch *e = NULL;
+	struct wk_msg_hdr h = { 0 };
+	int rc;
+
+	p->msgs_in++;
+	rc = wk_dispatch_check(builtin, sizeof builtin / sizeof builtin[0], msg, &h, &e);
+	if (rc == WK_DISPATCH_ENOHANDLER)
+		rc = wk_dispatch_check(p->def->dispatch, p->def->ndispatch, msg, &h, &e);
+	if (rc == 0) {
+		e->fn(p, &h, msg);
+		zmsg_destroy(&msg);
+		return;
+	}
+	p->bad_msgs++;
+	if (rc <= WK_DISPATCH_ENOHANDLER && rc >= WK_DISPATCH_ESENDER &&
+	    h.sender_role != WK_ROLE_CTL)
+		wk_fatalx("internal message %s from %s/%u: %s", wk_msg_type_name(h.type),
+		    wk_role_name(h.sender_role), h.sender_instance, wk_dispatch_strerror(rc));
+	wk_log_limited(&rl, WK_LOG_WARN, "dropped internal message: %s",
+	    wk_dispatch_strerror(rc));
+	zmsg_destroy(&msg);
+}
+
+/* Drain the inbox, at most INBOX_BATCH messages; ask the loop not to sleep
+ * when more are waiting.  ZMQ_FD is edge-like, so ZMQ_EVENTS is the truth. */
+static void
+proc_drain_inbox(struct wk_proc *p)
+{
+	for (int i = 0; i < INBOX_BATCH; i++) {
+		if (!(zsock_events(p->inbox) & ZMQ_POLLIN))
+			return;
+		zmsg_t *m = zmsg_recv_nowait(p->inbox);
+		if (m == NULL)
+			return;
+		proc_handle_msg(p, m);
+	}
+	wk_loop_pending(p->loop);
+}
+
+static void
+proc_on_inbox(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	proc_drain_inbox(arg);
+}
+
+static void
+proc_hook(struct wk_loop *l, void *arg)
+{
+	struct wk_proc *p = arg;
+
+	proc_drain_inbox(p);
+	if (p->def->on_iteration)
+		p->def->on_iteration(p);
+}
+
+static void
+proc_on_tick(struct wk_loop *l, uint64_t id, void *arg)
+{
+	struct wk_proc *p = arg;
+	p->def->on_tick(p);
+}
+
+static void
+proc_stop(struct wk_proc *p)
+{
+	if (p->stopping)
+		return;
+	p->stopping = 1;
+	wk_log_info("stopping");
+	if (p->def->on_stop)
+		p->def->on_stop(p);
+	wk_loop_stop(p->loop);
+}
+
+/* SIGHUP: re-read the config file; a bad file keeps the running config. */
+static void
+proc_reload(struct wk_proc *p)
+{
+	struct wk_config next = { 0 }, old;
+	char *errs = NULL;
+	size_t errlen = 0;
+	FILE *ef = open_memstream(&errs, &errlen);
+
+	if (wk_config_load(&next, p->config_path, ef) < 0) {
+		fclose(ef);
+		wk_log_warnx("reload: config has errors, keeping the running one:\n%s", errs);
+		free(errs);
+		wk_config_free(&next);
+		return;
+	}
+	fclose(ef);
+	free(errs);
+	old = p->cfg;
+	p->cfg = next;
+	if (p->def->on_reload)
+		p->def->on_reload(p, &old);
+	wk_config_free(&old);
+	wk_log_info("reloaded %s", p->config_path ? p->config_path : "(defaults)");
+}
+
+static void
+proc_on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct wk_proc *p = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo == SIGHUP)
+			proc_reload(p);
+		else
+			proc_stop(p);
+	}
+}
+
+/* The pipe to wk-master: "status\n" requests; EOF means the master is gone. */
+static void
+proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct wk_proc *p = arg;
+	char buf[256], line[1100];
+	ssize_t n = read(fd, buf, sizeof buf);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		wk_log_warnx("wk-master went away; exiting");
+		wk_loop_del(l, fd);
+		proc_stop(p);
+		return;
+	}
+	if (n > 0 && memmem(buf, n, "status\n", 7) != NULL) {
+		int len = snprintf(line, sizeof line, "status ");
+		wk_proc_status(p, line + len, sizeof line - len - 1);
+		len = strlen(line);
+		line[len++] = '\n';
+		if (write(fd, line, len) != len)
+			wk_log_warn("write to wk-master");
+	}
+}
+
+static void
+log_level_from_config(const struct wk_config *cfg)
+{
+	int lvl = (int)cfg->logger_level;
+	if (lvl == 0)
+		lvl = strcmp(cfg->mode, "debug") == 0 ? WK_LOG_DEBUG : WK_LOG_INFO;
+	wk_log_set_level(lvl);
+}
+
+int
+wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
+{
+	struct wk_proc proc = { .def = def, .master_fd = -1 }, *p = &proc;
+	int ch, check_only = 0;
+	const char *env;
+	sigset_t mask;
+
+	while ((ch = getopt(argc, argv, "df:i:nv")) != -1) {
+		switch (ch) {
+		case 'd': p->foreground = 1; break;
+		case 'f': p->config_path = wk_strdup(optarg); break;
+		case 'i':
+			if (!def->sharded)
+				usage(def);
+			p->instance = atoi(optarg);
+			break;
+		case 'n': check_only = 1; break;
+		case 'v': printf("%s %s\n", def->name, PACKAGE_VERSION); return 0;
+		default: usage(def);
+		}
+	}
+	if (optind != argc)
+		usage(def);
+	wk_log_init(wk_role_name(def->role), p->instance, p->foreground || check_only);
+	if (wk_config_load(&p->cfg, p->config_path, stderr) < 0)
+		return 2;
+	if (check_only) {
+		printf("%s: configuration ok\n", p->config_path ? p->config_path : "(defaults)");
+		return 0;
+	}
+	log_level_from_config(&p->cfg);
+
+	/* Signals arrive through a descriptor in the loop, never asynchronously. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	p->loop = wk_loop_new();
+	p->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (p->sig_fd < 0)
+		wk_fatal("signalfd");
+	wk_loop_add(p->loop, p->sig_fd, EPOLLIN, proc_on_signal, p);
+	if ((env = getenv("WK_MASTER_FD")) != NULL) {
+		p->master_fd = atoi(env);
+		fcntl(p->master_fd, F_SETFD, FD_CLOEXEC);
+		fcntl(p->master_fd, F_SETFL, O_NONBLOCK);
+		wk_loop_add(p->loop, p->master_fd, EPOLLIN, proc_on_master, p);
+	}
+
+	/* ZeroMQ only now, after exec: no context is ever inherited across fork. */
+	zsys_handler_set(NULL);
+	zsys_set_linger(1000);
+	char *ep = wk_proc_endpoint(&p->cfg, def->role, p->instance);
+	p->inbox = zsock_new(ZMQ_PULL);
+	zsock_set_rcvhwm(p->inbox, 1000000);
+	if (zsock_bind(p->inbox, "%s", ep) < 0)
+		wk_fatal("bind %s", ep);
+	free(ep);
+	wk_loop_add(p->loop, zsock_fd(p->inbox), EPOLLIN, proc_on_inbox, p);
+
+	p->started_ms = wk_now_ms();
+	if (def->on_start && def->on_start(p) < 0)
+		wk_fatalx("start failed");
+	if (def->on_tick && def->tick_ms)
+		wk_loop_timer(p->loop, def->tick_ms, def->tick_ms, proc_on_tick, p);
+	wk_loop_set_hook(p->loop, proc_hook, p);
+	if (p->master_fd >= 0 && write(p->master_fd, "ready\n", 6) != 6)
+		wk_fatal("write ready to wk-master");
+	wk_log_info("ready (pid %d)", (int)getpid());
+
+	wk_loop_run(p->loop);
+
+	for (int r = 0; r < WK_ROLE_COUNT; r++) {
+		for (int i = 0; i < p->npeers[r]; i++)
+			zsock_destroy(&p->peers[r][i]);
+		free(p->peers[r]);
+	}
+	zsock_destroy(&p->inbox);
+	wk_loop_destroy(&p->loop);
+	wk_config_free(&p->cfg);
+	free(p->config_path);
+	wk_log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,87 @@
+/* wk_proc.h - the process skeleton every wk daemon is built on.
+ *
+ * A daemon supplies a struct wk_proc_def (its role, dispatch table and
+ * callbacks) and calls wk_proc_main().  The skeleton owns: options (-f config,
+ * -n check and exit, -d foreground, -v, -i instance), logging with the role
+ * tag, signals (TERM/INT stop, HUP reload), the pipe to wk-master (exit on
+ * EOF, "ready", "status"), ZeroMQ set-up after exec (one PULL inbox bound at
+ * ipc://<runDir>/<role>-<instance>.ipc, PUSH sockets to peers made on first
+ * use), the loop, the once-per-iteration hook, a tick timer, and the STATUS
+ * and PING requests every process answers.
+ */
+#ifndef WK_PROC_H
+#define WK_PROC_H
+#include <signal.h>
+#include <stdint.h>
+#include <czmq.h>
+#include "wk_config.h"
+#include "wk_dispatch.h"
+#include "wk_loop.h"
+#include "wk_msg.h"
+
+#define WK_EAGAIN (-2)   /* a send that would block: the peer's queue is full */
+
+struct wk_proc;
+
+struct wk_proc_def {
+	const char *name;            /* program name, e.g. "wk-channel" */
+	enum wk_role role;
+	int sharded;                 /* takes -i INSTANCE */
+	const struct wk_dispatch *dispatch;
+	size_t ndispatch;
+	/* Open what the process owns; -1 exits 1 (wk-master respawns it). */
+	int (*on_start)(struct wk_proc *p);
+	/* Once per loop iteration, after the inbox was drained. */
+	void (*on_iteration)(struct wk_proc *p);
+	/* Every tick_ms if non-zero. */
+	void (*on_tick)(struct wk_proc *p);
+	uint64_t tick_ms;
+	/* SIGTERM: stop taking new work, finish and commit; the loop ends after. */
+	void (*on_stop)(struct wk_proc *p);
+	/* After a good SIGHUP reload; `old` is the previous config. */
+	void (*on_reload)(struct wk_proc *p, const struct wk_config *old);
+	/* Extra " key=value" pairs for STATUS (queue depths); returns length written. */
+	int (*on_status)(struct wk_proc *p, char *buf, size_t len);
+};
+
+struct wk_proc {
+	const struct wk_proc_def *def;
+	struct wk_config cfg;
+	char *config_path;           /* NULL: embedded defaults */
+	int instance;
+	int foreground;
+	struct wk_loop *loop;
+	zsock_t *inbox;
+	zsock_t **peers[WK_ROLE_COUNT];
+	int npeers[WK_ROLE_COUNT];
+	int master_fd;               /* -1 when run without wk-master */
+	int sig_fd;
+	uint64_t started_ms;
+	uint64_t msgs_in, msgs_out, send_drops, bad_msgs;
+	int stopping;
+	void *state;                 /* the process's own state */
+};
+
+int wk_proc_main(int argc, char **argv, const struct wk_proc_def *def);
+
+/* The ipc endpoint of (role, instance) under the run directory (malloc'd). */
+char *wk_proc_endpoint(const struct wk_config *cfg, int role, int instance);
+/* The data directory of this shard: <dataDir>/<role>-<instance> (malloc'd). */
+char *wk_proc_data_dir(const struct wk_proc *p);
+
+struct wk_db_env;
+/* Open this shard's own Berkeley DB environment in wk_proc_data_dir() with
+ * the configured storage.sync and cache size. */
+int wk_proc_db_open(struct wk_proc *p, struct wk_db_env *e);
+
+/* A message with this process as the sender. */
+zmsg_t *wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key);
+/* Send without blocking; consumes *msg.  0, -1 (error) or WK_EAGAIN. */
+int wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg);
+/* Reply to a request: same corr id, REPLY flag, to the sender's inbox. */
+int wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload);
+
+/* The status line ("role=... instance=... pid=..."). */
+void wk_proc_status(struct wk_proc *p, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,344 @@
+/* master.c - wk-master: the supervisor of the wk process tree (wk-master(8)).
+ *
+ * It takes the pid-file lock, creates the presence segment, forks and execs
+ * every child the config names (it never creates a ZeroMQ context or opens
+ * Berkeley DB itself), waits for each child's "ready", reaps and respawns
+ * with back-off, stops the tree in order on SIGTERM and reloads on SIGHUP
+ * after validating the new file.  `-c CMD` is the client side for wkctl. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config.h"
+#include "master.h"
+#include "wk_alloc.h"
+#include "wk_fs.h"
+#include "wk_log.h"
+#include "wk_msg.h"
+#include "wk_shard.h"
+#include "wk_time.h"
+
+#define TICK_MS 50
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wk-master [-dnv] [-f config] [-c status|stop|reload|ping|pid] [-r]\n");
+	exit(2);
+}
+
+/* Size of a config field of this kind, for moving reloadable values. */
+static size_t
+kind_size(enum wk_config_kind k)
+{
+	switch (k) {
+	case WK_CK_STR: case WK_CK_ENUM: return sizeof(char *);
+	case WK_CK_BOOL: return sizeof(int);
+	case WK_CK_COUNT: return sizeof(int);
+	case WK_CK_LIST: return sizeof(struct wk_strlist);
+	default: return sizeof(int64_t);
+	}
+}
+
+static void
+warn_restart_needed(const struct wk_config_key *k, void *arg)
+{
+	if (!k->reloadable)
+		wk_log_warnx("reload: %s changed; it takes effect at the next restart", k->path);
+}
+
+/* Validate the config file again; on success take its reloadable values and
+ * pass SIGHUP on to the children (each re-reads the file).  A bad file keeps
+ * the running config.  *errors gets the loader's messages (malloc'd). */
+int
+master_reload(struct master *m, char **errors)
+{
+	struct wk_config next = { 0 };
+	size_t len = 0;
+	FILE *ef = open_memstream(errors, &len);
+
+	if (wk_config_load(&next, m->config_path, ef) < 0) {
+		fclose(ef);
+		m->reload_failures++;
+		wk_log_error("reload: %s has errors; keeping the running configuration:\n%s",
+		    m->config_path ? m->config_path : "(defaults)", *errors);
+		wk_config_free(&next);
+		return -1;
+	}
+	fclose(ef);
+	wk_config_diff(&m->cfg, &next, warn_restart_needed, NULL);
+	/* Swap the reloadable fields in; the rest stays as the tree was built. */
+	for (size_t i = 0; i < wk_config_nkeys; i++) {
+		const struct wk_config_key *k = &wk_config_keys[i];
+		char tmp[sizeof(struct wk_strlist) + sizeof(int64_t)];
+		char *a = (char *)&m->cfg + k->offset, *b = (char *)&next + k->offset;
+		if (!k->reloadable)
+			continue;
+		memcpy(tmp, a, kind_size(k->kind));
+		memcpy(a, b, kind_size(k->kind));
+		memcpy(b, tmp, kind_size(k->kind));
+	}
+	wk_config_free(&next);
+	m->reloads++;
+	master_signal_children(m, SIGHUP);
+	wk_log_info("reloaded %s", m->config_path ? m->config_path : "(defaults)");
+	return 0;
+}
+
+static void
+on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct master *m = arg;
+	struct signalfd_siginfo si;
+	char *errs = NULL;
+
+	while (read(fd, &si, sizeof si) == sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			master_reap(m);
+			master_tick_children(m);
+			break;
+		case SIGHUP:
+			master_reload(m, &errs);
+			free(errs);
+			errs = NULL;
+			break;
+		default:
+			master_begin_stop(m);
+		}
+	}
+}
+
+static void
+on_tick(struct wk_loop *l, uint64_t id, void *arg)
+{
+	struct master *m = arg;
+
+	master_tick_children(m);
+	master_ctl_status_reply(m, 0);
+}
+
+/* The directory holding the daemons: WK_EXEC_DIR, else next to this binary
+ * (the build tree), else the installed libexec directory. */
+static char *
+find_exec_dir(void)
+{
+	char self[PATH_MAX], probe[PATH_MAX + 16];
+	const char *env = getenv("WK_EXEC_DIR");
+	ssize_t n;
+
+	if (env && *env)
+		return wk_strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(probe, sizeof probe, "%s/wk-broker", self);
+		if (access(probe, X_OK) == 0)
+			return wk_strdup(self);
+	}
+	return wk_strdup(WK_LIBEXECDIR "/wk");
+}
+
+/* Take the pid-file lock; it is held for the master's life. */
+static int
+lock_pid_file(struct master *m)
+{
+	char buf[32] = "";
+
+	m->pid_fd = open(m->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (m->pid_fd < 0) {
+		fprintf(stderr, "wk-master: %s: %s\n", m->pid_path, strerror(errno));
+		return -1;
+	}
+	if (flock(m->pid_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (read(m->pid_fd, buf, sizeof buf - 1) < 0)
+			buf[0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "wk-master: already running (pid %s, %s)\n", buf, m->pid_path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+write_pid(struct master *m)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+
+	if (ftruncate(m->pid_fd, 0) < 0 || pwrite(m->pid_fd, buf, n, 0) != n)
+		wk_log_warn("write %s", m->pid_path);
+}
+
+/* Detach; the first process waits until the tree is ready (exit 0) or not
+ * (exit 1), so `wkctl start` can report the outcome. */
+static void
+daemonize(struct master *m)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		wk_fatal("pipe");
+	pid = fork();
+	if (pid < 0)
+		wk_fatal("fork");
+	if (pid > 0) {
+		char buf[16] = "";
+		struct pollfd p = { pfd[0], POLLIN, 0 };
+		close(pfd[1]);
+		int timeout = (int)m->cfg.supervisor_readyTimeout * 2 + 5000;
+		if (poll(&p, 1, timeout) == 1 && read(pfd[0], buf, sizeof buf - 1) > 0 &&
+		    strncmp(buf, "ready", 5) == 0)
+			_exit(0);
+		fprintf(stderr, "wk-master: the process tree did not become ready; see the system log\n");
+		_exit(1);
+	}
+	close(pfd[0]);
+	setsid();
+	if ((pid = fork()) != 0)
+		_exit(pid < 0);
+	if (chdir("/") < 0)
+		wk_fatal("chdir /");
+	int devnull = open("/dev/null", O_RDWR);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	if (devnull > 2)
+		close(devnull);
+	m->ready_fd = pfd[1];
+}
+
+static void
+cleanup(struct master *m)
+{
+	char path[PATH_MAX];
+
+	master_ctl_close(m);
+	if (m->presence.hdr) {
+		presence_close(&m->presence);
+		presence_unlink(m->shm_name);
+	}
+	/* ZeroMQ removes its ipc files on a clean close; a killed child leaves them. */
+	for (int i = 0; i < m->nchildren; i++) {
+		snprintf(path, sizeof path, "%s/%s-%d.ipc", m->cfg.runDir,
+		    wk_role_name(m->children[i].role), m->children[i].instance);
+		unlink(path);
+	}
+	unlink(m->pid_path);
+	close(m->pid_fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct master master = { .pid_fd = -1, .ctl_fd = -1, .ready_fd = -1 }, *m = &master;
+	const char *cmd = NULL;
+	int ch, check_only = 0, raw = 0;
+	char err[1024], abspath[PATH_MAX];
+	sigset_t mask;
+
+	while ((ch = getopt(argc, argv, "c:df:nrv")) != -1) {
+		switch (ch) {
+		case 'c': cmd = optarg; break;
+		case 'd': m->foreground = 1; break;
+		case 'f':
+			if (realpath(optarg, abspath) == NULL) {
+				fprintf(stderr, "wk-master: %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
+			m->config_path = wk_strdup(abspath);
+			break;
+		case 'n': check_only = 1; break;
+		case 'r': raw = 1; break;
+		case 'v': printf("wk-master %s\n", PACKAGE_VERSION); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	wk_log_init("master", -1, 1);
+	if (wk_config_load(&m->cfg, m->config_path, stderr) < 0)
+		return 2;
+	if (check_only) {
+		printf("%s: configuration ok\n", m->config_path ? m->config_path : "(defaults)");
+		return 0;
+	}
+	if (cmd) {
+		if (strcmp(cmd, "pid") == 0) {
+			char *p = wk_asprintf("%s/wk-master.pid", m->cfg.runDir);
+			FILE *f = fopen(p, "r");
+			int pid = 0;
+			if (f == NULL || fscanf(f, "%d", &pid) != 1 || pid <= 0 || kill(pid, 0) < 0)
+				return 1;
+			printf("%d\n", pid);
+			return 0;
+		}
+		return master_ctl_client(&m->cfg, cmd, raw);
+	}
+	if (wk_mkdirs(m->cfg.runDir) < 0 || wk_mkdirs(m->cfg.dataDir) < 0) {
+		fprintf(stderr, "wk-master: cannot create %s or %s: %s\n", m->cfg.runDir,
+		    m->cfg.dataDir, strerror(errno));
+		return 1;
+	}
+	if (wk_shard_layout_check(m->cfg.dataDir, m->cfg.processes_channel,
+	    m->cfg.processes_mailbox, err, sizeof err) < 0) {
+		fprintf(stderr, "wk-master: %s\n", err);
+		return 2;
+	}
+	m->pid_path = wk_asprintf("%s/wk-master.pid", m->cfg.runDir);
+	m->ctl_path = wk_asprintf("%s/master.sock", m->cfg.runDir);
+	m->exec_dir = find_exec_dir();
+	if (lock_pid_file(m) < 0)
+		return 1;
+	if (!m->foreground)
+		daemonize(m);
+	wk_log_init("master", -1, m->foreground);
+	wk_log_set_level(m->cfg.logger_level ? (int)m->cfg.logger_level :
+	    strcmp(m->cfg.mode, "debug") == 0 ? WK_LOG_DEBUG : WK_LOG_INFO);
+	write_pid(m);
+	m->started_ms = wk_now_ms();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	m->loop = wk_loop_new();
+	m->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	wk_loop_add(m->loop, m->sig_fd, EPOLLIN, on_signal, m);
+
+	presence_name(m->cfg.runDir, m->shm_name, sizeof m->shm_name);
+	if (presence_create(&m->presence, m->shm_name, (uint32_t)m->cfg.processes_mailbox,
+	    (uint32_t)m->cfg.presence_capacity) < 0)
+		wk_fatalx("cannot create the presence segment %s", m->shm_name);
+	if (master_ctl_listen(m) < 0)
+		wk_fatal("control socket %s", m->ctl_path);
+
+	master_children_init(m);
+	wk_log_info("starting %d processes (wk %s, config %s, data %s)", m->nchildren,
+	    PACKAGE_VERSION, m->config_path ? m->config_path : "(defaults)", m->cfg.dataDir);
+	for (int i = 0; i < m->nchildren; i++)
+		master_spawn(m, &m->children[i]);
+	wk_loop_timer(m->loop, TICK_MS, TICK_MS, on_tick, m);
+
+	wk_loop_run(m->loop);
+
+	cleanup(m);
+	wk_log_info("stopped");
+	wk_loop_destroy(&m->loop);
+	wk_config_free(&m->cfg);
+	return 0;
+}

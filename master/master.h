@@ -1,0 +1,80 @@
+/* master.h - wk-master's private state (wk-master(8)). */
+#ifndef MASTER_H
+#define MASTER_H
+#include <stdint.h>
+#include <sys/types.h>
+#include "presence.h"
+#include "wk_config.h"
+#include "wk_loop.h"
+
+enum child_state {
+	CHILD_STOPPED,    /* not running, not to be started (shutdown) */
+	CHILD_STARTING,   /* forked, "ready" not yet received */
+	CHILD_READY,
+	CHILD_BACKOFF,    /* died; respawn at respawn_at_ms */
+	CHILD_FAILED,     /* exited 2 (bad config): never respawned */
+	CHILD_STOPPING,   /* SIGTERM sent */
+};
+
+struct master_child {
+	int role;
+	int instance;
+	pid_t pid;
+	int fd;                      /* master's end of the socketpair, -1 if none */
+	enum child_state state;
+	uint64_t started_ms;
+	uint64_t deadline_ms;        /* ready or stop deadline */
+	uint64_t respawn_at_ms;
+	uint64_t delay_ms;           /* the back-off that was applied last */
+	uint32_t restarts;
+	uint32_t crashes;            /* quick deaths in a row */
+	char in[2048];
+	size_t inlen;
+	char status[1200];
+	uint32_t status_round;       /* round the status line answers */
+};
+
+struct ctl_client;
+
+struct master {
+	struct wk_config cfg;
+	char *config_path;
+	int foreground;
+	struct wk_loop *loop;
+	struct master_child *children;
+	int nchildren;
+	struct presence presence;
+	char shm_name[64];
+	char *pid_path, *ctl_path, *exec_dir;
+	int pid_fd, ctl_fd, sig_fd;
+	int ready_fd;                /* daemon start: tells the waiting parent */
+	int tree_was_ready;
+	int stopping, stop_phase;
+	uint64_t started_ms;
+	uint32_t reloads, reload_failures;
+	uint32_t status_round;
+	uint64_t status_deadline_ms;
+	struct ctl_client *clients;
+};
+
+/* master_child.c */
+void master_children_init(struct master *m);
+void master_spawn(struct master *m, struct master_child *c);
+void master_reap(struct master *m);
+void master_tick_children(struct master *m);
+void master_begin_stop(struct master *m);
+void master_signal_children(struct master *m, int sig);
+int master_child_count(const struct master *m, enum child_state st);
+const char *master_state_name(enum child_state st);
+
+/* master_ctl.c */
+int master_ctl_listen(struct master *m);
+void master_ctl_close(struct master *m);
+void master_ctl_status_reply(struct master *m, int force);
+void master_ctl_stopped(struct master *m);
+int master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw);
+
+/* master.c */
+int master_reload(struct master *m, char **errors);
+
+#endif

@@ -1,0 +1,323 @@
+/* master_ctl.c - wk-master's control socket (<runDir>/master.sock) and the
+ * client side used by wkctl (`wk-master -c status|stop|reload|ping`).
+ *
+ * One command line per connection:
+ *   status  one "key=value ..." line for the master and one per child
+ *   reload  "ok" or "error" followed by the config errors
+ *   stop    "stopping"; the connection stays open until the tree is down
+ *   ping    "pong"
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "master.h"
+#include "wk_alloc.h"
+#include "wk_log.h"
+#include "wk_msg.h"
+#include "wk_time.h"
+
+#define STATUS_WAIT_MS 1000   /* how long a status round waits for children */
+
+struct ctl_client {
+	int fd;
+	char in[128];
+	size_t inlen;
+	int waiting_status;
+	int waiting_stop;
+	struct ctl_client *next;
+};
+
+static void
+client_close(struct master *m, struct ctl_client *cl)
+{
+	struct ctl_client **pp;
+
+	for (pp = &m->clients; *pp; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	wk_loop_del(m->loop, cl->fd);
+	close(cl->fd);
+	free(cl);
+}
+
+/* Write all of buf (the socket is blocking for writes; replies are small). */
+static void
+client_write(struct ctl_client *cl, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(cl->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+static void
+write_status(struct master *m, struct ctl_client *cl)
+{
+	char line[1600];
+	int n;
+
+	n = snprintf(line, sizeof line, "state=%s restarts=0 role=master instance=0 pid=%d "
+	    "uptime_ms=%llu reloads=%u reload_failures=%u children=%d ready=%d\n",
+	    m->stopping ? "stopping" : "running", (int)getpid(),
+	    (unsigned long long)(wk_now_ms() - m->started_ms), m->reloads,
+	    m->reload_failures, m->nchildren, master_child_count(m, CHILD_READY));
+	client_write(cl, line, n);
+	for (int i = 0; i < m->nchildren; i++) {
+		struct master_child *c = &m->children[i];
+		if (c->pid > 0 && c->status_round == m->status_round && c->status[0])
+			n = snprintf(line, sizeof line, "state=%s restarts=%u %s\n",
+			    master_state_name(c->state), c->restarts, c->status);
+		else
+			n = snprintf(line, sizeof line, "state=%s restarts=%u role=%s "
+			    "instance=%d pid=%d next_delay_ms=%llu\n",
+			    master_state_name(c->state), c->restarts, wk_role_name(c->role),
+			    c->instance, (int)c->pid, (unsigned long long)c->delay_ms);
+		client_write(cl, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+	}
+}
+
+/* Answer the clients waiting for status once every asked child replied, or
+ * when the round's time is up (force). */
+void
+master_ctl_status_reply(struct master *m, int force)
+{
+	struct ctl_client *cl, *next;
+	int waiting = 0, missing = 0;
+
+	for (cl = m->clients; cl; cl = cl->next)
+		waiting += cl->waiting_status;
+	if (!waiting)
+		return;
+	for (int i = 0; i < m->nchildren; i++) {
+		struct master_child *c = &m->children[i];
+		if (c->fd >= 0 && c->state == CHILD_READY && c->status_round != m->status_round)
+			missing++;
+	}
+	if (missing && !force && wk_now_ms() < m->status_deadline_ms)
+		return;
+	for (cl = m->clients; cl; cl = next) {
+		next = cl->next;
+		if (cl->waiting_status) {
+			write_status(m, cl);
+			client_close(m, cl);
+		}
+	}
+}
+
+static void
+start_status_round(struct master *m)
+{
+	m->status_round++;
+	m->status_deadline_ms = wk_now_ms() + STATUS_WAIT_MS;
+	for (int i = 0; i < m->nchildren; i++) {
+		struct master_child *c = &m->children[i];
+		if (c->fd >= 0 && c->state == CHILD_READY &&
+		    write(c->fd, "status\n", 7) != 7)
+			wk_log_warn("ask %s/%d for status", wk_role_name(c->role), c->instance);
+	}
+}
+
+static void
+client_command(struct master *m, struct ctl_client *cl, const char *cmd)
+{
+	char *errs = NULL;
+
+	if (strcmp(cmd, "status") == 0) {
+		cl->waiting_status = 1;
+		start_status_round(m);
+		master_ctl_status_reply(m, 0);
+	} else if (strcmp(cmd, "ping") == 0) {
+		client_write(cl, "pong\n", 5);
+		client_close(m, cl);
+	} else if (strcmp(cmd, "reload") == 0) {
+		if (master_reload(m, &errs) == 0)
+			client_write(cl, "ok\n", 3);
+		else {
+			client_write(cl, "error\n", 6);
+			client_write(cl, errs, strlen(errs));
+		}
+		free(errs);
+		client_close(m, cl);
+	} else if (strcmp(cmd, "stop") == 0) {
+		client_write(cl, "stopping\n", 9);
+		cl->waiting_stop = 1;   /* closed when the master exits */
+		master_begin_stop(m);
+	} else {
+		client_write(cl, "error unknown command\n", 22);
+		client_close(m, cl);
+	}
+}
+
+static void
+on_client(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct master *m = arg;
+	struct ctl_client *cl;
+	ssize_t n;
+	char *nl;
+
+	for (cl = m->clients; cl && cl->fd != fd; cl = cl->next)
+		;
+	if (cl == NULL)
+		return;
+	n = read(fd, cl->in + cl->inlen, sizeof cl->in - 1 - cl->inlen);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		client_close(m, cl);
+		return;
+	}
+	cl->inlen += n;
+	cl->in[cl->inlen] = '\0';
+	if ((nl = strchr(cl->in, '\n')) != NULL) {
+		*nl = '\0';
+		wk_loop_del(l, fd);   /* one command per connection */
+		client_command(m, cl, cl->in);
+	} else if (cl->inlen == sizeof cl->in - 1)
+		client_close(m, cl);
+}
+
+static void
+on_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct master *m = arg;
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (cfd < 0)
+		return;
+	struct ctl_client *cl = wk_calloc(1, sizeof *cl);
+	cl->fd = cfd;
+	cl->next = m->clients;
+	m->clients = cl;
+	wk_loop_add(l, cfd, EPOLLIN, on_client, m);
+}
+
+static int
+ctl_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int
+master_ctl_listen(struct master *m)
+{
+	struct sockaddr_un sa;
+
+	if (ctl_addr(m->ctl_path, &sa) < 0)
+		return -1;
+	m->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (m->ctl_fd < 0)
+		return -1;
+	unlink(m->ctl_path);   /* a stale socket of a master that was killed */
+	if (bind(m->ctl_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    listen(m->ctl_fd, 16) < 0)
+		return -1;
+	return wk_loop_add(m->loop, m->ctl_fd, EPOLLIN, on_accept, m);
+}
+
+void
+master_ctl_close(struct master *m)
+{
+	while (m->clients)
+		client_close(m, m->clients);   /* a waiting "stop" sees EOF now */
+	if (m->ctl_fd >= 0) {
+		close(m->ctl_fd);
+		unlink(m->ctl_path);
+		m->ctl_fd = -1;
+	}
+}
+
+/* The client: send cmd, print the reply.  Exit codes as wkctl(8):
+ * 0 ok, 1 not running or the command failed, 3 timed out. */
+int
+master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
+{
+	struct sockaddr_un sa;
+	char *path = wk_asprintf("%s/master.sock", cfg->runDir);
+	char buf[65536];
+	size_t len = 0;
+	int fd, rc = 0;
+	uint64_t deadline = wk_now_ms() +
+	    (strcmp(cmd, "stop") == 0 ? 3 * (uint64_t)cfg->supervisor_stopTimeout + 5000 : 10000);
+
+	if (ctl_addr(path, &sa) < 0 || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
+		free(path);
+		return 1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "wk-master: not running (%s: %s)\n", path, strerror(errno));
+		free(path);
+		close(fd);
+		return 1;
+	}
+	free(path);
+	dprintf(fd, "%s\n", cmd);
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int64_t left = (int64_t)(deadline - wk_now_ms());
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			fprintf(stderr, "wk-master: no answer to %s in time\n", cmd);
+			close(fd);
+			return 3;
+		}
+		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || len + n >= sizeof buf - 1) {
+			if (n > 0)
+				len += n;
+			break;
+		}
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (strcmp(cmd, "status") == 0 && !raw) {
+		/* A table: the first six fields, then the rest as they came. */
+		printf("%-8s %4s %8s %-9s %10s %8s  %s\n", "ROLE", "INST", "PID", "STATE",
+		    "UPTIME", "RESTARTS", "DETAILS");
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+			char role[32] = "?", state[32] = "?", rest[1600] = "";
+			int inst = 0, pid = 0;
+			unsigned restarts = 0;
+			unsigned long long up = 0;
+			char *tok, *save;
+			for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+				if (sscanf(tok, "role=%31s", role) == 1 || sscanf(tok, "state=%31s", state) == 1 ||
+				    sscanf(tok, "instance=%d", &inst) == 1 || sscanf(tok, "pid=%d", &pid) == 1 ||
+				    sscanf(tok, "restarts=%u", &restarts) == 1 || sscanf(tok, "uptime_ms=%llu", &up) == 1)
+					continue;
+				strncat(rest, tok, sizeof rest - strlen(rest) - 2);
+				strcat(rest, " ");
+			}
+			printf("%-8s %4d %8d %-9s %9.1fs %8u  %s\n", role, inst, pid, state,
+			    up / 1000.0, restarts, rest);
+		}
+	} else
+		fputs(buf, stdout);
+	if (strcmp(cmd, "reload") == 0 && strncmp(buf, "ok", 2) != 0)
+		rc = 1;
+	if (strncmp(buf, "error", 5) == 0)
+		rc = 1;
+	return rc;
+}

@@ -1,0 +1,136 @@
+/* presence.c - lifetime and layout of the presence segment (see presence.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "presence.h"
+#include "wk_log.h"
+#include "wk_shard.h"
+#include "wk_time.h"
+
+_Static_assert(sizeof(struct presence_slot) == 128, "slot layout is part of the segment version");
+_Static_assert(sizeof(struct presence_region) == 64, "region layout is part of the segment version");
+
+void
+presence_name(const char *run_dir, char *out, size_t len)
+{
+	snprintf(out, len, "/wk.%08x", wk_shard_hash(run_dir, strlen(run_dir)));
+}
+
+int
+presence_create(struct presence *ps, const char *name, uint32_t nregions, uint32_t capacity)
+{
+	uint64_t region_size = sizeof(struct presence_region) +
+	    (uint64_t)capacity * sizeof(struct presence_slot);
+	uint64_t total = 4096 + region_size * nregions;
+	int fd;
+
+	memset(ps, 0, sizeof *ps);
+	snprintf(ps->name, sizeof ps->name, "%s", name);
+	shm_unlink(name);   /* a stale segment of a master that was killed */
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		wk_log_warn("shm_open %s", name);
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)total) < 0) {
+		wk_log_warn("ftruncate %s", name);
+		goto fail;
+	}
+	ps->hdr = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ps->hdr == MAP_FAILED) {
+		wk_log_warn("mmap %s", name);
+		ps->hdr = NULL;
+		goto fail;
+	}
+	close(fd);
+	ps->size = total;
+	/* ftruncate gave zeroed pages: every slot is empty. */
+	*ps->hdr = (struct presence_header){
+		.magic = PRESENCE_MAGIC, .version = PRESENCE_VERSION,
+		.nregions = nregions, .capacity = capacity,
+		.slot_size = sizeof(struct presence_slot),
+		.region_header_size = sizeof(struct presence_region),
+		.region_size = region_size, .total_size = total,
+		.created_ms = wk_wall_ms(), .master_pid = getpid(), .generation = 1,
+	};
+	return 0;
+fail:
+	close(fd);
+	shm_unlink(name);
+	return -1;
+}
+
+int
+presence_open(struct presence *ps, const char *name, int writable)
+{
+	struct stat st;
+	int fd;
+
+	memset(ps, 0, sizeof *ps);
+	snprintf(ps->name, sizeof ps->name, "%s", name);
+	fd = shm_open(name, writable ? O_RDWR : O_RDONLY, 0);
+	if (fd < 0) {
+		wk_log_warn("shm_open %s", name);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct presence_header)) {
+		wk_log_warnx("presence segment %s is too small", name);
+		close(fd);
+		return -1;
+	}
+	ps->hdr = mmap(NULL, st.st_size, PROT_READ | (writable ? PROT_WRITE : 0),
+	    MAP_SHARED, fd, 0);
+	close(fd);
+	if (ps->hdr == MAP_FAILED) {
+		ps->hdr = NULL;
+		wk_log_warn("mmap %s", name);
+		return -1;
+	}
+	ps->size = st.st_size;
+	if (ps->hdr->magic != PRESENCE_MAGIC || ps->hdr->version != PRESENCE_VERSION ||
+	    ps->hdr->total_size != (uint64_t)st.st_size) {
+		wk_log_warnx("presence segment %s: wrong magic, version or size", name);
+		presence_close(ps);
+		return -1;
+	}
+	return 0;
+}
+
+void
+presence_close(struct presence *ps)
+{
+	if (ps->hdr)
+		munmap(ps->hdr, ps->size);
+	ps->hdr = NULL;
+}
+
+int
+presence_unlink(const char *name)
+{
+	return shm_unlink(name) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+struct presence_region *
+presence_region(const struct presence *ps, uint32_t region)
+{
+	return (struct presence_region *)((char *)ps->hdr + 4096 +
+	    ps->hdr->region_size * region);
+}
+
+struct presence_slot *
+presence_slots(const struct presence *ps, uint32_t region)
+{
+	return (struct presence_slot *)(presence_region(ps, region) + 1);
+}
+
+void
+presence_region_clear(struct presence *ps, uint32_t region)
+{
+	if (region >= ps->hdr->nregions)
+		return;
+	memset(presence_region(ps, region), 0, ps->hdr->region_size);
+}

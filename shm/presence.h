@@ -1,0 +1,79 @@
+/* presence.h - the presence segment: who is online, on which broker, which
+ * connection.  A POSIX shared-memory segment created by wk-master before any
+ * child starts and removed when it exits: a versioned header, then one region
+ * per mailbox shard.  Only the owning mailbox shard writes its region (one
+ * writer, seqlock per slot); anyone reads.  No pointers: offsets only.
+ * The table operations (insert, lookup, remove) come with the connection
+ * layer; this file owns the segment's layout, versioning and lifetime. */
+#ifndef PRESENCE_H
+#define PRESENCE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PRESENCE_MAGIC 0x574b5052u   /* "WKPR" */
+#define PRESENCE_VERSION 1u
+#define PRESENCE_UID_MAX 64          /* uid bytes stored in a slot, NUL included */
+
+struct presence_header {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nregions;           /* mailbox shards */
+	uint32_t capacity;           /* slots per region */
+	uint32_t slot_size;
+	uint32_t region_header_size;
+	uint64_t region_size;        /* bytes per region, header included */
+	uint64_t total_size;
+	int64_t created_ms;          /* wall clock */
+	int32_t master_pid;
+	uint32_t generation;         /* bumped each time the master creates the segment */
+};
+
+/* Per region, written only by its mailbox shard (and by the master when it
+ * repairs the region of a dead shard). */
+struct presence_region {
+	int32_t writer_pid;
+	uint32_t used;               /* slots in use */
+	uint64_t churn;              /* inserts + removals since creation */
+	uint8_t pad[48];
+};
+
+/* One connection.  seq is odd while the writer changes the slot. */
+struct presence_slot {
+	uint32_t seq;
+	uint8_t state;               /* 0 empty, 1 used, 2 deleted (tombstone) */
+	uint8_t device_flag;
+	uint8_t device_level;
+	uint8_t proto_version;
+	uint16_t broker_id;
+	uint16_t reserved;
+	uint32_t uid_hash;
+	uint64_t conn_id;
+	int64_t connected_at_ms;
+	char uid[PRESENCE_UID_MAX];
+	uint8_t pad[32];
+};
+
+struct presence {
+	struct presence_header *hdr;
+	size_t size;
+	char name[64];
+};
+
+/* The segment name for a run directory ("/wk.<hash>"): every process derives
+ * it from the config, so no name has to be passed around. */
+void presence_name(const char *run_dir, char *out, size_t len);
+/* Master: create (replacing a stale one) and zero the segment. */
+int presence_create(struct presence *ps, const char *name, uint32_t nregions,
+    uint32_t capacity);
+/* Children: map an existing segment (read-write for mailbox shards). */
+int presence_open(struct presence *ps, const char *name, int writable);
+void presence_close(struct presence *ps);
+/* Master: unlink the segment name. */
+int presence_unlink(const char *name);
+struct presence_region *presence_region(const struct presence *ps, uint32_t region);
+struct presence_slot *presence_slots(const struct presence *ps, uint32_t region);
+/* Master: empty the region of a dead mailbox shard before respawning it. */
+void presence_region_clear(struct presence *ps, uint32_t region);
+
+#endif
