@@ -104,8 +104,9 @@ int wk_crypto_verify_send(struct wk_crypto_session *s,
 int wk_crypto_verify_recv(struct wk_crypto_session *s,
     const struct wkproto_recv *p);
 
-/* Constant-time equality of two byte strings (lengths compared first). */
-int wk_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* 1 if two byte strings are equal (constant time in the content; the
+ * lengths are not secret and are compared first), else 0. */
+int wk_crypto_is_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Lowercase hex of n bytes into out (2n chars, no NUL). */
 void wk_hex(const void *in, size_t n, char *out);
 

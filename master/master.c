@@ -89,6 +89,12 @@ master_reload(struct master *m, char **errors)
 	}
 	wk_config_free(&next);
 	m->reloads++;
+	/* Children that exited on the old bad config get another chance. */
+	for (int i = 0; i < m->nchildren; i++)
+		if (m->children[i].state == CHILD_FAILED) {
+			m->children[i].state = CHILD_BACKOFF;
+			m->children[i].respawn_at_ms = wk_now_ms();
+		}
 	master_signal_children(m, SIGHUP);
 	wk_log_info("reloaded %s", m->config_path ? m->config_path : "(defaults)");
 	return 0;
@@ -224,7 +230,6 @@ cleanup(struct master *m)
 {
 	char path[PATH_MAX];
 
-	master_ctl_close(m);
 	if (m->presence.hdr) {
 		presence_close(&m->presence);
 		presence_unlink(m->shm_name);
@@ -236,6 +241,8 @@ cleanup(struct master *m)
 		unlink(path);
 	}
 	unlink(m->pid_path);
+	/* Last: a waiting `wk-master -c stop` sees EOF when all is clean. */
+	master_ctl_close(m);
 	close(m->pid_fd);
 }
 
@@ -276,10 +283,8 @@ main(int argc, char **argv)
 	}
 	if (cmd) {
 		if (strcmp(cmd, "pid") == 0) {
-			char *p = wk_asprintf("%s/wk-master.pid", m->cfg.runDir);
-			FILE *f = fopen(p, "r");
-			int pid = 0;
-			if (f == NULL || fscanf(f, "%d", &pid) != 1 || pid <= 0 || kill(pid, 0) < 0)
+			int pid = master_read_pid(&m->cfg);
+			if (pid <= 0 || kill(pid, 0) < 0)
 				return 1;
 			printf("%d\n", pid);
 			return 0;

@@ -73,6 +73,7 @@ void master_ctl_close(struct master *m);
 void master_ctl_status_reply(struct master *m, int force);
 void master_ctl_stopped(struct master *m);
 int master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw);
+int master_read_pid(const struct wk_config *cfg);
 
 /* master.c */
 int master_reload(struct master *m, char **errors);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,23 @@ master_ctl_close(struct master *m)
 	}
 }
 
+/* The pid in the pid file, or 0. */
+int
+master_read_pid(const struct wk_config *cfg)
+{
+	char *path = wk_asprintf("%s/wk-master.pid", cfg->runDir);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	free(path);
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
 /* The client: send cmd, print the reply.  Exit codes as wkctl(8):
  * 0 ok, 1 not running or the command failed, 3 timed out. */
 int
@@ -256,7 +274,7 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 	char *path = wk_asprintf("%s/master.sock", cfg->runDir);
 	char buf[65536];
 	size_t len = 0;
-	int fd, rc = 0;
+	int fd, rc = 0, master_pid = 0;
 	uint64_t deadline = wk_now_ms() +
 	    (strcmp(cmd, "stop") == 0 ? 3 * (uint64_t)cfg->supervisor_stopTimeout + 5000 : 10000);
 
@@ -271,6 +289,8 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 		return 1;
 	}
 	free(path);
+	if (strcmp(cmd, "stop") == 0)
+		master_pid = master_read_pid(cfg);
 	dprintf(fd, "%s\n", cmd);
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
@@ -292,6 +312,9 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 	}
 	close(fd);
 	buf[len] = '\0';
+	/* The socket closes just before the master exits: wait for the exit. */
+	while (master_pid > 0 && kill(master_pid, 0) == 0 && wk_now_ms() < deadline)
+		poll(NULL, 0, 10);
 	if (strcmp(cmd, "status") == 0 && !raw) {
 		/* A table: the first six fields, then the rest as they came. */
 		printf("%-8s %4s %8s %-9s %10s %8s  %s\n", "ROLE", "INST", "PID", "STATE",

@@ -1,0 +1,45 @@
+/* wktest.h - helpers for the integration tests: temporary trees, starting
+ * the real binaries from the build tree, waiting on conditions (never on a
+ * fixed sleep), reading wk-master's status. */
+#ifndef WKTEST_H
+#define WKTEST_H
+#include <stdint.h>
+#include <sys/types.h>
+
+struct wkt_proc {
+	char role[16];
+	int instance;
+	int pid;
+	char state[16];
+	unsigned restarts;
+	unsigned long long next_delay_ms;
+	unsigned reloads, reload_failures;
+};
+
+/* A new directory under /tmp (short: ipc paths must fit in sun_path). */
+char *wkt_tmpdir(void);
+void wkt_rm_rf(const char *dir);
+/* Write <dir>/wk.yaml: rootDir = dir, small process counts, then `extra`. */
+char *wkt_write_config(const char *dir, const char *extra);
+void wkt_write_file(const char *path, const char *text);
+/* Path of a program in the build tree. */
+char *wkt_bin(const char *name);
+/* Start wk-master -d -f config; its stderr goes to <dir>/master.log. */
+pid_t wkt_start_master(const char *config, const char *dir);
+/* Run a command, capture stdout+stderr into *out (malloc'd); exit status. */
+int wkt_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Query <runDir>/master.sock; returns the number of processes (master first) or -1. */
+int wkt_status(const char *run_dir, struct wkt_proc *out, int max);
+/* Wait until `n` processes (master included) report ready; 0 or -1 on timeout. */
+int wkt_wait_ready(const char *run_dir, int n, int timeout_ms);
+/* Wait until pid has exited (reaping it if it is our child); 0 or -1. */
+int wkt_wait_exit(pid_t pid, int timeout_ms, int *status);
+/* Find role/instance in a status listing; NULL if absent. */
+struct wkt_proc *wkt_find(struct wkt_proc *v, int n, const char *role, int instance);
+/* Sleep a short poll interval (between condition checks). */
+void wkt_tick(void);
+uint64_t wkt_now_ms(void);
+/* Contents of a file (malloc'd, NUL-terminated) or NULL. */
+char *wkt_read_file(const char *path);
+
+#endif

@@ -1,0 +1,147 @@
+/* check_msg.c - the internal message header codec and dispatch validation. */
+#include <check.h>
+#include <string.h>
+#include "wk_dispatch.h"
+#include "wk_msg.h"
+
+static int handled;
+static void on_status(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m) { handled++; }
+
+static const struct wk_dispatch table[] = {
+	{ WK_MSG_STATUS_REQ, 0, 0, WK_ROLE_ANY, on_status },
+	{ WK_MSG_PING_REQ, 1, 2, WK_ROLE_BIT(WK_ROLE_BROKER) | WK_ROLE_BIT(WK_ROLE_CTL), on_status },
+};
+
+static struct wk_msg_hdr
+hdr(int type, int role)
+{
+	return (struct wk_msg_hdr){ .version = WK_MSG_VERSION, .flags = 1, .type = (uint16_t)type,
+	    .sender_role = (uint8_t)role, .sender_instance = 513,
+	    .corr = 0x0102030405060708ull, .key = 0xdeadbeef };
+}
+
+START_TEST(test_msg_header_round_trip)
+{
+	struct wk_msg_hdr h = hdr(WK_MSG_PING_REP, WK_ROLE_MAILBOX), d;
+	uint8_t buf[WK_MSG_HDR_SIZE];
+	static const uint8_t want[WK_MSG_HDR_SIZE] = {
+		0x57, 0x4b, WK_MSG_VERSION, 0x01, 0x00, WK_MSG_PING_REP, WK_ROLE_MAILBOX, 0,
+		0x02, 0x01, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0xde, 0xad, 0xbe, 0xef,
+	};
+
+	wk_msg_hdr_encode(&h, buf);
+	ck_assert_mem_eq(buf, want, sizeof want);
+	ck_assert_int_eq(wk_msg_hdr_decode(buf, sizeof buf, &d), WK_MSG_OK);
+	ck_assert_int_eq(d.type, h.type);
+	ck_assert_int_eq(d.flags, 1);
+	ck_assert_int_eq(d.sender_role, WK_ROLE_MAILBOX);
+	ck_assert_int_eq(d.sender_instance, 513);
+	ck_assert(d.corr == h.corr);
+	ck_assert_uint_eq(d.key, 0xdeadbeef);
+}
+END_TEST
+
+/* Malformed headers: each byte string and the error it must give. */
+START_TEST(test_msg_header_malformed_table)
+{
+	struct wk_msg_hdr h = hdr(WK_MSG_STATUS_REQ, WK_ROLE_CTL), d;
+	uint8_t good[WK_MSG_HDR_SIZE], buf[WK_MSG_HDR_SIZE + 8];
+	struct { const char *name; int off, val; size_t len; int want; } cases[] = {
+		{ "empty", -1, 0, 0, WK_MSG_ESHORT },
+		{ "short by one", -1, 0, WK_MSG_HDR_SIZE - 1, WK_MSG_ESHORT },
+		{ "long by one", -1, 0, WK_MSG_HDR_SIZE + 1, WK_MSG_ELONG },
+		{ "bad magic", 0, 'X', WK_MSG_HDR_SIZE, WK_MSG_EMAGIC },
+		{ "wrong version", 2, WK_MSG_VERSION + 1, WK_MSG_HDR_SIZE, WK_MSG_EVERSION },
+		{ "type zero", 5, 0, WK_MSG_HDR_SIZE, WK_MSG_ETYPE },
+		{ "type past the list", 5, WK_MSG_MAX, WK_MSG_HDR_SIZE, WK_MSG_ETYPE },
+		{ "type high byte", 4, 0x80, WK_MSG_HDR_SIZE, WK_MSG_ETYPE },
+		{ "unknown role", 6, WK_ROLE_COUNT, WK_MSG_HDR_SIZE, WK_MSG_EROLE },
+	};
+
+	wk_msg_hdr_encode(&h, good);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(buf, 0, sizeof buf);
+		memcpy(buf, good, sizeof good);
+		if (cases[i].off >= 0)
+			buf[cases[i].off] = (uint8_t)cases[i].val;
+		ck_assert_msg(wk_msg_hdr_decode(buf, cases[i].len, &d) == cases[i].want,
+		    "%s: got %d", cases[i].name, wk_msg_hdr_decode(buf, cases[i].len, &d));
+	}
+}
+END_TEST
+
+static int
+check(const struct wk_msg_hdr *h, int extra_frames, const struct wk_dispatch **e)
+{
+	zmsg_t *m = wk_msg_new(h);
+	struct wk_msg_hdr d;
+	int rc;
+
+	for (int i = 0; i < extra_frames; i++)
+		zmsg_addstr(m, "x");
+	rc = wk_dispatch_check(table, 2, m, &d, e);
+	if (rc == 0)
+		ck_assert_int_eq((int)zmsg_size(m), extra_frames);  /* header popped */
+	zmsg_destroy(&m);
+	return rc;
+}
+
+START_TEST(test_msg_dispatch_validates_before_handler)
+{
+	const struct wk_dispatch *e = NULL;
+	struct wk_msg_hdr h;
+
+	h = hdr(WK_MSG_STATUS_REQ, WK_ROLE_API);
+	ck_assert_int_eq(check(&h, 0, &e), 0);
+	ck_assert_ptr_eq(e, &table[0]);
+	ck_assert_int_eq(check(&h, 1, &e), WK_DISPATCH_EFRAMES);       /* long */
+	h = hdr(WK_MSG_PING_REQ, WK_ROLE_BROKER);
+	ck_assert_int_eq(check(&h, 0, &e), WK_DISPATCH_EFRAMES);       /* short */
+	ck_assert_int_eq(check(&h, 2, &e), 0);
+	ck_assert_int_eq(check(&h, 3, &e), WK_DISPATCH_EFRAMES);
+	h = hdr(WK_MSG_PING_REQ, WK_ROLE_CHANNEL);
+	ck_assert_int_eq(check(&h, 1, &e), WK_DISPATCH_ESENDER);       /* wrong sender */
+	h = hdr(WK_MSG_STATUS_REP, WK_ROLE_API);
+	ck_assert_int_eq(check(&h, 1, &e), WK_DISPATCH_ENOHANDLER);    /* not taken here */
+	h = hdr(WK_MSG_STATUS_REQ, WK_ROLE_API);
+	h.version++;
+	ck_assert_int_eq(check(&h, 0, &e), WK_MSG_EVERSION);           /* wrong version */
+	zmsg_t *empty = zmsg_new();
+	struct wk_msg_hdr d;
+	ck_assert_int_eq(wk_dispatch_check(table, 2, empty, &d, &e), WK_DISPATCH_EEMPTY);
+	zmsg_destroy(&empty);
+	ck_assert_int_eq(handled, 0);  /* validation never calls a handler */
+}
+END_TEST
+
+START_TEST(test_msg_names)
+{
+	ck_assert_str_eq(wk_msg_type_name(WK_MSG_STATUS_REQ), "STATUS_REQ");
+	ck_assert_str_eq(wk_msg_type_name(0), "UNKNOWN");
+	ck_assert_str_eq(wk_msg_type_name(WK_MSG_MAX), "UNKNOWN");
+	ck_assert_str_eq(wk_role_name(WK_ROLE_CHANNEL), "channel");
+	ck_assert_int_eq(wk_role_from_name("mailbox"), WK_ROLE_MAILBOX);
+	ck_assert_int_eq(wk_role_from_name("nope"), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("msg");
+	TCase *tc = tcase_create("msg");
+	SRunner *sr;
+	int failed;
+
+	zsys_handler_set(NULL);
+	tcase_add_test(tc, test_msg_header_round_trip);
+	tcase_add_test(tc, test_msg_header_malformed_table);
+	tcase_add_test(tc, test_msg_dispatch_validates_before_handler);
+	tcase_add_test(tc, test_msg_names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
