@@ -16,10 +16,7 @@ static struct broker {
 static int
 broker_on_start(struct wk_proc *p)
 {
-	char name[64];
-
-	presence_name(p->cfg.runDir, name, sizeof name);
-	return presence_open(&broker.presence, name, 0);
+	return presence_attach(&broker.presence, p->cfg.runDir, 0);
 }
 
 static void

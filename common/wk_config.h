@@ -27,12 +27,24 @@ struct wk_strlist {
 #define WK_CT_COUNT int
 #define WK_CT_LIST struct wk_strlist
 
+/* Index of every key in wk_config_keys[]: WK_CKI_<field>, and their number. */
+enum wk_config_index {
+#define X(path, kind, field, def, min, max, reload, help) WK_CKI_##field,
+#include "wk_config_schema.h"
+#undef X
+	WK_CONFIG_NKEYS
+};
+
+/* Where a key's value came from (struct wk_config.origin[WK_CKI_...]). */
+enum wk_config_origin { WK_CO_DEFAULT, WK_CO_FILE, WK_CO_ENV };
+
 struct wk_config {
 #define X(path, kind, field, def, min, max, reload, help) WK_CT_##kind field;
 #include "wk_config_schema.h"
 #undef X
 	char *path;         /* file loaded, or NULL for the embedded defaults */
 	int ncores;         /* online cores when loaded */
+	unsigned char origin[WK_CONFIG_NKEYS]; /* enum wk_config_origin per key */
 };
 
 struct wk_config_key {
@@ -54,7 +66,8 @@ extern const size_t wk_config_nkeys;
  * COUNT "auto").  Every error is written to `err` as "FILE:LINE:COL: message"
  * (env errors as "WK_NAME: message"); returns 0, or -1 after all errors.
  * Warnings (reference keys wk accepts but does not use) go to `err` too,
- * prefixed "warning: ", and do not fail the load. */
+ * as "FILE:LINE:COL: warning: ...", and do not fail the load.  `err` NULL =
+ * stderr.  On failure *cfg is already freed (zeroed; wk_config_free is a no-op). */
 int wk_config_load(struct wk_config *cfg, const char *path, FILE *err);
 void wk_config_free(struct wk_config *cfg);
 
@@ -68,5 +81,14 @@ void wk_config_format(const struct wk_config *cfg, const struct wk_config_key *k
 /* Keys whose values differ between a and b: calls fn for each; returns the count. */
 int wk_config_diff(const struct wk_config *a, const struct wk_config *b,
     void (*fn)(const struct wk_config_key *k, void *arg), void *arg);
+
+/* The environment the loader reads (default getenv); tests may replace it. */
+extern char *(*wk_config_getenv)(const char *name);
+
+/* Value parsers used by the loader, for other readers of the same syntax.
+ * Each returns 0, or -1 if `s` is not a value of that kind. */
+int wk_config_parse_bool(const char *s, int *out);         /* true/false yes/no on/off 1/0 */
+int wk_config_parse_duration(const char *s, int64_t *ms);  /* Go syntax plus d, whole ms */
+int wk_config_parse_size(const char *s, int64_t *bytes);   /* 123, 64k, 16m, 1g (x1024) */
 
 #endif

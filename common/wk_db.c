@@ -10,7 +10,6 @@
 #include "wk_db.h"
 #include "wk_fs.h"
 #include "wk_log.h"
-#include "wk_time.h"
 
 static void
 db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -60,7 +59,6 @@ wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t c
 	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
 		goto fail;
 	e->dir = wk_strdup(dir);
-	e->last_checkpoint_ms = wk_now_ms();
 	return 0;
 fail:
 	wk_log_warnx("open environment %s: %s", dir, db_strerror(rc));
@@ -102,17 +100,6 @@ wk_db_checkpoint(struct wk_db_env *e)
 		return -1;
 	}
 	return 0;
-}
-
-void
-wk_db_checkpoint_due(struct wk_db_env *e, int64_t interval_ms)
-{
-	uint64_t now = wk_now_ms();
-
-	if (e->env == NULL || now - e->last_checkpoint_ms < (uint64_t)interval_ms)
-		return;
-	e->last_checkpoint_ms = now;
-	wk_db_checkpoint(e);
 }
 
 void

@@ -10,7 +10,6 @@ struct wk_db_env {
 	DB_ENV *env;
 	char *dir;
 	int lock_fd;
-	uint64_t last_checkpoint_ms;
 };
 
 /* Create `dir` if needed, take its LOCK file (fails if another process holds
@@ -22,7 +21,5 @@ void wk_db_env_close(struct wk_db_env *e);
 int wk_db_open(struct wk_db_env *e, const char *name, DB **out);
 /* Checkpoint and remove log files no longer needed. */
 int wk_db_checkpoint(struct wk_db_env *e);
-/* Checkpoint if interval_ms passed since the last one (call from a tick). */
-void wk_db_checkpoint_due(struct wk_db_env *e, int64_t interval_ms);
 
 #endif

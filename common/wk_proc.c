@@ -38,16 +38,47 @@ wk_proc_data_dir(const struct wk_proc *p)
 	return wk_asprintf("%s/%s-%d", p->cfg.dataDir, wk_role_name(p->def->role), p->instance);
 }
 
-int
-wk_proc_db_open(struct wk_proc *p, struct wk_db_env *e)
+/* Open the environment and the databases the process declared. */
+static int
+proc_store_open(struct wk_proc *p)
 {
 	char *dir = wk_proc_data_dir(p);
-	int rc = wk_db_env_open(e, dir, p->cfg.storage_sync, p->cfg.storage_cacheSize);
+	int rc;
 
+	p->env = wk_calloc(1, sizeof *p->env);
+	rc = wk_db_env_open(p->env, dir, p->cfg.storage_sync, p->cfg.storage_cacheSize);
 	if (rc == 0)
 		wk_log_info("opened %s (storage.sync %s)", dir, p->cfg.storage_sync);
 	free(dir);
+	for (int i = 0; rc == 0 && p->def->databases[i]; i++) {
+		if (i == WK_PROC_MAX_DBS)
+			wk_fatalx("too many databases");
+		rc = wk_db_open(p->env, p->def->databases[i], &p->db[i]);
+	}
 	return rc;
+}
+
+static void
+proc_store_close(struct wk_proc *p)
+{
+	for (int i = 0; i < WK_PROC_MAX_DBS; i++)
+		if (p->db[i]) {
+			p->db[i]->close(p->db[i], 0);
+			p->db[i] = NULL;
+		}
+	if (p->env) {
+		wk_db_env_close(p->env);
+		wk_free(&p->env);
+	}
+}
+
+static void
+proc_on_checkpoint(struct wk_loop *l, uint64_t id, void *arg)
+{
+	struct wk_proc *p = arg;
+
+	if (p->env)
+		wk_db_checkpoint(p->env);
 }
 
 zmsg_t *
@@ -381,6 +412,12 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	wk_loop_add(p->loop, zsock_fd(p->inbox), EPOLLIN, proc_on_inbox, p);
 
 	p->started_ms = wk_now_ms();
+	if (def->databases) {
+		if (proc_store_open(p) < 0)
+			wk_fatalx("cannot open the store");
+		wk_loop_timer(p->loop, p->cfg.storage_checkpointInterval,
+		    p->cfg.storage_checkpointInterval, proc_on_checkpoint, p);
+	}
 	if (def->on_start && def->on_start(p) < 0)
 		wk_fatalx("start failed");
 	if (def->on_tick && def->tick_ms)
@@ -391,6 +428,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	wk_log_info("ready (pid %d)", (int)getpid());
 
 	wk_loop_run(p->loop);
+	proc_store_close(p);
 
 	for (int r = 0; r < WK_ROLE_COUNT; r++) {
 		for (int i = 0; i < p->npeers[r]; i++)

@@ -42,7 +42,14 @@ struct wk_proc_def {
 	void (*on_reload)(struct wk_proc *p, const struct wk_config *old);
 	/* Extra " key=value" pairs for STATUS (queue depths); returns length written. */
 	int (*on_status)(struct wk_proc *p, char *buf, size_t len);
+	/* Databases this process owns (NULL-terminated), or NULL for none.  The
+	 * skeleton opens its environment <dataDir>/<role>-<instance> and these
+	 * databases as p->db[i] before on_start, checkpoints on a timer, and
+	 * closes them after on_stop. */
+	const char *const *databases;
 };
+
+#define WK_PROC_MAX_DBS 8
 
 struct wk_proc {
 	const struct wk_proc_def *def;
@@ -59,6 +66,8 @@ struct wk_proc {
 	uint64_t started_ms;
 	uint64_t msgs_in, msgs_out, send_drops, bad_msgs;
 	int stopping;
+	struct wk_db_env *env;       /* when def->databases */
+	struct __db *db[WK_PROC_MAX_DBS];
 	void *state;                 /* the process's own state */
 };
 
@@ -68,11 +77,6 @@ int wk_proc_main(int argc, char **argv, const struct wk_proc_def *def);
 char *wk_proc_endpoint(const struct wk_config *cfg, int role, int instance);
 /* The data directory of this shard: <dataDir>/<role>-<instance> (malloc'd). */
 char *wk_proc_data_dir(const struct wk_proc *p);
-
-struct wk_db_env;
-/* Open this shard's own Berkeley DB environment in wk_proc_data_dir() with
- * the configured storage.sync and cache size. */
-int wk_proc_db_open(struct wk_proc *p, struct wk_db_env *e);
 
 /* A message with this process as the sender. */
 zmsg_t *wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key);

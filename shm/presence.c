@@ -100,6 +100,15 @@ presence_open(struct presence *ps, const char *name, int writable)
 	return 0;
 }
 
+int
+presence_attach(struct presence *ps, const char *run_dir, int writable)
+{
+	char name[64];
+
+	presence_name(run_dir, name, sizeof name);
+	return presence_open(ps, name, writable);
+}
+
 void
 presence_close(struct presence *ps)
 {

@@ -35,13 +35,15 @@ struct presence_region {
 	int32_t writer_pid;
 	uint32_t used;               /* slots in use */
 	uint64_t churn;              /* inserts + removals since creation */
-	uint8_t pad[48];
+	uint32_t moves;              /* odd while entries are being shifted */
+	uint8_t pad[44];
 };
 
-/* One connection.  seq is odd while the writer changes the slot. */
+/* One connection.  seq is odd while the writer changes the slot; state 0 is
+ * empty, 1 used (deletion shifts entries back, so there are no tombstones). */
 struct presence_slot {
 	uint32_t seq;
-	uint8_t state;               /* 0 empty, 1 used, 2 deleted (tombstone) */
+	uint8_t state;
 	uint8_t device_flag;
 	uint8_t device_level;
 	uint8_t proto_version;
@@ -68,6 +70,8 @@ int presence_create(struct presence *ps, const char *name, uint32_t nregions,
     uint32_t capacity);
 /* Children: map an existing segment (read-write for mailbox shards). */
 int presence_open(struct presence *ps, const char *name, int writable);
+/* presence_open of the segment that belongs to run_dir. */
+int presence_attach(struct presence *ps, const char *run_dir, int writable);
 void presence_close(struct presence *ps);
 /* Master: unlink the segment name. */
 int presence_unlink(const char *name);
@@ -75,5 +79,37 @@ struct presence_region *presence_region(const struct presence *ps, uint32_t regi
 struct presence_slot *presence_slots(const struct presence *ps, uint32_t region);
 /* Master: empty the region of a dead mailbox shard before respawning it. */
 void presence_region_clear(struct presence *ps, uint32_t region);
+
+/* ---- the table (presence_table.c) ---- */
+
+/* A connection as callers see it. */
+struct presence_conn {
+	char uid[PRESENCE_UID_MAX];
+	uint8_t device_flag;
+	uint8_t device_level;
+	uint8_t proto_version;
+	uint16_t broker_id;
+	uint64_t conn_id;
+	int64_t connected_at_ms;
+};
+
+enum {
+	PRESENCE_EFULL = -1,   /* the region is at its fill limit (presence.capacity) */
+	PRESENCE_EUID = -2,    /* empty uid, or longer than PRESENCE_UID_MAX - 1 bytes */
+	PRESENCE_EBUSY = -3,   /* the writer kept moving entries; try again */
+};
+
+/* The region (mailbox shard) that owns uid. */
+uint32_t presence_region_of(const struct presence *ps, const char *uid);
+/* Writer (the owning mailbox shard) only.  0 or PRESENCE_E*. */
+int presence_add(struct presence *ps, uint32_t region, const struct presence_conn *c);
+/* Writer only.  1 if the connection was there, 0 if not. */
+int presence_remove(struct presence *ps, uint32_t region, const char *uid,
+    uint16_t broker_id, uint64_t conn_id);
+/* Writer only: drop every connection of a dead broker; returns how many. */
+int presence_remove_broker(struct presence *ps, uint32_t region, uint16_t broker_id);
+/* Anyone: the connections of uid (at most max); count or PRESENCE_EBUSY. */
+int presence_lookup(const struct presence *ps, const char *uid,
+    struct presence_conn *out, int max);
 
 #endif

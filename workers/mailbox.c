@@ -2,29 +2,25 @@
  *
  * Owns the users with wk_shard_uid(uid) == its instance: tokens and devices,
  * user flags, conversation rows, cmd mailboxes, in its own Berkeley DB
- * environment <dataDir>/mailbox-<n>; and the region <n> of the presence
- * segment, which only it writes.  Messages handled: the built-in STATUS_REQ
+ * environment <dataDir>/mailbox-<n> (opened by the skeleton); and region <n>
+ * of the presence segment, which only it writes.  Messages handled: the built-in STATUS_REQ
  * and PING_REQ for now; AUTH and the user routes come with the connection
  * layer. */
 #include <unistd.h>
 #include "presence.h"
-#include "wk_db.h"
 #include "wk_log.h"
 #include "wk_proc.h"
 
 static struct mailbox {
-	struct wk_db_env env;
-	DB *users;
 	struct presence presence;
 } mailbox;
+
+static const char *const mailbox_databases[] = { "users.db", NULL };
 
 static int
 mailbox_on_start(struct wk_proc *p)
 {
-	char name[64];
-
-	presence_name(p->cfg.runDir, name, sizeof name);
-	if (presence_open(&mailbox.presence, name, 1) < 0)
+	if (presence_attach(&mailbox.presence, p->cfg.runDir, 1) < 0)
 		return -1;
 	if ((uint32_t)p->instance >= mailbox.presence.hdr->nregions) {
 		wk_log_warnx("no presence region %d (segment has %u)", p->instance,
@@ -32,24 +28,12 @@ mailbox_on_start(struct wk_proc *p)
 		return -1;
 	}
 	presence_region(&mailbox.presence, p->instance)->writer_pid = getpid();
-	if (wk_proc_db_open(p, &mailbox.env) < 0)
-		return -1;
-	return wk_db_open(&mailbox.env, "users.db", &mailbox.users);
-}
-
-static void
-mailbox_on_tick(struct wk_proc *p)
-{
-	wk_db_checkpoint_due(&mailbox.env, p->cfg.storage_checkpointInterval);
+	return 0;
 }
 
 static void
 mailbox_on_stop(struct wk_proc *p)
 {
-	if (mailbox.users)
-		mailbox.users->close(mailbox.users, 0);
-	mailbox.users = NULL;
-	wk_db_env_close(&mailbox.env);
 	presence_close(&mailbox.presence);
 }
 
@@ -66,8 +50,7 @@ static const struct wk_proc_def mailbox_def = {
 	.role = WK_ROLE_MAILBOX,
 	.sharded = 1,
 	.on_start = mailbox_on_start,
-	.on_tick = mailbox_on_tick,
-	.tick_ms = 1000,
+	.databases = mailbox_databases,
 	.on_stop = mailbox_on_stop,
 	.on_status = mailbox_on_status,
 };

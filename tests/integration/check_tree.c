@@ -327,11 +327,5 @@ tree_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(tree_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return wkt_run_suite(tree_suite());
 }

@@ -14,6 +14,18 @@
 #include <unistd.h>
 #include "wktest.h"
 
+int
+wkt_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
+
 uint64_t
 wkt_now_ms(void)
 {

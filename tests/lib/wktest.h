@@ -5,6 +5,10 @@
 #define WKTEST_H
 #include <stdint.h>
 #include <sys/types.h>
+#include <check.h>
+
+/* Run a Check suite with the default fork mode; the exit status for main(). */
+int wkt_run_suite(Suite *s);
 
 struct wkt_proc {
 	char role[16];

@@ -1,5 +1,6 @@
 /* check_msg.c - the internal message header codec and dispatch validation. */
 #include <check.h>
+#include "wktest.h"
 #include <string.h>
 #include "wk_dispatch.h"
 #include "wk_msg.h"
@@ -130,8 +131,6 @@ main(void)
 {
 	Suite *s = suite_create("msg");
 	TCase *tc = tcase_create("msg");
-	SRunner *sr;
-	int failed;
 
 	zsys_handler_set(NULL);
 	tcase_add_test(tc, test_msg_header_round_trip);
@@ -139,9 +138,5 @@ main(void)
 	tcase_add_test(tc, test_msg_dispatch_validates_before_handler);
 	tcase_add_test(tc, test_msg_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return wkt_run_suite(s);
 }

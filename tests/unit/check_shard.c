@@ -2,6 +2,7 @@
  * shards they map to (computed by an independent FNV-1a in Python).  If this test fails, data on disk would move: do not
  * "fix" the table, fix the code. */
 #include <check.h>
+#include "wktest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +68,10 @@ main(void)
 {
 	Suite *s = suite_create("shard");
 	TCase *tc = tcase_create("shard");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_shard_fixed_table);
 	tcase_add_test(tc, test_shard_spread);
 	tcase_add_test(tc, test_shard_layout_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return wkt_run_suite(s);
 }

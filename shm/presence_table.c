@@ -1,0 +1,196 @@
+/* presence_table.c - the presence table: one open-addressing table per
+ * mailbox-shard region, keyed by uid, one slot per connection.
+ *
+ * Writers: only the owning mailbox shard (single writer per region).
+ * Readers: anyone, lock-free.  Each slot has a seqlock: odd while the writer
+ * changes it.  Removal uses backward-shift deletion (no tombstones, so
+ * lookups stay short under churn); a shift moves an entry to an earlier slot,
+ * which a concurrent reader could step over, so the region's `moves` counter
+ * is bumped around every shift and a reader that sees it change scans again.
+ */
+#include <string.h>
+#include "presence.h"
+#include "wk_shard.h"
+
+#define READ_RETRIES 64   /* a slot odd for this long belongs to a dead writer */
+#define MAX_LOAD_PCT 90   /* refuse inserts past this fill: probes get long */
+
+static inline uint32_t load_acq(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void store_rel(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+static void
+write_begin(struct presence_slot *s)
+{
+	store_rel(&s->seq, s->seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+write_end(struct presence_slot *s)
+{
+	store_rel(&s->seq, s->seq + 1);
+}
+
+/* Copy a slot consistently; 0 if it is empty, 1 if used, -1 if it never
+ * settled (a writer died inside it). */
+static int
+slot_read(const struct presence_slot *s, struct presence_slot *out)
+{
+	for (int i = 0; i < READ_RETRIES; i++) {
+		uint32_t s1 = load_acq(&s->seq);
+		if (s1 & 1)
+			continue;
+		memcpy(out, s, sizeof *out);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == s1)
+			return out->state == 1;
+	}
+	return -1;
+}
+
+uint32_t
+presence_region_of(const struct presence *ps, const char *uid)
+{
+	return (uint32_t)wk_shard_uid(uid, strlen(uid), (int)ps->hdr->nregions);
+}
+
+int
+presence_add(struct presence *ps, uint32_t region, const struct presence_conn *c)
+{
+	struct presence_region *r = presence_region(ps, region);
+	struct presence_slot *slots = presence_slots(ps, region);
+	uint32_t cap = ps->hdr->capacity, len = (uint32_t)strnlen(c->uid, PRESENCE_UID_MAX);
+	uint32_t h, i;
+
+	if (len == 0 || len >= PRESENCE_UID_MAX)
+		return PRESENCE_EUID;
+	h = wk_shard_hash(c->uid, len);
+	if ((uint64_t)(r->used + 1) * 100 > (uint64_t)cap * MAX_LOAD_PCT)
+		return PRESENCE_EFULL;
+	for (i = h % cap; slots[i].state == 1; i = (i + 1) % cap)
+		;
+	struct presence_slot *s = &slots[i];
+	write_begin(s);
+	s->device_flag = c->device_flag;
+	s->device_level = c->device_level;
+	s->proto_version = c->proto_version;
+	s->broker_id = c->broker_id;
+	s->uid_hash = h;
+	s->conn_id = c->conn_id;
+	s->connected_at_ms = c->connected_at_ms;
+	memcpy(s->uid, c->uid, len + 1);
+	s->state = 1;
+	write_end(s);
+	r->used++;
+	r->churn++;
+	return 0;
+}
+
+/* Backward-shift deletion of slot i. */
+static void
+delete_at(struct presence *ps, uint32_t region, uint32_t i)
+{
+	struct presence_region *r = presence_region(ps, region);
+	struct presence_slot *slots = presence_slots(ps, region);
+	uint32_t cap = ps->hdr->capacity, j = i;
+
+	store_rel(&r->moves, r->moves + 1);   /* odd: a shift is under way */
+	for (;;) {
+		j = (j + 1) % cap;
+		if (slots[j].state != 1)
+			break;
+		uint32_t home = slots[j].uid_hash % cap;
+		/* Entry j may move to i only if i lies cyclically in [home, j). */
+		int can = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+		if (!can)
+			continue;
+		struct presence_slot copy = slots[j];
+		write_begin(&slots[i]);
+		uint32_t seq = slots[i].seq;
+		slots[i] = copy;
+		slots[i].seq = seq;
+		write_end(&slots[i]);
+		i = j;
+	}
+	write_begin(&slots[i]);
+	slots[i].state = 0;
+	slots[i].uid[0] = '\0';
+	write_end(&slots[i]);
+	store_rel(&r->moves, r->moves + 1);
+	r->used--;
+	r->churn++;
+}
+
+int
+presence_remove(struct presence *ps, uint32_t region, const char *uid,
+    uint16_t broker_id, uint64_t conn_id)
+{
+	struct presence_slot *slots = presence_slots(ps, region);
+	uint32_t cap = ps->hdr->capacity, h = wk_shard_hash(uid, strlen(uid));
+
+	for (uint32_t n = 0, i = h % cap; n < cap && slots[i].state == 1; n++, i = (i + 1) % cap)
+		if (slots[i].conn_id == conn_id && slots[i].broker_id == broker_id &&
+		    strcmp(slots[i].uid, uid) == 0) {
+			delete_at(ps, region, i);
+			return 1;
+		}
+	return 0;
+}
+
+int
+presence_remove_broker(struct presence *ps, uint32_t region, uint16_t broker_id)
+{
+	struct presence_slot *slots = presence_slots(ps, region);
+	int removed = 0;
+
+	/* A shift can move an entry of this broker into a slot already passed:
+	 * repeat until a full pass removes nothing. */
+	for (int again = 1; again;) {
+		again = 0;
+		for (uint32_t i = 0; i < ps->hdr->capacity; i++)
+			if (slots[i].state == 1 && slots[i].broker_id == broker_id) {
+				delete_at(ps, region, i);
+				removed++;
+				again = 1;
+			}
+	}
+	return removed;
+}
+
+int
+presence_lookup(const struct presence *ps, const char *uid, struct presence_conn *out, int max)
+{
+	uint32_t region = presence_region_of(ps, uid);
+	const struct presence_region *r = presence_region(ps, region);
+	const struct presence_slot *slots = presence_slots(ps, region);
+	uint32_t cap = ps->hdr->capacity, len = (uint32_t)strlen(uid);
+	uint32_t h = wk_shard_hash(uid, len);
+	struct presence_slot s;
+
+	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
+		uint32_t m1 = load_acq(&r->moves);
+		int n = 0, rc;
+		if (m1 & 1)
+			continue;
+		for (uint32_t k = 0, i = h % cap; k < cap; k++, i = (i + 1) % cap) {
+			rc = slot_read(&slots[i], &s);
+			if (rc == 0)
+				break;
+			if (rc < 0)
+				continue;   /* a dead writer's slot: skip; the master repairs it */
+			if (s.uid_hash == h && strcmp(s.uid, uid) == 0 && n < max) {
+				struct presence_conn *c = &out[n++];
+				memcpy(c->uid, s.uid, sizeof c->uid);
+				c->device_flag = s.device_flag;
+				c->device_level = s.device_level;
+				c->proto_version = s.proto_version;
+				c->broker_id = s.broker_id;
+				c->conn_id = s.conn_id;
+				c->connected_at_ms = s.connected_at_ms;
+			}
+		}
+		if (load_acq(&r->moves) == m1)
+			return n;
+	}
+	return PRESENCE_EBUSY;
+}
