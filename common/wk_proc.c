@@ -339,6 +339,27 @@ proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	}
 }
 
+/* Load the config.  Under wk-master the warnings were already printed by the
+ * master: print the loader's output only when the load fails. */
+static int
+proc_load_config(struct wk_proc *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *ef;
+	int rc;
+
+	if (getenv("WK_MASTER_FD") == NULL)
+		return wk_config_load(&p->cfg, p->config_path, stderr);
+	ef = open_memstream(&text, &len);
+	rc = wk_config_load(&p->cfg, p->config_path, ef);
+	fclose(ef);
+	if (rc < 0)
+		fputs(text, stderr);
+	free(text);
+	return rc;
+}
+
 static void
 log_level_from_config(const struct wk_config *cfg)
 {
@@ -373,7 +394,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	if (optind != argc)
 		usage(def);
 	wk_log_init(wk_role_name(def->role), p->instance, p->foreground || check_only);
-	if (wk_config_load(&p->cfg, p->config_path, stderr) < 0)
+	if (proc_load_config(p) < 0)
 		return 2;
 	if (check_only) {
 		printf("%s: configuration ok\n", p->config_path ? p->config_path : "(defaults)");

@@ -600,11 +600,10 @@ varint_len(size_t n)
 	return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4;
 }
 
-ssize_t
-wkproto_encoded_size(const struct wkproto_packet *p, int version)
+/* Check p and version; the body length, or a negative error. */
+static ssize_t
+checked_body_size(const struct wkproto_packet *p, int version)
 {
-	ssize_t n;
-
 	if (p == NULL)
 		return WKPROTO_EINVAL;
 	if (!version_ok(version))
@@ -613,7 +612,15 @@ wkproto_encoded_size(const struct wkproto_packet *p, int version)
 		return WKPROTO_ETYPE;
 	if (!wkproto_type_valid(p->type, version))
 		return WKPROTO_EVERSION;
-	if ((n = body_size(p, version)) < 0)
+	return body_size(p, version);
+}
+
+ssize_t
+wkproto_encoded_size(const struct wkproto_packet *p, int version)
+{
+	ssize_t n;
+
+	if ((n = checked_body_size(p, version)) < 0)
 		return n;
 	if (p->type == WKPROTO_PING || p->type == WKPROTO_PONG)
 		return 1;
@@ -629,8 +636,12 @@ wkproto_encode(const struct wkproto_packet *p, int version, uint8_t *buf,
 	uint8_t *w = buf;
 	size_t n;
 
-	if ((total = wkproto_encoded_size(p, version)) < 0)
-		return total;
+	if ((body = checked_body_size(p, version)) < 0)
+		return body;
+	if (p->type == WKPROTO_PING || p->type == WKPROTO_PONG)
+		total = 1;
+	else
+		total = 1 + (ssize_t)varint_len((size_t)body) + body;
 	if ((size_t)total > cap)
 		return WKPROTO_ENOSPC;
 	if (buf == NULL)
@@ -643,7 +654,6 @@ wkproto_encode(const struct wkproto_packet *p, int version, uint8_t *buf,
 	w = wr_u8(w, (uint8_t)(p->type << 4 | flags));
 	if (total == 1)
 		return 1;
-	body = total - 1 - (ssize_t)varint_len((size_t)total - 1);
 	for (n = (size_t)body; n >= 0x80; n >>= 7)
 		w = wr_u8(w, (uint8_t)(n | 0x80));
 	w = wr_u8(w, (uint8_t)n);

@@ -306,8 +306,11 @@ int wkproto_decode(const uint8_t *buf, size_t len, int version,
     struct wkproto_packet *out, size_t *consumed);
 
 /* Bytes needed to encode p at version (header included), or a negative
- * error: ESTRING for a string >= 0x8000, EVERSION for EVENT below v5,
- * ELENGTH if the body exceeds the 4-byte varint, ETYPE, EINVAL. */
+ * error: ESTRING for a string >= 0x8000 (or a NULL view with a length),
+ * EVERSION for a version outside 1..5 or EVENT below v5 (the way to refuse
+ * EVENT to old clients), ELENGTH if the body exceeds the 4-byte varint,
+ * ETYPE for type 0 or > 12, EINVAL for p == NULL.  Only fields that are on
+ * the wire at that version and setting are looked at. */
 ssize_t wkproto_encoded_size(const struct wkproto_packet *p, int version);
 
 /* Encode p at version into buf; returns the length written or a negative

@@ -103,7 +103,7 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		*nl = '\0';
 		if (strcmp(c->in, "ready") == 0 && c->state == CHILD_STARTING) {
 			c->state = CHILD_READY;
-			wk_log_info("%s/%d ready (pid %d)", wk_role_name(c->role), c->instance, (int)c->pid);
+			wk_log_debug("%s/%d ready (pid %d)", wk_role_name(c->role), c->instance, (int)c->pid);
 		} else if (strncmp(c->in, "status ", 7) == 0) {
 			snprintf(c->status, sizeof c->status, "%s", c->in + 7);
 			c->status_round = m->status_round;

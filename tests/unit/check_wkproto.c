@@ -1038,6 +1038,42 @@ START_TEST(test_wkproto_encode_refusals)
 }
 END_TEST
 
+/* Bodies at the varint boundaries encode with the right length bytes
+ * (a fuzzer-found bug: 128-byte bodies were written as 126). */
+START_TEST(test_wkproto_varint_boundaries)
+{
+	static const size_t bodies[] = { 12, 126, 127, 128, 129, 16383, 16384,
+	    16385, 2097151, 2097152, 2097153 };
+	static uint8_t data[2097153], buf[2097153 + 8];
+	struct wkproto_packet p, q;
+	struct wkproto_frame f;
+	ssize_t n;
+
+	memset(data, 'd', sizeof data);
+	for (size_t i = 0; i < NELEM(bodies); i++) {
+		size_t body = bodies[i];
+		size_t vlen = body < 128 ? 1 : body < 16384 ? 2 :
+		    body < 2097152 ? 3 : 4;
+
+		memset(&p, 0, sizeof p);
+		p.type = WKPROTO_EVENT;
+		p.event.data.p = data;
+		p.event.data.len = body - 12;
+		n = wkproto_encode(&p, 5, buf, sizeof buf);
+		ck_assert_int_eq(n, (ssize_t)(1 + vlen + body));
+		ck_assert_int_eq(wkproto_split(buf, (size_t)n, WKPROTO_VARINT_MAX,
+		    &f), 0);
+		ck_assert_uint_eq(f.hdr_len, 1 + vlen);
+		ck_assert_uint_eq(f.body_len, body);
+		ck_assert_int_eq(wkproto_decode_frame(&f, 5, &q), 0);
+		ck_assert_uint_eq(q.event.data.len, body - 12);
+		/* The default 1 MiB cap refuses the larger ones. */
+		ck_assert_int_eq(wkproto_split(buf, (size_t)n, 0, &f),
+		    body > WKPROTO_MAX_REMAINING ? WKPROTO_ELENGTH : 0);
+	}
+}
+END_TEST
+
 /* Names for errors and types exist for every value. */
 START_TEST(test_wkproto_names)
 {
@@ -1141,6 +1177,7 @@ wkproto_suite(void)
 	tcase_add_test(tc, test_wkproto_recv_roundtrip_versions);
 	tcase_add_loop_test(tc, test_wkproto_all_types_roundtrip, 0, 5);
 	tcase_add_test(tc, test_wkproto_encode_refusals);
+	tcase_add_test(tc, test_wkproto_varint_boundaries);
 	tcase_add_test(tc, test_wkproto_names);
 	suite_add_tcase(s, tc);
 
