@@ -1,36 +1,215 @@
 /* broker.c - wk-broker: the client connection broker (wk-broker(8)).
  *
- * Will own the client sockets (TCP addr, WebSocket wsAddr, wssAddr; the
- * broker processes share the ports with SO_REUSEPORT) and their crypto
- * state.  For now it maps the presence segment read-only, answers the
- * built-in STATUS_REQ and PING_REQ, and stops cleanly; the listeners come
- * with the connection layer. */
-#include "presence.h"
+ * Owns the client sockets: WKProto over TCP (addr), WebSocket (wsAddr) and
+ * secure WebSocket (wssAddr); every broker process binds the same ports with
+ * SO_REUSEPORT and the kernel spreads the connections.  Per connection:
+ * broker_conn.c.  Messages handled: BROKER_AUTH_REP and BROKER_KICK from the
+ * mailbox shards, BROKER_MAILBOX_HELLO (a mailbox shard restarted: restore
+ * its users' connections).  At start it sends MAILBOX_BROKER_HELLO so the
+ * mailbox shards drop connections of this broker's previous life. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "broker.h"
+#include "wk_buf.h"
 #include "wk_log.h"
-#include "wk_proc.h"
 
-static struct broker {
-	struct presence presence;
-} broker;
+struct broker broker = { .listen_fd = { -1, -1, -1 } };
+
+/* Listen on "scheme://host:port" with SO_REUSEPORT; -1 on error. */
+static int
+listen_on(const char *url, const char *scheme)
+{
+	char host[256], port[16];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
+	const char *hp = url, *colon;
+	int fd = -1, one = 1;
+
+	if (strncmp(url, scheme, strlen(scheme)) == 0)
+		hp = url + strlen(scheme);
+	colon = strrchr(hp, ':');
+	if (colon == NULL || (size_t)(colon - hp) >= sizeof host || strlen(colon + 1) >= sizeof port) {
+		wk_log_warnx("bad listen address %s", url);
+		return -1;
+	}
+	memcpy(host, hp, colon - hp);
+	host[colon - hp] = '\0';
+	snprintf(port, sizeof port, "%s", colon + 1);
+	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0) {
+		wk_log_warnx("cannot resolve %s", url);
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 4096) < 0) {
+			wk_log_warn("listen %s", url);
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static void
+broker_on_auth_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	char uid[BROKER_UID_MAX];
+	uint64_t id;
+	uint8_t reason, level;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	id = wk_get_u64(&r);
+	reason = wk_get_u8(&r);
+	level = wk_get_u8(&r);
+	wk_get_str(&r, uid, sizeof uid);
+	if (wk_rbuf_done(&r) < 0)
+		wk_fatalx("BROKER_AUTH_REP from mailbox/%u: malformed payload", h->sender_instance);
+	struct conn *c = broker_conn_find(id);
+	if (c && c->state == CS_AUTH)
+		broker_conn_on_auth(c, reason, level);
+	else if (reason == WKPROTO_REASON_SUCCESS)
+		broker_notify_closed(id, uid);   /* it left while we asked */
+}
+
+static void
+broker_on_kick(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	char text[256];
+	uint64_t id;
+	uint8_t reason, disconnect;
+	uint32_t delay;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	id = wk_get_u64(&r);
+	reason = wk_get_u8(&r);
+	delay = wk_get_u32(&r);
+	disconnect = wk_get_u8(&r);
+	wk_get_str(&r, text, sizeof text);
+	if (wk_rbuf_done(&r) < 0)
+		wk_fatalx("BROKER_KICK from mailbox/%u: malformed payload", h->sender_instance);
+	struct conn *c = broker_conn_find(id);
+	if (c)
+		broker_conn_kick(c, reason, text, disconnect, delay);
+}
+
+static void
+broker_on_mailbox_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	broker_conn_restore_to(h->sender_instance);
+}
+
+#define FROM_MAILBOX WK_ROLE_BIT(WK_ROLE_MAILBOX)
+static const struct wk_dispatch broker_dispatch[] = {
+	{ WK_MSG_BROKER_AUTH_REP, 1, 1, FROM_MAILBOX, broker_on_auth_rep },
+	{ WK_MSG_BROKER_KICK, 1, 1, FROM_MAILBOX, broker_on_kick },
+	{ WK_MSG_BROKER_MAILBOX_HELLO, 1, 1, FROM_MAILBOX, broker_on_mailbox_hello },
+};
 
 static int
 broker_on_start(struct wk_proc *p)
 {
-	return presence_attach(&broker.presence, p->cfg.runDir, 0);
+	const struct wk_config *cfg = &p->cfg;
+	struct wk_wbuf b;
+
+	broker.proc = p;
+	if (presence_attach(&broker.presence, cfg->runDir, 0) < 0)
+		return -1;
+	if (cfg->addr[0] && (broker.listen_fd[CONN_TCP] = listen_on(cfg->addr, "tcp://")) < 0)
+		return -1;
+	if (cfg->wsAddr[0] && (broker.listen_fd[CONN_WS] = listen_on(cfg->wsAddr, "ws://")) < 0)
+		return -1;
+	if (cfg->wssAddr[0]) {
+		if (broker_tls_init(cfg) < 0 ||
+		    (broker.listen_fd[CONN_WSS] = listen_on(cfg->wssAddr, "wss://")) < 0)
+			return -1;
+	}
+	for (int k = 0; k < 3; k++)
+		if (broker.listen_fd[k] >= 0)
+			wk_loop_add(p->loop, broker.listen_fd[k], EPOLLIN, broker_accept,
+			    (void *)(intptr_t)k);
+	/* Our connections from an earlier life (if we were restarted) are gone. */
+	wk_wbuf_init(&b);
+	wk_put_u16(&b, (uint16_t)p->instance);
+	wk_put_u32(&b, (uint32_t)getpid());
+	for (int i = 0; i < cfg->processes_mailbox; i++) {
+		zmsg_t *m = wk_proc_msg(p, WK_MSG_MAILBOX_BROKER_HELLO, 0, 0);
+		zmsg_addmem(m, b.p, b.len);
+		wk_proc_send(p, WK_ROLE_MAILBOX, i, &m);
+	}
+	wk_wbuf_free(&b);
+	return 0;
+}
+
+/* Once per loop iteration: write everything queued this iteration. */
+static void
+broker_on_iteration(struct wk_proc *p)
+{
+	broker_flush_all();
 }
 
 static void
+broker_on_tick(struct wk_proc *p)
+{
+	broker_sweep();
+}
+
+/* Stop accepting first; the connections close as the process exits. */
+static void
 broker_on_stop(struct wk_proc *p)
 {
+	for (int k = 0; k < 3; k++)
+		if (broker.listen_fd[k] >= 0) {
+			wk_loop_del(p->loop, broker.listen_fd[k]);
+			close(broker.listen_fd[k]);
+			broker.listen_fd[k] = -1;
+		}
+	for (int fd = 0; fd < broker.nconns_cap; fd++)
+		if (broker.conns[fd])
+			broker_conn_close(broker.conns[fd], NULL);
 	presence_close(&broker.presence);
+	if (broker.tls)
+		SSL_CTX_free(broker.tls);
+	broker.tls = NULL;
+}
+
+static int
+broker_on_status(struct wk_proc *p, char *buf, size_t len)
+{
+	const struct broker_stats *s = &broker.st;
+	return snprintf(buf, len, " connections=%d accepted=%llu refused=%llu auth_ok=%llu "
+	    "auth_fail=%llu kicked=%llu timeouts=%llu proto_errors=%llu slow_clients=%llu "
+	    "bytes_in=%llu bytes_out=%llu packets_in=%llu packets_out=%llu",
+	    broker.nconns, (unsigned long long)s->accepted, (unsigned long long)s->refused,
+	    (unsigned long long)s->auth_ok, (unsigned long long)s->auth_fail,
+	    (unsigned long long)s->kicked, (unsigned long long)s->timeouts,
+	    (unsigned long long)s->proto_errors, (unsigned long long)s->slow_clients,
+	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
+	    (unsigned long long)s->packets_in, (unsigned long long)s->packets_out);
 }
 
 static const struct wk_proc_def broker_def = {
 	.name = "wk-broker",
 	.role = WK_ROLE_BROKER,
 	.sharded = 1,
+	.dispatch = broker_dispatch,
+	.ndispatch = sizeof broker_dispatch / sizeof broker_dispatch[0],
 	.on_start = broker_on_start,
+	.on_iteration = broker_on_iteration,
+	.on_tick = broker_on_tick,
+	.tick_ms = 250,
 	.on_stop = broker_on_stop,
+	.on_status = broker_on_status,
 };
 
 int

@@ -3,56 +3,83 @@
  * Owns the users with wk_shard_uid(uid) == its instance: tokens and devices,
  * user flags, conversation rows, cmd mailboxes, in its own Berkeley DB
  * environment <dataDir>/mailbox-<n> (opened by the skeleton); and region <n>
- * of the presence segment, which only it writes.  Messages handled: the built-in STATUS_REQ
- * and PING_REQ for now; AUTH and the user routes come with the connection
- * layer. */
+ * of the presence segment, which only it writes.
+ *
+ * Messages handled: MAILBOX_AUTH, MAILBOX_CONN_RESTORE, MAILBOX_CONN_CLOSED,
+ * MAILBOX_BROKER_HELLO from brokers (mailbox_conn.c); API_REQ from wk-api
+ * (mailbox_users.c).  Sends BROKER_MAILBOX_HELLO at start so the brokers
+ * restore the connections of users it owns after a restart. */
 #include <unistd.h>
-#include "presence.h"
+#include "mailbox.h"
+#include "wk_buf.h"
 #include "wk_log.h"
-#include "wk_proc.h"
 
-static struct mailbox {
-	struct presence presence;
-} mailbox;
+static struct presence presence;
 
 static const char *const mailbox_databases[] = { "users.db", NULL };
+
+#define FROM_BROKER WK_ROLE_BIT(WK_ROLE_BROKER)
+static const struct wk_dispatch mailbox_dispatch[] = {
+	{ WK_MSG_MAILBOX_AUTH, 1, 1, FROM_BROKER, mailbox_on_auth },
+	{ WK_MSG_MAILBOX_CONN_RESTORE, 1, 1, FROM_BROKER, mailbox_on_conn_restore },
+	{ WK_MSG_MAILBOX_CONN_CLOSED, 1, 1, FROM_BROKER, mailbox_on_conn_closed },
+	{ WK_MSG_MAILBOX_BROKER_HELLO, 1, 1, FROM_BROKER, mailbox_on_broker_hello },
+	{ WK_MSG_API_REQ, 2, 2, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), mailbox_on_api },
+};
+
+struct presence *mailbox_presence(void) { return &presence; }
 
 static int
 mailbox_on_start(struct wk_proc *p)
 {
-	if (presence_attach(&mailbox.presence, p->cfg.runDir, 1) < 0)
+	struct wk_wbuf b;
+
+	if (presence_attach(&presence, p->cfg.runDir, 1) < 0)
 		return -1;
-	if ((uint32_t)p->instance >= mailbox.presence.hdr->nregions) {
+	if ((uint32_t)p->instance >= presence.hdr->nregions) {
 		wk_log_warnx("no presence region %d (segment has %u)", p->instance,
-		    mailbox.presence.hdr->nregions);
+		    presence.hdr->nregions);
 		return -1;
 	}
-	presence_region(&mailbox.presence, p->instance)->writer_pid = getpid();
+	/* A previous instance of this shard may have died mid-update: start
+	 * from an empty region; the brokers restore what is still connected. */
+	presence_region_clear(&presence, p->instance);
+	presence_region(&presence, p->instance)->writer_pid = getpid();
+	wk_wbuf_init(&b);
+	wk_put_u16(&b, (uint16_t)p->instance);
+	for (int i = 0; i < p->cfg.processes_broker; i++) {
+		zmsg_t *m = wk_proc_msg(p, WK_MSG_BROKER_MAILBOX_HELLO, 0, 0);
+		zmsg_addmem(m, b.p, b.len);
+		wk_proc_send(p, WK_ROLE_BROKER, i, &m);
+	}
+	wk_wbuf_free(&b);
 	return 0;
 }
 
 static void
 mailbox_on_stop(struct wk_proc *p)
 {
-	presence_close(&mailbox.presence);
+	presence_close(&presence);
 }
 
 static int
 mailbox_on_status(struct wk_proc *p, char *buf, size_t len)
 {
-	struct presence_region *r = presence_region(&mailbox.presence, p->instance);
-	return snprintf(buf, len, " presence_used=%u presence_capacity=%u",
-	    r->used, mailbox.presence.hdr->capacity);
+	struct presence_region *r = presence_region(&presence, p->instance);
+	return snprintf(buf, len, " presence_used=%u presence_capacity=%u presence_churn=%llu",
+	    r->used, presence.hdr->capacity, (unsigned long long)r->churn);
 }
 
 static const struct wk_proc_def mailbox_def = {
 	.name = "wk-mailbox",
 	.role = WK_ROLE_MAILBOX,
 	.sharded = 1,
+	.dispatch = mailbox_dispatch,
+	.ndispatch = sizeof mailbox_dispatch / sizeof mailbox_dispatch[0],
 	.on_start = mailbox_on_start,
-	.databases = mailbox_databases,
 	.on_stop = mailbox_on_stop,
 	.on_status = mailbox_on_status,
+	.databases = mailbox_databases,
 };
 
 int

@@ -13,39 +13,8 @@
 #include "presence.h"
 #include "wktest.h"
 
-#define NPROCS 9   /* master, hook, 2 mailbox, 2 channel, api, 2 broker */
+#define NPROCS WKT_NPROCS
 #define READY_MS 20000
-
-struct tree {
-	char *dir, *config, *run;
-	pid_t master;
-};
-
-static void
-tree_start(struct tree *t, const char *extra)
-{
-	t->dir = wkt_tmpdir();
-	t->config = wkt_write_config(t->dir, extra);
-	if (asprintf(&t->run, "%s/run", t->dir) < 0)
-		abort();
-	t->master = wkt_start_master(t->config, t->dir);
-	if (wkt_wait_ready(t->run, NPROCS, READY_MS) < 0) {
-		char *log, path[512];
-		snprintf(path, sizeof path, "%s/master.log", t->dir);
-		log = wkt_read_file(path);
-		ck_abort_msg("tree not ready; master.log:\n%s", log ? log : "(none)");
-	}
-}
-
-static void
-tree_stop(struct tree *t)
-{
-	if (t->master > 0) {
-		kill(t->master, SIGTERM);
-		wkt_wait_exit(t->master, 20000, NULL);
-	}
-	wkt_rm_rf(t->dir);
-}
 
 /* Count files in the run directory other than wk.yaml-like leftovers. */
 static int
@@ -66,13 +35,13 @@ run_dir_entries(const char *run)
 
 START_TEST(test_tree_ready_status_and_clean_stop)
 {
-	struct tree t = { 0 };
+	struct wkt_tree t = { 0 };
 	struct wkt_proc v[32];
 	char *out, *wkctl = wkt_bin("wkctl"), shm[64], shmpath[128];
 	int n, rc, pids[32];
 	struct stat st;
 
-	tree_start(&t, NULL);
+	wkt_tree_start(&t, NULL);
 	n = wkt_status(t.run, v, 32);
 	ck_assert_int_eq(n, NPROCS);
 	ck_assert_str_eq(v[0].role, "master");
@@ -114,7 +83,7 @@ START_TEST(test_tree_ready_status_and_clean_stop)
 	ck_assert_int_eq(rc, 1);
 	free(out);
 	t.master = 0;
-	tree_stop(&t);
+	wkt_tree_stop(&t);
 	free(wkctl);
 }
 END_TEST
@@ -122,11 +91,11 @@ END_TEST
 /* kill -9 of each child: it comes back (new pid, ready), the others keep running. */
 START_TEST(test_tree_kill9_respawns_each_child)
 {
-	struct tree t = { 0 };
+	struct wkt_tree t = { 0 };
 	struct wkt_proc before[32], after[32];
 	int n;
 
-	tree_start(&t, NULL);
+	wkt_tree_start(&t, NULL);
 	for (int k = 1; k < NPROCS; k++) {
 		n = wkt_status(t.run, before, 32);
 		ck_assert_int_eq(n, NPROCS);
@@ -147,19 +116,19 @@ START_TEST(test_tree_kill9_respawns_each_child)
 				ck_assert_msg(after[j].pid == before[j].pid, "%s/%d was restarted too",
 				    after[j].role, after[j].instance);
 	}
-	tree_stop(&t);
+	wkt_tree_stop(&t);
 }
 END_TEST
 
 /* A child that fails at start is throttled: its delay doubles. */
 START_TEST(test_tree_failing_child_is_throttled)
 {
-	struct tree t = { 0 };
+	struct wkt_tree t = { 0 };
 	struct wkt_proc v[32], *c = NULL;
 	char path[512], *log;
 	int n;
 
-	tree_start(&t, NULL);
+	wkt_tree_start(&t, NULL);
 	n = wkt_status(t.run, v, 32);
 	c = wkt_find(v, n, "channel", 1);
 	ck_assert_ptr_nonnull(c);
@@ -197,7 +166,7 @@ START_TEST(test_tree_failing_child_is_throttled)
 	log = wkt_read_file(path);
 	ck_assert_ptr_nonnull(strstr(log, "channel/1"));
 	free(log);
-	tree_stop(&t);
+	wkt_tree_stop(&t);
 }
 END_TEST
 
@@ -232,12 +201,12 @@ END_TEST
  * taken; a child that failed on a bad config is started again. */
 START_TEST(test_tree_sighup_bad_config_keeps_running)
 {
-	struct tree t = { 0 };
+	struct wkt_tree t = { 0 };
 	struct wkt_proc before[32], v[32];
 	char *good;
 	int n;
 
-	tree_start(&t, NULL);
+	wkt_tree_start(&t, NULL);
 	n = wkt_status(t.run, before, 32);
 	good = wkt_read_file(t.config);
 	wkt_write_file(t.config, "rootDir: [unclosed\n");
@@ -279,7 +248,7 @@ START_TEST(test_tree_sighup_bad_config_keeps_running)
 	wkt_write_file(t.config, good);
 	free(good);
 	free(wkctl);
-	tree_stop(&t);
+	wkt_tree_stop(&t);
 }
 END_TEST
 
@@ -287,11 +256,11 @@ END_TEST
  * master starts over the leftovers (pid file, socket, segment). */
 START_TEST(test_tree_master_kill9_then_restart)
 {
-	struct tree t = { 0 };
+	struct wkt_tree t = { 0 };
 	struct wkt_proc v[32];
 	int n;
 
-	tree_start(&t, NULL);
+	wkt_tree_start(&t, NULL);
 	n = wkt_status(t.run, v, 32);
 	kill(t.master, SIGKILL);
 	wkt_wait_exit(t.master, 5000, NULL);
@@ -303,7 +272,7 @@ START_TEST(test_tree_master_kill9_then_restart)
 	}
 	t.master = wkt_start_master(t.config, t.dir);
 	ck_assert_int_eq(wkt_wait_ready(t.run, NPROCS, READY_MS), 0);
-	tree_stop(&t);
+	wkt_tree_stop(&t);
 }
 END_TEST
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <curl/curl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -256,4 +258,117 @@ wkt_find(struct wkt_proc *v, int n, const char *role, int instance)
 		if (strcmp(v[i].role, role) == 0 && v[i].instance == instance)
 			return &v[i];
 	return NULL;
+}
+
+int
+wkt_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		abort();
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+struct http_body {
+	char *p;
+	size_t len;
+};
+
+static size_t
+http_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_body *b = arg;
+
+	b->p = realloc(b->p, b->len + size * n + 1);
+	memcpy(b->p + b->len, data, size * n);
+	b->len += size * n;
+	b->p[b->len] = '\0';
+	return size * n;
+}
+
+long
+wkt_http(const char *method, const char *url, const char *json, char **body,
+    const char *const *headers)
+{
+	struct http_body b = { calloc(1, 1), 0 };
+	struct curl_slist *hl = NULL;
+	CURL *h = curl_easy_init();
+	long status = -1;
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	if (json) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+	}
+	for (int i = 0; headers && headers[i]; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(h);
+	if (body)
+		*body = b.p;
+	else
+		free(b.p);
+	return status;
+}
+
+void
+wkt_tree_start(struct wkt_tree *t, const char *extra)
+{
+	char text[4096];
+
+	memset(t, 0, sizeof *t);
+	t->dir = wkt_tmpdir();
+	t->tcp_port = wkt_free_port();
+	t->ws_port = wkt_free_port();
+	t->http_port = wkt_free_port();
+	snprintf(t->http, sizeof t->http, "http://127.0.0.1:%d", t->http_port);
+	snprintf(text, sizeof text, "addr: tcp://127.0.0.1:%d\nwsAddr: ws://127.0.0.1:%d\n"
+	    "httpAddr: 127.0.0.1:%d\n%s", t->tcp_port, t->ws_port, t->http_port, extra ? extra : "");
+	t->config = wkt_write_config(t->dir, text);
+	if (asprintf(&t->run, "%s/run", t->dir) < 0)
+		abort();
+	t->master = wkt_start_master(t->config, t->dir);
+	if (wkt_wait_ready(t->run, WKT_NPROCS, 20000) < 0) {
+		char path[512], *log;
+		snprintf(path, sizeof path, "%s/master.log", t->dir);
+		log = wkt_read_file(path);
+		ck_abort_msg("tree not ready; master.log:\n%s", log ? log : "(none)");
+	}
+}
+
+void
+wkt_tree_stop(struct wkt_tree *t)
+{
+	if (t->master > 0) {
+		kill(t->master, SIGTERM);
+		wkt_wait_exit(t->master, 20000, NULL);
+	}
+	wkt_rm_rf(t->dir);
+	free(t->dir);
+	free(t->config);
+	free(t->run);
+	memset(t, 0, sizeof *t);
+}
+
+int
+wkt_tree_pid(struct wkt_tree *t, const char *role, int instance)
+{
+	struct wkt_proc v[64], *p;
+	int n = wkt_status(t->run, v, 64);
+
+	p = n > 0 ? wkt_find(v, n, role, instance) : NULL;
+	return p ? p->pid : -1;
 }

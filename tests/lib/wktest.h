@@ -46,4 +46,27 @@ uint64_t wkt_now_ms(void);
 /* Contents of a file (malloc'd, NUL-terminated) or NULL. */
 char *wkt_read_file(const char *path);
 
+/* A whole tree from the build directory on its own ports and directory. */
+struct wkt_tree {
+	char *dir, *config, *run;
+	pid_t master;
+	int tcp_port, ws_port, http_port;
+	char http[64];               /* "http://127.0.0.1:PORT" */
+};
+#define WKT_NPROCS 9             /* master, hook, 2 mailbox, 2 channel, api, 2 broker */
+/* Start it (config: wkt_write_config + ports + extra) and wait until every
+ * process is ready; aborts the test with master.log on failure. */
+void wkt_tree_start(struct wkt_tree *t, const char *extra);
+/* SIGTERM the master, wait for it, remove the directory. */
+void wkt_tree_stop(struct wkt_tree *t);
+/* The pid of role/instance in the tree, or -1. */
+int wkt_tree_pid(struct wkt_tree *t, const char *role, int instance);
+
+/* A TCP port that was free a moment ago (bind to port 0, then close). */
+int wkt_free_port(void);
+/* An HTTP request with libcurl: the status, or -1; *body gets the response
+ * body (malloc'd).  Extra headers as "Name: value", NULL-terminated. */
+long wkt_http(const char *method, const char *url, const char *json, char **body,
+    const char *const *headers);
+
 #endif

@@ -1,0 +1,118 @@
+/* broker.h - wk-broker's private state, shared by its files:
+ *   broker.c       main, dispatch table, listeners, messages from shards
+ *   broker_conn.c  a client connection: bytes in, WKProto packets, CONNECT
+ *                  and AUTH, PING, kicks, output buffer, timeouts
+ *   broker_ws.c    the WebSocket layer (HTTP upgrade, wslay framing)
+ *   broker_tls.c   TLS for wssAddr (OpenSSL)
+ */
+#ifndef BROKER_H
+#define BROKER_H
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include <wslay/wslay.h>
+#include "presence.h"
+#include "wk_crypto.h"
+#include "wk_proc.h"
+#include "wkproto.h"
+
+#define BROKER_NODE_ID 1001   /* CONNACK nodeId: the reference's single-node default */
+#define BROKER_UID_MAX PRESENCE_UID_MAX
+#define BROKER_DEVICE_ID_MAX 128
+
+enum conn_kind { CONN_TCP, CONN_WS, CONN_WSS };
+
+enum conn_state {
+	CS_TLS,          /* TLS handshake (wss) */
+	CS_WS_UPGRADE,   /* reading the HTTP upgrade request (ws, wss) */
+	CS_CONNECT,      /* waiting for the CONNECT packet */
+	CS_AUTH,         /* AUTH sent to the mailbox shard, waiting for the reply */
+	CS_READY,        /* authenticated */
+	CS_CLOSING,      /* flushing the last output, then close */
+};
+
+struct conn {
+	int fd;
+	uint64_t id;                 /* pid << 32 | generation << 24 | fd */
+	uint8_t kind, state;
+	uint8_t proto_version;       /* min(client, 5) once CONNECT was read */
+	uint8_t device_flag, device_level;
+	uint8_t dirty;               /* on the flush list */
+	uint8_t want_write;          /* EPOLLOUT registered */
+	uint8_t registered;          /* the mailbox shard has it in presence */
+	char uid[BROKER_UID_MAX];
+	char device_id[BROKER_DEVICE_ID_MAX];
+	uint8_t client_key[WK_CRYPTO_KEY_LEN];
+	int64_t client_ts;
+	uint8_t client_version;
+	struct wk_crypto_session crypto;
+	uint8_t *in;                 /* inbound WKProto byte stream */
+	size_t inlen, incap;
+	uint8_t *out;                /* encoded, not yet written (TCP/TLS bytes) */
+	size_t outlen, outcap;
+	uint64_t accepted_ms, last_in_ms, close_at_ms;
+	SSL *ssl;
+	wslay_event_context_ptr ws;
+	uint8_t *ws_pre;             /* bytes read past the upgrade request */
+	size_t ws_prelen, ws_preoff;
+	struct conn *next_dirty;
+};
+
+struct broker_stats {
+	uint64_t accepted, closed, refused, auth_ok, auth_fail, kicked;
+	uint64_t bytes_in, bytes_out, packets_in, packets_out;
+	uint64_t proto_errors, slow_clients, timeouts;
+};
+
+struct broker {
+	struct wk_proc *proc;
+	struct conn **conns;         /* indexed by fd */
+	int nconns_cap;
+	int nconns;
+	uint8_t *gen;                /* per fd, the generation of the last conn */
+	struct conn *dirty;          /* connections with output to flush */
+	int listen_fd[3];            /* by enum conn_kind, -1 when off */
+	SSL_CTX *tls;
+	struct presence presence;
+	struct broker_stats st;
+};
+
+extern struct broker broker;
+
+/* broker_conn.c */
+void broker_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg);
+struct conn *broker_conn_find(uint64_t id);
+void broker_conn_close(struct conn *c, const char *why);
+/* Tell the user's mailbox shard that connection id is gone. */
+void broker_notify_closed(uint64_t id, const char *uid);
+void broker_conn_on_auth(struct conn *c, int reason, uint8_t level);
+void broker_conn_kick(struct conn *c, uint8_t reason, const char *text, int disconnect,
+    uint32_t delay_ms);
+/* Encode one packet for c and queue it (one WebSocket message on ws/wss). */
+int broker_conn_send(struct conn *c, const struct wkproto_packet *pkt);
+void broker_flush_all(void);
+void broker_sweep(void);
+/* Bytes arrived for c's WKProto stream (from the socket or a WS message). */
+void broker_conn_input(struct conn *c, const uint8_t *p, size_t n);
+/* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */
+int broker_conn_queue(struct conn *c, const uint8_t *p, size_t n);
+void broker_conn_restore_to(int mailbox);
+
+/* broker_ws.c */
+int broker_ws_start(struct conn *c);
+/* Feed socket bytes in CS_WS_UPGRADE or CS_READY..: returns -1 to close. */
+int broker_ws_on_readable(struct conn *c);
+int broker_ws_send_packet(struct conn *c, const uint8_t *p, size_t n);
+void broker_ws_free(struct conn *c);
+
+/* broker_tls.c */
+int broker_tls_init(const struct wk_config *cfg);
+int broker_tls_start(struct conn *c);
+/* Drive the handshake: 1 done, 0 in progress, -1 failed. */
+int broker_tls_handshake(struct conn *c);
+/* read/write through TLS or the plain socket: like read(2)/write(2), with
+ * errno EAGAIN when it would block. */
+ssize_t broker_io_read(struct conn *c, void *buf, size_t n);
+ssize_t broker_io_write(struct conn *c, const void *buf, size_t n);
+void broker_tls_free(struct conn *c);
+
+#endif

@@ -1,0 +1,539 @@
+/* broker_conn.c - a client connection of wk-broker (wk-broker(8)).
+ *
+ * Bytes in -> WKProto packets (the codec's splitter: several packets per
+ * read, packets across reads) -> CONNECT -> AUTH to the user's mailbox shard
+ * -> CONNACK (with the reason code on failure, then close) -> PING/PONG and
+ * the rest.  Output is appended to one buffer per connection and written
+ * once per loop iteration (batched); a client whose unsent output passes
+ * limits.outputBufferMax is disconnected: a slow reader must not hold the
+ * broker's memory.  Timeouts (pre-auth, idle, kick delays) are checked by a
+ * sweep once a second rather than a timer per connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "broker.h"
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_log.h"
+#include "wk_shard.h"
+#include "wk_time.h"
+
+#define READ_CHUNK 65536
+#define IN_MAX_SLACK 4096   /* inbound buffer kept beyond the largest packet */
+
+static struct wk_ratelimit rl_proto = WK_RATELIMIT_INIT(10);
+
+struct conn *
+broker_conn_find(uint64_t id)
+{
+	int fd = (int)(id & 0xffffff);
+
+	if (fd >= broker.nconns_cap || broker.conns[fd] == NULL || broker.conns[fd]->id != id)
+		return NULL;
+	return broker.conns[fd];
+}
+
+static void
+conn_table_grow(int fd)
+{
+	int n = broker.nconns_cap ? broker.nconns_cap : 1024;
+
+	while (n <= fd)
+		n *= 2;
+	broker.conns = wk_realloc(broker.conns, n * sizeof *broker.conns);
+	broker.gen = wk_realloc(broker.gen, n);
+	memset(broker.conns + broker.nconns_cap, 0, (n - broker.nconns_cap) * sizeof *broker.conns);
+	memset(broker.gen + broker.nconns_cap, 0, n - broker.nconns_cap);
+	broker.nconns_cap = n;
+}
+
+static void on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg);
+
+/* Tell the user's mailbox shard the connection is gone (only if it knew). */
+void
+broker_notify_closed(uint64_t id, const char *uid)
+{
+	struct wk_proc *p = broker.proc;
+	struct wk_wbuf b;
+	zmsg_t *m;
+
+	wk_wbuf_init(&b);
+	wk_put_u16(&b, (uint16_t)p->instance);
+	wk_put_u64(&b, id);
+	wk_put_str(&b, uid);
+	m = wk_proc_msg(p, WK_MSG_MAILBOX_CONN_CLOSED, id, 0);
+	zmsg_addmem(m, b.p, b.len);
+	wk_wbuf_free(&b);
+	wk_proc_send(p, WK_ROLE_MAILBOX,
+	    wk_shard_uid(uid, strlen(uid), p->cfg.processes_mailbox), &m);
+}
+
+void
+broker_conn_close(struct conn *c, const char *why)
+{
+	if (why)
+		wk_log_debug("close %s conn %llx: %s", c->uid[0] ? c->uid : "-",
+		    (unsigned long long)c->id, why);
+	if (c->registered)
+		broker_notify_closed(c->id, c->uid);
+	wk_loop_del(broker.proc->loop, c->fd);
+	close(c->fd);
+	broker.conns[c->fd] = NULL;
+	broker.nconns--;
+	broker.st.closed++;
+	/* Unlink from the flush list. */
+	for (struct conn **pp = &broker.dirty; *pp; pp = &(*pp)->next_dirty)
+		if (*pp == c) {
+			*pp = c->next_dirty;
+			break;
+		}
+	broker_ws_free(c);
+	broker_tls_free(c);
+	wk_crypto_session_clear(&c->crypto);
+	free(c->in);
+	free(c->out);
+	free(c->ws_pre);
+	free(c);
+}
+
+void
+broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
+{
+	int kind = (int)(intptr_t)arg, one = 1;
+
+	for (int i = 0; i < 256; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;   /* EAGAIN, or a transient error: try at the next event */
+		if (broker.nconns >= broker.proc->cfg.limits_maxConnections || fd > 0xffffff) {
+			broker.st.refused++;
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (fd >= broker.nconns_cap)
+			conn_table_grow(fd);
+		struct conn *c = wk_calloc(1, sizeof *c);
+		c->fd = fd;
+		c->kind = (uint8_t)kind;
+		c->id = (uint64_t)getpid() << 32 | (uint64_t)(++broker.gen[fd]) << 24 | (uint64_t)fd;
+		c->accepted_ms = c->last_in_ms = wk_now_ms();
+		c->state = kind == CONN_TCP ? CS_CONNECT : kind == CONN_WS ? CS_WS_UPGRADE : CS_TLS;
+		broker.conns[fd] = c;
+		broker.nconns++;
+		broker.st.accepted++;
+		wk_loop_add(l, fd, EPOLLIN | EPOLLRDHUP, on_conn_event, NULL);
+		if (kind == CONN_WSS && broker_tls_start(c) < 0)
+			broker_conn_close(c, "tls setup failed");
+	}
+}
+
+int
+broker_conn_queue(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->outlen + n > (size_t)broker.proc->cfg.limits_outputBufferMax) {
+		broker.st.slow_clients++;
+		wk_log_limited(&rl_proto, WK_LOG_WARN, "%s: output over limits.outputBufferMax; "
+		    "disconnecting the slow client", c->uid[0] ? c->uid : "-");
+		c->close_at_ms = 1;   /* the sweep and the flush close it */
+		return -1;
+	}
+	if (c->outlen + n > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 1024;
+		while (cap < c->outlen + n)
+			cap *= 2;
+		c->out = wk_realloc(c->out, cap);
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, p, n);
+	c->outlen += n;
+	if (!c->dirty) {
+		c->dirty = 1;
+		c->next_dirty = broker.dirty;
+		broker.dirty = c;
+	}
+	return 0;
+}
+
+int
+broker_conn_send(struct conn *c, const struct wkproto_packet *pkt)
+{
+	uint8_t stackbuf[4096], *buf = stackbuf;
+	int version = c->proto_version ? c->proto_version : WKPROTO_VERSION_MAX;
+	ssize_t n = wkproto_encoded_size(pkt, version);
+	int rc;
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n > sizeof stackbuf)
+		buf = wk_malloc(n);
+	n = wkproto_encode(pkt, version, buf, n);
+	if (n < 0)
+		rc = -1;
+	else if (c->kind == CONN_TCP)
+		rc = broker_conn_queue(c, buf, n);
+	else
+		rc = broker_ws_send_packet(c, buf, n);   /* one packet, one WS message */
+	if (buf != stackbuf)
+		free(buf);
+	broker.st.packets_out += rc == 0;
+	return rc;
+}
+
+/* Write what is queued; 0 when all went or the socket is full, -1 to close. */
+static int
+conn_flush(struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->outlen) {
+		ssize_t n = broker_io_write(c, c->out + off, c->outlen - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0)
+			return -1;
+		off += n;
+		broker.st.bytes_out += n;
+	}
+	memmove(c->out, c->out + off, c->outlen - off);
+	c->outlen -= off;
+	if (c->outlen == 0 && c->outcap > 16384) {
+		free(c->out);       /* idle connections keep no big buffers */
+		c->out = NULL;
+		c->outcap = 0;
+	}
+	int want = c->outlen > 0;
+	if (want != c->want_write) {
+		c->want_write = (uint8_t)want;
+		wk_loop_mod(broker.proc->loop, c->fd, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
+	}
+	return 0;
+}
+
+void
+broker_flush_all(void)
+{
+	while (broker.dirty) {
+		struct conn *c = broker.dirty;
+		broker.dirty = c->next_dirty;
+		c->dirty = 0;
+		if (conn_flush(c) < 0 || (c->state == CS_CLOSING && c->outlen == 0) ||
+		    c->close_at_ms == 1)
+			broker_conn_close(c, c->state == CS_CLOSING ? NULL : "write failed");
+	}
+}
+
+/* CONNECT: check it, remember it, ask the user's mailbox shard. */
+static int
+on_connect(struct conn *c, const struct wkproto_connect *p)
+{
+	struct wk_proc *proc = broker.proc;
+	struct wk_wbuf b;
+	zmsg_t *m;
+
+	if (p->version < WKPROTO_VERSION_MIN || p->uid.len == 0 || p->uid.len >= BROKER_UID_MAX ||
+	    p->device_id.len >= BROKER_DEVICE_ID_MAX || p->token.len >= 512)
+		return -1;
+	c->client_version = p->version;
+	c->proto_version = p->version < WKPROTO_VERSION_MAX ? p->version : WKPROTO_VERSION_MAX;
+	c->device_flag = p->device_flag;
+	c->client_ts = p->client_timestamp;
+	memcpy(c->uid, p->uid.p, p->uid.len);
+	c->uid[p->uid.len] = '\0';
+	memcpy(c->device_id, p->device_id.p, p->device_id.len);
+	c->device_id[p->device_id.len] = '\0';
+	if (!proc->cfg.disableEncryption &&
+	    wk_crypto_decode_key(p->client_key.p, p->client_key.len, c->client_key) < 0) {
+		/* The reference slices without checking; wk answers with a reason. */
+		broker_conn_on_auth(c, WKPROTO_REASON_CLIENT_KEY_IS_EMPTY, 0);
+		return 0;
+	}
+	wk_wbuf_init(&b);
+	wk_put_u16(&b, (uint16_t)proc->instance);
+	wk_put_u64(&b, c->id);
+	wk_put_u8(&b, c->device_flag);
+	wk_put_u8(&b, c->proto_version);
+	wk_put_str(&b, c->uid);
+	wk_put_strn(&b, p->token.p, p->token.len);
+	wk_put_str(&b, c->device_id);
+	m = wk_proc_msg(proc, WK_MSG_MAILBOX_AUTH, c->id, 0);
+	zmsg_addmem(m, b.p, b.len);
+	wk_wbuf_free(&b);
+	c->state = CS_AUTH;
+	if (wk_proc_send(proc, WK_ROLE_MAILBOX,
+	    wk_shard_uid(c->uid, strlen(c->uid), proc->cfg.processes_mailbox), &m) < 0)
+		broker_conn_on_auth(c, WKPROTO_REASON_SYSTEM_ERROR, 0);
+	return 0;
+}
+
+/* The mailbox shard's answer: CONNACK, keys, and READY or close. */
+void
+broker_conn_on_auth(struct conn *c, int reason, uint8_t level)
+{
+	struct wkproto_packet pkt = { .type = WKPROTO_CONNACK };
+	struct wk_crypto_keypair kp;
+	uint8_t shared[WK_CRYPTO_KEY_LEN];
+	char aes_key[WK_CRYPTO_AES_LEN], salt[WK_CRYPTO_SALT_LEN], pub64[WK_CRYPTO_KEY_B64_LEN];
+
+	pkt.connack.time_diff = wk_wall_ms() - c->client_ts;
+	pkt.connack.node_id = BROKER_NODE_ID;
+	/* SDK 1.0.4 (v2) cannot parse the HasServerVersion layout: only above v3. */
+	if (c->client_version > 3) {
+		pkt.flags = WKPROTO_FLAG_HAS_SERVER_VERSION;
+		pkt.connack.server_version = c->proto_version;
+	}
+	if (reason == WKPROTO_REASON_SUCCESS && !broker.proc->cfg.disableEncryption) {
+		if (wk_crypto_keypair_new(&kp) < 0 || wk_crypto_shared(kp.priv, c->client_key, shared) < 0 ||
+		    wk_crypto_derive_key(shared, aes_key) < 0 || wk_crypto_salt(salt) < 0 ||
+		    wk_crypto_session_init(&c->crypto, aes_key, salt) < 0)
+			reason = WKPROTO_REASON_CLIENT_KEY_IS_EMPTY;   /* e.g. a low-order key */
+		else {
+			wk_b64_encode(kp.pub, sizeof kp.pub, pub64);
+			pkt.connack.server_key = wk_str_n(pub64, sizeof pub64);
+			pkt.connack.salt = wk_str_n(salt, sizeof salt);
+		}
+		OPENSSL_cleanse(&kp, sizeof kp);
+		OPENSSL_cleanse(shared, sizeof shared);
+	}
+	pkt.connack.reason_code = (uint8_t)reason;
+	if (reason != WKPROTO_REASON_SUCCESS) {
+		broker.st.auth_fail++;
+		/* The reference closes silently and the SDK retries every 3 s
+		 * forever; a CONNACK with the reason makes it stop. */
+		broker_conn_send(c, &pkt);
+		c->state = CS_CLOSING;
+		c->last_in_ms = wk_now_ms();
+		return;
+	}
+	broker.st.auth_ok++;
+	c->registered = 1;
+	c->device_level = level;
+	c->state = CS_READY;
+	broker_conn_send(c, &pkt);
+	/* Packets that arrived behind the CONNECT are handled now. */
+	if (c->inlen)
+		broker_conn_input(c, NULL, 0);
+}
+
+void
+broker_conn_kick(struct conn *c, uint8_t reason, const char *text, int disconnect,
+    uint32_t delay_ms)
+{
+	if (disconnect) {
+		struct wkproto_packet pkt = { .type = WKPROTO_DISCONNECT };
+		pkt.disconnect.reason_code = reason;
+		pkt.disconnect.reason = wk_str_of(text);
+		broker_conn_send(c, &pkt);
+	}
+	broker.st.kicked++;
+	c->close_at_ms = wk_now_ms() + (delay_ms ? delay_ms : 1);
+}
+
+/* One packet from an authenticated client. */
+static int
+on_packet(struct conn *c, const struct wkproto_packet *pkt)
+{
+	struct wkproto_packet out = { 0 };
+
+	switch (pkt->type) {
+	case WKPROTO_PING:
+		out.type = WKPROTO_PONG;
+		return broker_conn_send(c, &out) < 0 ? -1 : 0;
+	case WKPROTO_SEND:
+		/* Messaging is not wired to the channel shards yet: refuse
+		 * clearly rather than leave the client waiting. */
+		out.type = WKPROTO_SENDACK;
+		out.flags = pkt->flags;
+		out.sendack.client_seq = pkt->send.client_seq;
+		out.sendack.reason_code = WKPROTO_REASON_SYSTEM_ERROR;
+		return broker_conn_send(c, &out) < 0 ? -1 : 0;
+	case WKPROTO_RECVACK:
+	case WKPROTO_SUB:   /* the reference ignores SUB too */
+		return 0;
+	case WKPROTO_DISCONNECT:
+		return -1;
+	default:
+		wk_log_limited(&rl_proto, WK_LOG_INFO, "%s: unexpected %s packet; closing",
+		    c->uid, wkproto_type_name(pkt->type));
+		return -1;
+	}
+}
+
+void
+broker_conn_input(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct wkproto_frame f;
+	struct wkproto_packet pkt;
+	size_t off = 0;
+	int rc;
+
+	if (n) {
+		if (c->inlen + n > c->incap) {
+			size_t cap = c->incap ? c->incap : 512;
+			while (cap < c->inlen + n)
+				cap *= 2;
+			c->in = wk_realloc(c->in, cap);
+			c->incap = cap;
+		}
+		memcpy(c->in + c->inlen, p, n);
+		c->inlen += n;
+		c->last_in_ms = wk_now_ms();
+	}
+	while (c->state == CS_CONNECT || c->state == CS_READY) {
+		rc = wkproto_split(c->in + off, c->inlen - off,
+		    (uint32_t)broker.proc->cfg.limits_maxPacketSize, &f);
+		if (rc == WKPROTO_ENEED)
+			break;
+		if (rc == 0) {
+			rc = wkproto_decode_frame(&f, c->state == CS_CONNECT ? WKPROTO_VERSION_MAX :
+			    c->proto_version, &pkt);
+			off += f.total;
+			broker.st.packets_in++;
+		}
+		if (rc == 0 && c->state == CS_CONNECT)
+			rc = pkt.type == WKPROTO_CONNECT ? on_connect(c, &pkt.connect) : -100;
+		else if (rc == 0)
+			rc = on_packet(c, &pkt);
+		if (rc != 0) {
+			broker.st.proto_errors++;
+			wk_log_limited(&rl_proto, WK_LOG_INFO, "%s conn %llx: %s; closing",
+			    c->uid[0] ? c->uid : "-", (unsigned long long)c->id,
+			    rc == -100 ? "first packet is not CONNECT" :
+			    rc < -1 ? wkproto_strerror(rc) : "bad packet");
+			c->state = CS_CLOSING;
+			c->close_at_ms = 1;
+			if (!c->dirty) {
+				c->dirty = 1;
+				c->next_dirty = broker.dirty;
+				broker.dirty = c;
+			}
+			return;
+		}
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	if (c->inlen == 0 && c->incap > 16384) {
+		free(c->in);
+		c->in = NULL;
+		c->incap = 0;
+	}
+}
+
+/* Readable on a plain TCP connection. */
+static int
+tcp_on_readable(struct conn *c)
+{
+	static uint8_t buf[READ_CHUNK];
+
+	for (;;) {
+		ssize_t n = broker_io_read(c, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		broker.st.bytes_in += n;
+		broker_conn_input(c, buf, n);
+		if (c->state == CS_CLOSING || broker.conns[c->fd] != c)
+			return 0;
+		if ((size_t)n < sizeof buf)
+			return 0;
+	}
+}
+
+static void
+on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct conn *c = fd < broker.nconns_cap ? broker.conns[fd] : NULL;
+	int rc = 0;
+
+	if (c == NULL)
+		return;
+	if (ev & EPOLLOUT) {
+		if (conn_flush(c) < 0) {
+			broker_conn_close(c, "write failed");
+			return;
+		}
+		if (c->state == CS_CLOSING && c->outlen == 0) {
+			broker_conn_close(c, NULL);
+			return;
+		}
+	}
+	if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	if (c->state == CS_TLS) {
+		rc = broker_tls_handshake(c);
+		if (rc > 0)
+			c->state = CS_WS_UPGRADE;
+		rc = rc < 0 ? -1 : 0;
+	}
+	if (rc == 0 && c->state != CS_TLS)
+		rc = c->kind == CONN_TCP ? tcp_on_readable(c) : broker_ws_on_readable(c);
+	if (rc < 0)
+		broker_conn_close(c, "peer closed or read failed");
+}
+
+/* Once a second: pre-auth and idle timeouts, kick delays. */
+void
+broker_sweep(void)
+{
+	const struct wk_config *cfg = &broker.proc->cfg;
+	uint64_t now = wk_now_ms();
+
+	for (int fd = 0; fd < broker.nconns_cap; fd++) {
+		struct conn *c = broker.conns[fd];
+		if (c == NULL)
+			continue;
+		if (c->close_at_ms && now >= c->close_at_ms)
+			broker_conn_close(c, "kicked");
+		else if (c->state != CS_READY && c->state != CS_CLOSING &&
+		    now - c->accepted_ms > (uint64_t)cfg->connAuthTimeout) {
+			broker.st.timeouts++;
+			broker_conn_close(c, "not authenticated in time");
+		} else if (c->state == CS_READY && now - c->last_in_ms > (uint64_t)cfg->connIdleTime) {
+			broker.st.timeouts++;
+			broker_conn_close(c, "idle");
+		} else if (c->state == CS_CLOSING && now - c->last_in_ms > 5000)
+			broker_conn_close(c, "close timed out");
+	}
+}
+
+/* A mailbox shard restarted: tell it about our users it owns. */
+void
+broker_conn_restore_to(int mailbox)
+{
+	struct wk_proc *p = broker.proc;
+	int n = 0;
+
+	for (int fd = 0; fd < broker.nconns_cap; fd++) {
+		struct conn *c = broker.conns[fd];
+		struct wk_wbuf b;
+		if (c == NULL || c->state != CS_READY ||
+		    wk_shard_uid(c->uid, strlen(c->uid), p->cfg.processes_mailbox) != mailbox)
+			continue;
+		wk_wbuf_init(&b);
+		wk_put_u16(&b, (uint16_t)p->instance);
+		wk_put_u64(&b, c->id);
+		wk_put_u8(&b, c->device_flag);
+		wk_put_u8(&b, c->proto_version);
+		wk_put_str(&b, c->uid);
+		wk_put_str(&b, "");
+		wk_put_str(&b, c->device_id);
+		wk_put_u8(&b, c->device_level);
+		zmsg_t *m = wk_proc_msg(p, WK_MSG_MAILBOX_CONN_RESTORE, c->id, 0);
+		zmsg_addmem(m, b.p, b.len);
+		wk_wbuf_free(&b);
+		wk_proc_send(p, WK_ROLE_MAILBOX, mailbox, &m);
+		n++;
+	}
+	if (n)
+		wk_log_info("mailbox/%d restarted: restored %d connections", mailbox, n);
+}

@@ -1,0 +1,105 @@
+/* broker_tls.c - TLS for wssAddr (OpenSSL): one SSL_CTX from
+ * wssConfig.certFile and wssConfig.keyFile, a non-blocking handshake per
+ * connection, and the read/write functions every connection uses (plain
+ * sockets when there is no TLS). */
+#include <errno.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include "broker.h"
+#include "wk_log.h"
+
+int
+broker_tls_init(const struct wk_config *cfg)
+{
+	broker.tls = SSL_CTX_new(TLS_server_method());
+	if (broker.tls == NULL)
+		return -1;
+	SSL_CTX_set_min_proto_version(broker.tls, TLS1_2_VERSION);
+	SSL_CTX_set_mode(broker.tls, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_use_certificate_chain_file(broker.tls, cfg->wssConfig_certFile) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(broker.tls, cfg->wssConfig_keyFile, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(broker.tls) != 1) {
+		wk_log_warnx("wss: cannot load %s / %s: %s", cfg->wssConfig_certFile,
+		    cfg->wssConfig_keyFile, ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(broker.tls);
+		broker.tls = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+broker_tls_start(struct conn *c)
+{
+	c->ssl = SSL_new(broker.tls);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+		return -1;
+	SSL_set_accept_state(c->ssl);
+	return 0;
+}
+
+int
+broker_tls_handshake(struct conn *c)
+{
+	int rc = SSL_do_handshake(c->ssl);
+
+	if (rc == 1)
+		return 1;
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		/* Rare during accept: wait for writability via the out path. */
+		wk_loop_mod(broker.proc->loop, c->fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+		c->want_write = 1;
+		return 0;
+	default:
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+/* Map an SSL result to read(2) conventions. */
+static ssize_t
+tls_result(struct conn *c, int rc)
+{
+	if (rc > 0)
+		return rc;
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+ssize_t
+broker_io_read(struct conn *c, void *buf, size_t n)
+{
+	if (c->ssl)
+		return tls_result(c, SSL_read(c->ssl, buf, (int)n));
+	return read(c->fd, buf, n);
+}
+
+ssize_t
+broker_io_write(struct conn *c, const void *buf, size_t n)
+{
+	if (c->ssl)
+		return tls_result(c, SSL_write(c->ssl, buf, (int)n));
+	return write(c->fd, buf, n);
+}
+
+void
+broker_tls_free(struct conn *c)
+{
+	if (c->ssl)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
+}

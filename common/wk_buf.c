@@ -1,0 +1,132 @@
+/* wk_buf.c - internal payload writer and bounds-checked reader. */
+#include <string.h>
+#include "wk_alloc.h"
+#include "wk_buf.h"
+
+void wk_wbuf_init(struct wk_wbuf *b) { b->p = NULL; b->len = b->cap = 0; }
+void wk_wbuf_free(struct wk_wbuf *b) { wk_free(&b->p); b->len = b->cap = 0; }
+
+static uint8_t *
+grow(struct wk_wbuf *b, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = wk_realloc(b->p, cap);
+		b->cap = cap;
+	}
+	b->len += n;
+	return b->p + b->len - n;
+}
+
+static void
+put_be(struct wk_wbuf *b, uint64_t v, int n)
+{
+	uint8_t *p = grow(b, n);
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+void wk_put_u8(struct wk_wbuf *b, uint8_t v) { put_be(b, v, 1); }
+void wk_put_u16(struct wk_wbuf *b, uint16_t v) { put_be(b, v, 2); }
+void wk_put_u32(struct wk_wbuf *b, uint32_t v) { put_be(b, v, 4); }
+void wk_put_u64(struct wk_wbuf *b, uint64_t v) { put_be(b, v, 8); }
+
+void
+wk_put_mem(struct wk_wbuf *b, const void *p, size_t n)
+{
+	if (n)
+		memcpy(grow(b, n), p, n);
+}
+
+void
+wk_put_strn(struct wk_wbuf *b, const char *s, size_t n)
+{
+	if (n > 0xffff)
+		n = 0xffff;
+	wk_put_u16(b, (uint16_t)n);
+	wk_put_mem(b, s, n);
+}
+
+void wk_put_str(struct wk_wbuf *b, const char *s) { wk_put_strn(b, s, s ? strlen(s) : 0); }
+
+void
+wk_put_blob(struct wk_wbuf *b, const void *p, size_t n)
+{
+	wk_put_u32(b, (uint32_t)n);
+	wk_put_mem(b, p, n);
+}
+
+void
+wk_rbuf_init(struct wk_rbuf *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+	r->err = 0;
+}
+
+/* n bytes at the cursor, or NULL (and err) if there are fewer. */
+static const uint8_t *
+take(struct wk_rbuf *r, size_t n)
+{
+	if (r->err || r->len - r->off < n) {
+		r->err = 1;
+		return NULL;
+	}
+	r->off += n;
+	return r->p + r->off - n;
+}
+
+static uint64_t
+get_be(struct wk_rbuf *r, int n)
+{
+	const uint8_t *p = take(r, n);
+	uint64_t v = 0;
+
+	for (int i = 0; p && i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+uint8_t wk_get_u8(struct wk_rbuf *r) { return (uint8_t)get_be(r, 1); }
+uint16_t wk_get_u16(struct wk_rbuf *r) { return (uint16_t)get_be(r, 2); }
+uint32_t wk_get_u32(struct wk_rbuf *r) { return (uint32_t)get_be(r, 4); }
+uint64_t wk_get_u64(struct wk_rbuf *r) { return get_be(r, 8); }
+
+const char *
+wk_get_strv(struct wk_rbuf *r, size_t *n)
+{
+	size_t len = wk_get_u16(r);
+	const uint8_t *p = take(r, len);
+
+	*n = p ? len : 0;
+	return p ? (const char *)p : "";
+}
+
+void
+wk_get_str(struct wk_rbuf *r, char *out, size_t cap)
+{
+	size_t n;
+	const char *s = wk_get_strv(r, &n);
+
+	if (n >= cap) {
+		r->err = 1;
+		n = 0;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+const void *
+wk_get_blob(struct wk_rbuf *r, size_t *n)
+{
+	size_t len = wk_get_u32(r);
+	const uint8_t *p = take(r, len);
+
+	*n = p ? len : 0;
+	return p;
+}
+
+int wk_rbuf_done(const struct wk_rbuf *r) { return r->err || r->off != r->len ? -1 : 0; }

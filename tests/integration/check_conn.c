@@ -1,0 +1,282 @@
+/* check_conn.c - client connections against the real tree: the C test
+ * client over TCP and WebSocket at protocol versions 2, 4 and 5 (CONNACK
+ * layout, key agreement, PING), auth failure with a reason, the pre-auth
+ * timeout, garbage, oversize packets, the master-login kick, presence as
+ * /user/onlinestatus shows it, and kill -9 of a broker and of a mailbox. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "wkclient.h"
+#include "wktest.h"
+
+static struct wkt_tree tree;
+
+static struct wkc *
+dial(int ws)
+{
+	struct wkc *c = ws ? wkc_connect_ws("127.0.0.1", tree.ws_port) :
+	    wkc_connect_tcp("127.0.0.1", tree.tcp_port);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+static void
+set_token(const char *uid, const char *token, int device_flag, int level)
+{
+	char url[128], body[256], *resp;
+	long st;
+
+	snprintf(url, sizeof url, "%s/user/token", tree.http);
+	snprintf(body, sizeof body, "{\"uid\":\"%s\",\"token\":\"%s\",\"device_flag\":%d,"
+	    "\"device_level\":%d}", uid, token, device_flag, level);
+	st = wkt_http("POST", url, body, &resp, NULL);
+	ck_assert_msg(st == 200 && strstr(resp, "200"), "/user/token: %ld %s", st, resp);
+	free(resp);
+}
+
+/* How many connections /user/onlinestatus reports for uid. */
+static int
+online_count(const char *uid)
+{
+	char url[128], body[128], *resp;
+	json_t *j;
+	int n = -1;
+
+	snprintf(url, sizeof url, "%s/user/onlinestatus", tree.http);
+	snprintf(body, sizeof body, "[\"%s\"]", uid);
+	if (wkt_http("POST", url, body, &resp, NULL) == 200 &&
+	    (j = json_loads(resp, 0, NULL)) != NULL) {
+		n = json_is_array(j) ? (int)json_array_size(j) : 0;
+		json_decref(j);
+	}
+	free(resp);
+	return n;
+}
+
+static int
+wait_online(const char *uid, int want, int timeout_ms)
+{
+	uint64_t end = wkt_now_ms() + timeout_ms;
+	int n;
+
+	while ((n = online_count(uid)) != want && wkt_now_ms() < end)
+		wkt_tick();
+	return n;
+}
+
+static void
+setup_open(void)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: false\nconnAuthTimeout: 700ms\n"
+	    "limits:\n  maxPacketSize: 64k\n");
+}
+
+static void
+setup_auth(void)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: true\n");
+}
+
+static void teardown(void) { wkt_tree_stop(&tree); }
+
+/* Versions 2, 4, 5 over TCP and WebSocket: the CONNACK layout each expects,
+ * keys both sides agree on (a PING/PONG and a refused SEND round trip). */
+START_TEST(test_conn_versions_tcp_and_ws)
+{
+	static const int versions[] = { 2, 4, 5 };
+	struct wkproto_connack ack;
+	struct wkproto_packet p;
+
+	for (int ws = 0; ws <= 1; ws++)
+		for (int i = 0; i < 3; i++) {
+			int v = versions[i];
+			char uid[32];
+			struct wkc *c = dial(ws);
+			snprintf(uid, sizeof uid, "user%d%d", ws, v);
+			ck_assert_int_eq(wkc_handshake(c, uid, "", v, 1, "dev1", &ack), 1);
+			ck_assert_int_eq(ack.server_key.len, 44);
+			ck_assert_int_eq(ack.salt.len, 16);
+			/* Only v > 3 clients get the server version (SDK 1.0.4 cannot parse it). */
+			ck_assert_int_eq(ack.server_version, v > 3 ? v : 0);
+			ck_assert(ack.node_id == (v >= 4 ? 1001u : 0u));
+			struct wkproto_packet ping = { .type = WKPROTO_PING };
+			ck_assert_int_eq(wkc_send(c, &ping), 0);
+			ck_assert_int_eq(wkc_recv(c, &p, 3000), 0);
+			ck_assert_int_eq(p.type, WKPROTO_PONG);
+			ck_assert_int_eq(wait_online(uid, 1, 3000), 1);
+			if (ws)
+				ck_assert_int_eq(c->ws_multi, 0);   /* one packet per WS message */
+			wkc_close(c);
+			ck_assert_int_eq(wait_online(uid, 0, 3000), 0);
+		}
+}
+END_TEST
+
+START_TEST(test_conn_bad_token_gets_reason_2)
+{
+	struct wkproto_connack ack;
+	int reason;
+
+	for (int ws = 0; ws <= 1; ws++) {
+		struct wkc *c = dial(ws);
+		ck_assert_int_eq(wkc_handshake(c, "mallory", "guess", 4, 1, "d", &ack),
+		    WKPROTO_REASON_AUTH_FAIL);
+		ck_assert_int_eq(ack.server_key.len, 0);
+		ck_assert_int_eq(wkc_wait_closed(c, 5000, &reason), 0);
+		wkc_close(c);
+	}
+	/* With the token stored, the same uid gets in. */
+	set_token("mallory", "right", 1, 0);
+	struct wkc *c = dial(0);
+	ck_assert_int_eq(wkc_handshake(c, "mallory", "right", 5, 1, "d", &ack), 1);
+	ck_assert_int_eq(wkc_handshake(dial(1), "mallory", "wrong", 5, 1, "d2", &ack), 2);
+	/* A token is per device flag. */
+	ck_assert_int_eq(wkc_handshake(dial(0), "mallory", "right", 5, 0, "d3", &ack), 2);
+	wkc_close(c);
+}
+END_TEST
+
+START_TEST(test_conn_preauth_timeout)
+{
+	for (int ws = 0; ws <= 1; ws++) {
+		struct wkc *c = dial(ws);
+		uint64_t t0 = wkt_now_ms();
+		ck_assert_int_eq(wkc_wait_closed(c, 5000, NULL), 0);
+		ck_assert_uint_ge(wkt_now_ms() - t0, 600);   /* connAuthTimeout: 700ms */
+		wkc_close(c);
+	}
+}
+END_TEST
+
+/* Garbage, a non-CONNECT first packet, an oversize packet: each closes that
+ * client only; the brokers stay up and serve the next client. */
+START_TEST(test_conn_garbage_closes_client_only)
+{
+	static const struct { const char *name; const char *bytes; size_t len; } bad[] = {
+		{ "reserved type", "\x00\x01\x02", 3 },
+		{ "type 13", "\xd0\x00", 2 },
+		{ "five-byte length", "\x10\xff\xff\xff\xff\x01", 6 },
+		{ "PING before CONNECT", "\x70", 1 },
+		{ "truncated CONNECT body", "\x10\x03\x02\x01\x00\x10\x00", 7 },
+		{ "over maxPacketSize", "\x10\x80\x80\x08", 4 },   /* 131072 > 64k */
+		{ "HTTP on the TCP port", "GET / HTTP/1.1\r\n\r\n", 18 },
+	};
+	int b0 = wkt_tree_pid(&tree, "broker", 0), b1 = wkt_tree_pid(&tree, "broker", 1);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct wkc *c = dial(0);
+		ck_assert_int_eq(wkc_send_raw(c, bad[i].bytes, bad[i].len), 0);
+		ck_assert_msg(wkc_wait_closed(c, 3000, NULL) == 0, "%s: not closed", bad[i].name);
+		wkc_close(c);
+	}
+	struct wkc *c = dial(1);
+	ck_assert_int_eq(wkc_send_raw(c, "\xd0\x00", 2), 0);
+	ck_assert_int_eq(wkc_wait_closed(c, 3000, NULL), 0);
+	wkc_close(c);
+	ck_assert_int_eq(wkt_tree_pid(&tree, "broker", 0), b0);
+	ck_assert_int_eq(wkt_tree_pid(&tree, "broker", 1), b1);
+	c = dial(0);
+	ck_assert_int_eq(wkc_handshake(c, "after", "", 5, 1, "d", NULL), 1);
+	wkc_close(c);
+}
+END_TEST
+
+START_TEST(test_conn_master_login_kicks_other_device)
+{
+	struct wkproto_packet p;
+	int reason;
+
+	set_token("alice", "tok", 1, 1);    /* master device */
+	struct wkc *a = dial(0), *b = dial(1), *app = dial(0);
+	ck_assert_int_eq(wkc_handshake(a, "alice", "tok", 5, 1, "devA", NULL), 1);
+	set_token("alice", "tok0", 0, 1);
+	ck_assert_int_eq(wkc_handshake(app, "alice", "tok0", 5, 0, "phone", NULL), 1);
+	ck_assert_int_eq(wait_online("alice", 2, 3000), 2);
+	ck_assert_int_eq(wkc_handshake(b, "alice", "tok", 5, 1, "devB", NULL), 1);
+	ck_assert_int_eq(wkc_recv(a, &p, 3000), 0);
+	ck_assert_int_eq(p.type, WKPROTO_DISCONNECT);
+	ck_assert_int_eq(p.disconnect.reason_code, WKPROTO_REASON_CONNECT_KICK);
+	ck_assert_int_eq(wkc_wait_closed(a, 5000, &reason), 0);
+	/* Another device flag is not kicked; the new login stays. */
+	struct wkproto_packet ping = { .type = WKPROTO_PING };
+	ck_assert_int_eq(wkc_send(app, &ping), 0);
+	ck_assert_int_eq(wkc_recv(app, &p, 3000), 0);
+	ck_assert_int_eq(p.type, WKPROTO_PONG);
+	ck_assert_int_eq(wkc_send(b, &ping), 0);
+	ck_assert_int_eq(wkc_recv(b, &p, 3000), 0);
+	ck_assert_int_eq(p.type, WKPROTO_PONG);
+	ck_assert_int_eq(wait_online("alice", 2, 3000), 2);
+	wkc_close(a);
+	wkc_close(b);
+	wkc_close(app);
+}
+END_TEST
+
+/* kill -9 of a broker: its users leave presence once it is back. */
+START_TEST(test_conn_broker_kill9_clears_presence)
+{
+	struct wkc *c[8];
+	int before = wkt_tree_pid(&tree, "broker", 0);
+
+	for (int i = 0; i < 8; i++) {
+		c[i] = dial(i & 1);
+		ck_assert_int_eq(wkc_handshake(c[i], "bob", "", 5, 1, "d", NULL), 1);
+	}
+	ck_assert_int_eq(wait_online("bob", 8, 3000), 8);
+	kill(wkt_tree_pid(&tree, "broker", 0), SIGKILL);
+	kill(wkt_tree_pid(&tree, "broker", 1), SIGKILL);
+	uint64_t end = wkt_now_ms() + 10000;
+	while ((wkt_tree_pid(&tree, "broker", 0) == before ||
+	    wkt_wait_ready(tree.run, WKT_NPROCS, 100) < 0) && wkt_now_ms() < end)
+		wkt_tick();
+	ck_assert_int_eq(wait_online("bob", 0, 5000), 0);
+	for (int i = 0; i < 8; i++)
+		wkc_close(c[i]);
+}
+END_TEST
+
+/* kill -9 of a mailbox shard: nothing stale after its respawn, and the
+ * users still connected are online again (the brokers restore them). */
+START_TEST(test_conn_mailbox_kill9_no_stale_entries)
+{
+	struct wkc *stay = dial(0), *leave = dial(1);
+	int mb;
+
+	ck_assert_int_eq(wkc_handshake(stay, "carol", "", 5, 1, "d", NULL), 1);
+	ck_assert_int_eq(wkc_handshake(leave, "carol", "", 5, 2, "pc", NULL), 1);
+	ck_assert_int_eq(wait_online("carol", 2, 3000), 2);
+	/* Which shard owns carol: the one whose pid changes matters not; kill both. */
+	for (mb = 0; mb < 2; mb++)
+		kill(wkt_tree_pid(&tree, "mailbox", mb), SIGKILL);
+	wkc_close(leave);   /* leaves while its shard is down */
+	ck_assert_int_eq(wkt_wait_ready(tree.run, WKT_NPROCS, 15000), 0);
+	ck_assert_int_eq(wait_online("carol", 1, 5000), 1);
+	wkc_close(stay);
+	ck_assert_int_eq(wait_online("carol", 0, 5000), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("conn");
+	TCase *open = tcase_create("open"), *auth = tcase_create("auth");
+
+	tcase_set_timeout(open, 120);
+	tcase_set_timeout(auth, 120);
+	tcase_add_checked_fixture(open, setup_open, teardown);
+	tcase_add_checked_fixture(auth, setup_auth, teardown);
+	tcase_add_test(open, test_conn_versions_tcp_and_ws);
+	tcase_add_test(open, test_conn_preauth_timeout);
+	tcase_add_test(open, test_conn_garbage_closes_client_only);
+	tcase_add_test(open, test_conn_broker_kill9_clears_presence);
+	tcase_add_test(open, test_conn_mailbox_kill9_no_stale_entries);
+	tcase_add_test(auth, test_conn_bad_token_gets_reason_2);
+	tcase_add_test(auth, test_conn_master_login_kicks_other_device);
+	suite_add_tcase(s, open);
+	suite_add_tcase(s, auth);
+	return wkt_run_suite(s);
+}

@@ -1,0 +1,43 @@
+/* wkclient.h - a WKProto test client over TCP or WebSocket, built on the
+ * project's own codec and crypto (the server's counterpart), for the
+ * integration tests and the benchmarks. */
+#ifndef WKCLIENT_H
+#define WKCLIENT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "wk_crypto.h"
+#include "wkproto.h"
+
+struct wkc {
+	int fd;
+	int ws;                      /* 1: WebSocket */
+	void *wsctx;                 /* wslay client context */
+	int version;                 /* protocol version of the connection */
+	uint8_t in[1 << 20];
+	size_t inlen, consumed;
+	int ws_msgs;                 /* WebSocket messages received */
+	int ws_multi;                /* messages that held more than one packet */
+	int closed;
+	struct wk_crypto_keypair kp;
+	struct wk_crypto_session crypto;
+};
+
+struct wkc *wkc_connect_tcp(const char *host, int port);
+/* The HTTP upgrade and then WebSocket framing (wslay, client side). */
+struct wkc *wkc_connect_ws(const char *host, int port);
+void wkc_close(struct wkc *c);
+int wkc_send_raw(struct wkc *c, const void *p, size_t n);
+int wkc_send(struct wkc *c, const struct wkproto_packet *pkt);
+/* The next packet (views into c->in, valid until the next call).
+ * 0, -1 timeout, -2 closed by the server, or a wkproto error. */
+int wkc_recv(struct wkc *c, struct wkproto_packet *out, int timeout_ms);
+/* CONNECT at `version`, then wait for CONNACK; on reason 1 derive the keys.
+ * Returns the CONNACK reason code, or a negative error. */
+int wkc_handshake(struct wkc *c, const char *uid, const char *token, int version,
+    int device_flag, const char *device_id, struct wkproto_connack *ack);
+/* Wait until the server closes the connection: 0, or -1 on timeout.
+ * Packets received meanwhile are discarded but for the last DISCONNECT,
+ * whose reason is stored in *disconnect_reason (-1 if none). */
+int wkc_wait_closed(struct wkc *c, int timeout_ms, int *disconnect_reason);
+
+#endif
