@@ -2,7 +2,7 @@
  * client over TCP and WebSocket at protocol versions 2, 4 and 5 (CONNACK
  * layout, key agreement, PING), auth failure with a reason, the pre-auth
  * timeout, garbage, oversize packets, the master-login kick, presence as
- * /user/onlinestatus shows it, and kill -9 of a broker and of a mailbox. */
+ * /user/onlinestatus shows it, kill -9 of a broker and of a mailbox, WSS. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,6 +78,25 @@ static void
 setup_auth(void)
 {
 	wkt_tree_start(&tree, "tokenAuthOn: true\n");
+}
+
+static int wss_port;
+
+/* A self-signed certificate for the wss listener. */
+static void
+setup_wss(void)
+{
+	char dir[] = "/tmp/wkt-XXXXXX", extra[1024], *out;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_msg(wkt_run(&out, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	    "-subj /CN=localhost -keyout %s/key.pem -out %s/cert.pem", dir, dir) == 0,
+	    "openssl: %s", out);
+	free(out);
+	wss_port = wkt_free_port();
+	snprintf(extra, sizeof extra, "tokenAuthOn: false\nwssAddr: wss://127.0.0.1:%d\n"
+	    "wssConfig:\n  certFile: %s/cert.pem\n  keyFile: %s/key.pem\n", wss_port, dir, dir);
+	wkt_tree_start(&tree, extra);
 }
 
 static void teardown(void) { wkt_tree_stop(&tree); }
@@ -259,11 +278,39 @@ START_TEST(test_conn_mailbox_kill9_no_stale_entries)
 }
 END_TEST
 
+START_TEST(test_conn_wss)
+{
+	struct wkproto_connack ack;
+	struct wkproto_packet p, ping = { .type = WKPROTO_PING };
+
+	for (int v = 2; v <= 5; v += 3) {
+		struct wkc *c = wkc_connect_wss("127.0.0.1", wss_port);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_int_eq(wkc_handshake(c, "tls-user", "", v, 1, "d", &ack), 1);
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(wkc_send(c, &ping), 0);
+			ck_assert_int_eq(wkc_recv(c, &p, 3000), 0);
+			ck_assert_int_eq(p.type, WKPROTO_PONG);
+		}
+		ck_assert_int_eq(c->ws_multi, 0);
+		wkc_close(c);
+	}
+	/* Plain bytes on the TLS port close that client; the broker stays. */
+	int pid = wkt_tree_pid(&tree, "broker", 0);
+	struct wkc *raw = wkc_connect_tcp("127.0.0.1", wss_port);
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_int_eq(wkc_send_raw(raw, "\x10\x05hello", 7), 0);
+	ck_assert_int_eq(wkc_wait_closed(raw, 5000, NULL), 0);
+	wkc_close(raw);
+	ck_assert_int_eq(wkt_tree_pid(&tree, "broker", 0), pid);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("conn");
-	TCase *open = tcase_create("open"), *auth = tcase_create("auth");
+	TCase *open = tcase_create("open"), *auth = tcase_create("auth"), *wss = tcase_create("wss");
 
 	tcase_set_timeout(open, 120);
 	tcase_set_timeout(auth, 120);
@@ -276,6 +323,10 @@ main(void)
 	tcase_add_test(open, test_conn_mailbox_kill9_no_stale_entries);
 	tcase_add_test(auth, test_conn_bad_token_gets_reason_2);
 	tcase_add_test(auth, test_conn_master_login_kicks_other_device);
+	tcase_set_timeout(wss, 60);
+	tcase_add_checked_fixture(wss, setup_wss, teardown);
+	tcase_add_test(wss, test_conn_wss);
+	suite_add_tcase(s, wss);
 	suite_add_tcase(s, open);
 	suite_add_tcase(s, auth);
 	return wkt_run_suite(s);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wslay/wslay.h>
+#include <openssl/ssl.h>
 #include "wkclient.h"
 
 static uint64_t
@@ -50,11 +51,41 @@ wkc_connect_tcp(const char *host, int port)
 	return c;
 }
 
+/* read/write through TLS when the connection has it. */
+static ssize_t
+io_read(struct wkc *c, void *buf, size_t n, int dontwait)
+{
+	if (c->ssl) {
+		if (dontwait && SSL_pending(c->ssl) == 0) {
+			struct pollfd p = { c->fd, POLLIN, 0 };
+			if (poll(&p, 1, 0) != 1) {
+				errno = EAGAIN;
+				return -1;
+			}
+		}
+		int r = SSL_read(c->ssl, buf, (int)n);
+		if (r <= 0 && SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ) {
+			errno = EAGAIN;
+			return -1;
+		}
+		return r;
+	}
+	return recv(c->fd, buf, n, dontwait ? MSG_DONTWAIT : 0);
+}
+
+static ssize_t
+io_write(struct wkc *c, const void *buf, size_t n)
+{
+	if (c->ssl)
+		return SSL_write(c->ssl, buf, (int)n);
+	return send(c->fd, buf, n, MSG_NOSIGNAL);
+}
+
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
 	struct wkc *c = user;
-	ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	ssize_t n = io_read(c, buf, len, 1);
 
 	if (n > 0)
 		return n;
@@ -71,7 +102,7 @@ static ssize_t
 ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
 {
 	struct wkc *c = user;
-	ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+	ssize_t n = io_write(c, data, len);
 
 	if (n < 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
@@ -112,45 +143,66 @@ static const struct wslay_event_callbacks ws_callbacks = {
 	ws_recv_cb, ws_send_cb, ws_genmask_cb, NULL, NULL, NULL, ws_msg_cb,
 };
 
-struct wkc *
-wkc_connect_ws(const char *host, int port)
+/* The HTTP upgrade over c (plain or TLS), then a wslay client context. */
+static struct wkc *
+ws_upgrade(struct wkc *c)
 {
 	static const char req[] = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	    "Sec-WebSocket-Version: 13\r\n\r\n";
 	char head[4096];
 	size_t len = 0;
-	int fd = dial(host, port);
-	struct wkc *c;
 
-	if (fd < 0)
-		return NULL;
-	if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1))
+	if (io_write(c, req, sizeof req - 1) != (ssize_t)(sizeof req - 1))
 		goto fail;
 	/* Read the response head byte by byte: nothing past it is consumed. */
 	while (len < sizeof head - 1) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, 5000) != 1 || read(fd, head + len, 1) != 1)
+		struct pollfd p = { c->fd, POLLIN, 0 };
+		if ((!c->ssl || SSL_pending(c->ssl) == 0) && poll(&p, 1, 5000) != 1)
+			goto fail;
+		if (io_read(c, head + len, 1, 0) != 1)
 			goto fail;
 		head[++len] = '\0';
 		if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0)
 			break;
 	}
+	/* The RFC 6455 example key and its accept value. */
 	if (strncmp(head, "HTTP/1.1 101", 12) != 0 ||
 	    strstr(head, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == NULL)
 		goto fail;
-	c = calloc(1, sizeof *c);
-	c->fd = fd;
 	c->ws = 1;
-	c->version = WKPROTO_VERSION_MAX;
-	if (wslay_event_context_client_init((wslay_event_context_ptr *)&c->wsctx, &ws_callbacks, c) != 0) {
-		free(c);
+	if (wslay_event_context_client_init((wslay_event_context_ptr *)&c->wsctx, &ws_callbacks, c) != 0)
 		goto fail;
-	}
 	return c;
 fail:
-	close(fd);
+	wkc_close(c);
 	return NULL;
+}
+
+struct wkc *
+wkc_connect_ws(const char *host, int port)
+{
+	struct wkc *c = wkc_connect_tcp(host, port);
+	return c ? ws_upgrade(c) : NULL;
+}
+
+struct wkc *
+wkc_connect_wss(const char *host, int port)
+{
+	static SSL_CTX *ctx;
+	struct wkc *c = wkc_connect_tcp(host, port);
+
+	if (c == NULL)
+		return NULL;
+	if (ctx == NULL)
+		ctx = SSL_CTX_new(TLS_client_method());
+	c->ssl = SSL_new(ctx);
+	SSL_set_fd(c->ssl, c->fd);
+	if (SSL_connect(c->ssl) != 1) {
+		wkc_close(c);
+		return NULL;
+	}
+	return ws_upgrade(c);
 }
 
 void
@@ -160,6 +212,8 @@ wkc_close(struct wkc *c)
 		return;
 	if (c->wsctx)
 		wslay_event_context_free(c->wsctx);
+	if (c->ssl)
+		SSL_free(c->ssl);
 	wk_crypto_session_clear(&c->crypto);
 	close(c->fd);
 	free(c);
@@ -197,7 +251,7 @@ fill(struct wkc *c, int timeout_ms)
 
 	if (c->closed)
 		return -2;
-	if (poll(&p, 1, timeout_ms) != 1)
+	if ((!c->ssl || SSL_pending(c->ssl) == 0) && poll(&p, 1, timeout_ms) != 1)
 		return -1;
 	if (c->ws) {
 		if (wslay_event_recv(c->wsctx) != 0 || c->closed)

@@ -11,6 +11,7 @@
 struct wkc {
 	int fd;
 	int ws;                      /* 1: WebSocket */
+	void *ssl;                   /* SSL * for wss */
 	void *wsctx;                 /* wslay client context */
 	int version;                 /* protocol version of the connection */
 	uint8_t in[1 << 20];
@@ -25,6 +26,9 @@ struct wkc {
 struct wkc *wkc_connect_tcp(const char *host, int port);
 /* The HTTP upgrade and then WebSocket framing (wslay, client side). */
 struct wkc *wkc_connect_ws(const char *host, int port);
+/* The same over TLS (the server's certificate is not verified: tests use a
+ * self-signed one). */
+struct wkc *wkc_connect_wss(const char *host, int port);
 void wkc_close(struct wkc *c);
 int wkc_send_raw(struct wkc *c, const void *p, size_t n);
 int wkc_send(struct wkc *c, const struct wkproto_packet *pkt);
