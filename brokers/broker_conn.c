@@ -24,7 +24,7 @@
 #include "wk_time.h"
 
 #define READ_CHUNK 65536
-#define IN_MAX_SLACK 4096   /* inbound buffer kept beyond the largest packet */
+#define PENDING_MAX 65536   /* bytes a client may send before its AUTH completes */
 
 static struct wk_ratelimit rl_proto = WK_RATELIMIT_INIT(10);
 
@@ -385,6 +385,14 @@ broker_conn_input(struct conn *c, const uint8_t *p, size_t n)
 		memcpy(c->in + c->inlen, p, n);
 		c->inlen += n;
 		c->last_in_ms = wk_now_ms();
+	}
+	/* While AUTH is pending packets wait here; do not let them pile up. */
+	if (c->state == CS_AUTH && c->inlen > PENDING_MAX) {
+		wk_log_limited(&rl_proto, WK_LOG_INFO, "%s: %zu bytes before authentication; closing",
+		    c->uid, c->inlen);
+		c->state = CS_CLOSING;
+		c->close_at_ms = 1;
+		return;
 	}
 	while (c->state == CS_CONNECT || c->state == CS_READY) {
 		rc = wkproto_split(c->in + off, c->inlen - off,

@@ -32,7 +32,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wk-master [-dnv] [-f config] [-c status|stop|reload|ping|pid] [-r]\n");
+	fprintf(stderr, "usage: wk-master [-dnv] [-f config] [-c status|stop|reload|ping|pid|presence [uid]] [-r]\n");
 	exit(2);
 }
 
@@ -272,7 +272,8 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	/* One operand, only for -c presence: the uid. */
+	if (optind != argc && !(cmd && strcmp(cmd, "presence") == 0 && optind + 1 == argc))
 		usage();
 	wk_log_init("master", -1, 1);
 	if (wk_config_load(&m->cfg, m->config_path, stderr) < 0)
@@ -289,6 +290,8 @@ main(int argc, char **argv)
 			printf("%d\n", pid);
 			return 0;
 		}
+		if (strcmp(cmd, "presence") == 0)
+			return master_ctl_presence(&m->cfg, optind < argc ? argv[optind] : NULL);
 		return master_ctl_client(&m->cfg, cmd, raw);
 	}
 	if (wk_mkdirs(m->cfg.runDir) < 0 || wk_mkdirs(m->cfg.dataDir) < 0) {

@@ -74,6 +74,7 @@ void master_ctl_status_reply(struct master *m, int force);
 void master_ctl_stopped(struct master *m);
 int master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw);
 int master_read_pid(const struct wk_config *cfg);
+int master_ctl_presence(const struct wk_config *cfg, const char *uid);
 
 /* master.c */
 int master_reload(struct master *m, char **errors);

@@ -344,3 +344,43 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 		rc = 1;
 	return rc;
 }
+
+/* `wkctl presence [UID]`: read the segment directly (readers never lock):
+ * the devices of one user, or each region's fill and churn. */
+int
+master_ctl_presence(const struct wk_config *cfg, const char *uid)
+{
+	struct presence ps;
+
+	if (presence_attach(&ps, cfg->runDir, 0) < 0) {
+		fprintf(stderr, "wk-master: no presence segment for %s: is wk running?\n", cfg->runDir);
+		return 1;
+	}
+	if (uid) {
+		struct presence_conn c[64];
+		int n = presence_lookup(&ps, uid, c, 64);
+		if (n < 0) {
+			fprintf(stderr, "wk-master: the table is busy; try again\n");
+			presence_close(&ps);
+			return 3;
+		}
+		printf("%-20s %6s %18s %6s %5s %5s %s\n", "UID", "BROKER", "CONN", "DEVICE",
+		    "LEVEL", "PROTO", "CONNECTED_AT_MS");
+		for (int i = 0; i < n; i++)
+			printf("%-20s %6u %18llx %6u %5s %5u %lld\n", c[i].uid, c[i].broker_id,
+			    (unsigned long long)c[i].conn_id, c[i].device_flag,
+			    c[i].device_level ? "master" : "slave", c[i].proto_version,
+			    (long long)c[i].connected_at_ms);
+		presence_close(&ps);
+		return n > 0 ? 0 : 1;
+	}
+	printf("%-7s %10s %10s %6s %12s %8s\n", "REGION", "USED", "CAPACITY", "FILL", "CHURN", "WRITER");
+	for (uint32_t r = 0; r < ps.hdr->nregions; r++) {
+		struct presence_region *reg = presence_region(&ps, r);
+		printf("%-7u %10u %10u %5.1f%% %12llu %8d\n", r, reg->used, ps.hdr->capacity,
+		    100.0 * reg->used / ps.hdr->capacity, (unsigned long long)reg->churn,
+		    reg->writer_pid);
+	}
+	presence_close(&ps);
+	return 0;
+}

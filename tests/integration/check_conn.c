@@ -126,6 +126,14 @@ START_TEST(test_conn_versions_tcp_and_ws)
 			ck_assert_int_eq(wkc_recv(c, &p, 3000), 0);
 			ck_assert_int_eq(p.type, WKPROTO_PONG);
 			ck_assert_int_eq(wait_online(uid, 1, 3000), 1);
+			if (v == 5) {
+				/* wkctl presence UID shows the device, read from shared memory. */
+				char *out, *wkctl = wkt_bin("wkctl");
+				ck_assert_int_eq(wkt_run(&out, "%s -f %s presence %s", wkctl, tree.config, uid), 0);
+				ck_assert_msg(strstr(out, uid) && strstr(out, "slave"), "%s", out);
+				free(out);
+				free(wkctl);
+			}
 			if (ws)
 				ck_assert_int_eq(c->ws_multi, 0);   /* one packet per WS message */
 			wkc_close(c);
