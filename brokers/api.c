@@ -1,15 +1,298 @@
 /* api.c - wk-api: the HTTP API on httpAddr (wk-api(8)).
  *
- * Will parse and validate requests, split them by owner shard, gather the
- * replies and answer in the reference's JSON shapes.  For now it answers the
- * built-in STATUS_REQ and PING_REQ and stops cleanly; the HTTP server comes
- * with the connection layer. */
+ * One process, one thread: libmicrohttpd runs inside the skeleton's epoll
+ * loop (api_http.c), the routes (api_routes.c) answer at once or ask the
+ * owning shards.  A request that needs shards sends one API_REQ per shard
+ * with a fresh correlation id and its connection is suspended; the API_REP
+ * replies are gathered here, and the connection is resumed with the answer
+ * when the last one is in, or with 500 "timeout" after API_SHARD_TIMEOUT_MS.
+ *
+ * Messages handled: API_REP from wk-mailbox (and wk-channel).
+ * Sends: API_REQ to wk-mailbox.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "api.h"
+#include "wk_alloc.h"
 #include "wk_log.h"
-#include "wk_proc.h"
+#include "wk_time.h"
+
+static struct wk_ratelimit rl_shard = WK_RATELIMIT_INIT(5);
+
+static struct api_req **
+pending_bucket(struct api_state *st, uint64_t corr)
+{
+	return &st->buckets[corr % API_NBUCKETS];
+}
+
+static int
+pending_has(struct api_state *st, const struct api_req *r)
+{
+	return r->prev != NULL || st->head == r;
+}
+
+/* Append r to the pending list (deadlines only grow) and the corr table. */
+static void
+pending_add(struct api_state *st, struct api_req *r)
+{
+	struct api_req **b = pending_bucket(st, r->corr);
+
+	r->hnext = *b;
+	*b = r;
+	r->next = NULL;
+	r->prev = st->tail;
+	if (st->tail)
+		st->tail->next = r;
+	else
+		st->head = r;
+	st->tail = r;
+	st->npending++;
+}
+
+static void
+pending_remove(struct api_state *st, struct api_req *r)
+{
+	struct api_req **b;
+
+	for (b = pending_bucket(st, r->corr); *b; b = &(*b)->hnext)
+		if (*b == r) {
+			*b = r->hnext;
+			break;
+		}
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		st->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		st->tail = r->prev;
+	r->prev = r->next = r->hnext = NULL;
+	st->npending--;
+}
+
+static struct api_req *
+pending_find(struct api_state *st, uint64_t corr)
+{
+	struct api_req *r;
+
+	for (r = *pending_bucket(st, corr); r; r = r->hnext)
+		if (r->corr == corr)
+			return r;
+	return NULL;
+}
+
+void
+api_pending_drop(struct wk_proc *p, struct api_req *r)
+{
+	struct api_state *st = api_state(p);
+
+	if (pending_has(st, r))
+		pending_remove(st, r);
+}
+
+/* Stop waiting for r: answer it with 500 `msg` and wake its connection. */
+static void
+pending_fail(struct wk_proc *p, struct api_req *r, const char *msg)
+{
+	pending_remove(api_state(p), r);
+	api_answer_error(r, 500, msg);
+	api_http_resume(p, r);
+}
+
+void
+api_pending_abort(struct wk_proc *p, const char *msg)
+{
+	struct api_state *st = api_state(p);
+
+	while (st->head)
+		pending_fail(p, st->head, msg);
+}
+
+int
+api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
+    const json_t *body, enum api_gather gather)
+{
+	struct api_state *st = api_state(p);
+	char *text = json_dumps(body, JSON_COMPACT);
+	zmsg_t *m;
+	int rc;
+
+	if (r->corr == 0) {
+		r->corr = ++st->next_corr;
+		r->gather = gather;
+		r->deadline_ms = wk_now_ms() + API_SHARD_TIMEOUT_MS;
+		pending_add(st, r);
+	}
+	m = wk_proc_msg(p, WK_MSG_API_REQ, r->corr, key);
+	zmsg_addstr(m, op);
+	zmsg_addmem(m, text, strlen(text));
+	free(text);
+	rc = wk_proc_send(p, WK_ROLE_MAILBOX, shard, &m);
+	if (rc != 0) {
+		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s to mailbox/%d: %s", op, shard,
+		    rc == WK_EAGAIN ? "queue full" : "send failed");
+		pending_remove(st, r);
+		api_answer_error(r, 500, rc == WK_EAGAIN ? "mailbox shard busy" :
+		    "mailbox shard unreachable");
+		return -1;
+	}
+	r->waiting++;
+	return 0;
+}
+
+/* Fold one reply into r: the first non-200 reply is kept; otherwise the
+ * last reply (API_GATHER_ALL) or the union of the arrays (API_GATHER_UNION). */
+static void
+gather_reply(struct api_req *r, const struct wk_msg_hdr *h, unsigned status,
+    const char *body, size_t len)
+{
+	json_t *a, *v, *w;
+	size_t i, j;
+
+	if (r->rep_status != 0 && r->rep_status != 200)
+		return;
+	if (status != 200 || r->gather == API_GATHER_ALL) {
+		free(r->rep_body);
+		r->rep_body = wk_strndup(body, len);
+		r->rep_len = len;
+		r->rep_status = status;
+		return;
+	}
+	r->rep_status = 200;
+	a = json_loadb(body, len, 0, NULL);
+	if (!json_is_array(a))
+		wk_fatalx("API_REP from %s/%u: not a JSON array", wk_role_name(h->sender_role),
+		    h->sender_instance);
+	if (r->rep_union == NULL)
+		r->rep_union = json_array();
+	/* Sets here are small (system uids): a linear de-duplication is enough. */
+	json_array_foreach(a, i, v) {
+		json_array_foreach(r->rep_union, j, w)
+			if (json_equal(v, w))
+				break;
+		if (j == json_array_size(r->rep_union))
+			json_array_append(r->rep_union, v);
+	}
+	json_decref(a);
+}
+
+/* Every part replied: the answer. */
+static void
+gather_finish(struct wk_proc *p, struct api_req *r)
+{
+	pending_remove(api_state(p), r);
+	if (r->rep_status == 200 && r->gather == API_GATHER_UNION) {
+		api_answer_json(r, 200, r->rep_union);
+		r->rep_union = NULL;
+	} else {
+		api_answer(r, r->rep_status, "application/json; charset=utf-8", r->rep_body,
+		    r->rep_len);
+		r->rep_body = NULL;
+	}
+	api_http_resume(p, r);
+}
+
+/* API_REP: frame 1 the HTTP status as text, frame 2 the JSON body. */
+static void
+api_on_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *fs = zmsg_first(msg), *fb = zmsg_next(msg);
+	struct api_req *r = pending_find(api_state(p), h->corr);
+	char text[4], *end;
+	unsigned long status;
+
+	if (r == NULL) {
+		wk_log_debug("late API_REP corr %llu from %s/%u", (unsigned long long)h->corr,
+		    wk_role_name(h->sender_role), h->sender_instance);
+		return;
+	}
+	if (zframe_size(fs) != 3)
+		wk_fatalx("API_REP from %s/%u: bad status frame", wk_role_name(h->sender_role),
+		    h->sender_instance);
+	memcpy(text, zframe_data(fs), 3);
+	text[3] = '\0';
+	status = strtoul(text, &end, 10);
+	if (*end != '\0' || status < 100 || status > 599)
+		wk_fatalx("API_REP from %s/%u: bad status \"%s\"", wk_role_name(h->sender_role),
+		    h->sender_instance, text);
+	gather_reply(r, h, (unsigned)status, (const char *)zframe_data(fb), zframe_size(fb));
+	if (--r->waiting == 0)
+		gather_finish(p, r);
+}
+
+/* Requests past their deadline get 500 "timeout"; the list is in deadline order. */
+static void
+api_on_tick(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+	uint64_t now = wk_now_ms();
+
+	while (st->head && st->head->deadline_ms <= now) {
+		st->timeouts++;
+		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s: no reply from %d shard(s) in %d ms",
+		    st->head->route->path, st->head->waiting, API_SHARD_TIMEOUT_MS);
+		pending_fail(p, st->head, "timeout");
+	}
+}
+
+static int
+api_on_start(struct wk_proc *p)
+{
+	struct api_state *st = wk_calloc(1, sizeof *st);
+
+	p->state = st;
+	st->mhd_fd = -1;
+	if (presence_attach(&st->presence, p->cfg.runDir, 0) < 0) {
+		wk_log_warnx("cannot attach the presence segment of %s", p->cfg.runDir);
+		return -1;
+	}
+	return api_http_start(p);
+}
+
+static void
+api_on_iteration(struct wk_proc *p)
+{
+	api_http_iteration(p);
+}
+
+/* SIGTERM: requests still waiting on shards get 500; then the listener closes. */
+static void
+api_on_stop(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+
+	if (st == NULL)
+		return;
+	api_pending_abort(p, "shutting down");
+	api_http_stop(p);
+	presence_close(&st->presence);
+}
+
+static int
+api_on_status(struct wk_proc *p, char *buf, size_t len)
+{
+	struct api_state *st = api_state(p);
+
+	return snprintf(buf, len, " http_requests=%llu pending=%zu timeouts=%llu",
+	    (unsigned long long)st->requests, st->npending, (unsigned long long)st->timeouts);
+}
+
+static const struct wk_dispatch api_dispatch[] = {
+	{ WK_MSG_API_REP, 2, 2, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_rep },
+};
 
 static const struct wk_proc_def api_def = {
 	.name = "wk-api",
 	.role = WK_ROLE_API,
+	.dispatch = api_dispatch,
+	.ndispatch = sizeof api_dispatch / sizeof api_dispatch[0],
+	.on_start = api_on_start,
+	.on_iteration = api_on_iteration,
+	.on_tick = api_on_tick,
+	.tick_ms = API_TICK_MS,
+	.on_stop = api_on_stop,
+	.on_status = api_on_status,
 };
 
 int

@@ -82,10 +82,10 @@ struct api_state {
 static inline struct api_state *api_state(struct wk_proc *p) { return p->state; }
 
 /* ---- api.c ---- */
-/* Send one part of r (op, JSON body; body is not consumed) to a mailbox
- * shard; the answer comes when every part has replied.  0, or -1 after
- * answering r with 500. */
-int api_ask(struct wk_proc *p, struct api_req *r, int shard, const char *op,
+/* Send one part of r (op, JSON body; body is not consumed) to mailbox
+ * shard `shard` with routing key `key`; r is answered when every part has
+ * replied.  0, or -1 after answering r with 500. */
+int api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
     const json_t *body, enum api_gather gather);
 /* Forget r if it waits on shards (its connection is going away). */
 void api_pending_drop(struct wk_proc *p, struct api_req *r);

@@ -254,9 +254,10 @@ fill(struct wkc *c, int timeout_ms)
 	if ((!c->ssl || SSL_pending(c->ssl) == 0) && poll(&p, 1, timeout_ms) != 1)
 		return -1;
 	if (c->ws) {
-		if (wslay_event_recv(c->wsctx) != 0 || c->closed)
-			return -2;
-		return 0;
+		/* Messages read before an EOF are kept in c->in. */
+		if (wslay_event_recv(c->wsctx) != 0)
+			c->closed = 1;
+		return c->closed ? -2 : 0;
 	}
 	ssize_t n = read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
 	if (n <= 0) {
@@ -286,11 +287,13 @@ wkc_recv(struct wkc *c, struct wkproto_packet *out, int timeout_ms)
 		}
 		if (rc != WKPROTO_ENEED)
 			return rc;
+		/* Only once what arrived before the close is decoded. */
+		if (c->closed)
+			return -2;
 		int64_t left = (int64_t)(end - now_ms());
 		if (left <= 0)
 			return -1;
-		if ((rc = fill(c, (int)left)) == -2)
-			return -2;
+		fill(c, (int)left);
 	}
 }
 

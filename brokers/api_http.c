@@ -1,0 +1,444 @@
+/* api_http.c - wk-api's HTTP server: libmicrohttpd in external epoll mode
+ * inside the skeleton's loop (wk-api(8)).
+ *
+ * No libmicrohttpd thread: its epoll descriptor is one more descriptor of
+ * p->loop, MHD_run() runs when it is readable, when the MHD_get_timeout()
+ * timer fires, and at the end of a loop iteration in which a suspended
+ * connection was resumed.  A request is decided in three steps: at its
+ * headers (manager token 401, CORS pre-flight 204, unknown route 404,
+ * declared body too large 413), then its body is collected (at most
+ * API_BODY_MAX), then its route handler answers or asks shards; a
+ * connection waiting on shards is suspended until api.c has the answer.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include "api.h"
+#include "wk_alloc.h"
+#include "wk_log.h"
+#include "wk_time.h"
+
+#define API_JSON "application/json; charset=utf-8"
+#define API_CONN_TIMEOUT_S 60        /* idle keep-alive connections are closed after this */
+#define API_CONN_LIMIT 10000
+
+static struct wk_ratelimit rl_bad = WK_RATELIMIT_INIT(10);
+static struct wk_ratelimit rl_mhd = WK_RATELIMIT_INIT(5);
+
+static void api_http_run(struct wk_proc *p);
+
+void
+api_answer(struct api_req *r, unsigned status, const char *ctype, char *body, size_t len)
+{
+	free(r->resp);
+	r->answered = 1;
+	r->status = status;
+	r->ctype = ctype;
+	r->resp = body;
+	r->resp_len = body ? len : 0;
+}
+
+void
+api_answer_json(struct api_req *r, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	json_decref(body);
+	if (text == NULL) {
+		api_answer_error(r, 500, "cannot encode the answer");
+		return;
+	}
+	api_answer(r, status, API_JSON, text, strlen(text));
+}
+
+void
+api_answer_error(struct api_req *r, unsigned status, const char *msg)
+{
+	api_answer_json(r, status, json_pack("{s:s,s:i}", "msg", msg, "status", (int)status));
+}
+
+void
+api_answer_ok(struct api_req *r)
+{
+	api_answer_json(r, 200, json_pack("{s:i}", "status", 200));
+}
+
+const char *
+api_query(struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The reference's CORS middleware: on every answer but the manager-token 401. */
+static void
+api_http_cors(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+	    "Content-Type, Authorization, Content-Length, Accept-Encoding, X-CSRF-Token, "
+	    "token, accept, origin, Cache-Control, X-Requested-With, appid, noncestr, sign, "
+	    "timestamp");
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+	    "POST, OPTIONS, GET, PUT,DELETE,PATCH");
+}
+
+/* Hand r's answer to libmicrohttpd; client errors are logged, rate-limited. */
+static enum MHD_Result
+api_http_queue(struct api_req *r, const char *method, const char *url)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (r->status >= 400 && r->status != 401)
+		wk_log_limited(&rl_bad, r->status >= 500 ? WK_LOG_WARN : WK_LOG_INFO,
+		    "%s %s: %u %.200s", method, url, r->status, r->resp ? r->resp : "");
+	if (r->resp)
+		resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+	else
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	r->resp = NULL;
+	if (r->ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
+	if (r->cors)
+		api_http_cors(resp);
+	rc = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* What can be decided from the request line and headers alone. */
+static void
+api_http_headers(struct wk_proc *p, struct api_req *r, const char *method, const char *url)
+{
+	const char *mt = p->cfg.managerToken, *tok, *cl;
+
+	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
+		r->too_big = 1;
+	/* The reference checks the token before CORS: pre-flights get 401 too.
+	 * A token of blanks counts as none (Go's strings.TrimSpace). */
+	if (mt[strspn(mt, " \t\r\n")] != '\0') {
+		tok = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "token");
+		if (tok == NULL || strcmp(tok, mt) != 0) {
+			api_answer(r, MHD_HTTP_UNAUTHORIZED, NULL, NULL, 0);
+			return;
+		}
+	}
+	r->cors = 1;
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+		api_answer(r, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
+	else if ((r->route = api_route_find(method, url)) == NULL)
+		api_answer(r, MHD_HTTP_NOT_FOUND, "text/plain", wk_strdup("404 page not found"), 18);
+}
+
+/* Whether the request announces a body. */
+static int
+api_http_has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (cl && strtoull(cl, NULL, 10) > 0) ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/* Collect a piece of the body; past API_BODY_MAX it is dropped. */
+static void
+api_http_body(struct api_req *r, const char *data, size_t n)
+{
+	if (r->too_big)
+		return;
+	if (n > API_BODY_MAX - r->len) {
+		r->too_big = 1;
+		wk_free(&r->body);
+		r->len = r->cap = 0;
+		return;
+	}
+	if (r->len + n + 1 > r->cap) {
+		r->cap = r->cap ? r->cap : 1024;
+		while (r->cap < r->len + n + 1)
+			r->cap *= 2;
+		r->body = wk_realloc(r->body, r->cap);
+	}
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+}
+
+static void
+api_http_too_big(struct api_req *r)
+{
+	char msg[80];
+
+	snprintf(msg, sizeof msg, "request body larger than %d bytes", API_BODY_MAX);
+	api_answer_error(r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+}
+
+/* libmicrohttpd's access handler: called at the headers, for each piece of
+ * body, at the end of the body, and again after a resume. */
+static enum MHD_Result
+api_on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct wk_proc *p = cls;
+	struct api_req *r = *con_cls;
+
+	if (r == NULL) {
+		r = wk_calloc(1, sizeof *r);
+		r->conn = c;
+		*con_cls = r;
+		api_state(p)->requests++;
+		api_http_headers(p, r, method, url);
+		if (r->too_big && !r->answered)
+			api_http_too_big(r);
+		/* Answer now only if no body follows or it is too large to read;
+		 * a small body is read and dropped first, so that closing with
+		 * unread data does not reset the connection under the answer. */
+		if (r->answered && (r->too_big || !api_http_has_body(c)))
+			return api_http_queue(r, method, url);
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!r->answered)
+			api_http_body(r, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!r->started && !r->answered) {
+		r->started = 1;
+		if (r->too_big)
+			api_http_too_big(r);
+		else {
+			if (r->body == NULL)
+				r->body = wk_strdup("");
+			r->route->fn(p, r);
+		}
+		if (!r->answered && r->waiting == 0)
+			api_answer_error(r, 500, "internal error: no answer");
+		if (!r->answered) {
+			MHD_suspend_connection(c);
+			r->suspended = 1;
+			return MHD_YES;
+		}
+	}
+	if (!r->answered)
+		return MHD_NO;
+	return api_http_queue(r, method, url);
+}
+
+static void
+api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct wk_proc *p = cls;
+	struct api_req *r = *con_cls;
+
+	if (r == NULL)
+		return;
+	api_pending_drop(p, r);
+	free(r->body);
+	free(r->resp);
+	free(r->rep_body);
+	json_decref(r->rep_union);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+api_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if (!wk_ratelimit_ok(&rl_mhd))
+		return;
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	wk_log_warnx("libmicrohttpd: %s", buf);
+}
+
+static void
+api_on_mhd_timer(struct wk_loop *l, uint64_t id, void *arg)
+{
+	struct wk_proc *p = arg;
+
+	api_state(p)->mhd_timer = 0;
+	api_http_run(p);
+}
+
+/* Arm the loop for libmicrohttpd's next deadline (MHD_get_timeout). */
+static void
+api_http_arm(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+	MHD_UNSIGNED_LONG_LONG t;
+	uint64_t at;
+
+	if (MHD_get_timeout(st->mhd, &t) != MHD_YES)
+		return;
+	if (t == 0) {
+		st->mhd_dirty = 1;
+		wk_loop_pending(p->loop);
+		return;
+	}
+	at = wk_now_ms() + t;
+	if (st->mhd_timer != 0 && st->mhd_timer_at <= at)
+		return;
+	if (st->mhd_timer != 0)
+		wk_loop_timer_cancel(p->loop, st->mhd_timer);
+	st->mhd_timer = wk_loop_timer(p->loop, t, 0, api_on_mhd_timer, p);
+	st->mhd_timer_at = at;
+}
+
+static void
+api_http_run(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+
+	st->mhd_dirty = 0;
+	if (MHD_run(st->mhd) != MHD_YES)
+		wk_log_limited(&rl_mhd, WK_LOG_WARN, "MHD_run failed");
+	api_http_arm(p);
+}
+
+void
+api_http_iteration(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+
+	if (st->mhd && st->mhd_dirty)
+		api_http_run(p);
+}
+
+void
+api_http_resume(struct wk_proc *p, struct api_req *r)
+{
+	struct api_state *st = api_state(p);
+
+	if (r->suspended) {
+		r->suspended = 0;
+		MHD_resume_connection(r->conn);
+	}
+	st->mhd_dirty = 1;
+}
+
+static void
+api_on_mhd_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	api_http_run(arg);
+}
+
+/* A listening socket for httpAddr ("host:port", "[v6]:port", ":port"). */
+static int
+api_http_listen(const char *addr)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char host[256];
+	const char *colon = strrchr(addr, ':'), *h = addr;
+	size_t hl;
+	int fd = -1, one = 1, rc;
+
+	if (colon == NULL || colon[1] == '\0') {
+		wk_log_warnx("httpAddr \"%s\": expected host:port", addr);
+		return -1;
+	}
+	hl = colon - addr;
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
+		h++, hl -= 2;
+	if (hl >= sizeof host) {
+		wk_log_warnx("httpAddr \"%s\": host too long", addr);
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if ((rc = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res)) != 0) {
+		wk_log_warnx("httpAddr \"%s\": %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		wk_log_warn("listen on httpAddr %s", addr);
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+api_http_start(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+	const union MHD_DaemonInfo *di;
+	struct rlimit rl;
+	int fd = api_http_listen(p->cfg.httpAddr);
+
+	if (fd < 0)
+		return -1;
+	/* Room for API_CONN_LIMIT connections where the hard limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < API_CONN_LIMIT + 64) {
+		rl.rlim_cur = rl.rlim_max < API_CONN_LIMIT + 64 ? rl.rlim_max : API_CONN_LIMIT + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	st->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, api_on_request, p,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, api_on_completed, p,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_LIMIT,
+	    MHD_OPTION_END);
+	if (st->mhd == NULL) {
+		wk_log_warnx("cannot start the HTTP server on %s", p->cfg.httpAddr);
+		close(fd);
+		return -1;
+	}
+	di = MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (di == NULL || di->epoll_fd < 0) {
+		wk_log_warnx("libmicrohttpd has no epoll descriptor");
+		return -1;
+	}
+	st->mhd_fd = di->epoll_fd;
+	if (wk_loop_add(p->loop, st->mhd_fd, EPOLLIN, api_on_mhd_fd, p) < 0) {
+		wk_log_warn("epoll add");
+		return -1;
+	}
+	api_http_arm(p);
+	wk_log_info("HTTP API on %s", p->cfg.httpAddr);
+	return 0;
+}
+
+void
+api_http_stop(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+
+	if (st->mhd == NULL)
+		return;
+	/* A few non-blocking rounds write the answers just given. */
+	for (int i = 0; i < 4; i++)
+		MHD_run(st->mhd);
+	wk_loop_del(p->loop, st->mhd_fd);
+	if (st->mhd_timer != 0)
+		wk_loop_timer_cancel(p->loop, st->mhd_timer);
+	MHD_stop_daemon(st->mhd);
+	st->mhd = NULL;
+	st->mhd_fd = -1;
+}

@@ -1,0 +1,468 @@
+/* api_routes.c - wk-api's routes: validation in the reference's words and
+ * shapes, answered here or by the owning shards (wk-api(8)).
+ *
+ * Request bodies are read the way Go's encoding/json reads them into the
+ * reference's structs: unknown fields ignored, null and absent fields are
+ * zero, keys matched exactly or else case-insensitively, a value of the
+ * wrong JSON type is a 400 naming it.
+ *
+ * Shard operations (API_REQ op names, JSON bodies; see mailbox_users.c):
+ *   user.token, user.device_quit, user.flags   to the uid's mailbox shard
+ *   user.sysuid_add, user.sysuid_remove        to every mailbox shard
+ *   user.sysuid_list                           to every mailbox shard (union)
+ * Every mailbox shard keeps the whole system uid set, so that each can
+ * answer "is this uid a system account" for any sender or recipient.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "api.h"
+#include "wk_log.h"
+#include "wk_shard.h"
+
+#define GO_INT_MIN INT64_MIN   /* Go's int on 64-bit platforms */
+#define GO_INT_MAX INT64_MAX
+
+/* A request body being read as the reference's Go type `type`. */
+struct in {
+	struct api_req *r;
+	json_t *o;
+	const char *type;
+};
+
+/* The member `key` of o: an exact match first, then a case-insensitive one. */
+static json_t *
+in_get(const struct in *in, const char *key)
+{
+	const char *k;
+	json_t *v = json_object_get(in->o, key);
+
+	if (v != NULL)
+		return v;
+	json_object_foreach(in->o, k, v)
+		if (strcasecmp(k, key) == 0)
+			return v;
+	return NULL;
+}
+
+/* Go's wording for the kind of a JSON value in an unmarshal error. */
+static const char *
+json_kind(const json_t *v, char *buf, size_t len)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+		snprintf(buf, len, "number %" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	case JSON_REAL:
+		snprintf(buf, len, "number %g", json_real_value(v));
+		return buf;
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	default: return "null";
+	}
+}
+
+/* Answer 400 as Go does for a value of the wrong type; returns -1. */
+static int
+bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
+    const char *gotype)
+{
+	char msg[320], num[64];
+
+	if (field)
+		snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go struct field %s.%s of type %s",
+		    json_kind(v, num, sizeof num), type, field, gotype);
+	else
+		snprintf(msg, sizeof msg, "json: cannot unmarshal %s into Go value of type %s",
+		    json_kind(v, num, sizeof num), gotype);
+	api_answer_error(r, 400, msg);
+	return -1;
+}
+
+static int
+is_blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* Parse the body as a JSON value of kind `want` (null counts as empty);
+ * NULL after answering 400. */
+static json_t *
+body_json(struct api_req *r, json_type want, const char *gotype)
+{
+	json_error_t e;
+	json_t *j;
+
+	/* Go's decoder reads one value and ignores what follows it. */
+	if (is_blank(r->body)) {
+		api_answer_error(r, 400, "EOF");
+		return NULL;
+	}
+	if ((j = json_loadb(r->body, r->len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &e)) == NULL) {
+		api_answer_error(r, 400, e.text);
+		return NULL;
+	}
+	if (json_is_null(j)) {
+		json_decref(j);
+		return want == JSON_OBJECT ? json_object() : json_array();
+	}
+	if (json_typeof(j) != want) {
+		bad_type(r, j, NULL, NULL, gotype);
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* A string member ("" when absent or null); -1 after answering 400. */
+static int
+in_str(struct in *in, const char *key, const char **out)
+{
+	json_t *v = in_get(in, key);
+
+	*out = "";
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return bad_type(in->r, v, in->type, key, "string");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* An integer member in [min, max] (0 when absent or null). */
+static int
+in_int(struct in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
+    json_int_t *out)
+{
+	json_t *v = in_get(in, key);
+
+	*out = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return bad_type(in->r, v, in->type, key, gotype);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Every element of array a is a string; -1 after answering 400. */
+static int
+all_strings(struct api_req *r, json_t *a, const char *type, const char *field)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (!json_is_string(v))
+			return bad_type(r, v, type, field, "string");
+	return 0;
+}
+
+/* An array-of-strings member (NULL when absent or null). */
+static int
+in_strs(struct in *in, const char *key, json_t **out)
+{
+	json_t *v = in_get(in, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return bad_type(in->r, v, in->type, key, "[]string");
+	if (all_strings(in->r, v, in->type, key) < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Send op/body (reference taken over) to the mailbox shard owning uid. */
+static void
+ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body)
+{
+	size_t len = strlen(uid);
+
+	api_ask(p, r, wk_shard_uid(uid, len, p->cfg.processes_mailbox),
+	    wk_shard_hash(uid, len), op, body, API_GATHER_ALL);
+	json_decref(body);
+}
+
+/* Send op/body (reference taken over) to every mailbox shard. */
+static void
+ask_every_mailbox(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
+    enum api_gather gather)
+{
+	for (int i = 0; i < p->cfg.processes_mailbox; i++)
+		if (api_ask(p, r, i, 0, op, body, gather) < 0)
+			break;
+	json_decref(body);
+}
+
+static void
+route_health(struct wk_proc *p, struct api_req *r)
+{
+	api_answer_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* The port after the last ':' of a listen address, 0 if none (Go's ParseInt). */
+static long
+addr_port(const char *addr)
+{
+	const char *s = strrchr(addr, ':');
+	char *end;
+	long v;
+
+	s = s ? s + 1 : addr;
+	v = strtol(s, &end, 10);
+	return *s && *end == '\0' ? v : 0;
+}
+
+/* A client-facing address: the configured one, or scheme://ip:port derived
+ * from the listen address (scheme NULL: ip:port) as the reference does. */
+static json_t *
+external_addr(const char *configured, const char *listen, int with_scheme, const char *ip)
+{
+	char buf[512];
+
+	if (!is_blank(configured))
+		return json_string(configured);
+	if (with_scheme)
+		snprintf(buf, sizeof buf, "%.*s://%s:%ld", (int)strcspn(listen, ":"), listen, ip,
+		    addr_port(listen));
+	else
+		snprintf(buf, sizeof buf, "%s:%ld", ip, addr_port(listen));
+	return json_string(buf);
+}
+
+/* {"tcp_addr","ws_addr","wss_addr"} for /route and /route/batch. */
+static json_t *
+route_addrs(struct wk_proc *p, struct api_req *r)
+{
+	const struct wk_config *c = &p->cfg;
+	const char *q = api_query(r, "intranet"), *ip;
+
+	if (q && atoi(q) == 1)
+		return json_pack("{s:s,s:s,s:s}", "tcp_addr", c->intranet_tcpAddr,
+		    "ws_addr", "", "wss_addr", "");
+	ip = is_blank(c->external_ip) ? "127.0.0.1" : c->external_ip;
+	return json_pack("{s:o,s:o,s:o}",
+	    "tcp_addr", external_addr(c->external_tcpAddr, c->addr, 0, ip),
+	    "ws_addr", external_addr(c->external_wsAddr, c->wsAddr, 1, ip),
+	    "wss_addr", is_blank(c->wssAddr) ? json_string(c->external_wssAddr) :
+	    external_addr(c->external_wssAddr, c->wssAddr, 1, ip));
+}
+
+static void
+route_route(struct wk_proc *p, struct api_req *r)
+{
+	api_answer_json(r, 200, route_addrs(p, r));
+}
+
+/* Body: an array of uids; answer [{"tcp_addr",..,"uids":[...]}]. */
+static void
+route_route_batch(struct wk_proc *p, struct api_req *r)
+{
+	json_t *uids = json_loadb(r->body, r->len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+	json_t *one;
+	size_t i;
+	json_t *v;
+
+	if (uids == NULL || !(json_is_array(uids) || json_is_null(uids)))
+		goto bad;
+	json_array_foreach(uids, i, v)
+		if (!json_is_string(v))
+			goto bad;
+	one = route_addrs(p, r);
+	json_object_set_new(one, "uids", uids);
+	api_answer_json(r, 200, json_pack("[o]", one));
+	return;
+bad:
+	json_decref(uids);
+	api_answer_error(r, 400, "数据格式有误！");
+}
+
+/* Validate as the reference does; the user's mailbox shard checks the ban,
+ * stores the token and kicks. */
+static void
+route_user_token(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "UpdateTokenReq" };
+	const char *uid, *token;
+	json_int_t flag, level;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.UpdateTokenReq")) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) < 0 || in_str(&in, "token", &token) < 0 ||
+	    in_int(&in, "device_flag", "wkproto.DeviceFlag", 0, 255, &flag) < 0 ||
+	    in_int(&in, "device_level", "wkproto.DeviceLevel", 0, 255, &level) < 0)
+		goto out;
+	if (*uid == '\0')
+		api_answer_error(r, 400, "uid不能为空！");
+	else if (*token == '\0')
+		api_answer_error(r, 400, "token不能为空！");
+	else if (strpbrk(uid, "@#&") != NULL)
+		api_answer_error(r, 400, "uid不能包含特殊字符！");
+	else if (strcmp(uid, API_SYSTEM_UID) == 0)
+		api_answer_error(r, 400, "系统账号不允许更新token！");
+	else
+		ask_uid(p, r, uid, "user.token", json_pack("{s:s,s:s,s:I,s:I}", "uid", uid,
+		    "token", token, "device_flag", flag, "device_level", level));
+out:
+	json_decref(in.o);
+}
+
+/* No validation in the reference either: the shard clears and kicks. */
+static void
+route_user_device_quit(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "struct { UID string; DeviceFlag int }" };
+	const char *uid;
+	json_int_t flag;
+
+	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) == 0 &&
+	    in_int(&in, "device_flag", "int", GO_INT_MIN, GO_INT_MAX, &flag) == 0)
+		ask_uid(p, r, uid, "user.device_quit", json_pack("{s:s,s:I}", "uid", uid,
+		    "device_flag", flag));
+	json_decref(in.o);
+}
+
+/* Body: an array of uids; one entry per live connection, read from the
+ * presence table (no shard is asked). */
+static void
+route_user_onlinestatus(struct wk_proc *p, struct api_req *r)
+{
+	static struct wk_ratelimit rl = WK_RATELIMIT_INIT(5);
+	struct presence_conn conns[256];
+	json_t *uids, *out, *v;
+	size_t i;
+	int n;
+
+	if ((uids = body_json(r, JSON_ARRAY, "[]string")) == NULL)
+		return;
+	if (all_strings(r, uids, NULL, NULL) < 0)
+		goto done;
+	if (json_array_size(uids) == 0) {
+		api_answer_ok(r);
+		goto done;
+	}
+	out = json_array();
+	json_array_foreach(uids, i, v) {
+		n = PRESENCE_EBUSY;
+		for (int attempt = 0; attempt < 3 && n == PRESENCE_EBUSY; attempt++)
+			n = presence_lookup(&api_state(p)->presence, json_string_value(v), conns,
+			    (int)(sizeof conns / sizeof conns[0]));
+		if (n == PRESENCE_EBUSY)
+			wk_log_limited(&rl, WK_LOG_WARN, "onlinestatus %s: presence busy",
+			    json_string_value(v));
+		for (int k = 0; k < n; k++)
+			json_array_append_new(out, json_pack("{s:s,s:i,s:i}", "uid", conns[k].uid,
+			    "device_flag", conns[k].device_flag, "online", 1));
+	}
+	api_answer_json(r, 200, out);
+done:
+	json_decref(uids);
+}
+
+/* /user/systemuids_add and _remove: {"uids":[...]} to every mailbox shard. */
+static void
+sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
+{
+	struct in in = { r, NULL, "struct { UIDs []string }" };
+	json_t *uids, *keep, *v;
+	size_t i;
+
+	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+		return;
+	if (in_strs(&in, "uids", &uids) == 0) {
+		keep = json_array();
+		json_array_foreach(uids, i, v)
+			if (json_string_length(v) > 0)
+				json_array_append(keep, v);
+		if (json_array_size(keep) == 0) {
+			json_decref(keep);
+			api_answer_ok(r);
+		} else
+			ask_every_mailbox(p, r, op, json_pack("{s:o}", "uids", keep),
+			    API_GATHER_ALL);
+	}
+	json_decref(in.o);
+}
+
+static void
+route_sysuids_add(struct wk_proc *p, struct api_req *r)
+{
+	sysuids_change(p, r, "user.sysuid_add");
+}
+
+static void
+route_sysuids_remove(struct wk_proc *p, struct api_req *r)
+{
+	sysuids_change(p, r, "user.sysuid_remove");
+}
+
+static void
+route_sysuids(struct wk_proc *p, struct api_req *r)
+{
+	ask_every_mailbox(p, r, "user.sysuid_list", json_object(), API_GATHER_UNION);
+}
+
+/* Person channels (type 1) only for now: the user's flags, kept by its
+ * mailbox shard; every flag is overwritten, like the reference's upsert. */
+static void
+route_channel_info(struct wk_proc *p, struct api_req *r)
+{
+	static const char *const flags[] = { "ban", "send_ban", "disband", "large", "allow_stranger" };
+	struct in in = { r, NULL, "channelInfoReq" };
+	const char *id;
+	json_int_t type, v;
+	json_t *body;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.channelInfoReq")) == NULL)
+		return;
+	if (in_str(&in, "channel_id", &id) < 0 ||
+	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0)
+		goto out;
+	body = json_pack("{s:s}", "uid", id);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (in_int(&in, flags[i], "int", GO_INT_MIN, GO_INT_MAX, &v) < 0) {
+			json_decref(body);
+			goto out;
+		}
+		json_object_set_new(body, flags[i], json_integer(v == 1));
+	}
+	if (type != 1) {
+		json_decref(body);
+		api_answer_error(r, 400, "not yet supported");
+	} else
+		ask_uid(p, r, id, "user.flags", body);
+out:
+	json_decref(in.o);
+}
+
+static const struct api_route api_routes[] = {
+	{ "GET", "/health", route_health },
+	{ "GET", "/route", route_route },
+	{ "POST", "/route/batch", route_route_batch },
+	{ "POST", "/user/token", route_user_token },
+	{ "POST", "/user/device_quit", route_user_device_quit },
+	{ "POST", "/user/onlinestatus", route_user_onlinestatus },
+	{ "POST", "/user/systemuids_add", route_sysuids_add },
+	{ "POST", "/user/systemuids_remove", route_sysuids_remove },
+	{ "GET", "/user/systemuids", route_sysuids },
+	{ "POST", "/channel/info", route_channel_info },
+};
+
+const struct api_route *
+api_route_find(const char *method, const char *path)
+{
+	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++)
+		if (strcmp(api_routes[i].path, path) == 0 && strcmp(api_routes[i].method, method) == 0)
+			return &api_routes[i];
+	return NULL;
+}

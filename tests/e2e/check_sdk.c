@@ -1,0 +1,746 @@
+/* check_sdk.c - end-to-end tests with the official WuKongIM JS SDK
+ * (wukongimjssdk 1.0.4 from npm, under Node.js) against the real tree over
+ * WebSocket: token auth and heartbeats, a wrong token, and the two kinds of
+ * kick (a second master login, and POST /user/token with device_level 1).
+ *
+ * Each simulated user is one `node sdk_client.mjs` process (the SDK is a
+ * singleton) that prints JSON lines; this program reads them with timeouts
+ * and asserts on what the SDK's own status listener reported and on the
+ * packets that crossed the socket.  The npm packages (tests/e2e/package.json
+ * and package-lock.json, exact versions) are installed with `npm ci` into
+ * <builddir>/tests/e2e/node_modules when missing or stale.  No Node.js or
+ * npm is a failure with a message, not a skip: scripts/bootstrap installs
+ * both.
+ *
+ * Environment: NODE, NPM (programs to use), WK_E2E_LOADER=import|loader
+ * (force the loader flag; otherwise chosen by Node version), WK_E2E_VERBOSE
+ * (print every client's lines and stderr when it stops). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "wktest.h"
+
+extern char **environ;
+
+static char *node_bin, *npm_bin;
+static const char *loader_flag;          /* --import or --experimental-loader */
+static char *loader_file;                /* register.mjs or loader-hooks.mjs */
+static char *client_script, *modules_dir;
+static struct wkt_tree tree;
+static pid_t watchdog = -1;
+static int watchdog_fd = -1;
+
+/* ---- one SDK client process ---- */
+
+#define MAX_STATUS 32
+struct sdk {
+	char name[32];
+	pid_t pid;
+	int in, out;                  /* its stdin (commands), its stdout (events) */
+	char buf[65536];
+	size_t len;
+	char *trace;                  /* every line it printed, for failure messages */
+	size_t trace_len;
+	char errlog[600];             /* its stderr */
+	int eof, exit_status, reaped;
+	int loaded, errors, bad_lines;
+	int nstatus, status[MAX_STATUS], reason[MAX_STATUS];
+	int ws_new, ws_open, ws_close;
+	int pings, pongs, bad_pongs;  /* PINGs the SDK wrote; PONGs the server sent */
+	int rx_multi;                 /* server WS messages not holding exactly one packet */
+	int connacks, disconnects;
+	char disconnect_hex[160];
+	int nstate, disconnected;
+	json_t *state;                /* the last "state" answer */
+};
+
+#define MAX_CLIENTS 8
+static struct sdk *clients[MAX_CLIENTS];
+
+static void
+trace_add(struct sdk *c, const char *line)
+{
+	size_t n = strlen(line);
+
+	c->trace = realloc(c->trace, c->trace_len + n + 2);
+	memcpy(c->trace + c->trace_len, line, n);
+	c->trace_len += n;
+	c->trace[c->trace_len++] = '\n';
+	c->trace[c->trace_len] = '\0';
+}
+
+static void
+on_line(struct sdk *c, char *line)
+{
+	json_t *j = json_loads(line, 0, NULL);
+	const char *ev;
+
+	trace_add(c, line);
+	if (j == NULL || (ev = json_string_value(json_object_get(j, "ev"))) == NULL) {
+		c->bad_lines++;
+		json_decref(j);
+		return;
+	}
+	int type = (int)json_integer_value(json_object_get(j, "type"));
+	if (strcmp(ev, "loaded") == 0)
+		c->loaded = 1;
+	else if (strcmp(ev, "error") == 0)
+		c->errors++;
+	else if (strcmp(ev, "status") == 0 && c->nstatus < MAX_STATUS) {
+		c->status[c->nstatus] = (int)json_integer_value(json_object_get(j, "status"));
+		c->reason[c->nstatus++] = (int)json_integer_value(json_object_get(j, "reason"));
+	} else if (strcmp(ev, "ws_new") == 0)
+		c->ws_new++;
+	else if (strcmp(ev, "ws_open") == 0)
+		c->ws_open++;
+	else if (strcmp(ev, "ws_close") == 0)
+		c->ws_close++;
+	else if (strcmp(ev, "tx") == 0 && type == 7)
+		c->pings++;
+	else if (strcmp(ev, "rx") == 0) {
+		const char *hex = json_string_value(json_object_get(j, "hex"));
+		if (json_integer_value(json_object_get(j, "packets")) != 1)
+			c->rx_multi++;
+		if (type == 8) {
+			c->pongs++;
+			if (json_integer_value(json_object_get(j, "len")) != 1 || !hex || strcmp(hex, "80"))
+				c->bad_pongs++;
+		} else if (type == 2)
+			c->connacks++;
+		else if (type == 9) {
+			c->disconnects++;
+			snprintf(c->disconnect_hex, sizeof c->disconnect_hex, "%s", hex ? hex : "");
+		}
+	} else if (strcmp(ev, "state") == 0) {
+		json_decref(c->state);
+		c->state = json_incref(j);
+		c->nstate++;
+	} else if (strcmp(ev, "disconnected") == 0)
+		c->disconnected++;
+	json_decref(j);
+}
+
+static void
+on_readable(struct sdk *c)
+{
+	for (;;) {
+		ssize_t r = read(c->out, c->buf + c->len, sizeof c->buf - 1 - c->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return;              /* EAGAIN */
+		if (r == 0) {
+			c->eof = 1;
+			break;
+		}
+		c->len += r;
+		c->buf[c->len] = '\0';
+		char *nl, *p = c->buf;
+		while ((nl = strchr(p, '\n')) != NULL) {
+			*nl = '\0';
+			on_line(c, p);
+			p = nl + 1;
+		}
+		c->len -= p - c->buf;
+		memmove(c->buf, p, c->len);
+		if (c->len == sizeof c->buf - 1) {   /* a line longer than the buffer */
+			c->buf[c->len] = '\0';
+			on_line(c, c->buf);
+			c->len = 0;
+		}
+	}
+	if (c->eof && !c->reaped && waitpid(c->pid, &c->exit_status, 0) == c->pid)
+		c->reaped = 1;
+}
+
+/* Read whatever every live client printed, waiting up to timeout_ms for
+ * the first byte. */
+static void
+pump(int timeout_ms)
+{
+	struct pollfd pfd[MAX_CLIENTS];
+	struct sdk *who[MAX_CLIENTS];
+	int n = 0;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] && !clients[i]->eof) {
+			pfd[n] = (struct pollfd){ clients[i]->out, POLLIN, 0 };
+			who[n++] = clients[i];
+		}
+	if (n == 0) {
+		poll(NULL, 0, timeout_ms < 20 ? timeout_ms : 20);
+		return;
+	}
+	if (poll(pfd, n, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (pfd[i].revents)
+			on_readable(who[i]);
+}
+
+/* Milliseconds left until end, at most 100 (one pump). */
+static int
+slice_ms(uint64_t end)
+{
+	uint64_t now = wkt_now_ms();
+	return now >= end ? 0 : end - now > 100 ? 100 : (int)(end - now);
+}
+
+/* Wait until cond holds (re-evaluated after every batch of lines, at least
+ * every 100 ms), at most ms; the value of cond at the end. */
+#define WAIT_FOR(cond, ms) __extension__ ({                             \
+	uint64_t end_ = wkt_now_ms() + (ms);                            \
+	while (!(cond) && wkt_now_ms() < end_)                          \
+		pump(slice_ms(end_));                                   \
+	(cond); })
+
+/* What to print when an assertion about c fails: its lines and its stderr
+ * (one of four buffers, so one message can show two clients). */
+static const char *
+why(struct sdk *c)
+{
+	static char bufs[4][12000];
+	static int next;
+	char *msg = bufs[next++ % 4];
+	char *err = wkt_read_file(c->errlog);
+	const char *t = c->trace ? c->trace : "";
+	size_t tl = strlen(t), el = err ? strlen(err) : 0;
+
+	snprintf(msg, sizeof bufs[0], "\n--- client %s (pid %d) stdout%s:\n%s--- stderr%s:\n%s",
+	    c->name, (int)c->pid, tl > 8000 ? " (tail)" : "", tl > 8000 ? t + tl - 8000 : t,
+	    el > 2500 ? " (tail)" : "", err ? (el > 2500 ? err + el - 2500 : err) : "(none)\n");
+	free(err);
+	return msg;
+}
+
+static struct sdk *
+sdk_start(const char *name, const char *uid, const char *token, int device_flag,
+    int heartbeat_ms, const char *extra)
+{
+	struct sdk *c = calloc(1, sizeof *c);
+	int in[2], out[2], err, slot = -1;
+	char addr[96], a_uid[160], a_token[160], a_flag[32], a_hb[48], *a_mod;
+	posix_spawn_file_actions_t fa;
+	char *argv[16];
+	int argc = 0;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] == NULL) {
+			slot = i;
+			break;
+		}
+	ck_assert_int_ge(slot, 0);
+	snprintf(c->name, sizeof c->name, "%s", name);
+	snprintf(c->errlog, sizeof c->errlog, "%s/sdk-%s.stderr", tree.dir, name);
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	err = open(c->errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	ck_assert_int_ge(err, 0);
+	snprintf(addr, sizeof addr, "--addr=ws://127.0.0.1:%d", tree.ws_port);
+	snprintf(a_uid, sizeof a_uid, "--uid=%s", uid);
+	snprintf(a_token, sizeof a_token, "--token=%s", token);
+	snprintf(a_flag, sizeof a_flag, "--device-flag=%d", device_flag);
+	snprintf(a_hb, sizeof a_hb, "--heartbeat=%d", heartbeat_ms);
+	if (asprintf(&a_mod, "--modules=%s", modules_dir) < 0)
+		abort();
+	argv[argc++] = node_bin;
+	argv[argc++] = (char *)loader_flag;
+	argv[argc++] = loader_file;
+	argv[argc++] = client_script;
+	argv[argc++] = addr;
+	argv[argc++] = a_uid;
+	argv[argc++] = a_token;
+	argv[argc++] = a_flag;
+	argv[argc++] = a_hb;
+	argv[argc++] = a_mod;
+	if (extra)
+		argv[argc++] = (char *)extra;
+	argv[argc] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err, 2);
+	int rc = posix_spawn(&c->pid, node_bin, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	ck_assert_msg(rc == 0, "posix_spawn %s: %s", node_bin, strerror(rc));
+	close(in[0]);
+	close(out[1]);
+	close(err);
+	free(a_mod);
+	c->in = in[1];
+	c->out = out[0];
+	fcntl(c->out, F_SETFL, O_NONBLOCK);
+	clients[slot] = c;
+	return c;
+}
+
+static void
+sdk_cmd(struct sdk *c, const char *cmd)
+{
+	char line[64];
+	int n = snprintf(line, sizeof line, "%s\n", cmd);
+
+	ck_assert_msg(write(c->in, line, n) == n, "client %s: cannot send %s: %s%s", c->name, cmd,
+	    strerror(errno), why(c));
+}
+
+/* Ask the client for the SDK's connection state; the answer (borrowed). */
+static json_t *
+sdk_state(struct sdk *c)
+{
+	int before = c->nstate;
+
+	sdk_cmd(c, "state");
+	ck_assert_msg(WAIT_FOR(c->nstate > before, 5000), "no state answer%s", why(c));
+	return c->state;
+}
+
+static int
+state_bool(struct sdk *c, const char *key)
+{
+	json_t *v = json_object_get(c->state, key);
+	ck_assert_msg(json_is_boolean(v), "state without %s%s", key, why(c));
+	return json_is_true(v);
+}
+
+/* Wait until the client has reported n statuses; the n-th must be
+ * (status, reason). */
+static void
+expect_status(struct sdk *c, int n, int status, int reason, int timeout_ms)
+{
+	ck_assert_msg(WAIT_FOR(c->nstatus >= n || c->eof, timeout_ms) && c->nstatus >= n,
+	    "client %s: no status #%d (want %d/%d) within %d ms%s", c->name, n, status, reason,
+	    timeout_ms, why(c));
+	ck_assert_msg(c->status[n - 1] == status && c->reason[n - 1] == reason,
+	    "client %s: status #%d is %d reason %d, want %d reason %d%s", c->name, n,
+	    c->status[n - 1], c->reason[n - 1], status, reason, why(c));
+}
+
+/* Stop the client cleanly ("exit"), check it had nothing to complain about,
+ * free it. */
+static void
+sdk_stop(struct sdk *c)
+{
+	sdk_cmd(c, "exit");
+	if (!WAIT_FOR(c->eof, 5000)) {
+		kill(c->pid, SIGKILL);
+		ck_abort_msg("client %s did not exit%s", c->name, why(c));
+	}
+	if (!c->reaped)
+		waitpid(c->pid, &c->exit_status, 0);
+	ck_assert_msg(WIFEXITED(c->exit_status) && WEXITSTATUS(c->exit_status) == 0,
+	    "client %s exit status %#x%s", c->name, c->exit_status, why(c));
+	ck_assert_msg(c->errors == 0 && c->bad_lines == 0,
+	    "client %s: %d errors, %d lines not JSON%s", c->name, c->errors, c->bad_lines, why(c));
+	if (getenv("WK_E2E_VERBOSE"))
+		fprintf(stderr, "%s", why(c));
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	close(c->in);
+	close(c->out);
+	json_decref(c->state);
+	free(c->trace);
+	free(c);
+}
+
+/* ---- HTTP ---- */
+
+static void
+set_token(const char *uid, const char *token, int device_flag, int level)
+{
+	char url[128], body[256], *resp;
+	long st;
+
+	snprintf(url, sizeof url, "%s/user/token", tree.http);
+	snprintf(body, sizeof body, "{\"uid\":\"%s\",\"token\":\"%s\",\"device_flag\":%d,"
+	    "\"device_level\":%d}", uid, token, device_flag, level);
+	st = wkt_http("POST", url, body, &resp, NULL);
+	ck_assert_msg(st == 200 && strstr(resp, "200"), "POST /user/token %s: %ld %s", body, st,
+	    resp ? resp : "");
+	free(resp);
+}
+
+/* Connections /user/onlinestatus lists for uid with device_flag (online:1),
+ * or -1 if the answer is not the expected array. */
+static int
+online(const char *uid, int device_flag)
+{
+	char url[128], body[128], *resp = NULL;
+	json_t *j, *e;
+	size_t i;
+	int n = -1;
+
+	snprintf(url, sizeof url, "%s/user/onlinestatus", tree.http);
+	snprintf(body, sizeof body, "[\"%s\"]", uid);
+	if (wkt_http("POST", url, body, &resp, NULL) == 200 && (j = json_loads(resp, 0, NULL))) {
+		if (json_is_array(j)) {
+			n = 0;
+			json_array_foreach(j, i, e)
+				n += strcmp(json_string_value(json_object_get(e, "uid")) ?: "", uid) == 0 &&
+				    json_integer_value(json_object_get(e, "device_flag")) == device_flag &&
+				    json_integer_value(json_object_get(e, "online")) == 1;
+		}
+		json_decref(j);
+	}
+	free(resp);
+	return n;
+}
+
+static int
+wait_online(const char *uid, int device_flag, int want, int timeout_ms)
+{
+	int n;
+	WAIT_FOR((n = online(uid, device_flag)) == want, timeout_ms);
+	return n;
+}
+
+/* ---- fixtures ---- */
+
+/* If this test process dies on a failed assertion (Check's fork mode then
+ * skips the teardown), stop the tree anyway: a child that waits for the
+ * end of a pipe only this process holds.  It leaves the process group,
+ * which Check SIGKILLs after each test (so does the tree it started). */
+static void
+start_watchdog(void)
+{
+	int p[2];
+	pid_t master = tree.master;
+	char *dir = tree.dir;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	watchdog = fork();
+	ck_assert_int_ge(watchdog, 0);
+	if (watchdog == 0) {
+		char c;
+		setpgid(0, 0);
+		close(p[1]);
+		for (int fd = 3; fd < 256; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (kill(master, 0) == 0) {
+			kill(master, SIGTERM);
+			for (int i = 0; i < 1000 && kill(master, 0) == 0; i++)
+				poll(NULL, 0, 20);
+		}
+		if (strncmp(dir, "/tmp/wkt-", 9) == 0)
+			execlp("rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(0);
+	}
+	close(p[0]);
+	watchdog_fd = p[1];
+}
+
+static void
+setup(void)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: true\n");
+	start_watchdog();
+}
+
+static void
+teardown(void)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i]) {
+			kill(clients[i]->pid, SIGKILL);
+			waitpid(clients[i]->pid, NULL, 0);
+			clients[i] = NULL;
+		}
+	wkt_tree_stop(&tree);
+	close(watchdog_fd);
+	waitpid(watchdog, NULL, 0);
+}
+
+/* ---- tests ---- */
+
+/* (1) A stored token, then the SDK connects over WebSocket: (1,1), and it
+ * stays connected through several heartbeats (every PING answered by a PONG,
+ * no other status), listed by /user/onlinestatus; gone once it leaves. */
+START_TEST(test_sdk_connects_and_heartbeats)
+{
+	set_token("alice", "tok-alice", 1, 0);
+	struct sdk *a = sdk_start("alice", "alice", "tok-alice", 1, 500, NULL);
+
+	expect_status(a, 1, 1, 1, 15000);
+	ck_assert_msg(a->connacks == 1, "CONNACKs: %d%s", a->connacks, why(a));
+	ck_assert_int_eq(wait_online("alice", 1, 1, 5000), 1);
+	ck_assert_msg(WAIT_FOR(a->pongs >= 4 || a->eof, 10000) && a->pongs >= 4,
+	    "%d PINGs sent, %d PONGs received in 10 s%s", a->pings, a->pongs, why(a));
+	ck_assert_msg(a->pongs <= a->pings, "more PONGs than PINGs%s", why(a));
+	ck_assert_msg(a->bad_pongs == 0, "PONG not the single byte 0x80%s", why(a));
+	ck_assert_msg(a->rx_multi == 0, "a WS message not holding exactly one packet%s", why(a));
+	ck_assert_msg(a->nstatus == 1 && a->ws_new == 1 && a->ws_close == 0,
+	    "the connection did not stay up%s", why(a));
+	sdk_state(a);
+	ck_assert_msg(state_bool(a, "connected"), "SDK not connected%s", why(a));
+	ck_assert_msg(json_integer_value(json_object_get(a->state, "pingRetryCount")) <= 1,
+	    "PINGs unanswered%s", why(a));
+	ck_assert_int_eq(online("alice", 1), 1);
+	ck_assert_int_eq(online("alice", 0), 0);
+	/* The SDK closes the socket; the server takes it out of presence. */
+	sdk_cmd(a, "disconnect");
+	ck_assert_msg(WAIT_FOR(a->ws_close == 1, 5000), "socket not closed%s", why(a));
+	ck_assert_int_eq(wait_online("alice", 1, 0, 5000), 0);
+	sdk_stop(a);
+}
+END_TEST
+
+/* (2) A wrong token and a uid without any token: the SDK reports (3,2),
+ * the server closes the socket, and the SDK does not come back (its
+ * reconnect delay is 3 s; we watch for 4.5 s).  The right token then works. */
+START_TEST(test_sdk_wrong_token_fails_without_reconnect)
+{
+	set_token("bob", "right", 1, 0);
+	struct sdk *b = sdk_start("bob", "bob", "wrong", 1, 500, NULL);
+	struct sdk *n = sdk_start("nobody", "nobody", "anything", 1, 500, NULL);
+
+	expect_status(b, 1, 3, 2, 15000);
+	expect_status(n, 1, 3, 2, 15000);
+	ck_assert_msg(b->connacks == 1 && n->connacks == 1, "CONNACK count%s%s", why(b), why(n));
+	ck_assert_msg(WAIT_FOR(b->ws_close >= 1 && n->ws_close >= 1, 5000),
+	    "server kept the failed connection open%s%s", why(b), why(n));
+	ck_assert_msg(!WAIT_FOR(b->ws_new > 1 || n->ws_new > 1, 4500),
+	    "the SDK reconnected after ConnectFail%s%s", why(b), why(n));
+	sdk_state(b);
+	ck_assert_msg(!state_bool(b, "needReconnect") && !state_bool(b, "connected"),
+	    "SDK still wants to reconnect%s", why(b));
+	/* (3,2), then (0,0) when the socket closed: nothing else. */
+	ck_assert_msg(b->nstatus <= 2 && (b->nstatus == 1 || b->status[1] == 0), "statuses%s", why(b));
+	ck_assert_int_eq(online("bob", 1), 0);
+	ck_assert_int_eq(online("nobody", 1), 0);
+	sdk_stop(b);
+	sdk_stop(n);
+
+	struct sdk *ok = sdk_start("bob-right", "bob", "right", 1, 500, NULL);
+	expect_status(ok, 1, 1, 1, 15000);
+	ck_assert_int_eq(wait_online("bob", 1, 1, 5000), 1);
+	sdk_stop(ok);
+}
+END_TEST
+
+/* (3a) Master device: a second SDK with the same uid and device flag logs
+ * in; the first gets DISCONNECT and reports (4,12), the server closes its
+ * socket and the SDK stays down; the second stays connected.  A runs with
+ * the default-like long heartbeat so only the kick decides what it does. */
+START_TEST(test_sdk_second_master_login_kicks_first)
+{
+	set_token("carol", "tok-carol", 1, 1);
+	struct sdk *a = sdk_start("carol-a", "carol", "tok-carol", 1, 60000, NULL);
+	expect_status(a, 1, 1, 1, 15000);
+	ck_assert_int_eq(wait_online("carol", 1, 1, 5000), 1);
+
+	struct sdk *b = sdk_start("carol-b", "carol", "tok-carol", 1, 500, NULL);
+	expect_status(b, 1, 1, 1, 15000);
+	expect_status(a, 2, 4, 12, 10000);
+	ck_assert_msg(a->disconnects == 1 && strncmp(a->disconnect_hex, "90", 2) == 0,
+	    "no DISCONNECT packet%s", why(a));
+	ck_assert_msg(WAIT_FOR(a->ws_close >= 1, 15000), "kicked socket never closed%s", why(a));
+	int pongs = b->pongs;
+	ck_assert_msg(!WAIT_FOR(a->ws_new > 1, 4500), "kicked SDK reconnected%s", why(a));
+	sdk_state(a);
+	ck_assert_msg(!state_bool(a, "needReconnect"), "kicked SDK wants to reconnect%s", why(a));
+	/* B was not disturbed: still answered, one status only. */
+	ck_assert_msg(WAIT_FOR(b->pongs >= pongs + 2, 5000), "B lost its PONGs%s", why(b));
+	ck_assert_msg(b->nstatus == 1 && b->ws_close == 0 && b->ws_new == 1, "B disturbed%s", why(b));
+	ck_assert_int_eq(wait_online("carol", 1, 1, 5000), 1);
+	sdk_stop(a);
+	sdk_stop(b);
+}
+END_TEST
+
+/* (3b) POST /user/token again for a connected uid: device_level 0 leaves
+ * the connection alone, device_level 1 kicks it with (4,12).  This client
+ * does what an application does on a kick: disconnect(). */
+START_TEST(test_sdk_master_token_update_kicks)
+{
+	set_token("dave", "t1", 1, 1);
+	struct sdk *a = sdk_start("dave", "dave", "t1", 1, 500, "--on-kick=disconnect");
+	expect_status(a, 1, 1, 1, 15000);
+	ck_assert_int_eq(wait_online("dave", 1, 1, 5000), 1);
+
+	set_token("dave", "t2", 1, 0);
+	int pongs = a->pongs;
+	ck_assert_msg(WAIT_FOR(a->pongs >= pongs + 2, 5000), "no PONGs after the slave update%s", why(a));
+	ck_assert_msg(a->nstatus == 1 && a->disconnects == 0, "a slave token update kicked%s", why(a));
+
+	set_token("dave", "t3", 1, 1);
+	expect_status(a, 2, 4, 12, 10000);
+	ck_assert_msg(a->disconnects == 1 && strncmp(a->disconnect_hex, "90", 2) == 0,
+	    "no DISCONNECT packet%s", why(a));
+	ck_assert_int_eq(wait_online("dave", 1, 0, 5000), 0);
+	sdk_stop(a);
+	/* The new token is the one that works now. */
+	struct sdk *b = sdk_start("dave-t3", "dave", "t3", 1, 500, NULL);
+	expect_status(b, 1, 1, 1, 15000);
+	sdk_stop(b);
+}
+END_TEST
+
+/* ---- set-up: Node.js, the loader flag, the npm packages ---- */
+
+static char *
+find_program(const char *env, const char *const *names)
+{
+	const char *e = getenv(env), *path = getenv("PATH");
+	char *p;
+
+	if (e && *e)
+		return strchr(e, '/') ? strdup(e) : find_program("", (const char *const[]){ e, NULL });
+	for (int i = 0; names[i]; i++) {
+		char *dirs = strdup(path ? path : "/usr/bin:/bin"), *save, *d;
+		for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			if (asprintf(&p, "%s/%s", *d ? d : ".", names[i]) < 0)
+				abort();
+			if (access(p, X_OK) == 0) {
+				free(dirs);
+				return p;
+			}
+			free(p);
+		}
+		free(dirs);
+	}
+	return NULL;
+}
+
+static int
+same_file_text(const char *a, const char *b)
+{
+	char *x = wkt_read_file(a), *y = wkt_read_file(b);
+	int same = x && y && strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static int
+copy_file(const char *from, const char *to)
+{
+	char *text = wkt_read_file(from), *tmp;
+	FILE *f;
+	int rc = -1;
+
+	if (text == NULL)
+		return -1;
+	if (asprintf(&tmp, "%s.tmp", to) < 0)
+		abort();
+	if ((f = fopen(tmp, "w")) != NULL) {
+		int bad = fputs(text, f) < 0;
+		if (fclose(f) == 0 && !bad)
+			rc = rename(tmp, to);
+	}
+	free(tmp);
+	free(text);
+	return rc;
+}
+
+#define FAIL(...) do { fprintf(stderr, "check_sdk: FAIL: " __VA_ARGS__); return -1; } while (0)
+
+static int
+prepare(void)
+{
+	const char *src = getenv("WK_SRCDIR"), *build = getenv("WK_BUILDDIR");
+	char e2e_src[4096], e2e_build[4096], path[4200], lock[4200], stamp[4200], *out = NULL;
+	int major = 0, minor = 0, patch = 0, lockfd;
+
+	src = src && *src ? src : WK_TEST_SRCDIR;
+	build = build && *build ? build : WK_TEST_BUILDDIR;
+	snprintf(e2e_src, sizeof e2e_src, "%s/tests/e2e", src);
+	snprintf(e2e_build, sizeof e2e_build, "%s/tests/e2e", build);
+
+	node_bin = find_program("NODE", (const char *const[]){ "node", "nodejs", NULL });
+	npm_bin = find_program("NPM", (const char *const[]){ "npm", NULL });
+	if (node_bin == NULL || npm_bin == NULL)
+		FAIL("%s not found in PATH.  These tests run the official JS SDK under Node.js 18+; "
+		    "scripts/bootstrap installs it (Debian packages nodejs npm), or: apt-get install "
+		    "nodejs npm.  (Or set NODE=/path/to/node NPM=/path/to/npm.)\n",
+		    node_bin ? "npm" : npm_bin ? "node" : "node and npm");
+	if (wkt_run(&out, "'%s' --version", node_bin) != 0 ||
+	    sscanf(out, "v%d.%d.%d", &major, &minor, &patch) < 2)
+		FAIL("'%s --version' failed: %s\n", node_bin, out);
+	free(out);
+	if (major < 18)
+		FAIL("%s is Node.js %d.%d; the SDK tests need Node.js 18 or newer\n", node_bin, major, minor);
+	/* module.register() (for --import register.mjs) exists from 20.6 and was
+	 * backported to 18.19; older Node has only --experimental-loader, which
+	 * takes the same hooks.  WK_E2E_LOADER=import|loader forces one. */
+	const char *force = getenv("WK_E2E_LOADER");
+	int use_register = force && *force ? strcmp(force, "import") == 0 :
+	    major > 20 || (major == 20 && minor >= 6) || (major == 18 && minor >= 19);
+	loader_flag = use_register ? "--import" : "--experimental-loader";
+	if (asprintf(&loader_file, "%s/%s", e2e_src, use_register ? "register.mjs" : "loader-hooks.mjs") < 0 ||
+	    asprintf(&client_script, "%s/sdk_client.mjs", e2e_src) < 0 ||
+	    asprintf(&modules_dir, "%s/node_modules", e2e_build) < 0)
+		abort();
+	fprintf(stderr, "check_sdk: %s v%d.%d.%d, %s %s\n", node_bin, major, minor, patch,
+	    loader_flag, loader_file);
+
+	/* package.json and package-lock.json next to node_modules in the build
+	 * tree; `npm ci` when the lock file differs from the one installed. */
+	if (wkt_run(&out, "mkdir -p '%s'", e2e_build) != 0)
+		FAIL("mkdir %s: %s\n", e2e_build, out);
+	free(out);
+	snprintf(path, sizeof path, "%s/.npm-install.lock", e2e_build);
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0)
+		FAIL("%s: %s\n", path, strerror(errno));
+	if (strcmp(e2e_src, e2e_build) != 0) {
+		for (int i = 0; i < 2; i++) {
+			const char *f = i ? "package-lock.json" : "package.json";
+			char from[4200], to[4200];
+			snprintf(from, sizeof from, "%s/%s", e2e_src, f);
+			snprintf(to, sizeof to, "%s/%s", e2e_build, f);
+			if (!same_file_text(from, to) && copy_file(from, to) < 0)
+				FAIL("cannot copy %s to %s\n", from, to);
+		}
+	}
+	snprintf(lock, sizeof lock, "%s/package-lock.json", e2e_build);
+	snprintf(stamp, sizeof stamp, "%s/node_modules/.wk-installed-lock.json", e2e_build);
+	snprintf(path, sizeof path, "%s/node_modules/wukongimjssdk/lib/index.js", e2e_build);
+	if (!same_file_text(lock, stamp) || access(path, R_OK) != 0) {
+		fprintf(stderr, "check_sdk: npm ci in %s\n", e2e_build);
+		uint64_t t0 = wkt_now_ms();
+		if (wkt_run(&out, "cd '%s' && '%s' ci --no-audit --no-fund --loglevel=error",
+		    e2e_build, npm_bin) != 0)
+			FAIL("npm ci in %s failed (the npm registry must be reachable):\n%s\n", e2e_build, out);
+		free(out);
+		if (access(path, R_OK) != 0 || copy_file(lock, stamp) < 0)
+			FAIL("npm ci did not install wukongimjssdk into %s/node_modules\n", e2e_build);
+		fprintf(stderr, "check_sdk: npm ci took %llu ms\n", (unsigned long long)(wkt_now_ms() - t0));
+	}
+	flock(lockfd, LOCK_UN);
+	close(lockfd);
+	return 0;
+}
+
+int
+main(void)
+{
+	Suite *s = suite_create("sdk");
+	TCase *tc = tcase_create("jssdk");
+
+	signal(SIGPIPE, SIG_IGN);
+	if (prepare() < 0)
+		return 1;
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sdk_connects_and_heartbeats);
+	tcase_add_test(tc, test_sdk_wrong_token_fails_without_reconnect);
+	tcase_add_test(tc, test_sdk_second_master_login_kicks_first);
+	tcase_add_test(tc, test_sdk_master_token_update_kicks);
+	suite_add_tcase(s, tc);
+	return wkt_run_suite(s);
+}

@@ -1,0 +1,501 @@
+/* mailbox_users.c - a mailbox shard's user store and the HTTP API
+ * operations on it (wk-mailbox(8)).
+ *
+ * users.db (p->db[0]) is a btree in the shard's transactional environment.
+ * Keys are a kind letter, '/', the uid; uids come from JSON strings, which
+ * cannot hold NUL, so NUL separates the uid from what follows it:
+ *   u/<uid>                  u64 created_at (ms)   the user exists
+ *   t/<uid> NUL <flag u8>    u8 level, token       one device's token
+ *   f/<uid>                  u8 ban, send_ban, disband, large, allow_stranger
+ *                                                  (the person channel's flags)
+ *   s/<uid>                  (empty)               a system account
+ * Every shard holds the whole system uid set (wk-api writes each change to
+ * every shard), so mailbox_is_system_uid answers for any uid; an in-memory
+ * set, loaded on first use, mirrors it.  Each operation commits before it
+ * replies (durability as storage.sync says).
+ *
+ * API_REQ from wk-api: frame 1 the op, frame 2 a JSON object; the API_REP
+ * is [HTTP status, JSON body] in the reference's shape:
+ *   user.token        {uid, token, device_flag, device_level}  OK, {"status":19} if banned
+ *   user.device_quit  {uid, device_flag (-1: all)}             OK
+ *   user.flags        {uid, ban, send_ban, disband, large, allow_stranger}  OK
+ *   user.sysuid_add, user.sysuid_remove  {uids: [...]}         OK
+ *   user.sysuid_list  {}                                       the uids, an array
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "mailbox.h"
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_db.h"
+#include "wk_log.h"
+#include "wk_time.h"
+#include "wkproto.h"
+
+#define SYSTEM_UID "____system"      /* the built-in system uid */
+#define TOKEN_KICK_MS 10000          /* /user/token device_level 1: close the old connections after */
+#define QUIT_KICK_MS 2000            /* /user/device_quit: close after */
+
+enum { F_BAN, F_SEND_BAN, F_DISBAND, F_LARGE, F_ALLOW_STRANGER, F_COUNT };
+static const char *const flag_names[F_COUNT] = {
+	"ban", "send_ban", "disband", "large", "allow_stranger",
+};
+
+static zhashx_t *sysuids;            /* the system uid set; NULL until loaded */
+static int sysuid_present = 1;       /* the item stored for each key */
+
+/* An answer: HTTP status and JSON body. */
+struct reply {
+	unsigned status;
+	json_t *body;
+};
+
+static void
+reply_error(struct reply *rep, unsigned status, const char *msg)
+{
+	rep->status = status;
+	rep->body = json_pack("{s:s,s:i}", "msg", msg, "status", (int)status);
+}
+
+static void
+reply_status(struct reply *rep, int status)
+{
+	rep->status = 200;
+	rep->body = json_pack("{s:i}", "status", status);
+}
+
+/* key = kind '/' uid */
+static void
+user_key(struct wk_wbuf *k, char kind, const char *uid)
+{
+	wk_wbuf_init(k);
+	wk_put_u8(k, (uint8_t)kind);
+	wk_put_u8(k, '/');
+	wk_put_mem(k, uid, strlen(uid));
+}
+
+static void
+token_key(struct wk_wbuf *k, const char *uid, uint8_t device_flag)
+{
+	user_key(k, 't', uid);
+	wk_put_u8(k, 0);
+	wk_put_u8(k, device_flag);
+}
+
+/* Read a value (malloc'd into *val): 1 found, 0 absent, -1 error. */
+static int
+db_get(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k, uint8_t **val, size_t *len)
+{
+	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
+	DBT data = { .flags = DB_DBT_MALLOC };
+	int rc = p->db[0]->get(p->db[0], txn, &key, &data, 0);
+
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		wk_log_warnx("users.db get: %s", db_strerror(rc));
+		return -1;
+	}
+	*val = data.data;
+	*len = data.size;
+	return 1;
+}
+
+/* 1 if the key exists, 0 if not, -1 on error. */
+static int
+db_exists(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
+{
+	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
+	int rc = p->db[0]->exists(p->db[0], txn, &key, 0);
+
+	if (rc == 0 || rc == DB_NOTFOUND)
+		return rc == 0;
+	wk_log_warnx("users.db exists: %s", db_strerror(rc));
+	return -1;
+}
+
+static int
+db_put(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k, const void *v, size_t vlen)
+{
+	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
+	DBT data = { .data = (void *)v, .size = (u_int32_t)vlen };
+	int rc = p->db[0]->put(p->db[0], txn, &key, &data, 0);
+
+	if (rc != 0) {
+		wk_log_warnx("users.db put: %s", db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+db_del(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
+{
+	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
+	int rc = p->db[0]->del(p->db[0], txn, &key, 0);
+
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("users.db del: %s", db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* A transaction for one operation; NULL (and rep is 500) on failure. */
+static DB_TXN *
+txn_begin(struct wk_proc *p, struct reply *rep)
+{
+	DB_ENV *env = p->env->env;
+	DB_TXN *txn = NULL;
+	int rc = env->txn_begin(env, NULL, &txn, 0);
+
+	if (rc != 0) {
+		wk_log_warnx("users.db txn_begin: %s", db_strerror(rc));
+		reply_error(rep, 500, "storage error");
+		return NULL;
+	}
+	return txn;
+}
+
+/* Commit if ok, else abort; 0 once committed, else -1 and rep is 500.
+ * The commit is durable as storage.sync says before anyone is answered. */
+static int
+txn_end(DB_TXN *txn, int ok, struct reply *rep)
+{
+	int rc;
+
+	if (!ok)
+		txn->abort(txn);
+	else if ((rc = txn->commit(txn, 0)) != 0)
+		wk_log_warnx("users.db commit: %s", db_strerror(rc));
+	else
+		return 0;
+	reply_error(rep, 500, "storage error");
+	return -1;
+}
+
+/* The user's flags (zero when never set): 0, or -1 on error. */
+static int
+flags_get(struct wk_proc *p, DB_TXN *txn, const char *uid, uint8_t flags[F_COUNT])
+{
+	struct wk_wbuf k;
+	uint8_t *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(flags, 0, F_COUNT);
+	user_key(&k, 'f', uid);
+	rc = db_get(p, txn, &k, &v, &n);
+	wk_wbuf_free(&k);
+	if (rc == 1)
+		memcpy(flags, v, n < F_COUNT ? n : F_COUNT);
+	free(v);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+mailbox_user_token(struct wk_proc *p, const char *uid, uint8_t device_flag,
+    char token[MAILBOX_TOKEN_MAX], uint8_t *device_level)
+{
+	struct wk_wbuf k;
+	uint8_t *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	token_key(&k, uid, device_flag);
+	rc = db_get(p, NULL, &k, &v, &n);
+	wk_wbuf_free(&k);
+	if (rc == 1 && (n < 1 || n > MAILBOX_TOKEN_MAX)) {
+		wk_log_warnx("users.db: bad token record for %s/%u", uid, device_flag);
+		rc = 0;
+	}
+	if (rc == 1) {
+		*device_level = v[0];
+		memcpy(token, v + 1, n - 1);
+		token[n - 1] = '\0';
+	}
+	free(v);
+	return rc == 1;
+}
+
+int
+mailbox_user_is_banned(struct wk_proc *p, const char *uid)
+{
+	uint8_t flags[F_COUNT];
+
+	return flags_get(p, NULL, uid, flags) == 0 && flags[F_BAN];
+}
+
+/* Load the system uid set from users.db: 0, or -1 (it stays unloaded). */
+static int
+sysuid_load(struct wk_proc *p)
+{
+	char prefix[] = "s/", *uid;
+	DBT key = { .data = prefix, .size = 2 }, data = { 0 };
+	DBC *cur;
+	int rc;
+
+	if (sysuids)
+		return 0;
+	if ((rc = p->db[0]->cursor(p->db[0], NULL, &cur, 0)) != 0) {
+		wk_log_warnx("users.db cursor: %s", db_strerror(rc));
+		return -1;
+	}
+	sysuids = zhashx_new();
+	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+		if (key.size < 2 || memcmp(key.data, "s/", 2) != 0)
+			break;
+		uid = wk_strndup((const char *)key.data + 2, key.size - 2);
+		zhashx_insert(sysuids, uid, &sysuid_present);
+		free(uid);
+	}
+	cur->close(cur);
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("users.db system uids: %s", db_strerror(rc));
+		zhashx_destroy(&sysuids);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mailbox_is_system_uid(struct wk_proc *p, const char *uid)
+{
+	if (strcmp(uid, SYSTEM_UID) == 0)
+		return 1;
+	return sysuid_load(p) == 0 && zhashx_lookup(sysuids, uid) != NULL;
+}
+
+static const char *
+jstr(json_t *req, const char *key)
+{
+	const char *s = json_string_value(json_object_get(req, key));
+	return s ? s : "";
+}
+
+static json_int_t
+jint(json_t *req, const char *key)
+{
+	return json_integer_value(json_object_get(req, key));
+}
+
+/* user.token: store the token and level unless the user is banned; a
+ * master-level token kicks the uid's connections with that device flag. */
+static void
+op_token(struct wk_proc *p, json_t *req, struct reply *rep)
+{
+	const char *uid = jstr(req, "uid"), *token = jstr(req, "token");
+	uint8_t flag = (uint8_t)jint(req, "device_flag"), level = (uint8_t)jint(req, "device_level");
+	size_t tlen = strlen(token);
+	uint8_t flags[F_COUNT];
+	struct wk_wbuf k, val;
+	DB_TXN *txn;
+	int ok, rc;
+
+	if (tlen >= MAILBOX_TOKEN_MAX) {
+		reply_error(rep, 400, "token is longer than 511 bytes");
+		return;
+	}
+	if ((txn = txn_begin(p, rep)) == NULL)
+		return;
+	ok = flags_get(p, txn, uid, flags) == 0;
+	if (ok && flags[F_BAN]) {
+		txn->abort(txn);
+		reply_status(rep, WKPROTO_REASON_BAN);
+		return;
+	}
+	/* The user record, created once. */
+	wk_wbuf_init(&val);
+	user_key(&k, 'u', uid);
+	if (ok && (rc = db_exists(p, txn, &k)) >= 0) {
+		wk_put_u64(&val, (uint64_t)wk_wall_ms());
+		ok = rc == 1 || db_put(p, txn, &k, val.p, val.len) == 0;
+	} else
+		ok = 0;
+	wk_wbuf_free(&k);
+	/* The device's token. */
+	val.len = 0;
+	wk_put_u8(&val, level);
+	wk_put_mem(&val, token, tlen);
+	token_key(&k, uid, flag);
+	ok = ok && db_put(p, txn, &k, val.p, val.len) == 0;
+	wk_wbuf_free(&k);
+	wk_wbuf_free(&val);
+	if (txn_end(txn, ok, rep) < 0)
+		return;
+	if (level == WKPROTO_DEVICE_LEVEL_MASTER)
+		mailbox_kick(p, uid, flag, "账号在其他设备上登录", TOKEN_KICK_MS);
+	reply_status(rep, 200);
+}
+
+/* user.device_quit: clear the stored token of the device flag (-1: APP, WEB
+ * and PC) where one exists, and kick the uid's connections with that flag. */
+static void
+op_device_quit(struct wk_proc *p, json_t *req, struct reply *rep)
+{
+	static const uint8_t cleared = WKPROTO_DEVICE_LEVEL_MASTER;  /* level, empty token */
+	const char *uid = jstr(req, "uid");
+	json_int_t flag = jint(req, "device_flag");
+	int from = (int)flag, to = (int)flag, ok = 1, rc;
+	struct wk_wbuf k;
+	DB_TXN *txn;
+
+	if (flag == -1)
+		from = 0, to = 2;
+	else if (flag < 0 || flag > 255) {
+		reply_status(rep, 200);
+		return;
+	}
+	if ((txn = txn_begin(p, rep)) == NULL)
+		return;
+	for (int f = from; ok && f <= to; f++) {
+		token_key(&k, uid, (uint8_t)f);
+		rc = db_exists(p, txn, &k);
+		ok = rc == 0 || (rc == 1 && db_put(p, txn, &k, &cleared, 1) == 0);
+		wk_wbuf_free(&k);
+	}
+	if (txn_end(txn, ok, rep) < 0)
+		return;
+	mailbox_kick(p, uid, (int)flag, "", QUIT_KICK_MS);
+	reply_status(rep, 200);
+}
+
+/* user.flags: the person channel's flags, all overwritten. */
+static void
+op_flags(struct wk_proc *p, json_t *req, struct reply *rep)
+{
+	uint8_t flags[F_COUNT];
+	struct wk_wbuf k;
+	DB_TXN *txn;
+	int ok;
+
+	for (int i = 0; i < F_COUNT; i++)
+		flags[i] = jint(req, flag_names[i]) == 1;
+	if ((txn = txn_begin(p, rep)) == NULL)
+		return;
+	user_key(&k, 'f', jstr(req, "uid"));
+	ok = db_put(p, txn, &k, flags, F_COUNT) == 0;
+	wk_wbuf_free(&k);
+	if (txn_end(txn, ok, rep) == 0)
+		reply_status(rep, 200);
+}
+
+/* user.sysuid_add / user.sysuid_remove: one transaction for the list. */
+static void
+sysuid_change(struct wk_proc *p, json_t *req, struct reply *rep, int add)
+{
+	json_t *uids = json_object_get(req, "uids"), *v;
+	struct wk_wbuf k;
+	DB_TXN *txn;
+	size_t i;
+	int ok = 1;
+
+	if ((txn = txn_begin(p, rep)) == NULL)
+		return;
+	json_array_foreach(uids, i, v) {
+		if (!ok || !json_is_string(v))
+			continue;
+		user_key(&k, 's', json_string_value(v));
+		ok = (add ? db_put(p, txn, &k, "", 0) : db_del(p, txn, &k)) == 0;
+		wk_wbuf_free(&k);
+	}
+	if (txn_end(txn, ok, rep) < 0)
+		return;
+	if (sysuids)
+		json_array_foreach(uids, i, v) {
+			if (!json_is_string(v))
+				continue;
+			if (add)
+				zhashx_insert(sysuids, json_string_value(v), &sysuid_present);
+			else
+				zhashx_delete(sysuids, json_string_value(v));
+		}
+	reply_status(rep, 200);
+}
+
+static void
+op_sysuid_add(struct wk_proc *p, json_t *req, struct reply *rep)
+{
+	sysuid_change(p, req, rep, 1);
+}
+
+static void
+op_sysuid_remove(struct wk_proc *p, json_t *req, struct reply *rep)
+{
+	sysuid_change(p, req, rep, 0);
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* user.sysuid_list: the set, sorted. */
+static void
+op_sysuid_list(struct wk_proc *p, json_t *req, struct reply *rep)
+{
+	json_t *out;
+	zlistx_t *keys;
+
+	if (sysuid_load(p) < 0) {
+		reply_error(rep, 500, "storage error");
+		return;
+	}
+	out = json_array();
+	keys = zhashx_keys(sysuids);
+	zlistx_set_comparator(keys, uid_cmp);
+	zlistx_sort(keys);
+	for (const char *uid = zlistx_first(keys); uid; uid = zlistx_next(keys))
+		json_array_append_new(out, json_string(uid));
+	zlistx_destroy(&keys);
+	rep->status = 200;
+	rep->body = out;
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct wk_proc *p, json_t *req, struct reply *rep);
+} ops[] = {
+	{ "user.token", op_token },
+	{ "user.device_quit", op_device_quit },
+	{ "user.flags", op_flags },
+	{ "user.sysuid_add", op_sysuid_add },
+	{ "user.sysuid_remove", op_sysuid_remove },
+	{ "user.sysuid_list", op_sysuid_list },
+};
+
+/* API_REQ.  A malformed request from wk-api is a bug there (exit, as for
+ * any bad internal message); from a tool it is answered 400. */
+void
+mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *fop = zmsg_first(msg), *fbody = zmsg_next(msg);
+	struct reply rep = { 0 };
+	zmsg_t *out;
+	json_t *req;
+	char *text;
+	size_t i, n = sizeof ops / sizeof ops[0];
+
+	for (i = 0; i < n; i++)
+		if (zframe_streq(fop, ops[i].name))
+			break;
+	req = json_loadb((const char *)zframe_data(fbody), zframe_size(fbody), 0, NULL);
+	if (i == n || !json_is_object(req)) {
+		if (h->sender_role == WK_ROLE_API)
+			wk_fatalx("API_REQ from api/%u: %s", h->sender_instance,
+			    i == n ? "unknown op" : "body is not a JSON object");
+		reply_error(&rep, 400, i == n ? "unknown op" : "body is not a JSON object");
+	} else
+		ops[i].fn(p, req, &rep);
+	json_decref(req);
+	text = json_dumps(rep.body, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(rep.body);
+	out = zmsg_new();
+	zmsg_addstrf(out, "%u", rep.status);
+	zmsg_addmem(out, text, strlen(text));
+	free(text);
+	wk_proc_reply(p, h, WK_MSG_API_REP, &out);
+}
