@@ -142,11 +142,7 @@ broker_on_start(struct wk_proc *p)
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
 	wk_put_u32(&b, (uint32_t)getpid());
-	for (int i = 0; i < cfg->processes_mailbox; i++) {
-		zmsg_t *m = wk_proc_msg(p, WK_MSG_MAILBOX_BROKER_HELLO, 0, 0);
-		zmsg_addmem(m, b.p, b.len);
-		wk_proc_send(p, WK_ROLE_MAILBOX, i, &m);
-	}
+	wk_proc_broadcast(p, WK_ROLE_MAILBOX, cfg->processes_mailbox, WK_MSG_MAILBOX_BROKER_HELLO, &b);
 	wk_wbuf_free(&b);
 	return 0;
 }

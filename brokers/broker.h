@@ -93,6 +93,8 @@ void broker_flush_all(void);
 void broker_sweep(void);
 /* Bytes arrived for c's WKProto stream (from the socket or a WS message). */
 void broker_conn_input(struct conn *c, const uint8_t *p, size_t n);
+/* Read from the client: bytes read, 0 if it would block, -1 on EOF or error. */
+ssize_t broker_read(struct conn *c, void *buf, size_t len);
 /* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */
 int broker_conn_queue(struct conn *c, const uint8_t *p, size_t n);
 void broker_conn_restore_to(int mailbox);

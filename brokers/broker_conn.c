@@ -60,17 +60,14 @@ broker_notify_closed(uint64_t id, const char *uid)
 {
 	struct wk_proc *p = broker.proc;
 	struct wk_wbuf b;
-	zmsg_t *m;
 
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
 	wk_put_u64(&b, id);
 	wk_put_str(&b, uid);
-	m = wk_proc_msg(p, WK_MSG_MAILBOX_CONN_CLOSED, id, 0);
-	zmsg_addmem(m, b.p, b.len);
+	wk_proc_send_buf(p, WK_ROLE_MAILBOX, wk_shard_uid(uid, strlen(uid),
+	    p->cfg.processes_mailbox), WK_MSG_MAILBOX_CONN_CLOSED, id, &b);
 	wk_wbuf_free(&b);
-	wk_proc_send(p, WK_ROLE_MAILBOX,
-	    wk_shard_uid(uid, strlen(uid), p->cfg.processes_mailbox), &m);
 }
 
 void
@@ -143,13 +140,7 @@ broker_conn_queue(struct conn *c, const uint8_t *p, size_t n)
 		c->close_at_ms = 1;   /* the sweep and the flush close it */
 		return -1;
 	}
-	if (c->outlen + n > c->outcap) {
-		size_t cap = c->outcap ? c->outcap : 1024;
-		while (cap < c->outlen + n)
-			cap *= 2;
-		c->out = wk_realloc(c->out, cap);
-		c->outcap = cap;
-	}
+	wk_grow(&c->out, &c->outcap, c->outlen + n);
 	memcpy(c->out + c->outlen, p, n);
 	c->outlen += n;
 	if (!c->dirty) {
@@ -230,13 +221,33 @@ broker_flush_all(void)
 	}
 }
 
+/* The mailbox shard that owns c's user. */
+static int
+mailbox_of(const struct conn *c)
+{
+	return wk_shard_uid(c->uid, strlen(c->uid), broker.proc->cfg.processes_mailbox);
+}
+
+/* The MAILBOX_AUTH payload (MAILBOX_CONN_RESTORE appends the level). */
+static void
+put_auth(struct wk_wbuf *b, const struct conn *c, const char *token, size_t tlen)
+{
+	wk_put_u16(b, (uint16_t)broker.proc->instance);
+	wk_put_u64(b, c->id);
+	wk_put_u8(b, c->device_flag);
+	wk_put_u8(b, c->proto_version);
+	wk_put_str(b, c->uid);
+	wk_put_strn(b, token, tlen);
+	wk_put_str(b, c->device_id);
+}
+
 /* CONNECT: check it, remember it, ask the user's mailbox shard. */
 static int
 on_connect(struct conn *c, const struct wkproto_connect *p)
 {
 	struct wk_proc *proc = broker.proc;
 	struct wk_wbuf b;
-	zmsg_t *m;
+	int rc;
 
 	if (p->version < WKPROTO_VERSION_MIN || p->uid.len == 0 || p->uid.len >= BROKER_UID_MAX ||
 	    p->device_id.len >= BROKER_DEVICE_ID_MAX || p->token.len >= 512)
@@ -256,19 +267,11 @@ on_connect(struct conn *c, const struct wkproto_connect *p)
 		return 0;
 	}
 	wk_wbuf_init(&b);
-	wk_put_u16(&b, (uint16_t)proc->instance);
-	wk_put_u64(&b, c->id);
-	wk_put_u8(&b, c->device_flag);
-	wk_put_u8(&b, c->proto_version);
-	wk_put_str(&b, c->uid);
-	wk_put_strn(&b, p->token.p, p->token.len);
-	wk_put_str(&b, c->device_id);
-	m = wk_proc_msg(proc, WK_MSG_MAILBOX_AUTH, c->id, 0);
-	zmsg_addmem(m, b.p, b.len);
-	wk_wbuf_free(&b);
+	put_auth(&b, c, p->token.p, p->token.len);
 	c->state = CS_AUTH;
-	if (wk_proc_send(proc, WK_ROLE_MAILBOX,
-	    wk_shard_uid(c->uid, strlen(c->uid), proc->cfg.processes_mailbox), &m) < 0)
+	rc = wk_proc_send_buf(proc, WK_ROLE_MAILBOX, mailbox_of(c), WK_MSG_MAILBOX_AUTH, c->id, &b);
+	wk_wbuf_free(&b);
+	if (rc < 0)
 		broker_conn_on_auth(c, WKPROTO_REASON_SYSTEM_ERROR, 0);
 	return 0;
 }
@@ -375,13 +378,7 @@ broker_conn_input(struct conn *c, const uint8_t *p, size_t n)
 	int rc;
 
 	if (n) {
-		if (c->inlen + n > c->incap) {
-			size_t cap = c->incap ? c->incap : 512;
-			while (cap < c->inlen + n)
-				cap *= 2;
-			c->in = wk_realloc(c->in, cap);
-			c->incap = cap;
-		}
+		wk_grow(&c->in, &c->incap, c->inlen + n);
 		memcpy(c->in + c->inlen, p, n);
 		c->inlen += n;
 		c->last_in_ms = wk_now_ms();
@@ -434,14 +431,11 @@ broker_conn_input(struct conn *c, const uint8_t *p, size_t n)
 	}
 }
 
-/* Readable on a plain TCP connection. */
-static int
-tcp_on_readable(struct conn *c)
+ssize_t
+broker_read(struct conn *c, void *buf, size_t len)
 {
-	static uint8_t buf[READ_CHUNK];
-
 	for (;;) {
-		ssize_t n = broker_io_read(c, buf, sizeof buf);
+		ssize_t n = broker_io_read(c, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -449,6 +443,20 @@ tcp_on_readable(struct conn *c)
 		if (n <= 0)
 			return -1;
 		broker.st.bytes_in += n;
+		return n;
+	}
+}
+
+/* Readable on a plain TCP connection. */
+static int
+tcp_on_readable(struct conn *c)
+{
+	static uint8_t buf[READ_CHUNK];
+
+	for (;;) {
+		ssize_t n = broker_read(c, buf, sizeof buf);
+		if (n <= 0)
+			return (int)n;
 		broker_conn_input(c, buf, n);
 		if (c->state == CS_CLOSING || broker.conns[c->fd] != c)
 			return 0;
@@ -524,22 +532,13 @@ broker_conn_restore_to(int mailbox)
 	for (int fd = 0; fd < broker.nconns_cap; fd++) {
 		struct conn *c = broker.conns[fd];
 		struct wk_wbuf b;
-		if (c == NULL || c->state != CS_READY ||
-		    wk_shard_uid(c->uid, strlen(c->uid), p->cfg.processes_mailbox) != mailbox)
+		if (c == NULL || c->state != CS_READY || mailbox_of(c) != mailbox)
 			continue;
 		wk_wbuf_init(&b);
-		wk_put_u16(&b, (uint16_t)p->instance);
-		wk_put_u64(&b, c->id);
-		wk_put_u8(&b, c->device_flag);
-		wk_put_u8(&b, c->proto_version);
-		wk_put_str(&b, c->uid);
-		wk_put_str(&b, "");
-		wk_put_str(&b, c->device_id);
+		put_auth(&b, c, "", 0);
 		wk_put_u8(&b, c->device_level);
-		zmsg_t *m = wk_proc_msg(p, WK_MSG_MAILBOX_CONN_RESTORE, c->id, 0);
-		zmsg_addmem(m, b.p, b.len);
+		wk_proc_send_buf(p, WK_ROLE_MAILBOX, mailbox, WK_MSG_MAILBOX_CONN_RESTORE, c->id, &b);
 		wk_wbuf_free(&b);
-		wk_proc_send(p, WK_ROLE_MAILBOX, mailbox, &m);
 		n++;
 	}
 	if (n)

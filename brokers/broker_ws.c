@@ -152,20 +152,12 @@ static int
 ws_read_upgrade(struct conn *c)
 {
 	for (;;) {
-		if (c->incap < UPGRADE_MAX) {
-			c->in = wk_realloc(c->in, UPGRADE_MAX + 1);
-			c->incap = UPGRADE_MAX;
-		}
+		wk_grow(&c->in, &c->incap, UPGRADE_MAX + 1);
 		if (c->inlen == UPGRADE_MAX)
 			return reply_http(c, "431 Request Header Fields Too Large");
-		ssize_t n = broker_io_read(c, c->in + c->inlen, UPGRADE_MAX - c->inlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
+		ssize_t n = broker_read(c, c->in + c->inlen, UPGRADE_MAX - c->inlen);
 		if (n <= 0)
-			return -1;
-		broker.st.bytes_in += n;
+			return (int)n;
 		c->inlen += n;
 		c->in[c->inlen] = '\0';
 		char *end = strstr((char *)c->in, "\r\n\r\n");

@@ -41,3 +41,17 @@ wk_free(void *pp)
 	free(*p);
 	*p = NULL;
 }
+
+void
+wk_grow(void *buf, size_t *cap, size_t need)
+{
+	void **p = buf;
+	size_t n = *cap ? *cap : 512;
+
+	if (need <= *cap)
+		return;
+	while (n < need)
+		n *= 2;
+	*p = wk_realloc(*p, n);
+	*cap = n;
+}

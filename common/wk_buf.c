@@ -9,13 +9,7 @@ void wk_wbuf_free(struct wk_wbuf *b) { wk_free(&b->p); b->len = b->cap = 0; }
 static uint8_t *
 grow(struct wk_wbuf *b, size_t n)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = wk_realloc(b->p, cap);
-		b->cap = cap;
-	}
+	wk_grow(&b->p, &b->cap, b->len + n);
 	b->len += n;
 	return b->p + b->len - n;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "wk_alloc.h"
+#include "wk_buf.h"
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_proc.h"
@@ -141,6 +142,23 @@ wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
 	}
 	p->msgs_out++;
 	return 0;
+}
+
+int
+wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t corr,
+    const struct wk_wbuf *b)
+{
+	zmsg_t *m = wk_proc_msg(p, type, corr, 0);
+
+	zmsg_addmem(m, b->p, b->len);
+	return wk_proc_send(p, role, instance, &m);
+}
+
+void
+wk_proc_broadcast(struct wk_proc *p, int role, int count, int type, const struct wk_wbuf *b)
+{
+	for (int i = 0; i < count; i++)
+		wk_proc_send_buf(p, role, i, type, 0, b);
 }
 
 int

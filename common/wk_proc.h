@@ -82,6 +82,13 @@ char *wk_proc_data_dir(const struct wk_proc *p);
 zmsg_t *wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key);
 /* Send without blocking; consumes *msg.  0, -1 (error) or WK_EAGAIN. */
 int wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg);
+struct wk_wbuf;
+/* A message of `type` whose one payload frame is b, to (role, instance). */
+int wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t corr,
+    const struct wk_wbuf *b);
+/* The same to instances 0..count-1 of role. */
+void wk_proc_broadcast(struct wk_proc *p, int role, int count, int type,
+    const struct wk_wbuf *b);
 /* Reply to a request: same corr id, REPLY flag, to the sender's inbox. */
 int wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload);
 

@@ -47,11 +47,7 @@ mailbox_on_start(struct wk_proc *p)
 	presence_region(&presence, p->instance)->writer_pid = getpid();
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
-	for (int i = 0; i < p->cfg.processes_broker; i++) {
-		zmsg_t *m = wk_proc_msg(p, WK_MSG_BROKER_MAILBOX_HELLO, 0, 0);
-		zmsg_addmem(m, b.p, b.len);
-		wk_proc_send(p, WK_ROLE_BROKER, i, &m);
-	}
+	wk_proc_broadcast(p, WK_ROLE_BROKER, p->cfg.processes_broker, WK_MSG_BROKER_MAILBOX_HELLO, &b);
 	wk_wbuf_free(&b);
 	return 0;
 }

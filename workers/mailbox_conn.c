@@ -81,7 +81,6 @@ send_kick(struct wk_proc *p, const struct mconn *c, int disconnect, const char *
     uint32_t delay_ms)
 {
 	struct wk_wbuf b;
-	zmsg_t *m = wk_proc_msg(p, WK_MSG_BROKER_KICK, c->conn_id, 0);
 
 	wk_wbuf_init(&b);
 	wk_put_u64(&b, c->conn_id);
@@ -89,9 +88,8 @@ send_kick(struct wk_proc *p, const struct mconn *c, int disconnect, const char *
 	wk_put_u32(&b, delay_ms);
 	wk_put_u8(&b, (uint8_t)disconnect);
 	wk_put_str(&b, text);
-	zmsg_addmem(m, b.p, b.len);
+	wk_proc_send_buf(p, WK_ROLE_BROKER, c->broker_id, WK_MSG_BROKER_KICK, c->conn_id, &b);
 	wk_wbuf_free(&b);
-	wk_proc_send(p, WK_ROLE_BROKER, c->broker_id, &m);
 }
 
 int
