@@ -38,8 +38,6 @@ static const char *loader_flag;          /* --import or --experimental-loader */
 static char *loader_file;                /* register.mjs or loader-hooks.mjs */
 static char *client_script, *modules_dir;
 static struct wkt_tree tree;
-static pid_t watchdog = -1;
-static int watchdog_fd = -1;
 
 /* ---- one SDK client process ---- */
 
@@ -360,95 +358,27 @@ sdk_stop(struct sdk *c)
 static void
 set_token(const char *uid, const char *token, int device_flag, int level)
 {
-	char url[128], body[256], *resp;
-	long st;
-
-	snprintf(url, sizeof url, "%s/user/token", tree.http);
-	snprintf(body, sizeof body, "{\"uid\":\"%s\",\"token\":\"%s\",\"device_flag\":%d,"
-	    "\"device_level\":%d}", uid, token, device_flag, level);
-	st = wkt_http("POST", url, body, &resp, NULL);
-	ck_assert_msg(st == 200 && strstr(resp, "200"), "POST /user/token %s: %ld %s", body, st,
-	    resp ? resp : "");
-	free(resp);
+	wkt_set_token(&tree, uid, token, device_flag, level);
 }
 
-/* Connections /user/onlinestatus lists for uid with device_flag (online:1),
- * or -1 if the answer is not the expected array. */
 static int
 online(const char *uid, int device_flag)
 {
-	char url[128], body[128], *resp = NULL;
-	json_t *j, *e;
-	size_t i;
-	int n = -1;
-
-	snprintf(url, sizeof url, "%s/user/onlinestatus", tree.http);
-	snprintf(body, sizeof body, "[\"%s\"]", uid);
-	if (wkt_http("POST", url, body, &resp, NULL) == 200 && (j = json_loads(resp, 0, NULL))) {
-		if (json_is_array(j)) {
-			n = 0;
-			json_array_foreach(j, i, e)
-				n += strcmp(json_string_value(json_object_get(e, "uid")) ?: "", uid) == 0 &&
-				    json_integer_value(json_object_get(e, "device_flag")) == device_flag &&
-				    json_integer_value(json_object_get(e, "online")) == 1;
-		}
-		json_decref(j);
-	}
-	free(resp);
-	return n;
+	return wkt_online_count(&tree, uid, device_flag);
 }
 
 static int
 wait_online(const char *uid, int device_flag, int want, int timeout_ms)
 {
-	int n;
-	WAIT_FOR((n = online(uid, device_flag)) == want, timeout_ms);
-	return n;
+	return wkt_wait_online(&tree, uid, device_flag, want, timeout_ms);
 }
 
 /* ---- fixtures ---- */
-
-/* If this test process dies on a failed assertion (Check's fork mode then
- * skips the teardown), stop the tree anyway: a child that waits for the
- * end of a pipe only this process holds.  It leaves the process group,
- * which Check SIGKILLs after each test (so does the tree it started). */
-static void
-start_watchdog(void)
-{
-	int p[2];
-	pid_t master = tree.master;
-	char *dir = tree.dir;
-
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	watchdog = fork();
-	ck_assert_int_ge(watchdog, 0);
-	if (watchdog == 0) {
-		char c;
-		setpgid(0, 0);
-		close(p[1]);
-		for (int fd = 3; fd < 256; fd++)
-			if (fd != p[0])
-				close(fd);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		if (kill(master, 0) == 0) {
-			kill(master, SIGTERM);
-			for (int i = 0; i < 1000 && kill(master, 0) == 0; i++)
-				poll(NULL, 0, 20);
-		}
-		if (strncmp(dir, "/tmp/wkt-", 9) == 0)
-			execlp("rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(0);
-	}
-	close(p[0]);
-	watchdog_fd = p[1];
-}
 
 static void
 setup(void)
 {
 	wkt_tree_start(&tree, "tokenAuthOn: true\n");
-	start_watchdog();
 }
 
 static void
@@ -461,8 +391,6 @@ teardown(void)
 			clients[i] = NULL;
 		}
 	wkt_tree_stop(&tree);
-	close(watchdog_fd);
-	waitpid(watchdog, NULL, 0);
 }
 
 /* ---- tests ---- */

@@ -2,8 +2,8 @@
 // 1.0.4 from npm) over WebSocket, driven by tests/e2e/check_sdk.c.
 //
 //   node <loader flag> sdk_client.mjs --addr=ws://127.0.0.1:5200 --uid=u --token=t
-//        [--device-flag=1] [--heartbeat=500] [--modules=DIR] [--on-kick=disconnect|none]
-//        [--verbose]
+//        [--device-flag=1] [--heartbeat=500] [--modules=DIR] [--on-kick=none|disconnect]
+//        [--no-connect] [--verbose]
 //
 // The loader flag is `--import <dir>/register.mjs` (Node 20.6+, 18.19+) or
 // `--experimental-loader <dir>/loader-hooks.mjs` (older Node 18).
@@ -20,9 +20,12 @@
 //                                                   (packets: how many it holds, -1 if truncated)
 //   {"ev":"status","status":1,"reason":1}           the SDK's connect-status listener
 //   {"ev":"app_disconnect","why":"kick"}            --on-kick=disconnect called disconnect()
-//   {"ev":"state","connected":true,"status":1,"needReconnect":true,"pingRetryCount":0}
+//   {"ev":"state","connected":true,"status":1,"needReconnect":true,"pingRetryCount":0,"sockets":1}
+//   {"ev":"disconnected"}                           the "disconnect" command was done
 //   {"ev":"error","msg":"..."}                     uncaught exception (then exit 70)
 //   {"ev":"bye"}                                    just before a normal exit
+// It connects at once unless --no-connect.  --on-kick=disconnect makes it
+// call disconnect() on ConnectKick, as an application would.
 // Commands, one per line on stdin: "connect", "state", "disconnect", "exit".
 // End of stdin (the test process went away) exits too, so no client outlives
 // its test.  The SDK's own console output (Chinese, very chatty) is dropped,

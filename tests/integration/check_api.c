@@ -226,34 +226,10 @@ quit_kicks(const char *uid, int flag, struct wkc *c)
 	wkc_close(c);
 }
 
-/* /user/onlinestatus for one uid: how many entries (-1 on error). */
-static int
-online_count(const char *uid)
-{
-	char body[128];
-	struct resp r;
-	json_t *j;
-	int n = -1;
-
-	snprintf(body, sizeof body, "[\"%s\"]", uid);
-	http("POST", "/user/onlinestatus", body, 0, NULL, &r);
-	if (r.status == 200 && (j = json_loads(r.body, 0, NULL)) != NULL) {
-		n = json_is_array(j) ? (int)json_array_size(j) : -1;
-		json_decref(j);
-	}
-	resp_free(&r);
-	return n;
-}
-
 static int
 wait_online(const char *uid, int want)
 {
-	uint64_t end = wkt_now_ms() + 5000;
-	int n;
-
-	while ((n = online_count(uid)) != want && wkt_now_ms() < end)
-		wkt_tick();
-	return n;
+	return wkt_wait_online(&tree, uid, -1, want, 5000);
 }
 
 static void

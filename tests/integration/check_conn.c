@@ -26,45 +26,13 @@ dial(int ws)
 static void
 set_token(const char *uid, const char *token, int device_flag, int level)
 {
-	char url[128], body[256], *resp;
-	long st;
-
-	snprintf(url, sizeof url, "%s/user/token", tree.http);
-	snprintf(body, sizeof body, "{\"uid\":\"%s\",\"token\":\"%s\",\"device_flag\":%d,"
-	    "\"device_level\":%d}", uid, token, device_flag, level);
-	st = wkt_http("POST", url, body, &resp, NULL);
-	ck_assert_msg(st == 200 && strstr(resp, "200"), "/user/token: %ld %s", st, resp);
-	free(resp);
-}
-
-/* How many connections /user/onlinestatus reports for uid. */
-static int
-online_count(const char *uid)
-{
-	char url[128], body[128], *resp;
-	json_t *j;
-	int n = -1;
-
-	snprintf(url, sizeof url, "%s/user/onlinestatus", tree.http);
-	snprintf(body, sizeof body, "[\"%s\"]", uid);
-	if (wkt_http("POST", url, body, &resp, NULL) == 200 &&
-	    (j = json_loads(resp, 0, NULL)) != NULL) {
-		n = json_is_array(j) ? (int)json_array_size(j) : 0;
-		json_decref(j);
-	}
-	free(resp);
-	return n;
+	wkt_set_token(&tree, uid, token, device_flag, level);
 }
 
 static int
 wait_online(const char *uid, int want, int timeout_ms)
 {
-	uint64_t end = wkt_now_ms() + timeout_ms;
-	int n;
-
-	while ((n = online_count(uid)) != want && wkt_now_ms() < end)
-		wkt_tick();
-	return n;
+	return wkt_wait_online(&tree, uid, -1, want, timeout_ms);
 }
 
 static void

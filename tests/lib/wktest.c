@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "wktest.h"
 
 int
@@ -324,6 +325,40 @@ wkt_http(const char *method, const char *url, const char *json, char **body,
 	return status;
 }
 
+/* If the test process dies on a failed assertion (Check's fork mode then
+ * skips the teardown), stop the tree anyway: a child that waits for the end
+ * of a pipe only the test process holds.  It leaves the process group,
+ * which Check kills after each test. */
+static void
+start_watchdog(struct wkt_tree *t)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	t->watchdog = fork();
+	if (t->watchdog == 0) {
+		char c;
+		setpgid(0, 0);
+		close(p[1]);
+		for (int fd = 3; fd < 256; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (kill(t->master, 0) == 0) {
+			kill(t->master, SIGTERM);
+			for (int i = 0; i < 1000 && kill(t->master, 0) == 0; i++)
+				poll(NULL, 0, 20);
+		}
+		if (strncmp(t->dir, "/tmp/wkt-", 9) == 0)
+			execlp("rm", "rm", "-rf", t->dir, (char *)NULL);
+		_exit(0);
+	}
+	close(p[0]);
+	t->watchdog_fd = p[1];
+}
+
 void
 wkt_tree_start(struct wkt_tree *t, const char *extra)
 {
@@ -341,6 +376,7 @@ wkt_tree_start(struct wkt_tree *t, const char *extra)
 	if (asprintf(&t->run, "%s/run", t->dir) < 0)
 		abort();
 	t->master = wkt_start_master(t->config, t->dir);
+	start_watchdog(t);
 	if (wkt_wait_ready(t->run, WKT_NPROCS, 20000) < 0) {
 		char path[512], *log;
 		snprintf(path, sizeof path, "%s/master.log", t->dir);
@@ -357,6 +393,10 @@ wkt_tree_stop(struct wkt_tree *t)
 		wkt_wait_exit(t->master, 20000, NULL);
 	}
 	wkt_rm_rf(t->dir);
+	if (t->watchdog > 0) {
+		close(t->watchdog_fd);
+		waitpid(t->watchdog, NULL, 0);
+	}
 	free(t->dir);
 	free(t->config);
 	free(t->run);
@@ -371,4 +411,55 @@ wkt_tree_pid(struct wkt_tree *t, const char *role, int instance)
 
 	p = n > 0 ? wkt_find(v, n, role, instance) : NULL;
 	return p ? p->pid : -1;
+}
+
+int
+wkt_online_count(const struct wkt_tree *t, const char *uid, int device_flag)
+{
+	char url[128], body[256], *resp;
+	json_t *j, *e;
+	size_t i;
+	int n = -1;
+
+	snprintf(url, sizeof url, "%s/user/onlinestatus", t->http);
+	snprintf(body, sizeof body, "[\"%s\"]", uid);
+	if (wkt_http("POST", url, body, &resp, NULL) == 200 &&
+	    (j = json_loads(resp, 0, NULL)) != NULL) {
+		if (json_is_array(j)) {
+			n = 0;
+			json_array_foreach(j, i, e)
+				n += device_flag < 0 ||
+				    json_integer_value(json_object_get(e, "device_flag")) == device_flag;
+		}
+		json_decref(j);
+	}
+	free(resp);
+	return n;
+}
+
+int
+wkt_wait_online(const struct wkt_tree *t, const char *uid, int device_flag, int want,
+    int timeout_ms)
+{
+	uint64_t end = wkt_now_ms() + timeout_ms;
+	int n;
+
+	while ((n = wkt_online_count(t, uid, device_flag)) != want && wkt_now_ms() < end)
+		wkt_tick();
+	return n;
+}
+
+void
+wkt_set_token(const struct wkt_tree *t, const char *uid, const char *token,
+    int device_flag, int device_level)
+{
+	char url[128], body[512], *resp;
+	long st;
+
+	snprintf(url, sizeof url, "%s/user/token", t->http);
+	snprintf(body, sizeof body, "{\"uid\":\"%s\",\"token\":\"%s\",\"device_flag\":%d,"
+	    "\"device_level\":%d}", uid, token, device_flag, device_level);
+	st = wkt_http("POST", url, body, &resp, NULL);
+	ck_assert_msg(st == 200 && strstr(resp, "200"), "POST /user/token %s: %ld %s", body, st, resp);
+	free(resp);
 }

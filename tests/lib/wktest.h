@@ -52,6 +52,8 @@ struct wkt_tree {
 	pid_t master;
 	int tcp_port, ws_port, http_port;
 	char http[64];               /* "http://127.0.0.1:PORT" */
+	pid_t watchdog;              /* stops the tree if the test process dies */
+	int watchdog_fd;
 };
 #define WKT_NPROCS 9             /* master, hook, 2 mailbox, 2 channel, api, 2 broker */
 /* Start it (config: wkt_write_config + ports + extra) and wait until every
@@ -68,5 +70,14 @@ int wkt_free_port(void);
  * body (malloc'd).  Extra headers as "Name: value", NULL-terminated. */
 long wkt_http(const char *method, const char *url, const char *json, char **body,
     const char *const *headers);
+
+/* POST /user/token; fails the test unless the answer is {"status":200}. */
+void wkt_set_token(const struct wkt_tree *t, const char *uid, const char *token,
+    int device_flag, int device_level);
+/* /user/onlinestatus for uid: how many connections (of device_flag, or any
+ * when it is -1), -1 on error; and waiting until it is `want`. */
+int wkt_online_count(const struct wkt_tree *t, const char *uid, int device_flag);
+int wkt_wait_online(const struct wkt_tree *t, const char *uid, int device_flag, int want,
+    int timeout_ms);
 
 #endif
