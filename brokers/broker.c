@@ -64,18 +64,19 @@ broker_on_auth_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	struct wk_rbuf r;
 	char uid[BROKER_UID_MAX];
 	uint64_t id;
-	uint8_t reason, level;
+	uint8_t reason, level, user_flags;
 
 	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
 	id = wk_get_u64(&r);
 	reason = wk_get_u8(&r);
 	level = wk_get_u8(&r);
 	wk_get_str(&r, uid, sizeof uid);
+	user_flags = wk_get_u8(&r);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_AUTH_REP from mailbox/%u: malformed payload", h->sender_instance);
 	struct conn *c = broker_conn_find(id);
 	if (c && c->state == CS_AUTH)
-		broker_conn_on_auth(c, reason, level);
+		broker_conn_on_auth(c, reason, level, user_flags);
 	else if (reason == WKPROTO_REASON_SUCCESS)
 		broker_notify_closed(id, uid);   /* it left while we asked */
 }
@@ -103,6 +104,24 @@ broker_on_kick(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		broker_conn_kick(c, reason, text, disconnect, delay);
 }
 
+void
+broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	uint64_t id;
+	uint8_t flags;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	id = wk_get_u64(&r);
+	flags = wk_get_u8(&r);
+	if (wk_rbuf_done(&r) < 0)
+		wk_fatalx("BROKER_USER_FLAGS from mailbox/%u: malformed payload", h->sender_instance);
+	struct conn *c = broker_conn_find(id);
+	if (c)
+		c->user_flags = flags;
+}
+
 static void
 broker_on_mailbox_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -110,10 +129,14 @@ broker_on_mailbox_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 }
 
 #define FROM_MAILBOX WK_ROLE_BIT(WK_ROLE_MAILBOX)
+#define FROM_CHANNEL WK_ROLE_BIT(WK_ROLE_CHANNEL)
 static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_AUTH_REP, 1, 1, FROM_MAILBOX, broker_on_auth_rep },
 	{ WK_MSG_BROKER_KICK, 1, 1, FROM_MAILBOX, broker_on_kick },
 	{ WK_MSG_BROKER_MAILBOX_HELLO, 1, 1, FROM_MAILBOX, broker_on_mailbox_hello },
+	{ WK_MSG_BROKER_USER_FLAGS, 1, 1, FROM_MAILBOX, broker_on_user_flags },
+	{ WK_MSG_BROKER_SENDACK, 1, 1, FROM_CHANNEL, broker_on_sendack },
+	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL, broker_on_deliver },
 };
 
 static int
@@ -185,13 +208,16 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	const struct broker_stats *s = &broker.st;
 	return snprintf(buf, len, " connections=%d accepted=%llu refused=%llu auth_ok=%llu "
 	    "auth_fail=%llu kicked=%llu timeouts=%llu proto_errors=%llu slow_clients=%llu "
-	    "bytes_in=%llu bytes_out=%llu packets_in=%llu packets_out=%llu",
+	    "bytes_in=%llu bytes_out=%llu packets_in=%llu packets_out=%llu sends=%llu "
+	    "delivered=%llu retries=%llu",
 	    broker.nconns, (unsigned long long)s->accepted, (unsigned long long)s->refused,
 	    (unsigned long long)s->auth_ok, (unsigned long long)s->auth_fail,
 	    (unsigned long long)s->kicked, (unsigned long long)s->timeouts,
 	    (unsigned long long)s->proto_errors, (unsigned long long)s->slow_clients,
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
-	    (unsigned long long)s->packets_in, (unsigned long long)s->packets_out);
+	    (unsigned long long)s->packets_in, (unsigned long long)s->packets_out,
+	    (unsigned long long)s->sends, (unsigned long long)s->delivered,
+	    (unsigned long long)s->retries);
 }
 
 static const struct wk_proc_def broker_def = {

@@ -39,6 +39,7 @@ struct conn {
 	uint8_t dirty;               /* on the flush list */
 	uint8_t want_write;          /* EPOLLOUT registered */
 	uint8_t registered;          /* the mailbox shard has it in presence */
+	uint8_t user_flags;          /* WK_USER_SEND_BAN */
 	char uid[BROKER_UID_MAX];
 	char device_id[BROKER_DEVICE_ID_MAX];
 	uint8_t client_key[WK_CRYPTO_KEY_LEN];
@@ -55,12 +56,15 @@ struct conn {
 	uint8_t *ws_pre;             /* bytes read past the upgrade request */
 	size_t ws_prelen, ws_preoff;
 	struct conn *next_dirty;
+	struct retry *retry;         /* RECVs waiting for RECVACK, oldest first */
+	uint32_t nretry;
 };
 
 struct broker_stats {
 	uint64_t accepted, closed, refused, auth_ok, auth_fail, kicked;
 	uint64_t bytes_in, bytes_out, packets_in, packets_out;
 	uint64_t proto_errors, slow_clients, timeouts;
+	uint64_t sends, delivered, retries;
 };
 
 struct broker {
@@ -84,7 +88,7 @@ struct conn *broker_conn_find(uint64_t id);
 void broker_conn_close(struct conn *c, const char *why);
 /* Tell the user's mailbox shard that connection id is gone. */
 void broker_notify_closed(uint64_t id, const char *uid);
-void broker_conn_on_auth(struct conn *c, int reason, uint8_t level);
+void broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flags);
 void broker_conn_kick(struct conn *c, uint8_t reason, const char *text, int disconnect,
     uint32_t delay_ms);
 /* Encode one packet for c and queue it (one WebSocket message on ws/wss). */
@@ -98,6 +102,18 @@ ssize_t broker_read(struct conn *c, void *buf, size_t len);
 /* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */
 int broker_conn_queue(struct conn *c, const uint8_t *p, size_t n);
 void broker_conn_restore_to(int mailbox);
+
+/* Queue one already encoded packet (as broker_conn_send does after encoding). */
+int broker_conn_send_bytes(struct conn *c, const uint8_t *p, size_t n);
+
+/* broker_msg.c */
+int broker_on_send(struct conn *c, const struct wkproto_packet *pkt);
+void broker_on_recvack(struct conn *c, const struct wkproto_recvack *a);
+void broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void broker_retry_due(struct conn *c, uint64_t now);
+void broker_retry_free(struct conn *c);
 
 /* broker_ws.c */
 int broker_ws_start(struct conn *c);

@@ -89,6 +89,7 @@ broker_conn_close(struct conn *c, const char *why)
 			*pp = c->next_dirty;
 			break;
 		}
+	broker_retry_free(c);
 	broker_ws_free(c);
 	broker_tls_free(c);
 	wk_crypto_session_clear(&c->crypto);
@@ -152,6 +153,16 @@ broker_conn_queue(struct conn *c, const uint8_t *p, size_t n)
 }
 
 int
+broker_conn_send_bytes(struct conn *c, const uint8_t *p, size_t n)
+{
+	int rc = c->kind == CONN_TCP ? broker_conn_queue(c, p, n) :
+	    broker_ws_send_packet(c, p, n);   /* one packet, one WS message */
+
+	broker.st.packets_out += rc == 0;
+	return rc;
+}
+
+int
 broker_conn_send(struct conn *c, const struct wkproto_packet *pkt)
 {
 	uint8_t stackbuf[4096], *buf = stackbuf;
@@ -164,15 +175,9 @@ broker_conn_send(struct conn *c, const struct wkproto_packet *pkt)
 	if ((size_t)n > sizeof stackbuf)
 		buf = wk_malloc(n);
 	n = wkproto_encode(pkt, version, buf, n);
-	if (n < 0)
-		rc = -1;
-	else if (c->kind == CONN_TCP)
-		rc = broker_conn_queue(c, buf, n);
-	else
-		rc = broker_ws_send_packet(c, buf, n);   /* one packet, one WS message */
+	rc = n < 0 ? -1 : broker_conn_send_bytes(c, buf, (size_t)n);
 	if (buf != stackbuf)
 		free(buf);
-	broker.st.packets_out += rc == 0;
 	return rc;
 }
 
@@ -263,7 +268,7 @@ on_connect(struct conn *c, const struct wkproto_connect *p)
 	if (!proc->cfg.disableEncryption &&
 	    wk_crypto_decode_key(p->client_key.p, p->client_key.len, c->client_key) < 0) {
 		/* The reference slices without checking; wk answers with a reason. */
-		broker_conn_on_auth(c, WKPROTO_REASON_CLIENT_KEY_IS_EMPTY, 0);
+		broker_conn_on_auth(c, WKPROTO_REASON_CLIENT_KEY_IS_EMPTY, 0, 0);
 		return 0;
 	}
 	wk_wbuf_init(&b);
@@ -272,13 +277,13 @@ on_connect(struct conn *c, const struct wkproto_connect *p)
 	rc = wk_proc_send_buf(proc, WK_ROLE_MAILBOX, mailbox_of(c), WK_MSG_MAILBOX_AUTH, c->id, &b);
 	wk_wbuf_free(&b);
 	if (rc < 0)
-		broker_conn_on_auth(c, WKPROTO_REASON_SYSTEM_ERROR, 0);
+		broker_conn_on_auth(c, WKPROTO_REASON_SYSTEM_ERROR, 0, 0);
 	return 0;
 }
 
 /* The mailbox shard's answer: CONNACK, keys, and READY or close. */
 void
-broker_conn_on_auth(struct conn *c, int reason, uint8_t level)
+broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flags)
 {
 	struct wkproto_packet pkt = { .type = WKPROTO_CONNACK };
 	struct wk_crypto_keypair kp;
@@ -318,6 +323,7 @@ broker_conn_on_auth(struct conn *c, int reason, uint8_t level)
 	broker.st.auth_ok++;
 	c->registered = 1;
 	c->device_level = level;
+	c->user_flags = user_flags;
 	c->state = CS_READY;
 	broker_conn_send(c, &pkt);
 	/* Packets that arrived behind the CONNECT are handled now. */
@@ -350,14 +356,11 @@ on_packet(struct conn *c, const struct wkproto_packet *pkt)
 		out.type = WKPROTO_PONG;
 		return broker_conn_send(c, &out) < 0 ? -1 : 0;
 	case WKPROTO_SEND:
-		/* Messaging is not wired to the channel shards yet: refuse
-		 * clearly rather than leave the client waiting. */
-		out.type = WKPROTO_SENDACK;
-		out.flags = pkt->flags;
-		out.sendack.client_seq = pkt->send.client_seq;
-		out.sendack.reason_code = WKPROTO_REASON_SYSTEM_ERROR;
-		return broker_conn_send(c, &out) < 0 ? -1 : 0;
+		broker.st.sends++;
+		return broker_on_send(c, pkt);
 	case WKPROTO_RECVACK:
+		broker_on_recvack(c, &pkt->recvack);
+		return 0;
 	case WKPROTO_SUB:   /* the reference ignores SUB too */
 		return 0;
 	case WKPROTO_DISCONNECT:
@@ -519,6 +522,8 @@ broker_sweep(void)
 			broker_conn_close(c, "idle");
 		} else if (c->state == CS_CLOSING && now - c->last_in_ms > 5000)
 			broker_conn_close(c, "close timed out");
+		else if (c->retry)
+			broker_retry_due(c, now);
 	}
 }
 

@@ -21,6 +21,8 @@ int mailbox_user_token(struct wk_proc *p, const char *uid, uint8_t device_flag,
     char token[MAILBOX_TOKEN_MAX], uint8_t *device_level);
 /* 1 if the user is banned (person-channel ban flag), else 0. */
 int mailbox_user_is_banned(struct wk_proc *p, const char *uid);
+/* 1 if the user may not send (person-channel send_ban flag), else 0. */
+int mailbox_user_is_send_banned(struct wk_proc *p, const char *uid);
 /* 1 if uid is a system account. */
 int mailbox_is_system_uid(struct wk_proc *p, const char *uid);
 /* API_REQ handler: ops on the users this shard owns. */
@@ -35,6 +37,8 @@ void mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg
  * DISCONNECT(12, text) then close after delay_ms.  Returns how many. */
 int mailbox_kick(struct wk_proc *p, const char *uid, int device_flag,
     const char *text, uint32_t delay_ms);
+/* The user's send-ban changed: tell the brokers holding its connections. */
+void mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban);
 /* Connections this shard knows for uid (all brokers). */
 int mailbox_conn_count(const char *uid);
 

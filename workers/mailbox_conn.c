@@ -52,6 +52,7 @@ struct auth {
 	uint16_t broker_id;
 	uint64_t conn_id;
 	uint8_t device_flag, proto_version, device_level;
+	uint8_t user_flags;        /* BROKER_USER_* */
 	char uid[PRESENCE_UID_MAX];
 	char token[MAILBOX_TOKEN_MAX];
 	char device_id[DEVICE_ID_MAX];
@@ -219,6 +220,7 @@ auth_decide(struct wk_proc *p, struct auth *a)
 	}
 	if (mailbox_user_is_banned(p, a->uid))
 		return WKPROTO_REASON_BAN;
+	a->user_flags = mailbox_user_is_send_banned(p, a->uid) ? WK_USER_SEND_BAN : 0;
 	return WKPROTO_REASON_SUCCESS;
 }
 
@@ -233,6 +235,7 @@ reply_auth(struct wk_proc *p, const struct wk_msg_hdr *h, const struct auth *a, 
 	wk_put_u8(&b, (uint8_t)reason);
 	wk_put_u8(&b, a->device_level);
 	wk_put_str(&b, a->uid);
+	wk_put_u8(&b, a->user_flags);
 	zmsg_addmem(m, b.p, b.len);
 	wk_wbuf_free(&b);
 	wk_proc_reply(p, h, WK_MSG_BROKER_AUTH_REP, &m);
@@ -324,4 +327,19 @@ mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 			n += conn_remove_if(p, &buckets[i], is_stale, &m);
 	if (n)
 		wk_log_info("broker/%u restarted: dropped %d of its old connections", m.broker, n);
+}
+
+void
+mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban)
+{
+	for (struct mconn *c = *bucket(uid); c; c = c->next) {
+		struct wk_wbuf b;
+		if (strcmp(c->uid, uid) != 0)
+			continue;
+		wk_wbuf_init(&b);
+		wk_put_u64(&b, c->conn_id);
+		wk_put_u8(&b, send_ban ? WK_USER_SEND_BAN : 0);
+		wk_proc_send_buf(p, WK_ROLE_BROKER, c->broker_id, WK_MSG_BROKER_USER_FLAGS, c->conn_id, &b);
+		wk_wbuf_free(&b);
+	}
 }

@@ -227,6 +227,14 @@ mailbox_user_is_banned(struct wk_proc *p, const char *uid)
 	return flags_get(p, NULL, uid, flags) == 0 && flags[F_BAN];
 }
 
+int
+mailbox_user_is_send_banned(struct wk_proc *p, const char *uid)
+{
+	uint8_t flags[F_COUNT];
+
+	return flags_get(p, NULL, uid, flags) == 0 && flags[F_SEND_BAN];
+}
+
 /* Load the system uid set from users.db: 0, or -1 (it stays unloaded). */
 static int
 sysuid_load(struct wk_proc *p)
@@ -378,8 +386,11 @@ op_flags(struct wk_proc *p, json_t *req, struct reply *rep)
 	user_key(&k, 'f', jstr(req, "uid"));
 	ok = db_put(p, txn, &k, flags, F_COUNT) == 0;
 	wk_wbuf_free(&k);
-	if (txn_end(txn, ok, rep) == 0)
+	if (txn_end(txn, ok, rep) == 0) {
+		/* Connected devices learn the new send-ban at once. */
+		mailbox_conn_flags_changed(p, jstr(req, "uid"), flags[F_SEND_BAN]);
 		reply_status(rep, 200);
+	}
 }
 
 /* user.sysuid_add / user.sysuid_remove: one transaction for the list. */

@@ -4,6 +4,9 @@
 #include <string.h>
 #include "wk_dispatch.h"
 #include "wk_msg.h"
+#include "wk_msgid.h"
+#include "wk_chmsg.h"
+#include "wk_time.h"
 
 static int handled;
 static void on_status(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m) { handled++; }
@@ -126,6 +129,68 @@ START_TEST(test_msg_names)
 }
 END_TEST
 
+/* Message ids: increasing, carrying the node, and unique across nodes. */
+START_TEST(test_msg_ids_increase_and_carry_the_node)
+{
+	struct wk_msgid a, b;
+	int64_t prev = 0, id;
+
+	wk_msgid_init(&a, 3);
+	wk_msgid_init(&b, 4);
+	for (int i = 0; i < 20000; i++) {
+		id = wk_msgid_next(&a);
+		ck_assert(id > prev);
+		ck_assert_int_eq((int)((id >> 12) & 0x3ff), 3);
+		ck_assert(wk_msgid_next(&b) != id);
+		prev = id;
+	}
+	/* The time part is now, in the reference's epoch. */
+	int64_t ms = (prev >> 22) + WK_MSGID_EPOCH_MS;
+	ck_assert(ms >= wk_wall_ms() - 60000 && ms <= wk_wall_ms() + 60000);
+	/* A clock step back does not repeat ids. */
+	a.last_ms += 100000;
+	ck_assert(wk_msgid_next(&a) > prev);
+}
+END_TEST
+
+START_TEST(test_msg_chmsg_round_trip_and_truncation)
+{
+	struct wk_chmsg m = { .message_id = 123456789012345LL, .seq = 7, .timestamp = 1700000001,
+	    .flags = WKPROTO_FLAG_REDDOT, .setting = 0x88, .channel_type = 2, .expire = 30 }, d;
+	struct wk_wbuf b;
+	struct wk_rbuf r;
+
+	m.from_uid = wk_str_of("alice");
+	m.channel_id = wk_str_of("g1");
+	m.client_msg_no = wk_str_of("cmn-1");
+	m.topic = wk_str_of("t");
+	m.stream_no = wk_str_of("");
+	m.payload = (struct wk_bytes){ (const uint8_t *)"{\"a\":1}", 7 };
+	wk_wbuf_init(&b);
+	wk_chmsg_put(&b, &m);
+	wk_rbuf_init(&r, b.p, b.len);
+	ck_assert_int_eq(wk_chmsg_get(&r, &d), 0);
+	ck_assert_int_eq(wk_rbuf_done(&r), 0);
+	ck_assert(d.message_id == m.message_id);
+	ck_assert_uint_eq(d.seq, 7);
+	ck_assert_int_eq(d.timestamp, 1700000001);
+	ck_assert_int_eq(d.setting, 0x88);
+	ck_assert_int_eq(d.channel_type, 2);
+	ck_assert_uint_eq(d.expire, 30);
+	ck_assert_int_eq(d.from_uid.len, 5);
+	ck_assert_mem_eq(d.from_uid.p, "alice", 5);
+	ck_assert_mem_eq(d.client_msg_no.p, "cmn-1", 5);
+	ck_assert_uint_eq(d.payload.len, 7);
+	ck_assert_mem_eq(d.payload.p, "{\"a\":1}", 7);
+	/* Every truncation is an error, never a read past the end. */
+	for (size_t n = 0; n < b.len; n++) {
+		wk_rbuf_init(&r, b.p, n);
+		ck_assert_msg(wk_chmsg_get(&r, &d) < 0 || wk_rbuf_done(&r) < 0, "len %zu", n);
+	}
+	wk_wbuf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -137,6 +202,8 @@ main(void)
 	tcase_add_test(tc, test_msg_header_malformed_table);
 	tcase_add_test(tc, test_msg_dispatch_validates_before_handler);
 	tcase_add_test(tc, test_msg_names);
+	tcase_add_test(tc, test_msg_ids_increase_and_carry_the_node);
+	tcase_add_test(tc, test_msg_chmsg_round_trip_and_truncation);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }
