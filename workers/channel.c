@@ -3,17 +3,57 @@
  * Owns the channels with wk_shard_channel(id) == its instance: metadata,
  * members, lists, the message log and sequence numbers, in its own Berkeley
  * DB environment <dataDir>/channel-<n> (opened, checkpointed and closed by
- * the skeleton from the table below).  Messages handled: the built-in
- * STATUS_REQ and PING_REQ for now; APPEND and the channel routes come with
- * the messaging layer. */
-#include "wk_proc.h"
+ * the skeleton from channel_databases, see channel_store.c).
+ *
+ * Messages handled: API_REQ from wk-api (channel_api.c), CHANNEL_APPEND from
+ * the brokers (channel_append.c), and the built-in
+ * STATUS_REQ and PING_REQ.  Every write of a loop iteration goes into one
+ * transaction, committed once in on_iteration; replies wait for it.
+ */
+#include "channel.h"
 
-static const char *const channel_databases[] = { "meta.db", NULL };
+#define FROM_API (WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL))
+
+/* One row per message type: { type, min frames, max frames, senders, handler }. */
+static const struct wk_dispatch channel_dispatch[] = {
+	{ WK_MSG_API_REQ, 2, 2, FROM_API, channel_on_api },
+	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
+};
+
+static int
+channel_on_start(struct wk_proc *p)
+{
+	if (channel_store_open(p) < 0)
+		return -1;
+	return channel_append_open(p);
+}
+
+/* Group commit: one commit for everything the iteration wrote; the work
+ * queued with channel_after_commit (replies) runs with its outcome. */
+static void
+channel_on_iteration(struct wk_proc *p)
+{
+	channel_commit(p);
+}
+
+static void
+channel_on_stop(struct wk_proc *p)
+{
+	channel_commit(p);
+	channel_store_close(p);
+	channel_append_close(p);
+}
 
 static const struct wk_proc_def channel_def = {
 	.name = "wk-channel",
 	.role = WK_ROLE_CHANNEL,
 	.sharded = 1,
+	.dispatch = channel_dispatch,
+	.ndispatch = sizeof channel_dispatch / sizeof channel_dispatch[0],
+	.on_start = channel_on_start,
+	.on_iteration = channel_on_iteration,
+	.on_stop = channel_on_stop,
+	.on_status = channel_append_status,
 	.databases = channel_databases,
 };
 

@@ -365,3 +365,67 @@ wkc_wait_closed(struct wkc *c, int timeout_ms, int *disconnect_reason)
 			*disconnect_reason = p.disconnect.reason_code;
 	}
 }
+
+int
+wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
+    const char *client_msg_no, uint32_t client_seq, uint8_t extra_flags)
+{
+	struct wkproto_packet p = { .type = WKPROTO_SEND,
+	    .flags = WKPROTO_FLAG_REDDOT | extra_flags };
+	char sealed[65536], key[WK_CRYPTO_MSGKEY_LEN];
+	ssize_t n = wk_crypto_encrypt(&c->crypto, payload, strlen(payload), sealed, sizeof sealed);
+
+	if (n < 0)
+		return -1;
+	p.send.client_seq = client_seq;
+	p.send.client_msg_no = wk_str_of(client_msg_no);
+	p.send.channel_id = wk_str_of(channel_id);
+	p.send.channel_type = (uint8_t)channel_type;
+	p.send.payload = (struct wk_bytes){ (const uint8_t *)sealed, (size_t)n };
+	if (wk_crypto_msgkey_send(&c->crypto, &p.send, key) < 0)
+		return -1;
+	p.send.msg_key = wk_str_n(key, sizeof key);
+	return wkc_send(c, &p);
+}
+
+int
+wkc_expect(struct wkc *c, int type, struct wkproto_packet *out, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = (int64_t)(end - now_ms());
+		if (left <= 0)
+			return -1;
+		int rc = wkc_recv(c, out, (int)left);
+		if (rc < 0)
+			return rc;
+		if (out->type == type)
+			return 0;
+	}
+}
+
+ssize_t
+wkc_open_recv(struct wkc *c, const struct wkproto_recv *r, char *out, size_t cap)
+{
+	ssize_t n;
+
+	if (wk_crypto_verify_recv(&c->crypto, r) < 0)
+		return -1;
+	n = wk_crypto_decrypt(&c->crypto, (const char *)r->payload.p, r->payload.len,
+	    (uint8_t *)out, cap - 1);
+	if (n >= 0)
+		out[n] = '\0';
+	return n;
+}
+
+int
+wkc_recvack(struct wkc *c, const struct wkproto_packet *recv)
+{
+	struct wkproto_packet a = { .type = WKPROTO_RECVACK,
+	    .flags = recv->flags & (WKPROTO_FLAG_REDDOT | WKPROTO_FLAG_SYNCONCE | WKPROTO_FLAG_NOPERSIST) };
+
+	a.recvack.message_id = recv->recv.message_id;
+	a.recvack.message_seq = recv->recv.message_seq;
+	return wkc_send(c, &a);
+}

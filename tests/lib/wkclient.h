@@ -39,6 +39,16 @@ int wkc_recv(struct wkc *c, struct wkproto_packet *out, int timeout_ms);
  * Returns the CONNACK reason code, or a negative error. */
 int wkc_handshake(struct wkc *c, const char *uid, const char *token, int version,
     int device_flag, const char *device_id, struct wkproto_connack *ack);
+/* An encrypted SEND (RedDot set, as the SDK does) of payload to channel. */
+int wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
+    const char *client_msg_no, uint32_t client_seq, uint8_t extra_flags);
+/* Wait for the next packet of `type`, skipping others (PONGs...): 0 or < 0. */
+int wkc_expect(struct wkc *c, int type, struct wkproto_packet *out, int timeout_ms);
+/* Verify a RECV's msgKey and decrypt its payload into out (NUL-terminated):
+ * the plaintext length, or -1. */
+ssize_t wkc_open_recv(struct wkc *c, const struct wkproto_recv *r, char *out, size_t cap);
+int wkc_recvack(struct wkc *c, const struct wkproto_packet *recv);
+
 /* Wait until the server closes the connection: 0, or -1 on timeout.
  * Packets received meanwhile are discarded but for the last DISCONNECT,
  * whose reason is stored in *disconnect_reason (-1 if none). */

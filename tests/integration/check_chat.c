@@ -1,0 +1,260 @@
+/* check_chat.c - messages end to end over real sockets: group and person
+ * chat with encryption (payloads byte for byte, msgKey verified), contiguous
+ * seqs, the sender's other devices, every refusal reason from the situation
+ * that produces it, de-duplication by client_msg_no, RECV retry until
+ * RECVACK, and seqs that survive kill -9 of the channel shards. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "wkclient.h"
+#include "wktest.h"
+
+static struct wkt_tree tree;
+
+static void
+setup(void)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: false\nmessageRetry:\n  interval: 400ms\n  maxCount: 2\n");
+}
+
+static void teardown(void) { wkt_tree_stop(&tree); }
+
+static void
+post(const char *path, const char *json)
+{
+	char url[256], *resp;
+	long st;
+
+	snprintf(url, sizeof url, "%s%s", tree.http, path);
+	st = wkt_http("POST", url, json, &resp, NULL);
+	ck_assert_msg(st == 200, "POST %s %s: %ld %s", path, json, st, resp);
+	free(resp);
+}
+
+static struct wkc *
+login(const char *uid, const char *device, int ws, int version)
+{
+	struct wkc *c = ws ? wkc_connect_ws("127.0.0.1", tree.ws_port) :
+	    wkc_connect_tcp("127.0.0.1", tree.tcp_port);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(wkc_handshake(c, uid, "", version, 1, device, NULL), 1);
+	return c;
+}
+
+/* Send and wait for the SENDACK: its reason; *seq set. */
+static int
+send_wait(struct wkc *c, const char *to, int type, const char *text, const char *cmn,
+    uint32_t cseq, uint32_t *seq, int64_t *id)
+{
+	struct wkproto_packet p;
+
+	ck_assert_int_eq(wkc_send_msg(c, to, type, text, cmn, cseq, 0), 0);
+	ck_assert_int_eq(wkc_expect(c, WKPROTO_SENDACK, &p, 5000), 0);
+	ck_assert_uint_eq(p.sendack.client_seq, cseq);
+	if (seq)
+		*seq = p.sendack.message_seq;
+	if (id)
+		*id = p.sendack.message_id;
+	return p.sendack.reason_code;
+}
+
+/* The next RECV: payload decrypted into text, which must verify. */
+static struct wkproto_packet
+recv_msg(struct wkc *c, char *text, size_t cap)
+{
+	struct wkproto_packet p;
+
+	ck_assert_int_eq(wkc_expect(c, WKPROTO_RECV, &p, 5000), 0);
+	ck_assert_msg(wkc_open_recv(c, &p.recv, text, cap) >= 0, "RECV msgKey or payload bad");
+	return p;
+}
+
+START_TEST(test_chat_group_end_to_end)
+{
+	struct wkc *a = login("ga", "a1", 0, 5), *a2 = login("ga", "a2", 1, 2);
+	struct wkc *b = login("gb", "b1", 1, 4);
+	char text[4096], want[256];
+	struct wkproto_packet p;
+	uint32_t seq;
+
+	post("/channel", "{\"channel_id\":\"g1\",\"channel_type\":2,\"subscribers\":[\"ga\",\"gb\",\"gc\"]}");
+	for (uint32_t i = 1; i <= 20; i++) {
+		snprintf(want, sizeof want, "{\"content\":\"hello %u 你好\",\"type\":1}", i);
+		ck_assert_int_eq(send_wait(a, "g1", 2, want, "", i, &seq, NULL), 1);
+		ck_assert_uint_eq(seq, i);                       /* contiguous from 1 */
+		p = recv_msg(b, text, sizeof text);
+		ck_assert_str_eq(text, want);                    /* byte for byte */
+		ck_assert_uint_eq(p.recv.message_seq, i);
+		ck_assert_int_eq(p.recv.from_uid.len, 2);
+		ck_assert_mem_eq(p.recv.channel_id.p, "g1", 2);
+		ck_assert(p.flags & WKPROTO_FLAG_REDDOT);
+		ck_assert_int_eq(wkc_recvack(b, &p), 0);
+		/* The sender's other device gets it too, red dot cleared. */
+		p = recv_msg(a2, text, sizeof text);
+		ck_assert_str_eq(text, want);
+		ck_assert(!(p.flags & WKPROTO_FLAG_REDDOT));
+		ck_assert_int_eq(wkc_recvack(a2, &p), 0);
+	}
+	/* The sending connection itself gets no RECV. */
+	ck_assert_int_eq(wkc_expect(a, WKPROTO_RECV, &p, 600), -1);
+	ck_assert_int_eq(b->ws_multi, 0);
+	wkc_close(a);
+	wkc_close(a2);
+	wkc_close(b);
+}
+END_TEST
+
+START_TEST(test_chat_person_channel_ids)
+{
+	struct wkc *a = login("pa", "a1", 0, 5), *a2 = login("pa", "a2", 0, 3);
+	struct wkc *b = login("pb", "b1", 1, 2);
+	char text[256];
+	struct wkproto_packet p;
+	uint32_t seq;
+
+	ck_assert_int_eq(send_wait(a, "pb", 1, "{\"content\":\"hi\",\"type\":1}", "", 1, &seq, NULL), 1);
+	ck_assert_uint_eq(seq, 1);
+	p = recv_msg(b, text, sizeof text);
+	ck_assert_int_eq(p.recv.channel_id.len, 2);
+	ck_assert_mem_eq(p.recv.channel_id.p, "pa", 2);   /* the recipient sees the sender */
+	p = recv_msg(a2, text, sizeof text);
+	ck_assert_mem_eq(p.recv.channel_id.p, "pb", 2);   /* the sender's device sees the peer */
+	/* The reply goes to the same stored channel: seq 2. */
+	ck_assert_int_eq(send_wait(b, "pa", 1, "{\"content\":\"yo\",\"type\":1}", "", 1, &seq, NULL), 1);
+	ck_assert_uint_eq(seq, 2);
+	p = recv_msg(a, text, sizeof text);
+	ck_assert_str_eq(text, "{\"content\":\"yo\",\"type\":1}");
+	wkc_close(a);
+	wkc_close(a2);
+	wkc_close(b);
+}
+END_TEST
+
+/* Each refusal from the situation that produces it. */
+START_TEST(test_chat_refusals)
+{
+	struct wkc *m = login("rm", "d", 0, 5), *x = login("rx", "d", 0, 5);
+	uint32_t seq;
+	int64_t id;
+
+	post("/channel", "{\"channel_id\":\"g2\",\"channel_type\":2,\"subscribers\":[\"rm\"]}");
+	ck_assert_int_eq(send_wait(m, "g2", 2, "{}", "", 1, &seq, NULL), 1);
+	/* Not a member: 3. */
+	ck_assert_int_eq(send_wait(x, "g2", 2, "{}", "", 1, &seq, &id), 3);
+	ck_assert_uint_eq(seq, 0);
+	ck_assert(id != 0);   /* an id even when refused, as the reference */
+	/* Blacklisted: 4. */
+	post("/channel/blacklist_add", "{\"channel_id\":\"g2\",\"channel_type\":2,\"uids\":[\"rm\"]}");
+	ck_assert_int_eq(send_wait(m, "g2", 2, "{}", "", 2, NULL, NULL), 4);
+	post("/channel/blacklist_remove", "{\"channel_id\":\"g2\",\"channel_type\":2,\"uids\":[\"rm\"]}");
+	/* A whitelist without the sender: 13. */
+	post("/channel/subscriber_add", "{\"channel_id\":\"g2\",\"channel_type\":2,\"subscribers\":[\"rx\"]}");
+	post("/channel/whitelist_add", "{\"channel_id\":\"g2\",\"channel_type\":2,\"uids\":[\"rx\"]}");
+	ck_assert_int_eq(send_wait(m, "g2", 2, "{}", "", 3, NULL, NULL), 13);
+	ck_assert_int_eq(send_wait(x, "g2", 2, "{}", "", 2, &seq, NULL), 1);
+	ck_assert_uint_eq(seq, 2);                         /* refusals took no seq */
+	/* Banned channel: 19; group send_ban: 25; disbanded: 24. */
+	post("/channel/info", "{\"channel_id\":\"g2\",\"channel_type\":2,\"ban\":1}");
+	ck_assert_int_eq(send_wait(x, "g2", 2, "{}", "", 3, NULL, NULL), 19);
+	post("/channel/info", "{\"channel_id\":\"g2\",\"channel_type\":2,\"send_ban\":1}");
+	ck_assert_int_eq(send_wait(x, "g2", 2, "{}", "", 4, NULL, NULL), 25);
+	post("/channel/delete", "{\"channel_id\":\"g2\",\"channel_type\":2}");
+	ck_assert_int_eq(send_wait(x, "g2", 2, "{}", "", 5, NULL, NULL), 24);
+	/* A user send-banned while connected: 25 at once. */
+	post("/channel/info", "{\"channel_id\":\"rx\",\"channel_type\":1,\"send_ban\":1}");
+	uint64_t end = wkt_now_ms() + 5000;
+	int r;
+	uint32_t cs = 6;
+	while ((r = send_wait(x, "rm", 1, "{}", "", cs++, NULL, NULL)) != 25 && wkt_now_ms() < end)
+		;
+	ck_assert_int_eq(r, 25);
+	/* A wrong msgKey: 9. */
+	struct wkproto_packet p = { .type = WKPROTO_SEND, .flags = WKPROTO_FLAG_REDDOT };
+	p.send.client_seq = 99;
+	p.send.client_msg_no = wk_str_of("bad");
+	p.send.channel_id = wk_str_of("rx");
+	p.send.channel_type = 1;
+	p.send.msg_key = wk_str_of("00000000000000000000000000000000");
+	p.send.payload = (struct wk_bytes){ (const uint8_t *)"AAAAAAAAAAAAAAAAAAAAAA==", 24 };
+	ck_assert_int_eq(wkc_send(m, &p), 0);
+	ck_assert_int_eq(wkc_expect(m, WKPROTO_SENDACK, &p, 5000), 0);
+	ck_assert_int_eq(p.sendack.reason_code, 9);
+	wkc_close(m);
+	wkc_close(x);
+}
+END_TEST
+
+/* A repeated client_msg_no is stored once; a RECV not acknowledged comes
+ * again, with the same id, until RECVACK. */
+START_TEST(test_chat_dedup_and_retry)
+{
+	struct wkc *a = login("da", "d", 0, 5), *b = login("db", "d", 1, 5);
+	struct wkproto_packet p;
+	char text[256];
+	uint32_t s1, s2;
+	int64_t i1, i2;
+
+	ck_assert_int_eq(send_wait(a, "db", 1, "{\"n\":1}", "same-no", 1, &s1, &i1), 1);
+	ck_assert_int_eq(send_wait(a, "db", 1, "{\"n\":1}", "same-no", 2, &s2, &i2), 1);
+	ck_assert_uint_eq(s1, s2);
+	ck_assert(i1 == i2);
+	p = recv_msg(b, text, sizeof text);
+	int64_t first = p.recv.message_id;
+	ck_assert(first == i1);
+	/* No ack: the same RECV again (interval 400ms), then ack stops it. */
+	p = recv_msg(b, text, sizeof text);
+	ck_assert(p.recv.message_id == first);
+	ck_assert_str_eq(text, "{\"n\":1}");
+	ck_assert_int_eq(wkc_recvack(b, &p), 0);
+	ck_assert_int_eq(wkc_expect(b, WKPROTO_RECV, &p, 1200), -1);
+	ck_assert_int_eq(send_wait(a, "db", 1, "{\"n\":2}", "other-no", 3, &s2, NULL), 1);
+	ck_assert_uint_eq(s2, s1 + 1);
+	wkc_close(a);
+	wkc_close(b);
+}
+END_TEST
+
+/* Acknowledged messages survive kill -9 of the channel shards: the seq
+ * goes on from where it was, no gap, nothing twice. */
+START_TEST(test_chat_seq_survives_channel_kill9)
+{
+	struct wkc *a = login("ka", "d", 0, 5);
+	uint32_t seq = 0;
+
+	for (uint32_t i = 1; i <= 10; i++) {
+		ck_assert_int_eq(send_wait(a, "kb", 1, "{}", "", i, &seq, NULL), 1);
+		ck_assert_uint_eq(seq, i);
+	}
+	for (int s = 0; s < 2; s++)
+		kill(wkt_tree_pid(&tree, "channel", s), SIGKILL);
+	ck_assert_int_eq(wkt_wait_ready(tree.run, WKT_NPROCS, 15000), 0);
+	/* Until the shard is back a send may be refused; never acknowledged wrongly. */
+	uint32_t cs = 11;
+	int r;
+	uint64_t end = wkt_now_ms() + 10000;
+	while ((r = send_wait(a, "kb", 1, "{}", "", cs++, &seq, NULL)) != 1 && wkt_now_ms() < end)
+		ck_assert_int_eq(r, 15);
+	ck_assert_int_eq(r, 1);
+	ck_assert_uint_eq(seq, 11);
+	wkc_close(a);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("chat");
+	TCase *tc = tcase_create("chat");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_chat_group_end_to_end);
+	tcase_add_test(tc, test_chat_person_channel_ids);
+	tcase_add_test(tc, test_chat_refusals);
+	tcase_add_test(tc, test_chat_dedup_and_retry);
+	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
+	suite_add_tcase(s, tc);
+	return wkt_run_suite(s);
+}

@@ -1,0 +1,192 @@
+/* channel.h - wk-channel's private interfaces between its files (wk-channel(8)).
+ *   channel.c          main, dispatch table, loop hooks
+ *   channel_store.c    the storage: channel records, members and lists, the
+ *                      message log, the group-commit transaction
+ *   channel_api.c      API_REQ operations for the /channel routes
+ *   channel_append.c   APPEND from brokers: permissions, dedup, fan-out
+ *
+ * Transactions (group commit).  Every write, from any file, goes into the
+ * one transaction of the current loop iteration, channel_txn(); the store
+ * functions below call it themselves.  channel.c's on_iteration commits it
+ * once (channel_commit) after the inbox was drained; only then may anything
+ * written in it be acknowledged.  A commit that fails aborts: every write
+ * of the iteration is gone, and every reply that depended on it must say so.
+ * channel_after_commit() queues work to run when the transaction ends, with
+ * its outcome (0 committed, -1 aborted): channel_api.c answers wk-api there.
+ * The process is single-threaded and reads go through the same transaction,
+ * so there is never a lock wait.
+ *
+ * The store keeps its state (the open transaction, a cache of channel
+ * records) in channel_store.c; p->state is free for channel_append.c.
+ */
+#ifndef CHANNEL_H
+#define CHANNEL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <db.h>
+#include "wk_proc.h"
+
+struct wk_wbuf;
+
+/* The databases, in the order of def->databases (p->db[i]). */
+enum channel_db {
+	CHANNEL_DB_CHANNELS,         /* "channels.db": (type, id) -> the record */
+	CHANNEL_DB_MEMBERS,          /* "members.db": (num, list, uid) -> entry */
+	CHANNEL_DB_MESSAGES,         /* "messages.db": (num, seq) -> message */
+	CHANNEL_DB_CLIENTMSGNO,      /* "clientmsgno.db": (num, client_msg_no, from) -> id, seq */
+	CHANNEL_DB_META,             /* "meta.db": counters */
+	CHANNEL_DB_COUNT
+};
+/* NULL-terminated, for the skeleton (and tests). */
+extern const char *const channel_databases[CHANNEL_DB_COUNT + 1];
+
+#define CHANNEL_ID_MAX 1024          /* bytes of a channel id or uid, NUL excluded */
+
+/* ---- channel_store.c: set-up ---- */
+/* After the skeleton opened p->env and p->db[]: 0, or -1. */
+int channel_store_open(struct wk_proc *p);
+/* Abort an open transaction (running its after-commit work) and drop the cache. */
+void channel_store_close(struct wk_proc *p);
+
+/* ---- channel_store.c: the transaction ---- */
+/* The current iteration's transaction; begins one if none.  NULL on error. */
+DB_TXN *channel_txn(struct wk_proc *p);
+/* Commit the current transaction (0 if none is open).  -1: it was aborted
+ * instead and every write in it is gone.  Runs the after-commit work. */
+int channel_commit(struct wk_proc *p);
+/* Abort the current transaction, if any; runs the after-commit work with -1. */
+void channel_abort(struct wk_proc *p);
+/* Run fn(p, rc, arg) when the current transaction ends (rc 0 committed,
+ * -1 aborted), in the order queued.  Begins a transaction if none is open,
+ * so fn always runs at the next channel_commit/channel_abort. */
+typedef void channel_done_fn(struct wk_proc *p, int rc, void *arg);
+int channel_after_commit(struct wk_proc *p, channel_done_fn *fn, void *arg);
+/* 1 if a transaction is open (something to commit). */
+int channel_txn_open(void);
+/* Mark the current transaction failed (an operation stopped half-way):
+ * channel_commit will abort it.  Store write functions that return -1
+ * have done this already. */
+void channel_txn_fail(struct wk_proc *p);
+
+/* ---- channel_store.c: channel records ---- */
+struct channel_info {
+	char id[CHANNEL_ID_MAX + 1];
+	uint8_t type;
+	/* Flags, 0/1; written by channel_put. */
+	uint8_t ban, disband, send_ban, large, allow_stranger;
+	/* Kept by the store; channel_put ignores them. */
+	uint32_t last_seq;           /* seq of the newest message, 0 none */
+	uint32_t nmembers, nblacklist, nwhitelist;
+	uint64_t created_ms, updated_ms;
+};
+
+/* 1 found (info filled), 0 no such channel (info zeroed but id/type), -1 error. */
+int channel_get(struct wk_proc *p, const char *id, uint8_t type, struct channel_info *info);
+/* Create or update the record of (info->id, info->type) with info's flags:
+ * 0, or -1 (an id longer than CHANNEL_ID_MAX is an error). */
+int channel_put(struct wk_proc *p, const struct channel_info *info);
+/* Disband the channel (disband = 1) and remove its members, lists, messages
+ * and client_msg_no index; last_seq is kept, so seqs are never reused.
+ * 1 done, 0 no such channel (nothing written), -1 error. */
+int channel_delete(struct wk_proc *p, const char *id, uint8_t type);
+
+/* ---- channel_store.c: members and lists ---- */
+/* A list is a set of uids per channel; the value is the key byte. */
+enum channel_list {
+	CHANNEL_MEMBERS = 'm',       /* subscribers */
+	CHANNEL_BLACKLIST = 'b',     /* denylist */
+	CHANNEL_WHITELIST = 'w',     /* allowlist */
+};
+
+/* One entry of a list (channel_list_foreach). */
+struct channel_entry {
+	const char *uid;             /* NUL-terminated */
+	size_t len;
+	uint64_t id;                 /* row id, unique per shard (GET /channel/whitelist) */
+	uint64_t created_ms, updated_ms;
+};
+
+/* Add uid (creates the channel record if missing): 1 added, 0 already there, -1. */
+int channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
+    const char *uid);
+/* 1 removed, 0 was not there, -1. */
+int channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
+    const char *uid);
+/* Remove every uid of the list: 0, -1. */
+int channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list);
+/* 1 if uid is on the list, 0 if not, -1 error. */
+int channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
+    const char *uid);
+/* How many uids are on the list (0 for no channel); -1 error. */
+long channel_list_count(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list);
+/* Call fn for each entry in uid byte order (stable); a non-zero return
+ * stops the walk and is returned.  0 after the last, -1 on error. */
+typedef int channel_entry_fn(const struct channel_entry *e, void *arg);
+int channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
+    channel_entry_fn *fn, void *arg);
+
+/* Members (subscribers) are CHANNEL_MEMBERS; these are shorthands. */
+int channel_is_member(struct wk_proc *p, const char *id, uint8_t type, const char *uid);
+long channel_member_count(struct wk_proc *p, const char *id, uint8_t type);
+/* fn(uid, len, arg) per member in uid byte order; non-zero stops and is returned. */
+int channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
+    int (*fn)(const char *uid, size_t len, void *arg), void *arg);
+
+/* ---- channel_store.c: the message log ---- */
+/* A stored message.  On append the caller fills everything but seq (strings
+ * may be NULL when their length is 0); on read the strings and payload
+ * point into the caller's buffer (or the store's, during a range walk) and
+ * the strings are NUL-terminated. */
+struct channel_msg {
+	int64_t message_id;
+	uint32_t seq;
+	int32_t timestamp;           /* server seconds */
+	uint8_t flags;               /* WKProto header flags: no_persist, red_dot, sync_once, dup */
+	uint8_t setting;
+	uint32_t expire;
+	const char *from_uid;
+	size_t from_uid_len;
+	const char *client_msg_no;
+	size_t client_msg_no_len;
+	const char *topic;
+	size_t topic_len;
+	const char *stream_no;
+	size_t stream_no_len;
+	const void *payload;
+	size_t payload_len;
+};
+
+/* Store m as the channel's next message: m->seq = last_seq + 1, in the
+ * current transaction; indexes a non-empty client_msg_no; creates the
+ * channel record if missing.  0, or -1 (nothing stored, seq unchanged). */
+int channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m);
+/* The message with `seq`: 1 found (m points into buf, which the caller
+ * owns and frees with wk_wbuf_free), 0 none, -1 error. */
+int channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
+    struct channel_msg *m, struct wk_wbuf *buf);
+/* Walk the messages with lo <= seq <= hi (hi 0: no upper bound), ascending,
+ * or descending if `reverse`, at most `limit` of them (0: no limit).  fn's m
+ * is valid during the call only; a non-zero return stops the walk.
+ * Returns how many messages fn was given, or -1 on error. */
+typedef int channel_msg_fn(const struct channel_msg *m, void *arg);
+long channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
+    uint32_t hi, uint32_t limit, int reverse, channel_msg_fn *fn, void *arg);
+/* The newest message with this client_msg_no from from_uid (NULL: from
+ * anyone): 1 found (message_id and seq set), 0 none, -1 error. */
+int channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
+    const char *from_uid, const char *client_msg_no, int64_t *message_id, uint32_t *seq);
+
+/* ---- channel_api.c ---- */
+/* API_REQ from wk-api: frame 1 the op, frame 2 JSON.  Replies (API_REP)
+ * after the iteration's commit. */
+void channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+
+/* ---- channel_append.c ---- */
+int channel_append_open(struct wk_proc *p);
+void channel_append_close(struct wk_proc *p);
+/* CHANNEL_APPEND from a broker: checks, dedup, append; SENDACK and fan-out
+ * after the commit. */
+void channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+int channel_append_status(struct wk_proc *p, char *buf, size_t len);
+
+#endif

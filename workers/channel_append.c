@@ -1,0 +1,287 @@
+/* channel_append.c - CHANNEL_APPEND from the brokers (wk-channel(8)):
+ * permission checks in the reference's order, de-duplication by (sender,
+ * client_msg_no), the message id and seq, the append into the iteration's
+ * transaction, and after the commit (never before) the SENDACK and the
+ * fan-out: the recipients' connections from the presence table, grouped by
+ * broker, one BROKER_DELIVER per broker carrying the message once.
+ *
+ * Not yet enforced here (they need facts another shard owns): a person
+ * chat's recipient blacklist and whitelist, and system accounts added with
+ * /user/systemuids_add (the system uid itself is honoured). */
+#include <stdlib.h>
+#include <string.h>
+#include "channel.h"
+#include "presence.h"
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_channelid.h"
+#include "wk_chmsg.h"
+#include "wk_log.h"
+#include "wk_msgid.h"
+#include "wk_time.h"
+#include "wkproto.h"
+
+#define SYSTEM_UID "____system"
+#define MAX_CONNS_PER_UID 64
+
+static struct wk_ratelimit rl_store = WK_RATELIMIT_INIT(5);
+
+static struct append {
+	struct wk_msgid ids;
+	struct presence presence;
+	uint64_t appended, refused, duplicates, delivered_to;
+} ap;
+
+/* An accepted append, waiting for the commit. */
+struct pending {
+	uint16_t broker;
+	uint64_t conn;
+	uint32_t client_seq;
+	uint8_t flags;
+	int dup;                     /* a repeat: acknowledge the original, deliver nothing */
+	int64_t message_id;
+	uint32_t seq;
+	uint8_t channel_type;
+	char *channel_id;
+	struct wk_wbuf msg;          /* BROKER_DELIVER frame 1 */
+};
+
+int
+channel_append_open(struct wk_proc *p)
+{
+	wk_msgid_init(&ap.ids, p->instance);
+	return presence_attach(&ap.presence, p->cfg.runDir, 0);
+}
+
+void
+channel_append_close(struct wk_proc *p)
+{
+	presence_close(&ap.presence);
+}
+
+int
+channel_append_status(struct wk_proc *p, char *buf, size_t len)
+{
+	return snprintf(buf, len, " appended=%llu refused=%llu duplicates=%llu delivered_to=%llu",
+	    (unsigned long long)ap.appended, (unsigned long long)ap.refused,
+	    (unsigned long long)ap.duplicates, (unsigned long long)ap.delivered_to);
+}
+
+static void
+sendack(struct wk_proc *p, uint16_t broker, uint64_t conn, uint32_t client_seq, uint8_t flags,
+    int64_t message_id, uint32_t seq, uint8_t reason)
+{
+	struct wk_wbuf b;
+
+	wk_wbuf_init(&b);
+	wk_put_u64(&b, conn);
+	wk_put_u32(&b, client_seq);
+	wk_put_u8(&b, flags);
+	wk_put_u64(&b, (uint64_t)message_id);
+	wk_put_u32(&b, seq);
+	wk_put_u8(&b, reason);
+	wk_proc_send_buf(p, WK_ROLE_BROKER, broker, WK_MSG_BROKER_SENDACK, conn, &b);
+	wk_wbuf_free(&b);
+}
+
+/* The checks of semantics.md §6, in its order; a reason code. */
+static int
+check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *from)
+{
+	struct channel_info ci;
+	int rc;
+
+	if (type != WKPROTO_CHANNEL_INFO && type != WKPROTO_CHANNEL_CUSTOMER_SERVICE &&
+	    type != WKPROTO_CHANNEL_VISITORS && type != WKPROTO_CHANNEL_AGENT) {
+		if ((rc = channel_get(p, id, type, &ci)) < 0)
+			return WKPROTO_REASON_SYSTEM_ERROR;
+		if (rc == 1 && ci.ban)
+			return WKPROTO_REASON_BAN;
+		if (rc == 1 && ci.disband)
+			return WKPROTO_REASON_DISBAND;
+		/* The reference stores a group's send_ban without enforcing it. */
+		if (rc == 1 && ci.send_ban && type != WKPROTO_CHANNEL_PERSON)
+			return WKPROTO_REASON_SEND_BAN;
+	}
+	if (strcmp(from, SYSTEM_UID) == 0 || type == WKPROTO_CHANNEL_INFO ||
+	    type == WKPROTO_CHANNEL_CUSTOMER_SERVICE || type == WKPROTO_CHANNEL_PERSON)
+		return WKPROTO_REASON_SUCCESS;
+	if ((rc = channel_list_has(p, id, type, CHANNEL_BLACKLIST, from)) != 0)
+		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_IN_BLACKLIST;
+	if ((rc = channel_is_member(p, id, type, from)) != 1)
+		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_SUBSCRIBER_NOT_EXIST;
+	long white = channel_list_count(p, id, type, CHANNEL_WHITELIST);
+	if (white < 0)
+		return WKPROTO_REASON_SYSTEM_ERROR;
+	if (white > 0 && (rc = channel_list_has(p, id, type, CHANNEL_WHITELIST, from)) != 1)
+		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_NOT_IN_WHITELIST;
+	return WKPROTO_REASON_SUCCESS;
+}
+
+/* Fan-out state: the targets per broker. */
+struct fanout {
+	struct wk_proc *p;
+	struct pending *pd;
+	struct wk_wbuf *per_broker;
+	int nbrokers;
+};
+
+static int
+fanout_uid(const char *uid, size_t len, void *arg)
+{
+	struct fanout *f = arg;
+	struct presence_conn c[MAX_CONNS_PER_UID];
+	char u[PRESENCE_UID_MAX];
+	int n;
+
+	if (len == 0 || len >= sizeof u || (len == sizeof SYSTEM_UID - 1 && memcmp(uid, SYSTEM_UID, len) == 0))
+		return 0;
+	memcpy(u, uid, len);
+	u[len] = '\0';
+	n = presence_lookup(&ap.presence, u, c, MAX_CONNS_PER_UID);
+	for (int i = 0; i < n; i++) {
+		if (c[i].broker_id >= f->nbrokers ||
+		    (c[i].conn_id == f->pd->conn && c[i].broker_id == f->pd->broker))
+			continue;   /* the sending connection gets its SENDACK, not a RECV */
+		wk_put_u64(&f->per_broker[c[i].broker_id], c[i].conn_id);
+		ap.delivered_to++;
+	}
+	return 0;
+}
+
+/* The recipients' online connections, one DELIVER per broker. */
+static void
+fanout(struct wk_proc *p, struct pending *pd)
+{
+	struct fanout f = { p, pd, NULL, p->cfg.processes_broker };
+
+	f.per_broker = wk_calloc(f.nbrokers, sizeof *f.per_broker);
+	if (pd->channel_type == WKPROTO_CHANNEL_PERSON) {
+		const char *at = strchr(pd->channel_id, '@');
+		if (at) {
+			size_t l = (size_t)(at - pd->channel_id), rl = strlen(at + 1);
+			fanout_uid(pd->channel_id, l, &f);
+			if (l != rl || memcmp(pd->channel_id, at + 1, l) != 0)   /* not self-chat */
+				fanout_uid(at + 1, rl, &f);
+		}
+	} else
+		channel_members_foreach(p, pd->channel_id, pd->channel_type, fanout_uid, &f);
+	for (int b = 0; b < f.nbrokers; b++) {
+		if (f.per_broker[b].len) {
+			zmsg_t *m = wk_proc_msg(p, WK_MSG_BROKER_DELIVER, 0, 0);
+			zmsg_addmem(m, pd->msg.p, pd->msg.len);
+			zmsg_addmem(m, f.per_broker[b].p, f.per_broker[b].len);
+			wk_proc_send(p, WK_ROLE_BROKER, b, &m);
+		}
+		wk_wbuf_free(&f.per_broker[b]);
+	}
+	free(f.per_broker);
+}
+
+/* After the commit: durable, so acknowledge and deliver; or refuse all. */
+static void
+append_done(struct wk_proc *p, int rc, void *arg)
+{
+	struct pending *pd = arg;
+
+	if (rc == 0) {
+		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, pd->seq,
+		    WKPROTO_REASON_SUCCESS);
+		if (!pd->dup)
+			fanout(p, pd);
+	} else
+		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, 0,
+		    WKPROTO_REASON_SYSTEM_ERROR);
+	wk_wbuf_free(&pd->msg);
+	free(pd->channel_id);
+	free(pd);
+}
+
+/* A string view as a NUL-terminated copy on the stack's behalf. */
+static char *
+dupstr(struct wk_str s)
+{
+	return wk_strndup(s.p ? s.p : "", s.len);
+}
+
+void
+channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	struct wk_chmsg m;
+	struct pending *pd;
+	uint16_t broker;
+	uint64_t conn;
+	uint32_t client_seq;
+	int reason;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	broker = wk_get_u16(&r);
+	conn = wk_get_u64(&r);
+	client_seq = wk_get_u32(&r);
+	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0)
+		wk_fatalx("CHANNEL_APPEND from %s/%u: malformed payload",
+		    wk_role_name(h->sender_role), h->sender_instance);
+	char *id = dupstr(m.channel_id), *from = dupstr(m.from_uid), *cmn = dupstr(m.client_msg_no);
+	int64_t message_id = wk_msgid_next(&ap.ids);
+	uint32_t seq = 0;
+
+	if (m.channel_id.len == 0 || m.channel_id.len > CHANNEL_ID_MAX) {
+		reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
+		goto refuse;
+	}
+	if ((reason = check_permissions(p, id, m.channel_type, from)) != WKPROTO_REASON_SUCCESS)
+		goto refuse;
+	pd = wk_calloc(1, sizeof *pd);
+	pd->broker = broker;
+	pd->conn = conn;
+	pd->client_seq = client_seq;
+	pd->flags = m.flags;
+	pd->channel_type = m.channel_type;
+	pd->channel_id = id;
+	id = NULL;
+	/* The same message again (an SDK re-sending after a reconnect): the
+	 * original id and seq, nothing stored twice. */
+	if (cmn[0] && !(m.flags & WKPROTO_FLAG_NOPERSIST) &&
+	    channel_msg_find_client_msg_no(p, pd->channel_id, m.channel_type, from, cmn,
+	    &pd->message_id, &pd->seq) == 1) {
+		pd->dup = 1;
+		ap.duplicates++;
+	} else {
+		struct channel_msg cm = {
+			.message_id = message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
+			.flags = m.flags, .setting = m.setting, .expire = m.expire,
+			.from_uid = m.from_uid.p, .from_uid_len = m.from_uid.len,
+			.client_msg_no = m.client_msg_no.p, .client_msg_no_len = m.client_msg_no.len,
+			.topic = m.topic.p, .topic_len = m.topic.len,
+			.stream_no = m.stream_no.p, .stream_no_len = m.stream_no.len,
+			.payload = m.payload.p, .payload_len = m.payload.len,
+		};
+		/* no_persist: delivered, not stored, seq 0. */
+		if (!(m.flags & WKPROTO_FLAG_NOPERSIST) &&
+		    channel_msg_append(p, pd->channel_id, m.channel_type, &cm) < 0)
+			wk_log_limited(&rl_store, WK_LOG_WARN, "append %s/%u: store failed",
+			    pd->channel_id, m.channel_type);
+		pd->message_id = message_id;
+		pd->seq = cm.seq;
+		m.message_id = message_id;
+		m.seq = cm.seq;
+		m.timestamp = cm.timestamp;
+		wk_wbuf_init(&pd->msg);
+		wk_chmsg_put(&pd->msg, &m);
+		ap.appended++;
+	}
+	/* A failed store marked the transaction failed: append_done refuses. */
+	if (channel_after_commit(p, append_done, pd) < 0)
+		append_done(p, -1, pd);
+	free(from);
+	free(cmn);
+	return;
+refuse:
+	ap.refused++;
+	sendack(p, broker, conn, client_seq, m.flags, message_id, seq, (uint8_t)reason);
+	free(id);
+	free(from);
+	free(cmn);
+}
