@@ -4,12 +4,14 @@
 #   bench/conn.sh BUILDDIR [wkconnbench options]
 #
 # Makes a temporary directory with a config (tokenAuthOn: false, a large
-# presence table, free ports on 127.0.0.1, the default process layout),
+# presence table, free ports on 127.0.0.1, the default process layout
+# unless the brokers could not hold the connections within RLIMIT_NOFILE),
 # starts BUILDDIR/wk-master -d, waits until every process is ready, runs
 # BUILDDIR/bench/wkconnbench against it, then stops the tree and removes
 # the directory.  The CSV is left as ./wkconnbench.csv unless -o is given.
 # Environment: WK_BENCH_CAPACITY (presence.capacity, default 131072),
-# WK_BENCH_KEEP=1 keeps the directory (master.log) afterwards.
+# WK_BENCH_BROKERS (processes.broker, default: see below), WK_BENCH_KEEP=1
+# keeps the directory (master.log) afterwards.
 set -eu
 
 build=${1:?usage: conn.sh BUILDDIR [wkconnbench options]}
@@ -41,6 +43,30 @@ tcp=$(pick_port); picked="$picked $tcp"
 ws=$(pick_port); picked="$picked $ws"
 http=$(pick_port)
 
+# The brokers inherit this limit (wk does not raise its own; see README).
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+
+# How many connections the run makes (-n, -W), to size the broker count: a
+# broker cannot hold more sockets than RLIMIT_NOFILE, and without
+# CAP_SYS_RESOURCE the hard limit cannot be raised.  The default layout
+# stays unless it cannot hold them (or WK_BENCH_BROKERS says otherwise).
+n=50000 nws=0 prev=""
+for a in "$@"; do
+	case "$prev" in
+	-n) n=$a ;;
+	-W) nws=$a ;;
+	esac
+	prev=$a
+done
+brokers=${WK_BENCH_BROKERS:-auto}
+if [ "$brokers" = auto ]; then
+	cores=$(getconf _NPROCESSORS_ONLN)
+	# 15% for an uneven SO_REUSEPORT spread, 200 descriptors of its own.
+	need=$(( ( (n + nws) * 115 / 100 + nofile - 201 ) / (nofile - 200) ))
+	[ "$need" -gt "$cores" ] && brokers=$need
+fi
+
 dir=$(mktemp -d /tmp/wkcb.XXXXXX)
 config="$dir/wk.yaml"
 cat >"$config" <<EOF
@@ -53,10 +79,9 @@ logger:
   level: 3
 presence:
   capacity: ${WK_BENCH_CAPACITY:-131072}
+processes:
+  broker: $brokers
 EOF
-
-# The brokers inherit this limit (wk does not raise its own; see README).
-ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 mpid=""
 cleanup() {
@@ -101,7 +126,7 @@ while :; do
 	[ $i -lt 300 ] || { echo "conn.sh: tree not ready in 30 s" >&2; exit 1; }
 	sleep 0.1
 done
-echo "conn.sh: tree ready in $dir (tcp $tcp, ws $ws), $n children"
+echo "conn.sh: tree ready in $dir (tcp $tcp, ws $ws), $r children, processes.broker $brokers, RLIMIT_NOFILE $nofile"
 
 case " $* " in
 *" -o "*) out="" ;;

@@ -7,8 +7,8 @@
  * replies are gathered here, and the connection is resumed with the answer
  * when the last one is in, or with 500 "timeout" after API_SHARD_TIMEOUT_MS.
  *
- * Messages handled: API_REP from wk-mailbox (and wk-channel).
- * Sends: API_REQ to wk-mailbox.
+ * Messages handled: API_REP from wk-mailbox and wk-channel.
+ * Sends: API_REQ to wk-mailbox and wk-channel.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +113,13 @@ int
 api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
     const json_t *body, enum api_gather gather)
 {
+	return api_ask_role(p, r, WK_ROLE_MAILBOX, shard, key, op, body, gather);
+}
+
+int
+api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
+    const char *op, const json_t *body, enum api_gather gather)
+{
 	struct api_state *st = api_state(p);
 	char *text = json_dumps(body, JSON_COMPACT);
 	zmsg_t *m;
@@ -128,13 +135,12 @@ api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const cha
 	zmsg_addstr(m, op);
 	zmsg_addmem(m, text, strlen(text));
 	free(text);
-	rc = wk_proc_send(p, WK_ROLE_MAILBOX, shard, &m);
+	rc = wk_proc_send(p, role, shard, &m);
 	if (rc != 0) {
-		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s to mailbox/%d: %s", op, shard,
-		    rc == WK_EAGAIN ? "queue full" : "send failed");
+		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s to %s/%d: %s", op, wk_role_name(role),
+		    shard, rc == WK_EAGAIN ? "queue full" : "send failed");
 		pending_remove(st, r);
-		api_answer_error(r, 500, rc == WK_EAGAIN ? "mailbox shard busy" :
-		    "mailbox shard unreachable");
+		api_answer_error(r, 500, rc == WK_EAGAIN ? "shard busy" : "shard unreachable");
 		return -1;
 	}
 	r->waiting++;

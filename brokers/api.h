@@ -17,6 +17,7 @@
 #define API_SHARD_TIMEOUT_MS 5000    /* a shard silent this long: 500 "timeout" */
 #define API_TICK_MS 100              /* how often waiting requests are checked */
 #define API_SYSTEM_UID "____system"  /* the built-in system uid (no token, no pushes) */
+#define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
 
 struct MHD_Connection;
 struct MHD_Daemon;
@@ -87,6 +88,9 @@ static inline struct api_state *api_state(struct wk_proc *p) { return p->state; 
  * replied.  0, or -1 after answering r with 500. */
 int api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
     const json_t *body, enum api_gather gather);
+/* The same to shard `shard` of `role` (WK_ROLE_MAILBOX or WK_ROLE_CHANNEL). */
+int api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
+    const char *op, const json_t *body, enum api_gather gather);
 /* Forget r if it waits on shards (its connection is going away). */
 void api_pending_drop(struct wk_proc *p, struct api_req *r);
 /* Answer every waiting request with 500 (shutdown). */

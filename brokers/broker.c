@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "broker.h"
@@ -55,6 +56,25 @@ listen_on(const char *url, const char *scheme)
 	}
 	freeaddrinfo(ai);
 	return fd;
+}
+
+/* Every connection is a descriptor: take the hard limit, and say so when
+ * limits.maxConnections cannot be reached under it. */
+static void
+raise_fd_limit(const struct wk_config *cfg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)cfg->limits_maxConnections + 64 > rl.rlim_cur)
+		wk_log_warnx("the descriptor limit (%llu) is below limits.maxConnections (%lld): "
+		    "this broker can hold about %llu connections", (unsigned long long)rl.rlim_cur,
+		    (long long)cfg->limits_maxConnections, (unsigned long long)rl.rlim_cur - 64);
 }
 
 static void
@@ -146,6 +166,7 @@ broker_on_start(struct wk_proc *p)
 	struct wk_wbuf b;
 
 	broker.proc = p;
+	raise_fd_limit(cfg);
 	if (presence_attach(&broker.presence, cfg->runDir, 0) < 0)
 		return -1;
 	if (cfg->addr[0] && (broker.listen_fd[CONN_TCP] = listen_on(cfg->addr, "tcp://")) < 0)

@@ -24,6 +24,7 @@
 #include "wk_time.h"
 
 #define READ_CHUNK 65536
+#define ACCEPT_PAUSE_MS 100
 #define PENDING_MAX 65536   /* bytes a client may send before its AUTH completes */
 
 static struct wk_ratelimit rl_proto = WK_RATELIMIT_INIT(10);
@@ -99,6 +100,12 @@ broker_conn_close(struct conn *c, const char *why)
 	free(c);
 }
 
+static void
+resume_accept(struct wk_loop *l, uint64_t id, void *arg)
+{
+	wk_loop_mod(l, (int)(intptr_t)arg, EPOLLIN);
+}
+
 void
 broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 {
@@ -106,6 +113,17 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 
 	for (int i = 0; i < 256; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+			/* Out of descriptors: the listener stays readable, so stop
+			 * watching it for a while instead of spinning on it. */
+			broker.st.refused++;
+			wk_log_limited(&rl_proto, WK_LOG_WARN, "accept: %s; pausing accepts for %dms "
+			    "(raise the descriptor limit or lower limits.maxConnections)",
+			    strerror(errno), ACCEPT_PAUSE_MS);
+			wk_loop_mod(l, lfd, 0);
+			wk_loop_timer(l, ACCEPT_PAUSE_MS, 0, resume_accept, (void *)(intptr_t)lfd);
+			return;
+		}
 		if (fd < 0)
 			return;   /* EAGAIN, or a transient error: try at the next event */
 		if (broker.nconns >= broker.proc->cfg.limits_maxConnections || fd > 0xffffff) {
@@ -286,8 +304,7 @@ void
 broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flags)
 {
 	struct wkproto_packet pkt = { .type = WKPROTO_CONNACK };
-	struct wk_crypto_keypair kp;
-	uint8_t shared[WK_CRYPTO_KEY_LEN];
+	uint8_t pub[WK_CRYPTO_KEY_LEN], shared[WK_CRYPTO_KEY_LEN];
 	char aes_key[WK_CRYPTO_AES_LEN], salt[WK_CRYPTO_SALT_LEN], pub64[WK_CRYPTO_KEY_B64_LEN];
 
 	pkt.connack.time_diff = wk_wall_ms() - c->client_ts;
@@ -298,16 +315,15 @@ broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flag
 		pkt.connack.server_version = c->proto_version;
 	}
 	if (reason == WKPROTO_REASON_SUCCESS && !broker.proc->cfg.disableEncryption) {
-		if (wk_crypto_keypair_new(&kp) < 0 || wk_crypto_shared(kp.priv, c->client_key, shared) < 0 ||
+		if (wk_crypto_agree(c->client_key, pub, shared) < 0 ||
 		    wk_crypto_derive_key(shared, aes_key) < 0 || wk_crypto_salt(salt) < 0 ||
 		    wk_crypto_session_init(&c->crypto, aes_key, salt) < 0)
 			reason = WKPROTO_REASON_CLIENT_KEY_IS_EMPTY;   /* e.g. a low-order key */
 		else {
-			wk_b64_encode(kp.pub, sizeof kp.pub, pub64);
+			wk_b64_encode(pub, sizeof pub, pub64);
 			pkt.connack.server_key = wk_str_n(pub64, sizeof pub64);
 			pkt.connack.salt = wk_str_n(salt, sizeof salt);
 		}
-		OPENSSL_cleanse(&kp, sizeof kp);
 		OPENSSL_cleanse(shared, sizeof shared);
 	}
 	pkt.connack.reason_code = (uint8_t)reason;

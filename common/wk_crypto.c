@@ -194,21 +194,16 @@ wk_crypto_keypair_from(struct wk_crypto_keypair *kp,
 	return rc;
 }
 
-int
-wk_crypto_shared(const uint8_t priv[WK_CRYPTO_KEY_LEN],
-    const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t out[WK_CRYPTO_KEY_LEN])
+/* X25519 of an EVP private key and a raw peer key into out. */
+static int
+derive(EVP_PKEY *pk, const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t out[WK_CRYPTO_KEY_LEN])
 {
-	EVP_PKEY *pk, *pp = NULL;
+	EVP_PKEY *pp;
 	EVP_PKEY_CTX *ctx = NULL;
 	size_t len = WK_CRYPTO_KEY_LEN;
 	int rc = -1;
 
-	pk = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv,
-	    WK_CRYPTO_KEY_LEN);
-	if (pk == NULL)
-		goto out;
-	pp = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer,
-	    WK_CRYPTO_KEY_LEN);
+	pp = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer, WK_CRYPTO_KEY_LEN);
 	if (pp == NULL)
 		goto out;
 	/* OpenSSL refuses an all-zero secret (a low-order peer key). */
@@ -223,6 +218,40 @@ out:
 		ERR_clear_error();
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(pp);
+	return rc;
+}
+
+int
+wk_crypto_shared(const uint8_t priv[WK_CRYPTO_KEY_LEN],
+    const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t out[WK_CRYPTO_KEY_LEN])
+{
+	EVP_PKEY *pk;
+	int rc;
+
+	pk = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, WK_CRYPTO_KEY_LEN);
+	if (pk == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	rc = derive(pk, peer, out);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+int
+wk_crypto_agree(const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t pub[WK_CRYPTO_KEY_LEN],
+    uint8_t shared[WK_CRYPTO_KEY_LEN])
+{
+	size_t len = WK_CRYPTO_KEY_LEN;
+	EVP_PKEY *pk;
+	int rc = -1;
+
+	/* The generated key is used as it is: importing its raw private half
+	 * again would cost one more scalar multiplication per connection. */
+	if ((pk = EVP_PKEY_Q_keygen(NULL, NULL, "X25519")) == NULL)
+		return -1;
+	if (EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == WK_CRYPTO_KEY_LEN)
+		rc = derive(pk, peer, shared);
 	EVP_PKEY_free(pk);
 	return rc;
 }

@@ -56,6 +56,10 @@ int wk_crypto_keypair_from(struct wk_crypto_keypair *kp,
 /* X25519(priv, peer); -1 also for a low-order peer key (zero secret). */
 int wk_crypto_shared(const uint8_t priv[WK_CRYPTO_KEY_LEN],
     const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t out[WK_CRYPTO_KEY_LEN]);
+/* The server's side in one step: a fresh key pair, its public half in pub
+ * and X25519(new private, peer) in shared; -1 also for a low-order peer. */
+int wk_crypto_agree(const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t pub[WK_CRYPTO_KEY_LEN],
+    uint8_t shared[WK_CRYPTO_KEY_LEN]);
 /* Decode CONNECT.clientKey (or CONNACK.serverKey): -1 unless it is valid
  * base64 of exactly 32 bytes. */
 int wk_crypto_decode_key(const char *b64, size_t len,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wktest.h"
 #include "wk_config.h"
 
 static char tmpdir[64];
@@ -937,11 +938,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return wkt_run_suite(config_suite());
 }

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 #include "wkproto.h"
 #include "wk_crypto.h"
+#include "wktest.h"
 
 #define VECDIR	WK_TEST_SRCDIR "/tests/vectors/"
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -551,6 +552,23 @@ START_TEST(test_crypto_is_equal)
 }
 END_TEST
 
+/* The server's one-step agreement gives the secret the client derives. */
+START_TEST(test_crypto_agree_matches_client)
+{
+	struct wk_crypto_keypair client;
+	uint8_t pub[32], s1[32], s2[32], zero[32] = { 0 };
+
+	for (int i = 0; i < 20; i++) {
+		ck_assert_int_eq(wk_crypto_keypair_new(&client), 0);
+		ck_assert_int_eq(wk_crypto_agree(client.pub, pub, s1), 0);
+		ck_assert_int_eq(wk_crypto_shared(client.priv, pub, s2), 0);
+		ck_assert_mem_eq(s1, s2, 32);
+	}
+	/* A low-order client key (all zero) is refused, not agreed on. */
+	ck_assert_int_eq(wk_crypto_agree(zero, pub, s1), -1);
+}
+END_TEST
+
 static Suite *
 crypto_suite(void)
 {
@@ -575,6 +593,7 @@ crypto_suite(void)
 	tcase_add_test(tc, test_crypto_long_inputs_match_reference);
 	tcase_add_test(tc, test_crypto_recv_msgkey_integers);
 	tcase_add_test(tc, test_crypto_is_equal);
+	tcase_add_test(tc, test_crypto_agree_matches_client);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -582,11 +601,5 @@ crypto_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(crypto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return wkt_run_suite(crypto_suite());
 }

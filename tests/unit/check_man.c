@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wktest.h"
 #include "wk_config.h"
 
 static const char *const pages[] = {
@@ -137,11 +138,5 @@ man_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(man_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return wkt_run_suite(man_suite());
 }

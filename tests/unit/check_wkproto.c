@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "wktest.h"
 #include "wkproto.h"
 #include "wk_channelid.h"
 
@@ -1192,11 +1193,5 @@ wkproto_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(wkproto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return wkt_run_suite(wkproto_suite());
 }
