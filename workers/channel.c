@@ -18,6 +18,8 @@
 static const struct wk_dispatch channel_dispatch[] = {
 	{ WK_MSG_API_REQ, 2, 2, FROM_API, channel_on_api },
 	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
+	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
+	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },
 };
 
 static int
@@ -54,6 +56,8 @@ static const struct wk_proc_def channel_def = {
 	.on_iteration = channel_on_iteration,
 	.on_stop = channel_on_stop,
 	.on_status = channel_append_status,
+	.on_tick = channel_append_tick,
+	.tick_ms = 500,
 	.databases = channel_databases,
 };
 

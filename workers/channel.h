@@ -188,5 +188,10 @@ void channel_append_close(struct wk_proc *p);
  * after the commit. */
 void channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 int channel_append_status(struct wk_proc *p, char *buf, size_t len);
+/* Person-chat recipient checks between shards. */
+void channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* Once in a while: refuse appends whose check was not answered in time. */
+void channel_append_tick(struct wk_proc *p);
 
 #endif

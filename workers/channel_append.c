@@ -5,9 +5,14 @@
  * fan-out: the recipients' connections from the presence table, grouped by
  * broker, one BROKER_DELIVER per broker carrying the message once.
  *
- * Not yet enforced here (they need facts another shard owns): a person
- * chat's recipient blacklist and whitelist, and system accounts added with
- * /user/systemuids_add (the system uid itself is honoured). */
+ * A person chat's recipient blacklist lives on the shard of (recipient, 1),
+ * usually another shard: the append is parked, that shard is asked
+ * (CHANNEL_PERSON_CHECK), and the answer resumes it.  Answers come back in
+ * the order asked, so a channel's messages keep their order.
+ *
+ * Not yet enforced here: system accounts added with /user/systemuids_add
+ * (the system uid itself is honoured), and person whitelists (the
+ * reference's whitelistOffOfPerson: true, its default, is what wk does). */
 #include <stdlib.h>
 #include <string.h>
 #include "channel.h"
@@ -18,6 +23,7 @@
 #include "wk_chmsg.h"
 #include "wk_log.h"
 #include "wk_msgid.h"
+#include "wk_shard.h"
 #include "wk_time.h"
 #include "wkproto.h"
 
@@ -204,72 +210,66 @@ dupstr(struct wk_str s)
 	return wk_strndup(s.p ? s.p : "", s.len);
 }
 
-void
-channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
-{
-	zframe_t *f = zmsg_first(msg);
-	struct wk_rbuf r;
-	struct wk_chmsg m;
-	struct pending *pd;
+/* A parsed append, with its own copy of the bytes its views point into. */
+struct req {
 	uint16_t broker;
 	uint64_t conn;
 	uint32_t client_seq;
-	int reason;
+	struct wk_chmsg m;
+	zframe_t *frame;             /* owns the bytes */
+	uint64_t corr;               /* while parked */
+	uint64_t deadline_ms;
+	struct req *next;
+};
 
-	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
-	broker = wk_get_u16(&r);
-	conn = wk_get_u64(&r);
-	client_seq = wk_get_u32(&r);
-	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0)
-		wk_fatalx("CHANNEL_APPEND from %s/%u: malformed payload",
-		    wk_role_name(h->sender_role), h->sender_instance);
-	char *id = dupstr(m.channel_id), *from = dupstr(m.from_uid), *cmn = dupstr(m.client_msg_no);
-	int64_t message_id = wk_msgid_next(&ap.ids);
-	uint32_t seq = 0;
+static struct req *parked_head, **parked_tail = &parked_head;
+static uint64_t next_corr = 1;
 
-	if (m.channel_id.len == 0 || m.channel_id.len > CHANNEL_ID_MAX) {
-		reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
-		goto refuse;
-	}
-	if ((reason = check_permissions(p, id, m.channel_type, from)) != WKPROTO_REASON_SUCCESS)
-		goto refuse;
-	pd = wk_calloc(1, sizeof *pd);
-	pd->broker = broker;
-	pd->conn = conn;
-	pd->client_seq = client_seq;
-	pd->flags = m.flags;
-	pd->channel_type = m.channel_type;
-	pd->channel_id = id;
-	id = NULL;
+#define PARK_TIMEOUT_MS 5000
+
+/* Past the permission checks: dedup, id, append; acknowledged after the commit. */
+static void
+accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
+{
+	struct wk_chmsg *m = &q->m;
+	char *cmn = dupstr(m->client_msg_no), *from = dupstr(m->from_uid);
+	struct pending *pd = wk_calloc(1, sizeof *pd);
+
+	pd->broker = q->broker;
+	pd->conn = q->conn;
+	pd->client_seq = q->client_seq;
+	pd->flags = m->flags;
+	pd->channel_type = m->channel_type;
+	pd->channel_id = dupstr(m->channel_id);
 	/* The same message again (an SDK re-sending after a reconnect): the
 	 * original id and seq, nothing stored twice. */
-	if (cmn[0] && !(m.flags & WKPROTO_FLAG_NOPERSIST) &&
-	    channel_msg_find_client_msg_no(p, pd->channel_id, m.channel_type, from, cmn,
+	if (cmn[0] && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
+	    channel_msg_find_client_msg_no(p, pd->channel_id, m->channel_type, from, cmn,
 	    &pd->message_id, &pd->seq) == 1) {
 		pd->dup = 1;
 		ap.duplicates++;
 	} else {
 		struct channel_msg cm = {
 			.message_id = message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
-			.flags = m.flags, .setting = m.setting, .expire = m.expire,
-			.from_uid = m.from_uid.p, .from_uid_len = m.from_uid.len,
-			.client_msg_no = m.client_msg_no.p, .client_msg_no_len = m.client_msg_no.len,
-			.topic = m.topic.p, .topic_len = m.topic.len,
-			.stream_no = m.stream_no.p, .stream_no_len = m.stream_no.len,
-			.payload = m.payload.p, .payload_len = m.payload.len,
+			.flags = m->flags, .setting = m->setting, .expire = m->expire,
+			.from_uid = m->from_uid.p, .from_uid_len = m->from_uid.len,
+			.client_msg_no = m->client_msg_no.p, .client_msg_no_len = m->client_msg_no.len,
+			.topic = m->topic.p, .topic_len = m->topic.len,
+			.stream_no = m->stream_no.p, .stream_no_len = m->stream_no.len,
+			.payload = m->payload.p, .payload_len = m->payload.len,
 		};
 		/* no_persist: delivered, not stored, seq 0. */
-		if (!(m.flags & WKPROTO_FLAG_NOPERSIST) &&
-		    channel_msg_append(p, pd->channel_id, m.channel_type, &cm) < 0)
+		if (!(m->flags & WKPROTO_FLAG_NOPERSIST) &&
+		    channel_msg_append(p, pd->channel_id, m->channel_type, &cm) < 0)
 			wk_log_limited(&rl_store, WK_LOG_WARN, "append %s/%u: store failed",
-			    pd->channel_id, m.channel_type);
+			    pd->channel_id, m->channel_type);
 		pd->message_id = message_id;
 		pd->seq = cm.seq;
-		m.message_id = message_id;
-		m.seq = cm.seq;
-		m.timestamp = cm.timestamp;
+		m->message_id = message_id;
+		m->seq = cm.seq;
+		m->timestamp = cm.timestamp;
 		wk_wbuf_init(&pd->msg);
-		wk_chmsg_put(&pd->msg, &m);
+		wk_chmsg_put(&pd->msg, m);
 		ap.appended++;
 	}
 	/* A failed store marked the transaction failed: append_done refuses. */
@@ -277,11 +277,172 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		append_done(p, -1, pd);
 	free(from);
 	free(cmn);
-	return;
-refuse:
+}
+
+static void
+refuse(struct wk_proc *p, const struct req *q, int64_t message_id, int reason)
+{
 	ap.refused++;
-	sendack(p, broker, conn, client_seq, m.flags, message_id, seq, (uint8_t)reason);
+	sendack(p, q->broker, q->conn, q->client_seq, q->m.flags, message_id, 0, (uint8_t)reason);
+}
+
+static void
+req_free(struct req *q)
+{
+	zframe_destroy(&q->frame);
+	free(q);
+}
+
+/* Ask the shard of (to, 1) whether `from` is on to's blacklist. */
+static void
+park(struct wk_proc *p, struct req *q, const char *to, int shard)
+{
+	struct wk_wbuf b;
+
+	q->corr = next_corr++;
+	q->deadline_ms = wk_now_ms() + PARK_TIMEOUT_MS;
+	q->next = NULL;
+	*parked_tail = q;
+	parked_tail = &q->next;
+	wk_wbuf_init(&b);
+	wk_put_u64(&b, q->corr);
+	wk_put_str(&b, to);
+	wk_put_strn(&b, q->m.from_uid.p, q->m.from_uid.len);
+	wk_proc_send_buf(p, WK_ROLE_CHANNEL, shard, WK_MSG_CHANNEL_PERSON_CHECK, q->corr, &b);
+	wk_wbuf_free(&b);
+}
+
+/* The person-chat recipient check: a reason code, or -1 when parked. */
+static int
+check_person(struct wk_proc *p, struct req *q)
+{
+	const char *peer;
+	size_t plen;
+	char to[CHANNEL_ID_MAX + 1], *from;
+	int shard, rc;
+
+	if (wk_channelid_person_peer(q->m.channel_id.p, q->m.channel_id.len, q->m.from_uid.p,
+	    q->m.from_uid.len, &peer, &plen) < 0 || plen > CHANNEL_ID_MAX)
+		return WKPROTO_REASON_CHANNEL_ID_ERROR;
+	memcpy(to, peer, plen);
+	to[plen] = '\0';
+	shard = wk_shard_channel(to, plen, p->cfg.processes_channel);
+	if (shard != p->instance) {
+		park(p, q, to, shard);
+		return -1;
+	}
+	from = dupstr(q->m.from_uid);
+	rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_BLACKLIST, from);
+	free(from);
+	return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : rc ? WKPROTO_REASON_IN_BLACKLIST :
+	    WKPROTO_REASON_SUCCESS;
+}
+
+void
+channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	struct req *q = wk_calloc(1, sizeof *q);
+	struct wk_rbuf r;
+	int reason;
+
+	q->frame = zmsg_pop(msg);
+	wk_rbuf_init(&r, zframe_data(q->frame), zframe_size(q->frame));
+	q->broker = wk_get_u16(&r);
+	q->conn = wk_get_u64(&r);
+	q->client_seq = wk_get_u32(&r);
+	if (wk_chmsg_get(&r, &q->m) < 0 || wk_rbuf_done(&r) < 0)
+		wk_fatalx("CHANNEL_APPEND from %s/%u: malformed payload",
+		    wk_role_name(h->sender_role), h->sender_instance);
+	char *id = dupstr(q->m.channel_id), *from = dupstr(q->m.from_uid);
+	int64_t message_id = wk_msgid_next(&ap.ids);
+
+	if (q->m.channel_id.len == 0 || q->m.channel_id.len > CHANNEL_ID_MAX)
+		reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
+	else
+		reason = check_permissions(p, id, q->m.channel_type, from);
+	if (reason == WKPROTO_REASON_SUCCESS && q->m.channel_type == WKPROTO_CHANNEL_PERSON &&
+	    strcmp(from, SYSTEM_UID) != 0)
+		reason = check_person(p, q);
 	free(id);
 	free(from);
-	free(cmn);
+	if (reason < 0)
+		return;   /* parked until the other shard answers */
+	if (reason == WKPROTO_REASON_SUCCESS)
+		accept_append(p, q, message_id);
+	else
+		refuse(p, q, message_id, reason);
+	req_free(q);
+}
+
+/* Another shard asks: is `from` on the blacklist of (to, 1), which we own? */
+void
+channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	char to[CHANNEL_ID_MAX + 1], from[CHANNEL_ID_MAX + 1];
+	struct wk_rbuf r;
+	struct wk_wbuf b;
+	uint64_t corr;
+	int rc;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	corr = wk_get_u64(&r);
+	wk_get_str(&r, to, sizeof to);
+	wk_get_str(&r, from, sizeof from);
+	if (wk_rbuf_done(&r) < 0)
+		wk_fatalx("CHANNEL_PERSON_CHECK from channel/%u: malformed payload", h->sender_instance);
+	rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_BLACKLIST, from);
+	wk_wbuf_init(&b);
+	wk_put_u64(&b, corr);
+	wk_put_u8(&b, rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : rc ? WKPROTO_REASON_IN_BLACKLIST :
+	    WKPROTO_REASON_SUCCESS);
+	wk_proc_send_buf(p, WK_ROLE_CHANNEL, h->sender_instance, WK_MSG_CHANNEL_PERSON_CHECK_REP,
+	    corr, &b);
+	wk_wbuf_free(&b);
+}
+
+/* The answer: resume the parked append (they come back in the order asked). */
+void
+channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	struct req **pp, *q;
+	uint64_t corr;
+	uint8_t reason;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	corr = wk_get_u64(&r);
+	reason = wk_get_u8(&r);
+	if (wk_rbuf_done(&r) < 0)
+		wk_fatalx("CHANNEL_PERSON_CHECK_REP from channel/%u: malformed payload",
+		    h->sender_instance);
+	for (pp = &parked_head; *pp && (*pp)->corr != corr; pp = &(*pp)->next)
+		;
+	if ((q = *pp) == NULL)
+		return;   /* timed out already */
+	*pp = q->next;
+	if (parked_tail == &q->next)
+		parked_tail = pp;
+	if (reason == WKPROTO_REASON_SUCCESS)
+		accept_append(p, q, wk_msgid_next(&ap.ids));
+	else
+		refuse(p, q, wk_msgid_next(&ap.ids), reason);
+	req_free(q);
+}
+
+/* Appends whose check was not answered in time are refused (15). */
+void
+channel_append_tick(struct wk_proc *p)
+{
+	uint64_t now = wk_now_ms();
+
+	while (parked_head && parked_head->deadline_ms <= now) {
+		struct req *q = parked_head;
+		parked_head = q->next;
+		if (parked_head == NULL)
+			parked_tail = &parked_head;
+		refuse(p, q, wk_msgid_next(&ap.ids), WKPROTO_REASON_SYSTEM_ERROR);
+		req_free(q);
+	}
 }

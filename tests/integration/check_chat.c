@@ -126,6 +126,16 @@ START_TEST(test_chat_person_channel_ids)
 	ck_assert_uint_eq(seq, 2);
 	p = recv_msg(a, text, sizeof text);
 	ck_assert_str_eq(text, "{\"content\":\"yo\",\"type\":1}");
+	/* pb blacklists pa.  With two shards "pb@pa" lives on shard 0 and the
+	 * lists of (pb, 1) on shard 1: the check is asked across shards; pb's
+	 * replies check (pa, 1) on shard 0, locally.  pa is refused with 4. */
+	post("/channel/blacklist_add", "{\"channel_id\":\"pb\",\"channel_type\":1,\"uids\":[\"pa\"]}");
+	ck_assert_int_eq(send_wait(a, "pb", 1, "{}", "", 2, &seq, NULL), 4);
+	ck_assert_int_eq(send_wait(b, "pa", 1, "{}", "", 2, &seq, NULL), 1);
+	ck_assert_uint_eq(seq, 3);
+	post("/channel/blacklist_remove", "{\"channel_id\":\"pb\",\"channel_type\":1,\"uids\":[\"pa\"]}");
+	ck_assert_int_eq(send_wait(a, "pb", 1, "{}", "", 3, &seq, NULL), 1);
+	ck_assert_uint_eq(seq, 4);
 	wkc_close(a);
 	wkc_close(a2);
 	wkc_close(b);
