@@ -7,6 +7,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Big-endian integers at a pointer (keys, fixed headers). */
+static inline void
+wk_be16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+wk_be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline void
+wk_be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint16_t wk_be16_get(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static inline uint32_t
+wk_be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+wk_be64_get(const uint8_t *p)
+{
+	return (uint64_t)wk_be32_get(p) << 32 | wk_be32_get(p + 4);
+}
+
 struct wk_wbuf {
 	uint8_t *p;
 	size_t len, cap;

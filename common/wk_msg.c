@@ -1,5 +1,6 @@
 /* wk_msg.c - the internal message header codec and the type/role names. */
 #include <string.h>
+#include "wk_buf.h"
 #include "wk_msg.h"
 
 static const char *type_names[WK_MSG_MAX] = {
@@ -51,40 +52,21 @@ wk_msg_strerror(int err)
 	return "unknown error";
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The layout is in wk_msg.h. */
 void
 wk_msg_hdr_encode(const struct wk_msg_hdr *h, uint8_t out[WK_MSG_HDR_SIZE])
 {
-	put16(out, WK_MSG_MAGIC);
+	wk_be16_put(out, WK_MSG_MAGIC);
 	out[2] = h->version;
 	out[3] = h->flags;
-	put16(out + 4, h->type);
+	wk_be16_put(out + 4, h->type);
 	out[6] = h->sender_role;
 	out[7] = 0;
-	put16(out + 8, h->sender_instance);
-	put16(out + 10, 0);
-	put64(out + 12, h->corr);
-	put16(out + 20, (uint16_t)(h->key >> 16));
-	put16(out + 22, (uint16_t)h->key);
+	wk_be16_put(out + 8, h->sender_instance);
+	wk_be16_put(out + 10, 0);
+	wk_be64_put(out + 12, h->corr);
+	wk_be16_put(out + 20, (uint16_t)(h->key >> 16));
+	wk_be16_put(out + 22, (uint16_t)h->key);
 }
 
 int
@@ -94,21 +76,21 @@ wk_msg_hdr_decode(const uint8_t *b, size_t len, struct wk_msg_hdr *h)
 		return WK_MSG_ESHORT;
 	if (len > WK_MSG_HDR_SIZE)
 		return WK_MSG_ELONG;
-	if (get16(b) != WK_MSG_MAGIC)
+	if (wk_be16_get(b) != WK_MSG_MAGIC)
 		return WK_MSG_EMAGIC;
 	h->version = b[2];
 	if (h->version != WK_MSG_VERSION)
 		return WK_MSG_EVERSION;
 	h->flags = b[3];
-	h->type = get16(b + 4);
+	h->type = wk_be16_get(b + 4);
 	if (h->type == WK_MSG_NONE || h->type >= WK_MSG_MAX || type_names[h->type] == NULL)
 		return WK_MSG_ETYPE;
 	h->sender_role = b[6];
 	if (h->sender_role >= WK_ROLE_COUNT)
 		return WK_MSG_EROLE;
-	h->sender_instance = get16(b + 8);
-	h->corr = get64(b + 12);
-	h->key = (uint32_t)get16(b + 20) << 16 | get16(b + 22);
+	h->sender_instance = wk_be16_get(b + 8);
+	h->corr = wk_be64_get(b + 12);
+	h->key = (uint32_t)wk_be16_get(b + 20) << 16 | wk_be16_get(b + 22);
 	return WK_MSG_OK;
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
+#include "wk_json.h"
 #include "channel.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
@@ -57,23 +58,10 @@ reply_storage_error(struct wk_proc *p, struct reply *rep)
 	reply_error(rep, 500, "storage error");
 }
 
-static const char *
-jstr(json_t *req, const char *key)
-{
-	const char *s = json_string_value(json_object_get(req, key));
-	return s ? s : "";
-}
-
-static json_int_t
-jint(json_t *req, const char *key)
-{
-	return json_integer_value(json_object_get(req, key));
-}
-
 static uint8_t
 jtype(json_t *req)
 {
-	return (uint8_t)jint(req, "channel_type");
+	return (uint8_t)wk_jint(req, "channel_type");
 }
 
 /* The list named by the request's "list"; -1 if none. */
@@ -85,7 +73,7 @@ jlist(json_t *req, enum channel_list *out)
 		{ "blacklist", CHANNEL_BLACKLIST },
 		{ "whitelist", CHANNEL_WHITELIST },
 	};
-	const char *name = jstr(req, "list");
+	const char *name = wk_jstr(req, "list");
 
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		if (strcmp(name, lists[i].name) == 0) {
@@ -102,13 +90,13 @@ put_info(struct wk_proc *p, json_t *req)
 	struct channel_info info;
 
 	memset(&info, 0, sizeof info);
-	snprintf(info.id, sizeof info.id, "%s", jstr(req, "channel_id"));
+	snprintf(info.id, sizeof info.id, "%s", wk_jstr(req, "channel_id"));
 	info.type = jtype(req);
-	info.ban = jint(req, "ban") == 1;
-	info.disband = jint(req, "disband") == 1;
-	info.send_ban = jint(req, "send_ban") == 1;
-	info.large = jint(req, "large") == 1;
-	info.allow_stranger = jint(req, "allow_stranger") == 1;
+	info.ban = wk_jint(req, "ban") == 1;
+	info.disband = wk_jint(req, "disband") == 1;
+	info.send_ban = wk_jint(req, "send_ban") == 1;
+	info.large = wk_jint(req, "large") == 1;
+	info.allow_stranger = wk_jint(req, "allow_stranger") == 1;
 	return channel_put(p, &info);
 }
 
@@ -117,7 +105,7 @@ put_info(struct wk_proc *p, json_t *req)
 static int
 change_list(struct wk_proc *p, json_t *req, enum channel_list list, int add)
 {
-	const char *id = jstr(req, "channel_id"), *uid;
+	const char *id = wk_jstr(req, "channel_id"), *uid;
 	uint8_t type = jtype(req);
 	json_t *v;
 	size_t i;
@@ -146,7 +134,7 @@ op_info(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 static void
 op_delete(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 {
-	if (channel_delete(p, jstr(req, "channel_id"), jtype(req)) < 0)
+	if (channel_delete(p, wk_jstr(req, "channel_id"), jtype(req)) < 0)
 		reply_storage_error(p, rep);
 	else
 		reply_ok(rep);
@@ -159,11 +147,11 @@ enum list_action { LIST_ADD, LIST_SET, LIST_REMOVE, LIST_CLEAR };
 static void
 op_list(struct wk_proc *p, json_t *req, struct reply *rep, int action)
 {
-	const char *id = jstr(req, "channel_id");
+	const char *id = wk_jstr(req, "channel_id");
 	uint8_t type = jtype(req);
 	enum channel_list list;
 	int clear = action == LIST_SET || action == LIST_CLEAR ||
-	    (action == LIST_ADD && jint(req, "reset") == 1);
+	    (action == LIST_ADD && wk_jint(req, "reset") == 1);
 
 	if (jlist(req, &list) < 0) {
 		reply_error(rep, 400, "unknown list");
@@ -233,7 +221,7 @@ op_list_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 		return;
 	}
 	out = json_array();
-	if (channel_list_foreach(p, jstr(req, "channel_id"), jtype(req), list, entry_to_json,
+	if (channel_list_foreach(p, wk_jstr(req, "channel_id"), jtype(req), list, entry_to_json,
 	    out) < 0) {
 		json_decref(out);
 		reply_storage_error(p, rep);
@@ -248,7 +236,7 @@ static void
 op_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 {
 	struct channel_info info;
-	int rc = channel_get(p, jstr(req, "channel_id"), jtype(req), &info);
+	int rc = channel_get(p, wk_jstr(req, "channel_id"), jtype(req), &info);
 
 	if (rc < 0) {
 		reply_storage_error(p, rep);
@@ -327,7 +315,7 @@ channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		err = "unknown op";
 	else if (!json_is_object(req))
 		err = "body is not a JSON object";
-	else if (strlen(jstr(req, "channel_id")) > CHANNEL_ID_MAX)
+	else if (strlen(wk_jstr(req, "channel_id")) > CHANNEL_ID_MAX)
 		err = "channel_id is too long";
 	if (err && h->sender_role == WK_ROLE_API)
 		wk_fatalx("API_REQ from api/%u: %s", h->sender_instance, err);

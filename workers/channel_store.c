@@ -77,35 +77,6 @@ static struct {
 	size_t ndone, capdone;
 } st;
 
-static void
-be64(uint8_t *b, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)v;
-}
-
-static uint64_t
-get64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static void
-be32(uint8_t *b, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 static int
 list_index(enum channel_list list)
@@ -216,13 +187,13 @@ record_encode(const struct chan *c, uint8_t out[RECORD_SIZE])
 	uint8_t *b = out;
 
 	*b++ = RECORD_VERSION;
-	be64(b, c->num), b += 8;
-	be32(b, c->last_seq), b += 4;
+	wk_be64_put(b, c->num), b += 8;
+	wk_be32_put(b, c->last_seq), b += 4;
 	*b++ = c->flags;
 	for (int i = 0; i < L_COUNT; i++)
-		be32(b, c->count[i]), b += 4;
-	be64(b, c->created_ms), b += 8;
-	be64(b, c->updated_ms);
+		wk_be32_put(b, c->count[i]), b += 4;
+	wk_be64_put(b, c->created_ms), b += 8;
+	wk_be64_put(b, c->updated_ms);
 }
 
 static int
@@ -231,13 +202,13 @@ record_decode(struct chan *c, const uint8_t *b, size_t len)
 	if (len != RECORD_SIZE || b[0] != RECORD_VERSION)
 		return -1;
 	b++;
-	c->num = get64(b), b += 8;
-	c->last_seq = get32(b), b += 4;
+	c->num = wk_be64_get(b), b += 8;
+	c->last_seq = wk_be32_get(b), b += 4;
 	c->flags = *b++;
 	for (int i = 0; i < L_COUNT; i++)
-		c->count[i] = get32(b), b += 4;
-	c->created_ms = get64(b), b += 8;
-	c->updated_ms = get64(b);
+		c->count[i] = wk_be32_get(b), b += 4;
+	c->created_ms = wk_be64_get(b), b += 8;
+	c->updated_ms = wk_be64_get(b);
 	return 0;
 }
 
@@ -360,12 +331,12 @@ meta_next(struct wk_proc *p, const char *name, uint64_t *out)
 	if (rc == DB_NOTFOUND)
 		*out = 1;
 	else if (rc == 0 && data.size == 8)
-		*out = get64(v);
+		*out = wk_be64_get(v);
 	else {
 		wk_log_warnx("meta.db %s: %s", name, rc ? db_strerror(rc) : "bad value");
 		return -1;
 	}
-	be64(v, *out + 1);
+	wk_be64_put(v, *out + 1);
 	data.size = 8;
 	data.flags = 0;
 	if ((rc = db->put(db, st.txn, &key, &data, 0)) != 0)
@@ -522,7 +493,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 		return op_failed(p);
 	if (c->num == 0)
 		return 0;
-	be64(prefix, c->num);
+	wk_be64_put(prefix, c->num);
 	if (prefix_delete(p, CHANNEL_DB_MEMBERS, prefix, NUM_SIZE) < 0 ||
 	    prefix_delete(p, CHANNEL_DB_MESSAGES, prefix, NUM_SIZE) < 0 ||
 	    prefix_delete(p, CHANNEL_DB_CLIENTMSGNO, prefix, NUM_SIZE) < 0)
@@ -540,7 +511,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 static size_t
 entry_key(uint8_t *k, uint64_t num, enum channel_list list, const char *uid, size_t len)
 {
-	be64(k, num);
+	wk_be64_put(k, num);
 	k[NUM_SIZE] = (uint8_t)list;
 	memcpy(k + NUM_SIZE + 1, uid, len);
 	return NUM_SIZE + 1 + len;
@@ -599,9 +570,9 @@ channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 	if (meta_next(p, "row", &row) < 0)
 		return op_failed(p);
 	now = (uint64_t)wk_wall_ms();
-	be64(v, row);
-	be64(v + 8, now);
-	be64(v + 16, now);
+	wk_be64_put(v, row);
+	wk_be64_put(v + 8, now);
+	wk_be64_put(v + 16, now);
 	if ((rc = db->put(db, st.txn, &key, &data, 0)) != 0)
 		return write_failed("members.db put", id, type, rc);
 	c->count[list_index(list)]++;
@@ -642,7 +613,7 @@ channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel
 		return op_failed(p);
 	if (c->num == 0 || c->count[list_index(list)] == 0)
 		return 0;
-	be64(prefix, c->num);
+	wk_be64_put(prefix, c->num);
 	prefix[NUM_SIZE] = (uint8_t)list;
 	if (prefix_delete(p, CHANNEL_DB_MEMBERS, prefix, sizeof prefix) < 0)
 		return op_failed(p);
@@ -700,7 +671,7 @@ channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum chann
 		return 0;
 	if ((cur = cursor_open(p, CHANNEL_DB_MEMBERS)) == NULL)
 		return -1;
-	be64(prefix, c->num);
+	wk_be64_put(prefix, c->num);
 	prefix[NUM_SIZE] = (uint8_t)list;
 	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
 	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
@@ -711,9 +682,9 @@ channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum chann
 		memcpy(uid, (uint8_t *)key.data + sizeof prefix, e.len);
 		uid[e.len] = '\0';
 		e.uid = uid;
-		e.id = data.size == 24 ? get64(data.data) : 0;
-		e.created_ms = data.size == 24 ? get64((uint8_t *)data.data + 8) : 0;
-		e.updated_ms = data.size == 24 ? get64((uint8_t *)data.data + 16) : 0;
+		e.id = data.size == 24 ? wk_be64_get(data.data) : 0;
+		e.created_ms = data.size == 24 ? wk_be64_get((uint8_t *)data.data + 8) : 0;
+		e.updated_ms = data.size == 24 ? wk_be64_get((uint8_t *)data.data + 16) : 0;
 		if ((ret = fn(&e, arg)) != 0)
 			break;
 	}
@@ -811,7 +782,7 @@ cmn_key(struct wk_wbuf *k, uint64_t num, const char *cmn, size_t n, const char *
 	uint8_t b[NUM_SIZE];
 
 	wk_wbuf_init(k);
-	be64(b, num);
+	wk_be64_put(b, num);
 	wk_put_mem(k, b, NUM_SIZE);
 	wk_put_strn(k, cmn, n);
 	wk_put_mem(k, from, from_len);
@@ -839,8 +810,8 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 		return op_failed(p);
 	}
 	seq = c->last_seq + 1;
-	be64(k, c->num);
-	be32(k + NUM_SIZE, seq);
+	wk_be64_put(k, c->num);
+	wk_be32_put(k + NUM_SIZE, seq);
 	wk_wbuf_init(&v);
 	wk_put_u8(&v, MSG_VERSION);
 	wk_put_u64(&v, (uint64_t)m->message_id);
@@ -862,8 +833,8 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	if (m->client_msg_no_len > 0) {
 		cmn_key(&ik, c->num, m->client_msg_no, m->client_msg_no_len, m->from_uid,
 		    m->from_uid_len);
-		be64(iv, (uint64_t)m->message_id);
-		be32(iv + 8, seq);
+		wk_be64_put(iv, (uint64_t)m->message_id);
+		wk_be32_put(iv + 8, seq);
 		DBT ikey = { .data = ik.p, .size = (u_int32_t)ik.len };
 		DBT idata = { .data = iv, .size = sizeof iv };
 		rc = idx->put(idx, st.txn, &ikey, &idata, 0);
@@ -890,8 +861,8 @@ channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
 		return -1;
 	if (c->num == 0 || seq == 0 || seq > c->last_seq)
 		return 0;
-	be64(k, c->num);
-	be32(k + NUM_SIZE, seq);
+	wk_be64_put(k, c->num);
+	wk_be32_put(k + NUM_SIZE, seq);
 	DBT key = { .data = k, .size = sizeof k };
 	DBT data = { .data = buf->p, .flags = DB_DBT_REALLOC };
 	rc = db->get(db, st.txn, &key, &data, 0);
@@ -929,21 +900,21 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 		return 0;
 	if ((cur = cursor_open(p, CHANNEL_DB_MESSAGES)) == NULL)
 		return -1;
-	be64(k, c->num);
-	be32(k + NUM_SIZE, reverse ? hi : lo);
+	wk_be64_put(k, c->num);
+	wk_be32_put(k + NUM_SIZE, reverse ? hi : lo);
 	/* Reverse: the first key at or after hi, then step back unless it is hi. */
 	rc = cur->get(cur, &key, &data, DB_SET_RANGE);
 	if (reverse) {
 		if (rc == DB_NOTFOUND)
 			rc = cur->get(cur, &key, &data, DB_LAST);
 		else if (rc == 0 && (key.size != sizeof k || memcmp(key.data, k, NUM_SIZE) != 0 ||
-		    get32((uint8_t *)key.data + NUM_SIZE) > hi))
+		    wk_be32_get((uint8_t *)key.data + NUM_SIZE) > hi))
 			rc = cur->get(cur, &key, &data, DB_PREV);
 	}
 	for (; rc == 0; rc = cur->get(cur, &key, &data, reverse ? DB_PREV : DB_NEXT)) {
 		if (key.size != sizeof k || memcmp(key.data, k, NUM_SIZE) != 0)
 			break;
-		seq = get32((uint8_t *)key.data + NUM_SIZE);
+		seq = wk_be32_get((uint8_t *)key.data + NUM_SIZE);
 		if (seq < lo || seq > hi)
 			break;
 		if (msg_decode(&m, seq, data.data, data.size) < 0) {
@@ -993,9 +964,9 @@ channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
 			break;
 		if (data.size != 12)
 			continue;
-		if (!found || get32((uint8_t *)data.data + 8) > *seq) {
-			*message_id = (int64_t)get64(data.data);
-			*seq = get32((uint8_t *)data.data + 8);
+		if (!found || wk_be32_get((uint8_t *)data.data + 8) > *seq) {
+			*message_id = (int64_t)wk_be64_get(data.data);
+			*seq = wk_be32_get((uint8_t *)data.data + 8);
 		}
 		found = 1;
 	}

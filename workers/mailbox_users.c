@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "wk_json.h"
 #include "mailbox.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
@@ -276,26 +277,13 @@ mailbox_is_system_uid(struct wk_proc *p, const char *uid)
 	return sysuid_load(p) == 0 && zhashx_lookup(sysuids, uid) != NULL;
 }
 
-static const char *
-jstr(json_t *req, const char *key)
-{
-	const char *s = json_string_value(json_object_get(req, key));
-	return s ? s : "";
-}
-
-static json_int_t
-jint(json_t *req, const char *key)
-{
-	return json_integer_value(json_object_get(req, key));
-}
-
 /* user.token: store the token and level unless the user is banned; a
  * master-level token kicks the uid's connections with that device flag. */
 static void
 op_token(struct wk_proc *p, json_t *req, struct reply *rep)
 {
-	const char *uid = jstr(req, "uid"), *token = jstr(req, "token");
-	uint8_t flag = (uint8_t)jint(req, "device_flag"), level = (uint8_t)jint(req, "device_level");
+	const char *uid = wk_jstr(req, "uid"), *token = wk_jstr(req, "token");
+	uint8_t flag = (uint8_t)wk_jint(req, "device_flag"), level = (uint8_t)wk_jint(req, "device_level");
 	size_t tlen = strlen(token);
 	uint8_t flags[F_COUNT];
 	struct wk_wbuf k, val;
@@ -344,8 +332,8 @@ static void
 op_device_quit(struct wk_proc *p, json_t *req, struct reply *rep)
 {
 	static const uint8_t cleared = WKPROTO_DEVICE_LEVEL_MASTER;  /* level, empty token */
-	const char *uid = jstr(req, "uid");
-	json_int_t flag = jint(req, "device_flag");
+	const char *uid = wk_jstr(req, "uid");
+	json_int_t flag = wk_jint(req, "device_flag");
 	int from = (int)flag, to = (int)flag, ok = 1, rc;
 	struct wk_wbuf k;
 	DB_TXN *txn;
@@ -380,15 +368,15 @@ op_flags(struct wk_proc *p, json_t *req, struct reply *rep)
 	int ok;
 
 	for (int i = 0; i < F_COUNT; i++)
-		flags[i] = jint(req, flag_names[i]) == 1;
+		flags[i] = wk_jint(req, flag_names[i]) == 1;
 	if ((txn = txn_begin(p, rep)) == NULL)
 		return;
-	user_key(&k, 'f', jstr(req, "uid"));
+	user_key(&k, 'f', wk_jstr(req, "uid"));
 	ok = db_put(p, txn, &k, flags, F_COUNT) == 0;
 	wk_wbuf_free(&k);
 	if (txn_end(txn, ok, rep) == 0) {
 		/* Connected devices learn the new send-ban at once. */
-		mailbox_conn_flags_changed(p, jstr(req, "uid"), flags[F_SEND_BAN]);
+		mailbox_conn_flags_changed(p, wk_jstr(req, "uid"), flags[F_SEND_BAN]);
 		reply_status(rep, 200);
 	}
 }
