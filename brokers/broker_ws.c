@@ -142,7 +142,10 @@ ws_upgrade(struct conn *c, size_t head_len)
 		memcpy(c->ws_pre, c->in + head_len + 2, c->ws_prelen);
 		c->ws_preoff = 0;
 	}
-	c->inlen = 0;
+	/* The request head's buffer is not the packet stream's: give it back. */
+	free(c->in);
+	c->in = NULL;
+	c->inlen = c->incap = 0;
 	c->state = CS_CONNECT;
 	return 1;
 }

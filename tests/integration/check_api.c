@@ -497,21 +497,6 @@ START_TEST(test_api_manager_token)
 END_TEST
 
 /* kill -9 role/instance and wait until its successor is ready. */
-static void
-kill9_and_wait(const char *role, int instance)
-{
-	int before = wkt_tree_pid(&tree, role, instance);
-	uint64_t end = wkt_now_ms() + 15000;
-
-	ck_assert_int_eq(kill(before, SIGKILL), 0);
-	while ((wkt_tree_pid(&tree, role, instance) == before ||
-	    wkt_wait_ready(tree.run, WKT_NPROCS, 100) < 0) && wkt_now_ms() < end)
-		wkt_tick();
-	ck_assert_msg(wkt_tree_pid(&tree, role, instance) != before, "%s/%d not respawned",
-	    role, instance);
-	ck_assert_int_eq(wkt_wait_ready(tree.run, WKT_NPROCS, 100), 0);
-}
-
 START_TEST(test_api_systemuids_survive_mailbox_kill9)
 {
 	expect("GET", "/user/systemuids", NULL, 200, "[]");
@@ -528,11 +513,11 @@ START_TEST(test_api_systemuids_survive_mailbox_kill9)
 	expect_400("/user/systemuids_remove", "{\"uids\":[1]}", "cannot unmarshal number");
 	expect_400("/user/systemuids_add", "[\"sys-x\"]", "cannot unmarshal array");
 	/* kill -9 of each mailbox shard: the set is read back from its store. */
-	kill9_and_wait("mailbox", 0);
-	kill9_and_wait("mailbox", 1);
+	wkt_tree_kill9(&tree, "mailbox", 0);
+	wkt_tree_kill9(&tree, "mailbox", 1);
 	expect("GET", "/user/systemuids", NULL, 200, "[\"sys-a\",\"sys-c\"]");
 	/* And kill -9 of wk-api itself: it comes back on the same port. */
-	kill9_and_wait("api", 0);
+	wkt_tree_kill9(&tree, "api", 0);
 	expect("GET", "/health", NULL, 200, "{\"status\":\"ok\"}");
 	expect("GET", "/user/systemuids", NULL, 200, "[\"sys-a\",\"sys-c\"]");
 }

@@ -395,21 +395,6 @@ START_TEST(test_channel_delete)
 END_TEST
 
 /* kill -9 role/instance and wait until its successor is ready. */
-static void
-kill9_and_wait(const char *role, int instance)
-{
-	int before = wkt_tree_pid(&tree, role, instance);
-	uint64_t end = wkt_now_ms() + 15000;
-
-	ck_assert_int_eq(kill(before, SIGKILL), 0);
-	while ((wkt_tree_pid(&tree, role, instance) == before ||
-	    wkt_wait_ready(tree.run, WKT_NPROCS, 100) < 0) && wkt_now_ms() < end)
-		wkt_tick();
-	ck_assert_msg(wkt_tree_pid(&tree, role, instance) != before, "%s/%d not respawned",
-	    role, instance);
-	ck_assert_int_eq(wkt_wait_ready(tree.run, WKT_NPROCS, 100), 0);
-}
-
 /* Everything answered 200 is on disk: kill -9 of every channel shard right
  * after the answers loses none of it. */
 START_TEST(test_channel_survives_kill9)
@@ -430,7 +415,7 @@ START_TEST(test_channel_survives_kill9)
 	ck_assert_msg(seen[0] && seen[1], "the ids should cover both shards");
 	post_ok("/channel/delete", "{\"channel_id\":\"k0\",\"channel_type\":2}");
 	for (int s = 0; s < NCHANNEL; s++)
-		kill9_and_wait("channel", s);
+		wkt_tree_kill9(&tree, "channel", s);
 	for (int i = 1; i < 8; i++) {
 		snprintf(id, sizeof id, "k%d", i);
 		ck_assert_int_eq(record(id, 2, "ban"), 1);

@@ -463,3 +463,48 @@ wkt_set_token(const struct wkt_tree *t, const char *uid, const char *token,
 	ck_assert_msg(st == 200 && strstr(resp, "200"), "POST /user/token %s: %ld %s", body, st, resp);
 	free(resp);
 }
+
+void
+wkt_tree_kill9(struct wkt_tree *t, const char *role, int instance)
+{
+	int before = wkt_tree_pid(t, role, instance);
+	uint64_t end = wkt_now_ms() + 15000;
+
+	ck_assert_int_eq(kill(before, SIGKILL), 0);
+	while ((wkt_tree_pid(t, role, instance) == before ||
+	    wkt_wait_ready(t->run, WKT_NPROCS, 100) < 0) && wkt_now_ms() < end)
+		wkt_tick();
+	ck_assert_msg(wkt_tree_pid(t, role, instance) != before, "%s/%d not respawned",
+	    role, instance);
+	ck_assert_int_eq(wkt_wait_ready(t->run, WKT_NPROCS, 100), 0);
+}
+
+json_t *
+wkt_vec_load(const char *name)
+{
+	char path[1024];
+	json_error_t jerr;
+	json_t *j;
+
+	snprintf(path, sizeof path, "%s/tests/vectors/%s", WK_TEST_SRCDIR, name);
+	j = json_load_file(path, 0, &jerr);
+	ck_assert_msg(j != NULL, "%s: %s", path, jerr.text);
+	return j;
+}
+
+uint8_t *
+wkt_unhex(const char *hex, size_t *len)
+{
+	size_t n = strlen(hex) / 2;
+	uint8_t *b = malloc(n + 1);
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(strlen(hex) % 2, 0);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
+		b[i] = (uint8_t)v;
+	}
+	*len = n;
+	return b;
+}

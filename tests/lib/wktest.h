@@ -64,6 +64,16 @@ void wkt_tree_stop(struct wkt_tree *t);
 /* The pid of role/instance in the tree, or -1. */
 int wkt_tree_pid(struct wkt_tree *t, const char *role, int instance);
 
+/* kill -9 role/instance and wait until it is back and the tree ready again;
+ * fails the test otherwise. */
+void wkt_tree_kill9(struct wkt_tree *t, const char *role, int instance);
+
+/* A golden vector from tests/vectors (parsed JSON; fails the test if bad). */
+struct json_t;
+struct json_t *wkt_vec_load(const char *name);
+/* Hex to bytes in a malloc'd buffer; *len is set. */
+uint8_t *wkt_unhex(const char *hex, size_t *len);
+
 /* A TCP port that was free a moment ago (bind to port 0, then close). */
 int wkt_free_port(void);
 /* An HTTP request with libcurl: the status, or -1; *body gets the response

@@ -21,36 +21,6 @@
 static const char aes_key[] = "0b5e04be2d748c15";
 static const char aes_iv[] = "A1b2C3d4E5f6G7h8";
 
-static json_t *
-vec_load(const char *name)
-{
-	char path[1024];
-	json_error_t jerr;
-	json_t *j;
-
-	snprintf(path, sizeof path, "%s%s", VECDIR, name);
-	j = json_load_file(path, 0, &jerr);
-	ck_assert_msg(j != NULL, "%s: %s", path, jerr.text);
-	return j;
-}
-
-static uint8_t *
-unhex(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *b = malloc(n + 1);
-
-	ck_assert_ptr_nonnull(b);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n;
-	return b;
-}
-
 /* A member of a JSON object whose key starts with prefix (the crypto
  * example's keys carry explanations after the name). */
 static const char *
@@ -87,7 +57,7 @@ session(struct wk_crypto_session *s)
  * msgKeys, both directions. */
 START_TEST(test_crypto_example_derivation)
 {
-	json_t *j = vec_load("crypto_example.json");
+	json_t *j = wkt_vec_load("crypto_example.json");
 	json_t *cl = json_object_get(j, "client"), *sv = json_object_get(j, "server");
 	json_t *dv = json_object_get(j, "derivation");
 	struct wk_crypto_keypair c, s;
@@ -95,7 +65,7 @@ START_TEST(test_crypto_example_derivation)
 	char b64[64], key[16];
 	size_t n;
 
-	priv = unhex(jstr_prefix(cl, "private_key_hex"), &n);
+	priv = wkt_unhex(jstr_prefix(cl, "private_key_hex"), &n);
 	ck_assert_uint_eq(n, 32);
 	ck_assert_int_eq(wk_crypto_keypair_from(&c, priv), 0);
 	free(priv);
@@ -107,7 +77,7 @@ START_TEST(test_crypto_example_derivation)
 	b64[wk_b64_encode(c.pub, 32, b64)] = '\0';
 	ck_assert_str_eq(b64, jstr_prefix(cl, "clientKey"));
 
-	priv = unhex(jstr_prefix(sv, "private_key_hex"), &n);
+	priv = wkt_unhex(jstr_prefix(sv, "private_key_hex"), &n);
 	ck_assert_int_eq(wk_crypto_keypair_from(&s, priv), 0);
 	free(priv);
 	hex_eq(s.pub, 32, jstr_prefix(sv, "public_key_hex"));
@@ -134,7 +104,7 @@ END_TEST
 
 START_TEST(test_crypto_example_send_and_recv)
 {
-	json_t *j = vec_load("crypto_example.json");
+	json_t *j = wkt_vec_load("crypto_example.json");
 	json_t *se = json_object_get(j, "send_example");
 	json_t *re = json_object_get(j, "recv_example");
 	struct wk_crypto_session s;
@@ -184,7 +154,7 @@ check_send(struct wk_crypto_session *s, const char *hex, int version,
 	size_t len, used;
 	ssize_t n;
 
-	buf = unhex(hex, &len);
+	buf = wkt_unhex(hex, &len);
 	ck_assert_int_eq(wkproto_decode(buf, len, version, &p, &used), 0);
 	ck_assert_uint_eq(used, len);
 	ck_assert_int_eq(wk_crypto_msgkey_send(s, &p.send, mk), 0);
@@ -222,7 +192,7 @@ static const char *const send_files[] = {
 
 START_TEST(test_crypto_send_vectors_verify)
 {
-	json_t *j = vec_load(send_files[_i]);
+	json_t *j = wkt_vec_load(send_files[_i]);
 	json_t *go = json_object_get(j, "decoded_and_verified_by_go");
 	struct wk_crypto_session s;
 
@@ -239,7 +209,7 @@ END_TEST
 
 START_TEST(test_crypto_batched_sends_verify)
 {
-	json_t *j = vec_load("c2s_head_send_batched_ws_message.json");
+	json_t *j = wkt_vec_load("c2s_head_send_batched_ws_message.json");
 	json_t *pk, *go = json_object_get(j, "decoded_and_verified_by_go");
 	struct wk_crypto_session s;
 	size_t i;
@@ -267,7 +237,7 @@ static const char *const recv_files[] = {
 
 START_TEST(test_crypto_recv_vectors_seal)
 {
-	json_t *j = vec_load(recv_files[_i]), *in = json_object_get(j, "input");
+	json_t *j = wkt_vec_load(recv_files[_i]), *in = json_object_get(j, "input");
 	struct wk_crypto_session s;
 	struct wkproto_packet p;
 	const char *pt = json_string_value(json_object_get(in,
@@ -278,7 +248,7 @@ START_TEST(test_crypto_recv_vectors_seal)
 	ssize_t n;
 
 	session(&s);
-	buf = unhex(json_string_value(json_object_get(j, "hex")), &len);
+	buf = wkt_unhex(json_string_value(json_object_get(j, "hex")), &len);
 	ck_assert_int_eq(wkproto_decode(buf, len,
 	    (int)json_integer_value(json_object_get(j, "proto_version")), &p,
 	    &used), 0);

@@ -20,38 +20,6 @@
 /*
  * Helpers: JSON vectors and hex.
  */
-static json_t *
-vec_load(const char *name)
-{
-	char path[1024];
-	json_error_t jerr;
-	json_t *j;
-
-	snprintf(path, sizeof path, "%s%s", VECDIR, name);
-	j = json_load_file(path, 0, &jerr);
-	ck_assert_msg(j != NULL, "%s: %s", path, jerr.text);
-	return j;
-}
-
-/* Hex to bytes in a malloc'd buffer; *len is set. */
-static uint8_t *
-unhex(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *b = malloc(n + 1);
-
-	ck_assert_ptr_nonnull(b);
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n;
-	return b;
-}
-
 /* A JSON number or decimal string as 64 bits. */
 static uint64_t
 jint(const json_t *v)
@@ -267,7 +235,7 @@ check_layout(const struct wkproto_packet *p, const uint8_t *buf,
 		case F_REST: {
 			const struct wk_bytes *r = (const struct wk_bytes *)b;
 			size_t n;
-			uint8_t *want = unhex(json_string_value(
+			uint8_t *want = wkt_unhex(json_string_value(
 			    json_object_get(e, "hex")), &n);
 
 			ck_assert_uint_eq(r->len, n);
@@ -298,7 +266,7 @@ decode_and_check(const char *hex, int version, json_t *layout,
 	size_t len, used = 0;
 	int rc;
 
-	buf = unhex(hex, &len);
+	buf = wkt_unhex(hex, &len);
 	rc = wkproto_decode(buf, len, version, &p, &used);
 	ck_assert_msg(rc == 0, "%s: decode: %s", what, wkproto_strerror(rc));
 	ck_assert_uint_eq(used, len);
@@ -349,7 +317,7 @@ static const char *const s2c_files[] = {
 /* Every c2s vector decodes to its layout at its version. */
 START_TEST(test_wkproto_c2s_vectors_decode)
 {
-	json_t *j = vec_load(c2s_files[_i]);
+	json_t *j = wkt_vec_load(c2s_files[_i]);
 	int version = (int)jint(json_object_get(j, "proto_version"));
 
 	ck_assert_int_eq(jint(json_object_get(j, "size_bytes")),
@@ -363,7 +331,7 @@ END_TEST
 /* The s2c vectors decode too (the test and bench clients need it). */
 START_TEST(test_wkproto_s2c_vectors_decode)
 {
-	json_t *j = vec_load(s2c_files[_i]);
+	json_t *j = wkt_vec_load(s2c_files[_i]);
 	int version = (int)jint(json_object_get(j, "proto_version"));
 
 	decode_and_check(json_string_value(json_object_get(j, "hex")),
@@ -375,19 +343,19 @@ END_TEST
 /* Two SENDs in one WS message split into the two packets of the file. */
 START_TEST(test_wkproto_batched_ws_message_splits)
 {
-	json_t *j = vec_load("c2s_head_send_batched_ws_message.json");
+	json_t *j = wkt_vec_load("c2s_head_send_batched_ws_message.json");
 	json_t *pkts = json_object_get(j, "packets"), *pk;
 	struct wkproto_frame f;
 	struct wkproto_packet p;
 	uint8_t *buf;
 	size_t len, off = 0, i;
 
-	buf = unhex(json_string_value(json_object_get(j, "ws_message_hex")),
+	buf = wkt_unhex(json_string_value(json_object_get(j, "ws_message_hex")),
 	    &len);
 	ck_assert_uint_eq(json_array_size(pkts), 2);
 	json_array_foreach(pkts, i, pk) {
 		size_t plen;
-		uint8_t *want = unhex(json_string_value(
+		uint8_t *want = wkt_unhex(json_string_value(
 		    json_object_get(pk, "hex")), &plen);
 
 		ck_assert_int_eq(wkproto_split(buf + off, len - off, 0, &f), 0);
@@ -431,7 +399,7 @@ input_value(json_t *j, const char *name)
 
 START_TEST(test_wkproto_s2c_vectors_encode)
 {
-	json_t *j = vec_load(s2c_files[_i]), *in, *v, *hdr;
+	json_t *j = wkt_vec_load(s2c_files[_i]), *in, *v, *hdr;
 	struct wkproto_packet p;
 	const struct fdesc *d;
 	uint8_t *want, out[4096];
@@ -470,7 +438,7 @@ START_TEST(test_wkproto_s2c_vectors_encode)
 			break;
 		}
 	}
-	want = unhex(json_string_value(json_object_get(j, "hex")), &len);
+	want = wkt_unhex(json_string_value(json_object_get(j, "hex")), &len);
 	ck_assert_int_eq(wkproto_encoded_size(&p, version), (ssize_t)len);
 	n = wkproto_encode(&p, version, out, sizeof out);
 	ck_assert_msg(n == (ssize_t)len, "%s: %zd bytes, want %zu",
@@ -584,7 +552,7 @@ START_TEST(test_wkproto_malformed_table)
 	size_t len;
 	int rc;
 
-	buf = unhex(c->hex, &len);
+	buf = wkt_unhex(c->hex, &len);
 	rc = wkproto_split(buf, len, c->cap, &f);
 	if (rc == 0)
 		rc = wkproto_decode_frame(&f, c->version, &p);
@@ -610,7 +578,7 @@ START_TEST(test_wkproto_malformed_bases_are_good)
 	size_t len, used;
 
 	for (size_t i = 0; i < NELEM(good); i++) {
-		buf = unhex(good[i].hex, &len);
+		buf = wkt_unhex(good[i].hex, &len);
 		ck_assert_int_eq(wkproto_decode(buf, len, good[i].v, &p, &used), 0);
 		ck_assert_uint_eq(used, len);
 		free(buf);
@@ -689,7 +657,7 @@ START_TEST(test_wkproto_split_every_point)
 	uint8_t *s;
 	size_t len;
 
-	s = unhex(stream_hex, &len);
+	s = wkt_unhex(stream_hex, &len);
 	ck_assert_uint_eq(len, stream_ends[NELEM(stream_ends) - 1]);
 	for (size_t cut = 0; cut <= len; cut++) {
 		memset(&c, 0, sizeof c);
@@ -720,7 +688,7 @@ START_TEST(test_wkproto_split_byte_by_byte)
 	uint8_t *s;
 	size_t len;
 
-	s = unhex(stream_hex, &len);
+	s = wkt_unhex(stream_hex, &len);
 	memset(&c, 0, sizeof c);
 	for (size_t i = 0; i < len; i++)
 		conn_feed(&c, s + i, 1);
@@ -744,7 +712,7 @@ START_TEST(test_wkproto_split_error_not_hang)
 		char hex[64];
 
 		snprintf(hex, sizeof hex, "70620c%s%s", RVACK12, bad[i]);
-		b = unhex(hex, &len);
+		b = wkt_unhex(hex, &len);
 		ck_assert_int_eq(wkproto_split(b, len, 0, &f), 0);
 		ck_assert_uint_eq(f.total, 1);
 		ck_assert_int_eq(wkproto_split(b + 1, len - 1, 0, &f), 0);
