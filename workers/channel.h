@@ -2,7 +2,7 @@
  *   channel.c          main, dispatch table, loop hooks
  *   channel_store.c    the storage: channel records, members and lists, the
  *                      message log, the group-commit transaction
- *   channel_api.c      API_REQ operations for the /channel routes
+ *   channel_api.c      API_REQ operations for the /channel and message routes
  *   channel_append.c   APPEND from brokers: permissions, dedup, fan-out
  *
  * Transactions (group commit).  Every write, from any file, goes into the
@@ -191,6 +191,16 @@ int channel_append_status(struct wk_proc *p, char *buf, size_t len);
 /* Person-chat recipient checks between shards. */
 void channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* An append from wk-api (POST /message/send), sender on the system device:
+ * done(p, arg, reason, message_id, seq) after the commit (reason 1: stored
+ * and delivered; 15 if the commit failed), or at once for a refusal.  `to`
+ * (to_len bytes of NUL-terminated uids) replaces the channel's recipients;
+ * NULL for the channel's own. */
+typedef void channel_sent_fn(struct wk_proc *p, void *arg, int reason, int64_t message_id,
+    uint32_t seq);
+struct wk_chmsg;
+void channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to,
+    size_t to_len, channel_sent_fn *done, void *arg);
 /* Once in a while: refuse appends whose check was not answered in time. */
 void channel_append_tick(struct wk_proc *p);
 

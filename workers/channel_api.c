@@ -19,6 +19,26 @@
  * <flags> are ban, disband, send_ban, large, allow_stranger (1 sets; all
  * are overwritten, as the reference does).  channel.delete disbands the
  * channel and removes its members, lists and messages.
+ *
+ * The message ops take the stored channel id (a person chat's "a@b"; wk-api
+ * converts) and answer MessageResp objects (http-api.md §2):
+ *   message.send     {channel_id, channel_type, from_uid, client_msg_no, flags,
+ *                    expire, setting, payload (base64), [subscribers: the
+ *                    only recipients]}   after the commit:
+ *                    {"status":200,"data":{message_id, message_idstr,
+ *                    message_seq, client_msg_no, reason_code:1}}; refused:
+ *                    the same with "status" and "reason_code" the reason
+ *   message.sendbatch {from_uid, flags, payload, to:[stored ids], answer}
+ *                    one person message per id; answers `answer`
+ *   message.sync     {channel_id, channel_type, start_message_seq,
+ *                    end_message_seq, limit, pull_mode}
+ *                    {start_message_seq, end_message_seq, more, messages}
+ *   message.search   {channel_id, channel_type, message_seqs, message_ids,
+ *                    client_msg_nos}   the same shape, start/end/more 0
+ *   message.get      {channel_id, channel_type, message_id, client_msg_no}
+ *                    a MessageResp, or {"status":404}
+ *   message.last     {channel_id, channel_type}   the same
+ *   message.max_seq  {channel_id, channel_type}   {"message_seq":n}
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +47,9 @@
 #include "wk_json.h"
 #include "channel.h"
 #include "wk_alloc.h"
+#include "wk_channelid.h"
+#include "wk_chmsg.h"
+#include "wk_crypto.h"
 #include "wk_log.h"
 
 /* A reply waiting for the commit. */
@@ -255,6 +278,373 @@ op_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 	    "whitelist", (json_int_t)info.nwhitelist);
 }
 
+/* ---- messages ---- */
+
+#define SYSTEM_UID "____system"
+#define SYNC_LIMIT_MAX 10000     /* the reference caps a sync's limit here */
+
+/* A stored message as the reference's MessageResp: from_uid "" for the
+ * system uid; a person chat's channel_id is the member of the stored id
+ * that is not the sender (http-api.md §2, QUIRK). */
+static json_t *
+msg_json(const char *id, uint8_t type, const struct channel_msg *m)
+{
+	char idstr[32], *b64 = NULL;
+	const char *peer = id;
+	size_t plen = strlen(id);
+	json_t *o;
+
+	if (type == WKPROTO_CHANNEL_PERSON)
+		wk_channelid_person_peer(id, strlen(id), m->from_uid, m->from_uid_len, &peer, &plen);
+	snprintf(idstr, sizeof idstr, "%lld", (long long)m->message_id);
+	if (m->payload_len) {
+		b64 = wk_malloc(WK_B64_ENCODED_LEN(m->payload_len) + 1);
+		b64[wk_b64_encode(m->payload, m->payload_len, b64)] = '\0';
+	}
+	o = json_pack("{s:{s:i,s:i,s:i},s:i,s:I,s:s,s:s#,s:I,s:s,s:s#,s:i,s:I,s:i,s:o}",
+	    "header", "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0,
+	    "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0,
+	    "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0,
+	    "setting", m->setting, "message_id", (json_int_t)m->message_id, "message_idstr", idstr,
+	    "client_msg_no", m->client_msg_no ? m->client_msg_no : "", m->client_msg_no_len,
+	    "message_seq", (json_int_t)m->seq,
+	    "from_uid", strcmp(m->from_uid ? m->from_uid : "", SYSTEM_UID) == 0 ? "" :
+	    (m->from_uid ? m->from_uid : ""),
+	    "channel_id", peer, plen, "channel_type", type, "expire", (json_int_t)m->expire,
+	    "timestamp", m->timestamp, "payload", b64 ? json_string(b64) : json_null());
+	if (m->topic_len)
+		json_object_set_new(o, "topic", json_stringn(m->topic, m->topic_len));
+	free(b64);
+	return o;
+}
+
+/* Messages collected for an answer. */
+struct msgs {
+	const char *id;
+	uint8_t type;
+	json_t *list;
+	int64_t want_id;             /* find_id: the message sought */
+};
+
+static int
+collect(const struct channel_msg *m, void *arg)
+{
+	struct msgs *ms = arg;
+
+	json_array_append_new(ms->list, msg_json(ms->id, ms->type, m));
+	return 0;
+}
+
+static int
+collect_id(const struct channel_msg *m, void *arg)
+{
+	struct msgs *ms = arg;
+
+	if (m->message_id != ms->want_id)
+		return 0;
+	json_array_append_new(ms->list, msg_json(ms->id, ms->type, m));
+	return 1;
+}
+
+/* Append the message with `seq` to ms->list if there is one: 0, or -1. */
+static int
+add_seq(struct wk_proc *p, struct msgs *ms, uint32_t seq)
+{
+	return channel_msg_range(p, ms->id, ms->type, seq, seq, 1, 0, collect, ms) < 0 ? -1 : 0;
+}
+
+/* The message with this id (no index by id: a walk from the newest, where
+ * lookups usually are): 0, or -1. */
+static int
+add_id(struct wk_proc *p, struct msgs *ms, int64_t message_id)
+{
+	ms->want_id = message_id;
+	return channel_msg_range(p, ms->id, ms->type, 1, 0, 0, 1, collect_id, ms) < 0 ? -1 : 0;
+}
+
+/* The newest message with this client_msg_no: 0, or -1. */
+static int
+add_client_msg_no(struct wk_proc *p, struct msgs *ms, const char *cmn)
+{
+	int64_t mid;
+	uint32_t seq;
+	int rc = channel_msg_find_client_msg_no(p, ms->id, ms->type, NULL, cmn, &mid, &seq);
+
+	return rc < 0 ? -1 : rc == 0 ? 0 : add_seq(p, ms, seq);
+}
+
+static void
+msgs_init(struct msgs *ms, json_t *req)
+{
+	memset(ms, 0, sizeof *ms);
+	ms->id = wk_jstr(req, "channel_id");
+	ms->type = jtype(req);
+	ms->list = json_array();
+}
+
+/* A sync's answer: the request's bounds echoed, more, the messages. */
+static void
+reply_msgs(struct reply *rep, json_int_t start, json_int_t end, int more, json_t *list)
+{
+	rep->status = 200;
+	rep->body = json_pack("{s:I,s:I,s:i,s:o}", "start_message_seq", start,
+	    "end_message_seq", end, "more", more, "messages", list);
+}
+
+/* A seq from a request (uint64 there, uint32 stored): clamped. */
+static uint32_t
+seq32(json_int_t v)
+{
+	return v <= 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* message.sync: http-api.md §2.20's selection, always ascending. */
+static void
+op_sync(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	json_int_t start = wk_jint(req, "start_message_seq"), end = wk_jint(req, "end_message_seq");
+	json_int_t limit = wk_jint(req, "limit"), mode = wk_jint(req, "pull_mode");
+	uint32_t s32 = seq32(start), e32 = seq32(end), lo = 0, hi = 0;
+	int reverse = 0, none = 0, more;
+	long n = 0;
+	struct msgs ms;
+
+	if (limit > SYNC_LIMIT_MAX)
+		limit = SYNC_LIMIT_MAX;
+	msgs_init(&ms, req);
+	if (start == 0 && end == 0) {
+		lo = 1;                              /* the newest `limit` */
+		reverse = 1;
+	} else if (mode == 1) {                      /* up: [start, end) */
+		lo = s32 ? s32 : 1;
+		hi = e32 ? e32 - 1 : 0;
+		none = e32 && hi < lo;
+	} else if (end <= start) {                   /* down: (end, start], the newest */
+		lo = e32 + 1;
+		hi = s32;
+		reverse = 1;
+	} else
+		none = 1;
+	if (limit > 0 && !none)
+		n = channel_msg_range(p, ms.id, ms.type, lo, hi, (uint32_t)limit, reverse, collect,
+		    &ms);
+	if (n < 0) {
+		json_decref(ms.list);
+		reply_storage_error(p, rep);
+		return;
+	}
+	if (reverse) {                               /* collected newest first */
+		json_t *asc = json_array();
+		for (size_t i = json_array_size(ms.list); i-- > 0;)
+			json_array_append(asc, json_array_get(ms.list, i));
+		json_decref(ms.list);
+		ms.list = asc;
+	}
+	more = (json_int_t)json_array_size(ms.list) >= limit;
+	if (json_array_size(ms.list) > 0 && end != 0) {
+		/* The boundary message: the first one going down, the last going up. */
+		json_t *b = json_array_get(ms.list, mode == 0 ? 0 : json_array_size(ms.list) - 1);
+		if (wk_jint(b, "message_seq") == end)
+			more = 0;
+	}
+	reply_msgs(rep, start, end, more, ms.list);
+}
+
+/* message.search: by seqs, then ids, then client_msg_nos; missing skipped. */
+static void
+op_search(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	struct msgs ms;
+	json_t *v;
+	size_t i;
+	int rc = 0;
+
+	msgs_init(&ms, req);
+	json_array_foreach(json_object_get(req, "message_seqs"), i, v)
+		if (rc == 0)
+			rc = add_seq(p, &ms, seq32(json_integer_value(v)));
+	json_array_foreach(json_object_get(req, "message_ids"), i, v)
+		if (rc == 0)
+			rc = add_id(p, &ms, json_integer_value(v));
+	json_array_foreach(json_object_get(req, "client_msg_nos"), i, v)
+		if (rc == 0)
+			rc = add_client_msg_no(p, &ms, json_string_value(v));
+	if (rc < 0) {
+		json_decref(ms.list);
+		reply_storage_error(p, rep);
+	} else
+		reply_msgs(rep, 0, 0, 0, ms.list);
+}
+
+/* One message or {"status":404}, from ms->list; a storage error if rc < 0. */
+static void
+reply_one(struct wk_proc *p, struct reply *rep, struct msgs *ms, int rc)
+{
+	if (rc < 0) {
+		json_decref(ms->list);
+		reply_storage_error(p, rep);
+		return;
+	}
+	rep->status = 200;
+	if (json_array_size(ms->list) > 0)
+		rep->body = json_incref(json_array_get(ms->list, 0));
+	else
+		rep->body = json_pack("{s:i}", "status", 404);
+	json_decref(ms->list);
+}
+
+/* message.get: by message_id if given, else by client_msg_no; both given:
+ * the message must match both. */
+static void
+op_get_msg(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	const char *cmn = wk_jstr(req, "client_msg_no");
+	json_int_t mid = wk_jint(req, "message_id");
+	struct msgs ms;
+	int rc = 0;
+
+	msgs_init(&ms, req);
+	if (mid != 0)
+		rc = add_id(p, &ms, mid);
+	else if (*cmn)
+		rc = add_client_msg_no(p, &ms, cmn);
+	if (rc == 0 && mid != 0 && *cmn && json_array_size(ms.list) > 0 &&
+	    strcmp(wk_jstr(json_array_get(ms.list, 0), "client_msg_no"), cmn) != 0)
+		json_array_clear(ms.list);
+	reply_one(p, rep, &ms, rc);
+}
+
+/* message.last: the newest message, or {"status":404}. */
+static void
+op_last(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	struct msgs ms;
+
+	msgs_init(&ms, req);
+	reply_one(p, rep, &ms, channel_msg_range(p, ms.id, ms.type, 1, 0, 1, 1, collect, &ms) < 0 ?
+	    -1 : 0);
+}
+
+/* message.max_seq: the channel's last seq, 0 for an unknown channel. */
+static void
+op_max_seq(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	struct channel_info info;
+	int rc = channel_get(p, wk_jstr(req, "channel_id"), jtype(req), &info);
+
+	if (rc < 0) {
+		reply_storage_error(p, rep);
+		return;
+	}
+	rep->status = 200;
+	rep->body = json_pack("{s:I}", "message_seq", (json_int_t)(rc == 1 ? info.last_seq : 0));
+}
+
+/* The outcome of one send: data's id, seq and reason; a refusal also
+ * becomes the body's "status" (as the reference's {"status":19}). */
+static void
+send_done(struct wk_proc *p, void *arg, int reason, int64_t message_id, uint32_t seq)
+{
+	struct reply *rep = arg;
+	json_t *data = json_object_get(rep->body, "data");
+	char idstr[32];
+
+	if (data == NULL)
+		return;   /* sendbatch: the answer was made by wk-api */
+	snprintf(idstr, sizeof idstr, "%lld", (long long)message_id);
+	json_object_set_new(data, "message_id", json_integer(message_id));
+	json_object_set_new(data, "message_idstr", json_string(idstr));
+	json_object_set_new(data, "message_seq", json_integer(seq));
+	json_object_set_new(data, "reason_code", json_integer(reason));
+	if (reason != WKPROTO_REASON_SUCCESS)
+		json_object_set_new(rep->body, "status", json_integer(reason));
+}
+
+/* Hand one message to channel_append_api; payload is the decoded bytes.
+ * The request's "subscribers", if any, are the only recipients. */
+static void
+send_one(struct wk_proc *p, json_t *req, const char *id, uint8_t type, const char *cmn,
+    const struct wk_bytes *payload, struct reply *rep)
+{
+	struct wk_wbuf to;
+	struct wk_chmsg m;
+	json_t *v;
+	size_t i;
+
+	memset(&m, 0, sizeof m);
+	m.flags = (uint8_t)wk_jint(req, "flags");
+	m.setting = (uint8_t)wk_jint(req, "setting");
+	m.expire = (uint32_t)wk_jint(req, "expire");
+	m.channel_type = type;
+	m.from_uid = wk_str_n(wk_jstr(req, "from_uid"), strlen(wk_jstr(req, "from_uid")));
+	m.channel_id = wk_str_n(id, strlen(id));
+	m.client_msg_no = wk_str_n(cmn, strlen(cmn));
+	m.payload = *payload;
+	wk_wbuf_init(&to);
+	json_array_foreach(json_object_get(req, "subscribers"), i, v)
+		wk_put_mem(&to, json_string_value(v), json_string_length(v) + 1);
+	channel_append_api(p, &m, json_object_get(req, "subscribers") ? (const char *)to.p : NULL,
+	    to.len, send_done, rep);
+	wk_wbuf_free(&to);
+}
+
+/* The request's base64 payload decoded (wk-api checked it); free .p. */
+static int
+payload_of(json_t *req, struct wk_bytes *out)
+{
+	const char *b64 = wk_jstr(req, "payload");
+	size_t n = strlen(b64);
+	uint8_t *buf = wk_malloc(WK_B64_DECODED_MAX(n) + 1);
+	ssize_t len = wk_b64_decode(b64, n, buf, WK_B64_DECODED_MAX(n) + 1);
+
+	out->p = buf;
+	out->len = len < 0 ? 0 : (size_t)len;
+	return len < 0 ? -1 : 0;
+}
+
+/* message.send: the answer is completed by send_done (after the commit). */
+static void
+op_send(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	const char *cmn = wk_jstr(req, "client_msg_no");
+	struct wk_bytes payload;
+
+	if (payload_of(req, &payload) < 0) {
+		free((void *)payload.p);
+		reply_error(rep, 400, "bad payload");
+		return;
+	}
+	rep->status = 200;
+	rep->body = json_pack("{s:i,s:{s:i,s:s,s:i,s:s,s:i}}", "status", 200, "data",
+	    "message_id", 0, "message_idstr", "0", "message_seq", 0, "client_msg_no", cmn,
+	    "reason_code", 0);
+	send_one(p, req, wk_jstr(req, "channel_id"), jtype(req), cmn, &payload, rep);
+	free((void *)payload.p);
+}
+
+/* message.sendbatch: one person message per stored id in "to", each with
+ * its own client_msg_no; answers wk-api's "answer" once committed. */
+static void
+op_sendbatch(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+{
+	struct wk_bytes payload;
+	json_t *v, *cmns = json_object_get(req, "client_msg_nos");
+	size_t i;
+
+	if (payload_of(req, &payload) < 0) {
+		free((void *)payload.p);
+		reply_error(rep, 400, "bad payload");
+		return;
+	}
+	rep->status = 200;
+	rep->body = json_incref(json_object_get(req, "answer"));
+	json_array_foreach(json_object_get(req, "to"), i, v)
+		send_one(p, req, json_string_value(v), WKPROTO_CHANNEL_PERSON,
+		    json_string_value(json_array_get(cmns, i)) ?
+		    json_string_value(json_array_get(cmns, i)) : "", &payload, rep);
+	free((void *)payload.p);
+}
+
 /* The ops: name, handler, and the argument it is given. */
 static const struct {
 	const char *name;
@@ -270,6 +660,13 @@ static const struct {
 	{ "channel.list_clear", op_list, LIST_CLEAR },
 	{ "channel.list_get", op_list_get, 0 },
 	{ "channel.get", op_get, 0 },
+	{ "message.send", op_send, 0 },
+	{ "message.sendbatch", op_sendbatch, 0 },
+	{ "message.sync", op_sync, 0 },
+	{ "message.search", op_search, 0 },
+	{ "message.get", op_get_msg, 0 },
+	{ "message.last", op_last, 0 },
+	{ "message.max_seq", op_max_seq, 0 },
 };
 
 /* Send the reply once the transaction has ended: as made if it committed,

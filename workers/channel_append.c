@@ -4,6 +4,9 @@
  * transaction, and after the commit (never before) the SENDACK and the
  * fan-out: the recipients' connections from the presence table, grouped by
  * broker, one BROKER_DELIVER per broker carrying the message once.
+ * channel_append_api is the same path for wk-api's HTTP sends (system
+ * device: only the channel's ban and disband are checked), answered through
+ * a callback instead of a SENDACK.
  *
  * A person chat's recipient blacklist lives on the shard of (recipient, 1),
  * usually another shard: the append is parked, that shard is asked
@@ -38,8 +41,13 @@ static struct append {
 	uint64_t appended, refused, duplicates, delivered_to;
 } ap;
 
-/* An accepted append, waiting for the commit. */
+/* An accepted append, waiting for the commit.  From a broker: SENDACK to
+ * (broker, conn); from wk-api (done set): done is told instead. */
 struct pending {
+	channel_sent_fn *done;
+	void *done_arg;
+	char *to;                    /* wk-api's recipients (NUL-separated), or NULL */
+	size_t to_len;
 	uint16_t broker;
 	uint64_t conn;
 	uint32_t client_seq;
@@ -90,9 +98,12 @@ sendack(struct wk_proc *p, uint16_t broker, uint64_t conn, uint32_t client_seq, 
 	wk_wbuf_free(&b);
 }
 
-/* The checks of semantics.md §6, in its order; a reason code. */
+/* The checks of semantics.md §6, in its order; a reason code.  A message
+ * from the system device (HTTP) is checked for the channel's ban and
+ * disband only. */
 static int
-check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *from)
+check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *from,
+    int system_device)
 {
 	struct channel_info ci;
 	int rc;
@@ -105,11 +116,13 @@ check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *f
 			return WKPROTO_REASON_BAN;
 		if (rc == 1 && ci.disband)
 			return WKPROTO_REASON_DISBAND;
+		if (system_device)
+			return WKPROTO_REASON_SUCCESS;
 		/* The reference stores a group's send_ban without enforcing it. */
 		if (rc == 1 && ci.send_ban && type != WKPROTO_CHANNEL_PERSON)
 			return WKPROTO_REASON_SEND_BAN;
 	}
-	if (strcmp(from, SYSTEM_UID) == 0 || type == WKPROTO_CHANNEL_INFO ||
+	if (system_device || strcmp(from, SYSTEM_UID) == 0 || type == WKPROTO_CHANNEL_INFO ||
 	    type == WKPROTO_CHANNEL_CUSTOMER_SERVICE || type == WKPROTO_CHANNEL_PERSON)
 		return WKPROTO_REASON_SUCCESS;
 	if ((rc = channel_list_has(p, id, type, CHANNEL_BLACKLIST, from)) != 0)
@@ -162,7 +175,10 @@ fanout(struct wk_proc *p, struct pending *pd)
 	struct fanout f = { p, pd, NULL, p->cfg.processes_broker };
 
 	f.per_broker = wk_calloc(f.nbrokers, sizeof *f.per_broker);
-	if (pd->channel_type == WKPROTO_CHANNEL_PERSON) {
+	if (pd->to) {
+		for (size_t off = 0; off < pd->to_len; off += strlen(pd->to + off) + 1)
+			fanout_uid(pd->to + off, strlen(pd->to + off), &f);
+	} else if (pd->channel_type == WKPROTO_CHANNEL_PERSON) {
 		const char *at = strchr(pd->channel_id, '@');
 		if (at) {
 			size_t l = (size_t)(at - pd->channel_id), rl = strlen(at + 1);
@@ -189,17 +205,19 @@ static void
 append_done(struct wk_proc *p, int rc, void *arg)
 {
 	struct pending *pd = arg;
+	int reason = rc == 0 ? WKPROTO_REASON_SUCCESS : WKPROTO_REASON_SYSTEM_ERROR;
+	uint32_t seq = rc == 0 ? pd->seq : 0;
 
-	if (rc == 0) {
-		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, pd->seq,
-		    WKPROTO_REASON_SUCCESS);
-		if (!pd->dup)
-			fanout(p, pd);
-	} else
-		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, 0,
-		    WKPROTO_REASON_SYSTEM_ERROR);
+	if (pd->done)
+		pd->done(p, pd->done_arg, reason, pd->message_id, seq);
+	else
+		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, seq,
+		    (uint8_t)reason);
+	if (rc == 0 && !pd->dup)
+		fanout(p, pd);
 	wk_wbuf_free(&pd->msg);
 	free(pd->channel_id);
+	free(pd->to);
 	free(pd);
 }
 
@@ -215,6 +233,10 @@ struct req {
 	uint16_t broker;
 	uint64_t conn;
 	uint32_t client_seq;
+	channel_sent_fn *done;       /* from wk-api: told instead of a SENDACK */
+	void *done_arg;
+	const char *to;              /* from wk-api: the recipients, or NULL */
+	size_t to_len;
 	struct wk_chmsg m;
 	zframe_t *frame;             /* owns the bytes */
 	uint64_t corr;               /* while parked */
@@ -235,6 +257,13 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	char *cmn = dupstr(m->client_msg_no), *from = dupstr(m->from_uid);
 	struct pending *pd = wk_calloc(1, sizeof *pd);
 
+	pd->done = q->done;
+	pd->done_arg = q->done_arg;
+	if (q->to) {
+		pd->to = wk_malloc(q->to_len);
+		memcpy(pd->to, q->to, q->to_len);
+		pd->to_len = q->to_len;
+	}
 	pd->broker = q->broker;
 	pd->conn = q->conn;
 	pd->client_seq = q->client_seq;
@@ -283,7 +312,11 @@ static void
 refuse(struct wk_proc *p, const struct req *q, int64_t message_id, int reason)
 {
 	ap.refused++;
-	sendack(p, q->broker, q->conn, q->client_seq, q->m.flags, message_id, 0, (uint8_t)reason);
+	if (q->done)
+		q->done(p, q->done_arg, reason, message_id, 0);
+	else
+		sendack(p, q->broker, q->conn, q->client_seq, q->m.flags, message_id, 0,
+		    (uint8_t)reason);
 }
 
 static void
@@ -359,7 +392,7 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	if (q->m.channel_id.len == 0 || q->m.channel_id.len > CHANNEL_ID_MAX)
 		reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
 	else
-		reason = check_permissions(p, id, q->m.channel_type, from);
+		reason = check_permissions(p, id, q->m.channel_type, from, 0);
 	if (reason == WKPROTO_REASON_SUCCESS && q->m.channel_type == WKPROTO_CHANNEL_PERSON &&
 	    strcmp(from, SYSTEM_UID) != 0)
 		reason = check_person(p, q);
@@ -372,6 +405,30 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	else
 		refuse(p, q, message_id, reason);
 	req_free(q);
+}
+
+/* An HTTP send (POST /message/send): the sender is on the system device,
+ * so only the channel's ban and disband are checked (no person-chat
+ * blacklist either, semantics.md §5.2), and no connection is skipped in the
+ * fan-out.  m's views and `to` need only live during the call. */
+void
+channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to, size_t to_len,
+    channel_sent_fn *done, void *arg)
+{
+	struct req q = { .broker = UINT16_MAX, .conn = UINT64_MAX, .done = done, .done_arg = arg,
+	    .to = to, .to_len = to_len, .m = *m };
+	int64_t message_id = wk_msgid_next(&ap.ids);
+	char *id = dupstr(m->channel_id), *from = dupstr(m->from_uid);
+	int reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
+
+	if (m->channel_id.len > 0 && m->channel_id.len <= CHANNEL_ID_MAX)
+		reason = check_permissions(p, id, m->channel_type, from, 1);
+	if (reason == WKPROTO_REASON_SUCCESS)
+		accept_append(p, &q, message_id);
+	else
+		refuse(p, &q, message_id, reason);
+	free(id);
+	free(from);
 }
 
 /* Another shard asks: is `from` on the blacklist of (to, 1), which we own? */
