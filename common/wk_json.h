@@ -17,4 +17,17 @@ wk_jint(json_t *obj, const char *key)
 	return json_integer_value(json_object_get(obj, key));
 }
 
+/* The reference's error body {"msg":..., "status":...} and {"status":n}. */
+static inline json_t *
+wk_json_error(const char *msg, int status)
+{
+	return json_pack("{s:s,s:i}", "msg", msg, "status", status);
+}
+
+static inline json_t *
+wk_json_status(int status)
+{
+	return json_pack("{s:i}", "status", status);
+}
+
 #endif

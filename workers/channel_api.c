@@ -63,7 +63,7 @@ static void
 reply_error(struct reply *rep, unsigned status, const char *msg)
 {
 	rep->status = status;
-	rep->body = json_pack("{s:s,s:i}", "msg", msg, "status", (int)status);
+	rep->body = wk_json_error(msg, (int)status);
 }
 
 static void

@@ -56,14 +56,14 @@ static void
 reply_error(struct reply *rep, unsigned status, const char *msg)
 {
 	rep->status = status;
-	rep->body = json_pack("{s:s,s:i}", "msg", msg, "status", (int)status);
+	rep->body = wk_json_error(msg, (int)status);
 }
 
 static void
 reply_status(struct reply *rep, int status)
 {
 	rep->status = 200;
-	rep->body = json_pack("{s:i}", "status", status);
+	rep->body = wk_json_status(status);
 }
 
 /* key = kind '/' uid */
