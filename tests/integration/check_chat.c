@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "wkclient.h"
 #include "wktest.h"
 
@@ -252,6 +253,83 @@ START_TEST(test_chat_seq_survives_channel_kill9)
 }
 END_TEST
 
+/* A client that keeps sending while the channel's shard is killed: every
+ * SENDACK with reason 1 names a message that is stored under that seq; the
+ * stored seqs have no gap and no client_msg_no twice.  (Sends caught inside
+ * the dead shard get no SENDACK: a client re-sends those, and dedup keeps
+ * them single.) */
+START_TEST(test_chat_sending_through_channel_kill9)
+{
+	enum { N = 400 };
+	struct wkc *a = login("ta", "d", 0, 5);
+	static struct { int acked; uint32_t seq; int64_t id; } ack[N + 1];
+	struct wkproto_packet p;
+	char cmn[32], text[64], url[256], body[256], *resp;
+	int sent = 0, got = 0, killed = 0, ok = 0;
+
+	post("/channel", "{\"channel_id\":\"g3\",\"channel_type\":2,\"subscribers\":[\"ta\"]}");
+	uint64_t end = wkt_now_ms() + 60000;
+	while ((sent < N || got < sent) && wkt_now_ms() < end) {
+		for (int burst = 0; burst < 10 && sent < N; burst++) {
+			sent++;
+			snprintf(cmn, sizeof cmn, "k-%d", sent);
+			snprintf(text, sizeof text, "{\"n\":%d}", sent);
+			ck_assert_int_eq(wkc_send_msg(a, "g3", 2, text, cmn, (uint32_t)sent, 0), 0);
+		}
+		if (!killed && got >= 100) {
+			for (int sh = 0; sh < 2; sh++)
+				kill(wkt_tree_pid(&tree, "channel", sh), SIGKILL);
+			killed = 1;
+		}
+		int rc = wkc_expect(a, WKPROTO_SENDACK, &p, sent < N ? 20 : 3000);
+		if (rc == -1 && sent >= N)
+			break;   /* quiet: the rest were lost with the shard */
+		if (rc == 0 && p.sendack.client_seq >= 1 && p.sendack.client_seq <= N) {
+			ck_assert_msg(!ack[p.sendack.client_seq].acked, "two SENDACKs for %u",
+			    p.sendack.client_seq);
+			ack[p.sendack.client_seq].acked = p.sendack.reason_code;
+			ack[p.sendack.client_seq].seq = p.sendack.message_seq;
+			ack[p.sendack.client_seq].id = p.sendack.message_id;
+			got++;
+		}
+	}
+	ck_assert(killed);
+	ck_assert_int_eq(wkt_wait_ready(tree.run, WKT_NPROCS, 15000), 0);
+	/* What is stored, oldest first. */
+	snprintf(url, sizeof url, "%s/channel/messagesync", tree.http);
+	snprintf(body, sizeof body, "{\"login_uid\":\"ta\",\"channel_id\":\"g3\",\"channel_type\":2,"
+	    "\"start_message_seq\":1,\"end_message_seq\":0,\"limit\":10000,\"pull_mode\":1}");
+	ck_assert_int_eq(wkt_http("POST", url, body, &resp, NULL), 200);
+	json_t *j = json_loads(resp, 0, NULL), *msgs = json_object_get(j, "messages"), *m;
+	size_t i;
+	static char seen[N + 1];
+	ck_assert_msg(json_is_array(msgs), "%s", resp);
+	json_array_foreach(msgs, i, m) {
+		uint32_t seq = (uint32_t)json_integer_value(json_object_get(m, "message_seq"));
+		const char *no = json_string_value(json_object_get(m, "client_msg_no"));
+		int n = no ? atoi(no + 2) : 0;
+		ck_assert_uint_eq(seq, i + 1);                       /* no gap */
+		ck_assert_msg(n >= 1 && n <= N && !seen[n], "client_msg_no %s twice", no);
+		seen[n] = 1;
+		if (ack[n].acked == 1) {
+			ck_assert_uint_eq(ack[n].seq, seq);              /* acked = stored there */
+			ck_assert(json_integer_value(json_object_get(m, "message_id")) == ack[n].id);
+		}
+	}
+	for (int n = 1; n <= N; n++) {
+		if (ack[n].acked == 1) {
+			ck_assert_msg(seen[n], "message %d acknowledged but not stored", n);
+			ok++;
+		} else if (ack[n].acked)
+			ck_assert_int_eq(ack[n].acked, 15);              /* refused, never "stored" */
+	}
+	ck_assert_int_ge(ok, 100);
+	json_decref(j);
+	free(resp);
+	wkc_close(a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -265,6 +343,7 @@ main(void)
 	tcase_add_test(tc, test_chat_refusals);
 	tcase_add_test(tc, test_chat_dedup_and_retry);
 	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
+	tcase_add_test(tc, test_chat_sending_through_channel_kill9);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }
