@@ -16,7 +16,6 @@
 #define API_BODY_MAX (1024 * 1024)   /* a larger request body is answered 413 */
 #define API_SHARD_TIMEOUT_MS 5000    /* a shard silent this long: 500 "timeout" */
 #define API_TICK_MS 100              /* how often waiting requests are checked */
-#define API_SYSTEM_UID "____system"  /* the built-in system uid (no token, no pushes) */
 #define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
 
 struct MHD_Connection;

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <openssl/rand.h>
 #include "api.h"
+#include "wk_chmsg.h"
 #include "wk_alloc.h"
 #include "wk_channelid.h"
 #include "wk_log.h"
@@ -330,7 +331,7 @@ route_user_token(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "token不能为空！");
 	else if (strpbrk(uid, "@#&") != NULL)
 		api_answer_error(r, 400, "uid不能包含特殊字符！");
-	else if (strcmp(uid, API_SYSTEM_UID) == 0)
+	else if (strcmp(uid, WK_SYSTEM_UID) == 0)
 		api_answer_error(r, 400, "系统账号不允许更新token！");
 	else
 		ask_uid(p, r, uid, "user.token", json_pack("{s:s,s:s,s:I,s:I}", "uid", uid,
@@ -411,9 +412,25 @@ sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
 		if (json_array_size(keep) == 0) {
 			json_decref(keep);
 			api_answer_ok(r);
-		} else
-			ask_every_mailbox(p, r, op, json_pack("{s:o}", "uids", keep),
-			    API_GATHER_ALL);
+		} else {
+			/* The channel shards keep their own copy (the members of the
+			 * pseudo channel WK_SYSUID_CHANNEL/0) for their permission
+			 * checks; the answer waits for every shard of both kinds. */
+			json_t *list = json_pack("{s:s,s:i,s:s,s:O}", "channel_id", WK_SYSUID_CHANNEL,
+			    "channel_type", 0, "list", "subscribers", "uids", keep);
+			const char *chop = strcmp(op, "user.sysuid_add") == 0 ? "channel.list_add" :
+			    "channel.list_remove";
+			int failed = 0;
+			for (int sh = 0; sh < p->cfg.processes_channel && !failed; sh++)
+				failed = api_ask_role(p, r, WK_ROLE_CHANNEL, sh, 0, chop, list,
+				    API_GATHER_ALL) < 0;
+			json_decref(list);
+			if (failed)
+				json_decref(keep);   /* r was answered 500 */
+			else
+				ask_every_mailbox(p, r, op, json_pack("{s:o}", "uids", keep),
+				    API_GATHER_ALL);
+		}
 	}
 	json_decref(in.o);
 }
@@ -988,7 +1005,7 @@ route_message_send(struct wk_proc *p, struct api_req *r)
 	    in_int(&in, "is_stream", "int", GO_INT_MIN, GO_INT_MAX, &stream) < 0)
 		goto out;
 	if (is_blank(from))
-		from = API_SYSTEM_UID;
+		from = WK_SYSTEM_UID;
 	if (is_blank(cmn) || json_array_size(subs) > 0) {
 		new_client_msg_no(gen);
 		cmn = gen;

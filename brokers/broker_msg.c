@@ -17,7 +17,6 @@
 #include "wk_time.h"
 
 #define RETRY_MAX_PENDING 512      /* per connection; the oldest is dropped past it */
-#define SYSTEM_UID "____system"    /* shown as "" in RECV.fromUID */
 
 struct retry {
 	int64_t message_id;
@@ -236,7 +235,7 @@ deliver_one(struct conn *c, const struct wk_chmsg *m)
 		pkt.flags &= (uint8_t)~WKPROTO_FLAG_REDDOT;   /* the sender's other devices */
 	rv->setting = m->setting;
 	rv->from_uid = m->from_uid;
-	if (m->from_uid.len == sizeof SYSTEM_UID - 1 && memcmp(m->from_uid.p, SYSTEM_UID, m->from_uid.len) == 0)
+	if (m->from_uid.len == sizeof WK_SYSTEM_UID - 1 && memcmp(m->from_uid.p, WK_SYSTEM_UID, m->from_uid.len) == 0)
 		rv->from_uid = wk_str_n("", 0);
 	rv->channel_id = m->channel_id;
 	rv->channel_type = m->channel_type;

@@ -7,6 +7,12 @@
 #include "wk_buf.h"
 #include "wkproto.h"
 
+/* The built-in system uid: the default sender of HTTP messages, shown as ""
+ * in RECV; and the pseudo channel (type 0) whose members are, in every
+ * channel shard, the system accounts of /user/systemuids_add. */
+#define WK_SYSTEM_UID "____system"
+#define WK_SYSUID_CHANNEL "____sysuids"
+
 struct wk_chmsg {
 	int64_t message_id;          /* 0 until the channel shard assigns it */
 	uint32_t seq;                /* 0 until stored (and for no_persist) */

@@ -280,7 +280,6 @@ op_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* ---- messages ---- */
 
-#define SYSTEM_UID "____system"
 #define SYNC_LIMIT_MAX 10000     /* the reference caps a sync's limit here */
 
 /* A stored message as the reference's MessageResp: from_uid "" for the
@@ -308,7 +307,7 @@ msg_json(const char *id, uint8_t type, const struct channel_msg *m)
 	    "setting", m->setting, "message_id", (json_int_t)m->message_id, "message_idstr", idstr,
 	    "client_msg_no", m->client_msg_no ? m->client_msg_no : "", m->client_msg_no_len,
 	    "message_seq", (json_int_t)m->seq,
-	    "from_uid", strcmp(m->from_uid ? m->from_uid : "", SYSTEM_UID) == 0 ? "" :
+	    "from_uid", strcmp(m->from_uid ? m->from_uid : "", WK_SYSTEM_UID) == 0 ? "" :
 	    (m->from_uid ? m->from_uid : ""),
 	    "channel_id", peer, plen, "channel_type", type, "expire", (json_int_t)m->expire,
 	    "timestamp", m->timestamp, "payload", b64 ? json_string(b64) : json_null());

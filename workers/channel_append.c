@@ -13,9 +13,10 @@
  * (CHANNEL_PERSON_CHECK), and the answer resumes it.  Answers come back in
  * the order asked, so a channel's messages keep their order.
  *
- * Not yet enforced here: system accounts added with /user/systemuids_add
- * (the system uid itself is honoured), and person whitelists (the
- * reference's whitelistOffOfPerson: true, its default, is what wk does). */
+ * System accounts (/user/systemuids_add) skip the sender checks and may be
+ * written to by anyone; every channel shard keeps the set as the members of
+ * the pseudo channel WK_SYSUID_CHANNEL/0.  Person whitelists are not
+ * enforced (the reference's default, whitelistOffOfPerson: true). */
 #include <stdlib.h>
 #include <string.h>
 #include "channel.h"
@@ -30,7 +31,6 @@
 #include "wk_time.h"
 #include "wkproto.h"
 
-#define SYSTEM_UID "____system"
 #define MAX_CONNS_PER_UID 64
 
 static struct wk_ratelimit rl_store = WK_RATELIMIT_INIT(5);
@@ -98,6 +98,14 @@ sendack(struct wk_proc *p, uint16_t broker, uint64_t conn, uint32_t client_seq, 
 	wk_wbuf_free(&b);
 }
 
+/* The system uid, or a system account (every shard keeps the set). */
+static int
+is_system(struct wk_proc *p, const char *uid)
+{
+	return strcmp(uid, WK_SYSTEM_UID) == 0 ||
+	    channel_list_has(p, WK_SYSUID_CHANNEL, 0, CHANNEL_MEMBERS, uid) == 1;
+}
+
 /* The checks of semantics.md §6, in its order; a reason code.  A message
  * from the system device (HTTP) is checked for the channel's ban and
  * disband only. */
@@ -122,7 +130,7 @@ check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *f
 		if (rc == 1 && ci.send_ban && type != WKPROTO_CHANNEL_PERSON)
 			return WKPROTO_REASON_SEND_BAN;
 	}
-	if (system_device || strcmp(from, SYSTEM_UID) == 0 || type == WKPROTO_CHANNEL_INFO ||
+	if (system_device || is_system(p, from) || type == WKPROTO_CHANNEL_INFO ||
 	    type == WKPROTO_CHANNEL_CUSTOMER_SERVICE || type == WKPROTO_CHANNEL_PERSON)
 		return WKPROTO_REASON_SUCCESS;
 	if ((rc = channel_list_has(p, id, type, CHANNEL_BLACKLIST, from)) != 0)
@@ -153,7 +161,7 @@ fanout_uid(const char *uid, size_t len, void *arg)
 	char u[PRESENCE_UID_MAX];
 	int n;
 
-	if (len == 0 || len >= sizeof u || (len == sizeof SYSTEM_UID - 1 && memcmp(uid, SYSTEM_UID, len) == 0))
+	if (len == 0 || len >= sizeof u || (len == sizeof WK_SYSTEM_UID - 1 && memcmp(uid, WK_SYSTEM_UID, len) == 0))
 		return 0;
 	memcpy(u, uid, len);
 	u[len] = '\0';
@@ -359,6 +367,8 @@ check_person(struct wk_proc *p, struct req *q)
 		return WKPROTO_REASON_CHANNEL_ID_ERROR;
 	memcpy(to, peer, plen);
 	to[plen] = '\0';
+	if (is_system(p, to))
+		return WKPROTO_REASON_SUCCESS;   /* anyone may write to a system account */
 	shard = wk_shard_channel(to, plen, p->cfg.processes_channel);
 	if (shard != p->instance) {
 		park(p, q, to, shard);
@@ -394,7 +404,7 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	else
 		reason = check_permissions(p, id, q->m.channel_type, from, 0);
 	if (reason == WKPROTO_REASON_SUCCESS && q->m.channel_type == WKPROTO_CHANNEL_PERSON &&
-	    strcmp(from, SYSTEM_UID) != 0)
+	    !is_system(p, from))
 		reason = check_person(p, q);
 	free(id);
 	free(from);

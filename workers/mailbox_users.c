@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "wk_chmsg.h"
 #include "wk_json.h"
 #include "mailbox.h"
 #include "wk_alloc.h"
@@ -34,7 +35,6 @@
 #include "wk_time.h"
 #include "wkproto.h"
 
-#define SYSTEM_UID "____system"      /* the built-in system uid */
 #define TOKEN_KICK_MS 10000          /* /user/token device_level 1: close the old connections after */
 #define QUIT_KICK_MS 2000            /* /user/device_quit: close after */
 
@@ -272,7 +272,7 @@ sysuid_load(struct wk_proc *p)
 int
 mailbox_is_system_uid(struct wk_proc *p, const char *uid)
 {
-	if (strcmp(uid, SYSTEM_UID) == 0)
+	if (strcmp(uid, WK_SYSTEM_UID) == 0)
 		return 1;
 	return sysuid_load(p) == 0 && zhashx_lookup(sysuids, uid) != NULL;
 }

@@ -197,6 +197,28 @@ START_TEST(test_chat_refusals)
 }
 END_TEST
 
+/* System accounts skip the sender checks and anyone may write to them,
+ * whatever their blacklist says; removing one ends that. */
+START_TEST(test_chat_system_accounts)
+{
+	struct wkc *bot = login("bot", "d", 0, 5), *u = login("su", "d", 1, 5);
+	uint32_t seq;
+
+	post("/channel", "{\"channel_id\":\"g5\",\"channel_type\":2,\"subscribers\":[\"su\"]}");
+	ck_assert_int_eq(send_wait(bot, "g5", 2, "{}", "", 1, NULL, NULL), 3);
+	post("/channel/blacklist_add", "{\"channel_id\":\"bot\",\"channel_type\":1,\"uids\":[\"su\"]}");
+	ck_assert_int_eq(send_wait(u, "bot", 1, "{}", "", 1, NULL, NULL), 4);
+	post("/user/systemuids_add", "{\"uids\":[\"bot\"]}");
+	ck_assert_int_eq(send_wait(bot, "g5", 2, "{}", "", 2, &seq, NULL), 1);   /* not a member */
+	ck_assert_uint_eq(seq, 1);
+	ck_assert_int_eq(send_wait(u, "bot", 1, "{}", "", 2, NULL, NULL), 1);    /* blacklisted */
+	post("/user/systemuids_remove", "{\"uids\":[\"bot\"]}");
+	ck_assert_int_eq(send_wait(bot, "g5", 2, "{}", "", 3, NULL, NULL), 3);
+	wkc_close(bot);
+	wkc_close(u);
+}
+END_TEST
+
 /* A repeated client_msg_no is stored once; a RECV not acknowledged comes
  * again, with the same id, until RECVACK. */
 START_TEST(test_chat_dedup_and_retry)
@@ -341,6 +363,7 @@ main(void)
 	tcase_add_test(tc, test_chat_group_end_to_end);
 	tcase_add_test(tc, test_chat_person_channel_ids);
 	tcase_add_test(tc, test_chat_refusals);
+	tcase_add_test(tc, test_chat_system_accounts);
 	tcase_add_test(tc, test_chat_dedup_and_retry);
 	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
 	tcase_add_test(tc, test_chat_sending_through_channel_kill9);
