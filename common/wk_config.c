@@ -51,7 +51,7 @@ static const char *const reference_keys[] = {
 	"goPool.*", "timingWheelTick", "timingWheelSize", "reactor.*",
 	"coreReactor.*", "deliver.*", "deadlockCheck", "customerService.visitorsOn",
 	/* Reference switches whose behaviour wk has fixed. */
-	"whitelistOffOfPerson", "disableJSONRPC", "disableCMDMessageSync",
+	"disableJSONRPC", "disableCMDMessageSync",
 };
 
 #define FIELD(cfg, k, type) ((type *)(void *)((char *)(cfg) + (k)->offset))

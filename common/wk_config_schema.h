@@ -31,6 +31,7 @@ X("managerUID", STR, managerUID, "____manager", 0, 0, 0, "the manager user id")
 X("disableEncryption", BOOL, disableEncryption, "false", 0, 0, 0, "no X25519/AES on client payloads (the JS SDK cannot work without encryption)")
 X("connIdleTime", DUR, connIdleTime, "3m", "1s", "24h", 1, "close a client connection after this long without inbound data")
 X("connAuthTimeout", DUR, connAuthTimeout, "4s", "100ms", "5m", 1, "close a client connection that has not authenticated within this time")
+X("whitelistOffOfPerson", BOOL, whitelistOffOfPerson, "true", 0, 0, 1, "true: a person chat needs no whitelist entry; false: the recipient's whitelist must hold the sender (reason 13)")
 X("customerService.visitorsSuffix", STR, customerService_visitorsSuffix, "___vstr", 0, 0, 0, "uids with this suffix skip token auth")
 /* ---- external addresses returned by /route ---- */
 X("external.ip", STR, external_ip, "", 0, 0, 1, "address advertised to clients; empty = 127.0.0.1")

@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 4
+#define WK_MSG_VERSION 5
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -39,6 +39,6 @@ X(CHANNEL_APPEND, 30, "broker: u16 broker, u64 conn, u32 client_seq, then the me
 X(BROKER_SENDACK, 31, "channel: u64 conn, u32 client_seq, u8 flags, u64 message_id, u32 seq, u8 reason")
 X(BROKER_DELIVER, 32, "channel: frame 1 the message (wk_chmsg), frame 2 u64 target conns")
 X(API_SENDACK, 33, "channel: the answer to an api append: u64 message_id, u32 seq, u8 reason")
-X(CHANNEL_PERSON_CHECK, 34, "channel: u64 corr, str to, str from: is from on to's person blacklist?")
-X(CHANNEL_PERSON_CHECK_REP, 35, "channel: u64 corr, u8 reason (1 ok, 4 blacklisted)")
+X(CHANNEL_PERSON_CHECK, 34, "channel: u64 corr, str to, str from, u8 need whitelist: may from write to to?")
+X(CHANNEL_PERSON_CHECK_REP, 35, "channel: u64 corr, u8 reason (1 ok, 4 blacklisted, 13 not whitelisted)")
 #endif /* X */

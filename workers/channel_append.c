@@ -15,8 +15,8 @@
  *
  * System accounts (/user/systemuids_add) skip the sender checks and may be
  * written to by anyone; every channel shard keeps the set as the members of
- * the pseudo channel WK_SYSUID_CHANNEL/0.  Person whitelists are not
- * enforced (the reference's default, whitelistOffOfPerson: true). */
+ * the pseudo channel WK_SYSUID_CHANNEL/0.  With whitelistOffOfPerson false
+ * the recipient's whitelist must hold the sender too (13). */
 #include <stdlib.h>
 #include <string.h>
 #include "channel.h"
@@ -349,8 +349,25 @@ park(struct wk_proc *p, struct req *q, const char *to, int shard)
 	wk_put_u64(&b, q->corr);
 	wk_put_str(&b, to);
 	wk_put_strn(&b, q->m.from_uid.p, q->m.from_uid.len);
+	wk_put_u8(&b, !p->cfg.whitelistOffOfPerson);
 	wk_proc_send_buf(p, WK_ROLE_CHANNEL, shard, WK_MSG_CHANNEL_PERSON_CHECK, q->corr, &b);
 	wk_wbuf_free(&b);
+}
+
+/* The recipient's lists, which this shard owns: 4 if from is on to's
+ * blacklist, 13 if a whitelist is required and from is not on it, else 1. */
+static int
+person_lists(struct wk_proc *p, const char *to, const char *from, int need_white)
+{
+	int rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_BLACKLIST, from);
+
+	if (rc != 0)
+		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_IN_BLACKLIST;
+	if (!need_white)
+		return WKPROTO_REASON_SUCCESS;
+	rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_WHITELIST, from);
+	return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : rc ? WKPROTO_REASON_SUCCESS :
+	    WKPROTO_REASON_NOT_IN_WHITELIST;
 }
 
 /* The person-chat recipient check: a reason code, or -1 when parked. */
@@ -375,10 +392,9 @@ check_person(struct wk_proc *p, struct req *q)
 		return -1;
 	}
 	from = dupstr(q->m.from_uid);
-	rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_BLACKLIST, from);
+	rc = person_lists(p, to, from, !p->cfg.whitelistOffOfPerson);
 	free(from);
-	return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : rc ? WKPROTO_REASON_IN_BLACKLIST :
-	    WKPROTO_REASON_SUCCESS;
+	return rc;
 }
 
 void
@@ -450,19 +466,19 @@ channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 	struct wk_rbuf r;
 	struct wk_wbuf b;
 	uint64_t corr;
-	int rc;
+	int rc, need_white;
 
 	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
 	corr = wk_get_u64(&r);
 	wk_get_str(&r, to, sizeof to);
 	wk_get_str(&r, from, sizeof from);
+	need_white = wk_get_u8(&r);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("CHANNEL_PERSON_CHECK from channel/%u: malformed payload", h->sender_instance);
-	rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_BLACKLIST, from);
+	rc = person_lists(p, to, from, need_white);
 	wk_wbuf_init(&b);
 	wk_put_u64(&b, corr);
-	wk_put_u8(&b, rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : rc ? WKPROTO_REASON_IN_BLACKLIST :
-	    WKPROTO_REASON_SUCCESS);
+	wk_put_u8(&b, (uint8_t)rc);
 	wk_proc_send_buf(p, WK_ROLE_CHANNEL, h->sender_instance, WK_MSG_CHANNEL_PERSON_CHECK_REP,
 	    corr, &b);
 	wk_wbuf_free(&b);

@@ -20,6 +20,12 @@ setup(void)
 	wkt_tree_start(&tree, "tokenAuthOn: false\nmessageRetry:\n  interval: 400ms\n  maxCount: 2\n");
 }
 
+static void
+setup_whitelist(void)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: false\nwhitelistOffOfPerson: false\n");
+}
+
 static void teardown(void) { wkt_tree_stop(&tree); }
 
 static void
@@ -352,6 +358,25 @@ START_TEST(test_chat_sending_through_channel_kill9)
 }
 END_TEST
 
+/* whitelistOffOfPerson: false: a person chat needs the sender on the
+ * recipient's whitelist, asked across shards (pa -> pb) and locally
+ * (pb -> pa), as the blacklist is. */
+START_TEST(test_chat_person_whitelist_required)
+{
+	struct wkc *a = login("pa", "d", 0, 5), *b = login("pb", "d", 1, 5);
+
+	ck_assert_int_eq(send_wait(a, "pb", 1, "{}", "", 1, NULL, NULL), 13);
+	ck_assert_int_eq(send_wait(b, "pa", 1, "{}", "", 1, NULL, NULL), 13);
+	post("/channel/whitelist_add", "{\"channel_id\":\"pb\",\"channel_type\":1,\"uids\":[\"pa\"]}");
+	ck_assert_int_eq(send_wait(a, "pb", 1, "{}", "", 2, NULL, NULL), 1);
+	ck_assert_int_eq(send_wait(b, "pa", 1, "{}", "", 2, NULL, NULL), 13);
+	post("/channel/whitelist_add", "{\"channel_id\":\"pa\",\"channel_type\":1,\"uids\":[\"pb\"]}");
+	ck_assert_int_eq(send_wait(b, "pa", 1, "{}", "", 3, NULL, NULL), 1);
+	wkc_close(a);
+	wkc_close(b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -368,5 +393,10 @@ main(void)
 	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
 	tcase_add_test(tc, test_chat_sending_through_channel_kill9);
 	suite_add_tcase(s, tc);
+	TCase *wl = tcase_create("whitelist");
+	tcase_set_timeout(wl, 60);
+	tcase_add_checked_fixture(wl, setup_whitelist, teardown);
+	tcase_add_test(wl, test_chat_person_whitelist_required);
+	suite_add_tcase(s, wl);
 	return wkt_run_suite(s);
 }
