@@ -1,7 +1,10 @@
 /* check_sdk.c - end-to-end tests with the official WuKongIM JS SDK
  * (wukongimjssdk 1.0.4 from npm, under Node.js) against the real tree over
  * WebSocket: token auth and heartbeats, a wrong token, and the two kinds of
- * kick (a second master login, and POST /user/token with device_level 1).
+ * kick (a second master login, and POST /user/token with device_level 1);
+ * messaging: person chat both ways, a group's messages in seq order, and a
+ * refused send's reason code, as the SDK's message and status listeners
+ * report them.
  *
  * Each simulated user is one `node sdk_client.mjs` process (the SDK is a
  * singleton) that prints JSON lines; this program reads them with timeouts
@@ -42,6 +45,26 @@ static struct wkt_tree tree;
 /* ---- one SDK client process ---- */
 
 #define MAX_STATUS 32
+#define MAX_MSGS 32
+
+/* One line from the SDK's message listener ("message"), its status
+ * listener ("sendack"), or a resolved chatManager.send() ("sent"). */
+struct sdk_msg {
+	int send;                     /* the SDK's local echo of its own send */
+	char from[64], channel[64], text[256], id[32], client_msg_no[64];
+	int channel_type, content_type;
+	long long seq, client_seq;
+};
+struct sdk_ack {
+	long long client_seq, seq;
+	int reason;
+	char id[32];
+};
+struct sdk_sent {
+	long long client_seq;
+	char client_msg_no[64];
+};
+
 struct sdk {
 	char name[32];
 	pid_t pid;
@@ -61,6 +84,12 @@ struct sdk {
 	char disconnect_hex[160];
 	int nstate, disconnected;
 	json_t *state;                /* the last "state" answer */
+	int nmsgs, nrecv;             /* message listener calls; those not local echoes */
+	struct sdk_msg msgs[MAX_MSGS];
+	int nacks;
+	struct sdk_ack acks[MAX_MSGS];
+	int nsent, send_errors;
+	struct sdk_sent sent[MAX_MSGS];
 };
 
 #define MAX_CLIENTS 8
@@ -76,6 +105,13 @@ trace_add(struct sdk *c, const char *line)
 	c->trace_len += n;
 	c->trace[c->trace_len++] = '\n';
 	c->trace[c->trace_len] = '\0';
+}
+
+static const char *
+jstr(json_t *j, const char *key)
+{
+	const char *v = json_string_value(json_object_get(j, key));
+	return v ? v : "";
 }
 
 static void
@@ -126,6 +162,32 @@ on_line(struct sdk *c, char *line)
 		c->nstate++;
 	} else if (strcmp(ev, "disconnected") == 0)
 		c->disconnected++;
+	else if (strcmp(ev, "message") == 0 && c->nmsgs < MAX_MSGS) {
+		struct sdk_msg *m = &c->msgs[c->nmsgs++];
+		m->send = json_is_true(json_object_get(j, "send"));
+		snprintf(m->from, sizeof m->from, "%s", jstr(j, "fromUID"));
+		snprintf(m->channel, sizeof m->channel, "%s", jstr(j, "channelID"));
+		snprintf(m->text, sizeof m->text, "%s", jstr(j, "text"));
+		snprintf(m->id, sizeof m->id, "%s", jstr(j, "messageID"));
+		snprintf(m->client_msg_no, sizeof m->client_msg_no, "%s", jstr(j, "clientMsgNo"));
+		m->channel_type = (int)json_integer_value(json_object_get(j, "channelType"));
+		m->content_type = (int)json_integer_value(json_object_get(j, "contentType"));
+		m->seq = json_integer_value(json_object_get(j, "messageSeq"));
+		m->client_seq = json_integer_value(json_object_get(j, "clientSeq"));
+		if (!m->send)
+			c->nrecv++;
+	} else if (strcmp(ev, "sendack") == 0 && c->nacks < MAX_MSGS) {
+		struct sdk_ack *a = &c->acks[c->nacks++];
+		a->client_seq = json_integer_value(json_object_get(j, "clientSeq"));
+		a->seq = json_integer_value(json_object_get(j, "messageSeq"));
+		a->reason = (int)json_integer_value(json_object_get(j, "reason"));
+		snprintf(a->id, sizeof a->id, "%s", jstr(j, "messageID"));
+	} else if (strcmp(ev, "sent") == 0 && c->nsent < MAX_MSGS) {
+		struct sdk_sent *x = &c->sent[c->nsent++];
+		x->client_seq = json_integer_value(json_object_get(j, "clientSeq"));
+		snprintf(x->client_msg_no, sizeof x->client_msg_no, "%s", jstr(j, "clientMsgNo"));
+	} else if (strcmp(ev, "send_error") == 0)
+		c->send_errors++;
 	json_decref(j);
 }
 
@@ -286,9 +348,10 @@ sdk_start(const char *name, const char *uid, const char *token, int device_flag,
 static void
 sdk_cmd(struct sdk *c, const char *cmd)
 {
-	char line[64];
+	char line[1024];
 	int n = snprintf(line, sizeof line, "%s\n", cmd);
 
+	ck_assert_int_lt(n, (int)sizeof line);
 	ck_assert_msg(write(c->in, line, n) == n, "client %s: cannot send %s: %s%s", c->name, cmd,
 	    strerror(errno), why(c));
 }
@@ -325,6 +388,54 @@ expect_status(struct sdk *c, int n, int status, int reason, int timeout_ms)
 	    c->status[n - 1], c->reason[n - 1], status, reason, why(c));
 }
 
+/* chatManager.send() of a text message; waits until the SDK has taken it
+ * (the "sent" line): which one it is, for sdk_ack(). */
+static const struct sdk_sent *
+sdk_send(struct sdk *c, const char *channel, int type, const char *text)
+{
+	char cmd[900];
+	int before = c->nsent, errs = c->send_errors;
+
+	snprintf(cmd, sizeof cmd, "send %s %d %s", channel, type, text);
+	sdk_cmd(c, cmd);
+	ck_assert_msg(WAIT_FOR(c->nsent > before || c->send_errors > errs || c->eof, 5000) &&
+	    c->nsent > before, "client %s: send to %s/%d not taken%s", c->name, channel, type, why(c));
+	return &c->sent[before];
+}
+
+/* The SENDACK the status listener reported for s, waiting for it. */
+static const struct sdk_ack *
+sdk_ack(struct sdk *c, const struct sdk_sent *s, int timeout_ms)
+{
+	const struct sdk_ack *found = NULL;
+
+#define FIND_ACK() __extension__ ({                                     \
+	for (int i = 0; i < c->nacks && !found; i++)                    \
+		if (c->acks[i].client_seq == s->client_seq)             \
+			found = &c->acks[i];                            \
+	found != NULL; })
+	ck_assert_msg(WAIT_FOR(FIND_ACK() || c->eof, timeout_ms) && found,
+	    "client %s: no SENDACK for clientSeq %lld within %d ms%s", c->name, s->client_seq,
+	    timeout_ms, why(c));
+#undef FIND_ACK
+	return found;
+}
+
+/* The n-th (from 1) message the message listener reported that is not the
+ * SDK's local echo of its own send, waiting for it. */
+static const struct sdk_msg *
+sdk_recv(struct sdk *c, int n, int timeout_ms)
+{
+	ck_assert_msg(WAIT_FOR(c->nrecv >= n || c->eof, timeout_ms) && c->nrecv >= n,
+	    "client %s: %d messages received, want %d within %d ms%s", c->name, c->nrecv, n,
+	    timeout_ms, why(c));
+	for (int i = 0, k = 0; i < c->nmsgs; i++)
+		if (!c->msgs[i].send && ++k == n)
+			return &c->msgs[i];
+	ck_abort_msg("message %d not recorded%s", n, why(c));
+	return NULL;
+}
+
 /* Stop the client cleanly ("exit"), check it had nothing to complain about,
  * free it. */
 static void
@@ -359,6 +470,18 @@ static void
 set_token(const char *uid, const char *token, int device_flag, int level)
 {
 	wkt_set_token(&tree, uid, token, device_flag, level);
+}
+
+static void
+post(const char *path, const char *json)
+{
+	char url[256], *resp = NULL;
+	long st;
+
+	snprintf(url, sizeof url, "%s%s", tree.http, path);
+	st = wkt_http("POST", url, json, &resp, NULL);
+	ck_assert_msg(st == 200, "POST %s %s: %ld %s", path, json, st, resp ? resp : "");
+	free(resp);
 }
 
 static int
@@ -518,6 +641,138 @@ START_TEST(test_sdk_master_token_update_kicks)
 }
 END_TEST
 
+/* A message as the receiving SDK's listener shows it. */
+static void
+check_msg(struct sdk *c, const struct sdk_msg *m, const char *from, const char *channel,
+    int type, const char *text, long long seq)
+{
+	ck_assert_msg(strcmp(m->text, text) == 0 && strcmp(m->from, from) == 0 &&
+	    strcmp(m->channel, channel) == 0 && m->channel_type == type && m->seq == seq &&
+	    m->content_type == 1 && m->id[0] != '\0' && strcmp(m->id, "0") != 0,
+	    "client %s: got \"%s\" from %s in %s/%d seq %lld type %d id %s, want \"%s\" from %s "
+	    "in %s/%d seq %lld%s", c->name, m->text, m->from, m->channel, m->channel_type, m->seq,
+	    m->content_type, m->id, text, from, channel, type, seq, why(c));
+}
+
+/* (4) Person chat both ways between two SDKs: the text (not ASCII) arrives
+ * exactly, from the sender, in the channel the SDK shows as the peer; each
+ * sender gets SENDACK reason 1 with the channel's next seq, and the
+ * receiver's message has the acknowledged id and the sender's clientMsgNo. */
+START_TEST(test_sdk_person_chat_both_ways)
+{
+	const char *hello = "hi bob 你好 ✓", *reply = "hi A — 再见 ✓ ok";
+
+	set_token("A-uid", "tok-a", 1, 0);
+	set_token("B-uid", "tok-b", 1, 0);
+	struct sdk *a = sdk_start("A", "A-uid", "tok-a", 1, 500, NULL);
+	struct sdk *b = sdk_start("B", "B-uid", "tok-b", 1, 500, NULL);
+	expect_status(a, 1, 1, 1, 15000);
+	expect_status(b, 1, 1, 1, 15000);
+
+	const struct sdk_sent *s = sdk_send(a, "B-uid", 1, hello);
+	const struct sdk_ack *k = sdk_ack(a, s, 10000);
+	ck_assert_msg(k->reason == 1 && k->seq == 1, "A's SENDACK: reason %d seq %lld%s",
+	    k->reason, k->seq, why(a));
+	const struct sdk_msg *m = sdk_recv(b, 1, 10000);
+	check_msg(b, m, "A-uid", "A-uid", 1, hello, 1);
+	ck_assert_msg(strcmp(m->id, k->id) == 0 && strcmp(m->client_msg_no, s->client_msg_no) == 0,
+	    "B's message id %s clientMsgNo %s, A's ack id %s clientMsgNo %s%s%s", m->id,
+	    m->client_msg_no, k->id, s->client_msg_no, why(a), why(b));
+
+	s = sdk_send(b, "A-uid", 1, reply);
+	k = sdk_ack(b, s, 10000);
+	ck_assert_msg(k->reason == 1 && k->seq == 2, "B's SENDACK: reason %d seq %lld%s",
+	    k->reason, k->seq, why(b));
+	m = sdk_recv(a, 1, 10000);
+	check_msg(a, m, "B-uid", "B-uid", 1, reply, 2);
+	ck_assert_msg(strcmp(m->id, k->id) == 0 && strcmp(m->client_msg_no, s->client_msg_no) == 0,
+	    "A's message id %s, B's ack id %s%s%s", m->id, k->id, why(a), why(b));
+	/* Each got exactly the one message, and one SENDACK for its one send. */
+	ck_assert_msg(a->nrecv == 1 && b->nrecv == 1 && a->nacks == 1 && b->nacks == 1,
+	    "messages A %d B %d, acks A %d B %d%s%s", a->nrecv, b->nrecv, a->nacks, b->nacks,
+	    why(a), why(b));
+	ck_assert_msg(a->rx_multi == 0 && b->rx_multi == 0, "coalesced packets%s%s", why(a), why(b));
+	sdk_stop(a);
+	sdk_stop(b);
+}
+END_TEST
+
+/* (5) A group of three with one member offline: five messages sent back to
+ * back by one SDK reach the other online SDK, all of them, in order, with
+ * seqs 1..5; the sender's SENDACKs carry the same seqs, reason 1. */
+START_TEST(test_sdk_group_messages_in_order)
+{
+	char text[32];
+	const struct sdk_sent *s[5];
+
+	set_token("g-a", "tok-ga", 1, 0);
+	set_token("g-b", "tok-gb", 1, 0);
+	post("/channel", "{\"channel_id\":\"g-sdk\",\"channel_type\":2,"
+	    "\"subscribers\":[\"g-a\",\"g-b\",\"g-c\"]}");
+	struct sdk *a = sdk_start("g-a", "g-a", "tok-ga", 1, 500, NULL);
+	struct sdk *b = sdk_start("g-b", "g-b", "tok-gb", 1, 500, NULL);
+	expect_status(a, 1, 1, 1, 15000);
+	expect_status(b, 1, 1, 1, 15000);
+	ck_assert_int_eq(online("g-c", -1), 0);
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(text, sizeof text, "group msg %d ✓", i + 1);
+		s[i] = sdk_send(a, "g-sdk", 2, text);
+	}
+	for (int i = 0; i < 5; i++) {
+		const struct sdk_ack *k = sdk_ack(a, s[i], 10000);
+		ck_assert_msg(k->reason == 1 && k->seq == i + 1, "SENDACK %d: reason %d seq %lld%s",
+		    i + 1, k->reason, k->seq, why(a));
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(text, sizeof text, "group msg %d ✓", i + 1);
+		const struct sdk_msg *m = sdk_recv(b, i + 1, 10000);
+		check_msg(b, m, "g-a", "g-sdk", 2, text, i + 1);
+		ck_assert_msg(strcmp(m->client_msg_no, s[i]->client_msg_no) == 0,
+		    "message %d: clientMsgNo %s, sent %s%s", i + 1, m->client_msg_no,
+		    s[i]->client_msg_no, why(b));
+	}
+	/* The sender's own device is not sent its messages back. */
+	ck_assert_msg(a->nrecv == 0, "the sender received %d messages%s", a->nrecv, why(a));
+	ck_assert_msg(b->nrecv == 5, "g-b received %d messages%s", b->nrecv, why(b));
+	sdk_stop(a);
+	sdk_stop(b);
+}
+END_TEST
+
+/* (6) A send the server refuses: a non-member writes to the group and the
+ * SDK's status listener reports reason 3 (no seq); the members see nothing
+ * of it, and a member's next message is seq 2 after the member's first. */
+START_TEST(test_sdk_refused_send_reason)
+{
+	set_token("r-m", "tok-m", 1, 0);
+	set_token("r-x", "tok-x", 1, 0);
+	post("/channel", "{\"channel_id\":\"g-sdk\",\"channel_type\":2,"
+	    "\"subscribers\":[\"r-m\",\"r-o\"]}");
+	struct sdk *m = sdk_start("r-m", "r-m", "tok-m", 1, 500, NULL);
+	struct sdk *x = sdk_start("r-x", "r-x", "tok-x", 1, 500, NULL);
+	expect_status(m, 1, 1, 1, 15000);
+	expect_status(x, 1, 1, 1, 15000);
+
+	const struct sdk_ack *k = sdk_ack(m, sdk_send(m, "g-sdk", 2, "member 1"), 10000);
+	ck_assert_msg(k->reason == 1 && k->seq == 1, "member SENDACK: reason %d seq %lld%s",
+	    k->reason, k->seq, why(m));
+	k = sdk_ack(x, sdk_send(x, "g-sdk", 2, "intruder"), 10000);
+	ck_assert_msg(k->reason == 3 && k->seq == 0, "non-member SENDACK: reason %d seq %lld%s",
+	    k->reason, k->seq, why(x));
+	k = sdk_ack(m, sdk_send(m, "g-sdk", 2, "member 2"), 10000);
+	ck_assert_msg(k->reason == 1 && k->seq == 2, "member SENDACK after the refusal: reason %d "
+	    "seq %lld%s", k->reason, k->seq, why(m));
+	/* Still connected: a refusal is not a disconnect. */
+	ck_assert_msg(x->nstatus == 1 && x->ws_close == 0 && x->disconnects == 0,
+	    "the refused SDK was disconnected%s", why(x));
+	ck_assert_msg(m->nrecv == 0 && x->nrecv == 0, "messages delivered: member %d, non-member %d%s%s",
+	    m->nrecv, x->nrecv, why(m), why(x));
+	sdk_stop(m);
+	sdk_stop(x);
+}
+END_TEST
+
 /* ---- set-up: Node.js, the loader flag, the npm packages ---- */
 
 static char *
@@ -669,6 +924,9 @@ main(void)
 	tcase_add_test(tc, test_sdk_wrong_token_fails_without_reconnect);
 	tcase_add_test(tc, test_sdk_second_master_login_kicks_first);
 	tcase_add_test(tc, test_sdk_master_token_update_kicks);
+	tcase_add_test(tc, test_sdk_person_chat_both_ways);
+	tcase_add_test(tc, test_sdk_group_messages_in_order);
+	tcase_add_test(tc, test_sdk_refused_send_reason);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

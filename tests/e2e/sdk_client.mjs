@@ -22,11 +22,21 @@
 //   {"ev":"app_disconnect","why":"kick"}            --on-kick=disconnect called disconnect()
 //   {"ev":"state","connected":true,"status":1,"needReconnect":true,"pingRetryCount":0,"sockets":1}
 //   {"ev":"disconnected"}                           the "disconnect" command was done
+//   {"ev":"sent","clientSeq":1,"clientMsgNo":"..."} chatManager.send() resolved (the "send" command)
+//   {"ev":"send_error","msg":"..."}                 chatManager.send() rejected
+//   {"ev":"sendack","clientSeq":1,"messageID":"...","messageSeq":1,"reason":1}
+//                                                   the SDK's message-status listener (SENDACK)
+//   {"ev":"message","send":false,"fromUID":"a","channelID":"a","channelType":1,"text":"hi",
+//    "contentType":1,"messageSeq":1,"messageID":"...","clientMsgNo":"...","clientSeq":0}
+//                                                   the SDK's message listener (send: true for
+//                                                   the SDK's local echo of its own send)
 //   {"ev":"error","msg":"..."}                     uncaught exception (then exit 70)
 //   {"ev":"bye"}                                    just before a normal exit
 // It connects at once unless --no-connect.  --on-kick=disconnect makes it
 // call disconnect() on ConnectKick, as an application would.
-// Commands, one per line on stdin: "connect", "state", "disconnect", "exit".
+// Commands, one per line on stdin: "connect", "state", "disconnect", "exit",
+// "send <channel_id> <channel_type> <text>" (a text message; the text is the
+// rest of the line, UTF-8).
 // End of stdin (the test process went away) exits too, so no client outlives
 // its test.  The SDK's own console output (Chinese, very chatty) is dropped,
 // or sent to stderr with --verbose.
@@ -153,6 +163,26 @@ cm.addConnectStatusListener((status, reason) => {
 	}
 });
 
+// Big numbers (messageID) as plain decimal strings.
+const idStr = (v) => (v === undefined || v === null ? '' :
+    typeof v === 'object' && typeof v.toFixed === 'function' ? v.toFixed() : String(v));
+sdk.chatManager.addMessageListener((m) => {
+	out('message', { send: !!m.send, fromUID: m.fromUID ?? '', channelID: m.channel ? m.channel.channelID : '',
+	    channelType: m.channel ? m.channel.channelType : 0, text: m.content ? m.content.text ?? '' : '',
+	    contentType: m.contentType ?? (m.content ? m.content.contentType : 0), messageSeq: m.messageSeq ?? 0,
+	    messageID: idStr(m.messageID), clientMsgNo: m.clientMsgNo ?? '', clientSeq: m.clientSeq ?? 0 });
+});
+sdk.chatManager.addMessageStatusListener((ack) => {
+	out('sendack', { clientSeq: ack.clientSeq, messageID: idStr(ack.messageID), messageSeq: ack.messageSeq,
+	    reason: ack.reasonCode });
+});
+
+function send(channelID, channelType, text) {
+	sdk.chatManager.send(sdk.newMessageText(text), sdk.newChannel(channelID, channelType)).then(
+	    (m) => out('sent', { clientSeq: m.clientSeq, clientMsgNo: m.clientMsgNo }),
+	    (e) => out('send_error', { msg: String(e && e.message ? e.message : e) }));
+}
+
 function state() {
 	out('state', { connected: cm.connected(), status: cm.status, needReconnect: cm.needReconnect,
 	    pingRetryCount: cm.pingRetryCount, sockets: wsCount });
@@ -178,7 +208,13 @@ process.stdin.on('data', (chunk) => {
 		pending = pending.slice(i + 1);
 		if (cmd === 'connect')
 			cm.connect();
-		else if (cmd === 'state')
+		else if (cmd.startsWith('send ')) {
+			const m = /^send (\S+) (\d+) (.*)$/s.exec(cmd);
+			if (m)
+				send(m[1], Number(m[2]), m[3]);
+			else
+				out('error', { msg: `bad send command ${cmd}` });
+		} else if (cmd === 'state')
 			state();
 		else if (cmd === 'disconnect') {
 			cm.disconnect();
