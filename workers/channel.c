@@ -36,12 +36,14 @@ static void
 channel_on_iteration(struct wk_proc *p)
 {
 	channel_commit(p);
+	channel_append_flush(p);
 }
 
 static void
 channel_on_stop(struct wk_proc *p)
 {
 	channel_commit(p);
+	channel_append_flush(p);
 	channel_store_close(p);
 	channel_append_close(p);
 }

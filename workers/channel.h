@@ -201,6 +201,9 @@ typedef void channel_sent_fn(struct wk_proc *p, void *arg, int reason, int64_t m
 struct wk_chmsg;
 void channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to,
     size_t to_len, channel_sent_fn *done, void *arg);
+/* After channel_commit: the fan-out of what it made durable (the SENDACKs
+ * went out in the commit's after-work, first). */
+void channel_append_flush(struct wk_proc *p);
 /* Once in a while: refuse appends whose check was not answered in time. */
 void channel_append_tick(struct wk_proc *p);
 

@@ -58,6 +58,7 @@ struct pending {
 	uint8_t channel_type;
 	char *channel_id;
 	struct wk_wbuf msg;          /* BROKER_DELIVER frame 1 */
+	struct pending *next_fanout; /* waiting for channel_append_flush */
 };
 
 int
@@ -208,6 +209,17 @@ fanout(struct wk_proc *p, struct pending *pd)
 	free(f.per_broker);
 }
 
+static void
+pending_free(struct pending *pd)
+{
+	wk_wbuf_free(&pd->msg);
+	free(pd->channel_id);
+	free(pd->to);
+	free(pd);
+}
+
+static struct pending *fanout_head, **fanout_tail = &fanout_head;
+
 /* After the commit: durable, so acknowledge and deliver; or refuse all. */
 static void
 append_done(struct wk_proc *p, int rc, void *arg)
@@ -221,12 +233,29 @@ append_done(struct wk_proc *p, int rc, void *arg)
 	else
 		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, seq,
 		    (uint8_t)reason);
-	if (rc == 0 && !pd->dup)
+	if (rc == 0 && !pd->dup) {
+		/* Every SENDACK of this commit goes out before any fan-out: one
+		 * large group's delivery must not hold back the others' acks. */
+		pd->next_fanout = NULL;
+		*fanout_tail = pd;
+		fanout_tail = &pd->next_fanout;
+		return;
+	}
+	pending_free(pd);
+}
+
+/* Deliver what the last commit made durable (after its SENDACKs). */
+void
+channel_append_flush(struct wk_proc *p)
+{
+	while (fanout_head) {
+		struct pending *pd = fanout_head;
+		fanout_head = pd->next_fanout;
+		if (fanout_head == NULL)
+			fanout_tail = &fanout_head;
 		fanout(p, pd);
-	wk_wbuf_free(&pd->msg);
-	free(pd->channel_id);
-	free(pd->to);
-	free(pd);
+		pending_free(pd);
+	}
 }
 
 /* A string view as a NUL-terminated copy on the stack's behalf. */
