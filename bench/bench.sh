@@ -23,6 +23,8 @@ quick=0
 build=$(cd "$build" && pwd)
 master="$build/wk-master"
 bench="$build/bench/wkbench"
+me=bench.sh
+. "$(dirname "$0")/tree.sh"
 for f in "$master" "$bench"; do
 	[ -x "$f" ] || { echo "bench.sh: $f: not built" >&2; exit 2; }
 done
@@ -39,83 +41,18 @@ fi
 
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-used_ports=$(awk '$4 == "0A" { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)
-picked=""
-pick_port() {
-	while :; do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 10000 ))
-		hex=$(printf %04X "$p")
-		case " $used_ports $picked " in
-		*" $hex "*|*" $p "*) continue ;;
-		esac
-		picked="$picked $p"
-		echo "$p"
-		return
-	done
-}
-
-mpid="" dir=""
-stop_tree() {
-	if [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null; then
-		kill -TERM "$mpid" 2>/dev/null || true
-		i=0
-		while kill -0 "$mpid" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$mpid" 2>/dev/null || true
-	fi
-	mpid=""
-	if [ -n "$dir" ]; then
-		if [ "${WK_BENCH_KEEP:-0}" = 1 ]; then
-			echo "bench.sh: kept $dir" >&2
-		else
-			rm -rf "$dir"
-		fi
-	fi
-	dir=""
-}
 trap 'rc=$?; stop_tree; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
-# start_tree PERCORE: a fresh tree; sets tcp, http, config.
-start_tree() {
-	tcp=$(pick_port)
-	ws=$(pick_port)
-	http=$(pick_port)
-	dir=$(mktemp -d /tmp/wkbench.XXXXXX)
-	config="$dir/wk.yaml"
-	cat >"$config" <<EOC
-rootDir: $dir
-tokenAuthOn: false
-addr: tcp://127.0.0.1:$tcp
-wsAddr: ws://127.0.0.1:$ws
-httpAddr: 127.0.0.1:$http
-logger:
-  level: 3
-storage:
+# tree PERCORE: a fresh tree with storage.sync fsync and that many workers per core.
+tree() {
+	start_tree wkbench "storage:
   sync: fsync
 presence:
   capacity: 131072
 processes:
-  perCore: $1
-EOC
-	"$master" -d -f "$config" 2>"$dir/master.log" &
-	mpid=$!
-	i=0
-	while :; do
-		line=$("$master" -c status -r -f "$config" 2>/dev/null | head -1 || true)
-		n=$(echo "$line" | sed -n 's/.* children=\([0-9]*\).*/\1/p')
-		r=$(echo "$line" | sed -n 's/.* ready=\([0-9]*\).*/\1/p')
-		if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" = "$r" ]; then
-			break
-		fi
-		kill -0 "$mpid" 2>/dev/null || { echo "bench.sh: wk-master exited" >&2; tail "$dir/master.log" >&2; exit 1; }
-		i=$((i + 1))
-		[ $i -lt 300 ] || { echo "bench.sh: tree not ready in 30 s" >&2; exit 1; }
-		sleep 0.1
-	done
-	echo "== tree: perCore $1, $r children ($dir)" | tee -a "$log"
+  perCore: $1"
+	echo "== tree: perCore $1, $children children ($dir)" | tee -a "$log"
 }
 
 # run LABEL wkbench-options...
@@ -127,7 +64,7 @@ run() {
 	    -o "$csv" -l "$label" "$@" 2>&1 | tee -a "$log" || echo "bench.sh: $label: wkbench exit $?" | tee -a "$log"
 }
 
-start_tree 1
+tree 1
 # Scenario 1: closed loop, 100 pairs, pipelining depth 1..64 per sender.
 for d in 1 4 16 64; do
 	run s1 -s 1 -n 100 -d "$d"
@@ -147,7 +84,7 @@ done
 stop_tree
 # Scenario 7: scenario 1 (depth 16) with 1, 2, 4 workers of each kind per core.
 for pc in 1 2 4; do
-	start_tree "$pc"
+	tree "$pc"
 	run "s7-pc$pc" -s 1 -n 100 -d 16
 	stop_tree
 done

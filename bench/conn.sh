@@ -19,29 +19,11 @@ shift
 build=$(cd "$build" && pwd)
 master="$build/wk-master"
 bench="$build/bench/wkconnbench"
+me=conn.sh
+. "$(dirname "$0")/tree.sh"
 for f in "$master" "$bench"; do
 	[ -x "$f" ] || { echo "conn.sh: $f: not built" >&2; exit 2; }
 done
-
-# A port nobody listens on (TCP state 0A = LISTEN in /proc/net/tcp*), below
-# the ephemeral range the generator's sockets take their ports from.
-used_ports=$(awk '$4 == "0A" { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)
-pick_port() {
-	while :; do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 10000 ))
-		hex=$(printf %04X "$p")
-		case " $used_ports $picked " in
-		*" $hex "*|*" $p "*) continue ;;
-		esac
-		picked="$picked $p"
-		echo "$p"
-		return
-	done
-}
-picked=""
-tcp=$(pick_port); picked="$picked $tcp"
-ws=$(pick_port); picked="$picked $ws"
-http=$(pick_port)
 
 # The brokers inherit this limit (wk does not raise its own; see README).
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -67,66 +49,23 @@ if [ "$brokers" = auto ]; then
 	[ "$need" -gt "$cores" ] && brokers=$need
 fi
 
-dir=$(mktemp -d /tmp/wkcb.XXXXXX)
-config="$dir/wk.yaml"
-cat >"$config" <<EOF
-rootDir: $dir
-tokenAuthOn: false
-addr: tcp://127.0.0.1:$tcp
-wsAddr: ws://127.0.0.1:$ws
-httpAddr: 127.0.0.1:$http
-logger:
-  level: 3
-presence:
-  capacity: ${WK_BENCH_CAPACITY:-131072}
-processes:
-  broker: $brokers
-EOF
-
-mpid=""
 cleanup() {
 	rc=$?
-	if [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null; then
-		kill -TERM "$mpid" 2>/dev/null || true
-		i=0
-		while kill -0 "$mpid" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$mpid" 2>/dev/null || true
-	fi
-	if [ $rc -ne 0 ] && [ -s "$dir/master.log" ]; then
+	if [ $rc -ne 0 ] && [ -n "$dir" ] && [ -s "$dir/master.log" ]; then
 		echo "conn.sh: last lines of $dir/master.log:" >&2
 		tail -20 "$dir/master.log" >&2
 	fi
-	if [ "${WK_BENCH_KEEP:-0}" = 1 ]; then
-		echo "conn.sh: kept $dir" >&2
-	else
-		rm -rf "$dir"
-	fi
+	stop_tree
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$master" -d -f "$config" 2>"$dir/master.log" &
-mpid=$!
-
-# Ready when the master says every child is.
-i=0
-while :; do
-	line=$("$master" -c status -r -f "$config" 2>/dev/null | head -1 || true)
-	n=$(echo "$line" | sed -n 's/.* children=\([0-9]*\).*/\1/p')
-	r=$(echo "$line" | sed -n 's/.* ready=\([0-9]*\).*/\1/p')
-	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" = "$r" ]; then
-		break
-	fi
-	kill -0 "$mpid" 2>/dev/null || { echo "conn.sh: wk-master exited" >&2; exit 1; }
-	i=$((i + 1))
-	[ $i -lt 300 ] || { echo "conn.sh: tree not ready in 30 s" >&2; exit 1; }
-	sleep 0.1
-done
-echo "conn.sh: tree ready in $dir (tcp $tcp, ws $ws), $r children, processes.broker $brokers, RLIMIT_NOFILE $nofile"
+start_tree wkcb "presence:
+  capacity: ${WK_BENCH_CAPACITY:-131072}
+processes:
+  broker: $brokers"
+echo "conn.sh: tree ready in $dir (tcp $tcp, ws $ws), $children children, processes.broker $brokers, RLIMIT_NOFILE $nofile"
 
 case " $* " in
 *" -o "*) out="" ;;

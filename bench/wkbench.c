@@ -42,6 +42,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_hist.h"
+#include "wk_time.h"
 #include "wkproto.h"
 #include "wk_crypto.h"
 
@@ -67,103 +69,6 @@ static struct {
 	.n = 100, .group = 10000, .rate = 0, .drain = 5, .verify = 1,
 };
 
-/*
- * Latency histogram: exact below 64 µs, then 32 buckets per power of two
- * (about 3 %), as wkconnbench's.
- */
-#define H_SUB	32
-#define H_N	(64 + 40 * H_SUB)
-struct hist {
-	uint64_t	 b[H_N];
-	uint64_t	 n;
-};
-
-static int
-hist_bucket(uint64_t v)
-{
-	int e;
-
-	if (v < 64)
-		return (int)v;
-	e = 63 - __builtin_clzll(v);
-	if (e >= 6 + 40)
-		return H_N - 1;
-	return 64 + (e - 6) * H_SUB + (int)((v >> (e - 5)) & (H_SUB - 1));
-}
-
-static uint64_t
-hist_value(int i)
-{
-	int e, s;
-
-	if (i < 64)
-		return (uint64_t)i;
-	e = (i - 64) / H_SUB + 6;
-	s = (i - 64) % H_SUB;
-	return ((uint64_t)(H_SUB + s)) << (e - 5);
-}
-
-static void
-hist_add(struct hist *h, uint64_t v)
-{
-	h->b[hist_bucket(v)]++;
-	h->n++;
-}
-
-static void
-hist_merge(struct hist *to, const struct hist *from)
-{
-	for (int i = 0; i < H_N; i++)
-		to->b[i] += from->b[i];
-	to->n += from->n;
-}
-
-/* The p-quantile in µs (the upper edge of its bucket's start), 0 if empty. */
-static double
-hist_pct(const struct hist *h, double p)
-{
-	uint64_t want, seen = 0;
-
-	if (h->n == 0)
-		return 0;
-	want = (uint64_t)(p * (double)h->n);
-	if (want >= h->n)
-		want = h->n - 1;
-	for (int i = 0; i < H_N; i++) {
-		seen += h->b[i];
-		if (seen > want)
-			return (double)hist_value(i);
-	}
-	return 0;
-}
-
-static double
-hist_max(const struct hist *h)
-{
-	for (int i = H_N - 1; i >= 0; i--)
-		if (h->b[i])
-			return (double)hist_value(i);
-	return 0;
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static double
-self_cpu(int who)
-{
-	struct rusage ru;
-
-	getrusage(who, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 static void
 die(const char *fmt, ...)
@@ -529,7 +434,7 @@ conn_read(struct bc *c, int phase)
 	if (r <= 0)
 		return -1;
 	c->inlen += (uint32_t)r;
-	now = now_us();
+	now = wk_now_us();
 	for (;;) {
 		struct bc view = *c;
 
@@ -716,7 +621,7 @@ worker(int id, int nworkers, long total)
 
 	wid = id;
 	me = &sh->w[id];
-	srandom((unsigned)(getpid() ^ now_us()));
+	srandom((unsigned)(getpid() ^ wk_now_us()));
 	if (wk_crypto_keypair_new(&kp) < 0)
 		wfail("X25519 key generation failed");
 	if (o.nsrc > 0) {
@@ -766,12 +671,12 @@ worker(int id, int nworkers, long total)
 	STORE(me->ready, 1);
 	while ((phase = LOAD(sh->phase)) == PH_SETUP)
 		usleep(1000);
-	me->cpu = self_cpu(RUSAGE_SELF);
+	me->cpu = cpu_seconds(RUSAGE_SELF);
 	if (o.scenario == 1)
 		for (i = 0; i < nsenders; i++)
 			for (int d = 0; d < o.depth; d++)
-				send_one(senders[i], now_us());
-	t_open = now_us();
+				send_one(senders[i], wk_now_us());
+	t_open = wk_now_us();
 	while (phase != PH_DONE) {
 		int n, timeout = 1;
 		uint64_t now;
@@ -795,7 +700,7 @@ worker(int id, int nworkers, long total)
 		}
 		/* Open loop: every message due by now, stamped with when it was due. */
 		if (rate_w > 0 && phase < PH_DRAIN) {
-			now = now_us();
+			now = wk_now_us();
 			uint64_t due = (uint64_t)((double)(now - t_open) * rate_w / 1e6);
 			int cap = 20000;
 			while (issued < due && cap-- > 0) {
@@ -810,7 +715,7 @@ worker(int id, int nworkers, long total)
 			}
 		}
 	}
-	me->cpu = self_cpu(RUSAGE_SELF) - me->cpu;
+	me->cpu = cpu_seconds(RUSAGE_SELF) - me->cpu;
 	STORE(me->exited, 1);
 	exit(0);
 }
@@ -874,7 +779,7 @@ make_group(void)
 	char *body = malloc(cap);
 	long m = 0, members = o.group - 1;	/* plus the sender */
 	int first = 1;
-	uint64_t t0 = now_us();
+	uint64_t t0 = wk_now_us();
 
 	while (first || m < members) {
 		size_t len = (size_t)snprintf(body, cap, "{\"channel_id\":\"%sg\",\"channel_type\":2,"
@@ -891,7 +796,7 @@ make_group(void)
 	}
 	free(body);
 	printf("group %sg: %ld members (POST /channel + /channel/subscriber_add) in %.2f s\n",
-	    o.prefix, o.group, (double)(now_us() - t0) / 1e6);
+	    o.prefix, o.group, (double)(wk_now_us() - t0) / 1e6);
 }
 
 /* -U: a token per user through POST /user/token (not needed with
@@ -900,7 +805,7 @@ static void
 make_users(long total)
 {
 	char body[256], uid[64];
-	uint64_t t0 = now_us();
+	uint64_t t0 = wk_now_us();
 
 	for (long k = 0; k < total; k++) {
 		if (o.scenario == 3)
@@ -912,7 +817,7 @@ make_users(long total)
 		post_or_die("/user/token", body);
 	}
 	printf("users: %ld tokens (POST /user/token) in %.2f s\n", total,
-	    (double)(now_us() - t0) / 1e6);
+	    (double)(wk_now_us() - t0) / 1e6);
 }
 
 /*
@@ -1050,7 +955,7 @@ main(int argc, char **argv)
 	if (o.scenario == 3)
 		make_group();
 	fflush(stdout);
-	uint64_t ts = now_us();
+	uint64_t ts = wk_now_us();
 	for (int i = 0; i < nworkers; i++) {
 		if ((pids[i] = fork()) < 0)
 			die("fork: %s", strerror(errno));
@@ -1066,18 +971,18 @@ main(int argc, char **argv)
 			break;
 		usleep(10000);
 	}
-	printf("connected and authenticated %ld in %.2f s\n", total, (double)(now_us() - ts) / 1e6);
+	printf("connected and authenticated %ld in %.2f s\n", total, (double)(wk_now_us() - ts) / 1e6);
 	STORE(sh->phase, PH_WARM);
-	uint64_t tstart = now_us(), tlast = tstart;
+	uint64_t tstart = wk_now_us(), tlast = tstart;
 	int phase = PH_WARM;
 	memset(&prev, 0, sizeof prev);
 	memset(&t0, 0, sizeof t0);
 	tm0 = tm1 = tstart;
-	srvcpu = self_cpu(RUSAGE_CHILDREN);
+	srvcpu = cpu_seconds(RUSAGE_CHILDREN);
 	for (;;) {
 		usleep(100000);
 		check_workers();
-		uint64_t now = now_us();
+		uint64_t now = wk_now_us();
 		double el = (double)(now - tstart) / 1e6;
 		if (phase == PH_WARM && el >= o.warm) {
 			sum(nworkers, &t0);
@@ -1123,7 +1028,7 @@ main(int argc, char **argv)
 		waitpid(pids[i], &st, 0);
 	}
 	check_workers();
-	srvcpu = self_cpu(RUSAGE_CHILDREN) - srvcpu;
+	srvcpu = cpu_seconds(RUSAGE_CHILDREN) - srvcpu;
 	sum(nworkers, &t2);
 
 	struct hist ha, hr;
@@ -1156,7 +1061,7 @@ main(int argc, char **argv)
 	    t2.sent, t2.acked, t2.ack_bad, t2.recvd, t2.recv_bad, o.drain, t2.sent - t2.acked, lost,
 	    t2.gap, t2.dup, t2.backlog);
 	printf("generator CPU: %.0f%% of one core over the run\n",
-	    100.0 * srvcpu / ((double)(now_us() - tstart) / 1e6));
+	    100.0 * srvcpu / ((double)(wk_now_us() - tstart) / 1e6));
 	if (o.csv) {
 		FILE *f = fopen(o.csv, "a");
 		if (f == NULL)

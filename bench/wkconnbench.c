@@ -47,6 +47,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_hist.h"
+#include "wk_time.h"
 #include "wkproto.h"
 #include "wk_crypto.h"
 
@@ -78,109 +80,6 @@ static struct {
 	.steps = "1000,5000,10000,20000,30000,40000,50000",
 };
 
-/*
- * Latency histogram: exact below 64 µs, then 32 buckets per power of two
- * (about 3 % resolution).
- */
-#define H_SUB	32
-#define H_N	(64 + 40 * H_SUB)
-struct hist {
-	uint64_t	 b[H_N];
-	uint64_t	 n;
-};
-
-static int
-hist_bucket(uint64_t v)
-{
-	int e;
-
-	if (v < 64)
-		return (int)v;
-	e = 63 - __builtin_clzll(v);	/* >= 6 */
-	if (e >= 6 + 40)
-		return H_N - 1;
-	return 64 + (e - 6) * H_SUB + (int)((v >> (e - 5)) & (H_SUB - 1));
-}
-
-/* The smallest value of a bucket. */
-static uint64_t
-hist_value(int i)
-{
-	int e, s;
-
-	if (i < 64)
-		return (uint64_t)i;
-	e = (i - 64) / H_SUB + 6;
-	s = (i - 64) % H_SUB;
-	return ((uint64_t)(H_SUB + s)) << (e - 5);
-}
-
-static void
-hist_add(struct hist *h, uint64_t v)
-{
-	h->b[hist_bucket(v)]++;
-	h->n++;
-}
-
-static void
-hist_merge(struct hist *to, const struct hist *from)
-{
-	for (int i = 0; i < H_N; i++)
-		to->b[i] += from->b[i];
-	to->n += from->n;
-}
-
-/* The p-quantile (0..1) in µs, or 0 when empty. */
-static double
-hist_pct(const struct hist *h, double p)
-{
-	uint64_t want, seen = 0;
-
-	if (h->n == 0)
-		return 0;
-	want = (uint64_t)(p * (double)h->n);
-	if (want >= h->n)
-		want = h->n - 1;
-	for (int i = 0; i < H_N; i++) {
-		seen += h->b[i];
-		if (seen > want)
-			return (double)hist_value(i);
-	}
-	return 0;
-}
-
-/*
- * Clocks.  CLOCK_MONOTONIC is one clock for every process of the machine,
- * so the workers' times can be compared.
- */
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* This process's CPU time (user + system), seconds. */
-static double
-self_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /*
  * Failures, counted by cause.
@@ -372,7 +271,7 @@ send_connect(struct conn *c)
 	pkt.connect.device_id = wk_str_of(dev);
 	pkt.connect.uid = wk_str_of(uid);
 	pkt.connect.token = wk_str_of("bench");
-	pkt.connect.client_timestamp = wall_ms();
+	pkt.connect.client_timestamp = wk_wall_ms();
 	pkt.connect.client_key = wk_str_n(key64, sizeof key64);
 	/* CONNECT's layout is the same in every version; encode at the max. */
 	if ((n = wkproto_encode(&pkt, WKPROTO_VERSION_MAX, buf, sizeof buf)) < 0) {
@@ -416,7 +315,7 @@ on_connack(struct conn *c, const struct wkproto_packet *p)
 	const struct wkproto_connack *a = &p->connack;
 	uint8_t server_pub[WK_CRYPTO_KEY_LEN], shared[WK_CRYPTO_KEY_LEN];
 	char aes_key[WK_CRYPTO_AES_LEN];
-	uint64_t now = now_us();
+	uint64_t now = wk_now_us();
 
 	if (p->type != WKPROTO_CONNACK) {
 		conn_fail(c, "%s instead of CONNACK", wkproto_type_name(p->type));
@@ -465,7 +364,7 @@ on_packet(struct conn *c, const uint8_t *p, size_t n)
 	switch (pkt.type) {
 	case WKPROTO_PONG:
 		if (c->ping_out) {
-			hist_add(&h_pong, now_us() - c->t0);
+			hist_add(&h_pong, wk_now_us() - c->t0);
 			c->ping_out = 0;
 		}
 		pongs++;
@@ -670,7 +569,7 @@ conn_start(int ws)
 			return 0;
 		}
 	}
-	c->t0 = now_us();
+	c->t0 = wk_now_us();
 	if (connect(fd, (struct sockaddr *)(ws ? &dst_ws : &dst_tcp), sizeof dst_tcp) < 0 &&
 	    errno != EINPROGRESS) {
 		conn_fail(c, "%s", strerror(errno));
@@ -757,7 +656,7 @@ report(int op)
 	r.inflight = inflight;
 	r.t_start = phase_t0;
 	r.t_last = last_done_us;
-	r.cpu = self_cpu();
+	r.cpu = cpu_seconds(RUSAGE_SELF);
 	r.pings = pings_sent;
 	r.pongs = pongs;
 	r.missed = pongs_missed;
@@ -790,7 +689,7 @@ on_command(void)
 		gave_up = 0;
 		pinging = 1;
 		memset(&h_phase, 0, sizeof h_phase);
-		phase_t0 = last_done_us = now_us();
+		phase_t0 = last_done_us = wk_now_us();
 		break;
 	case CMD_HALT:
 		/* Start nothing more; the ramp ends when the handshakes in
@@ -830,7 +729,7 @@ loop_once(int timeout_ms)
 		else if (c)
 			conn_event(c, ev[i].events);
 	}
-	now = now_us();
+	now = wk_now_us();
 	if (now - last_tick_us >= TICK_US)
 		tick(now);
 }
@@ -850,7 +749,7 @@ worker_run(int id, int fd)
 		perror("wkconnbench: worker epoll");
 		_exit(1);
 	}
-	last_tick_us = now_us();
+	last_tick_us = wk_now_us();
 	for (;;) {
 		int busy = 0;
 
@@ -1009,7 +908,7 @@ merge(struct merged *m)
 		hist_merge(&m->phase, &r->phase);
 		hist_merge(&m->pong, &r->pong);
 	}
-	m->cpu += self_cpu();
+	m->cpu += cpu_seconds(RUSAGE_SELF);
 }
 
 /* Fresh figures from every worker (their CPU, above all). */
@@ -1156,7 +1055,7 @@ sample_server(struct sample *s)
 static int
 settle(struct sample *s, long want)
 {
-	uint64_t end = now_us() + (uint64_t)o.settle_s * 1000000;
+	uint64_t end = wk_now_us() + (uint64_t)o.settle_s * 1000000;
 
 	for (;;) {
 		if (sample_server(s) < 0) {
@@ -1166,7 +1065,7 @@ settle(struct sample *s, long want)
 		}
 		if (s->connections == want && s->presence == want)
 			return 0;
-		if (stop || now_us() >= end)
+		if (stop || wk_now_us() >= end)
 			return -1;
 		usleep(200000);
 	}
@@ -1176,9 +1075,9 @@ settle(struct sample *s, long want)
 static void
 nap(uint64_t us)
 {
-	uint64_t end = now_us() + us;
+	uint64_t end = wk_now_us() + us;
 
-	while (!stop && now_us() < end)
+	while (!stop && wk_now_us() < end)
 		usleep(100000);
 }
 
@@ -1253,7 +1152,7 @@ finish_row(struct row *r, const struct sample *s0, const struct merged *m0, doub
 	stats(&last);
 	r->agreed = settle(&r->s, want) == 0;
 	if (t0)
-		secs = r->secs = (double)(now_us() - t0) / 1e6;
+		secs = r->secs = (double)(wk_now_us() - t0) / 1e6;
 	wall = secs > 0 ? secs : 1;
 	r->d_rss = r->s.rss - base.rss;
 	r->d_pss = r->s.pss - base.pss;
@@ -1310,13 +1209,13 @@ hold(void)
 	sample_server(&s0);
 	command(CMD_HOLD, 0, 0, 0);
 	merge(&m0);
-	t0 = now_us();
+	t0 = wk_now_us();
 	nap((uint64_t)o.hold_s * 1000000);	/* a ^C cuts it short */
 	stats(&last);
 	held = last;
 	snprintf(r->phase, sizeof r->phase, "pinged");
 	r->conns = last.est_tcp + last.est_ws;
-	r->secs = (double)(now_us() - t0) / 1e6;
+	r->secs = (double)(wk_now_us() - t0) / 1e6;
 	r->p50 = hist_pct(&last.pong, 0.5);	/* PONG latency in this row */
 	r->p99 = hist_pct(&last.pong, 0.99);
 	finish_row(r, &s0, &m0, r->secs, 0, r->conns);
@@ -1333,7 +1232,7 @@ close_all(void)
 
 	sample_server(&s0);
 	stats(&m0);
-	t0 = now_us();
+	t0 = wk_now_us();
 	command(CMD_CLOSE, 0, 0, 0);
 	snprintf(r->phase, sizeof r->phase, "closed");
 	r->conns = 0;
