@@ -27,22 +27,7 @@ static struct wkt_tree tree;
 static void
 expect(const char *method, const char *path, const char *body, long status, const char *want)
 {
-	char url[512], *got = NULL;
-	json_t *g, *w;
-	long st;
-
-	snprintf(url, sizeof url, "%s%s", tree.http, path);
-	st = wkt_http(method, url, body, &got, NULL);
-	ck_assert_msg(st == status, "%s %s %s: status %ld, want %ld (%s)", method, path,
-	    body ? body : "", st, status, got);
-	g = json_loads(got ? got : "", JSON_DECODE_ANY, NULL);
-	w = json_loads(want, JSON_DECODE_ANY, NULL);
-	ck_assert_msg(w != NULL, "bad expectation %s", want);
-	ck_assert_msg(g && json_equal(g, w), "%s %s %s: body %s, want %s", method, path,
-	    body ? body : "", got, want);
-	json_decref(g);
-	json_decref(w);
-	free(got);
+	wkt_expect(&tree, method, path, body, status, want);
 }
 
 static void
@@ -55,12 +40,7 @@ post_ok(const char *path, const char *body)
 static void
 post_400(const char *path, const char *body, const char *msg)
 {
-	json_t *w = json_pack("{s:s,s:i}", "msg", msg, "status", 400);
-	char *want = json_dumps(w, JSON_COMPACT);
-
-	expect("POST", path, body, 400, want);
-	free(want);
-	json_decref(w);
+	wkt_expect_400(&tree, "POST", path, body, msg);
 }
 
 /* The test's inbox for replies from the shards, and a socket to each

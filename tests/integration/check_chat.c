@@ -31,13 +31,7 @@ static void teardown(void) { wkt_tree_stop(&tree); }
 static void
 post(const char *path, const char *json)
 {
-	char url[256], *resp;
-	long st;
-
-	snprintf(url, sizeof url, "%s%s", tree.http, path);
-	st = wkt_http("POST", url, json, &resp, NULL);
-	ck_assert_msg(st == 200, "POST %s %s: %ld %s", path, json, st, resp);
-	free(resp);
+	json_decref(wkt_call(&tree, "POST", path, json, 200));
 }
 
 static struct wkc *

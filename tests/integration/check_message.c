@@ -24,44 +24,20 @@ static void teardown(void) { wkt_tree_stop(&tree); }
 static json_t *
 call(const char *method, const char *path, const char *body, long status)
 {
-	char url[1024], *got = NULL;
-	json_t *j;
-	long st;
-
-	snprintf(url, sizeof url, "%s%s", tree.http, path);
-	st = wkt_http(method, url, body, &got, NULL);
-	ck_assert_msg(st == status, "%s %s %s: status %ld, want %ld (%s)", method, path,
-	    body ? body : "", st, status, got);
-	j = json_loads(got ? got : "", JSON_DECODE_ANY, NULL);
-	ck_assert_msg(j != NULL, "%s %s: not JSON: %s", method, path, got);
-	free(got);
-	return j;
+	return wkt_call(&tree, method, path, body, status);
 }
 
 /* The body must equal `want` (JSON text). */
 static void
 expect(const char *method, const char *path, const char *body, long status, const char *want)
 {
-	json_t *g = call(method, path, body, status), *w = json_loads(want, JSON_DECODE_ANY, NULL);
-	char *gs = json_dumps(g, JSON_COMPACT | JSON_ENCODE_ANY);
-
-	ck_assert_msg(w != NULL, "bad expectation %s", want);
-	ck_assert_msg(json_equal(g, w), "%s %s %s: body %s, want %s", method, path,
-	    body ? body : "", gs, want);
-	free(gs);
-	json_decref(g);
-	json_decref(w);
+	wkt_expect(&tree, method, path, body, status, want);
 }
 
 static void
 expect_400(const char *method, const char *path, const char *body, const char *msg)
 {
-	json_t *w = json_pack("{s:s,s:i}", "msg", msg, "status", 400);
-	char *want = json_dumps(w, JSON_COMPACT);
-
-	expect(method, path, body, 400, want);
-	free(want);
-	json_decref(w);
+	wkt_expect_400(&tree, method, path, body, msg);
 }
 
 static char *

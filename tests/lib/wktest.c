@@ -508,3 +508,50 @@ wkt_unhex(const char *hex, size_t *len)
 	*len = n;
 	return b;
 }
+
+json_t *
+wkt_call(const struct wkt_tree *t, const char *method, const char *path, const char *body,
+    long status)
+{
+	char url[1024], *got = NULL;
+	json_t *j;
+	long st;
+
+	snprintf(url, sizeof url, "%s%s", t->http, path);
+	st = wkt_http(method, url, body, &got, NULL);
+	ck_assert_msg(st == status, "%s %s %s: status %ld, want %ld (%s)", method, path,
+	    body ? body : "", st, status, got);
+	j = json_loads(got ? got : "", JSON_DECODE_ANY, NULL);
+	ck_assert_msg(j != NULL, "%s %s: not JSON: %s", method, path, got);
+	free(got);
+	return j;
+}
+
+void
+wkt_expect(const struct wkt_tree *t, const char *method, const char *path, const char *body,
+    long status, const char *want)
+{
+	json_t *g = wkt_call(t, method, path, body, status), *w;
+	char *text;
+
+	w = json_loads(want, JSON_DECODE_ANY, NULL);
+	ck_assert_msg(w != NULL, "bad expectation %s", want);
+	text = json_dumps(g, JSON_COMPACT | JSON_ENCODE_ANY);
+	ck_assert_msg(json_equal(g, w), "%s %s %s: body %s, want %s", method, path,
+	    body ? body : "", text, want);
+	free(text);
+	json_decref(g);
+	json_decref(w);
+}
+
+void
+wkt_expect_400(const struct wkt_tree *t, const char *method, const char *path,
+    const char *body, const char *msg)
+{
+	json_t *w = json_pack("{s:s,s:i}", "msg", msg, "status", 400);
+	char *want = json_dumps(w, JSON_COMPACT);
+
+	wkt_expect(t, method, path, body, 400, want);
+	free(want);
+	json_decref(w);
+}

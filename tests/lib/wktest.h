@@ -81,6 +81,17 @@ int wkt_free_port(void);
 long wkt_http(const char *method, const char *url, const char *json, char **body,
     const char *const *headers);
 
+/* An HTTP call to the tree's API: fails the test unless the status is
+ * `status` and the body is JSON; returns the parsed body (json_decref it). */
+struct json_t *wkt_call(const struct wkt_tree *t, const char *method, const char *path,
+    const char *body, long status);
+/* The same, and the body must equal `want` as JSON. */
+void wkt_expect(const struct wkt_tree *t, const char *method, const char *path,
+    const char *body, long status, const char *want);
+/* 400 with exactly {"msg":msg,"status":400}. */
+void wkt_expect_400(const struct wkt_tree *t, const char *method, const char *path,
+    const char *body, const char *msg);
+
 /* POST /user/token; fails the test unless the answer is {"status":200}. */
 void wkt_set_token(const struct wkt_tree *t, const char *uid, const char *token,
     int device_flag, int device_level);
