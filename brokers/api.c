@@ -129,8 +129,12 @@ api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t
 		r->corr = ++st->next_corr;
 		r->gather = gather;
 		r->deadline_ms = wk_now_ms() + API_SHARD_TIMEOUT_MS;
+		r->nparts = 0;
 		pending_add(st, r);
 	}
+	/* Shards echo the key; EACH uses it for the part's index. */
+	if (r->gather == API_GATHER_EACH)
+		key = (uint32_t)r->nparts;
 	m = wk_proc_msg(p, WK_MSG_API_REQ, r->corr, key);
 	zmsg_addstr(m, op);
 	zmsg_addmem(m, text, strlen(text));
@@ -144,6 +148,7 @@ api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t
 		return -1;
 	}
 	r->waiting++;
+	r->nparts++;
 	return 0;
 }
 
@@ -158,6 +163,18 @@ gather_reply(struct api_req *r, const struct wk_msg_hdr *h, unsigned status,
 
 	if (r->rep_status != 0 && r->rep_status != 200)
 		return;
+	if (status == 200 && r->gather == API_GATHER_EACH) {
+		if ((v = json_loadb(body, len, JSON_DECODE_ANY, NULL)) == NULL)
+			wk_fatalx("API_REP from %s/%u: not JSON", wk_role_name(h->sender_role),
+			    h->sender_instance);
+		if (r->parts == NULL)
+			r->parts = json_array();
+		while (json_array_size(r->parts) <= h->key)
+			json_array_append_new(r->parts, json_null());
+		json_array_set_new(r->parts, h->key, v);
+		r->rep_status = 200;
+		return;
+	}
 	if (status != 200 || r->gather == API_GATHER_ALL) {
 		free(r->rep_body);
 		r->rep_body = wk_strndup(body, len);
@@ -188,6 +205,17 @@ static void
 gather_finish(struct wk_proc *p, struct api_req *r)
 {
 	pending_remove(api_state(p), r);
+	if (r->rep_status == 200 && r->gather == API_GATHER_EACH) {
+		/* A new round may start from here: r is no longer pending. */
+		r->corr = 0;
+		r->rep_status = 0;
+		r->then(p, r);
+		json_decref(r->parts);
+		r->parts = NULL;
+		if (r->answered)
+			api_http_resume(p, r);
+		return;
+	}
 	if (r->rep_status == 200 && r->gather == API_GATHER_UNION) {
 		api_answer_json(r, 200, r->rep_union);
 		r->rep_union = NULL;

@@ -17,6 +17,8 @@
 #define API_SHARD_TIMEOUT_MS 5000    /* a shard silent this long: 500 "timeout" */
 #define API_TICK_MS 100              /* how often waiting requests are checked */
 #define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
+#define GO_INT_MIN INT64_MIN         /* Go's int on 64-bit platforms */
+#define GO_INT_MAX INT64_MAX
 
 struct MHD_Connection;
 struct MHD_Daemon;
@@ -32,7 +34,14 @@ struct api_route {
 enum api_gather {
 	API_GATHER_ALL,      /* the first reply that is not HTTP 200 wins, else the last */
 	API_GATHER_UNION,    /* 200 replies are arrays of strings: their union, in order */
+	API_GATHER_EACH,     /* every 200 reply kept, by part: r->then decides the answer */
 };
+
+struct api_req;
+struct wk_proc;
+/* API_GATHER_EACH: every part replied 200; r->parts holds the replies in
+ * the order asked.  It answers r, or asks another round of shards. */
+typedef void api_then_fn(struct wk_proc *p, struct api_req *r);
 
 /* One HTTP request, from its headers until libmicrohttpd is done with it. */
 struct api_req {
@@ -58,6 +67,11 @@ struct api_req {
 	char *rep_body;              /* API_GATHER_ALL: the reply kept */
 	size_t rep_len;
 	json_t *rep_union;           /* API_GATHER_UNION: the array so far */
+	json_t *parts;               /* API_GATHER_EACH: the replies by part (JSON) */
+	int nparts;                  /* parts asked in this round */
+	api_then_fn *then;           /* API_GATHER_EACH: what to do with them */
+	void *ctx;                   /* the route's state across rounds */
+	void (*ctx_free)(void *ctx); /* how to free it when r goes away */
 	uint64_t deadline_ms;
 	struct api_req *prev, *next; /* pending list, oldest first */
 	struct api_req *hnext;       /* corr hash chain */
@@ -87,7 +101,9 @@ static inline struct api_state *api_state(struct wk_proc *p) { return p->state; 
  * replied.  0, or -1 after answering r with 500. */
 int api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
     const json_t *body, enum api_gather gather);
-/* The same to shard `shard` of `role` (WK_ROLE_MAILBOX or WK_ROLE_CHANNEL). */
+/* The same to shard `shard` of `role` (WK_ROLE_MAILBOX or WK_ROLE_CHANNEL).
+ * With API_GATHER_EACH, set r->then before the first part of a round; the
+ * part's index in r->parts is the order it was asked in. */
 int api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
     const char *op, const json_t *body, enum api_gather gather);
 /* Forget r if it waits on shards (its connection is going away). */
@@ -116,5 +132,52 @@ void api_answer_ok(struct api_req *r);
 /* ---- api_routes.c ---- */
 /* The route for (method, path), or NULL. */
 const struct api_route *api_route_find(const char *method, const char *path);
+
+/* Reading a request body the way Go's encoding/json reads it into the
+ * reference's struct `type` (api_routes.c): each returns -1 after
+ * answering 400 in Go's words. */
+struct in {
+	struct api_req *r;
+	json_t *o;
+	const char *type;
+};
+/* The body as a JSON value of kind want (null: empty); NULL after 400. */
+json_t *body_json(struct api_req *r, json_type want, const char *gotype);
+/* A member: exact key first, then case-insensitive. */
+json_t *in_get(const struct in *in, const char *key);
+int in_str(struct in *in, const char *key, const char **out);
+int in_int(struct in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
+    json_int_t *out);
+int in_strs(struct in *in, const char *key, json_t **out);
+int bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
+    const char *gotype);
+int is_blank(const char *s);
+/* A uid or channel id longer than wk-channel stores: 400. */
+int check_len(struct api_req *r, const char *what, const char *s);
+/* Characters the reference refuses in a channel id. */
+int has_special(const char *id);
+/* The stored id of (id, type) as uid sees it: a person chat's "a@b". */
+#define STORED_ID_MAX (2 * API_CHANNEL_ID_MAX + 2)
+int stored_id(const char *uid, const char *id, json_int_t type, char *out);
+/* op/body (reference taken over) to the shard of `role` owning key. */
+void ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
+    json_t *body);
+void ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body);
+
+/* ---- api_conv.c: conversations and cmd mailbox routes ---- */
+void route_conversation_sync(struct wk_proc *p, struct api_req *r);
+void route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r);
+void route_conversation_channels(struct wk_proc *p, struct api_req *r);
+void route_conversations_set_unread(struct wk_proc *p, struct api_req *r);
+void route_conversations_clear_unread(struct wk_proc *p, struct api_req *r);
+void route_conversations_delete(struct wk_proc *p, struct api_req *r);
+void route_message_sync(struct wk_proc *p, struct api_req *r);
+void route_message_syncack(struct wk_proc *p, struct api_req *r);
+/* A membership change: op/body (taken over; channel_id, channel_type) to
+ * the channel's shard, then, once it answered 200, the members'
+ * conversation rows: mode "reset" (read position at the channel's last
+ * seq), "missing" (the same, only where there is no row) or "remove". */
+void api_conv_members(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
+    json_t *uids, const char *mode);
 
 #endif

@@ -249,6 +249,9 @@ api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->resp);
 	free(r->rep_body);
 	json_decref(r->rep_union);
+	json_decref(r->parts);
+	if (r->ctx_free)
+		r->ctx_free(r->ctx);
 	free(r);
 	*con_cls = NULL;
 }

@@ -37,18 +37,9 @@
 #include "wk_shard.h"
 #include "wkproto.h"
 
-#define GO_INT_MIN INT64_MIN   /* Go's int on 64-bit platforms */
-#define GO_INT_MAX INT64_MAX
-
-/* A request body being read as the reference's Go type `type`. */
-struct in {
-	struct api_req *r;
-	json_t *o;
-	const char *type;
-};
 
 /* The member `key` of o: an exact match first, then a case-insensitive one. */
-static json_t *
+json_t *
 in_get(const struct in *in, const char *key)
 {
 	const char *k;
@@ -83,7 +74,7 @@ json_kind(const json_t *v, char *buf, size_t len)
 }
 
 /* Answer 400 as Go does for a value of the wrong type; returns -1. */
-static int
+int
 bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
     const char *gotype)
 {
@@ -99,7 +90,7 @@ bad_type(struct api_req *r, const json_t *v, const char *type, const char *field
 	return -1;
 }
 
-static int
+int
 is_blank(const char *s)
 {
 	return s[strspn(s, " \t\r\n")] == '\0';
@@ -107,7 +98,7 @@ is_blank(const char *s)
 
 /* Parse the body as a JSON value of kind `want` (null counts as empty);
  * NULL after answering 400. */
-static json_t *
+json_t *
 body_json(struct api_req *r, json_type want, const char *gotype)
 {
 	json_error_t e;
@@ -135,7 +126,7 @@ body_json(struct api_req *r, json_type want, const char *gotype)
 }
 
 /* A string member ("" when absent or null); -1 after answering 400. */
-static int
+int
 in_str(struct in *in, const char *key, const char **out)
 {
 	json_t *v = in_get(in, key);
@@ -150,7 +141,7 @@ in_str(struct in *in, const char *key, const char **out)
 }
 
 /* An integer member in [min, max] (0 when absent or null). */
-static int
+int
 in_int(struct in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
     json_int_t *out)
 {
@@ -179,7 +170,7 @@ all_strings(struct api_req *r, json_t *a, const char *type, const char *field)
 }
 
 /* An array-of-strings member (NULL when absent or null). */
-static int
+int
 in_strs(struct in *in, const char *key, json_t **out)
 {
 	json_t *v = in_get(in, key);
@@ -197,7 +188,7 @@ in_strs(struct in *in, const char *key, json_t **out)
 
 /* Send op/body (reference taken over) to the shard of `role` owning key: a
  * uid's mailbox shard or a channel id's channel shard. */
-static void
+void
 ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
     json_t *body)
 {
@@ -210,7 +201,7 @@ ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const
 	json_decref(body);
 }
 
-static void
+void
 ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body)
 {
 	ask_owner(p, r, WK_ROLE_MAILBOX, uid, op, body);
@@ -506,7 +497,7 @@ decode_failed(struct api_req *r, enum decode_err mode)
 }
 
 /* A longer channel id or uid than wk-channel stores: 400; returns -1. */
-static int
+int
 check_len(struct api_req *r, const char *what, const char *s)
 {
 	char msg[128];
@@ -576,7 +567,7 @@ strings_blank(json_t *a)
 	return 1;
 }
 
-static int
+int
 has_special(const char *id)
 {
 	return strpbrk(id, "@#&") != NULL;
@@ -642,7 +633,8 @@ route_channel(struct wk_proc *p, struct api_req *r)
 	else if (cr.type == 1)
 		ask_user_flags(p, r, &cr);
 	else
-		ask_channel(p, r, &cr, "channel.upsert", "subscribers");
+		api_conv_members(p, r, "channel.upsert", chan_body(&cr, "subscribers"), cr.list,
+		    "reset");
 	chan_done(&cr);
 }
 
@@ -704,8 +696,8 @@ subscriber_change(struct wk_proc *p, struct api_req *r, int add)
 		/* Only add defaults the type to group, as the reference does. */
 		if (add && cr.type == 0)
 			cr.type = 2;
-		ask_channel(p, r, &cr, add ? "channel.list_add" : "channel.list_remove",
-		    "subscribers");
+		api_conv_members(p, r, add ? "channel.list_add" : "channel.list_remove",
+		    chan_body(&cr, "subscribers"), cr.list, add ? "reset" : "remove");
 	}
 	chan_done(&cr);
 }
@@ -782,6 +774,10 @@ list_route(struct wk_proc *p, struct api_req *r, const char *list, enum list_rou
 		err = "uids不能为空！";
 	if (err)
 		api_answer_error(r, 400, err);
+	else if (!white && (what == LR_ADD || what == LR_REMOVE))
+		/* A blacklisted member has no conversation; taken off, it has. */
+		api_conv_members(p, r, ops[what], chan_body(&cr, list), cr.list,
+		    what == LR_ADD ? "remove" : "missing");
 	else
 		ask_channel(p, r, &cr, ops[what], list);
 	chan_done(&cr);
@@ -842,13 +838,12 @@ route_whitelist_get(struct wk_proc *p, struct api_req *r)
 /* ---- The message routes: the stored channel's shard (workers/channel_api.c,
  * message.* ops). ---- */
 
-#define STORED_ID_MAX (2 * API_CHANNEL_ID_MAX + 2)
 #define SEND_REFUSED "无法处理发送消息请求！"
 #define BAD_CHANNEL_ID "频道ID不合法！"
 
 /* The stored id of (id, type) as seen by uid: a person chat's "a@b", else
  * id.  -1 if it is longer than wk-channel stores. */
-static int
+int
 stored_id(const char *uid, const char *id, json_int_t type, char *out)
 {
 	ssize_t n;
@@ -1323,6 +1318,14 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/channel/messagesync", route_channel_messagesync },
 	{ "GET", "/channel/max_message_seq", route_max_message_seq },
 	{ "GET", "/channel/last_message", route_last_message },
+	{ "POST", "/conversation/sync", route_conversation_sync },
+	{ "POST", "/conversation/syncByChannels", route_conversation_sync_by_channels },
+	{ "POST", "/conversation/channels", route_conversation_channels },
+	{ "POST", "/conversations/setUnread", route_conversations_set_unread },
+	{ "POST", "/conversations/clearUnread", route_conversations_clear_unread },
+	{ "POST", "/conversations/delete", route_conversations_delete },
+	{ "POST", "/message/sync", route_message_sync },
+	{ "POST", "/message/syncack", route_message_syncack },
 };
 
 const struct api_route *

@@ -156,7 +156,8 @@ static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_MAILBOX_HELLO, 1, 1, FROM_MAILBOX, broker_on_mailbox_hello },
 	{ WK_MSG_BROKER_USER_FLAGS, 1, 1, FROM_MAILBOX, broker_on_user_flags },
 	{ WK_MSG_BROKER_SENDACK, 1, 1, FROM_CHANNEL, broker_on_sendack },
-	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL, broker_on_deliver },
+	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL | WK_ROLE_BIT(WK_ROLE_MAILBOX), broker_on_deliver },
+	{ WK_MSG_BROKER_EVENT, 2, 2, FROM_CHANNEL, broker_on_event },
 };
 
 static int
@@ -230,7 +231,7 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	return snprintf(buf, len, " connections=%d accepted=%llu refused=%llu auth_ok=%llu "
 	    "auth_fail=%llu kicked=%llu timeouts=%llu proto_errors=%llu slow_clients=%llu "
 	    "bytes_in=%llu bytes_out=%llu packets_in=%llu packets_out=%llu sends=%llu "
-	    "delivered=%llu retries=%llu",
+	    "delivered=%llu retries=%llu events=%llu pieces=%llu",
 	    broker.nconns, (unsigned long long)s->accepted, (unsigned long long)s->refused,
 	    (unsigned long long)s->auth_ok, (unsigned long long)s->auth_fail,
 	    (unsigned long long)s->kicked, (unsigned long long)s->timeouts,
@@ -238,7 +239,8 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    (unsigned long long)s->packets_in, (unsigned long long)s->packets_out,
 	    (unsigned long long)s->sends, (unsigned long long)s->delivered,
-	    (unsigned long long)s->retries);
+	    (unsigned long long)s->retries, (unsigned long long)s->events,
+	    (unsigned long long)s->pieces);
 }
 
 static const struct wk_proc_def broker_def = {

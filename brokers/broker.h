@@ -65,6 +65,7 @@ struct broker_stats {
 	uint64_t bytes_in, bytes_out, packets_in, packets_out;
 	uint64_t proto_errors, slow_clients, timeouts;
 	uint64_t sends, delivered, retries;
+	uint64_t events, pieces;      /* stream events sent as EVENT / as stream RECV */
 };
 
 struct broker {
@@ -108,12 +109,30 @@ int broker_conn_send_bytes(struct conn *c, const uint8_t *p, size_t n);
 
 /* broker_msg.c */
 int broker_on_send(struct conn *c, const struct wkproto_packet *pkt);
+/* A piece of a stream (broker_event.c): its streamSeq/streamId and flag. */
+struct broker_piece {
+	uint32_t seq;
+	uint8_t flag;                /* enum wk_stream_flag */
+};
+struct wk_chmsg;
+/* One RECV of m for connection c, encrypted with its key.  At versions 2-4
+ * a stream message (setting WKPROTO_SETTING_STREAM, or a piece) carries the
+ * stream fields of the connection's form; the anchor itself is the start.
+ * Stored messages that are not pieces wait for RECVACK (messageRetry). */
+void broker_recv_one(struct conn *c, const struct wk_chmsg *m, const struct broker_piece *piece);
+/* A SEND's setting as it is stored (the stream bit of every form folded into
+ * WKPROTO_SETTING_STREAM). */
+uint8_t broker_setting_in(uint8_t setting, int version);
 void broker_on_recvack(struct conn *c, const struct wkproto_recvack *a);
 void broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_retry_due(struct conn *c, uint64_t now);
 void broker_retry_free(struct conn *c);
+
+/* broker_event.c */
+/* BROKER_EVENT: an EVENT at version 5, a stream RECV at versions 2-4. */
+void broker_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 
 /* broker_ws.c */
 int broker_ws_start(struct conn *c);

@@ -3,14 +3,18 @@
  * CHANNEL_APPEND to the channel's shard; BROKER_SENDACK becomes the
  * client's SENDACK; BROKER_DELIVER (the stored message once, plus the
  * target connections) becomes one RECV per connection, encrypted with that
- * connection's key; RECVs of stored messages are sent again every
+ * connection's key (a stream message in the connection's own stream form at
+ * versions 2-4); RECVs of stored messages are sent again every
  * messageRetry.interval until RECVACK, at most messageRetry.maxCount times,
- * while the connection lives. */
+ * while the connection lives.  A RECVACK of a cmd message (SyncOnce) from
+ * the user's master device, or any device with token auth off, is passed
+ * to the user's mailbox shard, which removes it from the mailbox. */
 #include <stdlib.h>
 #include <string.h>
 #include "broker.h"
 #include "wk_alloc.h"
 #include "wk_channelid.h"
+#include "wk_chevent.h"
 #include "wk_chmsg.h"
 #include "wk_log.h"
 #include "wk_shard.h"
@@ -20,6 +24,8 @@
 
 struct retry {
 	int64_t message_id;
+	uint32_t seq;                /* cmd messages: the mailbox seq */
+	int cmd;                     /* SyncOnce: the mailbox wants the RECVACK */
 	uint64_t due_ms;
 	uint32_t tries;
 	size_t len;
@@ -82,7 +88,7 @@ broker_on_send(struct conn *c, const struct wkproto_packet *pkt)
 		m.payload.len = (size_t)n;
 	}
 	m.flags = pkt->flags & (WKPROTO_FLAG_REDDOT | WKPROTO_FLAG_SYNCONCE | WKPROTO_FLAG_NOPERSIST);
-	m.setting = s->setting;
+	m.setting = broker_setting_in(s->setting, c->proto_version);
 	m.channel_type = s->channel_type;
 	m.expire = s->expire;
 	m.from_uid = wk_str_of(c->uid);
@@ -140,12 +146,14 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 
 /* Remember a RECV until its RECVACK. */
 static void
-retry_add(struct conn *c, int64_t message_id, const uint8_t *bytes, size_t len)
+retry_add(struct conn *c, const struct wk_chmsg *m, const uint8_t *bytes, size_t len)
 {
 	const struct wk_config *cfg = &broker.proc->cfg;
+	int cmd = (m->flags & WKPROTO_FLAG_SYNCONCE) != 0;
 	struct retry *r, **pp;
 
-	if (cfg->messageRetry_maxCount <= 0)
+	/* A cmd message is remembered even without retries: its RECVACK matters. */
+	if (cfg->messageRetry_maxCount <= 0 && !cmd)
 		return;
 	if (c->nretry >= RETRY_MAX_PENDING) {
 		/* The client is not acknowledging: it will sync; drop the oldest. */
@@ -155,7 +163,9 @@ retry_add(struct conn *c, int64_t message_id, const uint8_t *bytes, size_t len)
 		c->nretry--;
 	}
 	r = wk_malloc(sizeof *r + len);
-	r->message_id = message_id;
+	r->message_id = m->message_id;
+	r->seq = m->seq;
+	r->cmd = cmd;
 	r->due_ms = wk_now_ms() + (uint64_t)cfg->messageRetry_interval;
 	r->tries = 0;
 	r->len = len;
@@ -204,6 +214,25 @@ broker_retry_due(struct conn *c, uint64_t now)
 	}
 }
 
+/* A cmd message was received by a device that speaks for the user. */
+static void
+cmd_acked(struct conn *c, const struct retry *r)
+{
+	struct wk_proc *p = broker.proc;
+	size_t n = strlen(c->uid);
+	struct wk_wbuf b;
+
+	if (p->cfg.tokenAuthOn && c->device_level != WKPROTO_DEVICE_LEVEL_MASTER)
+		return;
+	wk_wbuf_init(&b);
+	wk_put_strn(&b, c->uid, n);
+	wk_put_u64(&b, (uint64_t)r->message_id);
+	wk_put_u32(&b, r->seq);
+	wk_proc_send_buf(p, WK_ROLE_MAILBOX, wk_shard_uid(c->uid, n, p->cfg.processes_mailbox),
+	    WK_MSG_MAILBOX_CMD_RECVACK, 0, &b);
+	wk_wbuf_free(&b);
+}
+
 void
 broker_on_recvack(struct conn *c, const struct wkproto_recvack *a)
 {
@@ -211,15 +240,31 @@ broker_on_recvack(struct conn *c, const struct wkproto_recvack *a)
 		if ((*pp)->message_id == a->message_id) {
 			struct retry *r = *pp;
 			*pp = r->next;
+			if (r->cmd)
+				cmd_acked(c, r);
 			free(r);
 			c->nretry--;
 			return;
 		}
 }
 
-/* One RECV of m for connection c. */
-static void
-deliver_one(struct conn *c, const struct wk_chmsg *m)
+/* A SEND's setting as stored: at versions 2-4 the stream bit of the
+ * connection's form (0x04 at v2-3, 0x02 at v4) becomes WKPROTO_SETTING_STREAM
+ * and the other form's bit is dropped, so that one stored message reaches
+ * every version in its own form (broker_recv_one). */
+uint8_t
+broker_setting_in(uint8_t setting, int version)
+{
+	uint8_t sb = wkproto_stream_bit(version);
+
+	if (sb == 0)
+		return setting;
+	return (uint8_t)((setting & ~(WKPROTO_SETTING_STREAM | WKPROTO_SETTING_STREAM_SDK)) |
+	    (setting & sb ? WKPROTO_SETTING_STREAM : 0));
+}
+
+void
+broker_recv_one(struct conn *c, const struct wk_chmsg *m, const struct broker_piece *piece)
 {
 	struct wkproto_packet pkt = { .type = WKPROTO_RECV };
 	struct wkproto_recv *rv = &pkt.recv;
@@ -234,6 +279,17 @@ deliver_one(struct conn *c, const struct wk_chmsg *m)
 	if (own)
 		pkt.flags &= (uint8_t)~WKPROTO_FLAG_REDDOT;   /* the sender's other devices */
 	rv->setting = m->setting;
+	if (wkproto_stream_bit(c->proto_version)) {
+		/* Versions 2-4: a stream message in the connection's own form. */
+		rv->setting &= (uint8_t)~(WKPROTO_SETTING_STREAM | WKPROTO_SETTING_STREAM_SDK);
+		if (piece || (m->setting & WKPROTO_SETTING_STREAM)) {
+			rv->setting |= wkproto_stream_bit(c->proto_version);
+			rv->stream_no = m->stream_no.len ? m->stream_no : m->client_msg_no;
+			rv->stream_flag = piece ? piece->flag : WK_STREAM_START;
+			rv->stream_seq = piece ? piece->seq : 0;
+			rv->stream_id = rv->stream_seq;
+		}
+	}
 	rv->from_uid = m->from_uid;
 	if (m->from_uid.len == sizeof WK_SYSTEM_UID - 1 && memcmp(m->from_uid.p, WK_SYSTEM_UID, m->from_uid.len) == 0)
 		rv->from_uid = wk_str_n("", 0);
@@ -250,7 +306,6 @@ deliver_one(struct conn *c, const struct wk_chmsg *m)
 	}
 	rv->expire = m->expire;
 	rv->client_msg_no = m->client_msg_no;
-	rv->stream_no = m->stream_no;
 	rv->message_id = m->message_id;
 	rv->message_seq = m->seq;
 	rv->timestamp = m->timestamp;
@@ -276,8 +331,8 @@ deliver_one(struct conn *c, const struct wk_chmsg *m)
 	n = wkproto_encode(&pkt, c->proto_version, buf, (size_t)n);
 	if (n > 0 && broker_conn_send_bytes(c, buf, (size_t)n) == 0) {
 		broker.st.delivered++;
-		if (!(m->flags & WKPROTO_FLAG_NOPERSIST))
-			retry_add(c, m->message_id, buf, (size_t)n);
+		if (!(m->flags & WKPROTO_FLAG_NOPERSIST) && piece == NULL)
+			retry_add(c, m, buf, (size_t)n);
 	}
 	if (buf != out)
 		free(buf);
@@ -295,11 +350,12 @@ broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 
 	wk_rbuf_init(&r, zframe_data(mf), zframe_size(mf));
 	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0 || zframe_size(tf) % 8 != 0)
-		wk_fatalx("BROKER_DELIVER from channel/%u: malformed payload", h->sender_instance);
+		wk_fatalx("BROKER_DELIVER from %s/%u: malformed payload", wk_role_name(h->sender_role),
+		    h->sender_instance);
 	wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
 	while (t.off < t.len) {
 		struct conn *c = broker_conn_find(wk_get_u64(&t));
 		if (c && c->state == CS_READY)
-			deliver_one(c, &m);
+			broker_recv_one(c, &m, NULL);
 	}
 }

@@ -46,12 +46,16 @@ X("logger.level", INT, logger_level, "0", "0", "4", 1, "0 = by mode, 1 debug, 2 
 X("webhook.httpAddr", STR, webhook_httpAddr, "", 0, 0, 1, "POST <httpAddr>?event=<name>; empty = webhooks off")
 X("webhook.msgNotifyEventPushInterval", DUR, webhook_msgNotifyEventPushInterval, "500ms", "10ms", "1h", 1, "msg.notify flush interval")
 X("webhook.msgNotifyEventCountPerPush", INT, webhook_msgNotifyEventCountPerPush, "100", "1", "100000", 1, "messages per msg.notify request")
-X("webhook.msgNotifyEventRetryMaxCount", INT, webhook_msgNotifyEventRetryMaxCount, "5", "0", "1000", 1, "retries per webhook request")
+X("webhook.msgNotifyEventRetryMaxCount", INT, webhook_msgNotifyEventRetryMaxCount, "5", "0", "1000", 1, "attempts per webhook request (any event) before its events are dropped, logged and counted; 0 = no limit")
 X("webhook.focusEvents", LIST, webhook_focusEvents, "", 0, 0, 1, "events to send; empty = all (msg.offline, msg.notify, user.onlinestatus)")
+X("webhook.retryDelay", DUR, webhook_retryDelay, "1s", "10ms", "1h", 1, "wait before the first retry of a failed webhook request; 4 times longer before each next one (1s: 5 attempts span 85s)")
+X("channel.subscriberCompressOfCount", INT, channel_subscriberCompressOfCount, "0", "0", "100000000", 1, "msg.offline: above this many recipients, to_uids is sent gzip-compressed in compress_to_uids; 0 = never")
 /* ---- delivery retry ---- */
 X("messageRetry.interval", DUR, messageRetry_interval, "60s", "100ms", "1h", 1, "re-send a RECV not acknowledged by RECVACK after this long")
 X("messageRetry.scanInterval", DUR, messageRetry_scanInterval, "30s", "10ms", "1h", 1, "how often the retry queue is scanned")
 X("messageRetry.maxCount", INT, messageRetry_maxCount, "5", "0", "1000", 1, "re-sends per RECV before giving up (the message stays stored)")
+/* ---- stream messages (wk's own) ---- */
+X("stream.timeout", DUR, stream_timeout, "5m", "100ms", "24h", 1, "a stream message with no event for this long is ended with an error (end_reason 1, timeout) and its memory freed")
 /* ---- conversations ---- */
 X("conversation.on", BOOL, conversation_on, "true", 0, 0, 0, "keep recent conversations")
 X("conversation.userMaxCount", INT, conversation_userMaxCount, "1000", "1", "1000000", 1, "max conversations returned per user by /conversation/sync")

@@ -11,6 +11,76 @@
 #include "wk_fs.h"
 #include "wk_log.h"
 
+uint64_t wk_db_writes;
+
+static const char *
+db_name(DB *db)
+{
+	const char *file = NULL, *name = NULL;
+
+	db->get_dbname(db, &file, &name);
+	return file ? file : "db";
+}
+
+int
+wk_db_get(DB *db, DB_TXN *txn, const void *k, size_t klen, uint8_t **val, size_t *len)
+{
+	DBT key = { .data = (void *)k, .size = (u_int32_t)klen };
+	DBT data = { .flags = DB_DBT_MALLOC };
+	int rc = db->get(db, txn, &key, &data, 0);
+
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		wk_log_warnx("%s get: %s", db_name(db), db_strerror(rc));
+		return -1;
+	}
+	*val = data.data;
+	*len = data.size;
+	return 1;
+}
+
+int
+wk_db_put(DB *db, DB_TXN *txn, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	DBT key = { .data = (void *)k, .size = (u_int32_t)klen };
+	DBT data = { .data = (void *)v, .size = (u_int32_t)vlen };
+	int rc = db->put(db, txn, &key, &data, 0);
+
+	wk_db_writes++;
+	if (rc != 0) {
+		wk_log_warnx("%s put: %s", db_name(db), db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+wk_db_del(DB *db, DB_TXN *txn, const void *k, size_t klen)
+{
+	DBT key = { .data = (void *)k, .size = (u_int32_t)klen };
+	int rc = db->del(db, txn, &key, 0);
+
+	wk_db_writes++;
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("%s del: %s", db_name(db), db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+wk_db_exists(DB *db, DB_TXN *txn, const void *k, size_t klen)
+{
+	DBT key = { .data = (void *)k, .size = (u_int32_t)klen };
+	int rc = db->exists(db, txn, &key, 0);
+
+	if (rc == 0 || rc == DB_NOTFOUND)
+		return rc == 0;
+	wk_log_warnx("%s exists: %s", db_name(db), db_strerror(rc));
+	return -1;
+}
+
 static void
 db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {

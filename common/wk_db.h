@@ -19,6 +19,19 @@ int wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync,
 void wk_db_env_close(struct wk_db_env *e);
 /* Open (creating) a btree database inside the environment, transactionally. */
 int wk_db_open(struct wk_db_env *e, const char *name, DB **out);
+/* Row access by byte keys inside a transaction (txn may be NULL), with
+ * a log line naming `what` on failure.  wk_db_get: 1 found (*val malloc'd,
+ * the caller frees), 0 absent, -1 error; put/del: 0 or -1 (del of an
+ * absent key is 0); exists: 1, 0 or -1. */
+int wk_db_get(DB *db, DB_TXN *txn, const void *k, size_t klen, uint8_t **val, size_t *len);
+int wk_db_put(DB *db, DB_TXN *txn, const void *k, size_t klen, const void *v, size_t vlen);
+int wk_db_del(DB *db, DB_TXN *txn, const void *k, size_t klen);
+int wk_db_exists(DB *db, DB_TXN *txn, const void *k, size_t klen);
+/* Rows written or deleted by this process (puts and dels): the figure
+ * behind "one message costs the same writes whatever the group's size";
+ * shown as db_writes= in every process's status. */
+extern uint64_t wk_db_writes;
+
 /* Checkpoint and remove log files no longer needed. */
 int wk_db_checkpoint(struct wk_db_env *e);
 

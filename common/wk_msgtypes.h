@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 5
+#define WK_MSG_VERSION 6
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -41,4 +41,23 @@ X(BROKER_DELIVER, 32, "channel: frame 1 the message (wk_chmsg), frame 2 u64 targ
 X(API_SENDACK, 33, "channel: the answer to an api append: u64 message_id, u32 seq, u8 reason")
 X(CHANNEL_PERSON_CHECK, 34, "channel: u64 corr, str to, str from, u8 need whitelist: may from write to to?")
 X(CHANNEL_PERSON_CHECK_REP, 35, "channel: u64 corr, u8 reason (1 ok, 4 blacklisted, 13 not whitelisted)")
+
+/* cmd mailboxes and conversation rows: channel shard -> mailbox shards
+ * (channel_cmd.c, mailbox_cmd.c).  A hand-over is numbered per (channel
+ * shard, mailbox shard) and kept by the channel shard until acknowledged. */
+X(MAILBOX_CMD, 40, "channel: u16 channel shard, u64 hand-over seq, u8 kind, then per kind (channel_cmd.c)")
+X(CHANNEL_CMD_ACK, 41, "mailbox: u16 mailbox shard, u64 every hand-over up to this seq is durable")
+X(MAILBOX_CMD_RECVACK, 42, "broker: str uid, u64 message_id: a master device acknowledged a cmd RECV")
+
+/* Webhooks: producers (wk-channel, wk-mailbox) <-> wk-hook.  See wk_hook.h. */
+X(HOOK_EVENT, 50, "producer: u64 epoch, u64 batch seq, then records {u8 event, u32 order key, blob JSON}")
+X(HOOK_ACK, 51, "hook: u64 epoch, u64 seq: every batch up to seq is in the durable queue")
+X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledged")
+
+/* Stream messages: channel shard -> brokers (channel_stream.c, broker_event.c). */
+X(BROKER_EVENT, 60, "channel: frame 1 a stream event (wk_chevent), frame 2 u64 target conns")
+
+/* Reserved ranges so that work in parallel does not collide:
+ * 43-49 conversations and cmd mailboxes, 50-59 webhooks (wk-hook),
+ * 60-69 streams and EVENT. */
 #endif /* X */

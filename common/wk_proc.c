@@ -11,6 +11,7 @@
 #include "wk_alloc.h"
 #include "wk_buf.h"
 #include "wk_db.h"
+#include "wk_hook.h"
 #include "wk_log.h"
 #include "wk_proc.h"
 #include "wk_time.h"
@@ -180,11 +181,14 @@ void
 wk_proc_status(struct wk_proc *p, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "role=%s instance=%d pid=%d uptime_ms=%llu "
-	    "msgs_in=%llu msgs_out=%llu send_drops=%llu bad_msgs=%llu",
+	    "msgs_in=%llu msgs_out=%llu send_drops=%llu bad_msgs=%llu db_writes=%llu",
 	    wk_role_name(p->def->role), p->instance, (int)getpid(),
 	    (unsigned long long)(wk_now_ms() - p->started_ms),
 	    (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out,
-	    (unsigned long long)p->send_drops, (unsigned long long)p->bad_msgs);
+	    (unsigned long long)p->send_drops, (unsigned long long)p->bad_msgs,
+	    (unsigned long long)wk_db_writes);
+	if (n > 0 && (size_t)n < len)
+		n += wk_hook_status(p, buf + n, len - n);
 	if (p->def->on_status && n > 0 && (size_t)n < len)
 		p->def->on_status(p, buf + n, len - n);
 }
@@ -210,6 +214,9 @@ proc_on_ping(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 static const struct wk_dispatch builtin[] = {
 	{ WK_MSG_STATUS_REQ, 0, 0, WK_ROLE_ANY, proc_on_status },
 	{ WK_MSG_PING_REQ, 0, 4, WK_ROLE_ANY, proc_on_ping },
+	/* Any process may raise webhook events (wk_hook.h). */
+	{ WK_MSG_HOOK_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_hook_on_ack },
+	{ WK_MSG_HOOK_HELLO, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_hook_on_hello },
 };
 
 /* Validate and run one inbound message.  A malformed message from an
@@ -272,6 +279,7 @@ proc_hook(struct wk_loop *l, void *arg)
 	proc_drain_inbox(p);
 	if (p->def->on_iteration)
 		p->def->on_iteration(p);
+	wk_hook_flush(p);   /* the webhook events of this iteration, one message */
 }
 
 static void

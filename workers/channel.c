@@ -5,8 +5,9 @@
  * DB environment <dataDir>/channel-<n> (opened, checkpointed and closed by
  * the skeleton from channel_databases, see channel_store.c).
  *
- * Messages handled: API_REQ from wk-api (channel_api.c), CHANNEL_APPEND from
- * the brokers (channel_append.c), and the built-in
+ * Messages handled: API_REQ from wk-api (channel_api.c, channel_conv.c),
+ * CHANNEL_APPEND from the brokers (channel_append.c), CHANNEL_CMD_ACK from
+ * the mailbox shards (channel_cmd.c), and the built-in
  * STATUS_REQ and PING_REQ.  Every write of a loop iteration goes into one
  * transaction, committed once in on_iteration; replies wait for it.
  */
@@ -20,12 +21,13 @@ static const struct wk_dispatch channel_dispatch[] = {
 	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
 	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
 	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },
+	{ WK_MSG_CHANNEL_CMD_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX), channel_on_cmd_ack },
 };
 
 static int
 channel_on_start(struct wk_proc *p)
 {
-	if (channel_store_open(p) < 0)
+	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0)
 		return -1;
 	return channel_append_open(p);
 }
@@ -37,6 +39,24 @@ channel_on_iteration(struct wk_proc *p)
 {
 	channel_commit(p);
 	channel_append_flush(p);
+	channel_cmd_flush(p);
+}
+
+static void
+channel_on_tick(struct wk_proc *p)
+{
+	channel_append_tick(p);
+	channel_cmd_tick(p);
+}
+
+static int
+channel_on_status(struct wk_proc *p, char *buf, size_t len)
+{
+	int n = channel_append_status(p, buf, len);
+
+	if (n > 0 && (size_t)n < len)
+		n += channel_cmd_status(p, buf + n, len - n);
+	return n;
 }
 
 static void
@@ -46,6 +66,7 @@ channel_on_stop(struct wk_proc *p)
 	channel_append_flush(p);
 	channel_store_close(p);
 	channel_append_close(p);
+	channel_cmd_close(p);
 }
 
 static const struct wk_proc_def channel_def = {
@@ -57,8 +78,8 @@ static const struct wk_proc_def channel_def = {
 	.on_start = channel_on_start,
 	.on_iteration = channel_on_iteration,
 	.on_stop = channel_on_stop,
-	.on_status = channel_append_status,
-	.on_tick = channel_append_tick,
+	.on_status = channel_on_status,
+	.on_tick = channel_on_tick,
 	.tick_ms = 500,
 	.databases = channel_databases,
 };

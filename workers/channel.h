@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <db.h>
+#include <jansson.h>
 #include "wk_proc.h"
 
 struct wk_wbuf;
@@ -35,6 +36,8 @@ enum channel_db {
 	CHANNEL_DB_MESSAGES,         /* "messages.db": (num, seq) -> message */
 	CHANNEL_DB_CLIENTMSGNO,      /* "clientmsgno.db": (num, client_msg_no, from) -> id, seq */
 	CHANNEL_DB_META,             /* "meta.db": counters */
+	CHANNEL_DB_SENDERS,          /* "senders.db": (num, uid) -> last seq uid sent */
+	CHANNEL_DB_CMDOUT,           /* "cmdout.db": hand-overs to mailbox shards (channel_cmd.c) */
 	CHANNEL_DB_COUNT
 };
 /* NULL-terminated, for the skeleton (and tests). */
@@ -176,12 +179,83 @@ long channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t
 int channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
     const char *from_uid, const char *client_msg_no, int64_t *message_id, uint32_t *seq);
 
+/* The seq of the newest message uid sent in the channel (0: none): 0, -1. */
+int channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
+    uint32_t *seq);
+
 /* ---- channel_api.c ---- */
+/* An API_REP waiting for the commit: HTTP status and JSON body. */
+struct channel_reply {
+	struct wk_msg_hdr h;
+	unsigned status;
+	json_t *body;
+};
+/* A stored message as the reference's MessageResp (http-api.md §2). */
+json_t *channel_msg_json(const char *id, uint8_t type, const struct channel_msg *m);
 /* API_REQ from wk-api: frame 1 the op, frame 2 JSON.  Replies (API_REP)
  * after the iteration's commit. */
 void channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 
+/* ---- channel_conv.c: what /conversation/sync needs of a channel ---- */
+void channel_op_conv_recents(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
+
+/* ---- channel_cmd.c: the durable hand-over to the mailbox shards ---- */
+int channel_cmd_open(struct wk_proc *p);
+void channel_cmd_close(struct wk_proc *p);
+/* The cmd twin of a channel ("<id>____cmd", where its cmd messages are
+ * stored: they have their own seqs); malloc'd.  An id that is a twin
+ * already (a subscribers send's temporary channel) is its own twin. */
+char *channel_cmd_twin(const char *id);
+int channel_cmd_is_twin(const char *id, size_t len);
+/* In the current transaction: hand cmd message m (stored; m->channel_id
+ * the channel as addressed) to the mailboxes of its recipients (`to`, or
+ * the channel's).  The sender is not a recipient.  0, or -1 (the
+ * transaction is marked failed). */
+struct wk_chmsg;
+int channel_cmd_handover(struct wk_proc *p, const struct wk_chmsg *m, const char *to,
+    size_t to_len, uint16_t broker, uint64_t conn);
+/* In the current transaction: the first message of a person chat makes a
+ * conversation row for both uids (the sender's read up to seq 1). */
+int channel_cmd_conv_first(struct wk_proc *p, const char *id, uint8_t type, const char *from,
+    size_t from_len);
+/* After channel_commit: send what it made durable; and the resend timer. */
+void channel_cmd_flush(struct wk_proc *p);
+void channel_cmd_tick(struct wk_proc *p);
+void channel_on_cmd_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+int channel_cmd_status(struct wk_proc *p, char *buf, size_t len);
+
+/* ---- channel_hook.c: webhook events (wk-hook(8)) ---- */
+/* The webhooks of message m once it is durable (a no_persist one: once
+ * accepted); call it after the SENDACKs of the commit.  msg.notify if m was
+ * stored (m->seq != 0, not no_persist); msg.offline naming those of its
+ * recipients who have no master device online (from the presence table),
+ * the sender and the system uid left out.  The recipients are those of
+ * channel_recipients_foreach(p, to, to_len, m->channel_id, ...): `to` if
+ * given, else a person chat's two uids, else the channel's members; a cmd
+ * message's path passes the same `to` it hands to the mailboxes.
+ * m->channel_id is the channel as addressed (a person chat: the stored
+ * "a@b" id; not a cmd twin).  Nothing is built when webhooks are off. */
+struct wk_chmsg;
+void channel_hook_message(struct wk_proc *p, const struct wk_chmsg *m, const char *to,
+    size_t to_len);
+/* The same for a message as wk_chmsg_put wrote it (BROKER_DELIVER frame 1). */
+void channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char *to,
+    size_t to_len);
+
 /* ---- channel_append.c ---- */
+/* fn(uid, len, arg) for each recipient: the uids in `to` (to_len bytes of
+ * NUL-terminated uids) if given, else a person chat's two uids, else the
+ * channel's members.  A non-zero return stops the walk and is returned;
+ * -1 on a storage error. */
+typedef int channel_uid_fn(const char *uid, size_t len, void *arg);
+int channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, const char *id,
+    uint8_t type, channel_uid_fn *fn, void *arg);
+/* One message of `type` per broker holding a recipient's online connection:
+ * frame 1 `frame`, frame 2 the u64 target connections.  The recipients are
+ * as for channel_recipients_foreach; the connection (skip_broker,
+ * skip_conn) is left out (UINT16_MAX, UINT64_MAX: none). */
+void channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
+    uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn);
 int channel_append_open(struct wk_proc *p);
 void channel_append_close(struct wk_proc *p);
 /* CHANNEL_APPEND from a broker: checks, dedup, append; SENDACK and fan-out

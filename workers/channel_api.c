@@ -51,23 +51,17 @@
 #include "wk_chmsg.h"
 #include "wk_crypto.h"
 #include "wk_log.h"
-
-/* A reply waiting for the commit. */
-struct reply {
-	struct wk_msg_hdr h;
-	unsigned status;
-	json_t *body;
-};
+#include "wk_msgresp.h"
 
 static void
-reply_error(struct reply *rep, unsigned status, const char *msg)
+reply_error(struct channel_reply *rep, unsigned status, const char *msg)
 {
 	rep->status = status;
 	rep->body = wk_json_error(msg, (int)status);
 }
 
 static void
-reply_ok(struct reply *rep)
+reply_ok(struct channel_reply *rep)
 {
 	rep->status = 200;
 	rep->body = json_pack("{s:i}", "status", 200);
@@ -75,7 +69,7 @@ reply_ok(struct reply *rep)
 
 /* A store call failed: the transaction must not commit half an operation. */
 static void
-reply_storage_error(struct wk_proc *p, struct reply *rep)
+reply_storage_error(struct wk_proc *p, struct channel_reply *rep)
 {
 	channel_txn_fail(p);
 	reply_error(rep, 500, "storage error");
@@ -145,7 +139,7 @@ change_list(struct wk_proc *p, json_t *req, enum channel_list list, int add)
 }
 
 static void
-op_info(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_info(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	if (put_info(p, req) < 0)
 		reply_storage_error(p, rep);
@@ -155,7 +149,7 @@ op_info(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* channel.delete: nothing to do for a channel that never existed. */
 static void
-op_delete(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_delete(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	if (channel_delete(p, wk_jstr(req, "channel_id"), jtype(req)) < 0)
 		reply_storage_error(p, rep);
@@ -168,7 +162,7 @@ op_delete(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 enum list_action { LIST_ADD, LIST_SET, LIST_REMOVE, LIST_CLEAR };
 
 static void
-op_list(struct wk_proc *p, json_t *req, struct reply *rep, int action)
+op_list(struct wk_proc *p, json_t *req, struct channel_reply *rep, int action)
 {
 	const char *id = wk_jstr(req, "channel_id");
 	uint8_t type = jtype(req);
@@ -190,7 +184,7 @@ op_list(struct wk_proc *p, json_t *req, struct reply *rep, int action)
 
 /* channel.upsert: the flags, then the subscribers as channel.list_add does. */
 static void
-op_upsert(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_upsert(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	enum channel_list list;
 
@@ -234,7 +228,7 @@ entry_to_json(const struct channel_entry *e, void *arg)
 
 /* channel.list_get: the entries in uid order, a bare array. */
 static void
-op_list_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_list_get(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	enum channel_list list;
 	json_t *out;
@@ -256,7 +250,7 @@ op_list_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* channel.get (tools and tests; no route): the record, or 404. */
 static void
-op_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_get(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	struct channel_info info;
 	int rc = channel_get(p, wk_jstr(req, "channel_id"), jtype(req), &info);
@@ -282,39 +276,22 @@ op_get(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 #define SYNC_LIMIT_MAX 10000     /* the reference caps a sync's limit here */
 
-/* A stored message as the reference's MessageResp: from_uid "" for the
- * system uid; a person chat's channel_id is the member of the stored id
- * that is not the sender (http-api.md §2, QUIRK). */
-static json_t *
-msg_json(const char *id, uint8_t type, const struct channel_msg *m)
+/* A stored message as the reference's MessageResp (wk_msgresp.h). */
+json_t *
+channel_msg_json(const char *id, uint8_t type, const struct channel_msg *m)
 {
-	char idstr[32], *b64 = NULL;
-	const char *peer = id;
-	size_t plen = strlen(id);
-	json_t *o;
+	struct wk_chmsg c = {
+		.message_id = m->message_id, .seq = m->seq, .timestamp = m->timestamp,
+		.flags = m->flags, .setting = m->setting, .channel_type = type, .expire = m->expire,
+		.from_uid = wk_str_n(m->from_uid, m->from_uid_len),
+		.channel_id = wk_str_n(id, strlen(id)),
+		.client_msg_no = wk_str_n(m->client_msg_no, m->client_msg_no_len),
+		.topic = wk_str_n(m->topic, m->topic_len),
+		.stream_no = wk_str_n(m->stream_no, m->stream_no_len),
+		.payload = { m->payload, m->payload_len },
+	};
 
-	if (type == WKPROTO_CHANNEL_PERSON)
-		wk_channelid_person_peer(id, strlen(id), m->from_uid, m->from_uid_len, &peer, &plen);
-	snprintf(idstr, sizeof idstr, "%lld", (long long)m->message_id);
-	if (m->payload_len) {
-		b64 = wk_malloc(WK_B64_ENCODED_LEN(m->payload_len) + 1);
-		b64[wk_b64_encode(m->payload, m->payload_len, b64)] = '\0';
-	}
-	o = json_pack("{s:{s:i,s:i,s:i},s:i,s:I,s:s,s:s#,s:I,s:s,s:s#,s:i,s:I,s:i,s:o}",
-	    "header", "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0,
-	    "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0,
-	    "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0,
-	    "setting", m->setting, "message_id", (json_int_t)m->message_id, "message_idstr", idstr,
-	    "client_msg_no", m->client_msg_no ? m->client_msg_no : "", m->client_msg_no_len,
-	    "message_seq", (json_int_t)m->seq,
-	    "from_uid", strcmp(m->from_uid ? m->from_uid : "", WK_SYSTEM_UID) == 0 ? "" :
-	    (m->from_uid ? m->from_uid : ""),
-	    "channel_id", peer, plen, "channel_type", type, "expire", (json_int_t)m->expire,
-	    "timestamp", m->timestamp, "payload", b64 ? json_string(b64) : json_null());
-	if (m->topic_len)
-		json_object_set_new(o, "topic", json_stringn(m->topic, m->topic_len));
-	free(b64);
-	return o;
+	return wk_msgresp(&c);
 }
 
 /* Messages collected for an answer. */
@@ -330,7 +307,7 @@ collect(const struct channel_msg *m, void *arg)
 {
 	struct msgs *ms = arg;
 
-	json_array_append_new(ms->list, msg_json(ms->id, ms->type, m));
+	json_array_append_new(ms->list, channel_msg_json(ms->id, ms->type, m));
 	return 0;
 }
 
@@ -341,7 +318,7 @@ collect_id(const struct channel_msg *m, void *arg)
 
 	if (m->message_id != ms->want_id)
 		return 0;
-	json_array_append_new(ms->list, msg_json(ms->id, ms->type, m));
+	json_array_append_new(ms->list, channel_msg_json(ms->id, ms->type, m));
 	return 1;
 }
 
@@ -383,7 +360,7 @@ msgs_init(struct msgs *ms, json_t *req)
 
 /* A sync's answer: the request's bounds echoed, more, the messages. */
 static void
-reply_msgs(struct reply *rep, json_int_t start, json_int_t end, int more, json_t *list)
+reply_msgs(struct channel_reply *rep, json_int_t start, json_int_t end, int more, json_t *list)
 {
 	rep->status = 200;
 	rep->body = json_pack("{s:I,s:I,s:i,s:o}", "start_message_seq", start,
@@ -399,7 +376,7 @@ seq32(json_int_t v)
 
 /* message.sync: http-api.md §2.20's selection, always ascending. */
 static void
-op_sync(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_sync(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	json_int_t start = wk_jint(req, "start_message_seq"), end = wk_jint(req, "end_message_seq");
 	json_int_t limit = wk_jint(req, "limit"), mode = wk_jint(req, "pull_mode");
@@ -451,7 +428,7 @@ op_sync(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* message.search: by seqs, then ids, then client_msg_nos; missing skipped. */
 static void
-op_search(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_search(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	struct msgs ms;
 	json_t *v;
@@ -477,7 +454,7 @@ op_search(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* One message or {"status":404}, from ms->list; a storage error if rc < 0. */
 static void
-reply_one(struct wk_proc *p, struct reply *rep, struct msgs *ms, int rc)
+reply_one(struct wk_proc *p, struct channel_reply *rep, struct msgs *ms, int rc)
 {
 	if (rc < 0) {
 		json_decref(ms->list);
@@ -495,7 +472,7 @@ reply_one(struct wk_proc *p, struct reply *rep, struct msgs *ms, int rc)
 /* message.get: by message_id if given, else by client_msg_no; both given:
  * the message must match both. */
 static void
-op_get_msg(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_get_msg(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	const char *cmn = wk_jstr(req, "client_msg_no");
 	json_int_t mid = wk_jint(req, "message_id");
@@ -515,7 +492,7 @@ op_get_msg(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* message.last: the newest message, or {"status":404}. */
 static void
-op_last(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_last(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	struct msgs ms;
 
@@ -526,7 +503,7 @@ op_last(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 
 /* message.max_seq: the channel's last seq, 0 for an unknown channel. */
 static void
-op_max_seq(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_max_seq(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	struct channel_info info;
 	int rc = channel_get(p, wk_jstr(req, "channel_id"), jtype(req), &info);
@@ -544,7 +521,7 @@ op_max_seq(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 static void
 send_done(struct wk_proc *p, void *arg, int reason, int64_t message_id, uint32_t seq)
 {
-	struct reply *rep = arg;
+	struct channel_reply *rep = arg;
 	json_t *data = json_object_get(rep->body, "data");
 	char idstr[32];
 
@@ -563,7 +540,7 @@ send_done(struct wk_proc *p, void *arg, int reason, int64_t message_id, uint32_t
  * The request's "subscribers", if any, are the only recipients. */
 static void
 send_one(struct wk_proc *p, json_t *req, const char *id, uint8_t type, const char *cmn,
-    const struct wk_bytes *payload, struct reply *rep)
+    const struct wk_bytes *payload, struct channel_reply *rep)
 {
 	struct wk_wbuf to;
 	struct wk_chmsg m;
@@ -603,7 +580,7 @@ payload_of(json_t *req, struct wk_bytes *out)
 
 /* message.send: the answer is completed by send_done (after the commit). */
 static void
-op_send(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_send(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	const char *cmn = wk_jstr(req, "client_msg_no");
 	struct wk_bytes payload;
@@ -624,7 +601,7 @@ op_send(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 /* message.sendbatch: one person message per stored id in "to", each with
  * its own client_msg_no; answers wk-api's "answer" once committed. */
 static void
-op_sendbatch(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
+op_sendbatch(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
 {
 	struct wk_bytes payload;
 	json_t *v, *cmns = json_object_get(req, "client_msg_nos");
@@ -647,7 +624,7 @@ op_sendbatch(struct wk_proc *p, json_t *req, struct reply *rep, int arg)
 /* The ops: name, handler, and the argument it is given. */
 static const struct {
 	const char *name;
-	void (*fn)(struct wk_proc *p, json_t *req, struct reply *rep, int arg);
+	void (*fn)(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
 	int arg;
 } ops[] = {
 	{ "channel.upsert", op_upsert, 0 },
@@ -666,6 +643,7 @@ static const struct {
 	{ "message.get", op_get_msg, 0 },
 	{ "message.last", op_last, 0 },
 	{ "message.max_seq", op_max_seq, 0 },
+	{ "conv.recents", channel_op_conv_recents, 0 },
 };
 
 /* Send the reply once the transaction has ended: as made if it committed,
@@ -673,7 +651,7 @@ static const struct {
 static void
 reply_send(struct wk_proc *p, int rc, void *arg)
 {
-	struct reply *rep = arg;
+	struct channel_reply *rep = arg;
 	zmsg_t *out;
 	char *text;
 
@@ -697,7 +675,7 @@ void
 channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	zframe_t *fop = zmsg_first(msg), *fbody = zmsg_next(msg);
-	struct reply *rep = wk_calloc(1, sizeof *rep);
+	struct channel_reply *rep = wk_calloc(1, sizeof *rep);
 	size_t i, n = sizeof ops / sizeof ops[0];
 	const char *err = NULL;
 	json_t *req;

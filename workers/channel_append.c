@@ -53,6 +53,7 @@ struct pending {
 	uint32_t client_seq;
 	uint8_t flags;
 	int dup;                     /* a repeat: acknowledge the original, deliver nothing */
+	int handed;                  /* a cmd message: the mailboxes deliver it */
 	int64_t message_id;
 	uint32_t seq;
 	uint8_t channel_type;
@@ -149,7 +150,8 @@ check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *f
 /* Fan-out state: the targets per broker. */
 struct fanout {
 	struct wk_proc *p;
-	struct pending *pd;
+	uint16_t skip_broker;        /* the sending connection: not a target */
+	uint64_t skip_conn;
 	struct wk_wbuf *per_broker;
 	int nbrokers;
 };
@@ -169,7 +171,7 @@ fanout_uid(const char *uid, size_t len, void *arg)
 	n = presence_lookup(&ap.presence, u, c, MAX_CONNS_PER_UID);
 	for (int i = 0; i < n; i++) {
 		if (c[i].broker_id >= f->nbrokers ||
-		    (c[i].conn_id == f->pd->conn && c[i].broker_id == f->pd->broker))
+		    (c[i].conn_id == f->skip_conn && c[i].broker_id == f->skip_broker))
 			continue;   /* the sending connection gets its SENDACK, not a RECV */
 		wk_put_u64(&f->per_broker[c[i].broker_id], c[i].conn_id);
 		ap.delivered_to++;
@@ -177,36 +179,54 @@ fanout_uid(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
-/* The recipients' online connections, one DELIVER per broker. */
-static void
-fanout(struct wk_proc *p, struct pending *pd)
+int
+channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, const char *id,
+    uint8_t type, channel_uid_fn *fn, void *arg)
 {
-	struct fanout f = { p, pd, NULL, p->cfg.processes_broker };
+	int rc = 0;
 
-	f.per_broker = wk_calloc(f.nbrokers, sizeof *f.per_broker);
-	if (pd->to) {
-		for (size_t off = 0; off < pd->to_len; off += strlen(pd->to + off) + 1)
-			fanout_uid(pd->to + off, strlen(pd->to + off), &f);
-	} else if (pd->channel_type == WKPROTO_CHANNEL_PERSON) {
-		const char *at = strchr(pd->channel_id, '@');
+	if (to) {
+		for (size_t off = 0; off < to_len && rc == 0; off += strlen(to + off) + 1)
+			rc = fn(to + off, strlen(to + off), arg);
+	} else if (type == WKPROTO_CHANNEL_PERSON) {
+		const char *at = strchr(id, '@');
 		if (at) {
-			size_t l = (size_t)(at - pd->channel_id), rl = strlen(at + 1);
-			fanout_uid(pd->channel_id, l, &f);
-			if (l != rl || memcmp(pd->channel_id, at + 1, l) != 0)   /* not self-chat */
-				fanout_uid(at + 1, rl, &f);
+			size_t l = (size_t)(at - id), rl = strlen(at + 1);
+			rc = fn(id, l, arg);
+			if (rc == 0 && (l != rl || memcmp(id, at + 1, l) != 0))   /* not self-chat */
+				rc = fn(at + 1, rl, arg);
 		}
 	} else
-		channel_members_foreach(p, pd->channel_id, pd->channel_type, fanout_uid, &f);
+		rc = channel_members_foreach(p, id, type, fn, arg);
+	return rc;
+}
+
+void
+channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
+    uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
+{
+	struct fanout f = { p, skip_broker, skip_conn, NULL, p->cfg.processes_broker };
+
+	f.per_broker = wk_calloc(f.nbrokers, sizeof *f.per_broker);
+	channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
 	for (int b = 0; b < f.nbrokers; b++) {
 		if (f.per_broker[b].len) {
-			zmsg_t *m = wk_proc_msg(p, WK_MSG_BROKER_DELIVER, 0, 0);
-			zmsg_addmem(m, pd->msg.p, pd->msg.len);
+			zmsg_t *m = wk_proc_msg(p, type, 0, 0);
+			zmsg_addmem(m, frame, len);
 			zmsg_addmem(m, f.per_broker[b].p, f.per_broker[b].len);
 			wk_proc_send(p, WK_ROLE_BROKER, b, &m);
 		}
 		wk_wbuf_free(&f.per_broker[b]);
 	}
 	free(f.per_broker);
+}
+
+/* The recipients' online connections, one DELIVER per broker. */
+static void
+fanout(struct wk_proc *p, struct pending *pd)
+{
+	channel_fanout(p, WK_MSG_BROKER_DELIVER, pd->msg.p, pd->msg.len, pd->channel_id,
+	    pd->channel_type, pd->to, pd->to_len, pd->broker, pd->conn);
 }
 
 static void
@@ -234,8 +254,9 @@ append_done(struct wk_proc *p, int rc, void *arg)
 		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, seq,
 		    (uint8_t)reason);
 	if (rc == 0 && !pd->dup) {
-		/* Every SENDACK of this commit goes out before any fan-out: one
-		 * large group's delivery must not hold back the others' acks. */
+		/* Every SENDACK of this commit goes out before any fan-out (and
+		 * before the webhooks, cmd messages included): one large group's
+		 * delivery must not hold back the others' acks. */
 		pd->next_fanout = NULL;
 		*fanout_tail = pd;
 		fanout_tail = &pd->next_fanout;
@@ -253,7 +274,10 @@ channel_append_flush(struct wk_proc *p)
 		fanout_head = pd->next_fanout;
 		if (fanout_head == NULL)
 			fanout_tail = &fanout_head;
-		fanout(p, pd);
+		if (!pd->handed)
+			fanout(p, pd);
+		/* webhooks: msg.notify, msg.offline (channel_hook.c) */
+		channel_hook_frame(p, pd->msg.p, pd->msg.len, pd->to, pd->to_len);
 		pending_free(pd);
 	}
 }
@@ -307,10 +331,16 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	pd->flags = m->flags;
 	pd->channel_type = m->channel_type;
 	pd->channel_id = dupstr(m->channel_id);
+	/* A stored cmd message lives in the channel's cmd twin, with its own
+	 * seqs, and goes to the recipients' mailboxes (channel_cmd.c). */
+	int cmd = (m->flags & WKPROTO_FLAG_SYNCONCE) && !(m->flags & WKPROTO_FLAG_NOPERSIST);
+	char *store_id = cmd ? channel_cmd_twin(pd->channel_id) : wk_strdup(pd->channel_id);
+
+	pd->handed = cmd;
 	/* The same message again (an SDK re-sending after a reconnect): the
 	 * original id and seq, nothing stored twice. */
 	if (cmn[0] && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
-	    channel_msg_find_client_msg_no(p, pd->channel_id, m->channel_type, from, cmn,
+	    channel_msg_find_client_msg_no(p, store_id, m->channel_type, from, cmn,
 	    &pd->message_id, &pd->seq) == 1) {
 		pd->dup = 1;
 		ap.duplicates++;
@@ -326,9 +356,9 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		};
 		/* no_persist: delivered, not stored, seq 0. */
 		if (!(m->flags & WKPROTO_FLAG_NOPERSIST) &&
-		    channel_msg_append(p, pd->channel_id, m->channel_type, &cm) < 0)
+		    channel_msg_append(p, store_id, m->channel_type, &cm) < 0)
 			wk_log_limited(&rl_store, WK_LOG_WARN, "append %s/%u: store failed",
-			    pd->channel_id, m->channel_type);
+			    store_id, m->channel_type);
 		pd->message_id = message_id;
 		pd->seq = cm.seq;
 		m->message_id = message_id;
@@ -337,7 +367,13 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		wk_wbuf_init(&pd->msg);
 		wk_chmsg_put(&pd->msg, m);
 		ap.appended++;
+		if (cmd && cm.seq > 0)
+			channel_cmd_handover(p, m, pd->to, pd->to_len, pd->broker, pd->conn);
+		else if (cm.seq == 1 && m->channel_type == WKPROTO_CHANNEL_PERSON && p->cfg.conversation_on)
+			channel_cmd_conv_first(p, pd->channel_id, m->channel_type, m->from_uid.p,
+			    m->from_uid.len);
 	}
+	free(store_id);
 	/* A failed store marked the transaction failed: append_done refuses. */
 	if (channel_after_commit(p, append_done, pd) < 0)
 		append_done(p, -1, pd);

@@ -9,6 +9,9 @@
  *   messages.db     u64 num, u32 seq                 -> the message (below)
  *   clientmsgno.db  u64 num, u16 n, client_msg_no[n], from_uid  -> u64 message_id, u32 seq
  *   meta.db         "num" / "row"                    -> u64 the next channel number / row id
+ *   senders.db      u64 num, from_uid                -> u32 the last seq from_uid sent
+ *                   (conversations: what a user sent counts as read)
+ *   cmdout.db       the hand-overs to mailbox shards (channel_cmd.c)
  * Record: u8 version 1, u64 num, u32 last_seq, u8 flags, u32 members,
  * u32 blacklist, u32 whitelist, u64 created_ms, u64 updated_ms.
  * Message: u8 version 1, u64 message_id, u32 timestamp, u8 flags,
@@ -34,7 +37,8 @@
 #include "wk_time.h"
 
 const char *const channel_databases[CHANNEL_DB_COUNT + 1] = {
-	"channels.db", "members.db", "messages.db", "clientmsgno.db", "meta.db", NULL,
+	"channels.db", "members.db", "messages.db", "clientmsgno.db", "meta.db", "senders.db",
+	"cmdout.db", NULL,
 };
 
 #define RECORD_VERSION 1
@@ -236,6 +240,7 @@ flush_records(struct wk_proc *p)
 		DBT data = { .data = v, .size = RECORD_SIZE };
 
 		record_encode(c, v);
+		wk_db_writes++;
 		if ((rc = db->put(db, st.txn, &key, &data, 0)) != 0) {
 			wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type, db_strerror(rc));
 			return -1;
@@ -339,6 +344,7 @@ meta_next(struct wk_proc *p, const char *name, uint64_t *out)
 	wk_be64_put(v, *out + 1);
 	data.size = 8;
 	data.flags = 0;
+	wk_db_writes++;
 	if ((rc = db->put(db, st.txn, &key, &data, 0)) != 0)
 		return write_failed("meta.db put", name, 0, rc);
 	return 0;
@@ -426,6 +432,7 @@ prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, size_t n)
 	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
 		if (key.size < n || memcmp(key.data, prefix, n) != 0)
 			break;
+		wk_db_writes++;
 		if ((rc = cur->del(cur, 0)) != 0)
 			break;
 	}
@@ -496,7 +503,8 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 	wk_be64_put(prefix, c->num);
 	if (prefix_delete(p, CHANNEL_DB_MEMBERS, prefix, NUM_SIZE) < 0 ||
 	    prefix_delete(p, CHANNEL_DB_MESSAGES, prefix, NUM_SIZE) < 0 ||
-	    prefix_delete(p, CHANNEL_DB_CLIENTMSGNO, prefix, NUM_SIZE) < 0)
+	    prefix_delete(p, CHANNEL_DB_CLIENTMSGNO, prefix, NUM_SIZE) < 0 ||
+	    prefix_delete(p, CHANNEL_DB_SENDERS, prefix, NUM_SIZE) < 0)
 		return op_failed(p);
 	c = chan_get(p, id, type, 1);
 	c->flags |= F_DISBAND;
@@ -573,6 +581,7 @@ channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 	wk_be64_put(v, row);
 	wk_be64_put(v + 8, now);
 	wk_be64_put(v + 16, now);
+	wk_db_writes++;
 	if ((rc = db->put(db, st.txn, &key, &data, 0)) != 0)
 		return write_failed("members.db put", id, type, rc);
 	c->count[list_index(list)]++;
@@ -592,6 +601,7 @@ channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channe
 
 	if ((rc = entry_locate(p, id, type, list, uid, 0, k, &key, &c)) <= 0)
 		return rc < 0 ? op_failed(p) : 0;
+	wk_db_writes++;
 	if ((rc = db->del(db, st.txn, &key, 0)) == DB_NOTFOUND)
 		return 0;
 	if (rc != 0)
@@ -788,6 +798,47 @@ cmn_key(struct wk_wbuf *k, uint64_t num, const char *cmn, size_t n, const char *
 	wk_put_mem(k, from, from_len);
 }
 
+/* senders.db key: u64 num, uid. */
+static size_t
+sender_key(uint8_t *k, uint64_t num, const char *uid, size_t len)
+{
+	wk_be64_put(k, num);
+	memcpy(k + NUM_SIZE, uid, len);
+	return NUM_SIZE + len;
+}
+
+static int
+sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_t seq)
+{
+	uint8_t k[NUM_SIZE + CHANNEL_ID_MAX], v[4];
+
+	if (len > CHANNEL_ID_MAX)
+		return 0;   /* longer than any stored uid: no conversation to keep right */
+	wk_be32_put(v, seq);
+	return wk_db_put(p->db[CHANNEL_DB_SENDERS], st.txn, k, sender_key(k, num, uid, len), v, 4);
+}
+
+int
+channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
+    uint32_t *seq)
+{
+	struct chan *c = chan_get(p, id, type, 0);
+	uint8_t k[NUM_SIZE + CHANNEL_ID_MAX], *v = NULL;
+	size_t len = strlen(uid), n = 0;
+	int rc;
+
+	*seq = 0;
+	if (c == NULL)
+		return -1;
+	if (c->num == 0 || len > CHANNEL_ID_MAX)
+		return 0;
+	rc = wk_db_get(p->db[CHANNEL_DB_SENDERS], st.txn, k, sender_key(k, c->num, uid, len), &v, &n);
+	if (rc == 1 && n == 4)
+		*seq = wk_be32_get(v);
+	free(v);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m)
 {
@@ -826,6 +877,7 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	wk_put_blob(&v, m->payload, m->payload_len);
 	DBT key = { .data = k, .size = sizeof k };
 	DBT data = { .data = v.p, .size = (u_int32_t)v.len };
+	wk_db_writes++;
 	rc = db->put(db, st.txn, &key, &data, 0);
 	wk_wbuf_free(&v);
 	if (rc != 0)
@@ -837,11 +889,14 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 		wk_be32_put(iv + 8, seq);
 		DBT ikey = { .data = ik.p, .size = (u_int32_t)ik.len };
 		DBT idata = { .data = iv, .size = sizeof iv };
+		wk_db_writes++;
 		rc = idx->put(idx, st.txn, &ikey, &idata, 0);
 		wk_wbuf_free(&ik);
 		if (rc != 0)
 			return write_failed("clientmsgno.db put", id, type, rc);
 	}
+	if (m->from_uid_len > 0 && sender_put(p, c->num, m->from_uid, m->from_uid_len, seq) < 0)
+		return op_failed(p);
 	c->last_seq = seq;
 	m->seq = seq;
 	return 0;

@@ -1,16 +1,208 @@
-/* hook.c - wk-hook: the outgoing webhook queue (wk-hook(8)).
+/* hook.c - wk-hook: the webhook queue (wk-hook(8)).
  *
  * Owns <dataDir>/hook-0, a Berkeley DB environment holding the durable
- * queue of events to POST to webhook.httpAddr.  Messages handled: the
- * built-in STATUS_REQ and PING_REQ for now; the events come with the
- * webhook layer. */
-#include "wk_proc.h"
+ * queue of the events the other processes raise (hook_queue.c), and posts
+ * them to webhook.httpAddr (hook_post.c, hook_http.c).
+ *
+ * Messages handled: HOOK_EVENT from the producers (wk-channel,
+ * wk-mailbox), and the built-in STATUS_REQ and PING_REQ.  Each producer's
+ * batches are taken once and in order (wk_hook.h): a batch goes whole into
+ * the iteration's transaction; in on_iteration, after the commit, each
+ * producer is acknowledged up to its last batch (HOOK_ACK) and only then
+ * are the new events posted.  At start HOOK_HELLO asks every producer to
+ * send again what was not acknowledged.
+ */
+#include <stdio.h>
+#include <unistd.h>
+#include "hook.h"
+#include "wk_buf.h"
+#include "wk_log.h"
 
-static const char *const hook_databases[] = { "queue.db", NULL };
+static const char *const hook_databases[HOOK_DB_COUNT + 1] = {
+	"queue.db", "producers.db", NULL,
+};
+
+static struct {
+	uint8_t due[WK_ROLE_COUNT][HOOK_MAX_INSTANCES];     /* acknowledge after the commit */
+	struct { uint8_t role; uint16_t instance; } list[WK_ROLE_COUNT * HOOK_MAX_INSTANCES];
+	int n;
+	uint64_t batches, events, duplicates, gaps;
+} acks;
+
+static struct wk_ratelimit rl_gap = WK_RATELIMIT_INIT(2);
+
+static void
+ack_later(int role, int instance)
+{
+	if (acks.due[role][instance])
+		return;
+	acks.due[role][instance] = 1;
+	acks.list[acks.n].role = (uint8_t)role;
+	acks.list[acks.n++].instance = (uint16_t)instance;
+}
+
+/* HOOK_ACK to every producer whose batches the last commit made durable. */
+static void
+send_acks(struct wk_proc *p)
+{
+	for (int i = 0; i < acks.n; i++) {
+		int role = acks.list[i].role, instance = acks.list[i].instance;
+		uint64_t epoch, seq;
+		struct wk_wbuf b;
+
+		acks.due[role][instance] = 0;
+		if (!hook_queue_producer(role, instance, &epoch, &seq))
+			continue;
+		wk_wbuf_init(&b);
+		wk_put_u64(&b, epoch);
+		wk_put_u64(&b, seq);
+		wk_proc_send_buf(p, role, instance, WK_MSG_HOOK_ACK, seq, &b);
+		wk_wbuf_free(&b);
+	}
+	acks.n = 0;
+}
+
+/* The records of a batch: how many, or -1 if malformed. */
+static long
+count_records(struct wk_rbuf r)
+{
+	long n = 0;
+	size_t len;
+
+	while (r.off < r.len && !r.err) {
+		uint8_t ev = wk_get_u8(&r);
+		wk_get_u32(&r);
+		wk_get_blob(&r, &len);
+		if (ev >= WK_HOOK_NEVENTS)
+			return -1;
+		n++;
+	}
+	return r.err ? -1 : n;
+}
+
+/* HOOK_EVENT: the producer's next batch goes into the queue; a repeat is
+ * acknowledged again, a batch after a gap waits for the missing one. */
+static void
+hook_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	int role = h->sender_role, instance = h->sender_instance;
+	uint64_t epoch, seq, last_epoch, last_seq;
+	struct wk_rbuf r;
+	long n;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	epoch = wk_get_u64(&r);
+	seq = wk_get_u64(&r);
+	if (r.err || instance >= HOOK_MAX_INSTANCES || (n = count_records(r)) < 0) {
+		if (role == WK_ROLE_CTL) {
+			wk_log_warnx("HOOK_EVENT from ctl/%u: malformed; dropped", instance);
+			return;
+		}
+		wk_fatalx("HOOK_EVENT from %s/%u: malformed payload", wk_role_name(role), instance);
+	}
+	if (!hook_queue_producer(role, instance, &last_epoch, &last_seq) || last_epoch != epoch)
+		last_seq = 0;   /* a new life of the producer starts at batch 1 */
+	if (seq <= last_seq) {
+		acks.duplicates++;
+		ack_later(role, instance);
+		return;
+	}
+	if (seq != last_seq + 1) {
+		acks.gaps++;
+		wk_log_limited(&rl_gap, WK_LOG_INFO, "%s/%u: batch %llu after %llu; waiting for the "
+		    "missing ones", wk_role_name(role), instance, (unsigned long long)seq,
+		    (unsigned long long)last_seq);
+		return;
+	}
+	while (r.off < r.len) {
+		int ev = wk_get_u8(&r);
+		uint32_t key = wk_get_u32(&r);
+		size_t len;
+		const void *json = wk_get_blob(&r, &len);
+		hook_queue_put(p, ev, key, json, len);
+	}
+	hook_queue_producer_set(p, role, instance, epoch, seq);
+	ack_later(role, instance);
+	acks.batches++;
+	acks.events += (uint64_t)n;
+}
+
+static const struct wk_dispatch hook_dispatch[] = {
+	{ WK_MSG_HOOK_EVENT, 1, 1, WK_ROLE_ANY, hook_on_event },
+};
+
+/* HOOK_HELLO to every process that may hold unacknowledged batches. */
+static void
+send_hello(struct wk_proc *p)
+{
+	struct wk_wbuf b;
+	uint64_t epoch, seq;
+
+	wk_wbuf_init(&b);
+	wk_put_u32(&b, (uint32_t)getpid());
+	wk_proc_broadcast(p, WK_ROLE_CHANNEL, p->cfg.processes_channel, WK_MSG_HOOK_HELLO, &b);
+	wk_proc_broadcast(p, WK_ROLE_MAILBOX, p->cfg.processes_mailbox, WK_MSG_HOOK_HELLO, &b);
+	for (int role = 0; role < WK_ROLE_COUNT; role++)
+		for (int i = 0; i < HOOK_MAX_INSTANCES; i++)
+			if (role != WK_ROLE_CHANNEL && role != WK_ROLE_MAILBOX && role != WK_ROLE_CTL &&
+			    hook_queue_producer(role, i, &epoch, &seq))
+				wk_proc_send_buf(p, role, i, WK_MSG_HOOK_HELLO, 0, &b);
+	wk_wbuf_free(&b);
+}
+
+static int
+hook_on_start(struct wk_proc *p)
+{
+	if (hook_queue_open(p) < 0 || hook_http_open(p) < 0)
+		return -1;
+	send_hello(p);
+	hook_post_schedule(p);
+	return 0;
+}
+
+/* Commit, then acknowledge, then post what the commit made durable. */
+static void
+hook_on_iteration(struct wk_proc *p)
+{
+	hook_queue_commit(p);
+	send_acks(p);
+	hook_post_schedule(p);
+}
+
+static void
+hook_on_stop(struct wk_proc *p)
+{
+	hook_queue_commit(p);
+	send_acks(p);
+	hook_post_close(p);
+	hook_http_close();
+	hook_queue_close(p);
+}
+
+static int
+hook_on_status(struct wk_proc *p, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, " batches=%llu events=%llu duplicates=%llu gaps=%llu",
+	    (unsigned long long)acks.batches, (unsigned long long)acks.events,
+	    (unsigned long long)acks.duplicates, (unsigned long long)acks.gaps);
+
+	if (n > 0 && (size_t)n < len)
+		n += hook_queue_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += hook_post_status(buf + n, len - n);
+	return n;
+}
 
 static const struct wk_proc_def hook_def = {
 	.name = "wk-hook",
 	.role = WK_ROLE_HOOK,
+	.dispatch = hook_dispatch,
+	.ndispatch = sizeof hook_dispatch / sizeof hook_dispatch[0],
+	.on_start = hook_on_start,
+	.on_iteration = hook_on_iteration,
+	.on_stop = hook_on_stop,
+	.on_status = hook_on_status,
 	.databases = hook_databases,
 };
 

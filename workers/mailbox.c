@@ -7,7 +7,8 @@
  *
  * Messages handled: MAILBOX_AUTH, MAILBOX_CONN_RESTORE, MAILBOX_CONN_CLOSED,
  * MAILBOX_BROKER_HELLO from brokers (mailbox_conn.c); API_REQ from wk-api
- * (mailbox_users.c).  Sends BROKER_MAILBOX_HELLO at start so the brokers
+ * (mailbox_users.c, mailbox_conv.c, mailbox_cmd.c); MAILBOX_CMD from the
+ * channel shards and MAILBOX_CMD_RECVACK from brokers (mailbox_cmd.c).  Sends BROKER_MAILBOX_HELLO at start so the brokers
  * restore the connections of users it owns after a restart. */
 #include <unistd.h>
 #include "mailbox.h"
@@ -16,7 +17,9 @@
 
 static struct presence presence;
 
-static const char *const mailbox_databases[] = { "users.db", NULL };
+static const char *const mailbox_databases[MAILBOX_DB_COUNT + 1] = {
+	"users.db", "convs.db", "cmdbox.db", NULL,
+};
 
 #define FROM_BROKER WK_ROLE_BIT(WK_ROLE_BROKER)
 static const struct wk_dispatch mailbox_dispatch[] = {
@@ -25,6 +28,8 @@ static const struct wk_dispatch mailbox_dispatch[] = {
 	{ WK_MSG_MAILBOX_CONN_CLOSED, 1, 1, FROM_BROKER, mailbox_on_conn_closed },
 	{ WK_MSG_MAILBOX_BROKER_HELLO, 1, 1, FROM_BROKER, mailbox_on_broker_hello },
 	{ WK_MSG_API_REQ, 2, 2, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), mailbox_on_api },
+	{ WK_MSG_MAILBOX_CMD, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), mailbox_on_cmd },
+	{ WK_MSG_MAILBOX_CMD_RECVACK, 1, 1, FROM_BROKER, mailbox_on_cmd_recvack },
 };
 
 struct presence *mailbox_presence(void) { return &presence; }
@@ -62,8 +67,12 @@ static int
 mailbox_on_status(struct wk_proc *p, char *buf, size_t len)
 {
 	struct presence_region *r = presence_region(&presence, p->instance);
-	return snprintf(buf, len, " presence_used=%u presence_capacity=%u presence_churn=%llu",
+	int n = snprintf(buf, len, " presence_used=%u presence_capacity=%u presence_churn=%llu",
 	    r->used, presence.hdr->capacity, (unsigned long long)r->churn);
+
+	if (n > 0 && (size_t)n < len)
+		n += mailbox_cmd_status(p, buf + n, len - n);
+	return n;
 }
 
 static const struct wk_proc_def mailbox_def = {
@@ -73,6 +82,7 @@ static const struct wk_proc_def mailbox_def = {
 	.dispatch = mailbox_dispatch,
 	.ndispatch = sizeof mailbox_dispatch / sizeof mailbox_dispatch[0],
 	.on_start = mailbox_on_start,
+	.on_iteration = mailbox_cmd_iteration,
 	.on_stop = mailbox_on_stop,
 	.on_status = mailbox_on_status,
 	.databases = mailbox_databases,

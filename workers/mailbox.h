@@ -2,15 +2,34 @@
  *   mailbox.c        main, dispatch table, presence region
  *   mailbox_conn.c   AUTH, connection registry, kick rules, presence writes
  *   mailbox_users.c  the user store (tokens, levels, flags, system uids) and
- *                    the API_REQ operations on users
+ *                    the API_REQ dispatch
+ *   mailbox_conv.c   conversation rows (read cursor, deleted-at) per user
+ *   mailbox_cmd.c    cmd mailboxes: hand-over from the channel shards,
+ *                    delivery, acknowledgement, /message/sync
  */
 #ifndef MAILBOX_H
 #define MAILBOX_H
 #include <stdint.h>
+#include <db.h>
+#include <jansson.h>
 #include "presence.h"
 #include "wk_proc.h"
 
 #define MAILBOX_TOKEN_MAX 512
+
+/* The databases, in the order of the skeleton's list (p->db[i]). */
+enum mailbox_db {
+	MAILBOX_DB_USERS,            /* "users.db": tokens, flags, system uids */
+	MAILBOX_DB_CONVS,            /* "convs.db": conversation rows */
+	MAILBOX_DB_CMD,              /* "cmdbox.db": cmd mailboxes and hand-over cursors */
+	MAILBOX_DB_COUNT
+};
+
+/* An API_REP: HTTP status and JSON body. */
+struct mailbox_reply {
+	unsigned status;
+	json_t *body;
+};
 
 /* ---- mailbox.c ---- */
 struct presence *mailbox_presence(void);
@@ -27,6 +46,29 @@ int mailbox_user_is_send_banned(struct wk_proc *p, const char *uid);
 int mailbox_is_system_uid(struct wk_proc *p, const char *uid);
 /* API_REQ handler: ops on the users this shard owns. */
 void mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void mailbox_reply_error(struct mailbox_reply *rep, unsigned status, const char *msg);
+void mailbox_reply_status(struct mailbox_reply *rep, int status);
+/* A transaction for one operation: NULL on failure (rep, if any, is 500). */
+DB_TXN *mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep);
+/* Commit if ok, else abort: 0 once committed, else -1 (rep, if any, is 500). */
+int mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep);
+
+/* ---- mailbox_conv.c: conversation rows (the ops of api_conv.c) ---- */
+typedef void mailbox_op_fn(struct wk_proc *p, json_t *req, struct mailbox_reply *rep);
+mailbox_op_fn mailbox_op_conv_rows, mailbox_op_conv_set, mailbox_op_conv_remove,
+    mailbox_op_conv_delete;
+/* Create (uid, id, type) with read position read_to unless it exists, in
+ * txn: 0, or -1. */
+int mailbox_conv_touch(struct wk_proc *p, DB_TXN *txn, const char *uid, const char *id,
+    uint8_t type, uint32_t read_to);
+
+/* ---- mailbox_cmd.c: cmd mailboxes ---- */
+mailbox_op_fn mailbox_op_cmd_sync, mailbox_op_cmd_syncack;
+void mailbox_on_cmd(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* Once per loop iteration: commit the hand-overs, acknowledge, deliver. */
+void mailbox_cmd_iteration(struct wk_proc *p);
+int mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- mailbox_conn.c ---- */
 void mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
@@ -41,5 +83,11 @@ int mailbox_kick(struct wk_proc *p, const char *uid, int device_flag,
 void mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban);
 /* Connections this shard knows for uid (all brokers). */
 int mailbox_conn_count(const char *uid);
+
+/* ---- mailbox_hook.c ---- */
+/* Webhook user.onlinestatus for a connection that came (online 1) or went,
+ * after the presence table changed (wk-hook(8)); nothing when it is off. */
+void mailbox_hook_onlinestatus(struct wk_proc *p, const char *uid, uint8_t device_flag,
+    uint64_t conn_id, int online);
 
 #endif

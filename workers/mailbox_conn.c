@@ -160,6 +160,8 @@ conn_remove_if(struct wk_proc *p, struct mconn **bp,
 		*bp = c->next;
 		presence_remove(mailbox_presence(), (uint32_t)p->instance, c->uid,
 		    c->broker_id, c->conn_id);
+		/* webhook user.onlinestatus (mailbox_hook.c) */
+		mailbox_hook_onlinestatus(p, c->uid, c->device_flag, c->conn_id, 0);
 		free(c);
 		nconns--;
 		n++;
@@ -255,6 +257,9 @@ mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	if (reason == WKPROTO_REASON_SUCCESS) {
 		apply_kick_rules(p, &a);
 		reason = conn_add(p, &a);
+		/* webhook user.onlinestatus (mailbox_hook.c) */
+		if (reason == WKPROTO_REASON_SUCCESS)
+			mailbox_hook_onlinestatus(p, a.uid, a.device_flag, a.conn_id, 1);
 	}
 	if (reason != WKPROTO_REASON_SUCCESS)
 		wk_log_limited(&rl_bad, WK_LOG_INFO, "auth %s (device flag %u) refused: reason %d",

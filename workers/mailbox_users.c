@@ -1,7 +1,7 @@
 /* mailbox_users.c - a mailbox shard's user store and the HTTP API
  * operations on it (wk-mailbox(8)).
  *
- * users.db (p->db[0]) is a btree in the shard's transactional environment.
+ * users.db (p->db[MAILBOX_DB_USERS]) is a btree in the shard's transactional environment.
  * Keys are a kind letter, '/', the uid; uids come from JSON strings, which
  * cannot hold NUL, so NUL separates the uid from what follows it:
  *   u/<uid>                  u64 created_at (ms)   the user exists
@@ -46,21 +46,15 @@ static const char *const flag_names[F_COUNT] = {
 static zhashx_t *sysuids;            /* the system uid set; NULL until loaded */
 static int sysuid_present = 1;       /* the item stored for each key */
 
-/* An answer: HTTP status and JSON body. */
-struct reply {
-	unsigned status;
-	json_t *body;
-};
-
-static void
-reply_error(struct reply *rep, unsigned status, const char *msg)
+void
+mailbox_reply_error(struct mailbox_reply *rep, unsigned status, const char *msg)
 {
 	rep->status = status;
 	rep->body = wk_json_error(msg, (int)status);
 }
 
-static void
-reply_status(struct reply *rep, int status)
+void
+mailbox_reply_status(struct mailbox_reply *rep, int status)
 {
 	rep->status = 200;
 	rep->body = wk_json_status(status);
@@ -84,76 +78,43 @@ token_key(struct wk_wbuf *k, const char *uid, uint8_t device_flag)
 	wk_put_u8(k, device_flag);
 }
 
-/* Read a value (malloc'd into *val): 1 found, 0 absent, -1 error. */
+/* users.db rows by a built key (wk_db.h). */
 static int
 db_get(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k, uint8_t **val, size_t *len)
 {
-	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
-	DBT data = { .flags = DB_DBT_MALLOC };
-	int rc = p->db[0]->get(p->db[0], txn, &key, &data, 0);
-
-	if (rc == DB_NOTFOUND)
-		return 0;
-	if (rc != 0) {
-		wk_log_warnx("users.db get: %s", db_strerror(rc));
-		return -1;
-	}
-	*val = data.data;
-	*len = data.size;
-	return 1;
+	return wk_db_get(p->db[MAILBOX_DB_USERS], txn, k->p, k->len, val, len);
 }
 
-/* 1 if the key exists, 0 if not, -1 on error. */
 static int
 db_exists(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
 {
-	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
-	int rc = p->db[0]->exists(p->db[0], txn, &key, 0);
-
-	if (rc == 0 || rc == DB_NOTFOUND)
-		return rc == 0;
-	wk_log_warnx("users.db exists: %s", db_strerror(rc));
-	return -1;
+	return wk_db_exists(p->db[MAILBOX_DB_USERS], txn, k->p, k->len);
 }
 
 static int
 db_put(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k, const void *v, size_t vlen)
 {
-	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
-	DBT data = { .data = (void *)v, .size = (u_int32_t)vlen };
-	int rc = p->db[0]->put(p->db[0], txn, &key, &data, 0);
-
-	if (rc != 0) {
-		wk_log_warnx("users.db put: %s", db_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return wk_db_put(p->db[MAILBOX_DB_USERS], txn, k->p, k->len, v, vlen);
 }
 
 static int
 db_del(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
 {
-	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
-	int rc = p->db[0]->del(p->db[0], txn, &key, 0);
-
-	if (rc != 0 && rc != DB_NOTFOUND) {
-		wk_log_warnx("users.db del: %s", db_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return wk_db_del(p->db[MAILBOX_DB_USERS], txn, k->p, k->len);
 }
 
 /* A transaction for one operation; NULL (and rep is 500) on failure. */
-static DB_TXN *
-txn_begin(struct wk_proc *p, struct reply *rep)
+DB_TXN *
+mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep)
 {
 	DB_ENV *env = p->env->env;
 	DB_TXN *txn = NULL;
 	int rc = env->txn_begin(env, NULL, &txn, 0);
 
 	if (rc != 0) {
-		wk_log_warnx("users.db txn_begin: %s", db_strerror(rc));
-		reply_error(rep, 500, "storage error");
+		wk_log_warnx("txn_begin: %s", db_strerror(rc));
+		if (rep)
+			mailbox_reply_error(rep, 500, "storage error");
 		return NULL;
 	}
 	return txn;
@@ -161,18 +122,19 @@ txn_begin(struct wk_proc *p, struct reply *rep)
 
 /* Commit if ok, else abort; 0 once committed, else -1 and rep is 500.
  * The commit is durable as storage.sync says before anyone is answered. */
-static int
-txn_end(DB_TXN *txn, int ok, struct reply *rep)
+int
+mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep)
 {
 	int rc;
 
 	if (!ok)
 		txn->abort(txn);
 	else if ((rc = txn->commit(txn, 0)) != 0)
-		wk_log_warnx("users.db commit: %s", db_strerror(rc));
+		wk_log_warnx("commit: %s", db_strerror(rc));
 	else
 		return 0;
-	reply_error(rep, 500, "storage error");
+	if (rep)
+		mailbox_reply_error(rep, 500, "storage error");
 	return -1;
 }
 
@@ -247,7 +209,7 @@ sysuid_load(struct wk_proc *p)
 
 	if (sysuids)
 		return 0;
-	if ((rc = p->db[0]->cursor(p->db[0], NULL, &cur, 0)) != 0) {
+	if ((rc = p->db[MAILBOX_DB_USERS]->cursor(p->db[MAILBOX_DB_USERS], NULL, &cur, 0)) != 0) {
 		wk_log_warnx("users.db cursor: %s", db_strerror(rc));
 		return -1;
 	}
@@ -280,7 +242,7 @@ mailbox_is_system_uid(struct wk_proc *p, const char *uid)
 /* user.token: store the token and level unless the user is banned; a
  * master-level token kicks the uid's connections with that device flag. */
 static void
-op_token(struct wk_proc *p, json_t *req, struct reply *rep)
+op_token(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 {
 	const char *uid = wk_jstr(req, "uid"), *token = wk_jstr(req, "token");
 	uint8_t flag = (uint8_t)wk_jint(req, "device_flag"), level = (uint8_t)wk_jint(req, "device_level");
@@ -291,15 +253,15 @@ op_token(struct wk_proc *p, json_t *req, struct reply *rep)
 	int ok, rc;
 
 	if (tlen >= MAILBOX_TOKEN_MAX) {
-		reply_error(rep, 400, "token is longer than 511 bytes");
+		mailbox_reply_error(rep, 400, "token is longer than 511 bytes");
 		return;
 	}
-	if ((txn = txn_begin(p, rep)) == NULL)
+	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
 		return;
 	ok = flags_get(p, txn, uid, flags) == 0;
 	if (ok && flags[F_BAN]) {
 		txn->abort(txn);
-		reply_status(rep, WKPROTO_REASON_BAN);
+		mailbox_reply_status(rep, WKPROTO_REASON_BAN);
 		return;
 	}
 	/* The user record, created once. */
@@ -319,17 +281,17 @@ op_token(struct wk_proc *p, json_t *req, struct reply *rep)
 	ok = ok && db_put(p, txn, &k, val.p, val.len) == 0;
 	wk_wbuf_free(&k);
 	wk_wbuf_free(&val);
-	if (txn_end(txn, ok, rep) < 0)
+	if (mailbox_txn_end(txn, ok, rep) < 0)
 		return;
 	if (level == WKPROTO_DEVICE_LEVEL_MASTER)
 		mailbox_kick(p, uid, flag, "账号在其他设备上登录", TOKEN_KICK_MS);
-	reply_status(rep, 200);
+	mailbox_reply_status(rep, 200);
 }
 
 /* user.device_quit: clear the stored token of the device flag (-1: APP, WEB
  * and PC) where one exists, and kick the uid's connections with that flag. */
 static void
-op_device_quit(struct wk_proc *p, json_t *req, struct reply *rep)
+op_device_quit(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 {
 	static const uint8_t cleared = WKPROTO_DEVICE_LEVEL_MASTER;  /* level, empty token */
 	const char *uid = wk_jstr(req, "uid");
@@ -341,10 +303,10 @@ op_device_quit(struct wk_proc *p, json_t *req, struct reply *rep)
 	if (flag == -1)
 		from = 0, to = 2;
 	else if (flag < 0 || flag > 255) {
-		reply_status(rep, 200);
+		mailbox_reply_status(rep, 200);
 		return;
 	}
-	if ((txn = txn_begin(p, rep)) == NULL)
+	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
 		return;
 	for (int f = from; ok && f <= to; f++) {
 		token_key(&k, uid, (uint8_t)f);
@@ -352,15 +314,15 @@ op_device_quit(struct wk_proc *p, json_t *req, struct reply *rep)
 		ok = rc == 0 || (rc == 1 && db_put(p, txn, &k, &cleared, 1) == 0);
 		wk_wbuf_free(&k);
 	}
-	if (txn_end(txn, ok, rep) < 0)
+	if (mailbox_txn_end(txn, ok, rep) < 0)
 		return;
 	mailbox_kick(p, uid, (int)flag, "", QUIT_KICK_MS);
-	reply_status(rep, 200);
+	mailbox_reply_status(rep, 200);
 }
 
 /* user.flags: the person channel's flags, all overwritten. */
 static void
-op_flags(struct wk_proc *p, json_t *req, struct reply *rep)
+op_flags(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 {
 	uint8_t flags[F_COUNT];
 	struct wk_wbuf k;
@@ -369,21 +331,21 @@ op_flags(struct wk_proc *p, json_t *req, struct reply *rep)
 
 	for (int i = 0; i < F_COUNT; i++)
 		flags[i] = wk_jint(req, flag_names[i]) == 1;
-	if ((txn = txn_begin(p, rep)) == NULL)
+	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
 		return;
 	user_key(&k, 'f', wk_jstr(req, "uid"));
 	ok = db_put(p, txn, &k, flags, F_COUNT) == 0;
 	wk_wbuf_free(&k);
-	if (txn_end(txn, ok, rep) == 0) {
+	if (mailbox_txn_end(txn, ok, rep) == 0) {
 		/* Connected devices learn the new send-ban at once. */
 		mailbox_conn_flags_changed(p, wk_jstr(req, "uid"), flags[F_SEND_BAN]);
-		reply_status(rep, 200);
+		mailbox_reply_status(rep, 200);
 	}
 }
 
 /* user.sysuid_add / user.sysuid_remove: one transaction for the list. */
 static void
-sysuid_change(struct wk_proc *p, json_t *req, struct reply *rep, int add)
+sysuid_change(struct wk_proc *p, json_t *req, struct mailbox_reply *rep, int add)
 {
 	json_t *uids = json_object_get(req, "uids"), *v;
 	struct wk_wbuf k;
@@ -391,7 +353,7 @@ sysuid_change(struct wk_proc *p, json_t *req, struct reply *rep, int add)
 	size_t i;
 	int ok = 1;
 
-	if ((txn = txn_begin(p, rep)) == NULL)
+	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
 		return;
 	json_array_foreach(uids, i, v) {
 		if (!ok || !json_is_string(v))
@@ -400,7 +362,7 @@ sysuid_change(struct wk_proc *p, json_t *req, struct reply *rep, int add)
 		ok = (add ? db_put(p, txn, &k, "", 0) : db_del(p, txn, &k)) == 0;
 		wk_wbuf_free(&k);
 	}
-	if (txn_end(txn, ok, rep) < 0)
+	if (mailbox_txn_end(txn, ok, rep) < 0)
 		return;
 	if (sysuids)
 		json_array_foreach(uids, i, v) {
@@ -411,17 +373,17 @@ sysuid_change(struct wk_proc *p, json_t *req, struct reply *rep, int add)
 			else
 				zhashx_delete(sysuids, json_string_value(v));
 		}
-	reply_status(rep, 200);
+	mailbox_reply_status(rep, 200);
 }
 
 static void
-op_sysuid_add(struct wk_proc *p, json_t *req, struct reply *rep)
+op_sysuid_add(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 {
 	sysuid_change(p, req, rep, 1);
 }
 
 static void
-op_sysuid_remove(struct wk_proc *p, json_t *req, struct reply *rep)
+op_sysuid_remove(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 {
 	sysuid_change(p, req, rep, 0);
 }
@@ -434,13 +396,13 @@ uid_cmp(const void *a, const void *b)
 
 /* user.sysuid_list: the set, sorted. */
 static void
-op_sysuid_list(struct wk_proc *p, json_t *req, struct reply *rep)
+op_sysuid_list(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 {
 	json_t *out;
 	zlistx_t *keys;
 
 	if (sysuid_load(p) < 0) {
-		reply_error(rep, 500, "storage error");
+		mailbox_reply_error(rep, 500, "storage error");
 		return;
 	}
 	out = json_array();
@@ -456,7 +418,7 @@ op_sysuid_list(struct wk_proc *p, json_t *req, struct reply *rep)
 
 static const struct {
 	const char *name;
-	void (*fn)(struct wk_proc *p, json_t *req, struct reply *rep);
+	void (*fn)(struct wk_proc *p, json_t *req, struct mailbox_reply *rep);
 } ops[] = {
 	{ "user.token", op_token },
 	{ "user.device_quit", op_device_quit },
@@ -464,6 +426,12 @@ static const struct {
 	{ "user.sysuid_add", op_sysuid_add },
 	{ "user.sysuid_remove", op_sysuid_remove },
 	{ "user.sysuid_list", op_sysuid_list },
+	{ "conv.rows", mailbox_op_conv_rows },
+	{ "conv.set", mailbox_op_conv_set },
+	{ "conv.remove", mailbox_op_conv_remove },
+	{ "conv.delete", mailbox_op_conv_delete },
+	{ "cmd.sync", mailbox_op_cmd_sync },
+	{ "cmd.syncack", mailbox_op_cmd_syncack },
 };
 
 /* API_REQ.  A malformed request from wk-api is a bug there (exit, as for
@@ -472,12 +440,15 @@ void
 mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	zframe_t *fop = zmsg_first(msg), *fbody = zmsg_next(msg);
-	struct reply rep = { 0 };
+	struct mailbox_reply rep = { 0 };
 	zmsg_t *out;
 	json_t *req;
 	char *text;
 	size_t i, n = sizeof ops / sizeof ops[0];
 
+	/* An op opens its own transaction: the hand-overs' one must not hold
+	 * locks it waits for (one thread: it would wait for ever). */
+	mailbox_cmd_iteration(p);
 	for (i = 0; i < n; i++)
 		if (zframe_streq(fop, ops[i].name))
 			break;
@@ -486,7 +457,7 @@ mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		if (h->sender_role == WK_ROLE_API)
 			wk_fatalx("API_REQ from api/%u: %s", h->sender_instance,
 			    i == n ? "unknown op" : "body is not a JSON object");
-		reply_error(&rep, 400, i == n ? "unknown op" : "body is not a JSON object");
+		mailbox_reply_error(&rep, 400, i == n ? "unknown op" : "body is not a JSON object");
 	} else
 		ops[i].fn(p, req, &rep);
 	json_decref(req);

@@ -182,21 +182,18 @@ parse_line(char *line, struct wkt_proc *p)
 	}
 }
 
-int
-wkt_status(const char *run_dir, struct wkt_proc *out, int max)
+/* The master's status text (every process's line) into buf: its length,
+ * or -1. */
+static int
+status_text(const char *run_dir, char *buf, size_t cap)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[32768];
 	size_t len = 0;
-	int fd, n = 0;
+	int fd;
 
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/master.sock", run_dir);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (write(fd, "status\n", 7) != 7) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || write(fd, "status\n", 7) != 7) {
 		close(fd);
 		return -1;
 	}
@@ -204,17 +201,47 @@ wkt_status(const char *run_dir, struct wkt_proc *out, int max)
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		if (poll(&pfd, 1, 5000) != 1)
 			break;
-		ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+		ssize_t r = read(fd, buf + len, cap - 1 - len);
 		if (r <= 0)
 			break;
 		len += r;
 	}
 	close(fd);
 	buf[len] = '\0';
+	return (int)len;
+}
+
+int
+wkt_status(const char *run_dir, struct wkt_proc *out, int max)
+{
+	char buf[32768];
+	int n = 0;
+
+	if (status_text(run_dir, buf, sizeof buf) < 0)
+		return -1;
 	for (char *save, *line = strtok_r(buf, "\n", &save); line && n < max;
 	    line = strtok_r(NULL, "\n", &save))
 		parse_line(line, &out[n++]);
 	return n > 0 ? n : -1;
+}
+
+long long
+wkt_status_sum(const char *run_dir, const char *role, const char *key)
+{
+	char buf[65536], want[64], role_kv[64];
+	long long sum = 0;
+
+	if (status_text(run_dir, buf, sizeof buf) < 0)
+		return -1;
+	snprintf(want, sizeof want, " %s=", key);
+	snprintf(role_kv, sizeof role_kv, "role=%s ", role ? role : "");
+	for (char *save, *line = strtok_r(buf, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *at = strstr(line, want);
+		if (at && (role == NULL || strstr(line, role_kv)))
+			sum += strtoll(at + strlen(want), NULL, 10);
+	}
+	return sum;
 }
 
 int

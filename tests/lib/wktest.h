@@ -34,6 +34,9 @@ pid_t wkt_start_master(const char *config, const char *dir);
 int wkt_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Query <runDir>/master.sock; returns the number of processes (master first) or -1. */
 int wkt_status(const char *run_dir, struct wkt_proc *out, int max);
+/* The sum of a counter ("db_writes") over the status lines of every
+ * process of `role` (NULL: all); -1 if the master did not answer. */
+long long wkt_status_sum(const char *run_dir, const char *role, const char *key);
 /* Wait until `n` processes (master included) report ready; 0 or -1 on timeout. */
 int wkt_wait_ready(const char *run_dir, int n, int timeout_ms);
 /* Wait until pid has exited (reaping it if it is our child); 0 or -1. */

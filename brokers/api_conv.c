@@ -1,0 +1,665 @@
+/* api_conv.c - wk-api's conversation and cmd-mailbox routes (wk-api(8)).
+ *
+ * Read mode: a conversation is computed when it is asked for.  Round 1
+ * asks the user's mailbox shard for its rows (conv.rows: read cursor,
+ * deleted-at); round 2 asks every channel shard concerned, in parallel,
+ * for each channel's last seq, the newest messages from the start seq on,
+ * and the last seq the user sent there (conv.recents); the answer is put
+ * together here as semantics.md §10.2 says, with one deliberate difference:
+ * a deleted conversation that comes back counts as unread only what came
+ * after the deletion.
+ *
+ * Routes that move a read cursor ask the channel's last seq first
+ * (message.max_seq), then the mailbox (conv.set / conv.delete).
+ * Membership changes (api_routes.c) end here too: api_conv_members.
+ * /message/sync and /message/syncack are the cmd mailbox's (cmd.sync,
+ * cmd.syncack in mailbox_cmd.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "api.h"
+#include "wk_alloc.h"
+#include "wk_channelid.h"
+#include "wk_chmsg.h"
+#include "wk_json.h"
+#include "wk_shard.h"
+#include "wkproto.h"
+
+#define CMD_SUFFIX "____cmd"
+#define PAGE_SIZE_DEFAULT 100
+#define PAGE_SIZE_MAX 500
+#define BYCHANNELS_MSG_COUNT 15
+
+/* A cmd twin ("<id>____cmd"): never a conversation of its own. */
+static int
+channel_is_cmd(const char *id)
+{
+	size_t n = strlen(id), sl = sizeof CMD_SUFFIX - 1;
+
+	return n >= sl && strcmp(id + n - sl, CMD_SUFFIX) == 0;
+}
+
+/* What a route remembers between rounds (r->ctx). */
+struct conv_ctx {
+	char *uid;
+	char sid[STORED_ID_MAX];     /* the stored channel id */
+	json_int_t type;
+	json_int_t n;                /* unread (setUnread), msg_count (sync) */
+	json_t *req;                 /* the request body */
+	json_t *items;               /* sync: [[client id, stored id, type, row], ...] */
+	json_t *where;               /* sync: per item [part, index] of its answer */
+	json_t *uids;                /* membership: the members */
+	const char *mode;            /* membership: conv.set mode, or "remove" */
+	int by_channels;
+};
+
+static void
+ctx_free(void *arg)
+{
+	struct conv_ctx *c = arg;
+
+	if (c == NULL)
+		return;
+	free(c->uid);
+	json_decref(c->req);
+	json_decref(c->items);
+	json_decref(c->where);
+	json_decref(c->uids);
+	free(c);
+}
+
+static struct conv_ctx *
+ctx_new(struct api_req *r)
+{
+	struct conv_ctx *c = wk_calloc(1, sizeof *c);
+
+	r->ctx = c;
+	r->ctx_free = ctx_free;
+	return c;
+}
+
+/* Ask the owner of key (a uid's mailbox or a stored channel id's channel
+ * shard) as one part of an API_GATHER_EACH round. */
+static int
+ask_each(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
+    json_t *body, api_then_fn *then)
+{
+	size_t len = strlen(key);
+	int shard = role == WK_ROLE_CHANNEL ? wk_shard_channel(key, len, p->cfg.processes_channel) :
+	    wk_shard_uid(key, len, p->cfg.processes_mailbox);
+	int rc;
+
+	r->then = then;
+	rc = api_ask_role(p, r, role, shard, 0, op, body, API_GATHER_EACH);
+	json_decref(body);
+	return rc;
+}
+
+/* ---- membership ---- */
+
+static void
+members_rows(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, json_int_t read_to)
+{
+	int n = p->cfg.processes_mailbox;
+	json_t **per = wk_calloc((size_t)n, sizeof *per), *v;
+	size_t i;
+	int failed = 0;
+
+	json_array_foreach(c->uids, i, v) {
+		const char *uid = json_string_value(v);
+		int s = wk_shard_uid(uid, strlen(uid), n);
+		if (per[s] == NULL)
+			per[s] = json_array();
+		json_array_append(per[s], v);
+	}
+	for (int s = 0; s < n; s++) {
+		if (per[s] && !failed) {
+			json_t *body = json_pack("{s:O,s:s,s:I,s:I,s:s}", "uids", per[s],
+			    "channel_id", c->sid, "channel_type", c->type, "read_to", read_to,
+			    "mode", c->mode);
+			failed = api_ask(p, r, s, 0, strcmp(c->mode, "remove") == 0 ? "conv.remove" :
+			    "conv.set", body, API_GATHER_ALL) < 0;
+			json_decref(body);
+		}
+		json_decref(per[s]);
+	}
+	free(per);
+	if (r->corr == 0 && !r->answered)
+		api_answer_ok(r);    /* no uid at all */
+}
+
+static void
+members_then_seq(struct wk_proc *p, struct api_req *r)
+{
+	struct conv_ctx *c = r->ctx;
+
+	members_rows(p, r, c, wk_jint(json_array_get(r->parts, 0), "message_seq"));
+}
+
+/* The channel shard's answer to the membership change. */
+static void
+members_then(struct wk_proc *p, struct api_req *r)
+{
+	struct conv_ctx *c = r->ctx;
+	json_t *rep = json_array_get(r->parts, 0);
+
+	if (wk_jint(rep, "status") != 200 || !p->cfg.conversation_on ||
+	    json_array_size(c->uids) == 0)
+		api_answer_json(r, 200, json_incref(rep));
+	else if (strcmp(c->mode, "remove") == 0)
+		members_rows(p, r, c, 0);
+	else
+		ask_each(p, r, WK_ROLE_CHANNEL, c->sid, "message.max_seq",
+		    json_pack("{s:s,s:I}", "channel_id", c->sid, "channel_type", c->type),
+		    members_then_seq);
+}
+
+void
+api_conv_members(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
+    json_t *uids, const char *mode)
+{
+	struct conv_ctx *c = ctx_new(r);
+
+	snprintf(c->sid, sizeof c->sid, "%s", wk_jstr(body, "channel_id"));
+	c->type = wk_jint(body, "channel_type");
+	c->uids = uids ? json_incref(uids) : json_array();
+	c->mode = mode;
+	ask_each(p, r, WK_ROLE_CHANNEL, c->sid, op, body, members_then);
+}
+
+/* ---- reading a conversation request ---- */
+
+/* {uid, channel_id, channel_type (!= 0)} into c; -1 after 400. */
+static int
+read_target(struct api_req *r, struct in *in, struct conv_ctx *c)
+{
+	const char *uid, *id;
+
+	if (in_str(in, "uid", &uid) < 0 || in_str(in, "channel_id", &id) < 0 ||
+	    in_int(in, "channel_type", "uint8", 0, 255, &c->type) < 0)
+		return -1;
+	if (is_blank(uid) || is_blank(id) || c->type == 0) {
+		api_answer_error(r, 400, is_blank(uid) ? "uid不能为空！" : is_blank(id) ?
+		    "channel_id不能为空！" : "channel_type不能为0！");
+		return -1;
+	}
+	if (check_len(r, "uid", uid) < 0 || check_len(r, "channel_id", id) < 0)
+		return -1;
+	if (stored_id(uid, id, c->type, c->sid) < 0) {
+		api_answer_error(r, 400, "频道ID不合法！");
+		return -1;
+	}
+	c->uid = wk_strdup(uid);
+	return 0;
+}
+
+/* ---- setUnread, clearUnread, delete: last seq, then the row ---- */
+
+static void
+cursor_then(struct wk_proc *p, struct api_req *r)
+{
+	struct conv_ctx *c = r->ctx;
+	json_int_t last = wk_jint(json_array_get(r->parts, 0), "message_seq"), to = last;
+
+	if (c->mode && strcmp(c->mode, "delete") == 0) {
+		ask_uid(p, r, c->uid, "conv.delete", json_pack("{s:s,s:s,s:I,s:I}", "uid", c->uid,
+		    "channel_id", c->sid, "channel_type", c->type, "deleted_at", last));
+		return;
+	}
+	/* setUnread: the read position leaves `unread` unread; more than
+	 * there are leaves one (the reference's arithmetic, without its
+	 * underflow on an empty channel). */
+	if (c->n > 0)
+		to = c->n <= last ? last - c->n : last - 1;
+	if (to < 0)
+		to = 0;
+	ask_uid(p, r, c->uid, "conv.set", json_pack("{s:s,s:s,s:I,s:I,s:s}", "uid", c->uid,
+	    "channel_id", c->sid, "channel_type", c->type, "read_to", to, "mode", "forward"));
+}
+
+static void
+cursor_route(struct wk_proc *p, struct api_req *r, const char *gotype, const char *mode,
+    int with_unread)
+{
+	struct in in = { r, NULL, gotype };
+	struct conv_ctx *c;
+
+	if ((in.o = body_json(r, JSON_OBJECT, gotype)) == NULL)
+		return;
+	c = ctx_new(r);
+	c->req = in.o;
+	c->mode = mode;
+	if (read_target(r, &in, c) < 0 ||
+	    (with_unread && in_int(&in, "unread", "int", GO_INT_MIN, GO_INT_MAX, &c->n) < 0))
+		return;
+	ask_each(p, r, WK_ROLE_CHANNEL, c->sid, "message.max_seq",
+	    json_pack("{s:s,s:I}", "channel_id", c->sid, "channel_type", c->type), cursor_then);
+}
+
+void
+route_conversations_set_unread(struct wk_proc *p, struct api_req *r)
+{
+	cursor_route(p, r, "api.clearConversationUnreadReq", "forward", 1);
+}
+
+void
+route_conversations_clear_unread(struct wk_proc *p, struct api_req *r)
+{
+	cursor_route(p, r, "api.clearConversationUnreadReq", "forward", 0);
+}
+
+void
+route_conversations_delete(struct wk_proc *p, struct api_req *r)
+{
+	cursor_route(p, r, "api.deleteChannelReq", "delete", 0);
+}
+
+/* ---- /conversation/sync and /conversation/syncByChannels ---- */
+
+/* The id a client knows a stored channel by: a person chat's peer. */
+static const char *
+client_id(const char *uid, const char *sid, json_int_t type, size_t *len)
+{
+	const char *peer = sid;
+
+	*len = strlen(sid);
+	if (type == WKPROTO_CHANNEL_PERSON &&
+	    wk_channelid_person_peer(sid, strlen(sid), uid, strlen(uid), &peer, len) < 0)
+		return NULL;
+	return peer;
+}
+
+/* last_msg_seqs "id:type:seq|...": a map "type:id" -> seq (bad items skipped). */
+static json_t *
+parse_seqs(const char *s)
+{
+	json_t *m = json_object();
+	char *copy = wk_strdup(s), *save = NULL, *item;
+
+	for (item = strtok_r(copy, "|", &save); item; item = strtok_r(NULL, "|", &save)) {
+		char *c2 = strrchr(item, ':'), *c1, *end, key[STORED_ID_MAX + 8];
+		if (c2 == NULL)
+			continue;
+		*c2 = '\0';
+		if ((c1 = strrchr(item, ':')) == NULL)
+			continue;
+		*c1 = '\0';
+		long long seq = strtoll(c2 + 1, &end, 10);
+		if (*end || end == c2 + 1)
+			continue;
+		long type = strtol(c1 + 1, &end, 10);
+		if (*end || end == c1 + 1 || type < 0 || type > 255)
+			continue;
+		snprintf(key, sizeof key, "%ld:%s", type, item);
+		json_object_set_new(m, key, json_integer(seq));
+	}
+	free(copy);
+	return m;
+}
+
+static json_int_t
+client_seq(json_t *seqs, const char *id, size_t len, json_int_t type, int *present)
+{
+	char key[STORED_ID_MAX + 8];
+	json_t *v;
+
+	snprintf(key, sizeof key, "%lld:%.*s", (long long)type, (int)len, id);
+	v = json_object_get(seqs, key);
+	*present = v != NULL;
+	return json_integer_value(v);
+}
+
+/* Round 2: items grouped by channel shard, one conv.recents per shard. */
+static void
+ask_recents(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, api_then_fn *then)
+{
+	int n = p->cfg.processes_channel, part = 0, failed = 0;
+	json_t **per = wk_calloc((size_t)n, sizeof *per), *it;
+	int *part_of = wk_calloc((size_t)n, sizeof *part_of);
+	size_t i;
+
+	c->where = json_array();
+	json_array_foreach(c->items, i, it) {
+		const char *sid = json_string_value(json_array_get(it, 1));
+		int s = wk_shard_channel(sid, strlen(sid), n);
+		if (per[s] == NULL)
+			per[s] = json_array();
+		json_array_append_new(c->where, json_pack("[i,i]", s, (int)json_array_size(per[s])));
+		json_array_append_new(per[s], json_pack("[s,O,O]", sid, json_array_get(it, 2),
+		    json_array_get(it, 4)));
+	}
+	r->then = then;
+	for (int s = 0; s < n; s++) {
+		if (per[s] && !failed) {
+			json_t *body = json_pack("{s:s,s:I,s:O}", "uid", c->uid, "msg_count", c->n,
+			    "items", per[s]);
+			part_of[s] = part++;
+			failed = api_ask_role(p, r, WK_ROLE_CHANNEL, s, 0, "conv.recents", body,
+			    API_GATHER_EACH) < 0;
+			json_decref(body);
+		}
+		json_decref(per[s]);
+	}
+	/* where[i] = [part, index]: the shard's part number, once known. */
+	json_array_foreach(c->where, i, it)
+		json_array_set_new(it, 0, json_integer(part_of[json_integer_value(json_array_get(it, 0))]));
+	free(per);
+	free(part_of);
+	if (part == 0 && !r->answered)
+		api_answer_json(r, 200, json_array());
+}
+
+/* One conversation from its row and its channel's answer (§10.2 step 8). */
+static json_t *
+conv_item(const struct conv_ctx *c, json_t *it, json_t *ans)
+{
+	const char *cid = json_string_value(json_array_get(it, 0));
+	json_t *row = json_array_get(it, 3), *recents = json_array_get(ans, 2), *last;
+	json_int_t R = json_integer_value(json_array_get(row, 0));
+	json_int_t del = json_integer_value(json_array_get(row, 1));
+	json_int_t U = json_integer_value(json_array_get(ans, 1)), unread = 0, ls;
+	json_t *o;
+
+	/* What was deleted is not unread (the reference counts it). */
+	if (!c->by_channels && del > R)
+		R = del;
+	o = json_pack("{s:s,s:I,s:i,s:i,s:i,s:s,s:i,s:I,s:I,s:O}", "channel_id", cid,
+	    "channel_type", json_integer_value(json_array_get(it, 2)), "unread", 0,
+	    "timestamp", 0, "last_msg_seq", 0, "last_client_msg_no", "", "offset_msg_seq", 0,
+	    "readed_to_msg_seq", R, "version",
+	    json_integer_value(json_array_get(row, 2)) * (json_int_t)1000000, "recents", recents);
+	if ((last = json_array_get(recents, 0)) == NULL)
+		return o;
+	ls = wk_jint(last, "message_seq");
+	json_object_set_new(o, "last_msg_seq", json_integer(ls));
+	json_object_set(o, "last_client_msg_no", json_object_get(last, "client_msg_no"));
+	json_object_set(o, "timestamp", json_object_get(last, "timestamp"));
+	json_object_set_new(o, "version", json_integer(wk_jint(last, "timestamp") * 1000000000LL));
+	if (ls > R)
+		unread = ls - R;
+	/* What the user sent counts as read. */
+	if (U > R && ls >= R && ls - U < unread) {
+		unread = ls - U;
+		json_object_set_new(o, "readed_to_msg_seq", json_integer(U));
+	}
+	if (strcmp(wk_jstr(last, "from_uid"), c->uid) == 0) {
+		unread = 0;
+		json_object_set_new(o, "readed_to_msg_seq", json_integer(ls));
+	}
+	json_object_set_new(o, "unread", json_integer(unread));
+	return o;
+}
+
+/* Round 2 is in: the answer, in the rows' order. */
+static void
+sync_then_recents(struct wk_proc *p, struct api_req *r)
+{
+	struct conv_ctx *c = r->ctx;
+	json_t *out = json_array(), *it, *w, *ans, *o;
+	size_t i;
+
+	json_array_foreach(c->items, i, it) {
+		w = json_array_get(c->where, i);
+		ans = json_array_get(json_array_get(r->parts,
+		    (size_t)json_integer_value(json_array_get(w, 0))),
+		    (size_t)json_integer_value(json_array_get(w, 1)));
+		o = conv_item(c, it, ans);
+		if (c->by_channels || json_array_size(json_object_get(o, "recents")) > 0)
+			json_array_append(out, o);
+		json_decref(o);
+	}
+	api_answer_json(r, 200, out);
+}
+
+static int
+type_excluded(json_t *types, json_int_t type)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(types, i, v)
+		if (json_integer_value(v) == type)
+			return 1;
+	return 0;
+}
+
+/* Round 1 is in (the rows): which conversations, from which seq. */
+static void
+sync_then_rows(struct wk_proc *p, struct api_req *r)
+{
+	struct conv_ctx *c = r->ctx;
+	json_t *rows = json_array_get(r->parts, 0), *row, *seqs, *l = json_array();
+	json_int_t version = wk_jint(c->req, "version"), page = wk_jint(c->req, "page");
+	json_int_t size = wk_jint(c->req, "page_size");
+	int only_unread = wk_jint(c->req, "only_unread") == 1, present;
+	size_t i, len;
+
+	seqs = parse_seqs(wk_jstr(c->req, "last_msg_seqs"));
+	c->items = json_array();
+	json_array_foreach(rows, i, row) {
+		const char *sid = json_string_value(json_array_get(row, 0)), *cid;
+		json_int_t type = json_integer_value(json_array_get(row, 1)), k, start;
+		json_int_t R = json_integer_value(json_array_get(row, 2));
+		json_int_t del = json_integer_value(json_array_get(row, 3));
+
+		if (channel_is_cmd(sid) || (cid = client_id(c->uid, sid, type, &len)) == NULL)
+			continue;
+		if (type == WKPROTO_CHANNEL_PERSON && len == sizeof WK_SYSTEM_UID - 1 &&
+		    memcmp(cid, WK_SYSTEM_UID, len) == 0)
+			continue;
+		k = client_seq(seqs, cid, len, type, &present);
+		if (type_excluded(json_object_get(c->req, "exclude_channel_types"), type) && !present)
+			continue;
+		start = k != 0 ? k + 1 : version > 0 || only_unread ? R + 1 : 0;
+		if (del > 0 && del >= start)
+			start = del + 1;
+		json_array_append_new(l, json_pack("[s#,s,I,[I,I,O],I]", cid, len, sid, type, R, del,
+		    json_array_get(row, 4), start));
+	}
+	json_decref(seqs);
+	if (page > 0) {
+		size_t from;
+		if (size <= 0)
+			size = PAGE_SIZE_DEFAULT;
+		if (size > PAGE_SIZE_MAX)
+			size = PAGE_SIZE_MAX;
+		from = (size_t)((page - 1) * size);
+		for (i = from; i < json_array_size(l) && i < from + (size_t)size; i++)
+			json_array_append(c->items, json_array_get(l, i));
+	} else
+		json_array_extend(c->items, l);
+	json_decref(l);
+	ask_recents(p, r, c, sync_then_recents);
+}
+
+/* POST /conversation/sync (§10.2). */
+void
+route_conversation_sync(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "syncUserConversationReq" };
+	const char *uid, *seqs;
+	json_int_t v;
+	json_t *ex;
+	struct conv_ctx *c;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.syncUserConversationReq")) == NULL)
+		return;
+	c = ctx_new(r);
+	c->req = in.o;
+	if (in_str(&in, "uid", &uid) < 0 || in_str(&in, "last_msg_seqs", &seqs) < 0 ||
+	    in_int(&in, "version", "int64", GO_INT_MIN, GO_INT_MAX, &v) < 0 ||
+	    in_int(&in, "msg_count", "int64", GO_INT_MIN, GO_INT_MAX, &c->n) < 0 ||
+	    in_int(&in, "only_unread", "uint8", 0, 255, &v) < 0 ||
+	    in_int(&in, "page", "int", GO_INT_MIN, GO_INT_MAX, &v) < 0 ||
+	    in_int(&in, "page_size", "int", GO_INT_MIN, GO_INT_MAX, &v) < 0)
+		return;
+	ex = in_get(&in, "exclude_channel_types");
+	if (ex && !json_is_null(ex) && !json_is_array(ex)) {
+		bad_type(r, ex, in.type, "exclude_channel_types", "[]uint8");
+		return;
+	}
+	if (is_blank(uid)) {
+		api_answer_error(r, 400, "uid不能为空！");
+		return;
+	}
+	/* QUIRK kept: no recent messages asked, no conversations answered. */
+	if (c->n <= 0 || check_len(r, "uid", uid) < 0) {
+		if (!r->answered)
+			api_answer_json(r, 200, json_array());
+		return;
+	}
+	c->uid = wk_strdup(uid);
+	ask_each(p, r, WK_ROLE_MAILBOX, uid, "conv.rows", json_pack("{s:s}", "uid", uid),
+	    sync_then_rows);
+}
+
+/* syncByChannels: every requested channel, from its newest messages. */
+static void
+by_channels_then_rows(struct wk_proc *p, struct api_req *r)
+{
+	struct conv_ctx *c = r->ctx;
+	json_t *rows = json_array_get(r->parts, 0), *row, *ch;
+	size_t i, j, len;
+	char sid[STORED_ID_MAX];
+
+	c->items = json_array();
+	json_array_foreach(json_object_get(c->req, "channels"), i, ch) {
+		const char *id = wk_jstr(ch, "channel_id"), *cid;
+		json_int_t type = wk_jint(ch, "channel_type"), R = 0;
+		if (stored_id(c->uid, id, type, sid) < 0 ||
+		    (cid = client_id(c->uid, sid, type, &len)) == NULL)
+			continue;
+		json_array_foreach(rows, j, row)
+			if (json_integer_value(json_array_get(row, 1)) == type &&
+			    strcmp(json_string_value(json_array_get(row, 0)), sid) == 0)
+				R = json_integer_value(json_array_get(row, 2));
+		json_array_append_new(c->items, json_pack("[s#,s,I,[I,i,i],i]", cid, len, sid, type,
+		    R, 0, 0, 0));
+	}
+	ask_recents(p, r, c, sync_then_recents);
+}
+
+void
+route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "syncUserConversationByChannelsReq" };
+	const char *uid;
+	json_t *chs, *ch;
+	struct conv_ctx *c;
+	size_t i;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.syncUserConversationByChannelsReq")) == NULL)
+		return;
+	c = ctx_new(r);
+	c->req = in.o;
+	c->by_channels = 1;
+	if (in_str(&in, "uid", &uid) < 0 ||
+	    in_int(&in, "msg_count", "int64", GO_INT_MIN, GO_INT_MAX, &c->n) < 0)
+		return;
+	chs = in_get(&in, "channels");
+	if (chs && !json_is_null(chs) && !json_is_array(chs)) {
+		bad_type(r, chs, in.type, "channels", "[]api.channelReq");
+		return;
+	}
+	json_array_foreach(chs, i, ch)
+		if (!json_is_object(ch) || !json_is_string(json_object_get(ch, "channel_id")) ||
+		    !json_is_integer(json_object_get(ch, "channel_type"))) {
+			api_answer_error(r, 400, "channels: channel_id and channel_type are required");
+			return;
+		}
+	if (is_blank(uid)) {
+		api_answer_error(r, 400, "uid不能为空！");
+		return;
+	}
+	if (check_len(r, "uid", uid) < 0)
+		return;
+	if (c->n <= 0)
+		c->n = BYCHANNELS_MSG_COUNT;
+	json_object_set_new(c->req, "channels", chs ? json_incref(chs) : json_array());
+	c->uid = wk_strdup(uid);
+	ask_each(p, r, WK_ROLE_MAILBOX, uid, "conv.rows", json_pack("{s:s}", "uid", uid),
+	    by_channels_then_rows);
+}
+
+/* /conversation/channels: the rows' channels (person chats as stored ids,
+ * as the reference answers them). */
+static void
+channels_then(struct wk_proc *p, struct api_req *r)
+{
+	json_t *out = json_array(), *row;
+	size_t i;
+
+	json_array_foreach(json_array_get(r->parts, 0), i, row)
+		if (!channel_is_cmd(json_string_value(json_array_get(row, 0))))
+			json_array_append_new(out, json_pack("{s:O,s:O}", "channel_id",
+			    json_array_get(row, 0), "channel_type", json_array_get(row, 1)));
+	api_answer_json(r, 200, out);
+}
+
+void
+route_conversation_channels(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "conversationChannelReq" };
+	const char *uid;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.conversationChannelReq")) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) == 0) {
+		if (is_blank(uid))
+			api_answer_error(r, 400, "uid不能为空！");
+		else if (check_len(r, "uid", uid) == 0)
+			ask_each(p, r, WK_ROLE_MAILBOX, uid, "conv.rows",
+			    json_pack("{s:s}", "uid", uid), channels_then);
+	}
+	json_decref(in.o);
+}
+
+/* ---- the cmd mailbox ---- */
+
+/* POST /message/sync {uid, limit (default 200)}: the oldest unacknowledged
+ * cmd messages; message_seq is the mailbox's. */
+void
+route_message_sync(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "syncReq" };
+	const char *uid;
+	json_int_t limit, seq;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.syncReq")) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) < 0 ||
+	    in_int(&in, "message_seq", "uint64", 0, GO_INT_MAX, &seq) < 0 ||
+	    in_int(&in, "limit", "int", GO_INT_MIN, GO_INT_MAX, &limit) < 0)
+		goto out;
+	if (is_blank(uid))
+		api_answer_error(r, 400, "uid不能为空！");
+	else if (limit < 0)
+		api_answer_error(r, 400, "limit不能小于0！");
+	else if (check_len(r, "uid", uid) == 0)
+		ask_uid(p, r, uid, "cmd.sync", json_pack("{s:s,s:I}", "uid", uid, "limit",
+		    limit == 0 ? 200 : limit > 10000 ? 10000 : limit));
+out:
+	json_decref(in.o);
+}
+
+/* POST /message/syncack {uid, last_message_seq}: everything up to it. */
+void
+route_message_syncack(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "syncackReq" };
+	const char *uid;
+	json_int_t seq;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.syncackReq")) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) < 0 ||
+	    in_int(&in, "last_message_seq", "uint64", 0, GO_INT_MAX, &seq) < 0)
+		goto out;
+	if (is_blank(uid))
+		api_answer_error(r, 400, "uid不能为空！");
+	else if (check_len(r, "uid", uid) == 0)
+		ask_uid(p, r, uid, "cmd.syncack", json_pack("{s:s,s:I}", "uid", uid,
+		    "last_message_seq", seq));
+out:
+	json_decref(in.o);
+}

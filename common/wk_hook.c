@@ -1,0 +1,187 @@
+/* wk_hook.c - raising webhook events: batches kept until wk-hook has them
+ * (wk_hook.h, wk-hook(8)).  One producer per process, so the state is
+ * file-static like the skeleton's own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_hook.h"
+#include "wk_log.h"
+#include "wk_proc.h"
+#include "wk_time.h"
+
+#define HOOK_HDR 16                  /* u64 epoch, u64 seq */
+#define HOOK_RETRY_MS 50             /* a batch that would block is tried again after this */
+
+/* A batch sent (or to be sent) and not yet acknowledged. */
+struct batch {
+	struct batch *next;
+	uint64_t seq;
+	int sent;
+	struct wk_wbuf b;
+};
+
+static struct {
+	uint64_t epoch, next_seq;
+	struct wk_wbuf cur;          /* this iteration's events, after the header */
+	struct batch *head, **tail;  /* kept, in seq order */
+	size_t kept;                 /* bytes in head... */
+	uint64_t timer;
+	uint64_t events, dropped, resent;
+} hk = { .tail = &hk.head };
+
+static struct wk_ratelimit rl_full = WK_RATELIMIT_INIT(1);
+
+static const char *const names[WK_HOOK_NEVENTS] = {
+	[WK_HOOK_MSG_NOTIFY] = "msg.notify",
+	[WK_HOOK_MSG_OFFLINE] = "msg.offline",
+	[WK_HOOK_USER_ONLINESTATUS] = "user.onlinestatus",
+};
+
+const char *
+wk_hook_event_name(int ev)
+{
+	return ev >= 0 && ev < WK_HOOK_NEVENTS ? names[ev] : NULL;
+}
+
+int
+wk_hook_event_from_name(const char *name)
+{
+	for (int i = 0; i < WK_HOOK_NEVENTS; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int
+wk_hook_on(const struct wk_proc *p, int ev)
+{
+	const struct wk_strlist *f = &p->cfg.webhook_focusEvents;
+	int known = 0;
+
+	if (p->cfg.webhook_httpAddr[0] == '\0')
+		return 0;
+	for (int i = 0; i < f->n; i++) {
+		int e = wk_hook_event_from_name(f->v[i]);
+		if (e == ev)
+			return 1;
+		known += e >= 0;
+	}
+	return known == 0;
+}
+
+void
+wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const char *json, size_t len)
+{
+	size_t need = (hk.cur.len ? 0 : HOOK_HDR) + 9 + len;
+
+	if (hk.kept + hk.cur.len + need > WK_HOOK_KEEP_MAX) {
+		hk.dropped++;
+		wk_log_limited(&rl_full, WK_LOG_WARN, "hook queue full: %zu bytes wait for wk-hook; "
+		    "%s event dropped (%llu so far)", hk.kept + hk.cur.len, names[ev],
+		    (unsigned long long)hk.dropped);
+		return;
+	}
+	if (hk.cur.len == 0) {
+		if (hk.epoch == 0)
+			hk.epoch = (uint64_t)wk_wall_ms();
+		wk_put_u64(&hk.cur, hk.epoch);
+		wk_put_u64(&hk.cur, 0);      /* the seq, set by wk_hook_flush */
+	}
+	wk_put_u8(&hk.cur, (uint8_t)ev);
+	wk_put_u32(&hk.cur, key);
+	wk_put_blob(&hk.cur, json, len);
+	hk.events++;
+}
+
+static void send_kept(struct wk_proc *p);
+
+static void
+on_retry(struct wk_loop *l, uint64_t id, void *arg)
+{
+	hk.timer = 0;
+	send_kept(arg);
+}
+
+/* Send the kept batches not sent yet, in order; a full pipe to wk-hook
+ * (or no wk-hook yet) is tried again shortly. */
+static void
+send_kept(struct wk_proc *p)
+{
+	for (struct batch *b = hk.head; b; b = b->next) {
+		if (b->sent)
+			continue;
+		zmsg_t *m = wk_proc_msg(p, WK_MSG_HOOK_EVENT, b->seq, 0);
+		zmsg_addmem(m, b->b.p, b->b.len);
+		if (wk_proc_send(p, WK_ROLE_HOOK, 0, &m) != 0) {
+			if (hk.timer == 0)
+				hk.timer = wk_loop_timer(p->loop, HOOK_RETRY_MS, 0, on_retry, p);
+			return;
+		}
+		b->sent = 1;
+	}
+}
+
+void
+wk_hook_flush(struct wk_proc *p)
+{
+	if (hk.cur.len) {
+		struct batch *b = wk_calloc(1, sizeof *b);
+		b->seq = ++hk.next_seq;
+		wk_be64_put(hk.cur.p + 8, b->seq);
+		b->b = hk.cur;
+		wk_wbuf_init(&hk.cur);
+		hk.kept += b->b.len;
+		*hk.tail = b;
+		hk.tail = &b->next;
+		send_kept(p);
+	}
+}
+
+/* wk-hook committed every batch up to seq: forget them. */
+void
+wk_hook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	uint64_t epoch, seq;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	epoch = wk_get_u64(&r);
+	seq = wk_get_u64(&r);
+	if (wk_rbuf_done(&r) < 0)
+		wk_fatalx("HOOK_ACK from hook/%u: malformed payload", h->sender_instance);
+	if (epoch != hk.epoch)
+		return;   /* for an earlier life of this process */
+	while (hk.head && hk.head->seq <= seq) {
+		struct batch *b = hk.head;
+		hk.head = b->next;
+		hk.kept -= b->b.len;
+		wk_wbuf_free(&b->b);
+		free(b);
+	}
+	if (hk.head == NULL)
+		hk.tail = &hk.head;
+}
+
+/* wk-hook (re)started: whatever it did not acknowledge may be lost. */
+void
+wk_hook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	for (struct batch *b = hk.head; b; b = b->next) {
+		hk.resent += b->sent;
+		b->sent = 0;
+	}
+	send_kept(p);
+}
+
+int
+wk_hook_status(const struct wk_proc *p, char *buf, size_t len)
+{
+	if (hk.events == 0 && hk.dropped == 0 && p->cfg.webhook_httpAddr[0] == '\0')
+		return 0;
+	return snprintf(buf, len, " hook_events=%llu hook_dropped=%llu hook_kept=%zu hook_resent=%llu",
+	    (unsigned long long)hk.events, (unsigned long long)hk.dropped, hk.kept + hk.cur.len,
+	    (unsigned long long)hk.resent);
+}

@@ -1,0 +1,67 @@
+/* wk_hook.h - raising webhook events: the producers' side of wk-hook(8).
+ *
+ * A process that raises events (wk-channel: msg.notify and msg.offline;
+ * wk-mailbox: user.onlinestatus) asks wk_hook_on() before it builds one,
+ * so that with webhook.httpAddr empty nothing is built at all, and hands
+ * the event's JSON to wk_hook_emit().  Nothing here waits for wk-hook, let
+ * alone for the HTTP side: the events of one loop iteration are sent by the
+ * skeleton, after on_iteration, as one numbered batch (HOOK_EVENT, never
+ * blocking).
+ *
+ * Hand-over without loss.  A batch is kept until wk-hook acknowledges it
+ * (HOOK_ACK, sent after wk-hook committed it to its queue) and is sent again
+ * when wk-hook starts (HOOK_HELLO); wk-hook takes each producer's batches
+ * strictly in order, once: a repeat is acknowledged and dropped, a batch
+ * after a gap is dropped until the missing one comes again.  So a kill -9
+ * of wk-hook loses nothing.  What is lost: the batches a producer still
+ * kept when it died itself (normally the events of its last loop
+ * iteration).  The bytes kept are bounded by WK_HOOK_KEEP_MAX; past it new
+ * events are dropped, counted (hook_dropped in STATUS) and logged,
+ * rate-limited: "hook queue full".
+ *
+ * HOOK_EVENT payload, one frame: u64 epoch (the producer's start, wall
+ * clock ms), u64 batch seq (1, 2, ... within the epoch), then records to
+ * the end: u8 event, u32 order key, blob (u32 length + bytes) JSON text.
+ * wk-hook posts the events of one order key (the hash of a channel or of a
+ * uid) in the order they were emitted.
+ */
+#ifndef WK_HOOK_H
+#define WK_HOOK_H
+#include <stddef.h>
+#include <stdint.h>
+#include <czmq.h>
+
+enum wk_hook_event {
+	WK_HOOK_MSG_NOTIFY,          /* item of a JSON array: one MessageResp */
+	WK_HOOK_MSG_OFFLINE,         /* the whole body: one object */
+	WK_HOOK_USER_ONLINESTATUS,   /* item of a JSON array: one string */
+	WK_HOOK_NEVENTS
+};
+
+#define WK_HOOK_KEEP_MAX (64u << 20)   /* bytes a producer keeps for wk-hook */
+#define WK_HOOK_SOURCE_ID 1001         /* msg.offline source_id: the reference's node id */
+
+struct wk_proc;
+struct wk_msg_hdr;
+
+/* "msg.notify", "msg.offline", "user.onlinestatus"; NULL if out of range. */
+const char *wk_hook_event_name(int ev);
+/* The event of a name, or -1. */
+int wk_hook_event_from_name(const char *name);
+/* 1 if events of this kind are wanted: webhook.httpAddr is set and
+ * webhook.focusEvents is empty or names it (names it does not know are
+ * ignored, as the reference does). */
+int wk_hook_on(const struct wk_proc *p, int ev);
+/* Hand one event over (copied).  key: events with the same key are posted
+ * in this order. */
+void wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const char *json, size_t len);
+
+/* For the skeleton (wk_proc.c): after on_iteration, send this iteration's
+ * events; HOOK_ACK and HOOK_HELLO; the " hook_..." STATUS pairs (nothing
+ * while no event was ever raised and webhooks are off). */
+void wk_hook_flush(struct wk_proc *p);
+void wk_hook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void wk_hook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+int wk_hook_status(const struct wk_proc *p, char *buf, size_t len);
+
+#endif

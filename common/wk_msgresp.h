@@ -1,0 +1,14 @@
+/* wk_msgresp.h - a message as the reference's MessageResp JSON object
+ * (http-api.md §2): the one builder for the HTTP answers of wk-channel and
+ * wk-mailbox and for the webhook bodies.  Needs jansson. */
+#ifndef WK_MSGRESP_H
+#define WK_MSGRESP_H
+#include <jansson.h>
+#include "wk_chmsg.h"
+
+/* from_uid "" for the system uid; a person chat's channel_id is the member
+ * of the stored "a@b" id that is not the sender (the reference's QUIRK);
+ * message_seq is m->seq. */
+json_t *wk_msgresp(const struct wk_chmsg *m);
+
+#endif

@@ -1,0 +1,988 @@
+/* channel_stream.c - stream messages in the shard that owns their channel
+ * (wk-channel(8), semantics.md §13).
+ *
+ * An anchor is a stored message with setting WKPROTO_SETTING_STREAM (HTTP
+ * /message/send is_stream=1, or a SEND with a stream number).  Events are
+ * appended to it by client_msg_no from two places, into the same state:
+ *   message.event      (API_REQ, POST /message/event) any event type;
+ *   channel_stream_on_send  a SEND carrying the stream number of an open
+ *                      stream (a client at versions 2-4): a text delta.
+ * stream.delta accumulates text into its lane's snapshot; stream.snapshot
+ * replaces it; stream.close, stream.error and stream.cancel end a lane;
+ * stream.finish completes the message.  An event_id seen before is ignored
+ * (the answer is the current state); a delta on an ended lane is refused.
+ *
+ * Delivery.  Every accepted event becomes one BROKER_EVENT (wk_chevent.h)
+ * per broker holding an online recipient, which sends it as an EVENT at
+ * version 5 and as a stream RECV at versions 2-4 (broker_event.c).  Events
+ * queue in the order they were appended and leave from one socket per
+ * broker, so each connection sees a stream's events in order whichever
+ * wk-api connection or client they came through.  A delta leaves before
+ * the iteration's commit (the reference keeps deltas in memory only; here
+ * they are written in the same transaction, so a late reader gets them
+ * too); everything from the first event that must wait for the commit
+ * (a persisted event, or the first events of a stream new in this
+ * iteration, whose anchor may be in the same commit) leaves after it.
+ *
+ * Memory: a stream with an open lane stays in memory; one whose lanes have
+ * all ended is checkpointed (its whole state written once) and freed.  The
+ * tick ends streams idle for stream.timeout with an error (end_reason 1).
+ * Reads (/channel/messagesync, /message/eventsync) of a stream that is not
+ * in memory load it from streams.db (channel_stream_store.c) for the call.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "channel_stream.h"
+#include "wk_alloc.h"
+#include "wk_chevent.h"
+#include "wk_chmsg.h"
+#include "wk_crypto.h"
+#include "wk_json.h"
+#include "wk_log.h"
+#include "wk_time.h"
+
+#define STREAM_TEXT_MAX (1024 * 1024)   /* bytes of one lane's snapshot */
+
+static const char *const status_names[] = { "open", "closed", "error", "cancelled" };
+
+/* An event waiting to be delivered. */
+struct queued {
+	char *channel_id;
+	uint8_t channel_type;
+	int held;                    /* must wait for the iteration's commit */
+	struct wk_wbuf frame;        /* BROKER_EVENT frame 1 */
+	struct queued *next;
+};
+
+static struct {
+	struct wk_proc *p;
+	zhashx_t *streams;           /* hkey -> struct stream, the streams in memory */
+	struct queued *head, **tail;
+	uint64_t iter;               /* iterations so far (flushes after a commit) */
+	uint64_t watched;            /* iter + 1 of the last after_commit queued */
+	uint64_t events, deltas, duplicates, refused, timeouts, delivered;
+} ss = { .tail = &ss.head };
+
+static struct wk_ratelimit rl_stream = WK_RATELIMIT_INIT(5);
+
+/* ---- the state ---- */
+
+/* FNV-1a 64 of an event id (never 0: 0 marks an empty slot). */
+static uint64_t
+id_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+static int
+seen_has(const struct seen *set, uint64_t h)
+{
+	if (set->cap == 0)
+		return 0;
+	for (size_t i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
+		if (set->v[i] == h)
+			return 1;
+	return 0;
+}
+
+void
+seen_add(struct seen *set, uint64_t h)
+{
+	if (seen_has(set, h))
+		return;
+	if ((set->n + 1) * 2 > set->cap) {
+		struct seen big = { wk_calloc(set->cap ? set->cap * 2 : 16, sizeof *big.v),
+		    set->cap ? set->cap * 2 : 16, 0 };
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->v[i])
+				seen_add(&big, set->v[i]);
+		free(set->v);
+		*set = big;
+	}
+	size_t i = h & (set->cap - 1);
+	while (set->v[i])
+		i = (i + 1) & (set->cap - 1);
+	set->v[i] = h;
+	set->n++;
+}
+
+static char *
+hkey_of(const char *id, uint8_t type, const char *cmn)
+{
+	return wk_asprintf("%u/%zu/%s%s", type, strlen(id), id, cmn);
+}
+
+struct stream *
+stream_new(const char *id, uint8_t type, const char *cmn)
+{
+	struct stream *s = wk_calloc(1, sizeof *s);
+
+	s->hkey = hkey_of(id, type, cmn);
+	s->id = wk_strdup(id);
+	s->type = type;
+	s->cmn = wk_strdup(cmn);
+	s->stream_no = wk_strdup("");
+	s->from_uid = wk_strdup("");
+	s->setting = WKPROTO_SETTING_STREAM;
+	s->born_iter = ss.iter;
+	s->active_ms = wk_now_ms();
+	return s;
+}
+
+static void
+proj_clear(struct lane_proj *pj)
+{
+	free(pj->event_id);
+	free(pj->type);
+	free(pj->visibility);
+	free(pj->payload);
+	memset(pj, 0, sizeof *pj);
+}
+
+void
+stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	while (s->lanes) {
+		struct lane *l = s->lanes;
+		s->lanes = l->next;
+		free(l->key);
+		free(l->error);
+		wk_wbuf_free(&l->snap);
+		proj_clear(&l->proj);
+		free(l);
+	}
+	free(s->seen.v);
+	free(s->hkey);
+	free(s->id);
+	free(s->cmn);
+	free(s->stream_no);
+	free(s->from_uid);
+	free(s);
+}
+
+struct lane *
+stream_lane(struct stream *s, const char *key, int create)
+{
+	struct lane **pp;
+
+	for (pp = &s->lanes; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0)
+			return *pp;
+	if (!create)
+		return NULL;
+	*pp = wk_calloc(1, sizeof **pp);
+	(*pp)->key = wk_strdup(key);
+	wk_wbuf_init(&(*pp)->snap);
+	return *pp;
+}
+
+int
+stream_is_open(const struct stream *s)
+{
+	if (s->completed)
+		return 0;
+	for (const struct lane *l = s->lanes; l; l = l->next)
+		if (l->status == LANE_OPEN)
+			return 1;
+	return 0;
+}
+
+static void
+snap_set(struct lane *l, const char *p, size_t n, int json)
+{
+	l->snap.len = 0;
+	wk_put_mem(&l->snap, p, n);
+	l->json = (uint8_t)json;
+}
+
+/* A JSON value as compact text into the lane's snapshot. */
+static void
+snap_set_json(struct lane *l, json_t *v)
+{
+	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	snap_set(l, t ? t : "null", t ? strlen(t) : 4, 1);
+	free(t);
+}
+
+/* The snapshot as the reference stores it in a terminal event's payload:
+ * {"kind":"text","text":...} or the JSON value that replaced the text. */
+static json_t *
+snap_json(const struct lane *l)
+{
+	if (l->json)
+		return json_loadb((const char *)l->snap.p, l->snap.len, JSON_DECODE_ANY, NULL);
+	return json_pack("{s:s,s:s#}", "kind", "text", "text", l->snap.len ? (char *)l->snap.p : "",
+	    l->snap.len);
+}
+
+static int
+is_type(const struct stream_event *e, const char *t)
+{
+	return strcmp(e->type, t) == 0;
+}
+
+/* A terminal type's status; LANE_OPEN for the others. */
+static int
+terminal_status(const struct stream_event *e)
+{
+	if (is_type(e, "stream.close") || is_type(e, "stream.finish"))
+		return LANE_CLOSED;
+	if (is_type(e, "stream.error"))
+		return LANE_ERROR;
+	if (is_type(e, "stream.cancel"))
+		return LANE_CANCELLED;
+	return LANE_OPEN;
+}
+
+/* The error text of a stream.error payload: its "error" or "message". */
+static char *
+error_text(json_t *payload)
+{
+	const char *t = json_string_value(json_object_get(payload, "error"));
+
+	if (t == NULL)
+		t = json_string_value(json_object_get(payload, "message"));
+	return wk_strdup(t ? t : "");
+}
+
+/* A delta: text appended, any other payload replaces the snapshot. */
+static enum apply
+apply_delta(struct lane *l, json_t *payload)
+{
+	json_t *d = json_object_get(payload, "delta");
+	const char *kind = json_string_value(json_object_get(payload, "kind"));
+
+	if (json_is_string(d) && (kind == NULL || strcmp(kind, "text") == 0)) {
+		if (l->json)
+			l->snap.len = 0;
+		if (l->snap.len + json_string_length(d) > STREAM_TEXT_MAX)
+			return APPLY_TOO_BIG;
+		wk_put_mem(&l->snap, json_string_value(d), json_string_length(d));
+		l->json = 0;
+	} else if (payload)
+		snap_set_json(l, payload);
+	return APPLY_OK;
+}
+
+/* A persisted event: the lane's projection, status and snapshot. */
+static void
+apply_persisted(struct stream *s, struct lane *l, const struct stream_event *e)
+{
+	int status = terminal_status(e);
+	json_t *payload = e->payload ? json_incref(e->payload) : NULL;
+
+	l->last_seq = ++s->event_seq;
+	if (is_type(e, "stream.snapshot")) {
+		json_t *t = json_object_get(e->payload, "text");
+		if (json_is_string(t))
+			snap_set(l, json_string_value(t), json_string_length(t), 0);
+		else if (e->payload)
+			snap_set_json(l, e->payload);
+	}
+	if (status != LANE_OPEN) {
+		l->status = (uint8_t)status;
+		l->end_reason = status == LANE_ERROR ? (e->timeout ? END_TIMEOUT : END_ERROR) :
+		    status == LANE_CANCELLED ? END_CANCELLED : END_OK;
+		if (status == LANE_ERROR) {
+			free(l->error);
+			l->error = error_text(e->payload);
+		}
+		if (is_type(e, "stream.finish"))
+			s->completed = 1;
+		if (l->snap.len) {
+			/* The reference keeps the accumulated snapshot with the end. */
+			if (!json_is_object(payload)) {
+				json_decref(payload);
+				payload = json_object();
+			} else {
+				json_t *c = json_deep_copy(payload);
+				json_decref(payload);
+				payload = c;
+			}
+			json_object_set_new(payload, "snapshot", snap_json(l));
+		}
+	}
+	proj_clear(&l->proj);
+	l->proj.event_id = wk_strdup(e->event_id);
+	l->proj.type = wk_strdup(e->type);
+	l->proj.visibility = wk_strdup(e->visibility ? e->visibility : "");
+	l->proj.occurred_at = e->occurred_at;
+	l->proj.payload = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(payload);
+}
+
+/* Whether e goes to versions 2-4 as a piece: the main lane's text and ends,
+ * and stream.finish, until the first end. */
+static void
+apply_piece(struct stream *s, const struct lane *l, const struct stream_event *e,
+    struct applied *out)
+{
+	int main_lane = strcmp(l->key, STREAM_KEY_DEFAULT) == 0 ||
+	    strcmp(l->key, STREAM_KEY_FINISH) == 0;
+
+	out->piece = 0;
+	if (s->ended_old || !main_lane || (!is_type(e, "stream.delta") &&
+	    !is_type(e, "stream.snapshot") && terminal_status(e) == LANE_OPEN))
+		return;
+	out->piece = ++s->pieces;
+	out->flag = terminal_status(e) != LANE_OPEN ? WK_STREAM_END : WK_STREAM_ING;
+	if (out->flag == WK_STREAM_END)
+		s->ended_old = 1;
+}
+
+enum apply
+stream_apply(struct stream *s, const struct stream_event *e, struct applied *out)
+{
+	uint64_t h = id_hash(e->event_id);
+	int delta = is_type(e, "stream.delta");
+	struct lane *l = stream_lane(s, e->key, 0);
+	enum apply rc;
+
+	memset(out, 0, sizeof *out);
+	out->lane = l;
+	if (seen_has(&s->seen, h))
+		return APPLY_DUP;
+	if (delta && ((l && l->status != LANE_OPEN) || s->completed))
+		return APPLY_ENDED;
+	if (!delta && ((l && l->status != LANE_OPEN) || s->completed))
+		return APPLY_IGNORED;      /* the reference ignores them once terminal */
+	out->lane = l = stream_lane(s, e->key, 1);
+	if (delta) {
+		if ((rc = apply_delta(l, e->payload)) != APPLY_OK)
+			return rc;
+	} else
+		apply_persisted(s, l, e);
+	seen_add(&s->seen, h);
+	apply_piece(s, l, e, out);
+	return APPLY_OK;
+}
+
+/* ---- the streams in memory ---- */
+
+static zhashx_t *
+table(zhashx_t **t)
+{
+	if (*t == NULL)
+		*t = zhashx_new();
+	return *t;
+}
+
+static zhashx_t *numbers;    /* "type/len/id" + stream number -> the open stream */
+
+static void
+mem_put(struct stream *s)
+{
+	zhashx_insert(table(&ss.streams), s->hkey, s);
+	if (s->stream_no[0]) {
+		char *k = hkey_of(s->id, s->type, s->stream_no);
+		zhashx_update(table(&numbers), k, s);
+		free(k);
+	}
+}
+
+static void
+mem_drop(struct stream *s)
+{
+	if (s->stream_no[0]) {
+		char *k = hkey_of(s->id, s->type, s->stream_no);
+		if (zhashx_lookup(table(&numbers), k) == s)
+			zhashx_delete(numbers, k);
+		free(k);
+	}
+	zhashx_delete(table(&ss.streams), s->hkey);
+	stream_free(s);
+}
+
+/* Fill s from its anchor message if it is stored: 1, 0 none, -1. */
+static int
+find_anchor(struct wk_proc *p, struct stream *s)
+{
+	struct channel_msg m;
+	struct wk_wbuf buf;
+	int64_t mid;
+	uint32_t seq;
+	int rc = channel_msg_find_client_msg_no(p, s->id, s->type, NULL, s->cmn, &mid, &seq);
+
+	if (rc != 1)
+		return rc;
+	wk_wbuf_init(&buf);
+	if ((rc = channel_msg_get(p, s->id, s->type, seq, &m, &buf)) == 1) {
+		s->message_id = mid;
+		s->seq = seq;
+		s->setting = m.setting | WKPROTO_SETTING_STREAM;
+		free(s->from_uid);
+		s->from_uid = wk_strndup(m.from_uid ? m.from_uid : "", m.from_uid_len);
+		if (m.stream_no_len) {
+			free(s->stream_no);
+			s->stream_no = wk_strndup(m.stream_no, m.stream_no_len);
+		}
+	}
+	wk_wbuf_free(&buf);
+	return rc;
+}
+
+/* The stream of (id, type, cmn) -- cmn may also be an open stream's
+ * number: 1 in memory, 2 loaded from streams.db (the caller owns it), 0
+ * none, -1 error. */
+static int
+lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct stream **out)
+{
+	char *k = hkey_of(id, type, cmn), *real;
+	int rc;
+
+	*out = zhashx_lookup(table(&ss.streams), k);
+	if (*out == NULL)
+		*out = zhashx_lookup(table(&numbers), k);
+	free(k);
+	if (*out)
+		return 1;
+	if ((rc = stream_db_load(p, id, type, cmn, out)) != 0)
+		return rc < 0 ? -1 : 2;
+	if ((rc = stream_db_find_no(p, id, type, cmn, &real)) != 1)
+		return rc;
+	rc = strcmp(real, cmn) == 0 ? 0 : lookup(p, id, type, real, out);
+	free(real);
+	return rc;
+}
+
+/* The stream of (id, type, cmn) in memory, made if need be (from its
+ * anchor message if there is one: "no anchor required", as the reference).
+ * NULL on a storage error. */
+static struct stream *
+stream_get(struct wk_proc *p, const char *id, uint8_t type, const char *cmn)
+{
+	struct stream *s;
+	int rc = lookup(p, id, type, cmn, &s);
+
+	if (rc < 0)
+		return NULL;
+	if (rc == 1)
+		return s;
+	if (rc == 0) {
+		s = stream_new(id, type, cmn);
+		if (find_anchor(p, s) < 0) {
+			stream_free(s);
+			return NULL;
+		}
+	}
+	s->born_iter = ss.iter;
+	mem_put(s);
+	return s;
+}
+
+/* After an event: a stream with no open lane is written whole and leaves
+ * memory (`changed`: something was applied since it was loaded). */
+static void
+settle(struct wk_proc *p, struct stream *s, int changed)
+{
+	if (stream_is_open(s))
+		return;
+	if (changed)
+		stream_db_close(p, s);
+	mem_drop(s);
+}
+
+/* ---- delivery ---- */
+
+/* The channel id as its sender addressed it: a person chat's other uid. */
+static void
+addressed(const struct stream *s, const char **id, size_t *len)
+{
+	*id = s->id;
+	*len = strlen(s->id);
+	if (s->type == WKPROTO_CHANNEL_PERSON)
+		wk_channelid_person_peer(s->id, strlen(s->id), s->from_uid, strlen(s->from_uid), id,
+		    len);
+}
+
+/* The EVENT data (semantics.md §13.1). */
+static char *
+event_data(const struct stream *s, const struct lane *l, const struct stream_event *e)
+{
+	const char *aid;
+	size_t alen;
+	json_t *d;
+	char *text;
+
+	addressed(s, &aid, &alen);
+	d = json_pack("{s:s,s:s#,s:i,s:s,s:I,s:s,s:I,s:s}", "client_msg_no", s->cmn,
+	    "channel_id", aid, alen, "channel_type", s->type, "from_uid", s->from_uid,
+	    "message_id", (json_int_t)s->message_id, "event_key", l->key,
+	    "msg_event_seq", (json_int_t)l->last_seq, "stream_status", status_names[l->status]);
+	if (e->visibility && e->visibility[0])
+		json_object_set_new(d, "visibility", json_string(e->visibility));
+	if (e->payload)
+		json_object_set(d, "payload", e->payload);
+	text = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	return text;
+}
+
+/* The payload of a piece at versions 2-4: a text message (type 1) the npm
+ * SDK decodes, its content the delta (or the whole text after a snapshot;
+ * "" at the end), with the event's names beside it. */
+static char *
+piece_payload(const struct lane *l, const struct stream_event *e)
+{
+	int text_delta = is_type(e, "stream.delta") && !l->json;
+	int snapshot = is_type(e, "stream.snapshot") && !l->json;
+	json_t *d = json_object_get(e->payload, "delta"), *o;
+	char *out;
+
+	o = json_pack("{s:i,s:s#,s:s,s:s,s:s}", "type", 1, "content",
+	    text_delta ? json_string_value(d) : snapshot ? (const char *)l->snap.p : "",
+	    text_delta ? json_string_length(d) : snapshot ? l->snap.len : 0,
+	    "event_id", e->event_id, "event_type", e->type, "event_key", l->key);
+	if (o == NULL)   /* not UTF-8 */
+		o = json_pack("{s:i,s:s}", "type", 1, "content", "");
+	if (e->payload && !text_delta && !snapshot)
+		json_object_set(o, "payload", e->payload);
+	out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}
+
+/* Queue e's delivery: one BROKER_EVENT, to go before or after the commit. */
+static void
+enqueue(struct wk_proc *p, struct stream *s, const struct stream_event *e,
+    const struct applied *a)
+{
+	struct queued *q = wk_calloc(1, sizeof *q);
+	struct lane *l = a->lane;
+	char *data = event_data(s, l, e), *rp = a->piece ? piece_payload(l, e) : NULL;
+	struct wk_chevent ev = {
+		.message_id = s->message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
+		.channel_type = s->type, .setting = s->setting,
+		.channel_id = wk_str_of(s->id), .from_uid = wk_str_of(s->from_uid),
+		.client_msg_no = wk_str_of(s->cmn),
+		.stream_no = wk_str_of(s->stream_no[0] ? s->stream_no : s->cmn),
+		.event_id = wk_str_of(e->event_id), .event_type = wk_str_of(e->type),
+		.occurred_at = e->occurred_at ? e->occurred_at : wk_wall_ms(),
+		.data = { (const uint8_t *)data, strlen(data) },
+		.stream_seq = a->piece, .stream_flag = a->flag,
+		.recv_payload = { (const uint8_t *)rp, rp ? strlen(rp) : 0 },
+	};
+
+	if (a->piece && s->seq == 0 && s->message_id)
+		find_anchor(p, s);   /* a SEND's anchor, stored since */
+	ev.message_seq = s->seq;
+	q->channel_id = wk_strdup(s->id);
+	q->channel_type = s->type;
+	q->held = !is_type(e, "stream.delta") || s->born_iter == ss.iter;
+	wk_wbuf_init(&q->frame);
+	wk_chevent_put(&q->frame, &ev);
+	*ss.tail = q;
+	ss.tail = &q->next;
+	free(data);
+	free(rp);
+}
+
+void
+channel_stream_flush(struct wk_proc *p, int after)
+{
+	while (ss.head && (after || !ss.head->held)) {
+		struct queued *q = ss.head;
+		if ((ss.head = q->next) == NULL)
+			ss.tail = &ss.head;
+		channel_fanout(p, WK_MSG_BROKER_EVENT, q->frame.p, q->frame.len, q->channel_id,
+		    q->channel_type, NULL, 0, UINT16_MAX, UINT64_MAX);
+		ss.delivered++;
+		wk_wbuf_free(&q->frame);
+		free(q->channel_id);
+		free(q);
+	}
+	if (after)
+		ss.iter++;
+}
+
+/* After a failed commit the events of the iteration are in memory (and
+ * were delivered) but not in streams.db: write those streams whole. */
+static void
+after_commit(struct wk_proc *p, int rc, void *arg)
+{
+	uint64_t iter = (uint64_t)(uintptr_t)arg;
+	struct stream *s;
+
+	if (rc == 0)
+		return;
+	for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
+		if (s->touched_iter == iter && stream_db_checkpoint(p, s) == 0)
+			stream_db_mark_open(p, s);
+}
+
+/* Apply e, log it, queue its delivery; the caller settles s. */
+static enum apply
+append(struct wk_proc *p, struct stream *s, const struct stream_event *e, struct applied *a)
+{
+	int was_open = stream_is_open(s);
+	enum apply rc = stream_apply(s, e, a);
+
+	if (!was_open && stream_is_open(s))
+		stream_db_mark_open(p, s);
+	if (rc != APPLY_OK) {
+		if (rc == APPLY_DUP || rc == APPLY_IGNORED)
+			ss.duplicates++;
+		else
+			ss.refused++;
+		return rc;
+	}
+	ss.events++;
+	ss.deltas += is_type(e, "stream.delta");
+	s->active_ms = wk_now_ms();
+	s->touched_iter = ss.iter + 1;
+	if (ss.watched != ss.iter + 1) {
+		/* Once per iteration: how its commit went. */
+		ss.watched = ss.iter + 1;
+		channel_after_commit(p, after_commit, (void *)(uintptr_t)ss.watched);
+	}
+	if (!e->timeout)
+		stream_db_log(p, s, e);
+	enqueue(p, s, e, a);
+	return rc;
+}
+
+/* ---- the HTTP operations ---- */
+
+static void
+reply_storage_error(struct wk_proc *p, struct channel_reply *rep)
+{
+	channel_txn_fail(p);
+	rep->status = 500;
+	rep->body = wk_json_error("storage error", 500);
+}
+
+/* message.event {channel_id (stored), channel_type, channel (as addressed),
+ * from_uid, message_id, client_msg_no, event_id, event_type, event_key,
+ * visibility, occurred_at, payload}: wk-api has validated it and
+ * normalised the type and the key.  Answers as the reference (OK+data), a
+ * delta on an ended lane 400. */
+void
+channel_op_event(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
+{
+	const char *from = wk_jstr(req, "from_uid");
+	struct stream_event e = {
+		.event_id = wk_jstr(req, "event_id"), .type = wk_jstr(req, "event_type"),
+		.key = wk_jstr(req, "event_key"), .visibility = wk_jstr(req, "visibility"),
+		.occurred_at = wk_jint(req, "occurred_at"), .payload = json_object_get(req, "payload"),
+	};
+	struct stream *s = stream_get(p, wk_jstr(req, "channel_id"),
+	    (uint8_t)wk_jint(req, "channel_type"), wk_jstr(req, "client_msg_no"));
+	struct applied a;
+	enum apply rc;
+	uint64_t seq;
+
+	if (s == NULL) {
+		reply_storage_error(p, rep);
+		return;
+	}
+	if (s->from_uid[0] == '\0') {    /* no anchor: the request says */
+		free(s->from_uid);
+		s->from_uid = wk_strdup(from[0] ? from : WK_SYSTEM_UID);
+	}
+	if (s->message_id == 0)
+		s->message_id = wk_jint(req, "message_id");
+	rc = append(p, s, &e, &a);
+	if (rc == APPLY_ENDED || rc == APPLY_TOO_BIG) {
+		rep->status = 400;
+		rep->body = wk_json_error(rc == APPLY_ENDED ? "stream already ended" :
+		    "stream text too long", 400);
+	} else {
+		seq = a.lane ? a.lane->last_seq : 0;
+		rep->status = 200;
+		rep->body = json_pack("{s:i,s:{s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}}", "status", 200,
+		    "data", "client_msg_no", s->cmn, "event_key", e.key, "event_id", e.event_id,
+		    "msg_event_seq", (json_int_t)seq, "stream_status",
+		    status_names[a.lane ? a.lane->status : LANE_OPEN],
+		    "channel_id", wk_jstr(req, "channel"), "channel_type", wk_jint(req, "channel_type"),
+		    "from_uid", from[0] ? from : s->from_uid);
+	}
+	settle(p, s, rc == APPLY_OK);
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct lane *x = *(const struct lane *const *)a, *y = *(const struct lane *const *)b;
+
+	return x->last_seq < y->last_seq ? -1 : x->last_seq > y->last_seq;
+}
+
+static int
+is_private(const char *vis)
+{
+	return vis && (strcmp(vis, "private") == 0 || strcmp(vis, "restricted") == 0);
+}
+
+static json_t *
+proj_json(const struct lane *l)
+{
+	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "msg_event_seq", (json_int_t)l->last_seq,
+	    "event_id", l->proj.event_id, "event_key", l->key, "event_type", l->proj.type,
+	    "visibility", l->proj.visibility ? l->proj.visibility : "",
+	    "occurred_at", (json_int_t)l->proj.occurred_at);
+
+	if (l->proj.payload)
+		json_object_set_new(o, "payload", json_loads(l->proj.payload, JSON_DECODE_ANY, NULL));
+	return o;
+}
+
+/* message.eventsync {channel_id (stored), channel_type, client_msg_no,
+ * event_key, from_msg_event_seq, limit (1..2000), include_private}: the
+ * projected state of each lane whose last persisted event is newer than
+ * from_msg_event_seq, oldest first (http-api.md §2.29). */
+void
+channel_op_eventsync(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
+{
+	const char *key = wk_jstr(req, "event_key"), *cmn = wk_jstr(req, "client_msg_no");
+	json_int_t from = wk_jint(req, "from_msg_event_seq"), limit = wk_jint(req, "limit");
+	int priv = wk_jint(req, "include_private") == 1, n = 0, more = 0;
+	struct lane **v = NULL;
+	struct stream *s;
+	json_t *events = json_array();
+	int rc = lookup(p, wk_jstr(req, "channel_id"), (uint8_t)wk_jint(req, "channel_type"), cmn, &s);
+
+	if (rc < 0) {
+		json_decref(events);
+		reply_storage_error(p, rep);
+		return;
+	}
+	if (rc > 0) {
+		for (struct lane *l = s->lanes; l; l = l->next)
+			n++;
+		v = wk_calloc((size_t)n + 1, sizeof *v);
+		n = 0;
+		for (struct lane *l = s->lanes; l; l = l->next)
+			if (l->proj.event_id && l->last_seq > (uint64_t)from &&
+			    (key[0] == '\0' || strcmp(key, l->key) == 0) &&
+			    (priv || !is_private(l->proj.visibility)))
+				v[n++] = l;
+		qsort(v, (size_t)n, sizeof *v, by_seq);
+		more = n > limit;
+		for (int i = 0; i < n && i < limit; i++) {
+			json_array_append_new(events, proj_json(v[i]));
+			from = (json_int_t)v[i]->last_seq;
+		}
+	}
+	rep->status = 200;
+	rep->body = json_pack("{s:i,s:{s:s,s:I,s:I,s:i,s:o,s:s}}", "status", 200, "data",
+	    "client_msg_no", cmn, "from_msg_event_seq", wk_jint(req, "from_msg_event_seq"),
+	    "next_msg_event_seq", from, "more", more, "events", events,
+	    "filtered_by_event_key", key);
+	free(v);
+	if (rc == 2)
+		stream_free(s);
+}
+
+/* ---- MessageResp ---- */
+
+void
+channel_stream_json(const char *id, uint8_t type, const char *cmn, json_t *o)
+{
+	struct stream *s;
+	struct lane *main_lane;
+	json_t *events, *meta;
+	int rc = lookup(ss.p, id, type, cmn, &s), nopen = 0, n = 0;
+
+	if (rc <= 0)
+		return;      /* no events: no stream fields, as the reference */
+	events = json_array();
+	for (struct lane *l = s->lanes; l; l = l->next) {
+		json_t *e = json_pack("{s:s,s:s,s:I,s:i}", "event_key", l->key,
+		    "status", status_names[l->status], "last_msg_event_seq", (json_int_t)l->last_seq,
+		    "end_reason", l->end_reason);
+		if (l->snap.len)
+			json_object_set_new(e, "snapshot", snap_json(l));
+		if (l->error && l->error[0])
+			json_object_set_new(e, "error", json_string(l->error));
+		json_array_append_new(events, e);
+		nopen += l->status == LANE_OPEN;
+		n++;
+	}
+	meta = json_pack("{s:b,s:b,s:I,s:I,s:i,s:i,s:o}", "has_events", n > 0,
+	    "completed", s->completed, "event_version", (json_int_t)s->event_seq,
+	    "last_msg_event_seq", (json_int_t)s->event_seq, "event_count", n,
+	    "open_event_count", nopen, "events", events);
+	json_object_set_new(o, "event_meta", meta);
+	json_object_set_new(o, "event_sync_hint", json_pack("{s:s,s:i}", "client_msg_no", s->cmn,
+	    "from_msg_event_seq", 0));
+	if ((main_lane = stream_lane(s, STREAM_KEY_DEFAULT, 0)) != NULL) {
+		if (!main_lane->json && main_lane->snap.len) {
+			char *b64 = wk_malloc(WK_B64_ENCODED_LEN(main_lane->snap.len) + 1);
+			b64[wk_b64_encode(main_lane->snap.p, main_lane->snap.len, b64)] = '\0';
+			json_object_set_new(o, "stream_data", json_string(b64));
+			free(b64);
+		}
+		if (main_lane->status != LANE_OPEN || s->completed) {
+			json_object_set_new(o, "end", json_integer(1));
+			if (main_lane->end_reason)
+				json_object_set_new(o, "end_reason", json_integer(main_lane->end_reason));
+			if (main_lane->error && main_lane->error[0])
+				json_object_set_new(o, "error", json_string(main_lane->error));
+		}
+	}
+	if (rc == 2)
+		stream_free(s);
+}
+
+/* ---- SENDs with a stream number (versions 2-4) ---- */
+
+/* A piece's text: the "content" of a JSON payload, else the payload if it
+ * is UTF-8 text, else nothing. */
+static json_t *
+piece_text(const struct wk_chmsg *m)
+{
+	json_t *j = json_loadb((const char *)m->payload.p, m->payload.len, 0, NULL), *t;
+
+	t = json_incref(json_object_get(j, "content"));
+	json_decref(j);
+	if (!json_is_string(t)) {
+		json_decref(t);
+		t = json_stringn((const char *)m->payload.p, m->payload.len);
+	}
+	return t ? t : json_string("");
+}
+
+int
+channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg *m,
+    int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq)
+{
+	char *no = wk_strndup(m->stream_no.p, m->stream_no.len);
+	char *cmn = wk_strndup(m->client_msg_no.p, m->client_msg_no.len);
+	struct stream *s = NULL, *old;
+	struct applied a;
+	struct lane *l;
+	json_t *text = piece_text(m);
+	int rc = lookup(p, id, m->channel_type, no, &s), piece;
+
+	if (rc == 2) {
+		s->born_iter = ss.iter;
+		mem_put(s);
+	}
+	piece = rc > 0 && (l = stream_lane(s, STREAM_KEY_DEFAULT, 0)) && l->status == LANE_OPEN &&
+	    !s->completed;
+	if (piece) {
+		struct stream_event e = { .event_id = cmn[0] ? cmn : no, .type = "stream.delta",
+		    .key = STREAM_KEY_DEFAULT,
+		    .payload = json_pack("{s:s,s:O}", "kind", "text", "delta", text) };
+		append(p, s, &e, &a);
+		json_decref(e.payload);
+		*anchor_id = s->message_id;
+		*anchor_seq = s->seq;
+		settle(p, s, 1);
+	} else {
+		/* The anchor of a new stream: its text is the first piece. */
+		if (rc == 2)
+			mem_drop(s);
+		s = stream_new(id, m->channel_type, cmn[0] ? cmn : no);
+		free(s->stream_no);
+		s->stream_no = wk_strdup(no);
+		free(s->from_uid);
+		s->from_uid = wk_strndup(m->from_uid.p, m->from_uid.len);
+		s->message_id = message_id;
+		s->setting = m->setting | WKPROTO_SETTING_STREAM;
+		l = stream_lane(s, STREAM_KEY_DEFAULT, 1);
+		snap_set(l, json_string_value(text), json_string_length(text), 0);
+		if (cmn[0])
+			seen_add(&s->seen, id_hash(cmn));
+		if ((old = zhashx_lookup(table(&ss.streams), s->hkey)) != NULL)
+			mem_drop(old);      /* a client_msg_no used again: the new one wins */
+		mem_put(s);
+		stream_db_checkpoint(p, s);
+		stream_db_mark_open(p, s);
+	}
+	json_decref(text);
+	free(cmn);
+	free(no);
+	return piece;
+}
+
+/* ---- the timeout, start and stop ---- */
+
+void
+channel_stream_tick(struct wk_proc *p)
+{
+	uint64_t now = wk_now_ms(), idle = (uint64_t)p->cfg.stream_timeout;
+	struct stream **late = NULL, *s;
+	size_t n = 0, cap = 0;
+
+	for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
+		if (stream_is_open(s) && s->active_ms + idle <= now) {
+			wk_grow(&late, &cap, (n + 1) * sizeof *late);
+			late[n++] = s;
+		}
+	for (size_t i = 0; i < n; i++) {
+		s = late[i];
+		for (struct lane *l = s->lanes; l; l = l->next) {
+			char id[64];
+			struct applied a;
+			struct stream_event e = { .event_id = id, .type = "stream.error", .key = l->key,
+			    .payload = json_pack("{s:s}", "error", "timeout"), .timeout = 1 };
+			if (l->status != LANE_OPEN)
+				continue;
+			snprintf(id, sizeof id, "wk-timeout-%llu", (unsigned long long)s->event_seq + 1);
+			append(p, s, &e, &a);
+			json_decref(e.payload);
+		}
+		wk_log_limited(&rl_stream, WK_LOG_INFO, "stream %s/%u %s: no event for %lld ms, ended",
+		    s->id, s->type, s->cmn, (long long)idle);
+		ss.timeouts++;
+		settle(p, s, 1);
+	}
+	free(late);
+}
+
+static void
+load_open(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg)
+{
+	struct stream *s;
+
+	if (stream_db_load(p, id, type, cmn, &s) == 1)
+		mem_put(s);
+}
+
+int
+channel_stream_open(struct wk_proc *p)
+{
+	ss.p = p;
+	if (p->db[CHANNEL_DB_STREAMS] == NULL)
+		return -1;
+	return stream_db_foreach_open(p, load_open, NULL);
+}
+
+void
+channel_stream_close(struct wk_proc *p)
+{
+	struct stream *s;
+
+	while (ss.head) {
+		struct queued *q = ss.head;
+		ss.head = q->next;
+		wk_wbuf_free(&q->frame);
+		free(q->channel_id);
+		free(q);
+	}
+	ss.tail = &ss.head;
+	while (ss.streams && (s = zhashx_first(ss.streams)) != NULL)
+		mem_drop(s);
+	zhashx_destroy(&ss.streams);
+	zhashx_destroy(&numbers);
+}
+
+int
+channel_stream_status(struct wk_proc *p, char *buf, size_t len)
+{
+	return snprintf(buf, len, " streams=%zu stream_events=%llu stream_deltas=%llu "
+	    "stream_duplicates=%llu stream_refused=%llu stream_timeouts=%llu stream_delivered=%llu",
+	    ss.streams ? zhashx_size(ss.streams) : 0, (unsigned long long)ss.events,
+	    (unsigned long long)ss.deltas, (unsigned long long)ss.duplicates,
+	    (unsigned long long)ss.refused, (unsigned long long)ss.timeouts,
+	    (unsigned long long)ss.delivered);
+}

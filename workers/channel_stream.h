@@ -1,0 +1,123 @@
+/* channel_stream.h - the state of stream messages inside wk-channel, shared
+ * by channel_stream.c (the events, their delivery, the HTTP ops) and
+ * channel_stream_store.c (their records in streams.db).  See wk-channel(8).
+ *
+ * A stream is the event stream of one anchor message, keyed by (stored
+ * channel id, channel type, client_msg_no).  It has lanes (event_key, "main"
+ * by default); each lane has a status, an accumulated snapshot (the text of
+ * its deltas, or the last JSON value that replaced it) and the projection
+ * of its last persisted event.  The owner keeps every open stream in
+ * memory; streams.db keeps what survives a restart. */
+#ifndef CHANNEL_STREAM_H
+#define CHANNEL_STREAM_H
+#include <stdint.h>
+#include <jansson.h>
+#include "channel.h"
+#include "wk_buf.h"
+
+enum lane_status { LANE_OPEN, LANE_CLOSED, LANE_ERROR, LANE_CANCELLED };
+
+/* end_reason as the reference's wkproto.EndReason. */
+enum { END_OK = 0, END_TIMEOUT = 1, END_ERROR = 2, END_CANCELLED = 3 };
+
+#define STREAM_KEY_DEFAULT "main"
+#define STREAM_KEY_FINISH "__finish__"
+
+/* One event as appended (and as logged in streams.db). */
+struct stream_event {
+	const char *event_id, *type, *key, *visibility;
+	int64_t occurred_at;         /* ms */
+	json_t *payload;             /* NULL: none */
+	int timeout;                 /* a stream.error made by the timeout */
+};
+
+/* The last persisted event of a lane (what /message/eventsync answers). */
+struct lane_proj {
+	char *event_id, *type, *visibility;
+	int64_t occurred_at;
+	char *payload;               /* JSON text, NULL: none */
+};
+
+struct lane {
+	char *key;
+	uint8_t status;              /* enum lane_status */
+	uint8_t end_reason;
+	uint8_t json;                /* the snapshot is a JSON value, not text */
+	struct wk_wbuf snap;         /* UTF-8 text, or JSON text */
+	uint64_t last_seq;           /* msg_event_seq of the last persisted event */
+	char *error;                 /* a stream.error's message */
+	struct lane_proj proj;
+	struct lane *next;           /* in the order the lanes were opened */
+};
+
+/* Event ids seen, as 64-bit hashes (open addressing; 0 is "empty"). */
+struct seen {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+struct stream {
+	char *hkey;                  /* the memory table's key */
+	char *id;                    /* stored channel id */
+	uint8_t type;
+	char *cmn;                   /* the anchor's client_msg_no */
+	char *stream_no;             /* versions 2-4; "" means cmn */
+	char *from_uid;
+	int64_t message_id;          /* the anchor's, 0 if there is none */
+	uint32_t seq;                /* the anchor's, 0 until known */
+	uint8_t setting;
+	uint8_t completed;           /* stream.finish came */
+	uint8_t ended_old;           /* the END piece went to versions 2-4 */
+	uint64_t event_seq;          /* msg_event_seq: one counter for every lane */
+	uint32_t pieces;             /* stream RECVs so far (their streamSeq) */
+	uint32_t nlog;               /* event records since the last checkpoint */
+	uint64_t born_iter;          /* the iteration it came into memory */
+	uint64_t touched_iter;       /* 1 + the iteration of its last event */
+	uint64_t active_ms;          /* the last event (monotonic clock) */
+	struct lane *lanes;
+	struct seen seen;
+};
+
+/* ---- channel_stream.c ---- */
+/* What stream_apply did: OK; a repeated event_id (DUP); a persisted event
+ * on an ended lane (IGNORED, as the reference); a delta on an ended lane
+ * (ENDED, refused); a snapshot past its size (TOO_BIG, refused). */
+enum apply { APPLY_OK, APPLY_DUP, APPLY_IGNORED, APPLY_ENDED, APPLY_TOO_BIG };
+struct applied {
+	struct lane *lane;           /* the event's lane (NULL if it has none yet) */
+	uint32_t piece;              /* its streamSeq at versions 2-4, 0: not sent there */
+	uint8_t flag;                /* WK_STREAM_ING or WK_STREAM_END */
+};
+/* Apply e to s: the live path and the replay of logged events share it. */
+enum apply stream_apply(struct stream *s, const struct stream_event *e, struct applied *out);
+struct stream *stream_new(const char *id, uint8_t type, const char *cmn);
+void stream_free(struct stream *s);
+struct lane *stream_lane(struct stream *s, const char *key, int create);
+int stream_is_open(const struct stream *s);
+void seen_add(struct seen *set, uint64_t h);
+
+/* ---- channel_stream_store.c: streams.db ----
+ * Every function works in the iteration's transaction (channel_txn) and
+ * returns 0 or -1 (logged; the transaction is marked failed). */
+/* Log e (an E record): it is replayed on load. */
+int stream_db_log(struct wk_proc *p, struct stream *s, const struct stream_event *e);
+/* Write the whole state (S) and drop the logged events. */
+int stream_db_checkpoint(struct wk_proc *p, struct stream *s);
+/* s has an open lane: keep it listed for the restart (O, and N for its
+ * stream number). */
+int stream_db_mark_open(struct wk_proc *p, const struct stream *s);
+/* s has no open lane left: checkpoint, unlist.  The caller frees it. */
+int stream_db_close(struct wk_proc *p, struct stream *s);
+/* The stream's state from S and its logged events: 1 (*out), 0 none, -1. */
+int stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
+    struct stream **out);
+/* The client_msg_no of the open stream with this stream number (malloc'd
+ * into *cmn): 1, 0 none, -1. */
+int stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const char *stream_no,
+    char **cmn);
+/* Call fn for every stream listed open: 0, -1. */
+int stream_db_foreach_open(struct wk_proc *p,
+    void (*fn)(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg),
+    void *arg);
+
+#endif

@@ -1,0 +1,232 @@
+/* hook_http.c - libcurl's multi interface driven by the skeleton's loop
+ * (wk-hook(8), hook.h): curl tells us which sockets to watch and when to
+ * wake it (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION), the loop
+ * calls curl_multi_socket_action, and finished transfers are reported to
+ * their done callbacks.  Nothing blocks: name resolution runs in curl's
+ * own resolver thread, connections are kept alive and reused.  Timeouts
+ * as the reference's client: 5 s to connect, 30 s in all.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "hook.h"
+#include "wk_alloc.h"
+#include "wk_log.h"
+
+#define CONNECT_TIMEOUT_MS 5000L
+#define TIMEOUT_MS 30000L
+
+struct req {
+	struct req *next;            /* free list */
+	CURL *easy;
+	char *body;
+	hook_http_done_fn *done;
+	void *arg;
+};
+
+static struct {
+	struct wk_proc *p;
+	CURLM *multi;
+	struct curl_slist *headers;
+	struct req *free;
+	uint64_t timer;
+	struct req *failed;          /* requests that could not start */
+} h;
+
+static struct wk_ratelimit rl_err = WK_RATELIMIT_INIT(2);
+
+static size_t
+discard(char *ptr, size_t size, size_t n, void *arg)
+{
+	return size * n;
+}
+
+/* Report every finished transfer. */
+static void
+check_done(void)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(h.multi, &left)) != NULL) {
+		struct req *r;
+		long status = 0;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (m->data.result == CURLE_OK)
+			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+		else
+			wk_log_limited(&rl_err, WK_LOG_WARN, "POST: %s",
+			    curl_easy_strerror(m->data.result));
+		curl_multi_remove_handle(h.multi, r->easy);
+		free(r->body);
+		r->body = NULL;
+		r->next = h.free;
+		h.free = r;
+		r->done(h.p, r->arg, status);
+	}
+}
+
+static void
+on_io(struct wk_loop *l, int fd, uint32_t events, void *arg)
+{
+	int flags = 0, running;
+
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(h.multi, fd, flags, &running);
+	check_done();
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd as curl asks; socketp marks the ones
+ * the loop already has. */
+static int
+on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	uint32_t ev = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp)
+			wk_loop_del(h.p->loop, fd);
+		curl_multi_assign(h.multi, fd, NULL);
+	} else if (socketp == NULL) {
+		if (wk_loop_add(h.p->loop, fd, ev, on_io, NULL) < 0)
+			wk_log_warn("watch curl socket %d", fd);
+		else
+			curl_multi_assign(h.multi, fd, &h);
+	} else if (wk_loop_mod(h.p->loop, fd, ev) < 0)
+		wk_log_warn("watch curl socket %d", fd);
+	return 0;
+}
+
+static void
+on_timer(struct wk_loop *l, uint64_t id, void *arg)
+{
+	int running;
+
+	h.timer = 0;
+	curl_multi_socket_action(h.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done();
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer, replaced on every call; -1 deletes it.
+ * A 0 ms timeout fires from the loop, not from inside curl. */
+static int
+on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	if (h.timer)
+		wk_loop_timer_cancel(h.p->loop, h.timer);
+	h.timer = 0;
+	if (timeout_ms >= 0)
+		h.timer = wk_loop_timer(h.p->loop, (uint64_t)timeout_ms, 0, on_timer, NULL);
+	return 0;
+}
+
+int
+hook_http_open(struct wk_proc *p)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	h.p = p;
+	h.multi = curl_multi_init();
+	if (h.multi == NULL)
+		return -1;
+	curl_multi_setopt(h.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	/* One connection per lane and kind is enough: requests never wait for
+	 * a connection, and idle ones stay open for the next request. */
+	curl_multi_setopt(h.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(HOOK_LANES * WK_HOOK_NEVENTS));
+	curl_multi_setopt(h.multi, CURLMOPT_MAXCONNECTS, (long)(HOOK_LANES * WK_HOOK_NEVENTS));
+	h.headers = curl_slist_append(NULL, "Content-Type: application/json");
+	h.headers = curl_slist_append(h.headers, "Expect:");   /* no 100-continue round trip */
+	return 0;
+}
+
+void
+hook_http_close(void)
+{
+	struct req *r;
+
+	if (h.multi == NULL)
+		return;
+	if (h.timer)
+		wk_loop_timer_cancel(h.p->loop, h.timer);
+	h.timer = 0;
+	while ((r = h.free) != NULL) {
+		h.free = r->next;
+		curl_easy_cleanup(r->easy);
+		free(r);
+	}
+	/* Requests still in flight are abandoned: their events stay queued. */
+	curl_multi_cleanup(h.multi);
+	h.multi = NULL;
+	curl_slist_free_all(h.headers);
+	curl_global_cleanup();
+}
+
+static struct req *
+req_get(void)
+{
+	struct req *r = h.free;
+
+	if (r) {
+		h.free = r->next;
+		return r;
+	}
+	r = wk_calloc(1, sizeof *r);
+	r->easy = curl_easy_init();
+	if (r->easy == NULL)
+		wk_fatalx("curl_easy_init failed");
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h.headers);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	return r;
+}
+
+/* A request that could not even start: answered from the loop. */
+static void
+on_failed(struct wk_loop *l, uint64_t id, void *arg)
+{
+	struct req *r;
+
+	while ((r = h.failed) != NULL) {
+		h.failed = r->next;
+		free(r->body);
+		r->body = NULL;
+		r->next = h.free;
+		h.free = r;
+		r->done(h.p, r->arg, 0);
+	}
+}
+
+void
+hook_http_post(struct wk_proc *p, const char *url, char *body, size_t len,
+    hook_http_done_fn *done, void *arg)
+{
+	struct req *r = req_get();
+	CURLMcode rc;
+
+	r->body = body;
+	r->done = done;
+	r->arg = arg;
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if ((rc = curl_multi_add_handle(h.multi, r->easy)) != CURLM_OK) {
+		wk_log_limited(&rl_err, WK_LOG_WARN, "POST %s: %s", url, curl_multi_strerror(rc));
+		if (h.failed == NULL)
+			wk_loop_timer(p->loop, 0, 0, on_failed, NULL);
+		r->next = h.failed;
+		h.failed = r;
+	}
+}

@@ -1,0 +1,216 @@
+/* hook_post.c - wk-hook's POSTs (wk-hook(8), hook.h).
+ *
+ * Per event kind and lane, one request at a time: POST
+ * <webhook.httpAddr>?event=<name>, Content-Type application/json.
+ *   msg.notify         a JSON array of up to msgNotifyEventCountPerPush
+ *                      MessageResp, sent when that many wait in the lane or
+ *                      the oldest has waited msgNotifyEventPushInterval;
+ *   user.onlinestatus  a JSON array of up to HOOK_ONLINESTATUS_PER_PUSH
+ *                      strings, at once;
+ *   msg.offline        one object per request, at once.
+ * Success is HTTP 200, and only then are the events removed from the queue.
+ * Anything else (another status, no answer within the timeouts) is tried
+ * again with the same events after webhook.retryDelay, then 4 times longer
+ * each time (at most HOOK_BACKOFF_MAX_MS), and the lane waits meanwhile, so
+ * a channel's events keep their order.  After
+ * webhook.msgNotifyEventRetryMaxCount attempts (0: no limit) the events
+ * are dropped, logged and counted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hook.h"
+#include "wk_alloc.h"
+#include "wk_log.h"
+#include "wk_time.h"
+
+#define HOOK_ONLINESTATUS_PER_PUSH 1000
+#define HOOK_BACKOFF_MAX_MS (5 * 60 * 1000)
+
+struct post {
+	int ev, lane;
+	struct hook_event *batch;    /* being posted or waiting for its retry */
+	size_t n;
+	int attempts, inflight;
+	uint64_t retry_at_ms;
+};
+
+static struct {
+	struct post lanes[WK_HOOK_NEVENTS][HOOK_LANES];
+	uint64_t timer, timer_at;
+	uint64_t requests, failures, posted[WK_HOOK_NEVENTS], dropped;
+	int inflight;
+} ps;
+
+static struct wk_ratelimit rl_fail = WK_RATELIMIT_INIT(2);
+
+/* The request body: the event itself, or the events as one JSON array. */
+static char *
+body(int ev, const struct hook_event *list, size_t *len)
+{
+	size_t n = 2;
+	char *b, *w;
+
+	if (ev == WK_HOOK_MSG_OFFLINE) {
+		b = wk_malloc(list->len + 1);
+		memcpy(b, list->json, list->len);
+		*len = list->len;
+		return b;
+	}
+	for (const struct hook_event *e = list; e; e = e->next)
+		n += e->len + 1;
+	w = b = wk_malloc(n);
+	*w++ = '[';
+	for (const struct hook_event *e = list; e; e = e->next) {
+		if (e != list)
+			*w++ = ',';
+		memcpy(w, e->json, e->len);
+		w += e->len;
+	}
+	*w++ = ']';
+	*len = (size_t)(w - b);
+	return b;
+}
+
+static void on_done(struct wk_proc *p, void *arg, long status);
+
+static void
+post(struct wk_proc *p, struct post *l)
+{
+	const char *addr = p->cfg.webhook_httpAddr;
+	size_t len;
+	char *b = body(l->ev, l->batch, &len), url[4096];
+
+	snprintf(url, sizeof url, "%s%cevent=%s", addr, strchr(addr, '?') ? '&' : '?',
+	    wk_hook_event_name(l->ev));
+	l->inflight = 1;
+	l->attempts++;
+	ps.inflight++;
+	ps.requests++;
+	hook_http_post(p, url, b, len, on_done, l);
+}
+
+static uint64_t
+backoff_ms(const struct wk_proc *p, int attempts)
+{
+	uint64_t d = (uint64_t)p->cfg.webhook_retryDelay;
+
+	for (int i = 1; i < attempts && d < HOOK_BACKOFF_MAX_MS; i++)
+		d *= 4;
+	return d < HOOK_BACKOFF_MAX_MS ? d : HOOK_BACKOFF_MAX_MS;
+}
+
+static void
+on_done(struct wk_proc *p, void *arg, long status)
+{
+	struct post *l = arg;
+	int64_t max = p->cfg.webhook_msgNotifyEventRetryMaxCount;
+
+	l->inflight = 0;
+	ps.inflight--;
+	if (status == 200) {
+		ps.posted[l->ev] += l->n;
+	} else {
+		ps.failures++;
+		if (max == 0 || l->attempts < max) {
+			l->retry_at_ms = wk_now_ms() + backoff_ms(p, l->attempts);
+			wk_log_limited(&rl_fail, WK_LOG_WARN, "%s: %zu events: %s %ld (attempt %d); "
+			    "again in %llu ms", wk_hook_event_name(l->ev), l->n,
+			    status ? "HTTP" : "no answer", status, l->attempts,
+			    (unsigned long long)(l->retry_at_ms - wk_now_ms()));
+			hook_post_schedule(p);
+			return;
+		}
+		ps.dropped += l->n;
+		wk_log_warnx("%s: dropped %zu events after %d attempts (last: %s %ld); "
+		    "%llu dropped so far", wk_hook_event_name(l->ev), l->n, l->attempts,
+		    status ? "HTTP" : "no answer", status, (unsigned long long)ps.dropped);
+	}
+	hook_queue_done(p, l->ev, l->batch);
+	l->batch = NULL;
+	l->n = 0;
+	l->attempts = 0;
+	hook_post_schedule(p);
+}
+
+static void
+on_timer(struct wk_loop *loop, uint64_t id, void *arg)
+{
+	ps.timer = 0;
+	hook_post_schedule(arg);
+}
+
+/* When the lane has something due: now (0), a time, or never (UINT64_MAX). */
+static uint64_t
+lane_due(const struct wk_proc *p, struct post *l, uint64_t now)
+{
+	uint64_t since;
+	size_t n;
+
+	if (l->inflight)
+		return UINT64_MAX;
+	if (l->batch)
+		return l->retry_at_ms;
+	n = hook_queue_waiting(l->ev, l->lane, &since);
+	if (n == 0)
+		return UINT64_MAX;
+	if (l->ev != WK_HOOK_MSG_NOTIFY || n >= (size_t)p->cfg.webhook_msgNotifyEventCountPerPush)
+		return now;
+	return since + (uint64_t)p->cfg.webhook_msgNotifyEventPushInterval;
+}
+
+void
+hook_post_schedule(struct wk_proc *p)
+{
+	static const size_t per_push[WK_HOOK_NEVENTS] = {
+		[WK_HOOK_MSG_OFFLINE] = 1,
+		[WK_HOOK_USER_ONLINESTATUS] = HOOK_ONLINESTATUS_PER_PUSH,
+	};
+	uint64_t now = wk_now_ms(), next = UINT64_MAX;
+
+	if (p->cfg.webhook_httpAddr[0] == '\0' || p->stopping)
+		return;   /* webhooks off (a reload): the queue waits */
+	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++)
+		for (int i = 0; i < HOOK_LANES; i++) {
+			struct post *l = &ps.lanes[ev][i];
+			uint64_t due = lane_due(p, l, now);
+			if (due > now) {
+				next = due < next ? due : next;
+				continue;
+			}
+			if (l->batch == NULL) {
+				size_t max = per_push[ev] ? per_push[ev] :
+				    (size_t)p->cfg.webhook_msgNotifyEventCountPerPush;
+				l->ev = ev;
+				l->lane = i;
+				l->batch = hook_queue_take(ev, i, max, &l->n);
+			}
+			post(p, l);
+		}
+	if (next != UINT64_MAX && (ps.timer == 0 || next < ps.timer_at)) {
+		if (ps.timer)
+			wk_loop_timer_cancel(p->loop, ps.timer);
+		ps.timer_at = next;
+		ps.timer = wk_loop_timer(p->loop, next - now, 0, on_timer, p);
+	}
+}
+
+void
+hook_post_close(struct wk_proc *p)
+{
+	if (ps.timer)
+		wk_loop_timer_cancel(p->loop, ps.timer);
+	ps.timer = 0;
+}
+
+int
+hook_post_status(char *buf, size_t len)
+{
+	return snprintf(buf, len, " inflight=%d requests=%llu failures=%llu posted_notify=%llu "
+	    "posted_offline=%llu posted_onlinestatus=%llu dropped=%llu", ps.inflight,
+	    (unsigned long long)ps.requests, (unsigned long long)ps.failures,
+	    (unsigned long long)ps.posted[WK_HOOK_MSG_NOTIFY],
+	    (unsigned long long)ps.posted[WK_HOOK_MSG_OFFLINE],
+	    (unsigned long long)ps.posted[WK_HOOK_USER_ONLINESTATUS],
+	    (unsigned long long)ps.dropped);
+}

@@ -1,0 +1,455 @@
+/* mailbox_cmd.c - cmd mailboxes (wk-mailbox(8)): the messages with
+ * sync_once that a user has not acknowledged yet.
+ *
+ * Write fan-out, on purpose: a cmd message tells a client to re-fetch
+ * something, so it must never be pushed out by chat traffic nor lost while
+ * the user is offline.  The channel shards hand cmd messages over in
+ * numbered entries (channel_cmd.c, MAILBOX_CMD), one per message and
+ * mailbox shard.  An entry is applied only if it is the next one expected
+ * from its channel shard; everything applied in a loop iteration is in one
+ * transaction, committed in on_iteration; only then is CHANNEL_CMD_ACK
+ * sent and the message delivered to the recipients' online devices
+ * (BROKER_DELIVER, RECV with SyncOnce).  Resent entries are recognised by
+ * their number and only acknowledged again.
+ *
+ * Mailbox sequence: one counter per shard, taken once per entry, so every
+ * recipient of one message sees the same number and each user's numbers
+ * increase (with gaps).  The RECV carries it as message_seq, /message/sync
+ * answers it as message_seq, and /message/syncack {last_message_seq}
+ * acknowledges everything up to it.  A RECVACK from the user's master
+ * device (any device with token auth off), forwarded by the broker,
+ * removes that one message.
+ *
+ * cmdbox.db:  'm' uid NUL u64 seq  -> the message (wk_chmsg; seq is the key's)
+ *             'a' u16 channel shard -> u64 the last entry applied from it
+ *             'c'                   -> u64 the last mailbox seq given out
+ *
+ * API_REQ ops:
+ *   cmd.sync     {uid, limit}  [MessageResp...] oldest first, at most limit
+ *   cmd.syncack  {uid, last_message_seq}  OK; removes seq <= last_message_seq
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mailbox.h"
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_chmsg.h"
+#include "wk_db.h"
+#include "wk_json.h"
+#include "wk_log.h"
+#include "wk_msgresp.h"
+#include "wk_shard.h"
+
+#define MAX_CONNS_PER_UID 64
+#define KEY_MAX (1 + PRESENCE_UID_MAX + 1 + 8)
+
+enum { KIND_CMD = 1, KIND_CONV = 2 };
+
+/* A message applied in the open transaction, delivered after its commit. */
+struct delivery {
+	uint8_t *msg;                /* wk_chmsg bytes */
+	size_t len;
+	uint8_t *uids;               /* count x str uid (wk_buf) */
+	size_t uids_len;
+	uint32_t count;
+	uint32_t seq;                /* the mailbox seq */
+	uint16_t broker;             /* the sending connection: no RECV */
+	uint64_t conn;
+	struct delivery *next;
+};
+
+static struct {
+	DB_TXN *txn;                 /* this iteration's hand-overs */
+	int ok;                      /* no write of txn failed */
+	int loaded;
+	uint64_t *applied;           /* per channel shard */
+	uint8_t *ack_due;            /* per channel shard */
+	int nchannel;
+	uint64_t counter;
+	struct delivery *head, **tail;
+	uint64_t applied_n, dups, gaps, delivered, acked;
+} mc;
+
+static void
+applied_key(uint8_t k[3], int shard)
+{
+	k[0] = 'a';
+	wk_be16_put(k + 1, (uint16_t)shard);
+}
+
+static size_t
+msg_key(uint8_t *k, const char *uid, size_t len, uint64_t seq)
+{
+	k[0] = 'm';
+	memcpy(k + 1, uid, len);
+	k[1 + len] = '\0';
+	wk_be64_put(k + 2 + len, seq);
+	return 2 + len + 8;
+}
+
+/* The cursors and the counter, from cmdbox.db (inside txn). */
+static int
+load(struct wk_proc *p, DB_TXN *txn)
+{
+	DB *db = p->db[MAILBOX_DB_CMD];
+	uint8_t k[3], *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (mc.applied == NULL) {
+		mc.nchannel = p->cfg.processes_channel;
+		mc.applied = wk_calloc((size_t)mc.nchannel, sizeof *mc.applied);
+		mc.ack_due = wk_calloc((size_t)mc.nchannel, 1);
+		mc.tail = &mc.head;
+	}
+	for (int s = 0; s < mc.nchannel; s++) {
+		applied_key(k, s);
+		if ((rc = wk_db_get(db, txn, k, 3, &v, &n)) < 0)
+			return -1;
+		mc.applied[s] = rc == 1 && n == 8 ? wk_be64_get(v) : 0;
+		free(v);
+		v = NULL;
+	}
+	if ((rc = wk_db_get(db, txn, "c", 1, &v, &n)) < 0)
+		return -1;
+	mc.counter = rc == 1 && n == 8 ? wk_be64_get(v) : 0;
+	free(v);
+	mc.loaded = 1;
+	return 0;
+}
+
+/* The iteration's transaction; NULL on failure. */
+static DB_TXN *
+cmd_txn(struct wk_proc *p)
+{
+	if (mc.txn == NULL) {
+		if ((mc.txn = mailbox_txn_begin(p, NULL)) == NULL)
+			return NULL;
+		mc.ok = 1;
+		if (!mc.loaded && load(p, mc.txn) < 0)
+			mc.ok = 0;
+	}
+	return mc.txn;
+}
+
+static void
+put(struct wk_proc *p, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	if (mc.ok && wk_db_put(p->db[MAILBOX_DB_CMD], mc.txn, k, klen, v, vlen) < 0)
+		mc.ok = 0;
+}
+
+/* Kind 1: the message into each named user's mailbox. */
+static void
+apply_cmd(struct wk_proc *p, struct wk_rbuf *r)
+{
+	struct delivery *d = wk_calloc(1, sizeof *d);
+	uint8_t k[KEY_MAX], v[8];
+	const void *msg;
+	size_t ul, off;
+	const char *uid;
+
+	d->broker = wk_get_u16(r);
+	d->conn = wk_get_u64(r);
+	msg = wk_get_blob(r, &d->len);
+	d->count = wk_get_u32(r);
+	off = r->off;
+	d->seq = (uint32_t)++mc.counter;
+	wk_be64_put(v, mc.counter);
+	put(p, "c", 1, v, 8);
+	for (uint32_t i = 0; i < d->count && !r->err; i++) {
+		uid = wk_get_strv(r, &ul);
+		if (!r->err && ul > 0 && ul < PRESENCE_UID_MAX)
+			put(p, k, msg_key(k, uid, ul, d->seq), msg, d->len);
+	}
+	if (r->err) {
+		free(d);
+		return;
+	}
+	d->msg = wk_malloc(d->len);
+	memcpy(d->msg, msg, d->len);
+	d->uids_len = r->off - off;
+	d->uids = wk_malloc(d->uids_len);
+	memcpy(d->uids, r->p + off, d->uids_len);
+	*mc.tail = d;
+	mc.tail = &d->next;
+}
+
+/* Kind 2: conversation rows where missing (a person chat's first message). */
+static void
+apply_conv(struct wk_proc *p, struct wk_rbuf *r)
+{
+	char id[2 * PRESENCE_UID_MAX + 2], uid[PRESENCE_UID_MAX];
+	uint8_t type;
+	uint32_t count, read_to;
+
+	wk_get_str(r, id, sizeof id);
+	type = wk_get_u8(r);
+	count = wk_get_u32(r);
+	for (uint32_t i = 0; i < count && !r->err; i++) {
+		wk_get_str(r, uid, sizeof uid);
+		read_to = wk_get_u32(r);
+		if (!r->err && mc.ok &&
+		    mailbox_conv_touch(p, mc.txn, uid, id, type, read_to) < 0)
+			mc.ok = 0;
+	}
+}
+
+void
+mailbox_on_cmd(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf r;
+	uint8_t k[3], v[8], kind;
+	uint64_t n;
+	int s;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	s = wk_get_u16(&r);
+	n = wk_get_u64(&r);
+	if (r.err || s != h->sender_instance)
+		wk_fatalx("MAILBOX_CMD from channel/%u: malformed payload", h->sender_instance);
+	if (cmd_txn(p) == NULL || !mc.ok || s >= mc.nchannel)
+		return;   /* not applied: the channel shard sends it again */
+	if (n <= mc.applied[s]) {
+		mc.dups++;
+		mc.ack_due[s] = 1;
+		return;
+	}
+	if (n != mc.applied[s] + 1) {
+		mc.gaps++;   /* one was lost on the way: wait for the resend */
+		return;
+	}
+	kind = wk_get_u8(&r);
+	if (kind == KIND_CMD)
+		apply_cmd(p, &r);
+	else if (kind == KIND_CONV)
+		apply_conv(p, &r);
+	if (r.err || wk_rbuf_done(&r) < 0 || (kind != KIND_CMD && kind != KIND_CONV))
+		wk_fatalx("MAILBOX_CMD from channel/%u: malformed entry %llu", h->sender_instance,
+		    (unsigned long long)n);
+	mc.applied[s] = n;
+	applied_key(k, s);
+	wk_be64_put(v, n);
+	put(p, k, 3, v, 8);
+	mc.ack_due[s] = 1;
+	mc.applied_n++;
+}
+
+/* A master device acknowledged a cmd RECV: remove that message. */
+void
+mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	uint8_t k[KEY_MAX], *v = NULL;
+	struct wk_rbuf r, mr;
+	struct wk_chmsg m;
+	const char *uid;
+	size_t ul, klen, n = 0;
+	uint64_t id;
+	uint32_t seq;
+
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	uid = wk_get_strv(&r, &ul);
+	id = wk_get_u64(&r);
+	seq = wk_get_u32(&r);
+	if (wk_rbuf_done(&r) < 0 || ul == 0 || ul >= PRESENCE_UID_MAX)
+		wk_fatalx("MAILBOX_CMD_RECVACK from broker/%u: malformed payload", h->sender_instance);
+	if (cmd_txn(p) == NULL || !mc.ok)
+		return;
+	klen = msg_key(k, uid, ul, seq);
+	if (wk_db_get(p->db[MAILBOX_DB_CMD], mc.txn, k, klen, &v, &n) == 1) {
+		wk_rbuf_init(&mr, v, n);
+		/* Only the message that RECV carried (an old RECVACK after a
+		 * restart could name a seq that is another message's now). */
+		if (wk_chmsg_get(&mr, &m) == 0 && (uint64_t)m.message_id == id) {
+			if (wk_db_del(p->db[MAILBOX_DB_CMD], mc.txn, k, klen) < 0)
+				mc.ok = 0;
+			mc.acked++;
+		}
+	}
+	free(v);
+}
+
+/* After the commit: deliver d to its users' online devices. */
+static void
+deliver(struct wk_proc *p, struct delivery *d)
+{
+	int nb = p->cfg.processes_broker;
+	struct wk_wbuf *per = wk_calloc((size_t)nb, sizeof *per), out;
+	struct presence_conn c[MAX_CONNS_PER_UID];
+	char uid[PRESENCE_UID_MAX];
+	struct wk_rbuf r;
+	struct wk_chmsg m;
+
+	wk_rbuf_init(&r, d->uids, d->uids_len);
+	for (uint32_t i = 0; i < d->count; i++) {
+		wk_get_str(&r, uid, sizeof uid);
+		int n = presence_lookup(mailbox_presence(), uid, c, MAX_CONNS_PER_UID);
+		for (int j = 0; j < n; j++)
+			if (c[j].broker_id < nb && !(c[j].broker_id == d->broker && c[j].conn_id == d->conn)) {
+				wk_put_u64(&per[c[j].broker_id], c[j].conn_id);
+				mc.delivered++;
+			}
+	}
+	/* The RECV carries the mailbox seq: what RECVACK and syncack name. */
+	wk_rbuf_init(&r, d->msg, d->len);
+	wk_chmsg_get(&r, &m);
+	m.seq = d->seq;
+	wk_wbuf_init(&out);
+	wk_chmsg_put(&out, &m);
+	for (int b = 0; b < nb; b++) {
+		if (per[b].len) {
+			zmsg_t *zm = wk_proc_msg(p, WK_MSG_BROKER_DELIVER, 0, 0);
+			zmsg_addmem(zm, out.p, out.len);
+			zmsg_addmem(zm, per[b].p, per[b].len);
+			wk_proc_send(p, WK_ROLE_BROKER, b, &zm);
+		}
+		wk_wbuf_free(&per[b]);
+	}
+	wk_wbuf_free(&out);
+	free(per);
+}
+
+static void
+deliveries_end(struct wk_proc *p, int committed)
+{
+	while (mc.head) {
+		struct delivery *d = mc.head;
+		mc.head = d->next;
+		if (committed)
+			deliver(p, d);
+		free(d->msg);
+		free(d->uids);
+		free(d);
+	}
+	mc.tail = &mc.head;
+}
+
+void
+mailbox_cmd_iteration(struct wk_proc *p)
+{
+	int committed = 1;
+
+	if (mc.txn) {
+		committed = mailbox_txn_end(mc.txn, mc.ok, NULL) == 0;
+		mc.txn = NULL;
+		if (!committed)
+			mc.loaded = 0;   /* the cursors in memory are ahead: reload */
+	}
+	for (int s = 0; s < mc.nchannel; s++) {
+		if (!mc.ack_due[s])
+			continue;
+		mc.ack_due[s] = 0;
+		if (!committed)
+			continue;
+		struct wk_wbuf b;
+		wk_wbuf_init(&b);
+		wk_put_u16(&b, (uint16_t)p->instance);
+		wk_put_u64(&b, mc.applied[s]);
+		wk_proc_send_buf(p, WK_ROLE_CHANNEL, s, WK_MSG_CHANNEL_CMD_ACK, 0, &b);
+		wk_wbuf_free(&b);
+	}
+	deliveries_end(p, committed);
+}
+
+int
+mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len)
+{
+	return snprintf(buf, len, " cmd_applied=%llu cmd_dups=%llu cmd_gaps=%llu "
+	    "cmd_delivered_to=%llu cmd_recvacked=%llu", (unsigned long long)mc.applied_n,
+	    (unsigned long long)mc.dups, (unsigned long long)mc.gaps,
+	    (unsigned long long)mc.delivered, (unsigned long long)mc.acked);
+}
+
+/* cmd.sync: the oldest `limit` unacknowledged messages. */
+void
+mailbox_op_cmd_sync(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+{
+	const char *uid = wk_jstr(req, "uid");
+	json_int_t limit = wk_jint(req, "limit");
+	size_t ul = strlen(uid);
+	uint8_t k[KEY_MAX];
+	DB *db = p->db[MAILBOX_DB_CMD];
+	DBT key = { .data = k, .size = (u_int32_t)(2 + ul) }, data = { 0 };
+	json_t *out = json_array();
+	struct wk_rbuf r;
+	struct wk_chmsg m;
+	DBC *cur;
+	int rc;
+
+	if (ul == 0 || ul >= PRESENCE_UID_MAX) {
+		rep->status = 200;
+		rep->body = out;
+		return;
+	}
+	msg_key(k, uid, ul, 0);
+	if ((rc = db->cursor(db, NULL, &cur, 0)) != 0) {
+		json_decref(out);
+		mailbox_reply_error(rep, 500, "storage error");
+		return;
+	}
+	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+	    rc == 0 && (json_int_t)json_array_size(out) < limit;
+	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+		if (key.size != 2 + ul + 8 || memcmp(key.data, k, 2 + ul) != 0)
+			break;
+		wk_rbuf_init(&r, data.data, data.size);
+		if (wk_chmsg_get(&r, &m) < 0)
+			continue;
+		m.seq = (uint32_t)wk_be64_get((uint8_t *)key.data + 2 + ul);
+		json_array_append_new(out, wk_msgresp(&m));
+	}
+	cur->close(cur);
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("cmdbox.db walk: %s", db_strerror(rc));
+		json_decref(out);
+		mailbox_reply_error(rep, 500, "storage error");
+		return;
+	}
+	rep->status = 200;
+	rep->body = out;
+}
+
+/* cmd.syncack: remove every message up to last_message_seq. */
+void
+mailbox_op_cmd_syncack(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+{
+	const char *uid = wk_jstr(req, "uid");
+	uint64_t upto = (uint64_t)wk_jint(req, "last_message_seq");
+	size_t ul = strlen(uid);
+	uint8_t k[KEY_MAX];
+	DB *db = p->db[MAILBOX_DB_CMD];
+	DBT key = { .data = k, .size = (u_int32_t)(2 + ul) }, data = { .flags = DB_DBT_PARTIAL };
+	DB_TXN *txn;
+	DBC *cur;
+	int rc, ok = 1;
+
+	if (ul == 0 || ul >= PRESENCE_UID_MAX || upto == 0) {
+		mailbox_reply_status(rep, 200);
+		return;
+	}
+	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
+		return;
+	msg_key(k, uid, ul, 0);
+	if ((rc = db->cursor(db, txn, &cur, 0)) != 0) {
+		mailbox_txn_end(txn, 0, rep);
+		return;
+	}
+	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+		if (key.size != 2 + ul + 8 || memcmp(key.data, k, 2 + ul) != 0 ||
+		    wk_be64_get((uint8_t *)key.data + 2 + ul) > upto)
+			break;
+		wk_db_writes++;
+		if (cur->del(cur, 0) != 0) {
+			ok = 0;
+			break;
+		}
+	}
+	cur->close(cur);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		ok = 0;
+	if (mailbox_txn_end(txn, ok, rep) == 0)
+		mailbox_reply_status(rep, 200);
+}
