@@ -163,6 +163,14 @@ int stored_id(const char *uid, const char *id, json_int_t type, char *out);
 void ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
     json_t *body);
 void ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body);
+/* op/body (taken over) to the shard of stored id sid, with channel_id = sid
+ * and channel_type = type in the body. */
+void ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
+    const char *op, json_t *body);
+
+/* ---- api_stream.c: stream message routes ---- */
+void route_message_event(struct wk_proc *p, struct api_req *r);
+void route_message_eventsync(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_conv.c: conversations and cmd mailbox routes ---- */
 void route_conversation_sync(struct wk_proc *p, struct api_req *r);

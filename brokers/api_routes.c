@@ -858,7 +858,7 @@ stored_id(const char *uid, const char *id, json_int_t type, char *out)
 
 /* Ask the shard of stored id `sid`: body (taken over) gets channel_id = sid
  * and channel_type. */
-static void
+void
 ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
     const char *op, json_t *body)
 {
@@ -1318,6 +1318,8 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/channel/messagesync", route_channel_messagesync },
 	{ "GET", "/channel/max_message_seq", route_max_message_seq },
 	{ "GET", "/channel/last_message", route_last_message },
+	{ "POST", "/message/event", route_message_event },
+	{ "POST", "/message/eventsync", route_message_eventsync },
 	{ "POST", "/conversation/sync", route_conversation_sync },
 	{ "POST", "/conversation/syncByChannels", route_conversation_sync_by_channels },
 	{ "POST", "/conversation/channels", route_conversation_channels },

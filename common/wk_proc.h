@@ -49,7 +49,7 @@ struct wk_proc_def {
 	const char *const *databases;
 };
 
-#define WK_PROC_MAX_DBS 8
+#define WK_PROC_MAX_DBS 12
 
 struct wk_proc {
 	const struct wk_proc_def *def;

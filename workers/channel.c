@@ -27,19 +27,23 @@ static const struct wk_dispatch channel_dispatch[] = {
 static int
 channel_on_start(struct wk_proc *p)
 {
-	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0)
+	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0 || channel_stream_open(p) < 0)
 		return -1;
 	return channel_append_open(p);
 }
 
 /* Group commit: one commit for everything the iteration wrote; the work
- * queued with channel_after_commit (replies) runs with its outcome. */
+ * queued with channel_after_commit (replies) runs with its outcome.
+ * Stream deltas leave before it, stream events that wait for it after the
+ * messages it made durable (their anchors among them). */
 static void
 channel_on_iteration(struct wk_proc *p)
 {
+	channel_stream_flush(p, 0);
 	channel_commit(p);
 	channel_append_flush(p);
 	channel_cmd_flush(p);
+	channel_stream_flush(p, 1);
 }
 
 static void
@@ -47,6 +51,7 @@ channel_on_tick(struct wk_proc *p)
 {
 	channel_append_tick(p);
 	channel_cmd_tick(p);
+	channel_stream_tick(p);
 }
 
 static int
@@ -56,14 +61,19 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 
 	if (n > 0 && (size_t)n < len)
 		n += channel_cmd_status(p, buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_stream_status(p, buf + n, len - n);
 	return n;
 }
 
 static void
 channel_on_stop(struct wk_proc *p)
 {
+	channel_stream_flush(p, 0);
 	channel_commit(p);
 	channel_append_flush(p);
+	channel_stream_flush(p, 1);
+	channel_stream_close(p);
 	channel_store_close(p);
 	channel_append_close(p);
 	channel_cmd_close(p);

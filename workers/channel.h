@@ -38,6 +38,7 @@ enum channel_db {
 	CHANNEL_DB_META,             /* "meta.db": counters */
 	CHANNEL_DB_SENDERS,          /* "senders.db": (num, uid) -> last seq uid sent */
 	CHANNEL_DB_CMDOUT,           /* "cmdout.db": hand-overs to mailbox shards (channel_cmd.c) */
+	CHANNEL_DB_STREAMS,          /* "streams.db": stream messages (channel_stream_store.c) */
 	CHANNEL_DB_COUNT
 };
 /* NULL-terminated, for the skeleton (and tests). */
@@ -195,6 +196,30 @@ json_t *channel_msg_json(const char *id, uint8_t type, const struct channel_msg 
 /* API_REQ from wk-api: frame 1 the op, frame 2 JSON.  Replies (API_REP)
  * after the iteration's commit. */
 void channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+
+/* ---- channel_stream.c: stream messages (semantics.md §13) ---- */
+/* Load the streams left open (their timeout runs on): 0, -1. */
+int channel_stream_open(struct wk_proc *p);
+void channel_stream_close(struct wk_proc *p);
+/* message.event and message.eventsync (POST /message/event, /message/eventsync). */
+void channel_op_event(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
+void channel_op_eventsync(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
+/* The stream fields of a stream message's MessageResp o (event_meta,
+ * stream_data, end...), if it has events. */
+void channel_stream_json(const char *id, uint8_t type, const char *client_msg_no, json_t *o);
+struct wk_chmsg;
+/* A SEND carrying a stream number (versions 2-4), past its checks: 1 if it
+ * is a piece of the open stream of that number in this channel (it is not
+ * stored; *anchor_id and *anchor_seq are the anchor's, for its SENDACK),
+ * 0 if it is to be stored as message_id, the anchor of a new stream. */
+int channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg *m,
+    int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq);
+/* Deliver the queued events: before the commit (after 0) those that need
+ * not wait for it; after it (after 1) every one. */
+void channel_stream_flush(struct wk_proc *p, int after);
+/* End the streams idle for stream.timeout. */
+void channel_stream_tick(struct wk_proc *p);
+int channel_stream_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- channel_conv.c: what /conversation/sync needs of a channel ---- */
 void channel_op_conv_recents(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);

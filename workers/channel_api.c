@@ -290,8 +290,11 @@ channel_msg_json(const char *id, uint8_t type, const struct channel_msg *m)
 		.stream_no = wk_str_n(m->stream_no, m->stream_no_len),
 		.payload = { m->payload, m->payload_len },
 	};
+	json_t *o = wk_msgresp(&c);
 
-	return wk_msgresp(&c);
+	if (m->setting & WKPROTO_SETTING_STREAM)
+		channel_stream_json(id, type, m->client_msg_no ? m->client_msg_no : "", o);
+	return o;
 }
 
 /* Messages collected for an answer. */
@@ -644,6 +647,8 @@ static const struct {
 	{ "message.last", op_last, 0 },
 	{ "message.max_seq", op_max_seq, 0 },
 	{ "conv.recents", channel_op_conv_recents, 0 },
+	{ "message.event", channel_op_event, 0 },
+	{ "message.eventsync", channel_op_eventsync, 0 },
 };
 
 /* Send the reply once the transaction has ended: as made if it committed,

@@ -344,6 +344,10 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	    &pd->message_id, &pd->seq) == 1) {
 		pd->dup = 1;
 		ap.duplicates++;
+	} else if (m->stream_no.len && !cmd && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
+	    channel_stream_on_send(p, pd->channel_id, m, message_id, &pd->message_id,
+	    &pd->seq) == 1) {
+		pd->dup = 1;   /* a piece of an open stream: its anchor's SENDACK, sent as an event */
 	} else {
 		struct channel_msg cm = {
 			.message_id = message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
@@ -512,8 +516,12 @@ channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to, 
 	char *id = dupstr(m->channel_id), *from = dupstr(m->from_uid);
 	int reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
 
+	/* A cmd message from the business server goes even to a banned or
+	 * disbanded channel: telling the members that it changed is what it
+	 * is for (ban the group, then "channelUpdate"). */
 	if (m->channel_id.len > 0 && m->channel_id.len <= CHANNEL_ID_MAX)
-		reason = check_permissions(p, id, m->channel_type, from, 1);
+		reason = (m->flags & WKPROTO_FLAG_SYNCONCE) ? WKPROTO_REASON_SUCCESS :
+		    check_permissions(p, id, m->channel_type, from, 1);
 	if (reason == WKPROTO_REASON_SUCCESS)
 		accept_append(p, &q, message_id);
 	else

@@ -38,7 +38,7 @@
 
 const char *const channel_databases[CHANNEL_DB_COUNT + 1] = {
 	"channels.db", "members.db", "messages.db", "clientmsgno.db", "meta.db", "senders.db",
-	"cmdout.db", NULL,
+	"cmdout.db", "streams.db", NULL,
 };
 
 #define RECORD_VERSION 1

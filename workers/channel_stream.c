@@ -35,6 +35,7 @@
 #include <string.h>
 #include "channel_stream.h"
 #include "wk_alloc.h"
+#include "wk_channelid.h"
 #include "wk_chevent.h"
 #include "wk_chmsg.h"
 #include "wk_crypto.h"

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "wk_crypto.h"
 #include "wktest.h"
 
 extern char **environ;
@@ -90,6 +91,8 @@ struct sdk {
 	struct sdk_ack acks[MAX_MSGS];
 	int nsent, send_errors;
 	struct sdk_sent sent[MAX_MSGS];
+	int ncmds;                    /* CMD listener calls */
+	char cmds[MAX_MSGS][64], cmd_channels[MAX_MSGS][64];
 };
 
 #define MAX_CLIENTS 8
@@ -188,6 +191,11 @@ on_line(struct sdk *c, char *line)
 		snprintf(x->client_msg_no, sizeof x->client_msg_no, "%s", jstr(j, "clientMsgNo"));
 	} else if (strcmp(ev, "send_error") == 0)
 		c->send_errors++;
+	else if (strcmp(ev, "cmd") == 0 && c->ncmds < MAX_MSGS) {
+		snprintf(c->cmds[c->ncmds], sizeof c->cmds[0], "%s", jstr(j, "cmd"));
+		snprintf(c->cmd_channels[c->ncmds++], sizeof c->cmd_channels[0], "%s",
+		    jstr(j, "channelID"));
+	}
 	json_decref(j);
 }
 
@@ -773,6 +781,92 @@ START_TEST(test_sdk_refused_send_reason)
 }
 END_TEST
 
+/* /message/sync for uid: the answer, parsed. */
+static json_t *
+cmd_sync(const char *uid)
+{
+	char body[128];
+
+	snprintf(body, sizeof body, "{\"uid\":\"%s\",\"limit\":100}", uid);
+	return wkt_call(&tree, "POST", "/message/sync", body, 200);
+}
+
+/* (7) The pattern cmd messages exist for: a business server bans a group
+ * and sends a cmd message so that every member re-fetches the channel.
+ * The online member's SDK gets it through its CMD listener, and its
+ * RECVACK empties the mailbox; the offline member gets it from
+ * /message/sync after reconnecting, exactly once, although a thousand chat
+ * messages were sent to the group in between. */
+START_TEST(test_sdk_cmd_channel_update)
+{
+	static const char cmd[] = "{\"type\":99,\"cmd\":\"channelUpdate\","
+	    "\"param\":{\"channel_id\":\"g-cmd\",\"channel_type\":2}}";
+	char b64[256], body[512];
+	json_t *l;
+	uint64_t end;
+
+	set_token("c-on", "tok-on", 1, 1);
+	set_token("c-off", "tok-off", 1, 1);
+	post("/channel", "{\"channel_id\":\"g-cmd\",\"channel_type\":2,"
+	    "\"subscribers\":[\"c-on\",\"c-off\"]}");
+	struct sdk *on = sdk_start("c-on", "c-on", "tok-on", 1, 500, NULL);
+	expect_status(on, 1, 1, 1, 15000);
+	post("/channel/info", "{\"channel_id\":\"g-cmd\",\"channel_type\":2,\"ban\":1}");
+	b64[wk_b64_encode(cmd, strlen(cmd), b64)] = '\0';
+	snprintf(body, sizeof body, "{\"channel_id\":\"g-cmd\",\"channel_type\":2,"
+	    "\"header\":{\"sync_once\":1},\"payload\":\"%s\"}", b64);
+	post("/message/send", body);
+	ck_assert_msg(WAIT_FOR(on->ncmds >= 1, 10000) && strcmp(on->cmds[0], "channelUpdate") == 0 &&
+	    strcmp(on->cmd_channels[0], "g-cmd") == 0, "CMD listener: %d calls%s", on->ncmds, why(on));
+	ck_assert_msg(on->nrecv == 0, "the cmd message reached the message listener%s", why(on));
+	/* The SDK's RECVACK (a master device) acknowledged it in the mailbox. */
+	for (end = wkt_now_ms() + 10000;; pump(50)) {
+		l = cmd_sync("c-on");
+		size_t n = json_array_size(l);
+		json_decref(l);
+		if (n == 0)
+			break;
+		ck_assert_msg(wkt_now_ms() < end, "c-on's mailbox still holds %zu%s", n, why(on));
+	}
+	sdk_stop(on);
+	/* A thousand chat messages later, the offline member connects. */
+	post("/channel/info", "{\"channel_id\":\"g-cmd\",\"channel_type\":2,\"ban\":0}");
+	for (int i = 0; i < 1000; i++) {
+		char chat[64], p64[128];
+		snprintf(chat, sizeof chat, "{\"type\":1,\"content\":\"chat %d\"}", i);
+		p64[wk_b64_encode(chat, strlen(chat), p64)] = '\0';
+		snprintf(body, sizeof body, "{\"from_uid\":\"c-on\",\"channel_id\":\"g-cmd\","
+		    "\"channel_type\":2,\"payload\":\"%s\"}", p64);
+		post("/message/send", body);
+	}
+	struct sdk *off = sdk_start("c-off", "c-off", "tok-off", 1, 500, NULL);
+	expect_status(off, 1, 1, 1, 15000);
+	l = cmd_sync("c-off");
+	ck_assert_msg(json_array_size(l) == 1, "c-off: %zu cmd messages", json_array_size(l));
+	json_t *m = json_array_get(l, 0);
+	const char *pl = json_string_value(json_object_get(m, "payload"));
+	ck_assert_ptr_nonnull(pl);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(m, "header"), "sync_once")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "channel_id")), "g-cmd");
+	char text[256];
+	ssize_t tn = wk_b64_decode(pl, strlen(pl), (uint8_t *)text, sizeof text - 1);
+	ck_assert(tn > 0);
+	text[tn] = '\0';
+	ck_assert_str_eq(text, cmd);
+	snprintf(body, sizeof body, "{\"uid\":\"c-off\",\"last_message_seq\":%lld}",
+	    (long long)json_integer_value(json_object_get(m, "message_seq")));
+	json_decref(l);
+	post("/message/syncack", body);
+	l = cmd_sync("c-off");
+	ck_assert_uint_eq(json_array_size(l), 0);
+	json_decref(l);
+	/* Nothing came to it as a RECV after connecting: it was offline. */
+	pump(300);
+	ck_assert_msg(off->ncmds == 0, "c-off got %d cmd RECVs%s", off->ncmds, why(off));
+	sdk_stop(off);
+}
+END_TEST
+
 /* ---- set-up: Node.js, the loader flag, the npm packages ---- */
 
 static char *
@@ -927,6 +1021,7 @@ main(void)
 	tcase_add_test(tc, test_sdk_person_chat_both_ways);
 	tcase_add_test(tc, test_sdk_group_messages_in_order);
 	tcase_add_test(tc, test_sdk_refused_send_reason);
+	tcase_add_test(tc, test_sdk_cmd_channel_update);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

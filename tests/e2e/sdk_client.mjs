@@ -30,6 +30,8 @@
 //    "contentType":1,"messageSeq":1,"messageID":"...","clientMsgNo":"...","clientSeq":0}
 //                                                   the SDK's message listener (send: true for
 //                                                   the SDK's local echo of its own send)
+//   {"ev":"cmd","cmd":"channelUpdate","param":{...},"fromUID":"","channelID":"g","channelType":2,
+//    "messageSeq":3,"messageID":"..."}              the SDK's CMD listener (payload type 99)
 //   {"ev":"error","msg":"..."}                     uncaught exception (then exit 70)
 //   {"ev":"bye"}                                    just before a normal exit
 // It connects at once unless --no-connect.  --on-kick=disconnect makes it
@@ -171,6 +173,13 @@ sdk.chatManager.addMessageListener((m) => {
 	    channelType: m.channel ? m.channel.channelType : 0, text: m.content ? m.content.text ?? '' : '',
 	    contentType: m.contentType ?? (m.content ? m.content.contentType : 0), messageSeq: m.messageSeq ?? 0,
 	    messageID: idStr(m.messageID), clientMsgNo: m.clientMsgNo ?? '', clientSeq: m.clientSeq ?? 0 });
+});
+// cmd messages (payload type 99) go to the CMD listeners instead.
+sdk.chatManager.addCMDListener((m) => {
+	const c = m.content || {};
+	out('cmd', { cmd: c.cmd ?? '', param: c.param ?? null, fromUID: m.fromUID ?? '',
+	    channelID: m.channel ? m.channel.channelID : '', channelType: m.channel ? m.channel.channelType : 0,
+	    messageSeq: m.messageSeq ?? 0, messageID: idStr(m.messageID) });
 });
 sdk.chatManager.addMessageStatusListener((ack) => {
 	out('sendack', { clientSeq: ack.clientSeq, messageID: idStr(ack.messageID), messageSeq: ack.messageSeq,
