@@ -61,7 +61,7 @@
 static struct {
 	const char	*host, *http, *prefix, *csv, *label;
 	int		 scenario, port, wsport, ws, depth, secs, warm, jobs, nsrc;
-	int		 payload, quiet, users, drain, verify;
+	int		 payload, quiet, users, drain, verify, cmd;
 	long		 n, group, rate;
 } o = {
 	.host = "127.0.0.1", .http = "127.0.0.1:5001", .scenario = 1, .port = 5100,
@@ -267,7 +267,8 @@ flush_dirty(void)
 static void
 send_one(struct bc *c, uint64_t t)
 {
-	struct wkproto_packet p = { .type = WKPROTO_SEND, .flags = WKPROTO_FLAG_REDDOT };
+	struct wkproto_packet p = { .type = WKPROTO_SEND,
+	    .flags = o.cmd ? WKPROTO_FLAG_SYNCONCE : WKPROTO_FLAG_REDDOT };
 	char plain[4096], sealed[WK_CRYPTO_SEALED_LEN(4096)], key[WK_CRYPTO_MSGKEY_LEN];
 	int n;
 	ssize_t sn;
@@ -341,8 +342,12 @@ on_recv(struct bc *c, const struct wkproto_packet *p, uint64_t now, int phase)
 				hist_add(&me->h_recv, now - ts);
 		}
 	}
-	/* One sender per receiver channel: seqs come contiguous. */
-	if (c->last_mseq != 0) {
+	/* One sender per receiver channel: seqs come contiguous.  A cmd
+	 * message carries the mailbox seq: increasing, with gaps. */
+	if (c->last_mseq != 0 && (p->flags & WKPROTO_FLAG_SYNCONCE)) {
+		if (r->message_seq <= c->last_mseq)
+			INC(me->seq_dup, 1);
+	} else if (c->last_mseq != 0) {
 		if (r->message_seq <= c->last_mseq)
 			INC(me->seq_dup, 1);
 		else if (r->message_seq != c->last_mseq + 1)
@@ -701,7 +706,9 @@ worker(int id, int nworkers, long total)
 		/* Open loop: every message due by now, stamped with when it was due. */
 		if (rate_w > 0 && phase < PH_DRAIN) {
 			now = wk_now_us();
-			uint64_t due = (uint64_t)((double)(now - t_open) * rate_w / 1e6);
+			/* Message k is due at t_open + k / rate: k = 0 at once (counting
+			 * only whole intervals stamped each one an interval early). */
+			uint64_t due = (uint64_t)((double)(now - t_open) * rate_w / 1e6) + 1;
 			int cap = 20000;
 			while (issued < due && cap-- > 0) {
 				struct bc *c = senders[rr++ % (uint32_t)nsenders];
@@ -862,7 +869,7 @@ check_workers(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wkbench [-s 1|2|3] [-h host] [-p port] [-w wsport -W] [-H httphost:port]\n"
+	fprintf(stderr, "usage: wkbench [-c] [-s 1|2|3] [-h host] [-p port] [-w wsport -W] [-H httphost:port]\n"
 	    "\t[-n conns] [-d depth] [-r rate] [-g members] [-t secs] [-u warmup] [-j workers]\n"
 	    "\t[-b payload] [-S srcaddrs] [-x prefix] [-o csv] [-l label] [-v every] [-D drain] [-U] [-q]\n");
 	exit(2);
@@ -879,7 +886,7 @@ main(int argc, char **argv)
 	uint64_t tm0, tm1;
 	double srvcpu = 0;
 
-	while ((ch = getopt(argc, argv, "s:h:p:w:WH:n:d:r:g:t:u:j:b:S:x:o:l:UqD:v:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:h:p:w:WH:n:d:r:g:t:u:j:b:S:x:o:l:UqD:v:c")) != -1) {
 		switch (ch) {
 		case 's': o.scenario = atoi(optarg); break;
 		case 'h': o.host = optarg; break;
@@ -903,6 +910,7 @@ main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'D': o.drain = atoi(optarg); break;
 		case 'v': o.verify = atoi(optarg); break;
+		case 'c': o.cmd = 1; break;
 		default: usage();
 		}
 	}

@@ -4,6 +4,7 @@
  *   api_http.c    libmicrohttpd inside the skeleton's loop: listener, request
  *                 bodies, manager token, CORS, answers
  *   api_routes.c  the route table, request validation, the handlers
+ *   api_stream.c  the stream message routes (/message/event, /message/eventsync)
  */
 #ifndef API_H
 #define API_H

@@ -208,12 +208,13 @@ void channel_op_eventsync(struct wk_proc *p, json_t *req, struct channel_reply *
  * stream_data, end...), if it has events. */
 void channel_stream_json(const char *id, uint8_t type, const char *client_msg_no, json_t *o);
 struct wk_chmsg;
-/* A SEND carrying a stream number (versions 2-4), past its checks: 1 if it
- * is a piece of the open stream of that number in this channel (it is not
- * stored; *anchor_id and *anchor_seq are the anchor's, for its SENDACK),
- * 0 if it is to be stored as message_id, the anchor of a new stream. */
+/* A SEND carrying a stream number (versions 2-4) from (broker, conn),
+ * past its checks: 1 if it is a piece of the open stream of that number in
+ * this channel (not stored, delivered as an event to all but its sender;
+ * *anchor_id and *anchor_seq are the anchor's, for its SENDACK), 0 if it is
+ * to be stored as message_id, the anchor of a new stream. */
 int channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg *m,
-    int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq);
+    uint16_t broker, uint64_t conn, int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq);
 /* Deliver the queued events: before the commit (after 0) those that need
  * not wait for it; after it (after 1) every one. */
 void channel_stream_flush(struct wk_proc *p, int after);

@@ -345,8 +345,8 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		pd->dup = 1;
 		ap.duplicates++;
 	} else if (m->stream_no.len && !cmd && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
-	    channel_stream_on_send(p, pd->channel_id, m, message_id, &pd->message_id,
-	    &pd->seq) == 1) {
+	    channel_stream_on_send(p, pd->channel_id, m, pd->broker, pd->conn, message_id,
+	    &pd->message_id, &pd->seq) == 1) {
 		pd->dup = 1;   /* a piece of an open stream: its anchor's SENDACK, sent as an event */
 	} else {
 		struct channel_msg cm = {

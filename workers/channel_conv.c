@@ -48,10 +48,12 @@ conv_item(struct wk_proc *p, const char *uid, json_t *item, json_int_t count, js
 	else if ((rc = channel_get(p, r.id, r.type, &ci)) == 1 && ci.last_seq > 0) {
 		if (start < 1)
 			start = 1;
+		/* Nothing new since the client's position (the usual incremental
+		 * sync): no walk and no read of the sender index. */
 		if (start <= ci.last_seq)
 			n = channel_msg_range(p, r.id, r.type, (uint32_t)start, 0, (uint32_t)count, 1,
 			    recent, &r);
-		if (n >= 0)
+		if (n > 0)
 			rc = channel_msg_last_sent(p, r.id, r.type, uid, &mine);
 	}
 	if (rc < 0 || n < 0) {

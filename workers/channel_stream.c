@@ -51,6 +51,8 @@ static const char *const status_names[] = { "open", "closed", "error", "cancelle
 struct queued {
 	char *channel_id;
 	uint8_t channel_type;
+	uint16_t skip_broker;        /* the connection the event came from, if any */
+	uint64_t skip_conn;
 	int held;                    /* must wait for the iteration's commit */
 	struct wk_wbuf frame;        /* BROKER_EVENT frame 1 */
 	struct queued *next;
@@ -577,6 +579,8 @@ enqueue(struct wk_proc *p, struct stream *s, const struct stream_event *e,
 	ev.message_seq = s->seq;
 	q->channel_id = wk_strdup(s->id);
 	q->channel_type = s->type;
+	q->skip_broker = e->conn ? e->broker : UINT16_MAX;
+	q->skip_conn = e->conn ? e->conn : UINT64_MAX;
 	q->held = !is_type(e, "stream.delta") || s->born_iter == ss.iter;
 	wk_wbuf_init(&q->frame);
 	wk_chevent_put(&q->frame, &ev);
@@ -594,7 +598,7 @@ channel_stream_flush(struct wk_proc *p, int after)
 		if ((ss.head = q->next) == NULL)
 			ss.tail = &ss.head;
 		channel_fanout(p, WK_MSG_BROKER_EVENT, q->frame.p, q->frame.len, q->channel_id,
-		    q->channel_type, NULL, 0, UINT16_MAX, UINT64_MAX);
+		    q->channel_type, NULL, 0, q->skip_broker, q->skip_conn);
 		ss.delivered++;
 		wk_wbuf_free(&q->frame);
 		free(q->channel_id);
@@ -853,7 +857,7 @@ piece_text(const struct wk_chmsg *m)
 
 int
 channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg *m,
-    int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq)
+    uint16_t broker, uint64_t conn, int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq)
 {
 	char *no = wk_strndup(m->stream_no.p, m->stream_no.len);
 	char *cmn = wk_strndup(m->client_msg_no.p, m->client_msg_no.len);
@@ -871,7 +875,7 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 	    !s->completed;
 	if (piece) {
 		struct stream_event e = { .event_id = cmn[0] ? cmn : no, .type = "stream.delta",
-		    .key = STREAM_KEY_DEFAULT,
+		    .key = STREAM_KEY_DEFAULT, .broker = broker, .conn = conn,
 		    .payload = json_pack("{s:s,s:O}", "kind", "text", "delta", text) };
 		append(p, s, &e, &a);
 		json_decref(e.payload);

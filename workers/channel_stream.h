@@ -29,6 +29,8 @@ struct stream_event {
 	int64_t occurred_at;         /* ms */
 	json_t *payload;             /* NULL: none */
 	int timeout;                 /* a stream.error made by the timeout */
+	uint16_t broker;             /* a SEND's connection: not sent back to it */
+	uint64_t conn;               /* (0: the event came from wk-api) */
 };
 
 /* The last persisted event of a lane (what /message/eventsync answers). */

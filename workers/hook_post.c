@@ -173,7 +173,11 @@ hook_post_schedule(struct wk_proc *p)
 	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++)
 		for (int i = 0; i < HOOK_LANES; i++) {
 			struct post *l = &ps.lanes[ev][i];
-			uint64_t due = lane_due(p, l, now);
+			uint64_t due;
+
+			l->ev = ev;
+			l->lane = i;
+			due = lane_due(p, l, now);
 			if (due > now) {
 				next = due < next ? due : next;
 				continue;
@@ -181,8 +185,6 @@ hook_post_schedule(struct wk_proc *p)
 			if (l->batch == NULL) {
 				size_t max = per_push[ev] ? per_push[ev] :
 				    (size_t)p->cfg.webhook_msgNotifyEventCountPerPush;
-				l->ev = ev;
-				l->lane = i;
 				l->batch = hook_queue_take(ev, i, max, &l->n);
 			}
 			post(p, l);

@@ -4,7 +4,8 @@
  * kick (a second master login, and POST /user/token with device_level 1);
  * messaging: person chat both ways, a group's messages in seq order, and a
  * refused send's reason code, as the SDK's message and status listeners
- * report them.
+ * report them; a stream message in pieces, as the SDK's version-2 stream
+ * RECVs (never an EVENT).
  *
  * Each simulated user is one `node sdk_client.mjs` process (the SDK is a
  * singleton) that prints JSON lines; this program reads them with timeouts
@@ -55,6 +56,9 @@ struct sdk_msg {
 	char from[64], channel[64], text[256], id[32], client_msg_no[64];
 	int channel_type, content_type;
 	long long seq, client_seq;
+	char stream_no[64];           /* a stream RECV's stream fields */
+	int stream_flag;
+	long long stream_seq;
 };
 struct sdk_ack {
 	long long client_seq, seq;
@@ -81,6 +85,7 @@ struct sdk {
 	int ws_new, ws_open, ws_close;
 	int pings, pongs, bad_pongs;  /* PINGs the SDK wrote; PONGs the server sent */
 	int rx_multi;                 /* server WS messages not holding exactly one packet */
+	int rx_events;                /* EVENT packets (type 12) the server sent */
 	int connacks, disconnects;
 	char disconnect_hex[160];
 	int nstate, disconnected;
@@ -155,6 +160,8 @@ on_line(struct sdk *c, char *line)
 				c->bad_pongs++;
 		} else if (type == 2)
 			c->connacks++;
+		else if (type == 12)
+			c->rx_events++;
 		else if (type == 9) {
 			c->disconnects++;
 			snprintf(c->disconnect_hex, sizeof c->disconnect_hex, "%s", hex ? hex : "");
@@ -177,6 +184,9 @@ on_line(struct sdk *c, char *line)
 		m->content_type = (int)json_integer_value(json_object_get(j, "contentType"));
 		m->seq = json_integer_value(json_object_get(j, "messageSeq"));
 		m->client_seq = json_integer_value(json_object_get(j, "clientSeq"));
+		snprintf(m->stream_no, sizeof m->stream_no, "%s", jstr(j, "streamNo"));
+		m->stream_flag = (int)json_integer_value(json_object_get(j, "streamFlag"));
+		m->stream_seq = json_integer_value(json_object_get(j, "streamSeq"));
 		if (!m->send)
 			c->nrecv++;
 	} else if (strcmp(ev, "sendack") == 0 && c->nacks < MAX_MSGS) {
@@ -1003,6 +1013,64 @@ prepare(void)
 	return 0;
 }
 
+/* (8) A stream message (an AI reply in pieces) to a user of the SDK, which
+ * speaks protocol version 2: an anchor from /message/send is_stream, text
+ * deltas from /message/event, then its end.  The SDK's message listener
+ * sees the anchor as the stream's start (streamNo, flag 0), each piece in
+ * order (flag 1, streamSeq 1, 2, ...) with its text, then the end (flag 2);
+ * the server never sent it an EVENT packet (which it cannot decode), so it
+ * stayed on its one connection without an error. */
+START_TEST(test_sdk_stream)
+{
+	static const char *const pieces[] = { "Stre", "aming ", "reply ✓" };
+	char body[512], *p;
+	json_t *j;
+
+	set_token("s-user", "tok-s", 1, 0);
+	struct sdk *u = sdk_start("s-user", "s-user", "tok-s", 1, 500, NULL);
+	expect_status(u, 1, 1, 1, 15000);
+	p = malloc(WK_B64_ENCODED_LEN(64) + 1);
+	p[wk_b64_encode("{\"type\":1,\"content\":\"\"}", 23, p)] = '\0';
+	snprintf(body, sizeof body, "{\"from_uid\":\"s-bot\",\"channel_id\":\"s-user\","
+	    "\"channel_type\":1,\"payload\":\"%s\",\"client_msg_no\":\"ai-1\",\"is_stream\":1}", p);
+	free(p);
+	post("/message/send", body);
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof body, "{\"from_uid\":\"s-bot\",\"channel_id\":\"s-user\","
+		    "\"channel_type\":1,\"client_msg_no\":\"ai-1\",\"event_id\":\"d%d\","
+		    "\"event_type\":\"stream.delta\",\"payload\":{\"kind\":\"text\",\"delta\":\"%s\"}}",
+		    i, pieces[i]);
+		post("/message/event", body);
+	}
+	post("/message/event", "{\"from_uid\":\"s-bot\",\"channel_id\":\"s-user\",\"channel_type\":1,"
+	    "\"client_msg_no\":\"ai-1\",\"event_id\":\"end\",\"event_type\":\"stream.close\"}");
+	for (int n = 1; n <= 5; n++) {
+		const struct sdk_msg *m = sdk_recv(u, n, 10000);
+		const char *want = n == 1 || n == 5 ? "" : pieces[n - 2];
+		int flag = n == 1 ? 0 : n == 5 ? 2 : 1;
+		ck_assert_msg(strcmp(m->stream_no, "ai-1") == 0 && m->stream_flag == flag &&
+		    m->stream_seq == n - 1 && strcmp(m->text, want) == 0 &&
+		    strcmp(m->client_msg_no, "ai-1") == 0 && strcmp(m->from, "s-bot") == 0 &&
+		    strcmp(m->channel, "s-bot") == 0 && m->seq == 1,
+		    "message %d: stream %s flag %d seq %lld text \"%s\", want flag %d seq %d \"%s\"%s",
+		    n, m->stream_no, m->stream_flag, m->stream_seq, m->text, flag, n - 1, want, why(u));
+	}
+	ck_assert_msg(u->rx_events == 0, "the SDK was sent %d EVENT packets%s", u->rx_events, why(u));
+	ck_assert_msg(u->nstatus == 1 && u->ws_new == 1 && u->ws_close == 0 && u->rx_multi == 0,
+	    "the SDK did not stay on its connection%s", why(u));
+	/* It can read the whole text afterwards, as a client that reconnects. */
+	j = wkt_call(&tree, "POST", "/channel/messagesync", "{\"login_uid\":\"s-user\","
+	    "\"channel_id\":\"s-bot\",\"channel_type\":1,\"limit\":5}", 200);
+	p = malloc(64);
+	p[wk_b64_encode("Streaming reply \xe2\x9c\x93", 19, p)] = '\0';
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j,
+	    "messages"), 0), "stream_data")), p);
+	free(p);
+	json_decref(j);
+	sdk_stop(u);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1022,6 +1090,7 @@ main(void)
 	tcase_add_test(tc, test_sdk_group_messages_in_order);
 	tcase_add_test(tc, test_sdk_refused_send_reason);
 	tcase_add_test(tc, test_sdk_cmd_channel_update);
+	tcase_add_test(tc, test_sdk_stream);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

@@ -27,7 +27,8 @@
 //   {"ev":"sendack","clientSeq":1,"messageID":"...","messageSeq":1,"reason":1}
 //                                                   the SDK's message-status listener (SENDACK)
 //   {"ev":"message","send":false,"fromUID":"a","channelID":"a","channelType":1,"text":"hi",
-//    "contentType":1,"messageSeq":1,"messageID":"...","clientMsgNo":"...","clientSeq":0}
+//    "contentType":1,"messageSeq":1,"messageID":"...","clientMsgNo":"...","clientSeq":0,
+//    "streamNo":"","streamFlag":0,"streamSeq":0}  (the stream fields of a stream RECV)
 //                                                   the SDK's message listener (send: true for
 //                                                   the SDK's local echo of its own send)
 //   {"ev":"cmd","cmd":"channelUpdate","param":{...},"fromUID":"","channelID":"g","channelType":2,
@@ -172,7 +173,8 @@ sdk.chatManager.addMessageListener((m) => {
 	out('message', { send: !!m.send, fromUID: m.fromUID ?? '', channelID: m.channel ? m.channel.channelID : '',
 	    channelType: m.channel ? m.channel.channelType : 0, text: m.content ? m.content.text ?? '' : '',
 	    contentType: m.contentType ?? (m.content ? m.content.contentType : 0), messageSeq: m.messageSeq ?? 0,
-	    messageID: idStr(m.messageID), clientMsgNo: m.clientMsgNo ?? '', clientSeq: m.clientSeq ?? 0 });
+	    messageID: idStr(m.messageID), clientMsgNo: m.clientMsgNo ?? '', clientSeq: m.clientSeq ?? 0,
+	    streamNo: m.streamNo ?? '', streamFlag: m.streamFlag ?? 0, streamSeq: m.streamSeq ?? 0 });
 });
 // cmd messages (payload type 99) go to the CMD listeners instead.
 sdk.chatManager.addCMDListener((m) => {

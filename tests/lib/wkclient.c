@@ -366,9 +366,11 @@ wkc_wait_closed(struct wkc *c, int timeout_ms, int *disconnect_reason)
 	}
 }
 
-int
-wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
-    const char *client_msg_no, uint32_t client_seq, uint8_t extra_flags)
+/* A SEND with a setting and a stream number (NULL: none). */
+static int
+send_msg(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
+    const char *client_msg_no, uint32_t client_seq, uint8_t extra_flags, uint8_t setting,
+    const char *stream_no)
 {
 	struct wkproto_packet p = { .type = WKPROTO_SEND,
 	    .flags = WKPROTO_FLAG_REDDOT | extra_flags };
@@ -377,6 +379,9 @@ wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char
 
 	if (n < 0)
 		return -1;
+	p.send.setting = setting;
+	if (stream_no)
+		p.send.stream_no = wk_str_of(stream_no);
 	p.send.client_seq = client_seq;
 	p.send.client_msg_no = wk_str_of(client_msg_no);
 	p.send.channel_id = wk_str_of(channel_id);
@@ -386,6 +391,22 @@ wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char
 		return -1;
 	p.send.msg_key = wk_str_n(key, sizeof key);
 	return wkc_send(c, &p);
+}
+
+int
+wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
+    const char *client_msg_no, uint32_t client_seq, uint8_t extra_flags)
+{
+	return send_msg(c, channel_id, channel_type, payload, client_msg_no, client_seq,
+	    extra_flags, 0, NULL);
+}
+
+int
+wkc_send_stream(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
+    const char *client_msg_no, uint32_t client_seq, const char *stream_no)
+{
+	return send_msg(c, channel_id, channel_type, payload, client_msg_no, client_seq, 0,
+	    wkproto_stream_bit(c->version), stream_no);
 }
 
 int

@@ -42,6 +42,10 @@ int wkc_handshake(struct wkc *c, const char *uid, const char *token, int version
 /* An encrypted SEND (RedDot set, as the SDK does) of payload to channel. */
 int wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
     const char *client_msg_no, uint32_t client_seq, uint8_t extra_flags);
+/* The same carrying a stream number in the connection's stream form
+ * (setting 0x04 at versions 2-3, 0x02 at version 4; wkproto(7)). */
+int wkc_send_stream(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
+    const char *client_msg_no, uint32_t client_seq, const char *stream_no);
 /* Wait for the next packet of `type`, skipping others (PONGs...): 0 or < 0. */
 int wkc_expect(struct wkc *c, int type, struct wkproto_packet *out, int timeout_ms);
 /* Verify a RECV's msgKey and decrypt its payload into out (NUL-terminated):

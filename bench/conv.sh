@@ -1,0 +1,37 @@
+#!/bin/sh
+# conv.sh - issue 6's figures against a fresh wk tree (bench/README.md):
+# convbench (/conversation/sync for a user with 1000 conversations, and one
+# with 10), then wkbench scenario 3 with cmd messages (-c) to a group of
+# 10,000 with 1,000 members online, against the same group with chat
+# messages, at the same rate.
+#
+#   bench/conv.sh BUILDDIR [--quick]
+set -eu
+
+build=${1:?usage: conv.sh BUILDDIR [--quick]}
+shift
+secs=10 group=10000 online=1000 rate=5
+[ "${1:-}" = --quick ] && secs=3 group=2000 online=200
+build=$(cd "$build" && pwd)
+master="$build/wk-master"
+me=conv.sh
+. "$(dirname "$0")/tree.sh"
+for f in "$master" "$build/bench/convbench" "$build/bench/wkbench"; do
+	[ -x "$f" ] || { echo "conv.sh: $f: not built" >&2; exit 2; }
+done
+ulimit -n 65536 2>/dev/null || true
+trap stop_tree EXIT INT TERM
+
+start_tree convbench ""
+echo "== /conversation/sync, msg_count 1"
+"$build/bench/convbench" -H "127.0.0.1:$http" -t "$secs"
+stop_tree
+
+start_tree cmdbench "presence:
+  capacity: 131072"
+echo "== group of $group, $online online, $rate msgs/s: chat, then cmd (sync_once)"
+"$build/bench/wkbench" -s 3 -h 127.0.0.1 -p "$tcp" -H "127.0.0.1:$http" -g "$group" \
+    -n "$online" -r "$rate" -t "$secs" -x chat -l chat -q
+"$build/bench/wkbench" -s 3 -h 127.0.0.1 -p "$tcp" -H "127.0.0.1:$http" -g "$group" \
+    -n "$online" -r "$rate" -t "$secs" -x cmd -l cmd -c -q
+stop_tree
