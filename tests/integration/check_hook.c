@@ -587,6 +587,28 @@ wait_notify(size_t n)
 	return items("msg.notify");
 }
 
+/* Groups chans[0..2] with member as their one subscriber. */
+static void
+make_groups(const char *const *chans, const char *member)
+{
+	for (int i = 0; i < 3; i++) {
+		char body[256];
+		snprintf(body, sizeof body, "{\"channel_id\":\"%s\",\"channel_type\":2,"
+		    "\"subscribers\":[\"%s\"]}", chans[i], member);
+		post_ok("/channel", body);
+	}
+}
+
+/* Messages lo..hi-1 from `from`, to the three groups in turn. */
+static void
+send_round(const char *const *chans, const char *from, int lo, int hi)
+{
+	int64_t id;
+
+	for (int i = lo; i < hi; i++)
+		api_send(from, chans[i % 3], 2, "x", &id, NULL);
+}
+
 /* The receiver answers 500 to the first msg.notify requests: they are
  * retried, and in the end every message arrives once, in order per
  * channel.  focusEvents: only msg.notify is posted at all. */
@@ -594,19 +616,12 @@ START_TEST(test_hook_retry_in_order)
 {
 	static const char *const chans[] = { "ra", "rb", "rc" };
 	json_t *all;
-	int64_t id;
 
 	rx.fail_notify = 6;
 	start("  msgNotifyEventCountPerPush: 4\n  focusEvents: [msg.notify]\n",
 	    "tokenAuthOn: false\n");
-	for (int i = 0; i < 3; i++) {
-		char body[256];
-		snprintf(body, sizeof body, "{\"channel_id\":\"%s\",\"channel_type\":2,"
-		    "\"subscribers\":[\"r1\",\"r2\"]}", chans[i]);
-		post_ok("/channel", body);
-	}
-	for (int i = 0; i < 60; i++)
-		api_send("r1", chans[i % 3], 2, "x", &id, NULL);
+	make_groups(chans, "r1");
+	send_round(chans, "r1", 0, 60);
 	all = wait_notify(60);
 	check_order(all, 20, chans, 3);
 	json_decref(all);
@@ -642,31 +657,22 @@ START_TEST(test_hook_kill9_loses_nothing)
 {
 	static const char *const chans[] = { "ka", "kb", "kc" };
 	json_t *all;
-	int64_t id;
 	int pid, pid2 = -1;
 	uint64_t end;
 
 	rx.down = 1;
 	start("  msgNotifyEventRetryMaxCount: 0\n  focusEvents: [msg.notify]\n",
 	    "tokenAuthOn: false\n");
-	for (int i = 0; i < 3; i++) {
-		char body[256];
-		snprintf(body, sizeof body, "{\"channel_id\":\"%s\",\"channel_type\":2,"
-		    "\"subscribers\":[\"k1\"]}", chans[i]);
-		post_ok("/channel", body);
-	}
-	for (int i = 0; i < 30; i++)
-		api_send("k1", chans[i % 3], 2, "x", &id, NULL);
+	make_groups(chans, "k1");
+	send_round(chans, "k1", 0, 30);
 	wait_hook_stat("queued_notify", 30);   /* durable in wk-hook's queue */
 	wait_hook_stat("failures", 1);         /* and the receiver said no */
 	pid = wkt_tree_pid(&tree, "hook", 0);
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
-	for (int i = 30; i < 60; i++)          /* handed over, never read */
-		api_send("k1", chans[i % 3], 2, "x", &id, NULL);
+	send_round(chans, "k1", 30, 60);      /* handed over, never read */
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	for (int i = 60; i < 90; i++)          /* while wk-hook is dead or starting */
-		api_send("k1", chans[i % 3], 2, "x", &id, NULL);
+	send_round(chans, "k1", 60, 90);      /* while wk-hook is dead or starting */
 	end = wkt_now_ms() + WAIT_MS;
 	for (;;) {
 		pid2 = wkt_tree_pid(&tree, "hook", 0);
