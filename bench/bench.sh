@@ -25,9 +25,7 @@ master="$build/wk-master"
 bench="$build/bench/wkbench"
 me=bench.sh
 . "$(dirname "$0")/tree.sh"
-for f in "$master" "$bench"; do
-	[ -x "$f" ] || { echo "bench.sh: $f: not built" >&2; exit 2; }
-done
+need_built "$master" "$bench"
 out=$(pwd)
 csv="$out/wkbench.csv"
 log="$out/wkbench.log"

@@ -21,9 +21,7 @@ master="$build/wk-master"
 bench="$build/bench/wkconnbench"
 me=conn.sh
 . "$(dirname "$0")/tree.sh"
-for f in "$master" "$bench"; do
-	[ -x "$f" ] || { echo "conn.sh: $f: not built" >&2; exit 2; }
-done
+need_built "$master" "$bench"
 
 # The brokers inherit this limit (wk does not raise its own; see README).
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -16,10 +16,7 @@ build=$(cd "$build" && pwd)
 master="$build/wk-master"
 me=conv.sh
 . "$(dirname "$0")/tree.sh"
-for f in "$master" "$build/bench/convbench" "$build/bench/wkbench"; do
-	[ -x "$f" ] || { echo "conv.sh: $f: not built" >&2; exit 2; }
-done
-ulimit -n 65536 2>/dev/null || true
+need_built "$master" "$build/bench/convbench" "$build/bench/wkbench"
 trap stop_tree EXIT INT TERM
 
 start_tree convbench ""

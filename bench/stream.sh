@@ -18,10 +18,7 @@ build=$(cd "$build" && pwd)
 master="$build/wk-master"
 me=stream.sh
 . "$(dirname "$0")/tree.sh"
-for f in "$master" "$build/bench/streambench"; do
-	[ -x "$f" ] || { echo "stream.sh: $f: not built" >&2; exit 2; }
-done
-ulimit -n 65536 2>/dev/null || true
+need_built "$master" "$build/bench/streambench"
 trap stop_tree EXIT INT TERM
 
 start_tree streambench ""

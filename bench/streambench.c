@@ -7,7 +7,7 @@
  * compares the two forms under the same load.
  *
  * Open loop: piece k of stream i is due at t0 + k/r + i/(r*s) seconds; -c
- * keep-alive HTTP clients (libcurl multi) take the due pieces in order, and
+ * keep-alive HTTP connections take the due pieces in order, and
  * the piece's text carries its due time (CLOCK_MONOTONIC, one clock for the
  * machine), so a piece that waited for a free client or a slow server is
  * counted from when it was due (no coordinated omission).  Delivery
@@ -16,17 +16,28 @@
  * every piece arrives, once, in order, and every stream's end arrives.
  * Not a test: it asserts nothing about time.
  *
- *   streambench -H 127.0.0.1:5001 -p 5100 [-s 1000] [-r 20] [-t 10] [-c 64] [-x prefix]
+ * With -m send the pieces are not HTTP requests but SENDs carrying the
+ * stream's number (the npm SDK's form, protocol version 2) from -b bot
+ * users, one connection each; the first SEND of a stream is its anchor;
+ * the ends are still POST /message/event (stream.close by stream number).
+ *
+ *   streambench -H 127.0.0.1:5001 -p 5100 [-s 1000] [-r 20] [-t 10] [-c 64]
+ *               [-m http|send] [-b 16] [-x prefix]
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include "bench_hist.h"
 #include "wk_crypto.h"
 #include "wk_time.h"
@@ -34,12 +45,15 @@
 #include "wkproto.h"
 
 static const char *http = "127.0.0.1:5001", *host = "127.0.0.1", *prefix = "sb";
-static int port = 5100, nstreams = 1000, rate = 20, secs = 10, conc = 64;
+static int port = 5100, nstreams = 1000, rate = 20, secs = 10, conc = 64, nbots = 16;
+static int by_send;                  /* -m send: pieces are SENDs of bot clients */
 
-/* One stream and its receiver. */
+/* One stream and its receiver (or, with is_bot, a bot's connection). */
 struct stream {
 	struct wkc *c;
 	int version;
+	int is_bot;
+	long acks, refused;                  /* a bot's SENDACKs */
 	int anchored, ended;         /* its anchor and its end arrived */
 	long next_k;                 /* the piece expected next */
 	long lost, dups, disorder;
@@ -51,6 +65,8 @@ static long got[2];
 static volatile int stop_rx;
 static struct hist http_lat;         /* append -> HTTP answer */
 static long http_ok, http_err;
+
+static void usage(void);
 
 /* ---- the receivers: one epoll thread over every connection ---- */
 
@@ -96,6 +112,13 @@ on_packet(struct stream *s, struct wkproto_packet *p)
 	long k;
 	ssize_t n;
 
+	if (s->is_bot) {
+		if (p->type == WKPROTO_SENDACK) {
+			s->acks++;
+			s->refused += p->sendack.reason_code != WKPROTO_REASON_SUCCESS;
+		}
+		return;
+	}
 	if (p->type == WKPROTO_EVENT) {
 		if (p->event.type.len == 12 && memcmp(p->event.type.p, "stream.close", 12) == 0)
 			s->ended = 1;
@@ -144,85 +167,184 @@ receiver(void *arg)
 	return NULL;
 }
 
-/* ---- the appends: -c keep-alive HTTP clients ---- */
+/* ---- the appends: -c keep-alive HTTP/1.1 connections, one request each
+ * in flight, driven by epoll (a client much cheaper than libcurl, so that
+ * the generator takes less of the machine from the server) ---- */
 
 struct client {
-	CURL *h;
-	char body[512];
-	uint64_t due;
+	int fd;
 	int busy;
+	uint64_t due;                /* the request's due time (µs) */
+	char out[768];
+	size_t outlen, outoff;
+	char in[4096];
+	size_t inlen;
 };
 
-static size_t
-discard(void *data, size_t sz, size_t n, void *arg)
+static struct client *cl;
+static int hep;                      /* the clients' epoll */
+static char http_host[128];
+static int http_port;
+
+static int
+dial(const char *h, int p)
 {
-	return sz * n;
-}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
-static void
-start(CURLM *m, struct client *cl, const char *path, uint64_t due)
-{
-	char url[256];
-
-	snprintf(url, sizeof url, "http://%s%s", http, path);
-	curl_easy_setopt(cl->h, CURLOPT_URL, url);
-	curl_easy_setopt(cl->h, CURLOPT_POSTFIELDS, cl->body);
-	cl->due = due;
-	cl->busy = 1;
-	curl_multi_add_handle(m, cl->h);
-}
-
-/* Run the multi handle until a client is free (or `all`: every one is). */
-static void
-drive(CURLM *m, struct client *c, int all, int wait_ms)
-{
-	CURLMsg *msg;
-	int running, left, busy;
-
-	curl_multi_perform(m, &running);
-	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		struct client *cl;
-		long code = 0;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&cl);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-		if (msg->data.result == CURLE_OK && code == 200) {
-			http_ok++;
-			hist_add(&http_lat, wk_now_us() - cl->due);
-		} else
-			http_err++;
-		curl_multi_remove_handle(m, cl->h);
-		cl->busy = 0;
+	inet_pton(AF_INET, h, &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "streambench: cannot connect to %s:%d: %s\n", h, p, strerror(errno));
+		exit(1);
 	}
-	busy = 0;
-	for (int i = 0; i < conc; i++)
-		busy += c[i].busy;
-	if ((all && busy) || (!all && busy == conc))
-		curl_multi_poll(m, NULL, 0, wait_ms, NULL);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+static void
+http_open(void)
+{
+	const char *colon = strrchr(http, ':');
+
+	if (colon == NULL || (size_t)(colon - http) >= sizeof http_host)
+		usage();
+	memcpy(http_host, http, (size_t)(colon - http));
+	http_port = atoi(colon + 1);
+	hep = epoll_create1(0);
+	cl = calloc((size_t)conc, sizeof *cl);
+	for (int i = 0; i < conc; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &cl[i] };
+		cl[i].fd = dial(http_host, http_port);
+		epoll_ctl(hep, EPOLL_CTL_ADD, cl[i].fd, &e);
+	}
+}
+
+static void
+http_write(struct client *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (n < 0 && errno == EAGAIN) {
+			struct epoll_event e = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+			epoll_ctl(hep, EPOLL_CTL_MOD, c->fd, &e);
+			return;
+		}
+		if (n <= 0) {
+			fprintf(stderr, "streambench: HTTP write: %s\n", strerror(errno));
+			exit(1);
+		}
+		c->outoff += (size_t)n;
+	}
+}
+
+/* POST path with body on client c, due at `due`. */
+static void
+start(struct client *c, const char *path, const char *body, uint64_t due)
+{
+	size_t blen = strlen(body);
+
+	c->outlen = (size_t)snprintf(c->out, sizeof c->out, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", path, http, blen,
+	    body);
+	if (c->outlen >= sizeof c->out) {
+		fprintf(stderr, "streambench: request too long\n");
+		exit(1);
+	}
+	c->outoff = 0;
+	c->due = due;
+	c->busy = 1;
+	http_write(c);
+}
+
+/* A complete answer in c->in: consume it. */
+static int
+http_answer(struct client *c)
+{
+	char *hdr_end, *cl_at;
+	size_t need;
+	int status;
+
+	c->in[c->inlen] = '\0';
+	if ((hdr_end = strstr(c->in, "\r\n\r\n")) == NULL)
+		return 0;
+	cl_at = strcasestr(c->in, "\r\nContent-Length:");
+	need = (size_t)(hdr_end + 4 - c->in) + (cl_at && cl_at < hdr_end ?
+	    strtoul(cl_at + 17, NULL, 10) : 0);
+	if (c->inlen < need)
+		return 0;
+	status = atoi(c->in + 9);
+	if (status == 200) {
+		http_ok++;
+		hist_add(&http_lat, wk_now_us() - c->due);
+	} else {
+		if (http_err++ < 5)
+			fprintf(stderr, "streambench: HTTP %d: %.*s\n", status, (int)(c->inlen - (size_t)(hdr_end + 4 - c->in)), hdr_end + 4);
+	}
+	memmove(c->in, c->in + need, c->inlen - need);
+	c->inlen -= need;
+	c->busy = 0;
+	return 1;
+}
+
+/* Handle what the clients have to say, waiting up to wait_us. */
+static void
+drive_us(uint64_t wait_us)
+{
+	struct epoll_event ev[64];
+	struct timespec ts = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };
+	int n = epoll_pwait2(hep, ev, 64, &ts, NULL);
+
+	for (int i = 0; i < n; i++) {
+		struct client *c = ev[i].data.ptr;
+		if (ev[i].events & EPOLLOUT) {
+			struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
+			epoll_ctl(hep, EPOLL_CTL_MOD, c->fd, &e);
+			http_write(c);
+		}
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+			ssize_t r = read(c->fd, c->in + c->inlen, sizeof c->in - 1 - c->inlen);
+			if (r <= 0 && !(r < 0 && errno == EAGAIN)) {
+				fprintf(stderr, "streambench: wk-api closed an HTTP connection\n");
+				exit(1);
+			}
+			if (r > 0)
+				c->inlen += (size_t)r;
+			while (c->busy && http_answer(c))
+				;
+		}
+	}
+}
+
+static void
+drive(int wait_ms)
+{
+	drive_us((uint64_t)wait_ms * 1000);
 }
 
 static struct client *
-free_client(CURLM *m, struct client *c)
+free_client(void)
 {
+	static int next;
+
 	for (;;) {
-		for (int i = 0; i < conc; i++)
-			if (!c[i].busy)
-				return &c[i];
-		drive(m, c, 0, 5);
+		for (int k = 0; k < conc; k++, next = (next + 1) % conc)
+			if (!cl[next].busy)
+				return &cl[next];
+		drive(5);
 	}
 }
 
 static void
-wait_idle(CURLM *m, struct client *c)
+wait_idle(void)
 {
 	for (;;) {
 		int busy = 0;
 		for (int i = 0; i < conc; i++)
-			busy += c[i].busy;
+			busy += cl[i].busy;
 		if (!busy)
 			return;
-		drive(m, c, 1, 5);
+		drive(5);
 	}
 }
 
@@ -256,15 +378,14 @@ int
 main(int argc, char **argv)
 {
 	struct rlimit rl;
-	struct client *c;
-	CURLM *m;
+	char body[512];
 	pthread_t rx;
 	int ep, ch;
 	long k, sent = 0;
 	uint64_t t0, period_us, tend;
 	double cpu0;
 
-	while ((ch = getopt(argc, argv, "H:h:p:s:r:t:c:x:")) != -1)
+	while ((ch = getopt(argc, argv, "H:h:p:s:r:t:c:x:m:b:")) != -1)
 		switch (ch) {
 		case 'H': http = optarg; break;
 		case 'h': host = optarg; break;
@@ -274,23 +395,28 @@ main(int argc, char **argv)
 		case 't': secs = atoi(optarg); break;
 		case 'c': conc = atoi(optarg); break;
 		case 'x': prefix = optarg; break;
+		case 'm': by_send = strcmp(optarg, "send") == 0; break;
+		case 'b': nbots = atoi(optarg); break;
 		default: usage();
 		}
-	if (nstreams < 1 || rate < 1 || secs < 1 || conc < 1)
+	if (nstreams < 1 || rate < 1 || secs < 1 || conc < 1 || nbots < 1)
 		usage();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	st = calloc((size_t)nstreams, sizeof *st);
+	st = calloc((size_t)(nstreams + nbots), sizeof *st);
 	ep = epoll_create1(0);
-	for (int i = 0; i < nstreams; i++) {
+	for (int i = 0; i < nstreams + (by_send ? nbots : 0); i++) {
 		char uid[64], dev[16];
-		snprintf(uid, sizeof uid, "%su%d", prefix, i);
+		if (i < nstreams)
+			snprintf(uid, sizeof uid, "%su%d", prefix, i);
+		else
+			snprintf(uid, sizeof uid, "%sbot%d", prefix, i - nstreams);
 		snprintf(dev, sizeof dev, "d%d", i);
-		st[i].version = i % 2 ? 2 : 5;
-		if ((st[i].c = wkc_connect_tcp(host, port)) == NULL ||
-		    wkc_handshake(st[i].c, uid, "", st[i].version, 1, dev, NULL) != 1) {
+		st[i].version = i % 2 && i < nstreams ? 2 : i < nstreams ? 5 : 2;
+		st[i].is_bot = i >= nstreams;
+		if ((st[i].c = wkc_login(host, port, uid, dev, st[i].version)) == NULL) {
 			fprintf(stderr, "streambench: user %s cannot connect to %s:%d\n", uid, host, port);
 			return 1;
 		}
@@ -299,29 +425,26 @@ main(int argc, char **argv)
 	}
 	pthread_create(&rx, NULL, receiver, &ep);
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	m = curl_multi_init();
-	c = calloc((size_t)conc, sizeof *c);
-	for (int i = 0; i < conc; i++) {
-		c[i].h = curl_easy_init();
-		curl_easy_setopt(c[i].h, CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(c[i].h, CURLOPT_PRIVATE, &c[i]);
-		curl_easy_setopt(c[i].h, CURLOPT_TCP_NODELAY, 1L);
-		curl_easy_setopt(c[i].h, CURLOPT_HTTPHEADER,
-		    curl_slist_append(NULL, "Content-Type: application/json"));
-	}
+	http_open();
 	/* The anchors. */
-	for (int i = 0; i < nstreams; i++) {
-		struct client *cl = free_client(m, c);
+	for (int i = 0; i < nstreams && by_send; i++) {
+		char uid[64], cmn[64], no[64];
+		snprintf(uid, sizeof uid, "%su%d", prefix, i);
+		snprintf(cmn, sizeof cmn, "%ss%d", prefix, i);
+		snprintf(no, sizeof no, "%ss%d", prefix, i);
+		wkc_send_stream(st[nstreams + i % nbots].c, uid, 1, "{\"type\":1,\"content\":\"\"}", cmn,
+		    (uint32_t)i + 1, no);
+	}
+	for (int i = 0; i < nstreams && !by_send; i++) {
 		char *p = malloc(WK_B64_ENCODED_LEN(24) + 1);
 		p[wk_b64_encode("{\"type\":1,\"content\":\"\"}", 23, p)] = '\0';
-		snprintf(cl->body, sizeof cl->body, "{\"from_uid\":\"%sbot\",\"channel_id\":\"%su%d\","
+		snprintf(body, sizeof body, "{\"from_uid\":\"%sbot\",\"channel_id\":\"%su%d\","
 		    "\"channel_type\":1,\"payload\":\"%s\",\"client_msg_no\":\"%ss%d\",\"is_stream\":1}",
 		    prefix, prefix, i, p, prefix, i);
 		free(p);
-		start(m, cl, "/message/send", wk_now_us());
+		start(free_client(), "/message/send", body, wk_now_us());
 	}
-	wait_idle(m, c);
+	wait_idle();
 	if (wait_streams(0, 30000) != nstreams) {
 		fprintf(stderr, "streambench: not every anchor arrived\n");
 		return 1;
@@ -330,9 +453,14 @@ main(int argc, char **argv)
 	http_ok = http_err = 0;
 
 	/* The pieces, open loop. */
-	printf("streambench: %d streams x %d pieces/s for %d s (%d pieces/s), %d HTTP clients; "
-	    "receivers: %d at v5 (EVENT), %d at v2 (stream RECV)\n", nstreams, rate, secs,
-	    nstreams * rate, conc, (nstreams + 1) / 2, nstreams / 2);
+	if (by_send)
+		printf("streambench: %d streams x %d pieces/s for %d s (%d pieces/s) as SENDs of %d bot "
+		    "connections (v2 stream form); receivers: %d at v5 (EVENT), %d at v2 (stream RECV)\n",
+		    nstreams, rate, secs, nstreams * rate, nbots, (nstreams + 1) / 2, nstreams / 2);
+	else
+		printf("streambench: %d streams x %d pieces/s for %d s (%d pieces/s), %d HTTP clients; "
+		    "receivers: %d at v5 (EVENT), %d at v2 (stream RECV)\n", nstreams, rate, secs,
+		    nstreams * rate, conc, (nstreams + 1) / 2, nstreams / 2);
 	fflush(stdout);
 	cpu0 = cpu_seconds(RUSAGE_SELF);
 	period_us = 1000000 / (uint64_t)rate;
@@ -344,29 +472,47 @@ main(int argc, char **argv)
 			break;
 		for (int i = 0; i < nstreams; i++) {
 			uint64_t due = base + (uint64_t)i * period_us / (uint64_t)nstreams;
-			while (wk_now_us() < due)
-				drive(m, c, 1, 1);
-			struct client *cl = free_client(m, c);
-			snprintf(cl->body, sizeof cl->body, "{\"from_uid\":\"%sbot\",\"channel_id\":\"%su%d\","
+			for (uint64_t now; (now = wk_now_us()) < due;)
+				drive_us(due - now);
+			if (by_send) {
+				char uid[64], cmn[64], no[64], text[96];
+				snprintf(uid, sizeof uid, "%su%d", prefix, i);
+				snprintf(cmn, sizeof cmn, "%ss%d-%ld", prefix, i, k);
+				snprintf(no, sizeof no, "%ss%d", prefix, i);
+				snprintf(text, sizeof text, "{\"type\":1,\"content\":\"%ld:%lu;\"}", k,
+				    (unsigned long)due);
+				if (wkc_send_stream(st[nstreams + i % nbots].c, uid, 1, text, cmn,
+				    (uint32_t)(k * nstreams + i + nstreams + 1), no) < 0) {
+					fprintf(stderr, "streambench: a bot's SEND failed\n");
+					return 1;
+				}
+				sent++;
+				continue;
+			}
+			snprintf(body, sizeof body, "{\"from_uid\":\"%sbot\",\"channel_id\":\"%su%d\","
 			    "\"channel_type\":1,\"client_msg_no\":\"%ss%d\",\"event_id\":\"%ld\","
 			    "\"event_type\":\"stream.delta\",\"payload\":{\"kind\":\"text\","
 			    "\"delta\":\"%ld:%lu;\"}}", prefix, prefix, i, prefix, i, k, k,
 			    (unsigned long)due);
-			start(m, cl, "/message/event", due);
+			start(free_client(), "/message/event", body, due);
 			sent++;
 		}
 	}
-	wait_idle(m, c);
+	wait_idle();
 	double elapsed = (wk_now_us() - t0) / 1e6;
 	/* The ends. */
 	for (int i = 0; i < nstreams; i++) {
-		struct client *cl = free_client(m, c);
-		snprintf(cl->body, sizeof cl->body, "{\"from_uid\":\"%sbot\",\"channel_id\":\"%su%d\","
+		char from[64];
+		if (by_send)
+			snprintf(from, sizeof from, "%sbot%d", prefix, i % nbots);
+		else
+			snprintf(from, sizeof from, "%sbot", prefix);
+		snprintf(body, sizeof body, "{\"from_uid\":\"%s\",\"channel_id\":\"%su%d\","
 		    "\"channel_type\":1,\"client_msg_no\":\"%ss%d\",\"event_id\":\"end\","
-		    "\"event_type\":\"stream.close\"}", prefix, prefix, i, prefix, i);
-		start(m, cl, "/message/event", wk_now_us());
+		    "\"event_type\":\"stream.close\"}", from, prefix, i, prefix, i);
+		start(free_client(), "/message/event", body, wk_now_us());
 	}
-	wait_idle(m, c);
+	wait_idle();
 	long ended = wait_streams(1, 30000);
 	stop_rx = 1;
 	pthread_join(rx, NULL);
@@ -380,9 +526,18 @@ main(int argc, char **argv)
 		dups += st[i].dups;
 		disorder += st[i].disorder;
 	}
-	printf("appended %ld pieces in %.1f s (%.0f/s), HTTP answers %ld ok %ld failed, "
-	    "append->answer p50 %.2f ms p99 %.2f ms\n", sent, elapsed, sent / elapsed, http_ok,
-	    http_err, hist_pct(&http_lat, 0.5) / 1000, hist_pct(&http_lat, 0.99) / 1000);
+	if (by_send) {
+		long acks = 0, refused = 0;
+		for (int j = 0; j < nbots; j++) {
+			acks += st[nstreams + j].acks;
+			refused += st[nstreams + j].refused;
+		}
+		printf("appended %ld pieces in %.1f s (%.0f/s), SENDACKs %ld (%ld refused)\n", sent,
+		    elapsed, sent / elapsed, acks - nstreams, refused);
+	} else
+		printf("appended %ld pieces in %.1f s (%.0f/s), HTTP answers %ld ok %ld failed, "
+		    "append->answer p50 %.2f ms p99 %.2f ms\n", sent, elapsed, sent / elapsed, http_ok,
+		    http_err, hist_pct(&http_lat, 0.5) / 1000, hist_pct(&http_lat, 0.99) / 1000);
 	for (int f = 0; f < 2; f++)
 		printf("%-22s %8ld pieces  p50 %6.2f ms  p99 %6.2f ms  p99.9 %6.2f ms  max %7.2f ms\n",
 		    f ? "v2 stream RECV:" : "v5 EVENT:", got[f], hist_pct(&lat[f], 0.5) / 1000,

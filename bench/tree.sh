@@ -1,4 +1,4 @@
-# tree.sh - sourced by conn.sh and bench.sh: a fresh wk tree for a benchmark.
+# tree.sh - sourced by the bench scripts: a fresh wk tree for a benchmark.
 #
 #   start_tree PREFIX EXTRA_YAML   temporary directory /tmp/PREFIX.XXXXXX, a
 #                                  config (tokenAuthOn: false, free ports on
@@ -7,7 +7,16 @@
 #                                  config, tcp, ws, http, mpid, children
 #   stop_tree                      SIGTERM (SIGKILL after 30 s), remove dir
 #                                  unless WK_BENCH_KEEP=1
+#   need_built FILE...             exit 2 unless every FILE is an executable;
+#                                  raise the open-file limit for the clients
 # The caller sets `master` (the wk-master binary) and `me` (its name).
+
+need_built() {
+	for f in "$@"; do
+		[ -x "$f" ] || { echo "$me: $f: not built" >&2; exit 2; }
+	done
+	ulimit -n 65536 2>/dev/null || true
+}
 
 # A port nobody listens on (TCP state 0A = LISTEN in /proc/net/tcp*), below
 # the ephemeral range the generator's sockets take their ports from.

@@ -157,7 +157,7 @@ static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_USER_FLAGS, 1, 1, FROM_MAILBOX, broker_on_user_flags },
 	{ WK_MSG_BROKER_SENDACK, 1, 1, FROM_CHANNEL, broker_on_sendack },
 	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL | WK_ROLE_BIT(WK_ROLE_MAILBOX), broker_on_deliver },
-	{ WK_MSG_BROKER_EVENT, 2, 2, FROM_CHANNEL, broker_on_event },
+	{ WK_MSG_BROKER_EVENT, 2, 256, FROM_CHANNEL, broker_on_event },
 };
 
 static int

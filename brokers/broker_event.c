@@ -1,7 +1,8 @@
 /* broker_event.c - stream events on wk-broker (wk-broker(8)).
  *
- * BROKER_EVENT from the channel shard that owns a stream carries one event
- * (wk_chevent.h) and the connections it is for.  Each connection gets it in
+ * BROKER_EVENT from the channel shard that owns a stream carries events
+ * (wk_chevent.h), each followed by the connections it is for (frame
+ * pairs, at most 128).  Each connection gets an event in
  * the form its protocol version knows (wkproto(7)):
  *   version 5     an EVENT packet: id, type, timestamp, the JSON data;
  *   versions 2-4  a stream RECV of the anchor message: the connection's
@@ -34,37 +35,35 @@ send_event(struct conn *c, const struct wk_chevent *e)
 static void
 send_piece(struct conn *c, const struct wk_chevent *e)
 {
-	struct wk_chmsg m = {
-		.message_id = e->message_id, .seq = e->message_seq, .timestamp = e->timestamp,
-		.setting = e->setting | WKPROTO_SETTING_STREAM, .channel_type = e->channel_type,
-		.from_uid = e->from_uid, .channel_id = e->channel_id,
-		.client_msg_no = e->client_msg_no, .stream_no = e->stream_no,
-		.payload = e->recv_payload,
-	};
 	struct broker_piece piece = { e->stream_seq, e->stream_flag };
 
-	broker_recv_one(c, &m, &piece);
+	broker_recv_one(c, &e->msg, &piece);
 	broker.st.pieces++;
 }
 
 void
 broker_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
-	zframe_t *ef = zmsg_first(msg), *tf = zmsg_next(msg);
+	zframe_t *ef, *tf;
 	struct wk_chevent e;
 	struct wk_rbuf r, t;
 
-	wk_rbuf_init(&r, zframe_data(ef), zframe_size(ef));
-	if (wk_chevent_get(&r, &e) < 0 || wk_rbuf_done(&r) < 0 || zframe_size(tf) % 8 != 0)
-		wk_fatalx("BROKER_EVENT from channel/%u: malformed payload", h->sender_instance);
-	wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
-	while (t.off < t.len) {
-		struct conn *c = broker_conn_find(wk_get_u64(&t));
-		if (c == NULL || c->state != CS_READY)
-			continue;
-		if (c->proto_version >= 5)
-			send_event(c, &e);
-		else if (wkproto_stream_bit(c->proto_version))
-			send_piece(c, &e);
+	if (zmsg_size(msg) % 2 != 0)
+		wk_fatalx("BROKER_EVENT from channel/%u: odd frames", h->sender_instance);
+	for (ef = zmsg_first(msg); ef; ef = zmsg_next(msg)) {
+		tf = zmsg_next(msg);
+		wk_rbuf_init(&r, zframe_data(ef), zframe_size(ef));
+		if (wk_chevent_get(&r, &e) < 0 || wk_rbuf_done(&r) < 0 || zframe_size(tf) % 8 != 0)
+			wk_fatalx("BROKER_EVENT from channel/%u: malformed payload", h->sender_instance);
+		wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
+		while (t.off < t.len) {
+			struct conn *c = broker_conn_find(wk_get_u64(&t));
+			if (c == NULL || c->state != CS_READY)
+				continue;
+			if (c->proto_version >= 5)
+				send_event(c, &e);
+			else if (wkproto_stream_bit(c->proto_version))
+				send_piece(c, &e);
+		}
 	}
 }

@@ -48,7 +48,7 @@ X("webhook.msgNotifyEventPushInterval", DUR, webhook_msgNotifyEventPushInterval,
 X("webhook.msgNotifyEventCountPerPush", INT, webhook_msgNotifyEventCountPerPush, "100", "1", "100000", 1, "messages per msg.notify request")
 X("webhook.msgNotifyEventRetryMaxCount", INT, webhook_msgNotifyEventRetryMaxCount, "5", "0", "1000", 1, "attempts per webhook request (any event) before its events are dropped, logged and counted; 0 = no limit")
 X("webhook.focusEvents", LIST, webhook_focusEvents, "", 0, 0, 1, "events to send; empty = all (msg.offline, msg.notify, user.onlinestatus)")
-X("webhook.retryDelay", DUR, webhook_retryDelay, "1s", "10ms", "1h", 1, "wait before the first retry of a failed webhook request; 4 times longer before each next one (1s: 5 attempts span 85s)")
+X("webhook.retryDelay", DUR, webhook_retryDelay, "1s", "10ms", "1h", 1, "wait before the first retry of a failed webhook request; 4 times longer before each next one, at most 1m (1s: 5 attempts span 81s)")
 X("channel.subscriberCompressOfCount", INT, channel_subscriberCompressOfCount, "0", "0", "100000000", 1, "msg.offline: above this many recipients, to_uids is sent gzip-compressed in compress_to_uids; 0 = never")
 /* ---- delivery retry ---- */
 X("messageRetry.interval", DUR, messageRetry_interval, "60s", "100ms", "1h", 1, "re-send a RECV not acknowledged by RECVACK after this long")

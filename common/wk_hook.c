@@ -13,6 +13,8 @@
 
 #define HOOK_HDR 16                  /* u64 epoch, u64 seq */
 #define HOOK_RETRY_MS 50             /* a batch that would block is tried again after this */
+#define HOOK_FLUSH_MS 10             /* a batch is closed and sent at most this often... */
+#define HOOK_FLUSH_BYTES (256u << 10) /* ...or when it holds this much */
 
 /* A batch sent (or to be sent) and not yet acknowledged. */
 struct batch {
@@ -27,7 +29,7 @@ static struct {
 	struct wk_wbuf cur;          /* this iteration's events, after the header */
 	struct batch *head, **tail;  /* kept, in seq order */
 	size_t kept;                 /* bytes in head... */
-	uint64_t timer;
+	uint64_t timer, flush_timer, flushed_ms;
 	uint64_t events, dropped, resent;
 } hk = { .tail = &hk.head };
 
@@ -72,7 +74,7 @@ wk_hook_on(const struct wk_proc *p, int ev)
 }
 
 void
-wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const char *json, size_t len)
+wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
 {
 	size_t need = (hk.cur.len ? 0 : HOOK_HDR) + 9 + len;
 
@@ -91,7 +93,7 @@ wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const char *json, size_t l
 	}
 	wk_put_u8(&hk.cur, (uint8_t)ev);
 	wk_put_u32(&hk.cur, key);
-	wk_put_blob(&hk.cur, json, len);
+	wk_put_blob(&hk.cur, data, len);
 	hk.events++;
 }
 
@@ -123,20 +125,49 @@ send_kept(struct wk_proc *p)
 	}
 }
 
+/* Number the events collected so far as the next batch, keep it, send it. */
+static void
+close_batch(struct wk_proc *p)
+{
+	struct batch *b;
+
+	if (hk.cur.len == 0)
+		return;
+	b = wk_calloc(1, sizeof *b);
+	b->seq = ++hk.next_seq;
+	wk_be64_put(hk.cur.p + 8, b->seq);
+	b->b = hk.cur;
+	wk_wbuf_init(&hk.cur);
+	hk.kept += b->b.len;
+	*hk.tail = b;
+	hk.tail = &b->next;
+	hk.flushed_ms = wk_now_ms();
+	send_kept(p);
+}
+
+static void
+on_flush(struct wk_loop *l, uint64_t id, void *arg)
+{
+	hk.flush_timer = 0;
+	close_batch(arg);
+}
+
+/* Once per loop iteration.  A busy producer iterates thousands of times a
+ * second: its events go out every HOOK_FLUSH_MS, so that wk-hook wakes up
+ * for a batch of some size rather than for every iteration. */
 void
 wk_hook_flush(struct wk_proc *p)
 {
-	if (hk.cur.len) {
-		struct batch *b = wk_calloc(1, sizeof *b);
-		b->seq = ++hk.next_seq;
-		wk_be64_put(hk.cur.p + 8, b->seq);
-		b->b = hk.cur;
-		wk_wbuf_init(&hk.cur);
-		hk.kept += b->b.len;
-		*hk.tail = b;
-		hk.tail = &b->next;
-		send_kept(p);
-	}
+	uint64_t now;
+
+	if (hk.cur.len == 0)
+		return;
+	now = wk_now_ms();
+	if (hk.cur.len >= HOOK_FLUSH_BYTES || now - hk.flushed_ms >= HOOK_FLUSH_MS || p->stopping)
+		close_batch(p);
+	else if (hk.flush_timer == 0)
+		hk.flush_timer = wk_loop_timer(p->loop, HOOK_FLUSH_MS - (now - hk.flushed_ms), 0,
+		    on_flush, p);
 }
 
 /* wk-hook committed every batch up to seq: forget them. */

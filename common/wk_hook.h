@@ -3,10 +3,10 @@
  * A process that raises events (wk-channel: msg.notify and msg.offline;
  * wk-mailbox: user.onlinestatus) asks wk_hook_on() before it builds one,
  * so that with webhook.httpAddr empty nothing is built at all, and hands
- * the event's JSON to wk_hook_emit().  Nothing here waits for wk-hook, let
- * alone for the HTTP side: the events of one loop iteration are sent by the
- * skeleton, after on_iteration, as one numbered batch (HOOK_EVENT, never
- * blocking).
+ * the event to wk_hook_emit().  Nothing here waits for wk-hook, let
+ * alone for the HTTP side: after on_iteration the skeleton closes the
+ * events collected as one numbered batch, at most every 10 ms, and sends it
+ * (HOOK_EVENT, never blocking).
  *
  * Hand-over without loss.  A batch is kept until wk-hook acknowledges it
  * (HOOK_ACK, sent after wk-hook committed it to its queue) and is sent again
@@ -14,16 +14,21 @@
  * strictly in order, once: a repeat is acknowledged and dropped, a batch
  * after a gap is dropped until the missing one comes again.  So a kill -9
  * of wk-hook loses nothing.  What is lost: the batches a producer still
- * kept when it died itself (normally the events of its last loop
- * iteration).  The bytes kept are bounded by WK_HOOK_KEEP_MAX; past it new
+ * kept when it died or stopped (normally the events of its last few
+ * milliseconds).  The bytes kept are bounded by WK_HOOK_KEEP_MAX; past it new
  * events are dropped, counted (hook_dropped in STATUS) and logged,
  * rate-limited: "hook queue full".
  *
  * HOOK_EVENT payload, one frame: u64 epoch (the producer's start, wall
  * clock ms), u64 batch seq (1, 2, ... within the epoch), then records to
- * the end: u8 event, u32 order key, blob (u32 length + bytes) JSON text.
+ * the end: u8 event, u32 order key, blob (u32 length + bytes) data.
  * wk-hook posts the events of one order key (the hash of a channel or of a
- * uid) in the order they were emitted.
+ * uid) in the order they were emitted.  The data are facts, not bodies: the
+ * JSON is made by wk-hook, off the producers' message path:
+ *   msg.notify         the message as wk_chmsg_put writes it;
+ *   msg.offline        the same, then u32 n and n uids (u16-length
+ *                      strings): its recipients with no master device online;
+ *   user.onlinestatus  the item's JSON text (a string).
  */
 #ifndef WK_HOOK_H
 #define WK_HOOK_H
@@ -52,9 +57,9 @@ int wk_hook_event_from_name(const char *name);
  * webhook.focusEvents is empty or names it (names it does not know are
  * ignored, as the reference does). */
 int wk_hook_on(const struct wk_proc *p, int ev);
-/* Hand one event over (copied).  key: events with the same key are posted
- * in this order. */
-void wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const char *json, size_t len);
+/* Hand one event over (data as above, copied).  key: events with the same
+ * key are posted in this order. */
+void wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len);
 
 /* For the skeleton (wk_proc.c): after on_iteration, send this iteration's
  * events; HOOK_ACK and HOOK_HELLO; the " hook_..." STATUS pairs (nothing

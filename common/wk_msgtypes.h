@@ -55,7 +55,7 @@ X(HOOK_ACK, 51, "hook: u64 epoch, u64 seq: every batch up to seq is in the durab
 X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledged")
 
 /* Stream messages: channel shard -> brokers (channel_stream.c, broker_event.c). */
-X(BROKER_EVENT, 60, "channel: frame 1 a stream event (wk_chevent), frame 2 u64 target conns")
+X(BROKER_EVENT, 60, "channel: frame pairs, each a stream event (wk_chevent) then its u64 target conns")
 
 /* Reserved ranges so that work in parallel does not collide:
  * 43-49 conversations and cmd mailboxes, 50-59 webhooks (wk-hook),

@@ -190,6 +190,7 @@ struct channel_reply {
 	struct wk_msg_hdr h;
 	unsigned status;
 	json_t *body;
+	int now;                     /* answer at once, not after the commit */
 };
 /* A stored message as the reference's MessageResp (http-api.md §2). */
 json_t *channel_msg_json(const char *id, uint8_t type, const struct channel_msg *m);
@@ -282,6 +283,13 @@ int channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len,
  * skip_conn) is left out (UINT16_MAX, UINT64_MAX: none). */
 void channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
     uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn);
+/* The same, batched: frame and targets are added as two more frames to
+ * batch[broker] (a message of `type` made when NULL; processes.broker
+ * entries); channel_fanout_send sends the batch and empties it. */
+void channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *frame, size_t len,
+    const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
+    uint64_t skip_conn);
+void channel_fanout_send(struct wk_proc *p, zmsg_t **batch);
 int channel_append_open(struct wk_proc *p);
 void channel_append_close(struct wk_proc *p);
 /* CHANNEL_APPEND from a broker: checks, dedup, append; SENDACK and fan-out

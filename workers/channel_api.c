@@ -703,6 +703,8 @@ channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	else
 		ops[i].fn(p, req, rep, ops[i].arg);
 	json_decref(req);
-	if (channel_after_commit(p, reply_send, rep) < 0)
+	if (rep->now)
+		reply_send(p, 0, rep);   /* it wrote nothing that needs the commit */
+	else if (channel_after_commit(p, reply_send, rep) < 0)
 		reply_send(p, -1, rep);
 }

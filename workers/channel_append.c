@@ -202,8 +202,9 @@ channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, con
 }
 
 void
-channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
-    uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
+channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *frame, size_t len,
+    const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
+    uint64_t skip_conn)
 {
 	struct fanout f = { p, skip_broker, skip_conn, NULL, p->cfg.processes_broker };
 
@@ -211,14 +212,34 @@ channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const
 	channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
 	for (int b = 0; b < f.nbrokers; b++) {
 		if (f.per_broker[b].len) {
-			zmsg_t *m = wk_proc_msg(p, type, 0, 0);
-			zmsg_addmem(m, frame, len);
-			zmsg_addmem(m, f.per_broker[b].p, f.per_broker[b].len);
-			wk_proc_send(p, WK_ROLE_BROKER, b, &m);
+			if (batch[b] == NULL)
+				batch[b] = wk_proc_msg(p, type, 0, 0);
+			zmsg_addmem(batch[b], frame, len);
+			zmsg_addmem(batch[b], f.per_broker[b].p, f.per_broker[b].len);
 		}
 		wk_wbuf_free(&f.per_broker[b]);
 	}
 	free(f.per_broker);
+}
+
+void
+channel_fanout_send(struct wk_proc *p, zmsg_t **batch)
+{
+	for (int b = 0; b < p->cfg.processes_broker; b++)
+		if (batch[b])
+			wk_proc_send(p, WK_ROLE_BROKER, b, &batch[b]);
+}
+
+void
+channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
+    uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
+{
+	zmsg_t **batch = wk_calloc(p->cfg.processes_broker, sizeof *batch);
+
+	channel_fanout_add(p, batch, type, frame, len, id, channel_type, to, to_len, skip_broker,
+	    skip_conn);
+	channel_fanout_send(p, batch);
+	free(batch);
 }
 
 /* The recipients' online connections, one DELIVER per broker. */

@@ -44,6 +44,8 @@
 #include "wk_time.h"
 
 #define STREAM_TEXT_MAX (1024 * 1024)   /* bytes of one lane's snapshot */
+#define EVENT_BATCH 128                  /* events in one BROKER_EVENT at most */
+#define SAVE_BATCH 64                    /* streams saved per iteration after a tick */
 
 static const char *const status_names[] = { "open", "closed", "error", "cancelled" };
 
@@ -64,6 +66,9 @@ static struct {
 	struct queued *head, **tail;
 	uint64_t iter;               /* iterations so far (flushes after a commit) */
 	uint64_t watched;            /* iter + 1 of the last after_commit queued */
+	int unsaved;                 /* deltas wait for the tick to be saved */
+	char **to_save;              /* hkeys of the streams the tick found unsaved */
+	size_t nto_save, next_save;
 	uint64_t events, deltas, duplicates, refused, timeouts, delivered;
 } ss = { .tail = &ss.head };
 
@@ -162,6 +167,7 @@ stream_free(struct stream *s)
 		free(l);
 	}
 	free(s->seen.v);
+	wk_wbuf_free(&s->log);
 	free(s->hkey);
 	free(s->id);
 	free(s->cmn);
@@ -541,7 +547,7 @@ piece_payload(const struct lane *l, const struct stream_event *e)
 	char *out;
 
 	o = json_pack("{s:i,s:s#,s:s,s:s,s:s}", "type", 1, "content",
-	    text_delta ? json_string_value(d) : snapshot ? (const char *)l->snap.p : "",
+	    text_delta ? json_string_value(d) : snapshot && l->snap.len ? (const char *)l->snap.p : "",
 	    text_delta ? json_string_length(d) : snapshot ? l->snap.len : 0,
 	    "event_id", e->event_id, "event_type", e->type, "event_key", l->key);
 	if (o == NULL)   /* not UTF-8 */
@@ -558,25 +564,33 @@ static void
 enqueue(struct wk_proc *p, struct stream *s, const struct stream_event *e,
     const struct applied *a)
 {
-	struct queued *q = wk_calloc(1, sizeof *q);
+	struct queued *q;
 	struct lane *l = a->lane;
-	char *data = event_data(s, l, e), *rp = a->piece ? piece_payload(l, e) : NULL;
+	char *data, *rp;
+
+	/* A SEND's anchor has been stored since: its seq (it may change the
+	 * stream's strings, so before they are used). */
+	if (a->piece && s->seq == 0 && s->message_id)
+		find_anchor(p, s);
+	q = wk_calloc(1, sizeof *q);
+	data = event_data(s, l, e);
+	rp = a->piece ? piece_payload(l, e) : NULL;
 	struct wk_chevent ev = {
-		.message_id = s->message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
-		.channel_type = s->type, .setting = s->setting,
-		.channel_id = wk_str_of(s->id), .from_uid = wk_str_of(s->from_uid),
-		.client_msg_no = wk_str_of(s->cmn),
-		.stream_no = wk_str_of(s->stream_no[0] ? s->stream_no : s->cmn),
+		.msg = {
+			.message_id = s->message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
+			.channel_type = s->type, .setting = s->setting | WKPROTO_SETTING_STREAM,
+			.channel_id = wk_str_of(s->id), .from_uid = wk_str_of(s->from_uid),
+			.client_msg_no = wk_str_of(s->cmn),
+			.stream_no = wk_str_of(s->stream_no[0] ? s->stream_no : s->cmn),
+			.payload = { (const uint8_t *)rp, rp ? strlen(rp) : 0 },
+		},
+		.stream_seq = a->piece, .stream_flag = a->flag,
 		.event_id = wk_str_of(e->event_id), .event_type = wk_str_of(e->type),
 		.occurred_at = e->occurred_at ? e->occurred_at : wk_wall_ms(),
 		.data = { (const uint8_t *)data, strlen(data) },
-		.stream_seq = a->piece, .stream_flag = a->flag,
-		.recv_payload = { (const uint8_t *)rp, rp ? strlen(rp) : 0 },
 	};
 
-	if (a->piece && s->seq == 0 && s->message_id)
-		find_anchor(p, s);   /* a SEND's anchor, stored since */
-	ev.message_seq = s->seq;
+	ev.msg.seq = s->seq;
 	q->channel_id = wk_strdup(s->id);
 	q->channel_type = s->type;
 	q->skip_broker = e->conn ? e->broker : UINT16_MAX;
@@ -590,19 +604,48 @@ enqueue(struct wk_proc *p, struct stream *s, const struct stream_event *e,
 	free(rp);
 }
 
+static void save(struct wk_proc *p, struct stream *s);
+
 void
 channel_stream_flush(struct wk_proc *p, int after)
 {
+	zmsg_t **batch = NULL;
+	struct stream *s;
+	int n = 0;
+
+	if (!after && p->stopping) {
+		for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
+			if (s->log.len)
+				save(p, s);
+	} else if (!after && ss.next_save < ss.nto_save) {
+		/* The deltas of the streams the tick found, SAVE_BATCH streams per
+		 * commit, so that no commit stalls the loop for long. */
+		for (int k = 0; k < SAVE_BATCH && ss.next_save < ss.nto_save; k++) {
+			char *h = ss.to_save[ss.next_save++];
+			if ((s = zhashx_lookup(table(&ss.streams), h)) != NULL && s->log.len)
+				save(p, s);
+			free(h);
+		}
+	}
 	while (ss.head && (after || !ss.head->held)) {
 		struct queued *q = ss.head;
 		if ((ss.head = q->next) == NULL)
 			ss.tail = &ss.head;
-		channel_fanout(p, WK_MSG_BROKER_EVENT, q->frame.p, q->frame.len, q->channel_id,
-		    q->channel_type, NULL, 0, q->skip_broker, q->skip_conn);
+		if (batch == NULL)
+			batch = wk_calloc(p->cfg.processes_broker, sizeof *batch);
+		/* Up to EVENT_BATCH events per message to a broker. */
+		channel_fanout_add(p, batch, WK_MSG_BROKER_EVENT, q->frame.p, q->frame.len,
+		    q->channel_id, q->channel_type, NULL, 0, q->skip_broker, q->skip_conn);
+		if (++n % EVENT_BATCH == 0)
+			channel_fanout_send(p, batch);
 		ss.delivered++;
 		wk_wbuf_free(&q->frame);
 		free(q->channel_id);
 		free(q);
+	}
+	if (batch) {
+		channel_fanout_send(p, batch);
+		free(batch);
 	}
 	if (after)
 		ss.iter++;
@@ -621,6 +664,19 @@ after_commit(struct wk_proc *p, int rc, void *arg)
 	for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
 		if (s->touched_iter == iter && stream_db_checkpoint(p, s) == 0)
 			stream_db_mark_open(p, s);
+}
+
+/* Write s's unsaved events into the iteration's transaction. */
+static void
+save(struct wk_proc *p, struct stream *s)
+{
+	s->touched_iter = ss.iter + 1;
+	if (ss.watched != ss.iter + 1) {
+		/* Once per iteration: how its commit went. */
+		ss.watched = ss.iter + 1;
+		channel_after_commit(p, after_commit, (void *)(uintptr_t)ss.watched);
+	}
+	stream_db_save(p, s);
 }
 
 /* Apply e, log it, queue its delivery; the caller settles s. */
@@ -642,14 +698,11 @@ append(struct wk_proc *p, struct stream *s, const struct stream_event *e, struct
 	ss.events++;
 	ss.deltas += is_type(e, "stream.delta");
 	s->active_ms = wk_now_ms();
-	s->touched_iter = ss.iter + 1;
-	if (ss.watched != ss.iter + 1) {
-		/* Once per iteration: how its commit went. */
-		ss.watched = ss.iter + 1;
-		channel_after_commit(p, after_commit, (void *)(uintptr_t)ss.watched);
-	}
-	if (!e->timeout)
-		stream_db_log(p, s, e);
+	stream_log_add(s, e);
+	if (is_type(e, "stream.delta"))
+		ss.unsaved = 1;          /* saved with the next tick */
+	else
+		save(p, s);              /* in this iteration's commit */
 	enqueue(p, s, e, a);
 	return rc;
 }
@@ -694,6 +747,9 @@ channel_op_event(struct wk_proc *p, json_t *req, struct channel_reply *rep, int 
 	}
 	if (s->message_id == 0)
 		s->message_id = wk_jint(req, "message_id");
+	/* A delta is answered now, as it is sent (the reference keeps deltas
+	 * in memory only); it is saved with the next tick. */
+	rep->now = is_type(&e, "stream.delta");
 	rc = append(p, s, &e, &a);
 	if (rc == APPLY_ENDED || rc == APPLY_TOO_BIG) {
 		rep->status = 400;
@@ -918,6 +974,16 @@ channel_stream_tick(struct wk_proc *p)
 	struct stream **late = NULL, *s;
 	size_t n = 0, cap = 0;
 
+	if (ss.unsaved && ss.next_save == ss.nto_save) {
+		size_t have = 0;
+		ss.nto_save = ss.next_save = 0;
+		for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
+			if (s->log.len) {
+				wk_grow(&ss.to_save, &have, (ss.nto_save + 1) * sizeof *ss.to_save);
+				ss.to_save[ss.nto_save++] = wk_strdup(s->hkey);
+			}
+		ss.unsaved = 0;
+	}
 	for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
 		if (stream_is_open(s) && s->active_ms + idle <= now) {
 			wk_grow(&late, &cap, (n + 1) * sizeof *late);
@@ -975,6 +1041,10 @@ channel_stream_close(struct wk_proc *p)
 		free(q);
 	}
 	ss.tail = &ss.head;
+	while (ss.next_save < ss.nto_save)
+		free(ss.to_save[ss.next_save++]);
+	wk_free(&ss.to_save);
+	ss.nto_save = ss.next_save = 0;
 	while (ss.streams && (s = zhashx_first(ss.streams)) != NULL)
 		mem_drop(s);
 	zhashx_destroy(&ss.streams);

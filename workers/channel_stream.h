@@ -73,6 +73,7 @@ struct stream {
 	uint64_t event_seq;          /* msg_event_seq: one counter for every lane */
 	uint32_t pieces;             /* stream RECVs so far (their streamSeq) */
 	uint32_t nlog;               /* event records since the last checkpoint */
+	struct wk_wbuf log;          /* events not yet in an event record */
 	uint64_t born_iter;          /* the iteration it came into memory */
 	uint64_t touched_iter;       /* 1 + the iteration of its last event */
 	uint64_t active_ms;          /* the last event (monotonic clock) */
@@ -101,8 +102,11 @@ void seen_add(struct seen *set, uint64_t h);
 /* ---- channel_stream_store.c: streams.db ----
  * Every function works in the iteration's transaction (channel_txn) and
  * returns 0 or -1 (logged; the transaction is marked failed). */
-/* Log e (an E record): it is replayed on load. */
-int stream_db_log(struct wk_proc *p, struct stream *s, const struct stream_event *e);
+/* Add e to s's unsaved events (s->log); they are replayed on load once
+ * stream_db_save has written them. */
+void stream_log_add(struct stream *s, const struct stream_event *e);
+/* Write s's unsaved events as one event record (E). */
+int stream_db_save(struct wk_proc *p, struct stream *s);
 /* Write the whole state (S) and drop the logged events. */
 int stream_db_checkpoint(struct wk_proc *p, struct stream *s);
 /* s has an open lane: keep it listed for the restart (O, and N for its

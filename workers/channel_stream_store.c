@@ -3,24 +3,25 @@
  * Keys start with a kind byte; K below is u8 type, u16 length + the stored
  * channel id, u16 length + the client_msg_no:
  *   'S' K          the whole state of the stream (written at a checkpoint)
- *   'E' K u32 n    an event appended since the last checkpoint, replayed
+ *   'E' K u32 n    events appended since the last checkpoint, replayed
  *                  onto S when the stream is loaded
  *   'O' K          the stream has an open lane (loaded at start, so that its
  *                  timeout runs after a restart)
  *   'N' u8 type, u16 length + id, stream number  -> client_msg_no: the open
  *                  stream of a stream number (SENDs from versions 2-4)
- * Every event is one small E record in the iteration's transaction, so a
- * piece is as durable as a message once the commit is, whatever the length
- * of the text so far; the text is written whole only at a checkpoint: when
- * the stream ends, every STREAM_LOG_MAX events, and after a failed commit.
+ * Events are appended to E records, so that saving a piece costs the
+ * piece, not the length of the text so far; the text is written whole only
+ * at a checkpoint: when the stream ends, every STREAM_LOG_MAX records, and
+ * after a failed commit.  When they are saved is channel_stream.c's choice
+ * (a persisted event at once, deltas with the next tick).
  * State record S: u8 version 1, u64 message_id, u32 seq, u8 setting, u8
  * flags (1 completed, 2 end piece sent), str from_uid, str stream_no, u64
  * event_seq, u32 pieces, u16 lanes, each: str key, u8 status, u8
  * end_reason, u8 json, u64 last_seq, str error, blob snapshot, u8 has
  * projection [str event_id, str type, str visibility, u64 occurred_at, u8
  * has payload [blob payload]]; u32 seen, u64 each.  Event record E: u8
- * version 1, str event_id, str type, str key, str visibility, u64
- * occurred_at, u8 has payload [blob payload JSON].
+ * version 1, then events to its end, each: str event_id, str type, str
+ * key, str visibility, u64 occurred_at, u8 has payload [blob payload JSON].
  */
 #include <stdlib.h>
 #include <string.h>
@@ -259,31 +260,37 @@ state_decode(struct stream *s, const void *p, size_t len)
 	return wk_rbuf_done(&r);
 }
 
-int
-stream_db_log(struct wk_proc *p, struct stream *s, const struct stream_event *e)
+void
+stream_log_add(struct stream *s, const struct stream_event *e)
 {
-	struct wk_wbuf k, v;
 	char *payload = e->payload ? json_dumps(e->payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	if (s->log.len == 0)
+		wk_put_u8(&s->log, EVENT_VERSION);
+	wk_put_str(&s->log, e->event_id);
+	wk_put_str(&s->log, e->type);
+	wk_put_str(&s->log, e->key);
+	put_opt_str(&s->log, e->visibility);
+	wk_put_u64(&s->log, (uint64_t)e->occurred_at);
+	put_payload(&s->log, payload);
+	free(payload);
+}
+
+int
+stream_db_save(struct wk_proc *p, struct stream *s)
+{
+	struct wk_wbuf k;
 	int rc;
 
-	if (s->nlog >= STREAM_LOG_MAX && stream_db_checkpoint(p, s) < 0) {
-		free(payload);
-		return -1;
-	}
+	if (s->log.len == 0)
+		return 0;
+	if (s->nlog >= STREAM_LOG_MAX)
+		return stream_db_checkpoint(p, s);
 	stream_key(&k, 'E', s->id, s->type, s->cmn);
 	wk_put_u32(&k, s->nlog++);
-	wk_wbuf_init(&v);
-	wk_put_u8(&v, EVENT_VERSION);
-	wk_put_str(&v, e->event_id);
-	wk_put_str(&v, e->type);
-	wk_put_str(&v, e->key);
-	put_opt_str(&v, e->visibility);
-	wk_put_u64(&v, (uint64_t)e->occurred_at);
-	put_payload(&v, payload);
-	rc = put(p, s, &k, v.p, v.len, "log event");
+	rc = put(p, s, &k, s->log.p, s->log.len, "save events");
 	wk_wbuf_free(&k);
-	wk_wbuf_free(&v);
-	free(payload);
+	s->log.len = 0;
 	return rc;
 }
 
@@ -299,6 +306,7 @@ stream_db_checkpoint(struct wk_proc *p, struct stream *s)
 	if (rc < 0)
 		return -1;
 	s->nlog = 0;
+	s->log.len = 0;              /* the state has them */
 	stream_key(&k, 'S', s->id, s->type, s->cmn);
 	wk_wbuf_init(&v);
 	state_encode(s, &v);
@@ -352,39 +360,47 @@ stream_db_close(struct wk_proc *p, struct stream *s)
 	return rc;
 }
 
-/* Replay one logged event onto the stream being loaded. */
-static int
-replay(const DBT *key, const DBT *data, void *arg)
+/* Replay one event of an event record. */
+static void
+replay_one(struct stream *s, struct wk_rbuf *r)
 {
-	struct stream *s = arg;
 	struct stream_event e = { 0 };
-	struct wk_rbuf r;
 	char *id, *type, *ekey, *vis, *payload;
 	struct applied a;
 
-	wk_rbuf_init(&r, data->data, data->size);
-	if (wk_get_u8(&r) != EVENT_VERSION)
-		r.err = 1;
-	e.event_id = id = get_dup(&r);
-	e.type = type = get_dup(&r);
-	e.key = ekey = get_dup(&r);
-	e.visibility = vis = get_dup(&r);
-	e.occurred_at = (int64_t)wk_get_u64(&r);
-	payload = get_payload(&r);
-	if (payload)
-		e.payload = json_loads(payload, JSON_DECODE_ANY, NULL);
-	if (wk_rbuf_done(&r) < 0 || (payload && e.payload == NULL))
-		wk_log_warnx("stream %s/%u %s: a malformed event record skipped", s->id, s->type,
-		    s->cmn);
-	else
+	e.event_id = id = get_dup(r);
+	e.type = type = get_dup(r);
+	e.key = ekey = get_dup(r);
+	e.visibility = vis = get_dup(r);
+	e.occurred_at = (int64_t)wk_get_u64(r);
+	payload = get_payload(r);
+	if (payload && (e.payload = json_loads(payload, JSON_DECODE_ANY, NULL)) == NULL)
+		r->err = 1;
+	if (!r->err)
 		stream_apply(s, &e, &a);
-	s->nlog++;
 	json_decref(e.payload);
 	free(payload);
 	free(vis);
 	free(ekey);
 	free(type);
 	free(id);
+}
+
+/* Replay the events of one record onto the stream being loaded. */
+static int
+replay(const DBT *key, const DBT *data, void *arg)
+{
+	struct stream *s = arg;
+	struct wk_rbuf r;
+
+	wk_rbuf_init(&r, data->data, data->size);
+	if (wk_get_u8(&r) != EVENT_VERSION)
+		r.err = 1;
+	while (r.off < r.len && !r.err)
+		replay_one(s, &r);
+	if (r.err)
+		wk_log_warnx("stream %s/%u %s: a malformed event record", s->id, s->type, s->cmn);
+	s->nlog++;
 	return 0;
 }
 

@@ -7,20 +7,23 @@
  * Messages handled: HOOK_EVENT from the producers (wk-channel,
  * wk-mailbox), and the built-in STATUS_REQ and PING_REQ.  Each producer's
  * batches are taken once and in order (wk_hook.h): a batch goes whole into
- * the iteration's transaction; in on_iteration, after the commit, each
- * producer is acknowledged up to its last batch (HOOK_ACK) and only then
- * are the new events posted.  At start HOOK_HELLO asks every producer to
+ * the open transaction; after its commit (paced: see hook_on_iteration)
+ * each producer is acknowledged up to its last batch (HOOK_ACK) and only
+ * then are the new events posted.  At start HOOK_HELLO asks every producer to
  * send again what was not acknowledged.
  */
+#include <sched.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "hook.h"
 #include "wk_buf.h"
 #include "wk_log.h"
+#include "wk_time.h"
 
-static const char *const hook_databases[HOOK_DB_COUNT + 1] = {
-	"queue.db", "producers.db", NULL,
-};
+#define HOOK_COMMIT_MS 20            /* at most one commit per this long... */
+#define HOOK_COMMIT_WRITES 20000     /* ...unless the transaction holds this many rows */
+#define HOOK_NICE 10
 
 static struct {
 	uint8_t due[WK_ROLE_COUNT][HOOK_MAX_INSTANCES];     /* acknowledge after the commit */
@@ -29,7 +32,11 @@ static struct {
 	uint64_t batches, events, duplicates, gaps;
 } acks;
 
-static struct wk_ratelimit rl_gap = WK_RATELIMIT_INIT(2);
+static struct {
+	uint64_t last_ms, timer;
+} commits;
+
+static struct wk_ratelimit rl_intake = WK_RATELIMIT_INIT(2);
 
 static void
 ack_later(int role, int instance)
@@ -110,7 +117,7 @@ hook_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	}
 	if (seq != last_seq + 1) {
 		acks.gaps++;
-		wk_log_limited(&rl_gap, WK_LOG_INFO, "%s/%u: batch %llu after %llu; waiting for the "
+		wk_log_limited(&rl_intake, WK_LOG_INFO, "%s/%u: batch %llu after %llu; waiting for the "
 		    "missing ones", wk_role_name(role), instance, (unsigned long long)seq,
 		    (unsigned long long)last_seq);
 		return;
@@ -119,8 +126,16 @@ hook_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		int ev = wk_get_u8(&r);
 		uint32_t key = wk_get_u32(&r);
 		size_t len;
-		const void *json = wk_get_blob(&r, &len);
-		hook_queue_put(p, ev, key, json, len);
+		const void *data = wk_get_blob(&r, &len);
+
+		if (hook_format_check(ev, data, len) == 0)
+			hook_queue_put(p, ev, key, data, len);
+		else if (role == WK_ROLE_CTL)
+			wk_log_limited(&rl_intake, WK_LOG_WARN, "HOOK_EVENT from ctl/%u: a malformed %s "
+			    "event; dropped", instance, wk_hook_event_name(ev));
+		else
+			wk_fatalx("HOOK_EVENT from %s/%u: a malformed %s event", wk_role_name(role),
+			    instance, wk_hook_event_name(ev));
 	}
 	hook_queue_producer_set(p, role, instance, epoch, seq);
 	ack_later(role, instance);
@@ -154,6 +169,13 @@ send_hello(struct wk_proc *p)
 static int
 hook_on_start(struct wk_proc *p)
 {
+	struct sched_param sp = { 0 };
+
+	/* Webhooks wait without harm; messages do not.  SCHED_BATCH: waking up
+	 * (for a batch, a commit, an answer) never preempts a broker or a
+	 * channel shard; and a lower priority than theirs. */
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) < 0 || setpriority(PRIO_PROCESS, 0, HOOK_NICE) < 0)
+		wk_log_warn("lowering the scheduling priority");
 	if (hook_queue_open(p) < 0 || hook_http_open(p) < 0)
 		return -1;
 	send_hello(p);
@@ -163,16 +185,46 @@ hook_on_start(struct wk_proc *p)
 
 /* Commit, then acknowledge, then post what the commit made durable. */
 static void
-hook_on_iteration(struct wk_proc *p)
+commit(struct wk_proc *p)
 {
 	hook_queue_commit(p);
+	commits.last_ms = wk_now_ms();
 	send_acks(p);
+	hook_post_schedule(p);
+}
+
+static void
+on_commit_timer(struct wk_loop *l, uint64_t id, void *arg)
+{
+	commits.timer = 0;
+	commit(arg);
+}
+
+/* Group commit, paced: at most one commit (one fsync, on the disk the
+ * channel shards commit to as well) per HOOK_COMMIT_MS, or sooner when a
+ * transaction grows big.  Nobody waits for it but the webhooks. */
+static void
+hook_on_iteration(struct wk_proc *p)
+{
+	uint64_t now = wk_now_ms();
+	size_t writes = hook_queue_writes();
+
+	if (writes >= HOOK_COMMIT_WRITES || (writes && now - commits.last_ms >= HOOK_COMMIT_MS)) {
+		commit(p);
+		return;
+	}
+	if (writes && commits.timer == 0)
+		commits.timer = wk_loop_timer(p->loop, HOOK_COMMIT_MS - (now - commits.last_ms), 0,
+		    on_commit_timer, p);
 	hook_post_schedule(p);
 }
 
 static void
 hook_on_stop(struct wk_proc *p)
 {
+	if (commits.timer)
+		wk_loop_timer_cancel(p->loop, commits.timer);
+	commits.timer = 0;
 	hook_queue_commit(p);
 	send_acks(p);
 	hook_post_close(p);

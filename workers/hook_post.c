@@ -21,11 +21,12 @@
 #include <string.h>
 #include "hook.h"
 #include "wk_alloc.h"
+#include "wk_buf.h"
 #include "wk_log.h"
 #include "wk_time.h"
 
 #define HOOK_ONLINESTATUS_PER_PUSH 1000
-#define HOOK_BACKOFF_MAX_MS (5 * 60 * 1000)
+#define HOOK_BACKOFF_MAX_MS (60 * 1000)
 
 struct post {
 	int ev, lane;
@@ -44,32 +45,35 @@ static struct {
 
 static struct wk_ratelimit rl_fail = WK_RATELIMIT_INIT(2);
 
-/* The request body: the event itself, or the events as one JSON array. */
+/* The request body: the event's JSON, or the events' as one JSON array
+ * (hook_format.c).  malloc'd, for hook_http_post. */
 static char *
-body(int ev, const struct hook_event *list, size_t *len)
+body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len)
 {
-	size_t n = 2;
-	char *b, *w;
+	static struct wk_ratelimit rl_bad = WK_RATELIMIT_INIT(2);
+	int array = ev != WK_HOOK_MSG_OFFLINE, first = 1;
+	struct wk_wbuf b;
 
-	if (ev == WK_HOOK_MSG_OFFLINE) {
-		b = wk_malloc(list->len + 1);
-		memcpy(b, list->json, list->len);
-		*len = list->len;
-		return b;
-	}
-	for (const struct hook_event *e = list; e; e = e->next)
-		n += e->len + 1;
-	w = b = wk_malloc(n);
-	*w++ = '[';
+	wk_wbuf_init(&b);
+	if (array)
+		wk_put_u8(&b, '[');
 	for (const struct hook_event *e = list; e; e = e->next) {
-		if (e != list)
-			*w++ = ',';
-		memcpy(w, e->json, e->len);
-		w += e->len;
+		size_t mark = b.len;
+		if (array && !first)
+			wk_put_u8(&b, ',');
+		if (hook_format(p, ev, e->data, e->len, &b) < 0) {
+			b.len = mark;   /* checked when it came: not expected */
+			wk_log_limited(&rl_bad, WK_LOG_WARN, "%s: event %llu malformed; left out",
+			    wk_hook_event_name(ev), (unsigned long long)e->seq);
+			continue;
+		}
+		first = 0;
 	}
-	*w++ = ']';
-	*len = (size_t)(w - b);
-	return b;
+	if (array)
+		wk_put_u8(&b, ']');
+	wk_put_u8(&b, '\0');
+	*len = b.len - 1;
+	return (char *)b.p;
 }
 
 static void on_done(struct wk_proc *p, void *arg, long status);
@@ -79,7 +83,7 @@ post(struct wk_proc *p, struct post *l)
 {
 	const char *addr = p->cfg.webhook_httpAddr;
 	size_t len;
-	char *b = body(l->ev, l->batch, &len), url[4096];
+	char *b = body(p, l->ev, l->batch, &len), url[4096];
 
 	snprintf(url, sizeof url, "%s%cevent=%s", addr, strchr(addr, '?') ? '&' : '?',
 	    wk_hook_event_name(l->ev));
@@ -156,7 +160,11 @@ lane_due(const struct wk_proc *p, struct post *l, uint64_t now)
 		return UINT64_MAX;
 	if (l->ev != WK_HOOK_MSG_NOTIFY || n >= (size_t)p->cfg.webhook_msgNotifyEventCountPerPush)
 		return now;
-	return since + (uint64_t)p->cfg.webhook_msgNotifyEventPushInterval;
+	/* Lane i waits (1 - i / 2 HOOK_LANES) of the interval: never longer
+	 * than the interval, and the lanes do not all post at once (a burst of
+	 * requests every interval shows in everybody's latency). */
+	return since + (uint64_t)p->cfg.webhook_msgNotifyEventPushInterval *
+	    (2 * HOOK_LANES - (uint64_t)l->lane) / (2 * HOOK_LANES);
 }
 
 void

@@ -42,6 +42,10 @@ struct kind {
 	uint64_t depth;              /* on disk */
 };
 
+const char *const hook_databases[HOOK_DB_COUNT + 1] = {
+	"queue.db", "producers.db", NULL,
+};
+
 struct producer {
 	int known;
 	uint64_t epoch, seq;
@@ -53,6 +57,7 @@ static struct {
 	DB *queue, *producers;
 	DB_ENV *env;
 	DB_TXN *txn;
+	size_t writes;               /* in txn */
 	int failed;
 	uint64_t loaded, commits;
 } q;
@@ -73,13 +78,14 @@ txn(void)
 
 	if (q.txn == NULL && (rc = q.env->txn_begin(q.env, NULL, &q.txn, 0)) != 0)
 		wk_fatalx("txn_begin: %s", db_strerror(rc));
+	q.writes++;   /* every caller writes one row */
 	return q.txn;
 }
 
 static void
 lane_push(struct kind *k, struct hook_event *e)
 {
-	struct lane *l = &k->lanes[e->key % HOOK_LANES];
+	struct lane *l = &k->lanes[hook_lane(e->key)];
 
 	e->next = NULL;
 	if (l->n++ == 0)
@@ -100,7 +106,7 @@ ev_from_row(const DBT *key, const DBT *data)
 	e->seq = wk_be64_get((const uint8_t *)key->data + 1);
 	e->key = wk_be32_get(data->data);
 	e->len = data->size - 4;
-	memcpy(e->json, (const uint8_t *)data->data + 4, e->len);
+	memcpy(e->data, (const uint8_t *)data->data + 4, e->len);
 	return e;
 }
 
@@ -227,7 +233,7 @@ hook_queue_close(struct wk_proc *p)
 }
 
 int
-hook_queue_put(struct wk_proc *p, int ev, uint32_t key, const void *json, size_t len)
+hook_queue_put(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
 {
 	struct kind *k = &q.k[ev];
 	struct hook_event *e = wk_malloc(sizeof *e + len);
@@ -238,10 +244,10 @@ hook_queue_put(struct wk_proc *p, int ev, uint32_t key, const void *json, size_t
 	e->seq = k->next_seq++;
 	e->key = key;
 	e->len = (uint32_t)len;
-	memcpy(e->json, json, len);
+	memcpy(e->data, data, len);
 	qkey(kb, ev, e->seq);
 	wk_be32_put(v, key);
-	memcpy(v + 4, json, len);
+	memcpy(v + 4, data, len);
 	rc = wk_db_put(q.queue, txn(), kb, sizeof kb, v, 4 + len);
 	free(v);
 	if (rc < 0) {
@@ -300,6 +306,7 @@ hook_queue_commit(struct wk_proc *p)
 		if ((rc = q.txn->commit(q.txn, 0)) != 0)
 			wk_fatalx("queue.db commit: %s", db_strerror(rc));
 		q.txn = NULL;
+		q.writes = 0;
 		q.commits++;
 	}
 	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++) {
@@ -322,6 +329,12 @@ hook_queue_commit(struct wk_proc *p)
 		if (k->spilled && k->mem < HOOK_MEM_MAX / 2)
 			refill(ev);
 	}
+}
+
+size_t
+hook_queue_writes(void)
+{
+	return q.writes;
 }
 
 size_t

@@ -879,30 +879,6 @@ END_TEST
 
 /* ---- set-up: Node.js, the loader flag, the npm packages ---- */
 
-static char *
-find_program(const char *env, const char *const *names)
-{
-	const char *e = getenv(env), *path = getenv("PATH");
-	char *p;
-
-	if (e && *e)
-		return strchr(e, '/') ? strdup(e) : find_program("", (const char *const[]){ e, NULL });
-	for (int i = 0; names[i]; i++) {
-		char *dirs = strdup(path ? path : "/usr/bin:/bin"), *save, *d;
-		for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			if (asprintf(&p, "%s/%s", *d ? d : ".", names[i]) < 0)
-				abort();
-			if (access(p, X_OK) == 0) {
-				free(dirs);
-				return p;
-			}
-			free(p);
-		}
-		free(dirs);
-	}
-	return NULL;
-}
-
 static int
 same_file_text(const char *a, const char *b)
 {
@@ -948,8 +924,8 @@ prepare(void)
 	snprintf(e2e_src, sizeof e2e_src, "%s/tests/e2e", src);
 	snprintf(e2e_build, sizeof e2e_build, "%s/tests/e2e", build);
 
-	node_bin = find_program("NODE", (const char *const[]){ "node", "nodejs", NULL });
-	npm_bin = find_program("NPM", (const char *const[]){ "npm", NULL });
+	node_bin = wkt_find_program("NODE", (const char *const[]){ "node", "nodejs", NULL });
+	npm_bin = wkt_find_program("NPM", (const char *const[]){ "npm", NULL });
 	if (node_bin == NULL || npm_bin == NULL)
 		FAIL("%s not found in PATH.  These tests run the official JS SDK under Node.js 18+; "
 		    "scripts/bootstrap installs it (Debian packages nodejs npm), or: apt-get install "

@@ -11,7 +11,6 @@
  * down: nothing lost; a receiver that never answers does not slow message
  * delivery; webhooks off: no event is even built. */
 #include <check.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <jansson.h>
 #include "wk_crypto.h"
 #include "wkclient.h"
+#include "wkrx.h"
 #include "wktest.h"
 
 #define WAIT_MS 30000
@@ -40,8 +40,7 @@ struct rx_req {
 };
 
 static struct {
-	struct MHD_Daemon *d;
-	int port;
+	struct wkrx *srv;
 	pthread_mutex_t mu;
 	struct rx_req *v;
 	size_t n, cap;
@@ -50,38 +49,17 @@ static struct {
 	unsigned failed;
 } rx = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-struct upload {
-	char *p;
-	size_t n;
-};
-
-static enum MHD_Result
-rx_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-    const char *version, const char *data, size_t *size, void **state)
+/* Record a request; 200, or 500 while told to. */
+static unsigned
+rx_record(void *arg, const char *method, const char *event, const char *ctype, const char *body,
+    size_t len)
 {
-	struct upload *u = *state;
-	struct MHD_Response *resp;
 	struct rx_req r = { .status = 200 };
-	const char *ev, *ct;
-	enum MHD_Result ret;
 
-	if (u == NULL) {
-		*state = calloc(1, sizeof *u);
-		return MHD_YES;
-	}
-	if (*size) {
-		u->p = realloc(u->p, u->n + *size + 1);
-		memcpy(u->p + u->n, data, *size);
-		u->n += *size;
-		*size = 0;
-		return MHD_YES;
-	}
-	ev = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "event");
-	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	snprintf(r.event, sizeof r.event, "%s", ev ? ev : "");
-	snprintf(r.ctype, sizeof r.ctype, "%s", ct ? ct : "");
+	snprintf(r.event, sizeof r.event, "%s", event);
+	snprintf(r.ctype, sizeof r.ctype, "%s", ctype);
 	snprintf(r.method, sizeof r.method, "%s", method);
-	r.body = u->p ? json_loadb(u->p, u->n, 0, NULL) : NULL;
+	r.body = json_loadb(body, len, 0, NULL);
 	pthread_mutex_lock(&rx.mu);
 	if (rx.down || (rx.fail_notify > 0 && strcmp(r.event, "msg.notify") == 0)) {
 		r.status = 500;
@@ -95,36 +73,7 @@ rx_handle(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	}
 	rx.v[rx.n++] = r;
 	pthread_mutex_unlock(&rx.mu);
-	resp = MHD_create_response_from_buffer(2, "ok", MHD_RESPMEM_PERSISTENT);
-	ret = MHD_queue_response(c, r.status, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-static void
-rx_completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode t)
-{
-	struct upload *u = *state;
-
-	if (u) {
-		free(u->p);
-		free(u);
-	}
-	*state = NULL;
-}
-
-static void
-rx_start(void)
-{
-	const union MHD_DaemonInfo *i;
-
-	rx.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-	    0, NULL, NULL, rx_handle, NULL, MHD_OPTION_NOTIFY_COMPLETED, rx_completed, NULL,
-	    MHD_OPTION_END);
-	ck_assert_ptr_nonnull(rx.d);
-	i = MHD_get_daemon_info(rx.d, MHD_DAEMON_INFO_BIND_PORT);
-	ck_assert_ptr_nonnull(i);
-	rx.port = i->port;
+	return r.status;
 }
 
 /* A tree posting to the receiver: more webhook keys (indented lines),
@@ -134,10 +83,11 @@ start(const char *hook_keys, const char *extra)
 {
 	char cfg[2048];
 
-	rx_start();
+	rx.srv = wkrx_start(0, rx_record, NULL);
+	ck_assert_ptr_nonnull(rx.srv);
 	snprintf(cfg, sizeof cfg, "webhook:\n  httpAddr: http://127.0.0.1:%d/wkhook\n"
-	    "  retryDelay: 100ms\n  msgNotifyEventPushInterval: 50ms\n%s%s", rx.port, hook_keys,
-	    extra);
+	    "  retryDelay: 100ms\n  msgNotifyEventPushInterval: 50ms\n%s%s", wkrx_port(rx.srv),
+	    hook_keys, extra);
 	wkt_tree_start(&tree, cfg);
 }
 
@@ -145,8 +95,7 @@ static void
 teardown(void)
 {
 	wkt_tree_stop(&tree);
-	if (rx.d)
-		MHD_stop_daemon(rx.d);
+	wkrx_stop(&rx.srv);
 }
 
 /* Every request is a POST to /wkhook?event=<a known event> with JSON. */

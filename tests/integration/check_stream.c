@@ -6,7 +6,8 @@
  * and every piece as a stream RECV in their own form (never an EVENT), a
  * version-1 client gets the anchor only; duplicate event_ids are ignored,
  * deltas after the end refused; a client that comes later gets the whole
- * text from /channel/messagesync and /message/eventsync.  Also: SENDs with
+ * text from /channel/messagesync, the conversation's recents and
+ * /message/eventsync.  Also: SENDs with
  * a stream number from version-2 and version-4 clients, streams of a group
  * interleaved, the idle timeout, kill -9 of the channel shards mid-stream,
  * and the malformed request bodies. */
@@ -23,16 +24,19 @@
 static struct wkt_tree tree;
 
 static void setup(void) { wkt_tree_start(&tree, "tokenAuthOn: false\n"); }
-static void setup_timeout(void) { wkt_tree_start(&tree, "tokenAuthOn: false\nstream:\n  timeout: 1s\n"); }
+static void
+setup_timeout(void)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: false\nstream:\n  timeout: 1s\n");
+}
 static void teardown(void) { wkt_tree_stop(&tree); }
 
 static struct wkc *
 login(const char *uid, const char *device, int version)
 {
-	struct wkc *c = wkc_connect_tcp("127.0.0.1", tree.tcp_port);
+	struct wkc *c = wkc_login("127.0.0.1", tree.tcp_port, uid, device, version);
 
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(wkc_handshake(c, uid, "", version, 1, device, NULL), 1);
+	ck_assert_msg(c != NULL, "%s/%s cannot log in", uid, device);
 	return c;
 }
 
@@ -45,17 +49,32 @@ b64(const char *s)
 	return out;
 }
 
+/* The end of master.log (the daemons' logs), for a failure's message. */
+static const char *
+log_tail(void)
+{
+	static char buf[3200];
+	char path[512], *all;
+	size_t n;
+
+	snprintf(path, sizeof path, "%s/master.log", tree.dir);
+	all = wkt_read_file(path);
+	n = all ? strlen(all) : 0;
+	snprintf(buf, sizeof buf, "\n--- master.log (tail):\n%s",
+	    all ? all + (n > 3000 ? n - 3000 : 0) : "");
+	free(all);
+	return buf;
+}
+
 /* The next packet that is not a PONG; it must be of `type`. */
 static struct wkproto_packet
 next(struct wkc *c, int type)
 {
 	struct wkproto_packet p;
-	int rc;
+	int rc = wkc_next(c, &p, 5000);
 
-	do
-		rc = wkc_recv(c, &p, 5000);
-	while (rc == 0 && p.type == WKPROTO_PONG);
-	ck_assert_msg(rc == 0, "version %d: no packet (%d), want type %d", c->version, rc, type);
+	ck_assert_msg(rc == 0, "version %d: no packet (%d), want type %d%s", c->version, rc, type,
+	    log_tail());
 	ck_assert_msg(p.type == type, "version %d: packet type %d, want %d (%.*s flag %d seq %u)",
 	    c->version, p.type, type, p.type == WKPROTO_RECV ? p.recv.client_msg_no.len : 0,
 	    p.recv.client_msg_no.p, p.recv.stream_flag, p.recv.stream_seq);
@@ -306,6 +325,19 @@ START_TEST(test_stream_every_version)
 	free(text);
 	json_decref(w);
 	json_decref(m);
+	/* The conversation's recents carry the same. */
+	j = wkt_call(&tree, "POST", "/conversation/sync", "{\"uid\":\"sa\",\"msg_count\":1}", 200);
+	m = NULL;
+	for (size_t i = 0; i < json_array_size(j); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(j, i), "channel_id")),
+		    "sbot") == 0)
+			m = json_array_get(json_object_get(json_array_get(j, i), "recents"), 0);
+	ck_assert_msg(m != NULL, "no conversation with sbot");
+	text = stream_text(m);
+	ck_assert_str_eq(text, "Hello, world!");
+	free(text);
+	ck_assert_int_eq(json_integer_value(json_object_get(m, "end")), 1);
+	json_decref(j);
 	j = wkt_call(&tree, "POST", "/message/eventsync", "{\"channel_id\":\"sa\",\"channel_type\":1,"
 	    "\"from_uid\":\"sbot\",\"client_msg_no\":\"st1\"}", 200);
 	d = json_object_get(j, "data");
@@ -502,8 +534,9 @@ START_TEST(test_stream_timeout)
 }
 END_TEST
 
-/* kill -9 of the channel shards mid-stream: what was answered is kept, the
- * stream stays open and goes on numbering its pieces. */
+/* kill -9 of the channel shards mid-stream: what a persisted event's
+ * answer covered is kept, the stream stays open and goes on numbering its
+ * pieces, and an event_id seen before the kill is still a repeat. */
 START_TEST(test_stream_survives_kill9)
 {
 	struct wkc *c2 = login("ka", "d2", 2), *c5 = login("ka", "d5", 5);
@@ -516,6 +549,12 @@ START_TEST(test_stream_survives_kill9)
 	delta("kbot", "ka", 1, "kk1", "k1", "before ");
 	expect_piece(c2, 1, 1, "kk1", "before ");
 	json_decref(expect_event(c5, "stream.delta", "k1"));
+	/* A delta is answered before it is saved; a persisted event is
+	 * answered once it and everything before it are. */
+	json_decref(event("kbot", "ka", 1, "kk1", "s1", "stream.snapshot",
+	    "\"payload\":{\"kind\":\"text\",\"text\":\"before \"}", 200));
+	expect_piece(c2, 1, 2, "kk1", "before ");
+	json_decref(expect_event(c5, "stream.snapshot", "s1"));
 	wkt_tree_kill9(&tree, "channel", 0);
 	wkt_tree_kill9(&tree, "channel", 1);
 	m = synced("ka", "kbot", 1);
@@ -526,10 +565,10 @@ START_TEST(test_stream_survives_kill9)
 	json_decref(m);
 	delta("kbot", "ka", 1, "kk1", "k1", "before ");      /* seen before the kill */
 	delta("kbot", "ka", 1, "kk1", "k2", "after");
-	expect_piece(c2, 1, 2, "kk1", "after");
+	expect_piece(c2, 1, 3, "kk1", "after");
 	json_decref(expect_event(c5, "stream.delta", "k2"));
 	json_decref(event("kbot", "ka", 1, "kk1", "k3", "stream.close", NULL, 200));
-	expect_piece(c2, 2, 3, "kk1", "");
+	expect_piece(c2, 2, 4, "kk1", "");
 	m = synced("ka", "kbot", 1);
 	text = stream_text(m);
 	ck_assert_str_eq(text, "before after");

@@ -409,6 +409,29 @@ wkc_send_stream(struct wkc *c, const char *channel_id, int channel_type, const c
 	    wkproto_stream_bit(c->version), stream_no);
 }
 
+struct wkc *
+wkc_login(const char *host, int port, const char *uid, const char *device, int version)
+{
+	struct wkc *c = wkc_connect_tcp(host, port);
+
+	if (c && wkc_handshake(c, uid, "", version, 1, device, NULL) != 1) {
+		wkc_close(c);
+		c = NULL;
+	}
+	return c;
+}
+
+int
+wkc_next(struct wkc *c, struct wkproto_packet *out, int timeout_ms)
+{
+	int rc;
+
+	do
+		rc = wkc_recv(c, out, timeout_ms);
+	while (rc == 0 && out->type == WKPROTO_PONG);
+	return rc;
+}
+
 int
 wkc_expect(struct wkc *c, int type, struct wkproto_packet *out, int timeout_ms)
 {

@@ -46,6 +46,12 @@ int wkc_send_msg(struct wkc *c, const char *channel_id, int channel_type, const 
  * (setting 0x04 at versions 2-3, 0x02 at version 4; wkproto(7)). */
 int wkc_send_stream(struct wkc *c, const char *channel_id, int channel_type, const char *payload,
     const char *client_msg_no, uint32_t client_seq, const char *stream_no);
+/* wkc_connect_tcp and wkc_handshake as uid (no token, device flag 1) at
+ * version: the connection, or NULL if either failed. */
+struct wkc *wkc_login(const char *host, int port, const char *uid, const char *device,
+    int version);
+/* The next packet that is not a PONG: as wkc_recv. */
+int wkc_next(struct wkc *c, struct wkproto_packet *out, int timeout_ms);
 /* Wait for the next packet of `type`, skipping others (PONGs...): 0 or < 0. */
 int wkc_expect(struct wkc *c, int type, struct wkproto_packet *out, int timeout_ms);
 /* Verify a RECV's msgKey and decrypt its payload into out (NUL-terminated):

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "wk_db.h"
+#include "wk_proc.h"
 #include "wktest.h"
 
 int
@@ -288,6 +290,53 @@ wkt_find(struct wkt_proc *v, int n, const char *role, int instance)
 	return NULL;
 }
 
+char *
+wkt_find_program(const char *env, const char *const *names)
+{
+	const char *e = getenv(env), *path = getenv("PATH");
+	char *p;
+
+	if (e && *e)
+		return strchr(e, '/') ? strdup(e) : wkt_find_program("", (const char *const[]){ e, NULL });
+	for (int i = 0; names[i]; i++) {
+		char *dirs = strdup(path ? path : "/usr/bin:/bin"), *save, *d;
+		for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			if (asprintf(&p, "%s/%s", *d ? d : ".", names[i]) < 0)
+				abort();
+			if (access(p, X_OK) == 0) {
+				free(dirs);
+				return p;
+			}
+			free(p);
+		}
+		free(dirs);
+	}
+	return NULL;
+}
+
+void
+wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs, const char *sync)
+{
+	p->env = calloc(1, sizeof *p->env);
+	ck_assert_ptr_nonnull(p->env);
+	ck_assert_int_eq(wk_db_env_open(p->env, dir, sync, 8 << 20), 0);
+	for (int i = 0; dbs[i]; i++)
+		ck_assert_int_eq(wk_db_open(p->env, dbs[i], &p->db[i]), 0);
+}
+
+void
+wkt_store_close(struct wk_proc *p)
+{
+	for (int i = 0; i < WK_PROC_MAX_DBS; i++)
+		if (p->db[i]) {
+			p->db[i]->close(p->db[i], 0);
+			p->db[i] = NULL;
+		}
+	wk_db_env_close(p->env);
+	free(p->env);
+	p->env = NULL;
+}
+
 int
 wkt_free_port(void)
 {
@@ -419,7 +468,10 @@ wkt_tree_stop(struct wkt_tree *t)
 		kill(t->master, SIGTERM);
 		wkt_wait_exit(t->master, 20000, NULL);
 	}
-	wkt_rm_rf(t->dir);
+	if (getenv("WKT_KEEP"))   /* to read master.log after a failure */
+		fprintf(stderr, "wktest: kept %s\n", t->dir);
+	else
+		wkt_rm_rf(t->dir);
 	if (t->watchdog > 0) {
 		close(t->watchdog_fd);
 		waitpid(t->watchdog, NULL, 0);

@@ -62,7 +62,8 @@ struct wkt_tree {
 /* Start it (config: wkt_write_config + ports + extra) and wait until every
  * process is ready; aborts the test with master.log on failure. */
 void wkt_tree_start(struct wkt_tree *t, const char *extra);
-/* SIGTERM the master, wait for it, remove the directory. */
+/* SIGTERM the master, wait for it, remove the directory (kept, and named
+ * on stderr, when WKT_KEEP is set). */
 void wkt_tree_stop(struct wkt_tree *t);
 /* The pid of role/instance in the tree, or -1. */
 int wkt_tree_pid(struct wkt_tree *t, const char *role, int instance);
@@ -76,6 +77,17 @@ struct json_t;
 struct json_t *wkt_vec_load(const char *name);
 /* Hex to bytes in a malloc'd buffer; *len is set. */
 uint8_t *wkt_unhex(const char *hex, size_t *len);
+
+/* A program: $env if set (a path, or a name looked up in PATH), else the
+ * first of names found in PATH; malloc'd, or NULL. */
+char *wkt_find_program(const char *env, const char *const *names);
+/* A process's databases without the process, for the unit tests of a
+ * shard's storage: open dir as p->env (storage.sync `sync`) and the
+ * NULL-terminated databases as p->db[i]; close them all.  Failures fail
+ * the test. */
+struct wk_proc;
+void wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs, const char *sync);
+void wkt_store_close(struct wk_proc *p);
 
 /* A TCP port that was free a moment ago (bind to port 0, then close). */
 int wkt_free_port(void);

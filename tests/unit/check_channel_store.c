@@ -20,10 +20,7 @@ static char *dir;
 static void
 store_open(void)
 {
-	proc.env = calloc(1, sizeof *proc.env);
-	ck_assert_int_eq(wk_db_env_open(proc.env, dir, "fsync", 8 << 20), 0);
-	for (int i = 0; i < CHANNEL_DB_COUNT; i++)
-		ck_assert_int_eq(wk_db_open(proc.env, channel_databases[i], &proc.db[i]), 0);
+	wkt_store_open(&proc, dir, channel_databases, "fsync");
 	ck_assert_int_eq(channel_store_open(&proc), 0);
 }
 
@@ -31,13 +28,7 @@ static void
 store_close(void)
 {
 	channel_store_close(&proc);
-	for (int i = 0; i < CHANNEL_DB_COUNT; i++) {
-		proc.db[i]->close(proc.db[i], 0);
-		proc.db[i] = NULL;
-	}
-	wk_db_env_close(proc.env);
-	free(proc.env);
-	proc.env = NULL;
+	wkt_store_close(&proc);
 }
 
 static void

@@ -1,11 +1,13 @@
 /* check_msg.c - the internal message header codec and dispatch validation. */
 #include <check.h>
 #include "wktest.h"
+#include <stdlib.h>
 #include <string.h>
 #include "wk_dispatch.h"
 #include "wk_msg.h"
 #include "wk_msgid.h"
 #include "wk_chmsg.h"
+#include "wk_chevent.h"
 #include "wk_time.h"
 
 static int handled;
@@ -191,6 +193,68 @@ START_TEST(test_msg_chmsg_round_trip_and_truncation)
 }
 END_TEST
 
+/* A stream event (BROKER_EVENT): round trip, then the malformed ones:
+ * every truncation, a byte too many, a stream flag out of range, a length
+ * that runs past the end. */
+START_TEST(test_msg_chevent_round_trip_and_malformed)
+{
+	struct wk_chevent e = { .stream_seq = 9, .stream_flag = WK_STREAM_END, .occurred_at = -5 }, d;
+	struct wk_wbuf b;
+	struct wk_rbuf r;
+	uint8_t *bad;
+
+	e.msg.message_id = 42;
+	e.msg.seq = 3;
+	e.msg.setting = WKPROTO_SETTING_STREAM;
+	e.msg.channel_type = 1;
+	e.msg.channel_id = wk_str_of("a@b");
+	e.msg.from_uid = wk_str_of("b");
+	e.msg.client_msg_no = wk_str_of("r1");
+	e.msg.stream_no = wk_str_of("n1");
+	e.msg.payload = (struct wk_bytes){ (const uint8_t *)"{\"type\":1}", 10 };
+	e.event_id = wk_str_of("ev-1");
+	e.event_type = wk_str_of("stream.close");
+	e.data = (struct wk_bytes){ (const uint8_t *)"{}", 2 };
+	wk_wbuf_init(&b);
+	wk_chevent_put(&b, &e);
+	wk_rbuf_init(&r, b.p, b.len);
+	ck_assert_int_eq(wk_chevent_get(&r, &d), 0);
+	ck_assert_int_eq(wk_rbuf_done(&r), 0);
+	ck_assert(d.msg.message_id == 42 && d.msg.seq == 3 && d.stream_seq == 9);
+	ck_assert_int_eq(d.stream_flag, WK_STREAM_END);
+	ck_assert(d.occurred_at == -5);
+	ck_assert_int_eq(d.msg.stream_no.len, 2);
+	ck_assert_mem_eq(d.msg.stream_no.p, "n1", 2);
+	ck_assert_int_eq(d.event_type.len, 12);
+	ck_assert_mem_eq(d.event_type.p, "stream.close", 12);
+	ck_assert_uint_eq(d.data.len, 2);
+	ck_assert_uint_eq(d.msg.payload.len, 10);
+	for (size_t n = 0; n < b.len; n++) {
+		wk_rbuf_init(&r, b.p, n);
+		ck_assert_msg(wk_chevent_get(&r, &d) < 0 || wk_rbuf_done(&r) < 0, "len %zu", n);
+	}
+	bad = malloc(b.len + 1);
+	memcpy(bad, b.p, b.len);
+	bad[b.len] = 0;
+	wk_rbuf_init(&r, bad, b.len + 1);                 /* trailing byte */
+	ck_assert(wk_chevent_get(&r, &d) < 0 || wk_rbuf_done(&r) < 0);
+	e.stream_flag = 3;                                 /* no such flag */
+	b.len = 0;
+	wk_chevent_put(&b, &e);
+	wk_rbuf_init(&r, b.p, b.len);
+	ck_assert_int_lt(wk_chevent_get(&r, &d), 0);
+	e.stream_flag = WK_STREAM_ING;
+	b.len = 0;
+	wk_chevent_put(&b, &e);
+	memcpy(bad, b.p, b.len);
+	memset(bad + b.len - 6, 0xff, 4);                  /* data's length: huge */
+	wk_rbuf_init(&r, bad, b.len);
+	ck_assert_int_lt(wk_chevent_get(&r, &d), 0);
+	free(bad);
+	wk_wbuf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -204,6 +268,7 @@ main(void)
 	tcase_add_test(tc, test_msg_names);
 	tcase_add_test(tc, test_msg_ids_increase_and_carry_the_node);
 	tcase_add_test(tc, test_msg_chmsg_round_trip_and_truncation);
+	tcase_add_test(tc, test_msg_chevent_round_trip_and_malformed);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }
