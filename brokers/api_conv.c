@@ -143,8 +143,9 @@ members_then(struct wk_proc *p, struct api_req *r)
 	struct conv_ctx *c = r->ctx;
 	json_t *rep = json_array_get(r->parts, 0);
 
+	/* A live channel (type 9) has no conversations (semantics.md §10.1). */
 	if (wk_jint(rep, "status") != 200 || !p->cfg.conversation_on ||
-	    json_array_size(c->uids) == 0)
+	    json_array_size(c->uids) == 0 || c->type == WKPROTO_CHANNEL_LIVE)
 		api_answer_json(r, 200, json_incref(rep));
 	else if (strcmp(c->mode, "remove") == 0)
 		members_rows(p, r, c, 0);

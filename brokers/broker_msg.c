@@ -106,6 +106,16 @@ broker_on_send(struct conn *c, const struct wkproto_packet *pkt)
 			return 0;
 		}
 		m.channel_id = wk_str_n(fake, (size_t)n);
+	} else if (s->channel_type == WKPROTO_CHANNEL_AGENT) {
+		/* The sender's channel with that agent: "uid@agent" (semantics.md §5.1). */
+		n = snprintf(fake, sizeof fake, "%s@%.*s", c->uid, (int)s->channel_id.len,
+		    s->channel_id.p);
+		if (n < 0 || (size_t)n >= sizeof fake) {
+			free(plain);
+			send_sendack(c, pkt->flags, s->client_seq, 0, 0, WKPROTO_REASON_CHANNEL_ID_ERROR);
+			return 0;
+		}
+		m.channel_id = wk_str_n(fake, (size_t)n);
 	}
 	shard = wk_shard_channel(m.channel_id.p, m.channel_id.len, p->cfg.processes_channel);
 	wk_wbuf_init(&b);

@@ -241,8 +241,9 @@ int channel_cmd_is_twin(const char *id, size_t len);
 struct wk_chmsg;
 int channel_cmd_handover(struct wk_proc *p, const struct wk_chmsg *m, const char *to,
     size_t to_len, uint16_t broker, uint64_t conn);
-/* In the current transaction: the first message of a person chat makes a
- * conversation row for both uids (the sender's read up to seq 1). */
+/* In the current transaction: the first message of a person chat or a
+ * customer-service channel makes a conversation row for each recipient
+ * (the sender's read up to seq 1). */
 int channel_cmd_conv_first(struct wk_proc *p, const char *id, uint8_t type, const char *from,
     size_t from_len);
 /* After channel_commit: send what it made durable; and the resend timer. */
@@ -258,7 +259,7 @@ int channel_cmd_status(struct wk_proc *p, char *buf, size_t len);
  * recipients who have no master device online (from the presence table),
  * the sender and the system uid left out.  The recipients are those of
  * channel_recipients_foreach(p, to, to_len, m->channel_id, ...): `to` if
- * given, else a person chat's two uids, else the channel's members; a cmd
+ * given, else those of the channel's type; a cmd
  * message's path passes the same `to` it hands to the mailboxes.
  * m->channel_id is the channel as addressed (a person chat: the stored
  * "a@b" id; not a cmd twin).  Nothing is built when webhooks are off. */
@@ -271,12 +272,17 @@ void channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const 
 
 /* ---- channel_append.c ---- */
 /* fn(uid, len, arg) for each recipient: the uids in `to` (to_len bytes of
- * NUL-terminated uids) if given, else a person chat's two uids, else the
- * channel's members.  A non-zero return stops the walk and is returned;
+ * NUL-terminated uids) if given, else by channel type (semantics.md §8.2):
+ * a person chat's or an agent channel's two uids; a customer-service
+ * channel's visitor (its id up to '|') and members; a visitors channel's
+ * visitor (its id) and members; any other channel's members, once each.
+ * A non-zero return stops the walk and is returned;
  * -1 on a storage error. */
 typedef int channel_uid_fn(const char *uid, size_t len, void *arg);
 int channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, const char *id,
     uint8_t type, channel_uid_fn *fn, void *arg);
+/* 1 if uid is one of those recipients, 0 if not, -1 on a storage error. */
+int channel_is_recipient(struct wk_proc *p, const char *id, uint8_t type, const char *uid);
 /* One message of `type` per broker holding a recipient's online connection:
  * frame 1 `frame`, frame 2 the u64 target connections.  The recipients are
  * as for channel_recipients_foreach; the connection (skip_broker,

@@ -108,6 +108,16 @@ is_system(struct wk_proc *p, const char *uid)
 	    channel_list_has(p, WK_SYSUID_CHANNEL, 0, CHANNEL_MEMBERS, uid) == 1;
 }
 
+/* uid is one side of the "a@b" id (an agent channel's two parties). */
+static int
+channel_is_party(const char *id, const char *uid)
+{
+	const char *at = strchr(id, '@');
+	size_t n = strlen(uid);
+
+	return at && (((size_t)(at - id) == n && memcmp(id, uid, n) == 0) || strcmp(at + 1, uid) == 0);
+}
+
 /* The checks of semantics.md §6, in its order; a reason code.  A message
  * from the system device (HTTP) is checked for the channel's ban and
  * disband only. */
@@ -134,6 +144,10 @@ check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *f
 	}
 	if (system_device || is_system(p, from) || type == WKPROTO_CHANNEL_INFO ||
 	    type == WKPROTO_CHANNEL_CUSTOMER_SERVICE || type == WKPROTO_CHANNEL_PERSON)
+		return WKPROTO_REASON_SUCCESS;
+	/* The visitor in its own channel, either party of an agent channel. */
+	if ((type == WKPROTO_CHANNEL_VISITORS && strcmp(from, id) == 0) ||
+	    (type == WKPROTO_CHANNEL_AGENT && channel_is_party(id, from)))
 		return WKPROTO_REASON_SUCCESS;
 	if ((rc = channel_list_has(p, id, type, CHANNEL_BLACKLIST, from)) != 0)
 		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_IN_BLACKLIST;
@@ -179,26 +193,90 @@ fanout_uid(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
+/* The members, after `first` (a uid that is a recipient whatever the
+ * list says): the customer-service visitor, the visitors channel's own. */
+struct with_first {
+	const char *first;
+	size_t first_len;
+	channel_uid_fn *fn;
+	void *arg;
+};
+
+static int
+member_not_first(const char *uid, size_t len, void *arg)
+{
+	struct with_first *w = arg;
+
+	if (len == w->first_len && memcmp(uid, w->first, len) == 0)
+		return 0;
+	return w->fn(uid, len, w->arg);
+}
+
+/* The two uids of "a@b" (a person chat's stored id, an agent channel). */
+static int
+pair_foreach(const char *id, channel_uid_fn *fn, void *arg)
+{
+	const char *at = strchr(id, '@');
+	size_t l, rl;
+	int rc;
+
+	if (at == NULL)
+		return 0;
+	l = (size_t)(at - id);
+	rl = strlen(at + 1);
+	rc = fn(id, l, arg);
+	if (rc == 0 && (l != rl || memcmp(id, at + 1, l) != 0))   /* not self-chat */
+		rc = fn(at + 1, rl, arg);
+	return rc;
+}
+
+int
+channel_is_recipient(struct wk_proc *p, const char *id, uint8_t type, const char *uid)
+{
+	switch (type) {
+	case WKPROTO_CHANNEL_PERSON:
+	case WKPROTO_CHANNEL_AGENT:
+		return channel_is_party(id, uid);
+	case WKPROTO_CHANNEL_CUSTOMER_SERVICE:
+		if (strcspn(id, "|") == strlen(uid) && strncmp(id, uid, strlen(uid)) == 0)
+			return 1;
+		break;
+	case WKPROTO_CHANNEL_VISITORS:
+		if (strcmp(id, uid) == 0)
+			return 1;
+		break;
+	}
+	return channel_is_member(p, id, type, uid);
+}
+
 int
 channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, const char *id,
     uint8_t type, channel_uid_fn *fn, void *arg)
 {
+	struct with_first w = { id, strlen(id), fn, arg };
 	int rc = 0;
 
 	if (to) {
 		for (size_t off = 0; off < to_len && rc == 0; off += strlen(to + off) + 1)
 			rc = fn(to + off, strlen(to + off), arg);
-	} else if (type == WKPROTO_CHANNEL_PERSON) {
-		const char *at = strchr(id, '@');
-		if (at) {
-			size_t l = (size_t)(at - id), rl = strlen(at + 1);
-			rc = fn(id, l, arg);
-			if (rc == 0 && (l != rl || memcmp(id, at + 1, l) != 0))   /* not self-chat */
-				rc = fn(at + 1, rl, arg);
-		}
-	} else
-		rc = channel_members_foreach(p, id, type, fn, arg);
-	return rc;
+		return rc;
+	}
+	switch (type) {
+	case WKPROTO_CHANNEL_PERSON:
+	case WKPROTO_CHANNEL_AGENT:
+		return pair_foreach(id, fn, arg);
+	case WKPROTO_CHANNEL_CUSTOMER_SERVICE:
+		/* "visitor|...": the visitor, then the agents (the members). */
+		w.first_len = strcspn(id, "|");
+		break;
+	case WKPROTO_CHANNEL_VISITORS:
+		break;               /* the channel id is the visitor's uid */
+	default:
+		return channel_members_foreach(p, id, type, fn, arg);
+	}
+	if (w.first_len > 0 && (rc = fn(w.first, w.first_len, arg)) != 0)
+		return rc;
+	return channel_members_foreach(p, id, type, member_not_first, &w);
 }
 
 void
@@ -394,7 +472,8 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		ap.appended++;
 		if (cmd && cm.seq > 0)
 			channel_cmd_handover(p, m, pd->to, pd->to_len, pd->broker, pd->conn);
-		else if (cm.seq == 1 && m->channel_type == WKPROTO_CHANNEL_PERSON && p->cfg.conversation_on)
+		else if (cm.seq == 1 && (m->channel_type == WKPROTO_CHANNEL_PERSON ||
+		    m->channel_type == WKPROTO_CHANNEL_CUSTOMER_SERVICE) && p->cfg.conversation_on)
 			channel_cmd_conv_first(p, pd->channel_id, m->channel_type, m->from_uid.p,
 			    m->from_uid.len);
 	}

@@ -39,13 +39,14 @@ conv_item(struct wk_proc *p, const char *uid, json_t *item, json_int_t count, js
 	    (uint8_t)json_integer_value(json_array_get(item, 1)), json_array() };
 	json_int_t start = json_integer_value(json_array_get(item, 2));
 	struct channel_info ci;
-	uint32_t mine = 0;
+	uint32_t mine = 0, last = 0;
 	long n = 0;
-	int rc;
+	int rc = 0;
 
-	if (r.id == NULL || strlen(r.id) > CHANNEL_ID_MAX)
-		rc = 0;   /* wk-api validated the ids: nothing stored under it */
-	else if ((rc = channel_get(p, r.id, r.type, &ci)) == 1 && ci.last_seq > 0) {
+	/* wk-api validated the ids: nothing is stored under a longer one. */
+	if (r.id != NULL && strlen(r.id) <= CHANNEL_ID_MAX &&
+	    (rc = channel_get(p, r.id, r.type, &ci)) == 1 && ci.last_seq > 0) {
+		last = ci.last_seq;
 		if (start < 1)
 			start = 1;
 		/* Nothing new since the client's position (the usual incremental
@@ -53,14 +54,20 @@ conv_item(struct wk_proc *p, const char *uid, json_t *item, json_int_t count, js
 		if (start <= ci.last_seq)
 			n = channel_msg_range(p, r.id, r.type, (uint32_t)start, 0, (uint32_t)count, 1,
 			    recent, &r);
-		if (n > 0)
+		/* A member taken off by a reset, remove_all or a disband still
+		 * has its row; it is not shown what came after. */
+		if (n > 0 && (rc = channel_is_recipient(p, r.id, r.type, uid)) == 0) {
+			json_array_clear(r.list);
+			last = 0;
+		}
+		if (n > 0 && rc == 1)
 			rc = channel_msg_last_sent(p, r.id, r.type, uid, &mine);
 	}
 	if (rc < 0 || n < 0) {
 		json_decref(r.list);
 		return -1;
 	}
-	json_array_append_new(out, json_pack("[I,I,o]", (json_int_t)(rc == 1 ? ci.last_seq : 0),
+	json_array_append_new(out, json_pack("[I,I,o]", (json_int_t)last,
 	    (json_int_t)mine, r.list));
 	return 0;
 }

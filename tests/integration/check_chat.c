@@ -352,6 +352,61 @@ START_TEST(test_chat_sending_through_channel_kill9)
 }
 END_TEST
 
+/* from sends text to (id, type); `to` receives it, shown as channel `seen`. */
+static void
+relay(struct wkc *from, struct wkc *to, const char *id, int type, const char *text,
+    uint32_t cseq, const char *seen)
+{
+	char got[256];
+	struct wkproto_packet p;
+
+	ck_assert_int_eq(send_wait(from, id, type, text, "", cseq, NULL, NULL), 1);
+	p = recv_msg(to, got, sizeof got);
+	ck_assert_str_eq(got, text);
+	ck_assert_uint_eq(p.recv.channel_id.len, strlen(seen));
+	ck_assert_mem_eq(p.recv.channel_id.p, seen, strlen(seen));
+	ck_assert_int_eq(wkc_recvack(to, &p), 0);
+}
+
+/* semantics.md §6, §8.2: a customer-service channel "visitor|..." reaches
+ * its visitor and its agents (members) and anyone may send there; a
+ * visitors channel reaches the visitor it is named after, who may always
+ * send, and its members; an agent channel "a@b" reaches and admits its two
+ * parties only. */
+START_TEST(test_chat_service_channel_types)
+{
+	struct wkc *v = login("vis1", "d", 0, 5), *ag = login("agent1", "d", 1, 5);
+	struct wkc *x = login("stranger", "d", 0, 5);
+	struct wkproto_packet p;
+
+	post("/channel/subscriber_add", "{\"channel_id\":\"vis1|shop\",\"channel_type\":3,"
+	    "\"subscribers\":[\"agent1\"]}");
+	relay(v, ag, "vis1|shop", 3, "{\"q\":1}", 1, "vis1|shop");
+	relay(ag, v, "vis1|shop", 3, "{\"a\":1}", 1, "vis1|shop");
+	/* Public for sending: a stranger's message reaches both. */
+	relay(x, v, "vis1|shop", 3, "{\"s\":1}", 1, "vis1|shop");
+	ck_assert_int_eq(wkc_expect(ag, WKPROTO_RECV, &p, 5000), 0);
+
+	/* Visitors channel: the visitor sends without being a member. */
+	post("/channel/subscriber_add", "{\"channel_id\":\"vis1\",\"channel_type\":10,"
+	    "\"subscribers\":[\"agent1\"]}");
+	relay(v, ag, "vis1", 10, "{\"v\":1}", 2, "vis1");
+	relay(ag, v, "vis1", 10, "{\"v\":2}", 2, "vis1");
+	ck_assert_int_eq(send_wait(x, "vis1", 10, "{}", "", 2, NULL, NULL), 3);
+
+	/* Agent channel: a SEND to the agent is stored under "sender@agent" and
+	 * reaches the two parties, nobody else; the id is the client's to
+	 * make, never an "a@b" of its choosing. */
+	relay(v, ag, "agent1", 11, "{\"g\":1}", 3, "vis1@agent1");
+	ck_assert_int_eq(send_wait(x, "vis1@agent1", 11, "{}", "", 3, NULL, NULL), 16);
+	ck_assert_int_eq(wkc_expect(v, WKPROTO_RECV, &p, 300), -1);
+	ck_assert_int_eq(wkc_expect(x, WKPROTO_RECV, &p, 300), -1);
+	wkc_close(v);
+	wkc_close(ag);
+	wkc_close(x);
+}
+END_TEST
+
 /* whitelistOffOfPerson: false: a person chat needs the sender on the
  * recipient's whitelist, asked across shards (pa -> pb) and locally
  * (pb -> pa), as the blacklist is. */
@@ -386,6 +441,7 @@ main(void)
 	tcase_add_test(tc, test_chat_dedup_and_retry);
 	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
 	tcase_add_test(tc, test_chat_sending_through_channel_kill9);
+	tcase_add_test(tc, test_chat_service_channel_types);
 	suite_add_tcase(s, tc);
 	TCase *wl = tcase_create("whitelist");
 	tcase_set_timeout(wl, 60);

@@ -4,7 +4,8 @@
  * a deleted conversation that comes back with only its new messages), the
  * rows that membership, blacklists and a person chat's first message make,
  * last_msg_seqs / exclude_channel_types / paging, syncByChannels,
- * /conversation/channels, bad bodies; and that one message to a group of
+ * /conversation/channels, bad bodies; former members, live and
+ * customer-service channels; and that one message to a group of
  * 10,000 costs exactly the database writes of one to a group of 2.
  * See wk-api(8), wk-mailbox(8), wk-channel(8). */
 #include <check.h>
@@ -312,6 +313,40 @@ START_TEST(test_conv_membership_and_options)
 }
 END_TEST
 
+/* Members taken off all at once (a reset, remove_all) keep no view of the
+ * group; a live channel has no conversations; a customer-service channel's
+ * first message makes rows for its visitor and its agents. */
+START_TEST(test_conv_former_members_live_service)
+{
+	post_ok("/channel", "{\"channel_id\":\"g5\",\"channel_type\":2,\"subscribers\":[\"fa\",\"fb\",\"fc\"]}");
+	send_text("fa", "g5", 2, "before");
+	expect_conv("fb", "", "g5", 2, 1, 1, 0, 1);
+	post_ok("/channel/subscriber_add", "{\"channel_id\":\"g5\",\"channel_type\":2,\"reset\":1,"
+	    "\"subscribers\":[\"fa\"]}");
+	send_text("fa", "g5", 2, "after the reset");
+	expect_none("fb", "");
+	expect_none("fc", "");
+	expect_conv("fa", "", "g5", 2, 0, 2, 2, 1);
+	post_ok("/channel/subscriber_remove_all", "{\"channel_id\":\"g5\",\"channel_type\":2}");
+	send_text("", "g5", 2, "after remove_all");
+	expect_none("fa", "");
+	/* Back in: only what comes after. */
+	post_ok("/channel/subscriber_add", "{\"channel_id\":\"g5\",\"channel_type\":2,\"subscribers\":[\"fb\"]}");
+	expect_conv("fb", "", "g5", 2, 0, 3, 3, 1);
+
+	post_ok("/channel", "{\"channel_id\":\"live1\",\"channel_type\":9,\"subscribers\":[\"la\"]}");
+	send_text("", "live1", 9, "on air");
+	expect_none("la", "");
+
+	post_ok("/channel/subscriber_add", "{\"channel_id\":\"vz|desk\",\"channel_type\":3,"
+	    "\"subscribers\":[\"cs1\"]}");
+	send_text("vz", "vz|desk", 3, "help");
+	wait_convs("vz", 1);
+	expect_conv("vz", "", "vz|desk", 3, 0, 1, 1, 1);
+	expect_conv("cs1", "", "vz|desk", 3, 1, 1, 0, 1);
+}
+END_TEST
+
 /* Database writes of the whole tree for one message to `group`. */
 static long long
 writes_for_one_message(const char *group)
@@ -365,6 +400,7 @@ conv_suite(void)
 	tcase_add_test(tc, test_conv_group_unread_arithmetic);
 	tcase_add_test(tc, test_conv_person_delete_revive);
 	tcase_add_test(tc, test_conv_membership_and_options);
+	tcase_add_test(tc, test_conv_former_members_live_service);
 	tcase_add_test(tc, test_conv_write_cost_independent_of_group_size);
 	suite_add_tcase(s, tc);
 	return s;
