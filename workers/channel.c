@@ -63,6 +63,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_cmd_status(p, buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_stream_status(p, buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_api_status(p, buf + n, len - n);
 	return n;
 }
 

@@ -222,6 +222,9 @@ void channel_stream_flush(struct wk_proc *p, int after);
 /* End the streams idle for stream.timeout. */
 void channel_stream_tick(struct wk_proc *p);
 int channel_stream_status(struct wk_proc *p, char *buf, size_t len);
+/* channel_api.c: " msgid_walks=N" (lookups by message id not found by the
+ * binary search, walked instead) for the status line. */
+int channel_api_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- channel_conv.c: what /conversation/sync needs of a channel ---- */
 void channel_op_conv_recents(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);

@@ -332,13 +332,62 @@ add_seq(struct wk_proc *p, struct msgs *ms, uint32_t seq)
 	return channel_msg_range(p, ms->id, ms->type, seq, seq, 1, 0, collect, ms) < 0 ? -1 : 0;
 }
 
-/* The message with this id (no index by id: a walk from the newest, where
- * lookups usually are): 0, or -1. */
+static uint64_t id_walks;           /* lookups by id that fell back to the walk */
+
+/* The first message at or after seq: its id and seq. */
+struct first_at {
+	int64_t id;
+	uint32_t seq;
+};
+
+static int
+first_at(const struct channel_msg *m, void *arg)
+{
+	struct first_at *f = arg;
+
+	f->id = m->message_id;
+	f->seq = m->seq;
+	return 1;
+}
+
+/* The message with this id.  There is no index by id: ids are handed out
+ * in the order messages are appended, so they grow with seq, and a binary
+ * search finds one in O(log n) reads.  Should that ever not hold (a clock
+ * set back across a restart), a miss falls back to the walk from the newest,
+ * which is always right.  0, or -1. */
 static int
 add_id(struct wk_proc *p, struct msgs *ms, int64_t message_id)
 {
+	struct channel_info ci;
+	uint32_t lo = 1, hi;
+	int rc = channel_get(p, ms->id, ms->type, &ci);
+
+	if (rc <= 0)
+		return rc;
+	for (hi = ci.last_seq; lo <= hi && hi > 0;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		struct first_at f = { 0, 0 };
+		long n = channel_msg_range(p, ms->id, ms->type, mid, hi, 1, 0, first_at, &f);
+		if (n < 0)
+			return -1;
+		if (n == 0 || f.id > message_id)
+			hi = mid - 1;        /* nothing in [mid, hi], or past it */
+		else if (f.id < message_id)
+			lo = f.seq + 1;
+		else
+			return channel_msg_range(p, ms->id, ms->type, f.seq, f.seq, 1, 0, collect,
+			    ms) < 0 ? -1 : 0;
+	}
 	ms->want_id = message_id;
+	id_walks++;
 	return channel_msg_range(p, ms->id, ms->type, 1, 0, 0, 1, collect_id, ms) < 0 ? -1 : 0;
+}
+
+int
+channel_api_status(struct wk_proc *p, char *buf, size_t len)
+{
+	(void)p;
+	return snprintf(buf, len, " msgid_walks=%llu", (unsigned long long)id_walks);
 }
 
 /* The newest message with this client_msg_no: 0, or -1. */

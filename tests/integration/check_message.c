@@ -504,6 +504,48 @@ START_TEST(test_message_search)
 }
 END_TEST
 
+/* /messages by message_ids in a longer channel: each found by the binary
+ * search over seq (the status line's msgid_walks does not move); an id
+ * that is not there is looked for by the walk, and is not found. */
+START_TEST(test_message_search_by_id)
+{
+	static struct sent s[301];
+	char text[16], body[512];
+	const int want[] = { 1, 2, 150, 299, 300 };
+	long long walks;
+	int64_t missing;
+	int k;
+	json_t *j, *list;
+
+	post_ok("/channel", "{\"channel_id\":\"qi\",\"channel_type\":2}");
+	for (int i = 1; i <= 300; i++) {
+		snprintf(text, sizeof text, "i%d", i);
+		s[i] = send_text("qa", "qi", 2, text, text, NULL);
+	}
+	walks = wkt_status_sum(tree.run, "channel", "msgid_walks");
+	for (k = 0; k < (int)(sizeof want / sizeof want[0]); k++) {
+		snprintf(body, sizeof body, "{\"channel_id\":\"qi\",\"channel_type\":2,"
+		    "\"message_ids\":[%lld]}", (long long)s[want[k]].id);
+		j = call("POST", "/messages", body, 200);
+		list = json_object_get(j, "messages");
+		ck_assert_uint_eq(json_array_size(list), 1);
+		snprintf(text, sizeof text, "i%d", want[k]);
+		check_msg(json_array_get(list, 0), s[want[k]], "qa", "qi", 2, text, 1);
+		json_decref(j);
+	}
+	ck_assert_int_eq(wkt_status_sum(tree.run, "channel", "msgid_walks"), walks);
+	/* An id between two stored ones that is neither. */
+	for (missing = s[150].id + 1, k = 151; k <= 300; k++)
+		if (s[k].id == missing)
+			missing++;
+	snprintf(body, sizeof body, "{\"channel_id\":\"qi\",\"channel_type\":2,"
+	    "\"message_ids\":[%lld]}", (long long)missing);
+	expect("POST", "/messages", body, 200,
+	    "{\"start_message_seq\":0,\"end_message_seq\":0,\"more\":0,\"messages\":[]}");
+	ck_assert_int_eq(wkt_status_sum(tree.run, "channel", "msgid_walks"), walks + 1);
+}
+END_TEST
+
 START_TEST(test_message_sendbatch)
 {
 	struct wkc *b = login("bb", "b1"), *c = login("bc", "c1");
@@ -548,6 +590,7 @@ main(void)
 	tcase_add_test(tc, test_message_sync_modes);
 	tcase_add_test(tc, test_message_person_reads);
 	tcase_add_test(tc, test_message_search);
+	tcase_add_test(tc, test_message_search_by_id);
 	tcase_add_test(tc, test_message_sendbatch);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
