@@ -48,6 +48,9 @@ int mailbox_is_system_uid(struct wk_proc *p, const char *uid);
 void mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void mailbox_reply_error(struct mailbox_reply *rep, unsigned status, const char *msg);
 void mailbox_reply_status(struct mailbox_reply *rep, int status);
+/* The answer to a walk of db that ended with rc: 200 with out, or (rc
+ * neither 0 nor DB_NOTFOUND) logged, out freed, 500. */
+void mailbox_reply_walk(struct mailbox_reply *rep, int rc, const char *db, json_t *out);
 /* A transaction for one operation: NULL on failure (rep, if any, is 500). */
 DB_TXN *mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep);
 /* Commit if ok, else abort: 0 once committed, else -1 (rep, if any, is 500). */

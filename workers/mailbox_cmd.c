@@ -401,14 +401,7 @@ mailbox_op_cmd_sync(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 		json_array_append_new(out, wk_msgresp(&m));
 	}
 	cur->close(cur);
-	if (rc != 0 && rc != DB_NOTFOUND) {
-		wk_log_warnx("cmdbox.db walk: %s", db_strerror(rc));
-		json_decref(out);
-		mailbox_reply_error(rep, 500, "storage error");
-		return;
-	}
-	rep->status = 200;
-	rep->body = out;
+	mailbox_reply_walk(rep, rc, "cmdbox.db", out);
 }
 
 /* cmd.syncack: remove every message up to last_message_seq. */

@@ -253,12 +253,5 @@ mailbox_op_conv_rows(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 		json_decref(v[i]);
 	}
 	free(v);
-	if (rc != 0 && rc != DB_NOTFOUND) {
-		wk_log_warnx("convs.db walk: %s", db_strerror(rc));
-		json_decref(out);
-		mailbox_reply_error(rep, 500, "storage error");
-		return;
-	}
-	rep->status = 200;
-	rep->body = out;
+	mailbox_reply_walk(rep, rc, "convs.db", out);
 }

@@ -54,6 +54,19 @@ mailbox_reply_error(struct mailbox_reply *rep, unsigned status, const char *msg)
 }
 
 void
+mailbox_reply_walk(struct mailbox_reply *rep, int rc, const char *db, json_t *out)
+{
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("%s walk: %s", db, db_strerror(rc));
+		json_decref(out);
+		mailbox_reply_error(rep, 500, "storage error");
+		return;
+	}
+	rep->status = 200;
+	rep->body = out;
+}
+
+void
 mailbox_reply_status(struct mailbox_reply *rep, int status)
 {
 	rep->status = 200;

@@ -25,26 +25,19 @@ static void teardown(void) { wkt_tree_stop(&tree); }
 static void
 post_ok(const char *path, const char *body)
 {
-	wkt_expect(&tree, "POST", path, body, 200, "{\"status\":200}");
+	wkt_post_ok(&tree, path, body);
 }
 
-/* POST /message/send of text to (to, type) with header `header`; its seq. */
+/* POST /message/send from boss of text to (to, type) with header `header`,
+ * to `subs` (a JSON array) if given; its seq. */
 static json_int_t
 send_msg(const char *to, int type, const char *text, const char *header, const char *subs)
 {
-	char p[256], body[1024];
-	json_t *j;
-	json_int_t seq;
+	char extra[512] = "";
 
-	p[wk_b64_encode(text, strlen(text), p)] = '\0';
-	snprintf(body, sizeof body, "{\"from_uid\":\"boss\",\"channel_id\":\"%s\",\"channel_type\":%d,"
-	    "\"payload\":\"%s\",\"header\":%s%s%s}", to, type, p, header, subs ? ",\"subscribers\":" : "",
-	    subs ? subs : "");
-	j = wkt_call(&tree, "POST", "/message/send", body, 200);
-	ck_assert_msg(json_integer_value(json_object_get(j, "status")) == 200, "send %s", body);
-	seq = json_integer_value(json_object_get(json_object_get(j, "data"), "message_seq"));
-	json_decref(j);
-	return seq;
+	if (subs)
+		snprintf(extra, sizeof extra, ",\"subscribers\":%s", subs);
+	return wkt_send_text(&tree, "boss", to, type, text, header, extra, NULL);
 }
 
 static json_int_t

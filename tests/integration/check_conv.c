@@ -25,25 +25,16 @@ static void teardown(void) { wkt_tree_stop(&tree); }
 static void
 post_ok(const char *path, const char *body)
 {
-	wkt_expect(&tree, "POST", path, body, 200, "{\"status\":200}");
+	wkt_post_ok(&tree, path, body);
 }
 
 /* A message from `from` to (to, type); its seq. */
 static json_int_t
 send_text(const char *from, const char *to, int type, const char *text)
 {
-	char p[256], body[1024];
-	json_t *j;
-	json_int_t seq;
+	json_int_t seq = wkt_send_text(&tree, from, to, type, text, NULL, NULL, NULL);
 
-	p[wk_b64_encode(text, strlen(text), p)] = '\0';
-	snprintf(body, sizeof body, "{\"from_uid\":\"%s\",\"channel_id\":\"%s\",\"channel_type\":%d,"
-	    "\"payload\":\"%s\",\"header\":{\"red_dot\":1}}", from, to, type, p);
-	j = wkt_call(&tree, "POST", "/message/send", body, 200);
-	ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 200);
-	seq = json_integer_value(json_object_get(json_object_get(j, "data"), "message_seq"));
 	ck_assert(seq > 0);
-	json_decref(j);
 	return seq;
 }
 

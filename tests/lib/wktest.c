@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "wk_crypto.h"
 #include "wk_db.h"
 #include "wk_proc.h"
 #include "wktest.h"
@@ -621,6 +622,36 @@ wkt_expect(const struct wkt_tree *t, const char *method, const char *path, const
 	free(text);
 	json_decref(g);
 	json_decref(w);
+}
+
+void
+wkt_post_ok(const struct wkt_tree *t, const char *path, const char *body)
+{
+	wkt_expect(t, "POST", path, body, 200, "{\"status\":200}");
+}
+
+long long
+wkt_send_text(const struct wkt_tree *t, const char *from, const char *to, int type,
+    const char *text, const char *header, const char *extra, int64_t *id)
+{
+	char p[1024], body[4096];
+	json_t *j, *d;
+	long long seq;
+
+	ck_assert(strlen(text) <= 700);
+	p[wk_b64_encode(text, strlen(text), p)] = '\0';
+	snprintf(body, sizeof body, "{\"from_uid\":\"%s\",\"channel_id\":\"%s\",\"channel_type\":%d,"
+	    "\"payload\":\"%s\",\"header\":%s%s}", from, to, type, p,
+	    header ? header : "{\"red_dot\":1}", extra ? extra : "");
+	j = wkt_call(t, "POST", "/message/send", body, 200);
+	d = json_object_get(j, "data");
+	ck_assert_msg(json_integer_value(json_object_get(j, "status")) == 200 &&
+	    json_integer_value(json_object_get(d, "reason_code")) == 1, "send %s", body);
+	seq = json_integer_value(json_object_get(d, "message_seq"));
+	if (id)
+		*id = json_integer_value(json_object_get(d, "message_id"));
+	json_decref(j);
+	return seq;
 }
 
 void

@@ -103,6 +103,15 @@ struct json_t *wkt_call(const struct wkt_tree *t, const char *method, const char
 /* The same, and the body must equal `want` as JSON. */
 void wkt_expect(const struct wkt_tree *t, const char *method, const char *path,
     const char *body, long status, const char *want);
+/* POST path; the answer must be exactly {"status":200}. */
+void wkt_post_ok(const struct wkt_tree *t, const char *path, const char *body);
+/* POST /message/send of `text` (base64'd here) from `from` to (to, type),
+ * with `header` (JSON; NULL: {"red_dot":1}) and `extra` members appended to
+ * the body (",\"k\":v"; NULL: none); fails the test unless it was accepted
+ * (status 200, reason_code 1).  Its message_seq; its message_id in *id if
+ * id is not NULL. */
+long long wkt_send_text(const struct wkt_tree *t, const char *from, const char *to, int type,
+    const char *text, const char *header, const char *extra, int64_t *id);
 /* 400 with exactly {"msg":msg,"status":400}. */
 void wkt_expect_400(const struct wkt_tree *t, const char *method, const char *path,
     const char *body, const char *msg);
