@@ -32,7 +32,7 @@
 #include <jansson.h>
 #include "wk_buf.h"
 #include "wk_chmsg.h"
-#include "wk_hook.h"
+#include "wk_webhook.h"
 #include "wk_msg.h"
 #include "wk_shard.h"
 #include "wk_time.h"
@@ -187,7 +187,7 @@ feed_msg(uint64_t epoch, uint64_t seq, int per_batch, uint64_t *next_id)
 		cm.client_msg_no = wk_str_n(cmn, strlen(cmn));
 		msg.len = 0;
 		wk_chmsg_put(&msg, &cm);
-		wk_put_u8(&b, WK_HOOK_MSG_NOTIFY);
+		wk_put_u8(&b, WK_WEBHOOK_MSG_NOTIFY);
 		wk_put_u32(&b, wk_shard_hash(chan, strlen(chan)));
 		wk_put_blob(&b, msg.p, msg.len);
 	}

@@ -1,4 +1,4 @@
-/* wk_loop.c - epoll event loop with a timer heap and a per-iteration hook. */
+/* wk_loop.c - epoll event loop with a timer heap and a per-iteration callback. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +27,8 @@ struct wk_loop {
 	struct timer *heap;    /* min-heap on `when` */
 	int ntimers, captimers;
 	uint64_t next_id;
-	wk_hook_fn hook;
-	void *hook_arg;
+	wk_iter_fn iter;
+	void *iter_arg;
 	int pending, stopped;
 };
 
@@ -160,7 +160,7 @@ wk_loop_timer_cancel(struct wk_loop *l, uint64_t id)
 		}
 }
 
-void wk_loop_set_hook(struct wk_loop *l, wk_hook_fn fn, void *arg) { l->hook = fn; l->hook_arg = arg; }
+void wk_loop_set_iteration(struct wk_loop *l, wk_iter_fn fn, void *arg) { l->iter = fn; l->iter_arg = arg; }
 void wk_loop_pending(struct wk_loop *l) { l->pending = 1; }
 void wk_loop_stop(struct wk_loop *l) { l->stopped = 1; }
 int wk_loop_stopped(const struct wk_loop *l) { return l->stopped; }
@@ -207,8 +207,8 @@ wk_loop_once(struct wk_loop *l, int max_wait_ms)
 			l->io[fd].fn(l, fd, evs[i].events, l->io[fd].arg);
 	}
 	run_timers(l);
-	if (l->hook)
-		l->hook(l, l->hook_arg);
+	if (l->iter)
+		l->iter(l, l->iter_arg);
 	return n < 0 ? 0 : n;
 }
 

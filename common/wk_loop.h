@@ -1,5 +1,5 @@
 /* wk_loop.h - the event loop of every wk process: epoll for descriptors, a
- * heap of timers, and a hook that runs once per iteration before the loop
+ * heap of timers, and a callback that runs once per iteration before the loop
  * sleeps (Redis's beforeSleep: commit, then acknowledge, then fan out). */
 #ifndef WK_LOOP_H
 #define WK_LOOP_H
@@ -9,7 +9,7 @@
 struct wk_loop;
 typedef void (*wk_io_fn)(struct wk_loop *l, int fd, uint32_t events, void *arg);
 typedef void (*wk_timer_fn)(struct wk_loop *l, uint64_t id, void *arg);
-typedef void (*wk_hook_fn)(struct wk_loop *l, void *arg);
+typedef void (*wk_iter_fn)(struct wk_loop *l, void *arg);
 
 struct wk_loop *wk_loop_new(void);
 void wk_loop_destroy(struct wk_loop **l);
@@ -25,14 +25,14 @@ uint64_t wk_loop_timer(struct wk_loop *l, uint64_t delay_ms, uint64_t interval_m
     wk_timer_fn fn, void *arg);
 void wk_loop_timer_cancel(struct wk_loop *l, uint64_t id);
 
-/* The hook run once per iteration, after the events, before sleeping. */
-void wk_loop_set_hook(struct wk_loop *l, wk_hook_fn fn, void *arg);
+/* The callback run once per iteration, after the events, before sleeping. */
+void wk_loop_set_iteration(struct wk_loop *l, wk_iter_fn fn, void *arg);
 /* Do not sleep in the next wait (more work is ready, e.g. a ZeroMQ socket
  * still readable after a bounded batch). */
 void wk_loop_pending(struct wk_loop *l);
 
 /* One iteration: wait (at most max_wait_ms, -1 = until a timer), run the
- * callbacks, the timers, then the hook. */
+ * callbacks, the timers, then the iteration callback. */
 int wk_loop_once(struct wk_loop *l, int max_wait_ms);
 void wk_loop_run(struct wk_loop *l);
 void wk_loop_stop(struct wk_loop *l);

@@ -49,7 +49,7 @@ X(MAILBOX_CMD, 40, "channel: u16 channel shard, u64 hand-over seq, u8 kind, then
 X(CHANNEL_CMD_ACK, 41, "mailbox: u16 mailbox shard, u64 every hand-over up to this seq is durable")
 X(MAILBOX_CMD_RECVACK, 42, "broker: str uid, u64 message_id: a master device acknowledged a cmd RECV")
 
-/* Webhooks: producers (wk-channel, wk-mailbox) <-> wk-hook.  See wk_hook.h. */
+/* Webhooks: producers (wk-channel, wk-mailbox) <-> wk-hook.  See wk_webhook.h. */
 X(HOOK_EVENT, 50, "producer: u64 epoch, u64 batch seq, then records {u8 event, u32 order key, blob JSON}")
 X(HOOK_ACK, 51, "hook: u64 epoch, u64 seq: every batch up to seq is in the durable queue")
 X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledged")

@@ -11,7 +11,7 @@
 #include "wk_alloc.h"
 #include "wk_buf.h"
 #include "wk_db.h"
-#include "wk_hook.h"
+#include "wk_webhook.h"
 #include "wk_log.h"
 #include "wk_proc.h"
 #include "wk_time.h"
@@ -188,7 +188,7 @@ wk_proc_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)p->send_drops, (unsigned long long)p->bad_msgs,
 	    (unsigned long long)wk_db_writes);
 	if (n > 0 && (size_t)n < len)
-		n += wk_hook_status(p, buf + n, len - n);
+		n += wk_webhook_status(p, buf + n, len - n);
 	if (p->def->on_status && n > 0 && (size_t)n < len)
 		p->def->on_status(p, buf + n, len - n);
 }
@@ -214,9 +214,9 @@ proc_on_ping(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 static const struct wk_dispatch builtin[] = {
 	{ WK_MSG_STATUS_REQ, 0, 0, WK_ROLE_ANY, proc_on_status },
 	{ WK_MSG_PING_REQ, 0, 4, WK_ROLE_ANY, proc_on_ping },
-	/* Any process may raise webhook events (wk_hook.h). */
-	{ WK_MSG_HOOK_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_hook_on_ack },
-	{ WK_MSG_HOOK_HELLO, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_hook_on_hello },
+	/* Any process may raise webhook events (wk_webhook.h). */
+	{ WK_MSG_HOOK_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_webhook_on_ack },
+	{ WK_MSG_HOOK_HELLO, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_webhook_on_hello },
 };
 
 /* Validate and run one inbound message.  A malformed message from an
@@ -272,14 +272,14 @@ proc_on_inbox(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 }
 
 static void
-proc_hook(struct wk_loop *l, void *arg)
+proc_iteration(struct wk_loop *l, void *arg)
 {
 	struct wk_proc *p = arg;
 
 	proc_drain_inbox(p);
 	if (p->def->on_iteration)
 		p->def->on_iteration(p);
-	wk_hook_flush(p);   /* the webhook events of this iteration, one message */
+	wk_webhook_flush(p);   /* the webhook events of this iteration, one message */
 }
 
 static void
@@ -469,7 +469,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		wk_fatalx("start failed");
 	if (def->on_tick && def->tick_ms)
 		wk_loop_timer(p->loop, def->tick_ms, def->tick_ms, proc_on_tick, p);
-	wk_loop_set_hook(p->loop, proc_hook, p);
+	wk_loop_set_iteration(p->loop, proc_iteration, p);
 	if (p->master_fd >= 0 && write(p->master_fd, "ready\n", 6) != 6)
 		wk_fatal("write ready to wk-master");
 	wk_log_info("ready (pid %d)", (int)getpid());

@@ -6,7 +6,7 @@
  * tag, signals (TERM/INT stop, HUP reload), the pipe to wk-master (exit on
  * EOF, "ready", "status"), ZeroMQ set-up after exec (one PULL inbox bound at
  * ipc://<runDir>/<role>-<instance>.ipc, PUSH sockets to peers made on first
- * use), the loop, the once-per-iteration hook, a tick timer, and the STATUS
+ * use), the loop, the once-per-iteration callback, a tick timer, and the STATUS
  * and PING requests every process answers.
  */
 #ifndef WK_PROC_H

@@ -1,4 +1,4 @@
-/* check_channel_store.c - wk-channel's storage (workers/channel_store.c)
+/* check_channel_store.c - wk-channel's storage (workers/channel/channel_store.c)
  * against a real Berkeley DB environment in a temporary directory: seqs
  * without gaps, an abort rolls back seqs and records, range reads both ways
  * with limits, the client_msg_no index, members and lists, delete, the

@@ -1,4 +1,4 @@
-/* check_hook_queue.c - wk-hook's durable queue (workers/hook_queue.c)
+/* check_hook_queue.c - wk-hook's durable queue (workers/hook/hook_queue.c)
  * against a real Berkeley DB environment in a temporary directory: events
  * reach their lanes only after the commit, in queue order per order key;
  * what was not done survives a close and reopen, in order, and new events
@@ -112,20 +112,20 @@ START_TEST(test_hook_queue_lanes_after_commit)
 
 	memset(last, -1, sizeof last);
 	for (int i = 0; i < 400; i++)
-		put(WK_HOOK_MSG_NOTIFY, (uint32_t)(i % 40), i / 40, 50);
-	ck_assert_uint_eq(waiting(WK_HOOK_MSG_NOTIFY), 0);     /* not committed yet */
-	ck_assert_uint_eq(hook_queue_depth(WK_HOOK_MSG_NOTIFY), 400);
+		put(WK_WEBHOOK_MSG_NOTIFY, (uint32_t)(i % 40), i / 40, 50);
+	ck_assert_uint_eq(waiting(WK_WEBHOOK_MSG_NOTIFY), 0);     /* not committed yet */
+	ck_assert_uint_eq(hook_queue_depth(WK_WEBHOOK_MSG_NOTIFY), 400);
 	hook_queue_commit(&proc);
-	ck_assert_uint_eq(waiting(WK_HOOK_MSG_NOTIFY), 400);
-	ck_assert_uint_eq(waiting(WK_HOOK_MSG_OFFLINE), 0);
-	ck_assert_uint_eq(drain(WK_HOOK_MSG_NOTIFY, 7, last, 40), 400);
+	ck_assert_uint_eq(waiting(WK_WEBHOOK_MSG_NOTIFY), 400);
+	ck_assert_uint_eq(waiting(WK_WEBHOOK_MSG_OFFLINE), 0);
+	ck_assert_uint_eq(drain(WK_WEBHOOK_MSG_NOTIFY, 7, last, 40), 400);
 	for (int k = 0; k < 40; k++)
 		ck_assert_int_eq(last[k], 9);
-	ck_assert_uint_eq(hook_queue_depth(WK_HOOK_MSG_NOTIFY), 0);
+	ck_assert_uint_eq(hook_queue_depth(WK_WEBHOOK_MSG_NOTIFY), 0);
 	queue_close();
 	queue_open();
-	ck_assert_uint_eq(hook_queue_depth(WK_HOOK_MSG_NOTIFY), 0);
-	ck_assert_uint_eq(waiting(WK_HOOK_MSG_NOTIFY), 0);
+	ck_assert_uint_eq(hook_queue_depth(WK_WEBHOOK_MSG_NOTIFY), 0);
+	ck_assert_uint_eq(waiting(WK_WEBHOOK_MSG_NOTIFY), 0);
 }
 END_TEST
 
@@ -136,16 +136,16 @@ START_TEST(test_hook_queue_survives_reopen)
 	struct hook_event *list;
 
 	for (int i = 0; i < 30; i++)
-		put(WK_HOOK_MSG_OFFLINE, (uint32_t)(i % 3), i / 3, 20);
+		put(WK_WEBHOOK_MSG_OFFLINE, (uint32_t)(i % 3), i / 3, 20);
 	hook_queue_commit(&proc);
 	/* Key 0: the first 4 are posted; a batch of key 1 is taken
 	 * (in flight) but not done when the process goes. */
-	list = hook_queue_take(WK_HOOK_MSG_OFFLINE, hook_lane(0), 4, &n);
+	list = hook_queue_take(WK_WEBHOOK_MSG_OFFLINE, hook_lane(0), 4, &n);
 	ck_assert_uint_eq(n, 4);
 	for (struct hook_event *e = list; e; e = e->next)
 		last[0] = item_i(e);
-	hook_queue_done(&proc, WK_HOOK_MSG_OFFLINE, list);
-	list = hook_queue_take(WK_HOOK_MSG_OFFLINE, hook_lane(1), 5, &n);
+	hook_queue_done(&proc, WK_WEBHOOK_MSG_OFFLINE, list);
+	list = hook_queue_take(WK_WEBHOOK_MSG_OFFLINE, hook_lane(1), 5, &n);
 	ck_assert_uint_eq(n, 5);
 	for (struct hook_event *e = list; e; ) {   /* memory only: the queue keeps them */
 		struct hook_event *next = e->next;
@@ -154,11 +154,11 @@ START_TEST(test_hook_queue_survives_reopen)
 	}
 	queue_close();
 	queue_open();
-	ck_assert_uint_eq(hook_queue_depth(WK_HOOK_MSG_OFFLINE), 26);
-	put(WK_HOOK_MSG_OFFLINE, 0, 10, 20);   /* numbered after what is there */
-	put(WK_HOOK_MSG_OFFLINE, 1, 10, 20);
+	ck_assert_uint_eq(hook_queue_depth(WK_WEBHOOK_MSG_OFFLINE), 26);
+	put(WK_WEBHOOK_MSG_OFFLINE, 0, 10, 20);   /* numbered after what is there */
+	put(WK_WEBHOOK_MSG_OFFLINE, 1, 10, 20);
 	hook_queue_commit(&proc);
-	ck_assert_uint_eq(drain(WK_HOOK_MSG_OFFLINE, 100, last, 3), 28);
+	ck_assert_uint_eq(drain(WK_WEBHOOK_MSG_OFFLINE, 100, last, 3), 28);
 	ck_assert_int_eq(last[0], 10);
 	ck_assert_int_eq(last[1], 10);
 	ck_assert_int_eq(last[2], 9);
@@ -176,20 +176,20 @@ START_TEST(test_hook_queue_spill)
 
 	memset(last, -1, sizeof last);
 	for (int i = 0; i < N; i++) {
-		put(WK_HOOK_USER_ONLINESTATUS, (uint32_t)(i % KEYS), i / KEYS, LEN);
+		put(WK_WEBHOOK_USER_ONLINESTATUS, (uint32_t)(i % KEYS), i / KEYS, LEN);
 		if (i % 1000 == 999)
 			hook_queue_commit(&proc);
 	}
 	hook_queue_commit(&proc);
 	hook_queue_status(st, sizeof st);
 	ck_assert_msg(strstr(st, " spilled=1") != NULL, "%s", st);
-	ck_assert_uint_eq(hook_queue_depth(WK_HOOK_USER_ONLINESTATUS), N);
-	ck_assert_uint_lt(waiting(WK_HOOK_USER_ONLINESTATUS), N);
+	ck_assert_uint_eq(hook_queue_depth(WK_WEBHOOK_USER_ONLINESTATUS), N);
+	ck_assert_uint_lt(waiting(WK_WEBHOOK_USER_ONLINESTATUS), N);
 	/* New events while spilled go behind the ones on disk. */
-	put(WK_HOOK_USER_ONLINESTATUS, 0, N / KEYS, LEN);
+	put(WK_WEBHOOK_USER_ONLINESTATUS, 0, N / KEYS, LEN);
 	hook_queue_commit(&proc);
 	for (int rounds = 0; rounds < 100 && got < N + 1; rounds++)
-		got += drain(WK_HOOK_USER_ONLINESTATUS, 500, last, KEYS);
+		got += drain(WK_WEBHOOK_USER_ONLINESTATUS, 500, last, KEYS);
 	ck_assert_uint_eq(got, N + 1);
 	ck_assert_int_eq(last[0], N / KEYS);
 	for (int k = 1; k < KEYS; k++)

@@ -375,7 +375,7 @@ channel_append_flush(struct wk_proc *p)
 			fanout_tail = &fanout_head;
 		if (!pd->handed)
 			fanout(p, pd);
-		/* webhooks: msg.notify, msg.offline (channel_hook.c) */
+		/* webhooks: msg.notify, msg.offline (channel_webhook.c) */
 		channel_hook_frame(p, pd->msg.p, pd->msg.len, pd->to, pd->to_len);
 		pending_free(pd);
 	}

@@ -255,7 +255,7 @@ void channel_cmd_tick(struct wk_proc *p);
 void channel_on_cmd_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 int channel_cmd_status(struct wk_proc *p, char *buf, size_t len);
 
-/* ---- channel_hook.c: webhook events (wk-hook(8)) ---- */
+/* ---- channel_webhook.c: webhook events (wk-hook(8)) ---- */
 /* The webhooks of message m once it is durable (a no_persist one: once
  * accepted); call it after the SENDACKs of the commit.  msg.notify if m was
  * stored (m->seq != 0, not no_persist); msg.offline naming those of its

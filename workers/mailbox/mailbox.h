@@ -87,7 +87,7 @@ void mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban
 /* Connections this shard knows for uid (all brokers). */
 int mailbox_conn_count(const char *uid);
 
-/* ---- mailbox_hook.c ---- */
+/* ---- mailbox_webhook.c ---- */
 /* Webhook user.onlinestatus for a connection that came (online 1) or went,
  * after the presence table changed (wk-hook(8)); nothing when it is off. */
 void mailbox_hook_onlinestatus(struct wk_proc *p, const char *uid, uint8_t device_flag,

@@ -1,5 +1,5 @@
 /* hook_format.c - the JSON of each event, made from what the producers
- * handed over (wk-hook(8), wk_hook.h) when it is posted, as the reference
+ * handed over (wk-hook(8), wk_webhook.h) when it is posted, as the reference
  * shapes it (semantics.md §12):
  *   msg.notify         one MessageResp (wk_msgresp.h), an item of the array
  *                      wk-hook posts;
@@ -86,7 +86,7 @@ offline_body(const struct wk_proc *p, const struct wk_chmsg *m, struct wk_rbuf *
 	json_object_set_new(body, "from_uid", json_stringn(m->from_uid.p ? m->from_uid.p : "",
 	    m->from_uid.len));
 	set_uids(body, uids, p->cfg.channel_subscriberCompressOfCount);
-	json_object_set_new(body, "source_id", json_integer(WK_HOOK_SOURCE_ID));
+	json_object_set_new(body, "source_id", json_integer(WK_WEBHOOK_SOURCE_ID));
 	return body;
 }
 
@@ -96,12 +96,12 @@ hook_format_check(int ev, const void *data, size_t len)
 	struct wk_chmsg m;
 	struct wk_rbuf r;
 
-	if (ev == WK_HOOK_USER_ONLINESTATUS)
+	if (ev == WK_WEBHOOK_USER_ONLINESTATUS)
 		return len > 0 ? 0 : -1;
 	wk_rbuf_init(&r, data, len);
 	if (wk_chmsg_get(&r, &m) < 0)
 		return -1;
-	if (ev == WK_HOOK_MSG_OFFLINE) {
+	if (ev == WK_WEBHOOK_MSG_OFFLINE) {
 		uint32_t n = wk_get_u32(&r);
 		size_t ulen;
 		for (uint32_t i = 0; i < n && !r.err; i++)
@@ -118,14 +118,14 @@ hook_format(const struct wk_proc *p, int ev, const void *data, size_t len, struc
 	json_t *o;
 	char *text;
 
-	if (ev == WK_HOOK_USER_ONLINESTATUS) {
+	if (ev == WK_WEBHOOK_USER_ONLINESTATUS) {
 		wk_put_mem(out, data, len);
 		return 0;
 	}
 	wk_rbuf_init(&r, data, len);
 	if (wk_chmsg_get(&r, &m) < 0)
 		return -1;
-	o = ev == WK_HOOK_MSG_OFFLINE ? offline_body(p, &m, &r) : wk_msgresp(&m);
+	o = ev == WK_WEBHOOK_MSG_OFFLINE ? offline_body(p, &m, &r) : wk_msgresp(&m);
 	text = wk_rbuf_done(&r) == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text == NULL)

@@ -160,7 +160,7 @@ conn_remove_if(struct wk_proc *p, struct mconn **bp,
 		*bp = c->next;
 		presence_remove(mailbox_presence(), (uint32_t)p->instance, c->uid,
 		    c->broker_id, c->conn_id);
-		/* webhook user.onlinestatus (mailbox_hook.c) */
+		/* webhook user.onlinestatus (mailbox_webhook.c) */
 		mailbox_hook_onlinestatus(p, c->uid, c->device_flag, c->conn_id, 0);
 		free(c);
 		nconns--;
@@ -257,7 +257,7 @@ mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	if (reason == WKPROTO_REASON_SUCCESS) {
 		apply_kick_rules(p, &a);
 		reason = conn_add(p, &a);
-		/* webhook user.onlinestatus (mailbox_hook.c) */
+		/* webhook user.onlinestatus (mailbox_webhook.c) */
 		if (reason == WKPROTO_REASON_SUCCESS)
 			mailbox_hook_onlinestatus(p, a.uid, a.device_flag, a.conn_id, 1);
 	}

@@ -1,9 +1,9 @@
-/* wk_hook.h - raising webhook events: the producers' side of wk-hook(8).
+/* wk_webhook.h - raising webhook events: the producers' side of wk-hook(8).
  *
  * A process that raises events (wk-channel: msg.notify and msg.offline;
- * wk-mailbox: user.onlinestatus) asks wk_hook_on() before it builds one,
+ * wk-mailbox: user.onlinestatus) asks wk_webhook_on() before it builds one,
  * so that with webhook.httpAddr empty nothing is built at all, and hands
- * the event to wk_hook_emit().  Nothing here waits for wk-hook, let
+ * the event to wk_webhook_emit().  Nothing here waits for wk-hook, let
  * alone for the HTTP side: after on_iteration the skeleton closes the
  * events collected as one numbered batch, at most every 10 ms, and sends it
  * (HOOK_EVENT, never blocking).
@@ -15,7 +15,7 @@
  * after a gap is dropped until the missing one comes again.  So a kill -9
  * of wk-hook loses nothing.  What is lost: the batches a producer still
  * kept when it died or stopped (normally the events of its last few
- * milliseconds).  The bytes kept are bounded by WK_HOOK_KEEP_MAX; past it new
+ * milliseconds).  The bytes kept are bounded by WK_WEBHOOK_KEEP_MAX; past it new
  * events are dropped, counted (hook_dropped in STATUS) and logged,
  * rate-limited: "hook queue full".
  *
@@ -30,43 +30,43 @@
  *                      strings): its recipients with no master device online;
  *   user.onlinestatus  the item's JSON text (a string).
  */
-#ifndef WK_HOOK_H
-#define WK_HOOK_H
+#ifndef WK_WEBHOOK_H
+#define WK_WEBHOOK_H
 #include <stddef.h>
 #include <stdint.h>
 #include <czmq.h>
 
-enum wk_hook_event {
-	WK_HOOK_MSG_NOTIFY,          /* item of a JSON array: one MessageResp */
-	WK_HOOK_MSG_OFFLINE,         /* the whole body: one object */
-	WK_HOOK_USER_ONLINESTATUS,   /* item of a JSON array: one string */
-	WK_HOOK_NEVENTS
+enum wk_webhook_event {
+	WK_WEBHOOK_MSG_NOTIFY,          /* item of a JSON array: one MessageResp */
+	WK_WEBHOOK_MSG_OFFLINE,         /* the whole body: one object */
+	WK_WEBHOOK_USER_ONLINESTATUS,   /* item of a JSON array: one string */
+	WK_WEBHOOK_NEVENTS
 };
 
-#define WK_HOOK_KEEP_MAX (64u << 20)   /* bytes a producer keeps for wk-hook */
-#define WK_HOOK_SOURCE_ID 1001         /* msg.offline source_id: the reference's node id */
+#define WK_WEBHOOK_KEEP_MAX (64u << 20)   /* bytes a producer keeps for wk-hook */
+#define WK_WEBHOOK_SOURCE_ID 1001         /* msg.offline source_id: the reference's node id */
 
 struct wk_proc;
 struct wk_msg_hdr;
 
 /* "msg.notify", "msg.offline", "user.onlinestatus"; NULL if out of range. */
-const char *wk_hook_event_name(int ev);
+const char *wk_webhook_event_name(int ev);
 /* The event of a name, or -1. */
-int wk_hook_event_from_name(const char *name);
+int wk_webhook_event_from_name(const char *name);
 /* 1 if events of this kind are wanted: webhook.httpAddr is set and
  * webhook.focusEvents is empty or names it (names it does not know are
  * ignored, as the reference does). */
-int wk_hook_on(const struct wk_proc *p, int ev);
+int wk_webhook_on(const struct wk_proc *p, int ev);
 /* Hand one event over (data as above, copied).  key: events with the same
  * key are posted in this order. */
-void wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len);
+void wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len);
 
 /* For the skeleton (wk_proc.c): after on_iteration, send this iteration's
  * events; HOOK_ACK and HOOK_HELLO; the " hook_..." STATUS pairs (nothing
  * while no event was ever raised and webhooks are off). */
-void wk_hook_flush(struct wk_proc *p);
-void wk_hook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-void wk_hook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-int wk_hook_status(const struct wk_proc *p, char *buf, size_t len);
+void wk_webhook_flush(struct wk_proc *p);
+void wk_webhook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void wk_webhook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+int wk_webhook_status(const struct wk_proc *p, char *buf, size_t len);
 
 #endif

@@ -6,7 +6,7 @@
  *
  * Messages handled: HOOK_EVENT from the producers (wk-channel,
  * wk-mailbox), and the built-in STATUS_REQ and PING_REQ.  Each producer's
- * batches are taken once and in order (wk_hook.h): a batch goes whole into
+ * batches are taken once and in order (wk_webhook.h): a batch goes whole into
  * the open transaction; after its commit (paced: see hook_on_iteration)
  * each producer is acknowledged up to its last batch (HOOK_ACK) and only
  * then are the new events posted.  At start HOOK_HELLO asks every producer to
@@ -80,7 +80,7 @@ count_records(struct wk_rbuf r)
 		uint8_t ev = wk_get_u8(&r);
 		wk_get_u32(&r);
 		wk_get_blob(&r, &len);
-		if (ev >= WK_HOOK_NEVENTS)
+		if (ev >= WK_WEBHOOK_NEVENTS)
 			return -1;
 		n++;
 	}
@@ -132,10 +132,10 @@ hook_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 			hook_queue_put(p, ev, key, data, len);
 		else if (role == WK_ROLE_CTL)
 			wk_log_limited(&rl_intake, WK_LOG_WARN, "HOOK_EVENT from ctl/%u: a malformed %s "
-			    "event; dropped", instance, wk_hook_event_name(ev));
+			    "event; dropped", instance, wk_webhook_event_name(ev));
 		else
 			wk_fatalx("HOOK_EVENT from %s/%u: a malformed %s event", wk_role_name(role),
-			    instance, wk_hook_event_name(ev));
+			    instance, wk_webhook_event_name(ev));
 	}
 	hook_queue_producer_set(p, role, instance, epoch, seq);
 	ack_later(role, instance);

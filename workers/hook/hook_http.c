@@ -141,8 +141,8 @@ hook_http_open(struct wk_proc *p)
 	curl_multi_setopt(h.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
 	/* One connection per lane and kind is enough: requests never wait for
 	 * a connection, and idle ones stay open for the next request. */
-	curl_multi_setopt(h.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(HOOK_LANES * WK_HOOK_NEVENTS));
-	curl_multi_setopt(h.multi, CURLMOPT_MAXCONNECTS, (long)(HOOK_LANES * WK_HOOK_NEVENTS));
+	curl_multi_setopt(h.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(HOOK_LANES * WK_WEBHOOK_NEVENTS));
+	curl_multi_setopt(h.multi, CURLMOPT_MAXCONNECTS, (long)(HOOK_LANES * WK_WEBHOOK_NEVENTS));
 	h.headers = curl_slist_append(NULL, "Content-Type: application/json");
 	h.headers = curl_slist_append(h.headers, "Expect:");   /* no 100-continue round trip */
 	return 0;

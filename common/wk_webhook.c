@@ -1,12 +1,12 @@
-/* wk_hook.c - raising webhook events: batches kept until wk-hook has them
- * (wk_hook.h, wk-hook(8)).  One producer per process, so the state is
+/* wk_webhook.c - raising webhook events: batches kept until wk-hook has them
+ * (wk_webhook.h, wk-hook(8)).  One producer per process, so the state is
  * file-static like the skeleton's own. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "wk_alloc.h"
 #include "wk_buf.h"
-#include "wk_hook.h"
+#include "wk_webhook.h"
 #include "wk_log.h"
 #include "wk_proc.h"
 #include "wk_time.h"
@@ -35,29 +35,29 @@ static struct {
 
 static struct wk_ratelimit rl_full = WK_RATELIMIT_INIT(1);
 
-static const char *const names[WK_HOOK_NEVENTS] = {
-	[WK_HOOK_MSG_NOTIFY] = "msg.notify",
-	[WK_HOOK_MSG_OFFLINE] = "msg.offline",
-	[WK_HOOK_USER_ONLINESTATUS] = "user.onlinestatus",
+static const char *const names[WK_WEBHOOK_NEVENTS] = {
+	[WK_WEBHOOK_MSG_NOTIFY] = "msg.notify",
+	[WK_WEBHOOK_MSG_OFFLINE] = "msg.offline",
+	[WK_WEBHOOK_USER_ONLINESTATUS] = "user.onlinestatus",
 };
 
 const char *
-wk_hook_event_name(int ev)
+wk_webhook_event_name(int ev)
 {
-	return ev >= 0 && ev < WK_HOOK_NEVENTS ? names[ev] : NULL;
+	return ev >= 0 && ev < WK_WEBHOOK_NEVENTS ? names[ev] : NULL;
 }
 
 int
-wk_hook_event_from_name(const char *name)
+wk_webhook_event_from_name(const char *name)
 {
-	for (int i = 0; i < WK_HOOK_NEVENTS; i++)
+	for (int i = 0; i < WK_WEBHOOK_NEVENTS; i++)
 		if (strcmp(names[i], name) == 0)
 			return i;
 	return -1;
 }
 
 int
-wk_hook_on(const struct wk_proc *p, int ev)
+wk_webhook_on(const struct wk_proc *p, int ev)
 {
 	const struct wk_strlist *f = &p->cfg.webhook_focusEvents;
 	int known = 0;
@@ -65,7 +65,7 @@ wk_hook_on(const struct wk_proc *p, int ev)
 	if (p->cfg.webhook_httpAddr[0] == '\0')
 		return 0;
 	for (int i = 0; i < f->n; i++) {
-		int e = wk_hook_event_from_name(f->v[i]);
+		int e = wk_webhook_event_from_name(f->v[i]);
 		if (e == ev)
 			return 1;
 		known += e >= 0;
@@ -74,11 +74,11 @@ wk_hook_on(const struct wk_proc *p, int ev)
 }
 
 void
-wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
+wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
 {
 	size_t need = (hk.cur.len ? 0 : HOOK_HDR) + 9 + len;
 
-	if (hk.kept + hk.cur.len + need > WK_HOOK_KEEP_MAX) {
+	if (hk.kept + hk.cur.len + need > WK_WEBHOOK_KEEP_MAX) {
 		hk.dropped++;
 		wk_log_limited(&rl_full, WK_LOG_WARN, "hook queue full: %zu bytes wait for wk-hook; "
 		    "%s event dropped (%llu so far)", hk.kept + hk.cur.len, names[ev],
@@ -89,7 +89,7 @@ wk_hook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t l
 		if (hk.epoch == 0)
 			hk.epoch = (uint64_t)wk_wall_ms();
 		wk_put_u64(&hk.cur, hk.epoch);
-		wk_put_u64(&hk.cur, 0);      /* the seq, set by wk_hook_flush */
+		wk_put_u64(&hk.cur, 0);      /* the seq, set by wk_webhook_flush */
 	}
 	wk_put_u8(&hk.cur, (uint8_t)ev);
 	wk_put_u32(&hk.cur, key);
@@ -156,7 +156,7 @@ on_flush(struct wk_loop *l, uint64_t id, void *arg)
  * second: its events go out every HOOK_FLUSH_MS, so that wk-hook wakes up
  * for a batch of some size rather than for every iteration. */
 void
-wk_hook_flush(struct wk_proc *p)
+wk_webhook_flush(struct wk_proc *p)
 {
 	uint64_t now;
 
@@ -172,7 +172,7 @@ wk_hook_flush(struct wk_proc *p)
 
 /* wk-hook committed every batch up to seq: forget them. */
 void
-wk_hook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+wk_webhook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	zframe_t *f = zmsg_first(msg);
 	struct wk_rbuf r;
@@ -198,7 +198,7 @@ wk_hook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 
 /* wk-hook (re)started: whatever it did not acknowledge may be lost. */
 void
-wk_hook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+wk_webhook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	for (struct batch *b = hk.head; b; b = b->next) {
 		hk.resent += b->sent;
@@ -208,7 +208,7 @@ wk_hook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 }
 
 int
-wk_hook_status(const struct wk_proc *p, char *buf, size_t len)
+wk_webhook_status(const struct wk_proc *p, char *buf, size_t len)
 {
 	if (hk.events == 0 && hk.dropped == 0 && p->cfg.webhook_httpAddr[0] == '\0')
 		return 0;

@@ -1,10 +1,10 @@
-/* channel_hook.c - the webhook events of wk-channel (wk-hook(8),
+/* channel_webhook.c - the webhook events of wk-channel (wk-hook(8),
  * semantics.md §12): msg.notify for every stored message (cmd messages
  * included), msg.offline for the recipients of a message (no_persist and
  * cmd ones included) who have no master device online, the sender and the
  * system uid left out.  Raised once the message is durable (a no_persist
  * one: once accepted), after the SENDACKs of its commit, and handed to
- * wk-hook without waiting (wk_hook.h).  With webhook.httpAddr empty,
+ * wk-hook without waiting (wk_webhook.h).  With webhook.httpAddr empty,
  * nothing here does anything.
  *
  * Only the facts are gathered here, on the message path: the message as
@@ -17,7 +17,7 @@
 #include "presence.h"
 #include "wk_buf.h"
 #include "wk_chmsg.h"
-#include "wk_hook.h"
+#include "wk_webhook.h"
 #include "wk_log.h"
 #include "wk_shard.h"
 #include "wkproto.h"
@@ -95,7 +95,7 @@ hook_offline(struct wk_proc *p, const struct wk_chmsg *m, const void *frame, siz
 		    id, m->channel_type);
 	if (o.n) {
 		wk_be32_put(b.p + at, o.n);
-		wk_hook_emit(p, WK_HOOK_MSG_OFFLINE, key, b.p, b.len);
+		wk_webhook_emit(p, WK_WEBHOOK_MSG_OFFLINE, key, b.p, b.len);
 	}
 	wk_wbuf_free(&b);
 }
@@ -103,7 +103,7 @@ hook_offline(struct wk_proc *p, const struct wk_chmsg *m, const void *frame, siz
 void
 channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char *to, size_t to_len)
 {
-	int notify = wk_hook_on(p, WK_HOOK_MSG_NOTIFY), offline = wk_hook_on(p, WK_HOOK_MSG_OFFLINE);
+	int notify = wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY), offline = wk_webhook_on(p, WK_WEBHOOK_MSG_OFFLINE);
 	struct wk_chmsg m;
 	struct wk_rbuf r;
 	uint32_t key;
@@ -115,7 +115,7 @@ channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char 
 		return;
 	key = wk_shard_hash(m.channel_id.p, m.channel_id.len);
 	if (notify && m.seq != 0 && !(m.flags & WKPROTO_FLAG_NOPERSIST))
-		wk_hook_emit(p, WK_HOOK_MSG_NOTIFY, key, frame, len);
+		wk_webhook_emit(p, WK_WEBHOOK_MSG_NOTIFY, key, frame, len);
 	if (offline)
 		hook_offline(p, &m, frame, len, to, to_len, key);
 }
@@ -125,7 +125,7 @@ channel_hook_message(struct wk_proc *p, const struct wk_chmsg *m, const char *to
 {
 	struct wk_wbuf b;
 
-	if (!wk_hook_on(p, WK_HOOK_MSG_NOTIFY) && !wk_hook_on(p, WK_HOOK_MSG_OFFLINE))
+	if (!wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY) && !wk_webhook_on(p, WK_WEBHOOK_MSG_OFFLINE))
 		return;
 	wk_wbuf_init(&b);
 	wk_chmsg_put(&b, m);

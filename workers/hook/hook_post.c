@@ -37,9 +37,9 @@ struct post {
 };
 
 static struct {
-	struct post lanes[WK_HOOK_NEVENTS][HOOK_LANES];
+	struct post lanes[WK_WEBHOOK_NEVENTS][HOOK_LANES];
 	uint64_t timer, timer_at;
-	uint64_t requests, failures, posted[WK_HOOK_NEVENTS], dropped;
+	uint64_t requests, failures, posted[WK_WEBHOOK_NEVENTS], dropped;
 	int inflight;
 } ps;
 
@@ -51,7 +51,7 @@ static char *
 body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len)
 {
 	static struct wk_ratelimit rl_bad = WK_RATELIMIT_INIT(2);
-	int array = ev != WK_HOOK_MSG_OFFLINE, first = 1;
+	int array = ev != WK_WEBHOOK_MSG_OFFLINE, first = 1;
 	struct wk_wbuf b;
 
 	wk_wbuf_init(&b);
@@ -64,7 +64,7 @@ body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len
 		if (hook_format(p, ev, e->data, e->len, &b) < 0) {
 			b.len = mark;   /* checked when it came: not expected */
 			wk_log_limited(&rl_bad, WK_LOG_WARN, "%s: event %llu malformed; left out",
-			    wk_hook_event_name(ev), (unsigned long long)e->seq);
+			    wk_webhook_event_name(ev), (unsigned long long)e->seq);
 			continue;
 		}
 		first = 0;
@@ -86,7 +86,7 @@ post(struct wk_proc *p, struct post *l)
 	char *b = body(p, l->ev, l->batch, &len), url[4096];
 
 	snprintf(url, sizeof url, "%s%cevent=%s", addr, strchr(addr, '?') ? '&' : '?',
-	    wk_hook_event_name(l->ev));
+	    wk_webhook_event_name(l->ev));
 	l->inflight = 1;
 	l->attempts++;
 	ps.inflight++;
@@ -119,7 +119,7 @@ on_done(struct wk_proc *p, void *arg, long status)
 		if (max == 0 || l->attempts < max) {
 			l->retry_at_ms = wk_now_ms() + backoff_ms(p, l->attempts);
 			wk_log_limited(&rl_fail, WK_LOG_WARN, "%s: %zu events: %s %ld (attempt %d); "
-			    "again in %llu ms", wk_hook_event_name(l->ev), l->n,
+			    "again in %llu ms", wk_webhook_event_name(l->ev), l->n,
 			    status ? "HTTP" : "no answer", status, l->attempts,
 			    (unsigned long long)(l->retry_at_ms - wk_now_ms()));
 			hook_post_schedule(p);
@@ -127,7 +127,7 @@ on_done(struct wk_proc *p, void *arg, long status)
 		}
 		ps.dropped += l->n;
 		wk_log_warnx("%s: dropped %zu events after %d attempts (last: %s %ld); "
-		    "%llu dropped so far", wk_hook_event_name(l->ev), l->n, l->attempts,
+		    "%llu dropped so far", wk_webhook_event_name(l->ev), l->n, l->attempts,
 		    status ? "HTTP" : "no answer", status, (unsigned long long)ps.dropped);
 	}
 	hook_queue_done(p, l->ev, l->batch);
@@ -158,7 +158,7 @@ lane_due(const struct wk_proc *p, struct post *l, uint64_t now)
 	n = hook_queue_waiting(l->ev, l->lane, &since);
 	if (n == 0)
 		return UINT64_MAX;
-	if (l->ev != WK_HOOK_MSG_NOTIFY || n >= (size_t)p->cfg.webhook_msgNotifyEventCountPerPush)
+	if (l->ev != WK_WEBHOOK_MSG_NOTIFY || n >= (size_t)p->cfg.webhook_msgNotifyEventCountPerPush)
 		return now;
 	/* Lane i waits (1 - i / 2 HOOK_LANES) of the interval: never longer
 	 * than the interval, and the lanes do not all post at once (a burst of
@@ -170,15 +170,15 @@ lane_due(const struct wk_proc *p, struct post *l, uint64_t now)
 void
 hook_post_schedule(struct wk_proc *p)
 {
-	static const size_t per_push[WK_HOOK_NEVENTS] = {
-		[WK_HOOK_MSG_OFFLINE] = 1,
-		[WK_HOOK_USER_ONLINESTATUS] = HOOK_ONLINESTATUS_PER_PUSH,
+	static const size_t per_push[WK_WEBHOOK_NEVENTS] = {
+		[WK_WEBHOOK_MSG_OFFLINE] = 1,
+		[WK_WEBHOOK_USER_ONLINESTATUS] = HOOK_ONLINESTATUS_PER_PUSH,
 	};
 	uint64_t now = wk_now_ms(), next = UINT64_MAX;
 
 	if (p->cfg.webhook_httpAddr[0] == '\0' || p->stopping)
 		return;   /* webhooks off (a reload): the queue waits */
-	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++)
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++)
 		for (int i = 0; i < HOOK_LANES; i++) {
 			struct post *l = &ps.lanes[ev][i];
 			uint64_t due;
@@ -219,8 +219,8 @@ hook_post_status(char *buf, size_t len)
 	return snprintf(buf, len, " inflight=%d requests=%llu failures=%llu posted_notify=%llu "
 	    "posted_offline=%llu posted_onlinestatus=%llu dropped=%llu", ps.inflight,
 	    (unsigned long long)ps.requests, (unsigned long long)ps.failures,
-	    (unsigned long long)ps.posted[WK_HOOK_MSG_NOTIFY],
-	    (unsigned long long)ps.posted[WK_HOOK_MSG_OFFLINE],
-	    (unsigned long long)ps.posted[WK_HOOK_USER_ONLINESTATUS],
+	    (unsigned long long)ps.posted[WK_WEBHOOK_MSG_NOTIFY],
+	    (unsigned long long)ps.posted[WK_WEBHOOK_MSG_OFFLINE],
+	    (unsigned long long)ps.posted[WK_WEBHOOK_USER_ONLINESTATUS],
 	    (unsigned long long)ps.dropped);
 }

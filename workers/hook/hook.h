@@ -20,7 +20,7 @@
 #define HOOK_H
 #include <stddef.h>
 #include <stdint.h>
-#include "wk_hook.h"
+#include "wk_webhook.h"
 #include "wk_proc.h"
 
 #define HOOK_LANES 32                /* 2^5: hook_lane() takes 5 bits */
@@ -50,11 +50,11 @@ struct hook_event {
 	uint64_t seq;
 	uint32_t key;
 	uint32_t len;
-	char data[];                 /* len bytes as the producer sent them (wk_hook.h) */
+	char data[];                 /* len bytes as the producer sent them (wk_webhook.h) */
 };
 
 /* ---- hook_format.c ---- */
-/* An event's data (a record of HOOK_EVENT, wk_hook.h) is well formed: 0 or -1. */
+/* An event's data (a record of HOOK_EVENT, wk_webhook.h) is well formed: 0 or -1. */
 int hook_format_check(int ev, const void *data, size_t len);
 /* Append the JSON of an event to out: 0, or -1 if its data is malformed. */
 struct wk_wbuf;

@@ -1,4 +1,4 @@
-/* mailbox_hook.c - user.onlinestatus, the webhook event of wk-mailbox
+/* mailbox_webhook.c - user.onlinestatus, the webhook event of wk-mailbox
  * (wk-hook(8), semantics.md §12): one string
  * "uid-deviceFlag-online-connId-deviceOnlineCount-totalOnlineCount" per
  * authenticated connection that comes or goes, the counts after the
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "mailbox.h"
-#include "wk_hook.h"
+#include "wk_webhook.h"
 #include "wk_shard.h"
 
 #define MAX_CONNS 256
@@ -22,7 +22,7 @@ mailbox_hook_onlinestatus(struct wk_proc *p, const char *uid, uint8_t device_fla
 	int n, device = 0;
 	json_t *s;
 
-	if (!wk_hook_on(p, WK_HOOK_USER_ONLINESTATUS))
+	if (!wk_webhook_on(p, WK_WEBHOOK_USER_ONLINESTATUS))
 		return;
 	/* Presence was written before this call: the counts after the change. */
 	n = presence_lookup(mailbox_presence(), uid, c, MAX_CONNS);
@@ -34,7 +34,7 @@ mailbox_hook_onlinestatus(struct wk_proc *p, const char *uid, uint8_t device_fla
 	s = json_string(item);
 	text = json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT);
 	if (text)
-		wk_hook_emit(p, WK_HOOK_USER_ONLINESTATUS, wk_shard_hash(uid, strlen(uid)), text,
+		wk_webhook_emit(p, WK_WEBHOOK_USER_ONLINESTATUS, wk_shard_hash(uid, strlen(uid)), text,
 		    strlen(text));
 	free(text);
 	json_decref(s);

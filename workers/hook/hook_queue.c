@@ -52,7 +52,7 @@ struct producer {
 };
 
 static struct {
-	struct kind k[WK_HOOK_NEVENTS];
+	struct kind k[WK_WEBHOOK_NEVENTS];
 	struct producer prod[WK_ROLE_COUNT][HOOK_MAX_INSTANCES];
 	DB *queue, *producers;
 	DB_ENV *env;
@@ -155,7 +155,7 @@ scan(void)
 	if ((rc = q.queue->cursor(q.queue, NULL, &c, 0)) != 0)
 		wk_fatalx("queue.db cursor: %s", db_strerror(rc));
 	while ((rc = c->get(c, &key, &data, DB_NEXT)) == 0) {
-		if (key.size != QKEY_LEN || kb[0] >= WK_HOOK_NEVENTS)
+		if (key.size != QKEY_LEN || kb[0] >= WK_WEBHOOK_NEVENTS)
 			wk_fatalx("queue.db: a key of %u bytes, event %u", key.size, kb[0]);
 		q.k[kb[0]].depth++;
 		q.k[kb[0]].next_seq = wk_be64_get(kb + 1) + 1;
@@ -193,7 +193,7 @@ hook_queue_open(struct wk_proc *p)
 	q.env = p->env->env;
 	q.queue = p->db[HOOK_DB_QUEUE];
 	q.producers = p->db[HOOK_DB_PRODUCERS];
-	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++) {
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++) {
 		struct kind *k = &q.k[ev];
 		for (int l = 0; l < HOOK_LANES; l++)
 			k->lanes[l].tail = &k->lanes[l].head;
@@ -202,11 +202,11 @@ hook_queue_open(struct wk_proc *p)
 	}
 	scan();
 	load_producers();
-	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++) {
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++) {
 		q.k[ev].spilled = 1;
 		refill(ev);
 		if (q.k[ev].depth)
-			wk_log_info("%s: %llu events queued", wk_hook_event_name(ev),
+			wk_log_info("%s: %llu events queued", wk_webhook_event_name(ev),
 			    (unsigned long long)q.k[ev].depth);
 	}
 	return 0;
@@ -226,7 +226,7 @@ void
 hook_queue_close(struct wk_proc *p)
 {
 	hook_queue_commit(p);
-	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++)
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++)
 		for (int l = 0; l < HOOK_LANES; l++)
 			free_list(q.k[ev].lanes[l].head);
 	memset(&q, 0, sizeof q);
@@ -309,7 +309,7 @@ hook_queue_commit(struct wk_proc *p)
 		q.writes = 0;
 		q.commits++;
 	}
-	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++) {
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++) {
 		struct kind *k = &q.k[ev];
 		struct hook_event *e = k->pending, *next;
 
@@ -392,15 +392,15 @@ hook_queue_status(char *buf, size_t len)
 	size_t mem = 0;
 	int spilled = 0;
 
-	for (int ev = 0; ev < WK_HOOK_NEVENTS; ev++) {
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++) {
 		depth += q.k[ev].depth;
 		mem += q.k[ev].mem;
 		spilled |= q.k[ev].spilled;
 	}
 	return snprintf(buf, len, " queued=%llu queued_notify=%llu queued_offline=%llu "
 	    "queued_onlinestatus=%llu queue_mem=%zu spilled=%d loaded=%llu commits=%llu",
-	    (unsigned long long)depth, (unsigned long long)q.k[WK_HOOK_MSG_NOTIFY].depth,
-	    (unsigned long long)q.k[WK_HOOK_MSG_OFFLINE].depth,
-	    (unsigned long long)q.k[WK_HOOK_USER_ONLINESTATUS].depth, mem, spilled,
+	    (unsigned long long)depth, (unsigned long long)q.k[WK_WEBHOOK_MSG_NOTIFY].depth,
+	    (unsigned long long)q.k[WK_WEBHOOK_MSG_OFFLINE].depth,
+	    (unsigned long long)q.k[WK_WEBHOOK_USER_ONLINESTATUS].depth, mem, spilled,
 	    (unsigned long long)q.loaded, (unsigned long long)q.commits);
 }
