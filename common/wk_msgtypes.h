@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 6
+#define WK_MSG_VERSION 7
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -33,6 +33,11 @@ X(BROKER_USER_FLAGS, 17, "mailbox: u64 conn, u8 user flags (WK_USER_SEND_BAN)")
 /* HTTP API requests: api -> shard, shard -> api.  Frames: op name, JSON body. */
 X(API_REQ, 20, "api: frame 1 op (text), frame 2 JSON request")
 X(API_REP, 21, "shard: frame 1 HTTP status (text), frame 2 JSON body")
+/* The binary ops that replace API_REQ: one row per op (70-99 channel
+ * shard, 100-119 mailbox shard), each answered by one API_ANSWER
+ * (wk_answer.h): u16 HTTP status, then the answer the op's row describes,
+ * or for a status other than 200 the error message (str). */
+X(API_ANSWER, 22, "shard: u16 HTTP status, then per op (its row), or str error message")
 
 /* Messages: broker/api -> channel shard -> brokers.  See channel_append.c. */
 X(CHANNEL_APPEND, 30, "broker: u16 broker, u64 conn, u32 client_seq, then the message (wk_chmsg)")
@@ -59,5 +64,6 @@ X(BROKER_EVENT, 60, "channel: frame pairs, each a stream event (wk_chevent) then
 
 /* Reserved ranges so that work in parallel does not collide:
  * 43-49 conversations and cmd mailboxes, 50-59 webhooks (wk-hook),
- * 60-69 streams and EVENT. */
+ * 60-69 streams and EVENT, 70-99 the channel shards' API ops, 100-119
+ * the mailbox shards' API ops. */
 #endif /* X */

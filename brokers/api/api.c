@@ -7,14 +7,16 @@
  * replies are gathered here, and the connection is resumed with the answer
  * when the last one is in, or with 500 "timeout" after API_SHARD_TIMEOUT_MS.
  *
- * Messages handled: API_REP from wk-mailbox and wk-channel.
- * Sends: API_REQ to wk-mailbox and wk-channel.
+ * Messages handled: API_ANSWER (and API_REP) from wk-mailbox and wk-channel.
+ * Sends: the op rows (wk_msgtypes.h 70-119; API_REQ) to wk-mailbox and
+ * wk-channel.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
+#include "wk_shard.h"
 #include "wk_time.h"
 
 static struct wk_ratelimit rl_shard = WK_RATELIMIT_INIT(5);
@@ -109,6 +111,93 @@ api_pending_abort(struct wk_proc *p, const char *msg)
 		pending_fail(p, st->head, msg);
 }
 
+/* Start a round of r if none is under way: a fresh correlation id, the
+ * deadline, the pending list. */
+static void
+round_start(struct api_state *st, struct api_req *r, enum api_gather gather)
+{
+	if (r->corr != 0)
+		return;
+	r->corr = ++st->next_corr;
+	r->gather = gather;
+	r->deadline_ms = wk_now_ms() + API_SHARD_TIMEOUT_MS;
+	r->nparts = 0;
+	pending_add(st, r);
+}
+
+/* Send m (taken) to shard `shard` of role as the next part of r. */
+static int
+round_send(struct wk_proc *p, struct api_req *r, int role, int shard, zmsg_t **m, const char *what)
+{
+	int rc = wk_proc_send(p, role, shard, m);
+
+	if (rc != 0) {
+		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s to %s/%d: %s", what, wk_role_name(role),
+		    shard, rc == WK_EAGAIN ? "queue full" : "send failed");
+		pending_remove(api_state(p), r);
+		api_answer_error(r, 500, rc == WK_EAGAIN ? "shard busy" : "shard unreachable");
+		return -1;
+	}
+	r->waiting++;
+	r->nparts++;
+	return 0;
+}
+
+int
+api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
+    const struct wk_wbuf *req, api_then_fn *then)
+{
+	zmsg_t *m;
+
+	if (r->corr == 0)
+		r->then = then;
+	round_start(api_state(p), r, API_GATHER_OPS);
+	if (r->nparts == r->ops_cap) {
+		r->ops_cap = r->ops_cap ? 2 * r->ops_cap : 4;
+		r->ops = wk_realloc(r->ops, (size_t)r->ops_cap * sizeof *r->ops);
+	}
+	r->ops[r->nparts] = (struct api_part){ 0 };
+	/* The shard echoes the key: it is the part's index. */
+	m = wk_proc_msg(p, type, r->corr, (uint32_t)r->nparts);
+	zmsg_addmem(m, req->p, req->len);
+	return round_send(p, r, role, shard, &m, wk_msg_type_name(type));
+}
+
+int
+api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, int type,
+    const struct wk_wbuf *req, api_then_fn *then)
+{
+	size_t len = strlen(key);
+	int shard = role == WK_ROLE_CHANNEL ?
+	    wk_shard_channel(key, len, p->cfg.processes_channel) :
+	    wk_shard_uid(key, len, p->cfg.processes_mailbox);
+
+	return api_ask_op(p, r, role, shard, type, req, then);
+}
+
+void
+api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb)
+{
+	wk_rbuf_init(rb, r->ops[i].data, r->ops[i].len);
+}
+
+void
+api_then_ok(struct wk_proc *p, struct api_req *r)
+{
+	(void)p;
+	api_answer_ok(r);
+}
+
+/* Free the answers of the last round. */
+void
+api_ops_free(struct api_req *r)
+{
+	for (int i = 0; i < r->nparts && r->ops; i++) {
+		free(r->ops[i].data);
+		r->ops[i] = (struct api_part){ 0 };
+	}
+}
+
 int
 api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
     const json_t *body, enum api_gather gather)
@@ -120,18 +209,10 @@ int
 api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
     const char *op, const json_t *body, enum api_gather gather)
 {
-	struct api_state *st = api_state(p);
 	char *text = json_dumps(body, JSON_COMPACT);
 	zmsg_t *m;
-	int rc;
 
-	if (r->corr == 0) {
-		r->corr = ++st->next_corr;
-		r->gather = gather;
-		r->deadline_ms = wk_now_ms() + API_SHARD_TIMEOUT_MS;
-		r->nparts = 0;
-		pending_add(st, r);
-	}
+	round_start(api_state(p), r, gather);
 	/* Shards echo the key; EACH uses it for the part's index. */
 	if (r->gather == API_GATHER_EACH)
 		key = (uint32_t)r->nparts;
@@ -139,17 +220,39 @@ api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t
 	zmsg_addstr(m, op);
 	zmsg_addmem(m, text, strlen(text));
 	free(text);
-	rc = wk_proc_send(p, role, shard, &m);
-	if (rc != 0) {
-		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s to %s/%d: %s", op, wk_role_name(role),
-		    shard, rc == WK_EAGAIN ? "queue full" : "send failed");
-		pending_remove(st, r);
-		api_answer_error(r, 500, rc == WK_EAGAIN ? "shard busy" : "shard unreachable");
-		return -1;
-	}
-	r->waiting++;
-	r->nparts++;
-	return 0;
+	return round_send(p, r, role, shard, &m, op);
+}
+
+/* Send op/body (reference taken over) to the shard of `role` owning key: a
+ * uid's mailbox shard or a channel id's channel shard. */
+void
+ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
+    json_t *body)
+{
+	size_t len = strlen(key);
+	int shard = role == WK_ROLE_CHANNEL ?
+	    wk_shard_channel(key, len, p->cfg.processes_channel) :
+	    wk_shard_uid(key, len, p->cfg.processes_mailbox);
+
+	api_ask_role(p, r, role, shard, wk_shard_hash(key, len), op, body, API_GATHER_ALL);
+	json_decref(body);
+}
+
+void
+ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body)
+{
+	ask_owner(p, r, WK_ROLE_MAILBOX, uid, op, body);
+}
+
+/* Send op/body (reference taken over) to every mailbox shard. */
+void
+ask_every_mailbox(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
+    enum api_gather gather)
+{
+	for (int i = 0; i < p->cfg.processes_mailbox; i++)
+		if (api_ask(p, r, i, 0, op, body, gather) < 0)
+			break;
+	json_decref(body);
 }
 
 /* Fold one reply into r: the first non-200 reply is kept; otherwise the
@@ -200,11 +303,70 @@ gather_reply(struct api_req *r, const struct wk_msg_hdr *h, unsigned status,
 	json_decref(a);
 }
 
+static void gather_finish(struct wk_proc *p, struct api_req *r);
+
+/* Every part of a round of op rows answered: the first error, else then. */
+static void
+ops_finish(struct wk_proc *p, struct api_req *r)
+{
+	struct wk_rbuf rb;
+	char msg[256];
+	int i;
+
+	for (i = 0; i < r->nparts && r->ops[i].status == 200; i++)
+		;
+	if (i < r->nparts) {
+		api_op_read(r, i, &rb);
+		wk_get_str(&rb, msg, sizeof msg);
+		api_answer_error(r, r->ops[i].status, rb.err ? "internal error" : msg);
+	} else {
+		r->corr = 0;   /* then may start another round */
+		r->then(p, r);
+	}
+	api_ops_free(r);
+	if (r->answered)
+		api_http_resume(p, r);
+}
+
+/* API_ANSWER: u16 status, then the op's answer (wk_answer.h). */
+static void
+api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct api_req *r = pending_find(api_state(p), h->corr);
+	struct api_part *part;
+	size_t len = zframe_size(f);
+
+	if (r == NULL) {
+		wk_log_debug("late API_ANSWER corr %llu from %s/%u", (unsigned long long)h->corr,
+		    wk_role_name(h->sender_role), h->sender_instance);
+		return;
+	}
+	if (r->gather != API_GATHER_OPS || h->key >= (uint32_t)r->nparts || len < 2 ||
+	    r->ops[h->key].status != 0)
+		wk_fatalx("API_ANSWER from %s/%u: not an answer to part %u", wk_role_name(h->sender_role),
+		    h->sender_instance, h->key);
+	part = &r->ops[h->key];
+	part->status = wk_be16_get(zframe_data(f));
+	if (part->status < 100 || part->status > 599)
+		wk_fatalx("API_ANSWER from %s/%u: bad status %u", wk_role_name(h->sender_role),
+		    h->sender_instance, part->status);
+	part->len = len - 2;
+	part->data = wk_malloc(part->len + 1);
+	memcpy(part->data, zframe_data(f) + 2, part->len);
+	if (--r->waiting == 0)
+		gather_finish(p, r);
+}
+
 /* Every part replied: the answer. */
 static void
 gather_finish(struct wk_proc *p, struct api_req *r)
 {
 	pending_remove(api_state(p), r);
+	if (r->gather == API_GATHER_OPS) {
+		ops_finish(p, r);
+		return;
+	}
 	if (r->rep_status == 200 && r->gather == API_GATHER_EACH) {
 		/* A new round may start from here: r is no longer pending. */
 		r->corr = 0;
@@ -314,6 +476,7 @@ api_on_status(struct wk_proc *p, char *buf, size_t len)
 
 static const struct wk_dispatch api_dispatch[] = {
 	{ WK_MSG_API_REP, 2, 2, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_rep },
+	{ WK_MSG_API_ANSWER, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_answer },
 };
 
 static const struct wk_proc_def api_def = {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "presence.h"
+#include "wk_buf.h"
 #include "wk_proc.h"
 
 #define API_BODY_MAX (1024 * 1024)   /* a larger request body is answered 413 */
@@ -36,6 +37,17 @@ enum api_gather {
 	API_GATHER_ALL,      /* the first reply that is not HTTP 200 wins, else the last */
 	API_GATHER_UNION,    /* 200 replies are arrays of strings: their union, in order */
 	API_GATHER_EACH,     /* every 200 reply kept, by part: r->then decides the answer */
+	API_GATHER_OPS,      /* binary op rows (API_ANSWER): every part kept; the
+	                      * first part (in the order asked) that is not 200
+	                      * is the answer, else r->then decides */
+};
+
+/* One shard's API_ANSWER to a part of a request: the op's binary answer
+ * (its row in wk_msgtypes.h), without the status. */
+struct api_part {
+	unsigned status;             /* 0: no answer yet */
+	uint8_t *data;
+	size_t len;
 };
 
 struct api_req;
@@ -69,6 +81,8 @@ struct api_req {
 	size_t rep_len;
 	json_t *rep_union;           /* API_GATHER_UNION: the array so far */
 	json_t *parts;               /* API_GATHER_EACH: the replies by part (JSON) */
+	struct api_part *ops;        /* API_GATHER_OPS: the answers by part */
+	int ops_cap;
 	int nparts;                  /* parts asked in this round */
 	api_then_fn *then;           /* API_GATHER_EACH: what to do with them */
 	void *ctx;                   /* the route's state across rounds */
@@ -107,6 +121,21 @@ int api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const
  * part's index in r->parts is the order it was asked in. */
 int api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
     const char *op, const json_t *body, enum api_gather gather);
+/* Send op row `type` (payload req, not consumed) to shard `shard` of role
+ * as part of r; when every part of the round has answered, the first
+ * error answers r, else then(p, r) reads r->ops[0..nparts) (api_op_read)
+ * and answers r or asks another round.  0, or -1 after answering r 500. */
+int api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
+    const struct wk_wbuf *req, api_then_fn *then);
+/* The same to the shard of `role` owning key (a uid or a channel id). */
+int api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, int type,
+    const struct wk_wbuf *req, api_then_fn *then);
+/* A reader over the answer of part i. */
+void api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb);
+/* Free the answers of r's last round. */
+void api_ops_free(struct api_req *r);
+/* A then for ops whose answer is empty: 200 {"status":200}. */
+void api_then_ok(struct wk_proc *p, struct api_req *r);
 /* Forget r if it waits on shards (its connection is going away). */
 void api_pending_drop(struct wk_proc *p, struct api_req *r);
 /* Answer every waiting request with 500 (shutdown). */
@@ -142,6 +171,11 @@ struct in {
 	json_t *o;
 	const char *type;
 };
+/* The reference's answer to a body it cannot read into its struct. */
+#define BAD_DATA "数据格式有误！"
+/* A query argument: channel_type (0 if absent or bad), a string ("" if absent). */
+json_int_t query_type(struct api_req *r);
+const char *query_str(struct api_req *r, const char *name);
 /* The body as a JSON value of kind want (null: empty); NULL after 400. */
 json_t *body_json(struct api_req *r, json_type want, const char *gotype);
 /* A member: exact key first, then case-insensitive. */
@@ -150,6 +184,8 @@ int in_str(struct in *in, const char *key, const char **out);
 int in_int(struct in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
     json_int_t *out);
 int in_strs(struct in *in, const char *key, json_t **out);
+/* 0 if every item of a is a string, else -1 after answering 400. */
+int all_strings(struct api_req *r, json_t *a, const char *type, const char *field);
 int bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
     const char *gotype);
 int is_blank(const char *s);
@@ -164,10 +200,44 @@ int stored_id(const char *uid, const char *id, json_int_t type, char *out);
 void ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
     json_t *body);
 void ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body);
+/* op/body (taken over) to every mailbox shard. */
+void ask_every_mailbox(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
+    enum api_gather gather);
 /* op/body (taken over) to the shard of stored id sid, with channel_id = sid
  * and channel_type = type in the body. */
 void ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
     const char *op, json_t *body);
+
+/* ---- api_user.c: /health, /route, /user/... ---- */
+void route_health(struct wk_proc *p, struct api_req *r);
+void route_route(struct wk_proc *p, struct api_req *r);
+void route_route_batch(struct wk_proc *p, struct api_req *r);
+void route_user_token(struct wk_proc *p, struct api_req *r);
+void route_user_device_quit(struct wk_proc *p, struct api_req *r);
+void route_user_onlinestatus(struct wk_proc *p, struct api_req *r);
+void route_sysuids_add(struct wk_proc *p, struct api_req *r);
+void route_sysuids_remove(struct wk_proc *p, struct api_req *r);
+void route_sysuids(struct wk_proc *p, struct api_req *r);
+
+/* ---- api_channel.c: the /channel routes ---- */
+void route_channel(struct wk_proc *p, struct api_req *r);
+void route_channel_info(struct wk_proc *p, struct api_req *r);
+void route_channel_delete(struct wk_proc *p, struct api_req *r);
+void route_subscriber_add(struct wk_proc *p, struct api_req *r);
+void route_subscriber_remove(struct wk_proc *p, struct api_req *r);
+void route_subscriber_remove_all(struct wk_proc *p, struct api_req *r);
+void route_list(struct wk_proc *p, struct api_req *r);
+void route_whitelist_get(struct wk_proc *p, struct api_req *r);
+
+/* ---- api_message.c: the message routes ---- */
+void route_message_send(struct wk_proc *p, struct api_req *r);
+void route_message_sendbatch(struct wk_proc *p, struct api_req *r);
+void route_channel_messagesync(struct wk_proc *p, struct api_req *r);
+void route_messages(struct wk_proc *p, struct api_req *r);
+void route_message(struct wk_proc *p, struct api_req *r);
+void route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
+void route_max_message_seq(struct wk_proc *p, struct api_req *r);
+void route_last_message(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_stream.c: stream message routes ---- */
 void route_message_event(struct wk_proc *p, struct api_req *r);

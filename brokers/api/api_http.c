@@ -250,6 +250,8 @@ api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->rep_body);
 	json_decref(r->rep_union);
 	json_decref(r->parts);
+	api_ops_free(r);
+	free(r->ops);
 	if (r->ctx_free)
 		r->ctx_free(r->ctx);
 	free(r);

@@ -1,0 +1,376 @@
+/* api_channel.c - the /channel routes (wk-api(8)): validated here in the
+ * reference's words, then answered by the channel's shard, except the flags
+ * of a person channel, which are its user's and live in the user's mailbox
+ * shard.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "api.h"
+#include "wk_alloc.h"
+#include "wk_log.h"
+
+
+/* What a channel request body may carry besides channel_id, channel_type. */
+enum {
+	CR_FLAGS = 0x01,             /* ban, send_ban, disband, large, allow_stranger */
+	CR_RESET = 0x02,
+	CR_TEMP = 0x04,              /* temp_subscriber */
+	CR_SUBSCRIBERS = 0x08,
+	CR_UIDS = 0x10,
+};
+#define CR_NFLAGS 5
+static const char *const channel_flags[CR_NFLAGS] = {
+	"ban", "send_ban", "disband", "large", "allow_stranger",
+};
+
+/* How the reference answers a body that does not decode: with Go's error,
+ * with it wrapped as BAD_DATA ": " error, or with BAD_DATA alone. */
+enum decode_err { ERR_RAW, ERR_WRAP, ERR_FIXED };
+
+/* A channel request as the reference's Go struct holds it. */
+struct chan_req {
+	json_t *o;                   /* the body */
+	const char *id;
+	json_int_t type, reset, temp;
+	json_int_t flags[CR_NFLAGS];
+	json_t *list;                /* subscribers or uids; NULL when absent */
+};
+
+/* Re-answer a decode error (already answered with Go's text) as `mode` says. */
+static void
+decode_failed(struct api_req *r, enum decode_err mode)
+{
+	const char *err;
+	json_t *j;
+	char *msg;
+
+	if (mode == ERR_FIXED)
+		api_answer_error(r, 400, BAD_DATA);
+	if (mode != ERR_WRAP)
+		return;
+	j = json_loadb(r->resp, r->resp_len, 0, NULL);
+	err = json_string_value(json_object_get(j, "msg"));
+	msg = wk_asprintf("%s: %s", BAD_DATA, err ? err : "");
+	api_answer_error(r, 400, msg);
+	free(msg);
+	json_decref(j);
+}
+
+/* A longer channel id or uid than wk-channel stores: 400; returns -1. */
+int
+check_len(struct api_req *r, const char *what, const char *s)
+{
+	char msg[128];
+
+	if (strlen(s) <= API_CHANNEL_ID_MAX)
+		return 0;
+	snprintf(msg, sizeof msg, "%s is longer than %d bytes", what, API_CHANNEL_ID_MAX);
+	api_answer_error(r, 400, msg);
+	return -1;
+}
+
+/* Read the body of a channel route as Go type `type` with the `fields`
+ * asked for: 0 (chan_done frees it), or -1 after answering 400. */
+static int
+chan_read(struct api_req *r, const char *type, unsigned fields, enum decode_err mode,
+    struct chan_req *cr)
+{
+	struct in in = { r, NULL, type };
+	char gotype[64];
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	memset(cr, 0, sizeof *cr);
+	snprintf(gotype, sizeof gotype, "api.%s", type);
+	if ((cr->o = in.o = body_json(r, JSON_OBJECT, gotype)) == NULL)
+		rc = -1;
+	else if (in_str(&in, "channel_id", &cr->id) < 0 ||
+	    in_int(&in, "channel_type", "uint8", 0, 255, &cr->type) < 0 ||
+	    ((fields & CR_RESET) && in_int(&in, "reset", "int", GO_INT_MIN, GO_INT_MAX,
+	    &cr->reset) < 0) ||
+	    ((fields & CR_TEMP) && in_int(&in, "temp_subscriber", "int", GO_INT_MIN, GO_INT_MAX,
+	    &cr->temp) < 0) ||
+	    ((fields & CR_SUBSCRIBERS) && in_strs(&in, "subscribers", &cr->list) < 0) ||
+	    ((fields & CR_UIDS) && in_strs(&in, "uids", &cr->list) < 0))
+		rc = -1;
+	for (i = 0; rc == 0 && (fields & CR_FLAGS) && i < CR_NFLAGS; i++)
+		rc = in_int(&in, channel_flags[i], "int", GO_INT_MIN, GO_INT_MAX, &cr->flags[i]);
+	if (rc < 0)
+		decode_failed(r, mode);
+	else if (check_len(r, "channel_id", cr->id) < 0)
+		rc = -1;
+	json_array_foreach(cr->list, i, v)
+		if (rc == 0 && check_len(r, "uid", json_string_value(v)) < 0)
+			rc = -1;
+	if (rc < 0)
+		json_decref(cr->o);
+	return rc;
+}
+
+static void
+chan_done(struct chan_req *cr)
+{
+	json_decref(cr->o);
+}
+
+/* Go's stringArrayIsEmpty: no element, or only blank ones. */
+static int
+strings_blank(json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (!is_blank(json_string_value(v)))
+			return 0;
+	return 1;
+}
+
+int
+has_special(const char *id)
+{
+	return strpbrk(id, "@#&") != NULL;
+}
+
+/* The channel shard's request: the key, the flags, reset, a list op's
+ * list name and uids. */
+static json_t *
+chan_body(const struct chan_req *cr, const char *list)
+{
+	json_t *b = json_pack("{s:s,s:I,s:I}", "channel_id", cr->id, "channel_type", cr->type,
+	    "reset", cr->reset);
+
+	for (int i = 0; i < CR_NFLAGS; i++)
+		json_object_set_new(b, channel_flags[i], json_integer(cr->flags[i]));
+	if (list)
+		json_object_set_new(b, "list", json_string(list));
+	if (cr->list)
+		json_object_set(b, "uids", cr->list);
+	return b;
+}
+
+/* Send op to the channel shard of cr's channel. */
+static void
+ask_channel(struct wk_proc *p, struct api_req *r, const struct chan_req *cr, const char *op,
+    const char *list)
+{
+	ask_owner(p, r, WK_ROLE_CHANNEL, cr->id, op, chan_body(cr, list));
+}
+
+/* A person channel's flags are its user's: the mailbox shard keeps them. */
+static void
+ask_user_flags(struct wk_proc *p, struct api_req *r, const struct chan_req *cr)
+{
+	json_t *body = json_pack("{s:s}", "uid", cr->id);
+
+	for (int i = 0; i < CR_NFLAGS; i++)
+		json_object_set_new(body, channel_flags[i], json_integer(cr->flags[i] == 1));
+	ask_uid(p, r, cr->id, "user.flags", body);
+}
+
+/* POST /channel: upsert the flags (all overwritten), then the subscribers
+ * as /channel/subscriber_add does (reset first if asked). */
+void
+route_channel(struct wk_proc *p, struct api_req *r)
+{
+	struct chan_req cr;
+	const char *err = NULL;
+
+	if (chan_read(r, "channelCreateReq", CR_FLAGS | CR_RESET | CR_SUBSCRIBERS, ERR_WRAP,
+	    &cr) < 0)
+		return;
+	if (is_blank(cr.id))
+		err = "频道ID不能为空！";
+	else if (cr.type == 0)
+		err = "频道类型错误！";
+	else if (has_special(cr.id))
+		err = "频道ID不能包含特殊字符！";
+	else if (cr.type == 1 && json_array_size(cr.list) > 0)
+		err = "不支持个人频道添加订阅者！";
+	if (err)
+		api_answer_error(r, 400, err);
+	else if (cr.type == 1)
+		ask_user_flags(p, r, &cr);
+	else
+		api_conv_members(p, r, "channel.upsert", chan_body(&cr, "subscribers"), cr.list,
+		    "reset");
+	chan_done(&cr);
+}
+
+/* POST /channel/info: the flags, all overwritten; no validation. */
+void
+route_channel_info(struct wk_proc *p, struct api_req *r)
+{
+	struct chan_req cr;
+
+	if (chan_read(r, "channelInfoReq", CR_FLAGS, ERR_FIXED, &cr) < 0)
+		return;
+	if (cr.type == 1)
+		ask_user_flags(p, r, &cr);
+	else
+		ask_channel(p, r, &cr, "channel.info", NULL);
+	chan_done(&cr);
+}
+
+/* POST /channel/delete: disband, and (unlike the reference) remove the
+ * members, lists and messages.  A channel that does not exist is OK. */
+void
+route_channel_delete(struct wk_proc *p, struct api_req *r)
+{
+	struct chan_req cr;
+
+	if (chan_read(r, "channelDeleteReq", 0, ERR_WRAP, &cr) < 0)
+		return;
+	if (cr.type == 1)
+		api_answer_error(r, 400, "个人频道不支持添加订阅者！");
+	else
+		ask_channel(p, r, &cr, "channel.delete", NULL);
+	chan_done(&cr);
+}
+
+/* /channel/subscriber_add and _remove: the reference's Check, then its
+ * person-channel and temp_subscriber refusals. */
+static void
+subscriber_change(struct wk_proc *p, struct api_req *r, int add)
+{
+	struct chan_req cr;
+	const char *err = NULL;
+
+	if (chan_read(r, add ? "subscriberAddReq" : "subscriberRemoveReq",
+	    CR_SUBSCRIBERS | CR_TEMP | (add ? CR_RESET : 0), ERR_WRAP, &cr) < 0)
+		return;
+	if (is_blank(cr.id))
+		err = "频道ID不能为空！";
+	else if (has_special(cr.id))
+		err = "频道ID不能包含特殊字符！";
+	else if (strings_blank(cr.list))
+		err = "订阅者不能为空！";
+	else if (cr.type == 1)
+		err = "个人频道不支持添加订阅者！";
+	else if (add && cr.temp == 1)
+		err = "新版本临时订阅者已不支持！";
+	if (err)
+		api_answer_error(r, 400, err);
+	else {
+		/* Only add defaults the type to group, as the reference does. */
+		if (add && cr.type == 0)
+			cr.type = 2;
+		api_conv_members(p, r, add ? "channel.list_add" : "channel.list_remove",
+		    chan_body(&cr, "subscribers"), cr.list, add ? "reset" : "remove");
+	}
+	chan_done(&cr);
+}
+
+void
+route_subscriber_add(struct wk_proc *p, struct api_req *r)
+{
+	subscriber_change(p, r, 1);
+}
+
+void
+route_subscriber_remove(struct wk_proc *p, struct api_req *r)
+{
+	subscriber_change(p, r, 0);
+}
+
+/* The list routes: what the request does with the list. */
+enum list_route { LR_ADD, LR_SET, LR_REMOVE, LR_REMOVE_ALL };
+
+/* The reference's check of channel_id and channel_type in the list and
+ * *_remove_all routes: the error, or NULL if they pass. */
+static const char *
+key_error(const struct chan_req *cr)
+{
+	if (*cr->id == '\0')
+		return "channel_id不能为空！";
+	if (cr->type == 0)
+		return "频道类型不能为0！";
+	return NULL;
+}
+
+void
+route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
+{
+	struct chan_req cr;
+	const char *err;
+
+	if (chan_read(r, "subscriberRemoveReq", 0, ERR_WRAP, &cr) < 0)
+		return;
+	err = key_error(&cr);
+	if (err == NULL && cr.type == 1)
+		err = "个人频道不支持此操作！";
+	if (err)
+		api_answer_error(r, 400, err);
+	else
+		ask_channel(p, r, &cr, "channel.list_clear", "subscribers");
+	chan_done(&cr);
+}
+
+/* The blacklist and whitelist routes.  The whitelist's add and remove also
+ * refuse special characters in the channel id and blank uid lists. */
+static void
+list_route(struct wk_proc *p, struct api_req *r, const char *list, enum list_route what)
+{
+	static const char *const ops[] = {
+		[LR_ADD] = "channel.list_add", [LR_SET] = "channel.list_set",
+		[LR_REMOVE] = "channel.list_remove", [LR_REMOVE_ALL] = "channel.list_clear",
+	};
+	int white = strcmp(list, "whitelist") == 0;
+	struct chan_req cr;
+	const char *err;
+
+	if (chan_read(r, white ? "whitelistReq" : "blacklistReq",
+	    what == LR_REMOVE_ALL ? 0 : CR_UIDS, ERR_RAW, &cr) < 0)
+		return;
+	if (what == LR_SET)
+		err = is_blank(cr.id) ? "频道ID不能为空！" : NULL;
+	else if (what == LR_REMOVE_ALL)
+		err = key_error(&cr);
+	else if (*cr.id != '\0' && white && has_special(cr.id))
+		err = "频道ID不能包含特殊字符！";
+	else if ((err = key_error(&cr)) == NULL &&
+	    (white ? strings_blank(cr.list) : json_array_size(cr.list) == 0))
+		err = "uids不能为空！";
+	if (err)
+		api_answer_error(r, 400, err);
+	else if (!white && (what == LR_ADD || what == LR_REMOVE))
+		/* A blacklisted member has no conversation; taken off, it has. */
+		api_conv_members(p, r, ops[what], chan_body(&cr, list), cr.list,
+		    what == LR_ADD ? "remove" : "missing");
+	else
+		ask_channel(p, r, &cr, ops[what], list);
+	chan_done(&cr);
+}
+
+/* POST /channel/{blacklist,whitelist}_{add,set,remove,remove_all}: the
+ * list and what to do with it are read from the route's path. */
+void
+route_list(struct wk_proc *p, struct api_req *r)
+{
+	static const char *const actions[] = {
+		[LR_ADD] = "add", [LR_SET] = "set", [LR_REMOVE] = "remove",
+		[LR_REMOVE_ALL] = "remove_all",
+	};
+	const char *name = r->route->path + strlen("/channel/"), *action = strchr(name, '_');
+	char list[16];
+
+	snprintf(list, sizeof list, "%.*s", (int)(action - name), name);
+	for (int i = 0; i < (int)(sizeof actions / sizeof actions[0]); i++)
+		if (strcmp(action + 1, actions[i]) == 0)
+			list_route(p, r, list, (enum list_route)i);
+}
+
+/* GET /channel/whitelist?channel_id=&channel_type=: the entries, a bare
+ * array. */
+void
+route_whitelist_get(struct wk_proc *p, struct api_req *r)
+{
+	struct chan_req cr = { .id = query_str(r, "channel_id"), .type = query_type(r) };
+
+	if (check_len(r, "channel_id", cr.id) == 0)
+		ask_channel(p, r, &cr, "channel.list_get", "whitelist");
+}

@@ -1,0 +1,241 @@
+/* api_user.c - the routes that need no channel: /health, /route, /user/...
+ * (wk-api(8)).  User ops go to the uid's mailbox shard; the system uid set
+ * is kept whole by every mailbox shard, so that each can answer "is this a
+ * system account" for any uid, and its changes go to all of them.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "api.h"
+#include "wk_chmsg.h"
+#include "wk_log.h"
+#include "wk_shard.h"
+
+
+void
+route_health(struct wk_proc *p, struct api_req *r)
+{
+	api_answer_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* The port after the last ':' of a listen address, 0 if none (Go's ParseInt). */
+static long
+addr_port(const char *addr)
+{
+	const char *s = strrchr(addr, ':');
+	char *end;
+	long v;
+
+	s = s ? s + 1 : addr;
+	v = strtol(s, &end, 10);
+	return *s && *end == '\0' ? v : 0;
+}
+
+/* A client-facing address: the configured one, or scheme://ip:port derived
+ * from the listen address (scheme NULL: ip:port) as the reference does. */
+static json_t *
+external_addr(const char *configured, const char *listen, int with_scheme, const char *ip)
+{
+	char buf[512];
+
+	if (!is_blank(configured))
+		return json_string(configured);
+	if (with_scheme)
+		snprintf(buf, sizeof buf, "%.*s://%s:%ld", (int)strcspn(listen, ":"), listen, ip,
+		    addr_port(listen));
+	else
+		snprintf(buf, sizeof buf, "%s:%ld", ip, addr_port(listen));
+	return json_string(buf);
+}
+
+/* {"tcp_addr","ws_addr","wss_addr"} for /route and /route/batch. */
+static json_t *
+route_addrs(struct wk_proc *p, struct api_req *r)
+{
+	const struct wk_config *c = &p->cfg;
+	const char *q = api_query(r, "intranet"), *ip;
+
+	if (q && atoi(q) == 1)
+		return json_pack("{s:s,s:s,s:s}", "tcp_addr", c->intranet_tcpAddr,
+		    "ws_addr", "", "wss_addr", "");
+	ip = is_blank(c->external_ip) ? "127.0.0.1" : c->external_ip;
+	return json_pack("{s:o,s:o,s:o}",
+	    "tcp_addr", external_addr(c->external_tcpAddr, c->addr, 0, ip),
+	    "ws_addr", external_addr(c->external_wsAddr, c->wsAddr, 1, ip),
+	    "wss_addr", is_blank(c->wssAddr) ? json_string(c->external_wssAddr) :
+	    external_addr(c->external_wssAddr, c->wssAddr, 1, ip));
+}
+
+void
+route_route(struct wk_proc *p, struct api_req *r)
+{
+	api_answer_json(r, 200, route_addrs(p, r));
+}
+
+/* Body: an array of uids; answer [{"tcp_addr",..,"uids":[...]}]. */
+void
+route_route_batch(struct wk_proc *p, struct api_req *r)
+{
+	json_t *uids = json_loadb(r->body, r->len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+	json_t *one;
+	size_t i;
+	json_t *v;
+
+	if (uids == NULL || !(json_is_array(uids) || json_is_null(uids)))
+		goto bad;
+	json_array_foreach(uids, i, v)
+		if (!json_is_string(v))
+			goto bad;
+	one = route_addrs(p, r);
+	json_object_set_new(one, "uids", uids);
+	api_answer_json(r, 200, json_pack("[o]", one));
+	return;
+bad:
+	json_decref(uids);
+	api_answer_error(r, 400, "数据格式有误！");
+}
+
+/* Validate as the reference does; the user's mailbox shard checks the ban,
+ * stores the token and kicks. */
+void
+route_user_token(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "UpdateTokenReq" };
+	const char *uid, *token;
+	json_int_t flag, level;
+
+	if ((in.o = body_json(r, JSON_OBJECT, "api.UpdateTokenReq")) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) < 0 || in_str(&in, "token", &token) < 0 ||
+	    in_int(&in, "device_flag", "wkproto.DeviceFlag", 0, 255, &flag) < 0 ||
+	    in_int(&in, "device_level", "wkproto.DeviceLevel", 0, 255, &level) < 0)
+		goto out;
+	if (*uid == '\0')
+		api_answer_error(r, 400, "uid不能为空！");
+	else if (*token == '\0')
+		api_answer_error(r, 400, "token不能为空！");
+	else if (strpbrk(uid, "@#&") != NULL)
+		api_answer_error(r, 400, "uid不能包含特殊字符！");
+	else if (strcmp(uid, WK_SYSTEM_UID) == 0)
+		api_answer_error(r, 400, "系统账号不允许更新token！");
+	else
+		ask_uid(p, r, uid, "user.token", json_pack("{s:s,s:s,s:I,s:I}", "uid", uid,
+		    "token", token, "device_flag", flag, "device_level", level));
+out:
+	json_decref(in.o);
+}
+
+/* No validation in the reference either: the shard clears and kicks. */
+void
+route_user_device_quit(struct wk_proc *p, struct api_req *r)
+{
+	struct in in = { r, NULL, "struct { UID string; DeviceFlag int }" };
+	const char *uid;
+	json_int_t flag;
+
+	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+		return;
+	if (in_str(&in, "uid", &uid) == 0 &&
+	    in_int(&in, "device_flag", "int", GO_INT_MIN, GO_INT_MAX, &flag) == 0)
+		ask_uid(p, r, uid, "user.device_quit", json_pack("{s:s,s:I}", "uid", uid,
+		    "device_flag", flag));
+	json_decref(in.o);
+}
+
+/* Body: an array of uids; one entry per live connection, read from the
+ * presence table (no shard is asked). */
+void
+route_user_onlinestatus(struct wk_proc *p, struct api_req *r)
+{
+	static struct wk_ratelimit rl = WK_RATELIMIT_INIT(5);
+	struct presence_conn conns[256];
+	json_t *uids, *out, *v;
+	size_t i;
+	int n;
+
+	if ((uids = body_json(r, JSON_ARRAY, "[]string")) == NULL)
+		return;
+	if (all_strings(r, uids, NULL, NULL) < 0)
+		goto done;
+	if (json_array_size(uids) == 0) {
+		api_answer_ok(r);
+		goto done;
+	}
+	out = json_array();
+	json_array_foreach(uids, i, v) {
+		n = PRESENCE_EBUSY;
+		for (int attempt = 0; attempt < 3 && n == PRESENCE_EBUSY; attempt++)
+			n = presence_lookup(&api_state(p)->presence, json_string_value(v), conns,
+			    (int)(sizeof conns / sizeof conns[0]));
+		if (n == PRESENCE_EBUSY)
+			wk_log_limited(&rl, WK_LOG_WARN, "onlinestatus %s: presence busy",
+			    json_string_value(v));
+		for (int k = 0; k < n; k++)
+			json_array_append_new(out, json_pack("{s:s,s:i,s:i}", "uid", conns[k].uid,
+			    "device_flag", conns[k].device_flag, "online", 1));
+	}
+	api_answer_json(r, 200, out);
+done:
+	json_decref(uids);
+}
+
+/* /user/systemuids_add and _remove: {"uids":[...]} to every mailbox shard. */
+static void
+sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
+{
+	struct in in = { r, NULL, "struct { UIDs []string }" };
+	json_t *uids, *keep, *v;
+	size_t i;
+
+	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+		return;
+	if (in_strs(&in, "uids", &uids) == 0) {
+		keep = json_array();
+		json_array_foreach(uids, i, v)
+			if (json_string_length(v) > 0)
+				json_array_append(keep, v);
+		if (json_array_size(keep) == 0) {
+			json_decref(keep);
+			api_answer_ok(r);
+		} else {
+			/* The channel shards keep their own copy (the members of the
+			 * pseudo channel WK_SYSUID_CHANNEL/0) for their permission
+			 * checks; the answer waits for every shard of both kinds. */
+			json_t *list = json_pack("{s:s,s:i,s:s,s:O}", "channel_id", WK_SYSUID_CHANNEL,
+			    "channel_type", 0, "list", "subscribers", "uids", keep);
+			const char *chop = strcmp(op, "user.sysuid_add") == 0 ? "channel.list_add" :
+			    "channel.list_remove";
+			int failed = 0;
+			for (int sh = 0; sh < p->cfg.processes_channel && !failed; sh++)
+				failed = api_ask_role(p, r, WK_ROLE_CHANNEL, sh, 0, chop, list,
+				    API_GATHER_ALL) < 0;
+			json_decref(list);
+			if (failed)
+				json_decref(keep);   /* r was answered 500 */
+			else
+				ask_every_mailbox(p, r, op, json_pack("{s:o}", "uids", keep),
+				    API_GATHER_ALL);
+		}
+	}
+	json_decref(in.o);
+}
+
+void
+route_sysuids_add(struct wk_proc *p, struct api_req *r)
+{
+	sysuids_change(p, r, "user.sysuid_add");
+}
+
+void
+route_sysuids_remove(struct wk_proc *p, struct api_req *r)
+{
+	sysuids_change(p, r, "user.sysuid_remove");
+}
+
+void
+route_sysuids(struct wk_proc *p, struct api_req *r)
+{
+	ask_every_mailbox(p, r, "user.sysuid_list", json_object(), API_GATHER_UNION);
+}

@@ -1,0 +1,56 @@
+/* wk_answer.c - a shard's answer to an HTTP API op (wk_answer.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "wk_alloc.h"
+#include "wk_answer.h"
+#include "wk_log.h"
+#include "wk_proc.h"
+
+struct wk_answer *
+wk_answer_new(const struct wk_msg_hdr *h)
+{
+	struct wk_answer *a = wk_calloc(1, sizeof *a);
+
+	a->h = *h;
+	a->status = 200;
+	wk_wbuf_init(&a->body);
+	return a;
+}
+
+void
+wk_answer_error(struct wk_answer *a, unsigned status, const char *msg)
+{
+	a->status = (uint16_t)status;
+	a->body.len = 0;
+	wk_put_str(&a->body, msg);
+}
+
+void
+wk_answer_send(struct wk_proc *p, int rc, void *arg)
+{
+	struct wk_answer *a = arg;
+	struct wk_wbuf out;
+	zmsg_t *m;
+
+	if (rc < 0)
+		wk_answer_error(a, 500, "storage error");
+	wk_wbuf_init(&out);
+	wk_put_u16(&out, a->status);
+	wk_put_mem(&out, a->body.p, a->body.len);
+	m = zmsg_new();
+	zmsg_addmem(m, out.p, out.len);
+	wk_wbuf_free(&out);
+	wk_proc_reply(p, &a->h, WK_MSG_API_ANSWER, &m);
+	wk_wbuf_free(&a->body);
+	free(a);
+}
+
+void
+wk_answer_bad(struct wk_proc *p, struct wk_answer *a, const char *err)
+{
+	if (a->h.sender_role != WK_ROLE_CTL)
+		wk_fatalx("%s from %s/%u: %s", wk_msg_type_name(a->h.type),
+		    wk_role_name(a->h.sender_role), a->h.sender_instance, err);
+	wk_answer_error(a, 400, err);
+	wk_answer_send(p, 0, a);
+}
