@@ -94,7 +94,7 @@ broker_on_auth_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	user_flags = wk_get_u8(&r);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_AUTH_REP from mailbox/%u: malformed payload", h->sender_instance);
-	struct conn *c = broker_conn_find(id);
+	struct broker_conn *c = broker_conn_find(id);
 	if (c && c->state == CS_AUTH)
 		broker_conn_on_auth(c, reason, level, user_flags);
 	else if (reason == WKPROTO_REASON_SUCCESS)
@@ -119,7 +119,7 @@ broker_on_kick(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	wk_get_str(&r, text, sizeof text);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_KICK from mailbox/%u: malformed payload", h->sender_instance);
-	struct conn *c = broker_conn_find(id);
+	struct broker_conn *c = broker_conn_find(id);
 	if (c)
 		broker_conn_kick(c, reason, text, disconnect, delay);
 }
@@ -137,7 +137,7 @@ broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	flags = wk_get_u8(&r);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_USER_FLAGS from mailbox/%u: malformed payload", h->sender_instance);
-	struct conn *c = broker_conn_find(id);
+	struct broker_conn *c = broker_conn_find(id);
 	if (c)
 		c->user_flags = flags;
 }

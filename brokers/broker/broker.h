@@ -30,7 +30,7 @@ enum conn_state {
 	CS_CLOSING,      /* flushing the last output, then close */
 };
 
-struct conn {
+struct broker_conn {
 	int fd;
 	uint64_t id;                 /* pid << 32 | generation << 24 | fd */
 	uint8_t kind, state;
@@ -55,7 +55,7 @@ struct conn {
 	wslay_event_context_ptr ws;
 	uint8_t *ws_pre;             /* bytes read past the upgrade request */
 	size_t ws_prelen, ws_preoff;
-	struct conn *next_dirty;
+	struct broker_conn *next_dirty;
 	struct retry *retry;         /* RECVs waiting for RECVACK, oldest first */
 	uint32_t nretry;
 };
@@ -70,11 +70,11 @@ struct broker_stats {
 
 struct broker {
 	struct wk_proc *proc;
-	struct conn **conns;         /* indexed by fd */
+	struct broker_conn **conns;         /* indexed by fd */
 	int nconns_cap;
 	int nconns;
 	uint8_t *gen;                /* per fd, the generation of the last conn */
-	struct conn *dirty;          /* connections with output to flush */
+	struct broker_conn *dirty;          /* connections with output to flush */
 	int listen_fd[3];            /* by enum conn_kind, -1 when off */
 	SSL_CTX *tls;
 	struct presence presence;
@@ -85,30 +85,30 @@ extern struct broker broker;
 
 /* broker_conn.c */
 void broker_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg);
-struct conn *broker_conn_find(uint64_t id);
-void broker_conn_close(struct conn *c, const char *why);
+struct broker_conn *broker_conn_find(uint64_t id);
+void broker_conn_close(struct broker_conn *c, const char *why);
 /* Tell the user's mailbox shard that connection id is gone. */
 void broker_notify_closed(uint64_t id, const char *uid);
-void broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flags);
-void broker_conn_kick(struct conn *c, uint8_t reason, const char *text, int disconnect,
+void broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t user_flags);
+void broker_conn_kick(struct broker_conn *c, uint8_t reason, const char *text, int disconnect,
     uint32_t delay_ms);
 /* Encode one packet for c and queue it (one WebSocket message on ws/wss). */
-int broker_conn_send(struct conn *c, const struct wkproto_packet *pkt);
+int broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt);
 void broker_flush_all(void);
 void broker_sweep(void);
 /* Bytes arrived for c's WKProto stream (from the socket or a WS message). */
-void broker_conn_input(struct conn *c, const uint8_t *p, size_t n);
+void broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n);
 /* Read from the client: bytes read, 0 if it would block, -1 on EOF or error. */
-ssize_t broker_read(struct conn *c, void *buf, size_t len);
+ssize_t broker_read(struct broker_conn *c, void *buf, size_t len);
 /* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */
-int broker_conn_queue(struct conn *c, const uint8_t *p, size_t n);
+int broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n);
 void broker_conn_restore_to(int mailbox);
 
 /* Queue one already encoded packet (as broker_conn_send does after encoding). */
-int broker_conn_send_bytes(struct conn *c, const uint8_t *p, size_t n);
+int broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n);
 
 /* broker_msg.c */
-int broker_on_send(struct conn *c, const struct wkproto_packet *pkt);
+int broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt);
 /* A piece of a stream (broker_event.c): its streamSeq/streamId and flag. */
 struct broker_piece {
 	uint32_t seq;
@@ -119,37 +119,37 @@ struct wk_chmsg;
  * a stream message (setting WKPROTO_SETTING_STREAM, or a piece) carries the
  * stream fields of the connection's form; the anchor itself is the start.
  * Stored messages that are not pieces wait for RECVACK (messageRetry). */
-void broker_recv_one(struct conn *c, const struct wk_chmsg *m, const struct broker_piece *piece);
+void broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct broker_piece *piece);
 /* A SEND's setting as it is stored (the stream bit of every form folded into
  * WKPROTO_SETTING_STREAM). */
 uint8_t broker_setting_in(uint8_t setting, int version);
-void broker_on_recvack(struct conn *c, const struct wkproto_recvack *a);
+void broker_on_recvack(struct broker_conn *c, const struct wkproto_recvack *a);
 void broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-void broker_retry_due(struct conn *c, uint64_t now);
-void broker_retry_free(struct conn *c);
+void broker_retry_due(struct broker_conn *c, uint64_t now);
+void broker_retry_free(struct broker_conn *c);
 
 /* broker_event.c */
 /* BROKER_EVENT: an EVENT at version 5, a stream RECV at versions 2-4. */
 void broker_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 
 /* broker_ws.c */
-int broker_ws_start(struct conn *c);
+int broker_ws_start(struct broker_conn *c);
 /* Feed socket bytes in CS_WS_UPGRADE or CS_READY..: returns -1 to close. */
-int broker_ws_on_readable(struct conn *c);
-int broker_ws_send_packet(struct conn *c, const uint8_t *p, size_t n);
-void broker_ws_free(struct conn *c);
+int broker_ws_on_readable(struct broker_conn *c);
+int broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n);
+void broker_ws_free(struct broker_conn *c);
 
 /* broker_tls.c */
 int broker_tls_init(const struct wk_config *cfg);
-int broker_tls_start(struct conn *c);
+int broker_tls_start(struct broker_conn *c);
 /* Drive the handshake: 1 done, 0 in progress, -1 failed. */
-int broker_tls_handshake(struct conn *c);
+int broker_tls_handshake(struct broker_conn *c);
 /* read/write through TLS or the plain socket: like read(2)/write(2), with
  * errno EAGAIN when it would block. */
-ssize_t broker_io_read(struct conn *c, void *buf, size_t n);
-ssize_t broker_io_write(struct conn *c, const void *buf, size_t n);
-void broker_tls_free(struct conn *c);
+ssize_t broker_io_read(struct broker_conn *c, void *buf, size_t n);
+ssize_t broker_io_write(struct broker_conn *c, const void *buf, size_t n);
+void broker_tls_free(struct broker_conn *c);
 
 #endif

@@ -29,7 +29,7 @@
 
 static struct wk_ratelimit rl_proto = WK_RATELIMIT_INIT(10);
 
-struct conn *
+struct broker_conn *
 broker_conn_find(uint64_t id)
 {
 	int fd = (int)(id & 0xffffff);
@@ -72,7 +72,7 @@ broker_notify_closed(uint64_t id, const char *uid)
 }
 
 void
-broker_conn_close(struct conn *c, const char *why)
+broker_conn_close(struct broker_conn *c, const char *why)
 {
 	if (why)
 		wk_log_debug("close %s conn %llx: %s", c->uid[0] ? c->uid : "-",
@@ -85,7 +85,7 @@ broker_conn_close(struct conn *c, const char *why)
 	broker.nconns--;
 	broker.st.closed++;
 	/* Unlink from the flush list. */
-	for (struct conn **pp = &broker.dirty; *pp; pp = &(*pp)->next_dirty)
+	for (struct broker_conn **pp = &broker.dirty; *pp; pp = &(*pp)->next_dirty)
 		if (*pp == c) {
 			*pp = c->next_dirty;
 			break;
@@ -134,7 +134,7 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (fd >= broker.nconns_cap)
 			conn_table_grow(fd);
-		struct conn *c = wk_calloc(1, sizeof *c);
+		struct broker_conn *c = wk_calloc(1, sizeof *c);
 		c->fd = fd;
 		c->kind = (uint8_t)kind;
 		c->id = (uint64_t)getpid() << 32 | (uint64_t)(++broker.gen[fd]) << 24 | (uint64_t)fd;
@@ -150,7 +150,7 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 }
 
 int
-broker_conn_queue(struct conn *c, const uint8_t *p, size_t n)
+broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n)
 {
 	if (c->outlen + n > (size_t)broker.proc->cfg.limits_outputBufferMax) {
 		broker.st.slow_clients++;
@@ -171,7 +171,7 @@ broker_conn_queue(struct conn *c, const uint8_t *p, size_t n)
 }
 
 int
-broker_conn_send_bytes(struct conn *c, const uint8_t *p, size_t n)
+broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n)
 {
 	int rc = c->kind == CONN_TCP ? broker_conn_queue(c, p, n) :
 	    broker_ws_send_packet(c, p, n);   /* one packet, one WS message */
@@ -181,7 +181,7 @@ broker_conn_send_bytes(struct conn *c, const uint8_t *p, size_t n)
 }
 
 int
-broker_conn_send(struct conn *c, const struct wkproto_packet *pkt)
+broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 {
 	uint8_t stackbuf[4096], *buf = stackbuf;
 	int version = c->proto_version ? c->proto_version : WKPROTO_VERSION_MAX;
@@ -201,7 +201,7 @@ broker_conn_send(struct conn *c, const struct wkproto_packet *pkt)
 
 /* Write what is queued; 0 when all went or the socket is full, -1 to close. */
 static int
-conn_flush(struct conn *c)
+conn_flush(struct broker_conn *c)
 {
 	size_t off = 0;
 
@@ -235,7 +235,7 @@ void
 broker_flush_all(void)
 {
 	while (broker.dirty) {
-		struct conn *c = broker.dirty;
+		struct broker_conn *c = broker.dirty;
 		broker.dirty = c->next_dirty;
 		c->dirty = 0;
 		if (conn_flush(c) < 0 || (c->state == CS_CLOSING && c->outlen == 0) ||
@@ -246,14 +246,14 @@ broker_flush_all(void)
 
 /* The mailbox shard that owns c's user. */
 static int
-mailbox_of(const struct conn *c)
+mailbox_of(const struct broker_conn *c)
 {
 	return wk_shard_uid(c->uid, strlen(c->uid), broker.proc->cfg.processes_mailbox);
 }
 
 /* The MAILBOX_AUTH payload (MAILBOX_CONN_RESTORE appends the level). */
 static void
-put_auth(struct wk_wbuf *b, const struct conn *c, const char *token, size_t tlen)
+put_auth(struct wk_wbuf *b, const struct broker_conn *c, const char *token, size_t tlen)
 {
 	wk_put_u16(b, (uint16_t)broker.proc->instance);
 	wk_put_u64(b, c->id);
@@ -266,7 +266,7 @@ put_auth(struct wk_wbuf *b, const struct conn *c, const char *token, size_t tlen
 
 /* CONNECT: check it, remember it, ask the user's mailbox shard. */
 static int
-on_connect(struct conn *c, const struct wkproto_connect *p)
+on_connect(struct broker_conn *c, const struct wkproto_connect *p)
 {
 	struct wk_proc *proc = broker.proc;
 	struct wk_wbuf b;
@@ -301,7 +301,7 @@ on_connect(struct conn *c, const struct wkproto_connect *p)
 
 /* The mailbox shard's answer: CONNACK, keys, and READY or close. */
 void
-broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flags)
+broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t user_flags)
 {
 	struct wkproto_packet pkt = { .type = WKPROTO_CONNACK };
 	uint8_t pub[WK_CRYPTO_KEY_LEN], shared[WK_CRYPTO_KEY_LEN];
@@ -348,7 +348,7 @@ broker_conn_on_auth(struct conn *c, int reason, uint8_t level, uint8_t user_flag
 }
 
 void
-broker_conn_kick(struct conn *c, uint8_t reason, const char *text, int disconnect,
+broker_conn_kick(struct broker_conn *c, uint8_t reason, const char *text, int disconnect,
     uint32_t delay_ms)
 {
 	if (disconnect) {
@@ -363,7 +363,7 @@ broker_conn_kick(struct conn *c, uint8_t reason, const char *text, int disconnec
 
 /* One packet from an authenticated client. */
 static int
-on_packet(struct conn *c, const struct wkproto_packet *pkt)
+on_packet(struct broker_conn *c, const struct wkproto_packet *pkt)
 {
 	struct wkproto_packet out = { 0 };
 
@@ -389,7 +389,7 @@ on_packet(struct conn *c, const struct wkproto_packet *pkt)
 }
 
 void
-broker_conn_input(struct conn *c, const uint8_t *p, size_t n)
+broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 {
 	struct wkproto_frame f;
 	struct wkproto_packet pkt;
@@ -451,7 +451,7 @@ broker_conn_input(struct conn *c, const uint8_t *p, size_t n)
 }
 
 ssize_t
-broker_read(struct conn *c, void *buf, size_t len)
+broker_read(struct broker_conn *c, void *buf, size_t len)
 {
 	for (;;) {
 		ssize_t n = broker_io_read(c, buf, len);
@@ -468,7 +468,7 @@ broker_read(struct conn *c, void *buf, size_t len)
 
 /* Readable on a plain TCP connection. */
 static int
-tcp_on_readable(struct conn *c)
+tcp_on_readable(struct broker_conn *c)
 {
 	static uint8_t buf[READ_CHUNK];
 
@@ -487,7 +487,7 @@ tcp_on_readable(struct conn *c)
 static void
 on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
-	struct conn *c = fd < broker.nconns_cap ? broker.conns[fd] : NULL;
+	struct broker_conn *c = fd < broker.nconns_cap ? broker.conns[fd] : NULL;
 	int rc = 0;
 
 	if (c == NULL)
@@ -524,7 +524,7 @@ broker_sweep(void)
 	uint64_t now = wk_now_ms();
 
 	for (int fd = 0; fd < broker.nconns_cap; fd++) {
-		struct conn *c = broker.conns[fd];
+		struct broker_conn *c = broker.conns[fd];
 		if (c == NULL)
 			continue;
 		if (c->close_at_ms && now >= c->close_at_ms)
@@ -551,7 +551,7 @@ broker_conn_restore_to(int mailbox)
 	int n = 0;
 
 	for (int fd = 0; fd < broker.nconns_cap; fd++) {
-		struct conn *c = broker.conns[fd];
+		struct broker_conn *c = broker.conns[fd];
 		struct wk_wbuf b;
 		if (c == NULL || c->state != CS_READY || mailbox_of(c) != mailbox)
 			continue;

@@ -20,7 +20,7 @@
 #include "wk_log.h"
 
 static void
-send_event(struct conn *c, const struct wk_chevent *e)
+send_event(struct broker_conn *c, const struct wk_chevent *e)
 {
 	struct wkproto_packet pkt = { .type = WKPROTO_EVENT };
 
@@ -33,7 +33,7 @@ send_event(struct conn *c, const struct wk_chevent *e)
 }
 
 static void
-send_piece(struct conn *c, const struct wk_chevent *e)
+send_piece(struct broker_conn *c, const struct wk_chevent *e)
 {
 	struct broker_piece piece = { e->stream_seq, e->stream_flag };
 
@@ -57,7 +57,7 @@ broker_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 			wk_fatalx("BROKER_EVENT from channel/%u: malformed payload", h->sender_instance);
 		wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
 		while (t.off < t.len) {
-			struct conn *c = broker_conn_find(wk_get_u64(&t));
+			struct broker_conn *c = broker_conn_find(wk_get_u64(&t));
 			if (c == NULL || c->state != CS_READY)
 				continue;
 			if (c->proto_version >= 5)

@@ -36,7 +36,7 @@ struct retry {
 static struct wk_ratelimit rl_msg = WK_RATELIMIT_INIT(10);
 
 static void
-send_sendack(struct conn *c, uint8_t flags, uint32_t client_seq, int64_t message_id,
+send_sendack(struct broker_conn *c, uint8_t flags, uint32_t client_seq, int64_t message_id,
     uint32_t seq, uint8_t reason)
 {
 	struct wkproto_packet p = { .type = WKPROTO_SENDACK, .flags = flags };
@@ -50,7 +50,7 @@ send_sendack(struct conn *c, uint8_t flags, uint32_t client_seq, int64_t message
 
 /* SEND: checks that need only this connection, then APPEND to the shard. */
 int
-broker_on_send(struct conn *c, const struct wkproto_packet *pkt)
+broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 {
 	const struct wkproto_send *s = &pkt->send;
 	struct wk_proc *p = broker.proc;
@@ -149,14 +149,14 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	reason = wk_get_u8(&r);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_SENDACK from channel/%u: malformed payload", h->sender_instance);
-	struct conn *c = broker_conn_find(id);
+	struct broker_conn *c = broker_conn_find(id);
 	if (c && c->state == CS_READY)
 		send_sendack(c, flags, client_seq, (int64_t)message_id, seq, reason);
 }
 
 /* Remember a RECV until its RECVACK. */
 static void
-retry_add(struct conn *c, const struct wk_chmsg *m, const uint8_t *bytes, size_t len)
+retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes, size_t len)
 {
 	const struct wk_config *cfg = &broker.proc->cfg;
 	int cmd = (m->flags & WKPROTO_FLAG_SYNCONCE) != 0;
@@ -188,7 +188,7 @@ retry_add(struct conn *c, const struct wk_chmsg *m, const uint8_t *bytes, size_t
 }
 
 void
-broker_retry_free(struct conn *c)
+broker_retry_free(struct broker_conn *c)
 {
 	while (c->retry) {
 		struct retry *r = c->retry;
@@ -200,7 +200,7 @@ broker_retry_free(struct conn *c)
 
 /* Send what is due again; called from the sweep. */
 void
-broker_retry_due(struct conn *c, uint64_t now)
+broker_retry_due(struct broker_conn *c, uint64_t now)
 {
 	const struct wk_config *cfg = &broker.proc->cfg;
 
@@ -226,7 +226,7 @@ broker_retry_due(struct conn *c, uint64_t now)
 
 /* A cmd message was received by a device that speaks for the user. */
 static void
-cmd_acked(struct conn *c, const struct retry *r)
+cmd_acked(struct broker_conn *c, const struct retry *r)
 {
 	struct wk_proc *p = broker.proc;
 	size_t n = strlen(c->uid);
@@ -244,7 +244,7 @@ cmd_acked(struct conn *c, const struct retry *r)
 }
 
 void
-broker_on_recvack(struct conn *c, const struct wkproto_recvack *a)
+broker_on_recvack(struct broker_conn *c, const struct wkproto_recvack *a)
 {
 	for (struct retry **pp = &c->retry; *pp; pp = &(*pp)->next)
 		if ((*pp)->message_id == a->message_id) {
@@ -274,7 +274,7 @@ broker_setting_in(uint8_t setting, int version)
 }
 
 void
-broker_recv_one(struct conn *c, const struct wk_chmsg *m, const struct broker_piece *piece)
+broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct broker_piece *piece)
 {
 	struct wkproto_packet pkt = { .type = WKPROTO_RECV };
 	struct wkproto_recv *rv = &pkt.recv;
@@ -364,7 +364,7 @@ broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		    h->sender_instance);
 	wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
 	while (t.off < t.len) {
-		struct conn *c = broker_conn_find(wk_get_u64(&t));
+		struct broker_conn *c = broker_conn_find(wk_get_u64(&t));
 		if (c && c->state == CS_READY)
 			broker_recv_one(c, &m, NULL);
 	}

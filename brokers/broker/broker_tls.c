@@ -30,7 +30,7 @@ broker_tls_init(const struct wk_config *cfg)
 }
 
 int
-broker_tls_start(struct conn *c)
+broker_tls_start(struct broker_conn *c)
 {
 	c->ssl = SSL_new(broker.tls);
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
@@ -40,7 +40,7 @@ broker_tls_start(struct conn *c)
 }
 
 int
-broker_tls_handshake(struct conn *c)
+broker_tls_handshake(struct broker_conn *c)
 {
 	int rc = SSL_do_handshake(c->ssl);
 
@@ -62,7 +62,7 @@ broker_tls_handshake(struct conn *c)
 
 /* Map an SSL result to read(2) conventions. */
 static ssize_t
-tls_result(struct conn *c, int rc)
+tls_result(struct broker_conn *c, int rc)
 {
 	if (rc > 0)
 		return rc;
@@ -81,7 +81,7 @@ tls_result(struct conn *c, int rc)
 }
 
 ssize_t
-broker_io_read(struct conn *c, void *buf, size_t n)
+broker_io_read(struct broker_conn *c, void *buf, size_t n)
 {
 	if (c->ssl)
 		return tls_result(c, SSL_read(c->ssl, buf, (int)n));
@@ -89,7 +89,7 @@ broker_io_read(struct conn *c, void *buf, size_t n)
 }
 
 ssize_t
-broker_io_write(struct conn *c, const void *buf, size_t n)
+broker_io_write(struct broker_conn *c, const void *buf, size_t n)
 {
 	if (c->ssl)
 		return tls_result(c, SSL_write(c->ssl, buf, (int)n));
@@ -97,7 +97,7 @@ broker_io_write(struct conn *c, const void *buf, size_t n)
 }
 
 void
-broker_tls_free(struct conn *c)
+broker_tls_free(struct broker_conn *c)
 {
 	if (c->ssl)
 		SSL_free(c->ssl);

@@ -21,7 +21,7 @@
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
-	struct conn *c = user;
+	struct broker_conn *c = user;
 	ssize_t n;
 
 	if (c->ws_pre && c->ws_preoff < c->ws_prelen) {
@@ -58,7 +58,7 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int fla
 static void
 ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
-	struct conn *c = user;
+	struct broker_conn *c = user;
 
 	if (arg->opcode == WSLAY_BINARY_FRAME)
 		broker_conn_input(c, arg->msg, arg->msg_length);
@@ -98,7 +98,7 @@ header(const char *head, const char *name, size_t *len)
 }
 
 static int
-reply_http(struct conn *c, const char *status)
+reply_http(struct broker_conn *c, const char *status)
 {
 	char buf[256];
 	int n = snprintf(buf, sizeof buf, "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
@@ -110,7 +110,7 @@ reply_http(struct conn *c, const char *status)
 
 /* A complete request head in c->in: answer 101 and start wslay. */
 static int
-ws_upgrade(struct conn *c, size_t head_len)
+ws_upgrade(struct broker_conn *c, size_t head_len)
 {
 	char *head = (char *)c->in, accept[64], key[128], resp[256];
 	unsigned char sha[SHA_DIGEST_LENGTH];
@@ -152,7 +152,7 @@ ws_upgrade(struct conn *c, size_t head_len)
 
 /* Read the upgrade request; 1 when upgraded, 0 need more, -1 close. */
 static int
-ws_read_upgrade(struct conn *c)
+ws_read_upgrade(struct broker_conn *c)
 {
 	for (;;) {
 		wk_grow(&c->in, &c->incap, UPGRADE_MAX + 1);
@@ -170,7 +170,7 @@ ws_read_upgrade(struct conn *c)
 }
 
 int
-broker_ws_on_readable(struct conn *c)
+broker_ws_on_readable(struct broker_conn *c)
 {
 	if (c->state == CS_WS_UPGRADE) {
 		int rc = ws_read_upgrade(c);
@@ -193,7 +193,7 @@ broker_ws_on_readable(struct conn *c)
 }
 
 int
-broker_ws_send_packet(struct conn *c, const uint8_t *p, size_t n)
+broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n)
 {
 	struct wslay_event_msg msg = { WSLAY_BINARY_FRAME, p, n };
 
@@ -205,7 +205,7 @@ broker_ws_send_packet(struct conn *c, const uint8_t *p, size_t n)
 }
 
 void
-broker_ws_free(struct conn *c)
+broker_ws_free(struct broker_conn *c)
 {
 	if (c->ws)
 		wslay_event_context_free(c->ws);
