@@ -80,25 +80,18 @@ WK_LOG_FN(wk_log_warn, WK_LOG_WARN, 1)
 WK_LOG_FN(wk_log_warnx, WK_LOG_WARN, 0)
 WK_LOG_FN(wk_log_error, WK_LOG_ERROR, 0)
 
-void
-wk_fatal(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	wk_log_v(WK_LOG_ERROR, 1, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-wk_fatalx(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	wk_log_v(WK_LOG_ERROR, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
+/* The fatal ones log at error level, then exit 1 (STYLE.md: errors). */
+#define WK_FATAL_FN(name, with_errno)                     \
+	void name(const char *fmt, ...)                   \
+	{                                                 \
+		va_list ap;                               \
+		va_start(ap, fmt);                        \
+		wk_log_v(WK_LOG_ERROR, with_errno, fmt, ap); \
+		va_end(ap);                               \
+		exit(1);                                  \
+	}
+WK_FATAL_FN(wk_fatal, 1)
+WK_FATAL_FN(wk_fatalx, 0)
 
 int
 wk_ratelimit_ok(struct wk_ratelimit *rl)
