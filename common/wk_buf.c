@@ -1,4 +1,5 @@
 /* wk_buf.c - internal payload writer and bounds-checked reader. */
+#include <stdlib.h>
 #include <string.h>
 #include "wk_alloc.h"
 #include "wk_buf.h"
@@ -124,3 +125,36 @@ wk_get_blob(struct wk_rbuf *r, size_t *n)
 }
 
 int wk_rbuf_done(const struct wk_rbuf *r) { return r->err || r->off != r->len ? -1 : 0; }
+
+char **
+wk_get_strlist(struct wk_rbuf *r, uint32_t *n)
+{
+	uint32_t count = wk_get_u32(r), i;
+	char **v;
+	const char *s;
+	size_t len;
+
+	/* Each string takes at least its 2-byte length: a count the payload
+	 * cannot hold is malformed, and allocates nothing. */
+	if (r->err || count > (r->len - r->off) / 2) {
+		r->err = 1;
+		count = 0;
+	}
+	v = wk_calloc((size_t)count + 1, sizeof *v);
+	for (i = 0; i < count && !r->err; i++) {
+		s = wk_get_strv(r, &len);
+		v[i] = wk_strndup(s, len);
+	}
+	*n = r->err ? 0 : count;
+	return v;
+}
+
+void
+wk_strlist_free(char ***v)
+{
+	if (*v == NULL)
+		return;
+	for (char **s = *v; *s; s++)
+		free(*s);
+	wk_free(v);
+}

@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Bytes of a uid or channel id that wk stores, NUL excluded; a person
+ * chat's stored "a@b" id is at most WK_STORED_ID_MAX. */
+#define WK_ID_MAX 1024
+#define WK_STORED_ID_MAX (2 * WK_ID_MAX + 2)
+
 /* CRC-32/IEEE as zlib's crc32(0, p, n). */
 uint32_t wk_crc32(const void *p, size_t n);
 

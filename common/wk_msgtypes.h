@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 7
+#define WK_MSG_VERSION 8
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -61,6 +61,23 @@ X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledge
 
 /* Stream messages: channel shard -> brokers (channel_stream.c, broker_event.c). */
 X(BROKER_EVENT, 60, "channel: frame pairs, each a stream event (wk_chevent) then its u64 target conns")
+
+/* HTTP API ops on the mailbox shards (api_user.c, api_conv.c ->
+ * mailbox_users.c, mailbox_conv.c, mailbox_cmd.c).  Each is answered by one
+ * API_ANSWER; "answer: empty" means 200 {"status":200} at the edge.
+ * Strings are u16-length; a list is u32 n then n items. */
+X(MAILBOX_USER_TOKEN, 100, "api: str uid, str token, u8 device_flag, u8 device_level; answer: u16 status for the body (200, or 19: the user is banned)")
+X(MAILBOX_DEVICE_QUIT, 101, "api: str uid, u64 device_flag (an int64: -1 every device, outside 0-255 nothing); answer: empty")
+X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 large, u8 allow_stranger (each 0/1, all overwritten); answer: empty")
+X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids; answer: empty")
+X(MAILBOX_SYSUID_REMOVE, 104, "api: list of str uids; answer: empty")
+X(MAILBOX_SYSUID_LIST, 105, "api: empty; answer: list of str uids, sorted")
+X(MAILBOX_CONV_ROWS, 106, "api: str uid; answer: list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most conversation.userMaxCount")
+X(MAILBOX_CONV_SET, 107, "api: str channel id, u8 type, u32 read_to, u8 mode (0 reset, 1 forward, 2 missing), list of str uids; answer: empty")
+X(MAILBOX_CONV_REMOVE, 108, "api: str channel id, u8 type, list of str uids; answer: empty")
+X(MAILBOX_CONV_DELETE, 109, "api: str uid, str channel id, u8 type, u32 deleted_at; answer: empty")
+X(MAILBOX_CMD_SYNC, 110, "api: str uid, u32 limit; answer: list of messages (wk_chmsg, seq the mailbox seq), oldest first")
+X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq; answer: empty")
 
 /* Reserved ranges so that work in parallel does not collide:
  * 43-49 conversations and cmd mailboxes, 50-59 webhooks (wk-hook),

@@ -149,14 +149,17 @@ api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
 {
 	zmsg_t *m;
 
-	if (r->corr == 0)
+	if (r->corr == 0) {          /* a new round: the last one's answers go */
+		api_ops_free(r);
 		r->then = then;
+	}
 	round_start(api_state(p), r, API_GATHER_OPS);
 	if (r->nparts == r->ops_cap) {
 		r->ops_cap = r->ops_cap ? 2 * r->ops_cap : 4;
 		r->ops = wk_realloc(r->ops, (size_t)r->ops_cap * sizeof *r->ops);
 	}
 	r->ops[r->nparts] = (struct api_part){ 0 };
+	r->ops_n = r->nparts + 1;
 	/* The shard echoes the key: it is the part's index. */
 	m = wk_proc_msg(p, type, r->corr, (uint32_t)r->nparts);
 	zmsg_addmem(m, req->p, req->len);
@@ -176,6 +179,17 @@ api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char *key
 }
 
 void
+api_put_strs(struct wk_wbuf *b, json_t *strs)
+{
+	size_t i;
+	json_t *v;
+
+	wk_put_u32(b, (uint32_t)json_array_size(strs));
+	json_array_foreach(strs, i, v)
+		wk_put_str(b, json_string_value(v) ? json_string_value(v) : "");
+}
+
+void
 api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb)
 {
 	wk_rbuf_init(rb, r->ops[i].data, r->ops[i].len);
@@ -192,17 +206,11 @@ api_then_ok(struct wk_proc *p, struct api_req *r)
 void
 api_ops_free(struct api_req *r)
 {
-	for (int i = 0; i < r->nparts && r->ops; i++) {
+	for (int i = 0; i < r->ops_n; i++) {
 		free(r->ops[i].data);
 		r->ops[i] = (struct api_part){ 0 };
 	}
-}
-
-int
-api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
-    const json_t *body, enum api_gather gather)
-{
-	return api_ask_role(p, r, WK_ROLE_MAILBOX, shard, key, op, body, gather);
+	r->ops_n = 0;
 }
 
 int
@@ -238,31 +246,13 @@ ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const
 	json_decref(body);
 }
 
-void
-ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body)
-{
-	ask_owner(p, r, WK_ROLE_MAILBOX, uid, op, body);
-}
-
-/* Send op/body (reference taken over) to every mailbox shard. */
-void
-ask_every_mailbox(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
-    enum api_gather gather)
-{
-	for (int i = 0; i < p->cfg.processes_mailbox; i++)
-		if (api_ask(p, r, i, 0, op, body, gather) < 0)
-			break;
-	json_decref(body);
-}
-
 /* Fold one reply into r: the first non-200 reply is kept; otherwise the
- * last reply (API_GATHER_ALL) or the union of the arrays (API_GATHER_UNION). */
+ * last reply (API_GATHER_ALL) or every reply by part (API_GATHER_EACH). */
 static void
 gather_reply(struct api_req *r, const struct wk_msg_hdr *h, unsigned status,
     const char *body, size_t len)
 {
-	json_t *a, *v, *w;
-	size_t i, j;
+	json_t *v;
 
 	if (r->rep_status != 0 && r->rep_status != 200)
 		return;
@@ -278,29 +268,10 @@ gather_reply(struct api_req *r, const struct wk_msg_hdr *h, unsigned status,
 		r->rep_status = 200;
 		return;
 	}
-	if (status != 200 || r->gather == API_GATHER_ALL) {
-		free(r->rep_body);
-		r->rep_body = wk_strndup(body, len);
-		r->rep_len = len;
-		r->rep_status = status;
-		return;
-	}
-	r->rep_status = 200;
-	a = json_loadb(body, len, 0, NULL);
-	if (!json_is_array(a))
-		wk_fatalx("API_REP from %s/%u: not a JSON array", wk_role_name(h->sender_role),
-		    h->sender_instance);
-	if (r->rep_union == NULL)
-		r->rep_union = json_array();
-	/* Sets here are small (system uids): a linear de-duplication is enough. */
-	json_array_foreach(a, i, v) {
-		json_array_foreach(r->rep_union, j, w)
-			if (json_equal(v, w))
-				break;
-		if (j == json_array_size(r->rep_union))
-			json_array_append(r->rep_union, v);
-	}
-	json_decref(a);
+	free(r->rep_body);
+	r->rep_body = wk_strndup(body, len);
+	r->rep_len = len;
+	r->rep_status = status;
 }
 
 static void gather_finish(struct wk_proc *p, struct api_req *r);
@@ -319,11 +290,13 @@ ops_finish(struct wk_proc *p, struct api_req *r)
 		api_op_read(r, i, &rb);
 		wk_get_str(&rb, msg, sizeof msg);
 		api_answer_error(r, r->ops[i].status, rb.err ? "internal error" : msg);
+		api_ops_free(r);
 	} else {
 		r->corr = 0;   /* then may start another round */
 		r->then(p, r);
+		if (r->corr == 0)
+			api_ops_free(r);
 	}
-	api_ops_free(r);
 	if (r->answered)
 		api_http_resume(p, r);
 }
@@ -378,14 +351,8 @@ gather_finish(struct wk_proc *p, struct api_req *r)
 			api_http_resume(p, r);
 		return;
 	}
-	if (r->rep_status == 200 && r->gather == API_GATHER_UNION) {
-		api_answer_json(r, 200, r->rep_union);
-		r->rep_union = NULL;
-	} else {
-		api_answer(r, r->rep_status, "application/json; charset=utf-8", r->rep_body,
-		    r->rep_len);
-		r->rep_body = NULL;
-	}
+	api_answer(r, r->rep_status, "application/json; charset=utf-8", r->rep_body, r->rep_len);
+	r->rep_body = NULL;
 	api_http_resume(p, r);
 }
 

@@ -19,6 +19,7 @@
 #define API_SHARD_TIMEOUT_MS 5000    /* a shard silent this long: 500 "timeout" */
 #define API_TICK_MS 100              /* how often waiting requests are checked */
 #define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
+#define API_TOKEN_MAX 512            /* a token this long or longer is refused (wk-mailbox keeps 511) */
 #define GO_INT_MIN INT64_MIN         /* Go's int on 64-bit platforms */
 #define GO_INT_MAX INT64_MAX
 
@@ -35,7 +36,6 @@ struct api_route {
 /* How the replies of a request sent to several shards become one answer. */
 enum api_gather {
 	API_GATHER_ALL,      /* the first reply that is not HTTP 200 wins, else the last */
-	API_GATHER_UNION,    /* 200 replies are arrays of strings: their union, in order */
 	API_GATHER_EACH,     /* every 200 reply kept, by part: r->then decides the answer */
 	API_GATHER_OPS,      /* binary op rows (API_ANSWER): every part kept; the
 	                      * first part (in the order asked) that is not 200
@@ -79,10 +79,9 @@ struct api_req {
 	unsigned rep_status;
 	char *rep_body;              /* API_GATHER_ALL: the reply kept */
 	size_t rep_len;
-	json_t *rep_union;           /* API_GATHER_UNION: the array so far */
 	json_t *parts;               /* API_GATHER_EACH: the replies by part (JSON) */
 	struct api_part *ops;        /* API_GATHER_OPS: the answers by part */
-	int ops_cap;
+	int ops_n, ops_cap;          /* parts of the last OPS round; allocated */
 	int nparts;                  /* parts asked in this round */
 	api_then_fn *then;           /* API_GATHER_EACH: what to do with them */
 	void *ctx;                   /* the route's state across rounds */
@@ -111,25 +110,24 @@ struct api_state {
 static inline struct api_state *api_state(struct wk_proc *p) { return p->state; }
 
 /* ---- api.c ---- */
-/* Send one part of r (op, JSON body; body is not consumed) to mailbox
- * shard `shard` with routing key `key`; r is answered when every part has
- * replied.  0, or -1 after answering r with 500. */
-int api_ask(struct wk_proc *p, struct api_req *r, int shard, uint32_t key, const char *op,
-    const json_t *body, enum api_gather gather);
-/* The same to shard `shard` of `role` (WK_ROLE_MAILBOX or WK_ROLE_CHANNEL).
- * With API_GATHER_EACH, set r->then before the first part of a round; the
+/* Send one part of r (op, JSON body; body is not consumed) to shard `shard`
+ * of `role` with routing key `key`; r is answered when every part has
+ * replied.  0, or -1 after answering r with 500.  With API_GATHER_EACH, set r->then before the first part of a round; the
  * part's index in r->parts is the order it was asked in. */
 int api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
     const char *op, const json_t *body, enum api_gather gather);
 /* Send op row `type` (payload req, not consumed) to shard `shard` of role
  * as part of r; when every part of the round has answered, the first
  * error answers r, else then(p, r) reads r->ops[0..nparts) (api_op_read)
- * and answers r or asks another round.  0, or -1 after answering r 500. */
+ * and answers r or asks another round: it reads what it needs of the
+ * answers first, since asking the next round frees them.  0, or -1 after answering r 500. */
 int api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
     const struct wk_wbuf *req, api_then_fn *then);
 /* The same to the shard of `role` owning key (a uid or a channel id). */
 int api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, int type,
     const struct wk_wbuf *req, api_then_fn *then);
+/* A JSON array of strings as a list (u32 n, then n strings). */
+void api_put_strs(struct wk_wbuf *b, json_t *strs);
 /* A reader over the answer of part i. */
 void api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb);
 /* Free the answers of r's last round. */
@@ -199,10 +197,6 @@ int stored_id(const char *uid, const char *id, json_int_t type, char *out);
 /* op/body (reference taken over) to the shard of `role` owning key. */
 void ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
     json_t *body);
-void ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *op, json_t *body);
-/* op/body (taken over) to every mailbox shard. */
-void ask_every_mailbox(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
-    enum api_gather gather);
 /* op/body (taken over) to the shard of stored id sid, with channel_id = sid
  * and channel_type = type in the body. */
 void ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,

@@ -165,11 +165,16 @@ ask_channel(struct wk_proc *p, struct api_req *r, const struct chan_req *cr, con
 static void
 ask_user_flags(struct wk_proc *p, struct api_req *r, const struct chan_req *cr)
 {
-	json_t *body = json_pack("{s:s}", "uid", cr->id);
+	struct wk_wbuf b;
 
-	for (int i = 0; i < CR_NFLAGS; i++)
-		json_object_set_new(body, channel_flags[i], json_integer(cr->flags[i] == 1));
-	ask_uid(p, r, cr->id, "user.flags", body);
+	if (check_len(r, "channel_id", cr->id) < 0)
+		return;
+	wk_wbuf_init(&b);
+	wk_put_str(&b, cr->id);
+	for (int i = 0; i < CR_NFLAGS; i++)   /* in MAILBOX_USER_FLAGS' order */
+		wk_put_u8(&b, cr->flags[i] == 1);
+	api_ask_op_owner(p, r, WK_ROLE_MAILBOX, cr->id, WK_MSG_MAILBOX_USER_FLAGS, &b, api_then_ok);
+	wk_wbuf_free(&b);
 }
 
 /* POST /channel: upsert the flags (all overwritten), then the subscribers

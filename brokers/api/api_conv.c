@@ -22,6 +22,8 @@
 #include "wk_channelid.h"
 #include "wk_chmsg.h"
 #include "wk_json.h"
+#include "wk_log.h"
+#include "wk_msgresp.h"
 #include "wk_shard.h"
 #include "wkproto.h"
 
@@ -95,13 +97,61 @@ ask_each(struct wk_proc *p, struct api_req *r, int role, const char *key, const 
 	return rc;
 }
 
+/* Round 1 of the conversation routes: the user's rows (conv.rows). */
+static void
+ask_rows(struct wk_proc *p, struct api_req *r, const char *uid, api_then_fn *then)
+{
+	struct wk_wbuf b;
+
+	wk_wbuf_init(&b);
+	wk_put_str(&b, uid);
+	api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_CONV_ROWS, &b, then);
+	wk_wbuf_free(&b);
+}
+
+/* The rows of round 1 as [[stored id, type, readed_to, deleted_at,
+ * updated_ms], ...], newest update first. */
+static json_t *
+rows_json(const struct api_req *r)
+{
+	json_t *rows = json_array();
+	struct wk_rbuf rb;
+	uint32_t n;
+	size_t len;
+	const char *id;
+
+	api_op_read(r, 0, &rb);
+	n = wk_get_u32(&rb);
+	for (uint32_t i = 0; i < n && !rb.err; i++) {
+		id = wk_get_strv(&rb, &len);
+		uint8_t type = wk_get_u8(&rb);
+		uint32_t readed_to = wk_get_u32(&rb), deleted_at = wk_get_u32(&rb);
+		uint64_t updated = wk_get_u64(&rb);
+		json_array_append_new(rows, json_pack("[s#,i,I,I,I]", id, len, type,
+		    (json_int_t)readed_to, (json_int_t)deleted_at, (json_int_t)updated));
+	}
+	if (wk_rbuf_done(&rb) < 0)
+		wk_fatalx("MAILBOX_CONV_ROWS: malformed answer");
+	return rows;
+}
+
 /* ---- membership ---- */
 
+/* A read position or deleted-at as the rows keep it (u32). */
+static uint32_t
+seq32(json_int_t v)
+{
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The members' rows, one op per mailbox shard: conv.set in c->mode, or
+ * conv.remove. */
 static void
 members_rows(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, json_int_t read_to)
 {
-	int n = p->cfg.processes_mailbox;
+	int n = p->cfg.processes_mailbox, remove = strcmp(c->mode, "remove") == 0;
 	json_t **per = wk_calloc((size_t)n, sizeof *per), *v;
+	struct wk_wbuf b;
 	size_t i;
 	int failed = 0;
 
@@ -112,17 +162,24 @@ members_rows(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, json_int_
 			per[s] = json_array();
 		json_array_append(per[s], v);
 	}
+	wk_wbuf_init(&b);
 	for (int s = 0; s < n; s++) {
 		if (per[s] && !failed) {
-			json_t *body = json_pack("{s:O,s:s,s:I,s:I,s:s}", "uids", per[s],
-			    "channel_id", c->sid, "channel_type", c->type, "read_to", read_to,
-			    "mode", c->mode);
-			failed = api_ask(p, r, s, 0, strcmp(c->mode, "remove") == 0 ? "conv.remove" :
-			    "conv.set", body, API_GATHER_ALL) < 0;
-			json_decref(body);
+			b.len = 0;
+			wk_put_str(&b, c->sid);
+			wk_put_u8(&b, (uint8_t)c->type);
+			if (!remove) {
+				wk_put_u32(&b, seq32(read_to));
+				wk_put_u8(&b, strcmp(c->mode, "reset") == 0 ? 0 :
+				    strcmp(c->mode, "forward") == 0 ? 1 : 2);
+			}
+			api_put_strs(&b, per[s]);
+			failed = api_ask_op(p, r, WK_ROLE_MAILBOX, s, remove ?
+			    WK_MSG_MAILBOX_CONV_REMOVE : WK_MSG_MAILBOX_CONV_SET, &b, api_then_ok) < 0;
 		}
 		json_decref(per[s]);
 	}
+	wk_wbuf_free(&b);
 	free(per);
 	if (r->corr == 0 && !r->answered)
 		api_answer_ok(r);    /* no uid at all */
@@ -201,21 +258,32 @@ cursor_then(struct wk_proc *p, struct api_req *r)
 {
 	struct conv_ctx *c = r->ctx;
 	json_int_t last = wk_jint(json_array_get(r->parts, 0), "message_seq"), to = last;
+	struct wk_wbuf b;
 
+	wk_wbuf_init(&b);
 	if (c->mode && strcmp(c->mode, "delete") == 0) {
-		ask_uid(p, r, c->uid, "conv.delete", json_pack("{s:s,s:s,s:I,s:I}", "uid", c->uid,
-		    "channel_id", c->sid, "channel_type", c->type, "deleted_at", last));
-		return;
+		wk_put_str(&b, c->uid);
+		wk_put_str(&b, c->sid);
+		wk_put_u8(&b, (uint8_t)c->type);
+		wk_put_u32(&b, seq32(last));
+		api_ask_op_owner(p, r, WK_ROLE_MAILBOX, c->uid, WK_MSG_MAILBOX_CONV_DELETE, &b,
+		    api_then_ok);
+	} else {
+		/* setUnread: the read position leaves `unread` unread; more than
+		 * there are leaves one (the reference's arithmetic, without its
+		 * underflow on an empty channel). */
+		if (c->n > 0)
+			to = c->n <= last ? last - c->n : last - 1;
+		wk_put_str(&b, c->sid);
+		wk_put_u8(&b, (uint8_t)c->type);
+		wk_put_u32(&b, seq32(to));
+		wk_put_u8(&b, 1);   /* forward */
+		wk_put_u32(&b, 1);
+		wk_put_str(&b, c->uid);
+		api_ask_op_owner(p, r, WK_ROLE_MAILBOX, c->uid, WK_MSG_MAILBOX_CONV_SET, &b,
+		    api_then_ok);
 	}
-	/* setUnread: the read position leaves `unread` unread; more than
-	 * there are leaves one (the reference's arithmetic, without its
-	 * underflow on an empty channel). */
-	if (c->n > 0)
-		to = c->n <= last ? last - c->n : last - 1;
-	if (to < 0)
-		to = 0;
-	ask_uid(p, r, c->uid, "conv.set", json_pack("{s:s,s:s,s:I,s:I,s:s}", "uid", c->uid,
-	    "channel_id", c->sid, "channel_type", c->type, "read_to", to, "mode", "forward"));
+	wk_wbuf_free(&b);
 }
 
 static void
@@ -429,7 +497,7 @@ static void
 sync_then_rows(struct wk_proc *p, struct api_req *r)
 {
 	struct conv_ctx *c = r->ctx;
-	json_t *rows = json_array_get(r->parts, 0), *row, *seqs, *l = json_array();
+	json_t *rows = rows_json(r), *row, *seqs, *l = json_array();
 	json_int_t version = wk_jint(c->req, "version"), page = wk_jint(c->req, "page");
 	json_int_t size = wk_jint(c->req, "page_size");
 	int only_unread = wk_jint(c->req, "only_unread") == 1, present;
@@ -458,6 +526,7 @@ sync_then_rows(struct wk_proc *p, struct api_req *r)
 		    json_array_get(row, 4), start));
 	}
 	json_decref(seqs);
+	json_decref(rows);
 	if (page > 0) {
 		size_t from;
 		if (size <= 0)
@@ -510,8 +579,7 @@ route_conversation_sync(struct wk_proc *p, struct api_req *r)
 		return;
 	}
 	c->uid = wk_strdup(uid);
-	ask_each(p, r, WK_ROLE_MAILBOX, uid, "conv.rows", json_pack("{s:s}", "uid", uid),
-	    sync_then_rows);
+	ask_rows(p, r, uid, sync_then_rows);
 }
 
 /* syncByChannels: every requested channel, from its newest messages. */
@@ -519,7 +587,7 @@ static void
 by_channels_then_rows(struct wk_proc *p, struct api_req *r)
 {
 	struct conv_ctx *c = r->ctx;
-	json_t *rows = json_array_get(r->parts, 0), *row, *ch;
+	json_t *rows = rows_json(r), *row, *ch;
 	size_t i, j, len;
 	char sid[STORED_ID_MAX];
 
@@ -537,6 +605,7 @@ by_channels_then_rows(struct wk_proc *p, struct api_req *r)
 		json_array_append_new(c->items, json_pack("[s#,s,I,[I,i,i],i]", cid, len, sid, type,
 		    R, 0, 0, 0));
 	}
+	json_decref(rows);
 	ask_recents(p, r, c, sync_then_recents);
 }
 
@@ -578,8 +647,7 @@ route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 		c->n = BYCHANNELS_MSG_COUNT;
 	json_object_set_new(c->req, "channels", chs ? json_incref(chs) : json_array());
 	c->uid = wk_strdup(uid);
-	ask_each(p, r, WK_ROLE_MAILBOX, uid, "conv.rows", json_pack("{s:s}", "uid", uid),
-	    by_channels_then_rows);
+	ask_rows(p, r, uid, by_channels_then_rows);
 }
 
 /* /conversation/channels: the rows' channels (person chats as stored ids,
@@ -587,13 +655,14 @@ route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 static void
 channels_then(struct wk_proc *p, struct api_req *r)
 {
-	json_t *out = json_array(), *row;
+	json_t *out = json_array(), *rows = rows_json(r), *row;
 	size_t i;
 
-	json_array_foreach(json_array_get(r->parts, 0), i, row)
+	json_array_foreach(rows, i, row)
 		if (!channel_is_cmd(json_string_value(json_array_get(row, 0))))
 			json_array_append_new(out, json_pack("{s:O,s:O}", "channel_id",
 			    json_array_get(row, 0), "channel_type", json_array_get(row, 1)));
+	json_decref(rows);
 	api_answer_json(r, 200, out);
 }
 
@@ -609,13 +678,30 @@ route_conversation_channels(struct wk_proc *p, struct api_req *r)
 		if (is_blank(uid))
 			api_answer_error(r, 400, "uid不能为空！");
 		else if (check_len(r, "uid", uid) == 0)
-			ask_each(p, r, WK_ROLE_MAILBOX, uid, "conv.rows",
-			    json_pack("{s:s}", "uid", uid), channels_then);
+			ask_rows(p, r, uid, channels_then);
 	}
 	json_decref(in.o);
 }
 
 /* ---- the cmd mailbox ---- */
+
+/* The mailbox's messages as MessageResp objects. */
+static void
+message_sync_then(struct wk_proc *p, struct api_req *r)
+{
+	json_t *out = json_array();
+	struct wk_rbuf rb;
+	struct wk_chmsg m;
+	uint32_t n;
+
+	api_op_read(r, 0, &rb);
+	n = wk_get_u32(&rb);
+	for (uint32_t i = 0; i < n && wk_chmsg_get(&rb, &m) == 0; i++)
+		json_array_append_new(out, wk_msgresp(&m));
+	if (wk_rbuf_done(&rb) < 0)
+		wk_fatalx("MAILBOX_CMD_SYNC: malformed answer");
+	api_answer_json(r, 200, out);
+}
 
 /* POST /message/sync {uid, limit (default 200)}: the oldest unacknowledged
  * cmd messages; message_seq is the mailbox's. */
@@ -636,9 +722,15 @@ route_message_sync(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "uid不能为空！");
 	else if (limit < 0)
 		api_answer_error(r, 400, "limit不能小于0！");
-	else if (check_len(r, "uid", uid) == 0)
-		ask_uid(p, r, uid, "cmd.sync", json_pack("{s:s,s:I}", "uid", uid, "limit",
-		    limit == 0 ? 200 : limit > 10000 ? 10000 : limit));
+	else if (check_len(r, "uid", uid) == 0) {
+		struct wk_wbuf b;
+		wk_wbuf_init(&b);
+		wk_put_str(&b, uid);
+		wk_put_u32(&b, limit == 0 ? 200 : limit > 10000 ? 10000 : (uint32_t)limit);
+		api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_CMD_SYNC, &b,
+		    message_sync_then);
+		wk_wbuf_free(&b);
+	}
 out:
 	json_decref(in.o);
 }
@@ -658,9 +750,15 @@ route_message_syncack(struct wk_proc *p, struct api_req *r)
 		goto out;
 	if (is_blank(uid))
 		api_answer_error(r, 400, "uid不能为空！");
-	else if (check_len(r, "uid", uid) == 0)
-		ask_uid(p, r, uid, "cmd.syncack", json_pack("{s:s,s:I}", "uid", uid,
-		    "last_message_seq", seq));
+	else if (check_len(r, "uid", uid) == 0) {
+		struct wk_wbuf b;
+		wk_wbuf_init(&b);
+		wk_put_str(&b, uid);
+		wk_put_u64(&b, (uint64_t)seq);
+		api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_CMD_SYNCACK, &b,
+		    api_then_ok);
+		wk_wbuf_free(&b);
+	}
 out:
 	json_decref(in.o);
 }

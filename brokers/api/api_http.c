@@ -248,7 +248,6 @@ api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->body);
 	free(r->resp);
 	free(r->rep_body);
-	json_decref(r->rep_union);
 	json_decref(r->parts);
 	api_ops_free(r);
 	free(r->ops);

@@ -97,6 +97,20 @@ bad:
 	api_answer_error(r, 400, "数据格式有误！");
 }
 
+/* The shard's answer: u16 the body's status (19: the user is banned). */
+static void
+token_then(struct wk_proc *p, struct api_req *r)
+{
+	struct wk_rbuf rb;
+	uint16_t status;
+
+	api_op_read(r, 0, &rb);
+	status = wk_get_u16(&rb);
+	if (wk_rbuf_done(&rb) < 0)
+		wk_fatalx("MAILBOX_USER_TOKEN: malformed answer");
+	api_answer_json(r, 200, json_pack("{s:i}", "status", status));
+}
+
 /* Validate as the reference does; the user's mailbox shard checks the ban,
  * stores the token and kicks. */
 void
@@ -120,9 +134,19 @@ route_user_token(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "uid不能包含特殊字符！");
 	else if (strcmp(uid, WK_SYSTEM_UID) == 0)
 		api_answer_error(r, 400, "系统账号不允许更新token！");
-	else
-		ask_uid(p, r, uid, "user.token", json_pack("{s:s,s:s,s:I,s:I}", "uid", uid,
-		    "token", token, "device_flag", flag, "device_level", level));
+	else if (strlen(token) >= API_TOKEN_MAX)
+		api_answer_error(r, 400, "token is longer than 511 bytes");
+	else if (check_len(r, "uid", uid) == 0) {
+		struct wk_wbuf b;
+		wk_wbuf_init(&b);
+		wk_put_str(&b, uid);
+		wk_put_str(&b, token);
+		wk_put_u8(&b, (uint8_t)flag);
+		wk_put_u8(&b, (uint8_t)level);
+		api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_USER_TOKEN, &b,
+		    token_then);
+		wk_wbuf_free(&b);
+	}
 out:
 	json_decref(in.o);
 }
@@ -138,9 +162,16 @@ route_user_device_quit(struct wk_proc *p, struct api_req *r)
 	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
 		return;
 	if (in_str(&in, "uid", &uid) == 0 &&
-	    in_int(&in, "device_flag", "int", GO_INT_MIN, GO_INT_MAX, &flag) == 0)
-		ask_uid(p, r, uid, "user.device_quit", json_pack("{s:s,s:I}", "uid", uid,
-		    "device_flag", flag));
+	    in_int(&in, "device_flag", "int", GO_INT_MIN, GO_INT_MAX, &flag) == 0 &&
+	    check_len(r, "uid", uid) == 0) {
+		struct wk_wbuf b;
+		wk_wbuf_init(&b);
+		wk_put_str(&b, uid);
+		wk_put_u64(&b, (uint64_t)flag);
+		api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_DEVICE_QUIT, &b,
+		    api_then_ok);
+		wk_wbuf_free(&b);
+	}
 	json_decref(in.o);
 }
 
@@ -181,12 +212,30 @@ done:
 	json_decref(uids);
 }
 
-/* /user/systemuids_add and _remove: {"uids":[...]} to every mailbox shard. */
+/* /user/systemuids_add and _remove, round 2: the channel shards keep
+ * their own copy (the members of the pseudo channel WK_SYSUID_CHANNEL/0)
+ * for their permission checks; the answer waits for every shard of both
+ * kinds. */
 static void
-sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
+sysuids_then_mailboxes(struct wk_proc *p, struct api_req *r)
+{
+	json_t *list = r->ctx;
+	const char *chop = json_is_true(json_object_get(list, "add")) ? "channel.list_add" :
+	    "channel.list_remove";
+
+	json_object_del(list, "add");
+	for (int sh = 0; sh < p->cfg.processes_channel; sh++)
+		if (api_ask_role(p, r, WK_ROLE_CHANNEL, sh, 0, chop, list, API_GATHER_ALL) < 0)
+			break;
+}
+
+/* Round 1: every mailbox shard (each keeps the whole set). */
+static void
+sysuids_change(struct wk_proc *p, struct api_req *r, int type)
 {
 	struct in in = { r, NULL, "struct { UIDs []string }" };
 	json_t *uids, *keep, *v;
+	struct wk_wbuf b;
 	size_t i;
 
 	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
@@ -196,28 +245,22 @@ sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
 		json_array_foreach(uids, i, v)
 			if (json_string_length(v) > 0)
 				json_array_append(keep, v);
-		if (json_array_size(keep) == 0) {
-			json_decref(keep);
+		if (json_array_size(keep) == 0)
 			api_answer_ok(r);
-		} else {
-			/* The channel shards keep their own copy (the members of the
-			 * pseudo channel WK_SYSUID_CHANNEL/0) for their permission
-			 * checks; the answer waits for every shard of both kinds. */
-			json_t *list = json_pack("{s:s,s:i,s:s,s:O}", "channel_id", WK_SYSUID_CHANNEL,
-			    "channel_type", 0, "list", "subscribers", "uids", keep);
-			const char *chop = strcmp(op, "user.sysuid_add") == 0 ? "channel.list_add" :
-			    "channel.list_remove";
-			int failed = 0;
-			for (int sh = 0; sh < p->cfg.processes_channel && !failed; sh++)
-				failed = api_ask_role(p, r, WK_ROLE_CHANNEL, sh, 0, chop, list,
-				    API_GATHER_ALL) < 0;
-			json_decref(list);
-			if (failed)
-				json_decref(keep);   /* r was answered 500 */
-			else
-				ask_every_mailbox(p, r, op, json_pack("{s:o}", "uids", keep),
-				    API_GATHER_ALL);
+		else {
+			r->ctx = json_pack("{s:s,s:i,s:s,s:O,s:b}", "channel_id", WK_SYSUID_CHANNEL,
+			    "channel_type", 0, "list", "subscribers", "uids", keep, "add",
+			    type == WK_MSG_MAILBOX_SYSUID_ADD);
+			r->ctx_free = (void (*)(void *))json_decref;
+			wk_wbuf_init(&b);
+			api_put_strs(&b, keep);
+			for (int sh = 0; sh < p->cfg.processes_mailbox; sh++)
+				if (api_ask_op(p, r, WK_ROLE_MAILBOX, sh, type, &b,
+				    sysuids_then_mailboxes) < 0)
+					break;
+			wk_wbuf_free(&b);
 		}
+		json_decref(keep);
 	}
 	json_decref(in.o);
 }
@@ -225,17 +268,49 @@ sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
 void
 route_sysuids_add(struct wk_proc *p, struct api_req *r)
 {
-	sysuids_change(p, r, "user.sysuid_add");
+	sysuids_change(p, r, WK_MSG_MAILBOX_SYSUID_ADD);
 }
 
 void
 route_sysuids_remove(struct wk_proc *p, struct api_req *r)
 {
-	sysuids_change(p, r, "user.sysuid_remove");
+	sysuids_change(p, r, WK_MSG_MAILBOX_SYSUID_REMOVE);
+}
+
+/* Every mailbox shard keeps the whole set: their union, in order. */
+static void
+sysuids_then(struct wk_proc *p, struct api_req *r)
+{
+	json_t *out = json_array(), *seen = json_object();
+	struct wk_rbuf rb;
+	char **uids;
+	uint32_t n;
+
+	for (int i = 0; i < r->nparts; i++) {
+		api_op_read(r, i, &rb);
+		uids = wk_get_strlist(&rb, &n);
+		if (wk_rbuf_done(&rb) < 0)
+			wk_fatalx("MAILBOX_SYSUID_LIST: malformed answer");
+		for (uint32_t k = 0; k < n; k++)
+			if (json_object_get(seen, uids[k]) == NULL) {
+				json_object_set_new(seen, uids[k], json_true());
+				json_array_append_new(out, json_string(uids[k]));
+			}
+		wk_strlist_free(&uids);
+	}
+	json_decref(seen);
+	api_answer_json(r, 200, out);
 }
 
 void
 route_sysuids(struct wk_proc *p, struct api_req *r)
 {
-	ask_every_mailbox(p, r, "user.sysuid_list", json_object(), API_GATHER_UNION);
+	struct wk_wbuf b;
+
+	wk_wbuf_init(&b);
+	for (int sh = 0; sh < p->cfg.processes_mailbox; sh++)
+		if (api_ask_op(p, r, WK_ROLE_MAILBOX, sh, WK_MSG_MAILBOX_SYSUID_LIST, &b,
+		    sysuids_then) < 0)
+			break;
+	wk_wbuf_free(&b);
 }

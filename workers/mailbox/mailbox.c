@@ -6,8 +6,8 @@
  * of the presence segment, which only it writes.
  *
  * Messages handled: MAILBOX_AUTH, MAILBOX_CONN_RESTORE, MAILBOX_CONN_CLOSED,
- * MAILBOX_BROKER_HELLO from brokers (mailbox_conn.c); API_REQ from wk-api
- * (mailbox_users.c, mailbox_conv.c, mailbox_cmd.c); MAILBOX_CMD from the
+ * MAILBOX_BROKER_HELLO from brokers (mailbox_conn.c); the API op rows
+ * MAILBOX_USER_TOKEN ... MAILBOX_CMD_SYNCACK from wk-api (mailbox_api.c); MAILBOX_CMD from the
  * channel shards and MAILBOX_CMD_RECVACK from brokers (mailbox_cmd.c).  Sends BROKER_MAILBOX_HELLO at start so the brokers
  * restore the connections of users it owns after a restart. */
 #include <unistd.h>
@@ -22,12 +22,24 @@ static const char *const mailbox_databases[MAILBOX_DB_COUNT + 1] = {
 };
 
 #define FROM_BROKER WK_ROLE_BIT(WK_ROLE_BROKER)
+#define FROM_API (WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL))
 static const struct wk_dispatch mailbox_dispatch[] = {
 	{ WK_MSG_MAILBOX_AUTH, 1, 1, FROM_BROKER, mailbox_on_auth },
 	{ WK_MSG_MAILBOX_CONN_RESTORE, 1, 1, FROM_BROKER, mailbox_on_conn_restore },
 	{ WK_MSG_MAILBOX_CONN_CLOSED, 1, 1, FROM_BROKER, mailbox_on_conn_closed },
 	{ WK_MSG_MAILBOX_BROKER_HELLO, 1, 1, FROM_BROKER, mailbox_on_broker_hello },
-	{ WK_MSG_API_REQ, 2, 2, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), mailbox_on_api },
+	{ WK_MSG_MAILBOX_USER_TOKEN, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_DEVICE_QUIT, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_USER_FLAGS, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_SYSUID_ADD, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_SYSUID_REMOVE, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_SYSUID_LIST, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_CONV_ROWS, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_CONV_SET, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_CONV_REMOVE, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_CONV_DELETE, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_CMD_SYNC, 1, 1, FROM_API, mailbox_on_op },
+	{ WK_MSG_MAILBOX_CMD_SYNCACK, 1, 1, FROM_API, mailbox_on_op },
 	{ WK_MSG_MAILBOX_CMD, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), mailbox_on_cmd },
 	{ WK_MSG_MAILBOX_CMD_RECVACK, 1, 1, FROM_BROKER, mailbox_on_cmd_recvack },
 };

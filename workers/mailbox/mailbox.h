@@ -1,8 +1,9 @@
 /* mailbox.h - wk-mailbox's private interfaces between its files.
  *   mailbox.c        main, dispatch table, presence region
  *   mailbox_conn.c   AUTH, connection registry, kick rules, presence writes
- *   mailbox_users.c  the user store (tokens, levels, flags, system uids) and
- *                    the API_REQ dispatch
+ *   mailbox_api.c    the HTTP API op rows (wk_msgtypes.h 100-119): decode,
+ *                    run, answer (API_ANSWER)
+ *   mailbox_users.c  the user store (tokens, levels, flags, system uids)
  *   mailbox_conv.c   conversation rows (read cursor, deleted-at) per user
  *   mailbox_cmd.c    cmd mailboxes: hand-over from the channel shards,
  *                    delivery, acknowledgement, /message/sync
@@ -11,8 +12,9 @@
 #define MAILBOX_H
 #include <stdint.h>
 #include <db.h>
-#include <jansson.h>
 #include "presence.h"
+#include "wk_answer.h"
+#include "wk_buf.h"
 #include "wk_proc.h"
 
 #define MAILBOX_TOKEN_MAX 512
@@ -25,11 +27,9 @@ enum mailbox_db {
 	MAILBOX_DB_COUNT
 };
 
-/* An API_REP: HTTP status and JSON body. */
-struct mailbox_reply {
-	unsigned status;
-	json_t *body;
-};
+/* An HTTP API op: decode req (the row's payload) and fill a.  0, or -1 if
+ * req does not decode (then nothing was done). */
+typedef int mailbox_op_fn(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a);
 
 /* ---- mailbox.c ---- */
 struct presence *mailbox_presence(void);
@@ -44,20 +44,21 @@ int mailbox_user_is_banned(struct wk_proc *p, const char *uid);
 int mailbox_user_is_send_banned(struct wk_proc *p, const char *uid);
 /* 1 if uid is a system account. */
 int mailbox_is_system_uid(struct wk_proc *p, const char *uid);
-/* API_REQ handler: ops on the users this shard owns. */
-void mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-void mailbox_reply_error(struct mailbox_reply *rep, unsigned status, const char *msg);
-void mailbox_reply_status(struct mailbox_reply *rep, int status);
-/* The answer to a walk of db that ended with rc: 200 with out, or (rc
- * neither 0 nor DB_NOTFOUND) logged, out freed, 500. */
-void mailbox_reply_walk(struct mailbox_reply *rep, int rc, const char *db, json_t *out);
-/* A transaction for one operation: NULL on failure (rep, if any, is 500). */
-DB_TXN *mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep);
-/* Commit if ok, else abort: 0 once committed, else -1 (rep, if any, is 500). */
-int mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep);
+mailbox_op_fn mailbox_op_user_token, mailbox_op_device_quit, mailbox_op_user_flags,
+    mailbox_op_sysuid_add, mailbox_op_sysuid_remove, mailbox_op_sysuid_list;
+/* A transaction for one operation: NULL on failure (a, if any, is 500). */
+DB_TXN *mailbox_txn_begin(struct wk_proc *p, struct wk_answer *a);
+/* Commit if ok, else abort: 0 once committed, else -1 (a, if any, is 500). */
+int mailbox_txn_end(DB_TXN *txn, int ok, struct wk_answer *a);
+
+/* ---- mailbox_api.c: the HTTP API op rows ---- */
+/* Any op row from wk-api (or a tool): decode, run, answer. */
+void mailbox_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* The end of a walk of db with rc: rc neither 0 nor DB_NOTFOUND is logged
+ * and makes a 500.  0, or -1 after that. */
+int mailbox_walk_end(struct wk_answer *a, int rc, const char *db);
 
 /* ---- mailbox_conv.c: conversation rows (the ops of api_conv.c) ---- */
-typedef void mailbox_op_fn(struct wk_proc *p, json_t *req, struct mailbox_reply *rep);
 mailbox_op_fn mailbox_op_conv_rows, mailbox_op_conv_set, mailbox_op_conv_remove,
     mailbox_op_conv_delete;
 /* Create (uid, id, type) with read position read_to unless it exists, in

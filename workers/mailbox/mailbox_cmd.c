@@ -24,20 +24,20 @@
  *             'a' u16 channel shard -> u64 the last entry applied from it
  *             'c'                   -> u64 the last mailbox seq given out
  *
- * API_REQ ops:
- *   cmd.sync     {uid, limit}  [MessageResp...] oldest first, at most limit
- *   cmd.syncack  {uid, last_message_seq}  OK; removes seq <= last_message_seq
+ * The HTTP API ops (rows MAILBOX_CMD_SYNC, MAILBOX_CMD_SYNCACK; mailbox_api.c
+ * runs them):
+ *   cmd.sync     the oldest `limit` messages, oldest first
+ *   cmd.syncack  removes every message with seq <= last_message_seq
  */
 #include <stdlib.h>
 #include <string.h>
 #include "mailbox.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
+#include "wk_channelid.h"
 #include "wk_chmsg.h"
 #include "wk_db.h"
-#include "wk_json.h"
 #include "wk_log.h"
-#include "wk_msgresp.h"
 #include "wk_shard.h"
 
 #define MAX_CONNS_PER_UID 64
@@ -363,34 +363,36 @@ mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len)
 }
 
 /* cmd.sync: the oldest `limit` unacknowledged messages. */
-void
-mailbox_op_cmd_sync(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_cmd_sync(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	const char *uid = wk_jstr(req, "uid");
-	json_int_t limit = wk_jint(req, "limit");
-	size_t ul = strlen(uid);
+	char uid[WK_ID_MAX + 1];
+	uint32_t limit, n = 0;
+	size_t ul, count_at;
 	uint8_t k[KEY_MAX];
 	DB *db = p->db[MAILBOX_DB_CMD];
-	DBT key = { .data = k, .size = (u_int32_t)(2 + ul) }, data = { 0 };
-	json_t *out = json_array();
+	DBT key = { .data = k }, data = { 0 };
 	struct wk_rbuf r;
 	struct wk_chmsg m;
 	DBC *cur;
 	int rc;
 
-	if (ul == 0 || ul >= PRESENCE_UID_MAX) {
-		rep->status = 200;
-		rep->body = out;
-		return;
-	}
+	wk_get_str(req, uid, sizeof uid);
+	limit = wk_get_u32(req);
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	count_at = a->body.len;
+	wk_put_u32(&a->body, 0);   /* the count, set at the end */
+	ul = strlen(uid);
+	if (ul == 0 || ul >= PRESENCE_UID_MAX)
+		return 0;
 	msg_key(k, uid, ul, 0);
+	key.size = (u_int32_t)(2 + ul);
 	if ((rc = db->cursor(db, NULL, &cur, 0)) != 0) {
-		json_decref(out);
-		mailbox_reply_error(rep, 500, "storage error");
-		return;
+		wk_answer_error(a, 500, "storage error");
+		return 0;
 	}
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE);
-	    rc == 0 && (json_int_t)json_array_size(out) < limit;
+	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0 && n < limit;
 	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
 		if (key.size != 2 + ul + 8 || memcmp(key.data, k, 2 + ul) != 0)
 			break;
@@ -398,36 +400,43 @@ mailbox_op_cmd_sync(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 		if (wk_chmsg_get(&r, &m) < 0)
 			continue;
 		m.seq = (uint32_t)wk_be64_get((uint8_t *)key.data + 2 + ul);
-		json_array_append_new(out, wk_msgresp(&m));
+		wk_chmsg_put(&a->body, &m);
+		n++;
 	}
 	cur->close(cur);
-	mailbox_reply_walk(rep, rc, "cmdbox.db", out);
+	if (mailbox_walk_end(a, rc, "cmdbox.db") == 0)
+		wk_be32_put(a->body.p + count_at, n);
+	return 0;
 }
 
 /* cmd.syncack: remove every message up to last_message_seq. */
-void
-mailbox_op_cmd_syncack(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_cmd_syncack(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	const char *uid = wk_jstr(req, "uid");
-	uint64_t upto = (uint64_t)wk_jint(req, "last_message_seq");
-	size_t ul = strlen(uid);
+	char uid[WK_ID_MAX + 1];
+	uint64_t upto;
+	size_t ul;
 	uint8_t k[KEY_MAX];
 	DB *db = p->db[MAILBOX_DB_CMD];
-	DBT key = { .data = k, .size = (u_int32_t)(2 + ul) }, data = { .flags = DB_DBT_PARTIAL };
+	DBT key = { .data = k }, data = { .flags = DB_DBT_PARTIAL };
 	DB_TXN *txn;
 	DBC *cur;
 	int rc, ok = 1;
 
-	if (ul == 0 || ul >= PRESENCE_UID_MAX || upto == 0) {
-		mailbox_reply_status(rep, 200);
-		return;
-	}
-	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
-		return;
+	wk_get_str(req, uid, sizeof uid);
+	upto = wk_get_u64(req);
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	ul = strlen(uid);
+	if (ul == 0 || ul >= PRESENCE_UID_MAX || upto == 0)
+		return 0;
+	key.size = (u_int32_t)(2 + ul);
+	if ((txn = mailbox_txn_begin(p, a)) == NULL)
+		return 0;
 	msg_key(k, uid, ul, 0);
 	if ((rc = db->cursor(db, txn, &cur, 0)) != 0) {
-		mailbox_txn_end(txn, 0, rep);
-		return;
+		mailbox_txn_end(txn, 0, a);
+		return 0;
 	}
 	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
 	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
@@ -443,6 +452,6 @@ mailbox_op_cmd_syncack(struct wk_proc *p, json_t *req, struct mailbox_reply *rep
 	cur->close(cur);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		ok = 0;
-	if (mailbox_txn_end(txn, ok, rep) == 0)
-		mailbox_reply_status(rep, 200);
+	mailbox_txn_end(txn, ok, a);
+	return 0;
 }

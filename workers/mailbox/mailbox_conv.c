@@ -11,15 +11,15 @@
  * convs.db: uid NUL u8 type stored-channel-id -> u8 version 1,
  * u32 readed_to, u32 deleted_at, u64 created_ms, u64 updated_ms.
  *
- * API_REQ ops (JSON from wk-api):
- *   conv.rows   {uid}  [[channel_id, type, readed_to, deleted_at, updated_ms],
- *               ...] newest update first, at most conversation.userMaxCount
- *   conv.set    {uids, channel_id, channel_type, read_to, mode}  OK; mode
- *               "reset" (membership: read_to, deleted-at cleared), "forward"
- *               (created if missing; read_to only advances), "missing"
- *               (created with read_to only if missing)
- *   conv.remove {uids, channel_id, channel_type}  OK
- *   conv.delete {uid, channel_id, channel_type, deleted_at}  OK (no row: OK)
+ * The HTTP API ops (rows MAILBOX_CONV_ROWS ... CONV_DELETE in
+ * wk_msgtypes.h; mailbox_api.c runs them):
+ *   conv.rows   the uid's rows, newest update first, at most
+ *               conversation.userMaxCount
+ *   conv.set    mode reset (membership: read_to, deleted-at cleared),
+ *               forward (created if missing; read_to only advances),
+ *               missing (created with read_to only if missing)
+ *   conv.remove the rows of some uids for one channel
+ *   conv.delete deleted-at of one row (no row: nothing)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@
 #include "wk_alloc.h"
 #include "wk_buf.h"
 #include "wk_db.h"
-#include "wk_json.h"
+#include "wk_channelid.h"
 #include "wk_log.h"
 #include "wk_time.h"
 
@@ -125,114 +125,134 @@ mailbox_conv_touch(struct wk_proc *p, DB_TXN *txn, const char *uid, const char *
 	return row_set(p, txn, uid, id, type, read_to, SET_MISSING);
 }
 
-/* The request's uids: "uids" or the single "uid". */
-static json_t *
-req_uids(json_t *req)
+int
+mailbox_op_conv_set(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	json_t *uids = json_object_get(req, "uids");
-
-	return uids ? json_incref(uids) : json_pack("[s]", wk_jstr(req, "uid"));
-}
-
-void
-mailbox_op_conv_set(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
-{
-	const char *mode = wk_jstr(req, "mode"), *id = wk_jstr(req, "channel_id");
-	uint8_t type = (uint8_t)wk_jint(req, "channel_type");
-	json_int_t to = wk_jint(req, "read_to");
-	enum set_mode m = strcmp(mode, "reset") == 0 ? SET_RESET :
-	    strcmp(mode, "forward") == 0 ? SET_FORWARD : SET_MISSING;
-	json_t *uids = req_uids(req), *v;
+	char id[WK_STORED_ID_MAX + 1], **uids;
+	uint8_t type, mode;
+	uint32_t to, n;
 	DB_TXN *txn;
-	size_t i;
 	int ok = 1;
 
-	if ((txn = mailbox_txn_begin(p, rep)) != NULL) {
-		json_array_foreach(uids, i, v)
-			if (ok && json_is_string(v))
-				ok = row_set(p, txn, json_string_value(v), id, type,
-				    to < 0 ? 0 : to > UINT32_MAX ? UINT32_MAX : (uint32_t)to, m) == 0;
-		if (mailbox_txn_end(txn, ok, rep) == 0)
-			mailbox_reply_status(rep, 200);
+	wk_get_str(req, id, sizeof id);
+	type = wk_get_u8(req);
+	to = wk_get_u32(req);
+	mode = wk_get_u8(req);
+	uids = wk_get_strlist(req, &n);
+	if (wk_rbuf_done(req) < 0 || mode > SET_MISSING) {
+		wk_strlist_free(&uids);
+		return -1;
 	}
-	json_decref(uids);
+	if ((txn = mailbox_txn_begin(p, a)) != NULL) {
+		for (uint32_t i = 0; i < n && ok; i++)
+			ok = row_set(p, txn, uids[i], id, type, to, (enum set_mode)mode) == 0;
+		mailbox_txn_end(txn, ok, a);
+	}
+	wk_strlist_free(&uids);
+	return 0;
 }
 
-void
-mailbox_op_conv_remove(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_conv_remove(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	json_t *uids = req_uids(req), *v;
+	char id[WK_STORED_ID_MAX + 1], **uids;
 	struct wk_wbuf k;
+	uint8_t type;
+	uint32_t n;
 	DB_TXN *txn;
-	size_t i;
 	int ok = 1;
 
-	if ((txn = mailbox_txn_begin(p, rep)) != NULL) {
-		json_array_foreach(uids, i, v) {
-			if (!ok || !json_is_string(v))
-				continue;
-			row_key(&k, json_string_value(v), wk_jstr(req, "channel_id"),
-			    (uint8_t)wk_jint(req, "channel_type"));
+	wk_get_str(req, id, sizeof id);
+	type = wk_get_u8(req);
+	uids = wk_get_strlist(req, &n);
+	if (wk_rbuf_done(req) < 0) {
+		wk_strlist_free(&uids);
+		return -1;
+	}
+	if ((txn = mailbox_txn_begin(p, a)) != NULL) {
+		for (uint32_t i = 0; i < n && ok; i++) {
+			row_key(&k, uids[i], id, type);
 			ok = wk_db_del(p->db[MAILBOX_DB_CONVS], txn, k.p, k.len) == 0;
 			wk_wbuf_free(&k);
 		}
-		if (mailbox_txn_end(txn, ok, rep) == 0)
-			mailbox_reply_status(rep, 200);
+		mailbox_txn_end(txn, ok, a);
 	}
-	json_decref(uids);
+	wk_strlist_free(&uids);
+	return 0;
 }
 
 /* conv.delete: the conversation is hidden until a message newer than
  * deleted_at arrives (the row must exist, as the reference). */
-void
-mailbox_op_conv_delete(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_conv_delete(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	json_int_t at = wk_jint(req, "deleted_at");
+	char uid[WK_ID_MAX + 1], id[WK_STORED_ID_MAX + 1];
+	uint32_t at;
+	uint8_t type;
 	struct row r;
 	struct wk_wbuf k;
 	DB_TXN *txn;
 	int rc;
 
-	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
-		return;
-	row_key(&k, wk_jstr(req, "uid"), wk_jstr(req, "channel_id"),
-	    (uint8_t)wk_jint(req, "channel_type"));
+	wk_get_str(req, uid, sizeof uid);
+	wk_get_str(req, id, sizeof id);
+	type = wk_get_u8(req);
+	at = wk_get_u32(req);
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	if ((txn = mailbox_txn_begin(p, a)) == NULL)
+		return 0;
+	row_key(&k, uid, id, type);
 	rc = row_get(p, txn, &k, &r);
 	if (rc == 1) {
-		r.deleted_at = at < 0 ? 0 : at > UINT32_MAX ? UINT32_MAX : (uint32_t)at;
+		r.deleted_at = at;
 		rc = row_put(p, txn, &k, &r);
 	}
 	wk_wbuf_free(&k);
-	if (mailbox_txn_end(txn, rc >= 0, rep) == 0)
-		mailbox_reply_status(rep, 200);
+	mailbox_txn_end(txn, rc >= 0, a);
+	return 0;
 }
+
+/* One row of conv.rows, as read from convs.db. */
+struct rowv {
+	const char *id;
+	size_t idlen;
+	uint8_t type;
+	struct row r;
+};
 
 static int
 by_updated_desc(const void *a, const void *b)
 {
-	json_int_t x = json_integer_value(json_array_get(*(json_t *const *)a, 4));
-	json_int_t y = json_integer_value(json_array_get(*(json_t *const *)b, 4));
+	uint64_t x = ((const struct rowv *)a)->r.updated_ms, y = ((const struct rowv *)b)->r.updated_ms;
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 /* conv.rows: every row of the uid (a prefix walk), newest update first. */
-void
-mailbox_op_conv_rows(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	const char *uid = wk_jstr(req, "uid");
-	size_t plen = strlen(uid) + 1, n = 0, cap = 0;
-	DBT key = { .data = (void *)uid, .size = (u_int32_t)plen }, data = { 0 };
-	json_t **v = NULL, *out;
+	char uid[WK_ID_MAX + 1];
+	size_t plen, n = 0, cap = 0, keep;
+	DBT key = { 0 }, data = { 0 };
+	struct rowv *v = NULL;
 	struct row r;
 	DBC *cur;
 	int rc;
 
+	wk_get_str(req, uid, sizeof uid);
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	plen = strlen(uid) + 1;
+	key.data = uid;
+	key.size = (u_int32_t)plen;
 	if ((rc = p->db[MAILBOX_DB_CONVS]->cursor(p->db[MAILBOX_DB_CONVS], NULL, &cur, 0)) != 0) {
 		wk_log_warnx("convs.db cursor: %s", db_strerror(rc));
-		mailbox_reply_error(rep, 500, "storage error");
-		return;
+		wk_answer_error(a, 500, "storage error");
+		return 0;
 	}
+	/* The keys and values stay valid only until the next get: copy ids. */
 	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
 	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
 		if (key.size <= plen || memcmp(key.data, uid, plen) != 0)
@@ -240,18 +260,27 @@ mailbox_op_conv_rows(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 		if (row_decode(&r, data.data, data.size) < 0)
 			continue;
 		wk_grow(&v, &cap, (n + 1) * sizeof *v);
-		v[n++] = json_pack("[s#,i,I,I,I]", (const char *)key.data + plen + 1,
-		    (size_t)(key.size - plen - 1), ((const uint8_t *)key.data)[plen],
-		    (json_int_t)r.readed_to, (json_int_t)r.deleted_at, (json_int_t)r.updated_ms);
+		v[n].idlen = key.size - plen - 1;
+		v[n].id = wk_strndup((const char *)key.data + plen + 1, v[n].idlen);
+		v[n].type = ((const uint8_t *)key.data)[plen];
+		v[n++].r = r;
 	}
 	cur->close(cur);
 	qsort(v, n, sizeof *v, by_updated_desc);
-	out = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if ((long long)i < p->cfg.conversation_userMaxCount)
-			json_array_append(out, v[i]);
-		json_decref(v[i]);
+	keep = (long long)n < p->cfg.conversation_userMaxCount ? n :
+	    (size_t)p->cfg.conversation_userMaxCount;
+	if (mailbox_walk_end(a, rc, "convs.db") == 0) {
+		wk_put_u32(&a->body, (uint32_t)keep);
+		for (size_t i = 0; i < keep; i++) {
+			wk_put_strn(&a->body, v[i].id, v[i].idlen);
+			wk_put_u8(&a->body, v[i].type);
+			wk_put_u32(&a->body, v[i].r.readed_to);
+			wk_put_u32(&a->body, v[i].r.deleted_at);
+			wk_put_u64(&a->body, v[i].r.updated_ms);
+		}
 	}
+	for (size_t i = 0; i < n; i++)
+		free((void *)v[i].id);
 	free(v);
-	mailbox_reply_walk(rep, rc, "convs.db", out);
+	return 0;
 }

@@ -14,19 +14,13 @@
  * set, loaded on first use, mirrors it.  Each operation commits before it
  * replies (durability as storage.sync says).
  *
- * API_REQ from wk-api: frame 1 the op, frame 2 a JSON object; the API_REP
- * is [HTTP status, JSON body] in the reference's shape:
- *   user.token        {uid, token, device_flag, device_level}  OK, {"status":19} if banned
- *   user.device_quit  {uid, device_flag (-1: all)}             OK
- *   user.flags        {uid, ban, send_ban, disband, large, allow_stranger}  OK
- *   user.sysuid_add, user.sysuid_remove  {uids: [...]}         OK
- *   user.sysuid_list  {}                                       the uids, an array
+ * The HTTP API ops on users (rows MAILBOX_USER_TOKEN ... SYSUID_LIST in
+ * wk_msgtypes.h; mailbox_api.c runs them).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include "wk_chmsg.h"
-#include "wk_json.h"
+#include "wk_channelid.h"
 #include "mailbox.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
@@ -38,40 +32,11 @@
 #define TOKEN_KICK_MS 10000          /* /user/token device_level 1: close the old connections after */
 #define QUIT_KICK_MS 2000            /* /user/device_quit: close after */
 
+/* The person channel's flags, in the order MAILBOX_USER_FLAGS carries them. */
 enum { F_BAN, F_SEND_BAN, F_DISBAND, F_LARGE, F_ALLOW_STRANGER, F_COUNT };
-static const char *const flag_names[F_COUNT] = {
-	"ban", "send_ban", "disband", "large", "allow_stranger",
-};
 
 static zhashx_t *sysuids;            /* the system uid set; NULL until loaded */
 static int sysuid_present = 1;       /* the item stored for each key */
-
-void
-mailbox_reply_error(struct mailbox_reply *rep, unsigned status, const char *msg)
-{
-	rep->status = status;
-	rep->body = wk_json_error(msg, (int)status);
-}
-
-void
-mailbox_reply_walk(struct mailbox_reply *rep, int rc, const char *db, json_t *out)
-{
-	if (rc != 0 && rc != DB_NOTFOUND) {
-		wk_log_warnx("%s walk: %s", db, db_strerror(rc));
-		json_decref(out);
-		mailbox_reply_error(rep, 500, "storage error");
-		return;
-	}
-	rep->status = 200;
-	rep->body = out;
-}
-
-void
-mailbox_reply_status(struct mailbox_reply *rep, int status)
-{
-	rep->status = 200;
-	rep->body = wk_json_status(status);
-}
 
 /* key = kind '/' uid */
 static void
@@ -116,9 +81,9 @@ db_del(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
 	return wk_db_del(p->db[MAILBOX_DB_USERS], txn, k->p, k->len);
 }
 
-/* A transaction for one operation; NULL (and rep is 500) on failure. */
+/* A transaction for one operation; NULL (and a is 500) on failure. */
 DB_TXN *
-mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep)
+mailbox_txn_begin(struct wk_proc *p, struct wk_answer *a)
 {
 	DB_ENV *env = p->env->env;
 	DB_TXN *txn = NULL;
@@ -126,17 +91,17 @@ mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep)
 
 	if (rc != 0) {
 		wk_log_warnx("txn_begin: %s", db_strerror(rc));
-		if (rep)
-			mailbox_reply_error(rep, 500, "storage error");
+		if (a)
+			wk_answer_error(a, 500, "storage error");
 		return NULL;
 	}
 	return txn;
 }
 
-/* Commit if ok, else abort; 0 once committed, else -1 and rep is 500.
+/* Commit if ok, else abort; 0 once committed, else -1 and a is 500.
  * The commit is durable as storage.sync says before anyone is answered. */
 int
-mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep)
+mailbox_txn_end(DB_TXN *txn, int ok, struct wk_answer *a)
 {
 	int rc;
 
@@ -146,8 +111,8 @@ mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep)
 		wk_log_warnx("commit: %s", db_strerror(rc));
 	else
 		return 0;
-	if (rep)
-		mailbox_reply_error(rep, 500, "storage error");
+	if (a)
+		wk_answer_error(a, 500, "storage error");
 	return -1;
 }
 
@@ -254,28 +219,30 @@ mailbox_is_system_uid(struct wk_proc *p, const char *uid)
 
 /* user.token: store the token and level unless the user is banned; a
  * master-level token kicks the uid's connections with that device flag. */
-static void
-op_token(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_user_token(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	const char *uid = wk_jstr(req, "uid"), *token = wk_jstr(req, "token");
-	uint8_t flag = (uint8_t)wk_jint(req, "device_flag"), level = (uint8_t)wk_jint(req, "device_level");
-	size_t tlen = strlen(token);
-	uint8_t flags[F_COUNT];
+	char uid[WK_ID_MAX + 1], token[MAILBOX_TOKEN_MAX];
+	uint8_t flag, level, flags[F_COUNT];
 	struct wk_wbuf k, val;
+	size_t tlen;
 	DB_TXN *txn;
 	int ok, rc;
 
-	if (tlen >= MAILBOX_TOKEN_MAX) {
-		mailbox_reply_error(rep, 400, "token is longer than 511 bytes");
-		return;
-	}
-	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
-		return;
+	wk_get_str(req, uid, sizeof uid);
+	wk_get_str(req, token, sizeof token);
+	flag = wk_get_u8(req);
+	level = wk_get_u8(req);
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	tlen = strlen(token);
+	if ((txn = mailbox_txn_begin(p, a)) == NULL)
+		return 0;
 	ok = flags_get(p, txn, uid, flags) == 0;
 	if (ok && flags[F_BAN]) {
 		txn->abort(txn);
-		mailbox_reply_status(rep, WKPROTO_REASON_BAN);
-		return;
+		wk_put_u16(&a->body, WKPROTO_REASON_BAN);
+		return 0;
 	}
 	/* The user record, created once. */
 	wk_wbuf_init(&val);
@@ -294,111 +261,118 @@ op_token(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 	ok = ok && db_put(p, txn, &k, val.p, val.len) == 0;
 	wk_wbuf_free(&k);
 	wk_wbuf_free(&val);
-	if (mailbox_txn_end(txn, ok, rep) < 0)
-		return;
+	if (mailbox_txn_end(txn, ok, a) < 0)
+		return 0;
 	if (level == WKPROTO_DEVICE_LEVEL_MASTER)
 		mailbox_kick(p, uid, flag, "账号在其他设备上登录", TOKEN_KICK_MS);
-	mailbox_reply_status(rep, 200);
+	wk_put_u16(&a->body, 200);
+	return 0;
 }
 
 /* user.device_quit: clear the stored token of the device flag (-1: APP, WEB
  * and PC) where one exists, and kick the uid's connections with that flag. */
-static void
-op_device_quit(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_device_quit(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
 	static const uint8_t cleared = WKPROTO_DEVICE_LEVEL_MASTER;  /* level, empty token */
-	const char *uid = wk_jstr(req, "uid");
-	json_int_t flag = wk_jint(req, "device_flag");
-	int from = (int)flag, to = (int)flag, ok = 1, rc;
+	char uid[WK_ID_MAX + 1];
+	int64_t flag;
+	int from, to, ok = 1, rc;
 	struct wk_wbuf k;
 	DB_TXN *txn;
 
+	wk_get_str(req, uid, sizeof uid);
+	flag = (int64_t)wk_get_u64(req);
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	from = to = (int)flag;
 	if (flag == -1)
 		from = 0, to = 2;
-	else if (flag < 0 || flag > 255) {
-		mailbox_reply_status(rep, 200);
-		return;
-	}
-	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
-		return;
+	else if (flag < 0 || flag > 255)
+		return 0;
+	if ((txn = mailbox_txn_begin(p, a)) == NULL)
+		return 0;
 	for (int f = from; ok && f <= to; f++) {
 		token_key(&k, uid, (uint8_t)f);
 		rc = db_exists(p, txn, &k);
 		ok = rc == 0 || (rc == 1 && db_put(p, txn, &k, &cleared, 1) == 0);
 		wk_wbuf_free(&k);
 	}
-	if (mailbox_txn_end(txn, ok, rep) < 0)
-		return;
+	if (mailbox_txn_end(txn, ok, a) < 0)
+		return 0;
 	mailbox_kick(p, uid, (int)flag, "", QUIT_KICK_MS);
-	mailbox_reply_status(rep, 200);
+	return 0;
 }
 
 /* user.flags: the person channel's flags, all overwritten. */
-static void
-op_flags(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_user_flags(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
+	char uid[WK_ID_MAX + 1];
 	uint8_t flags[F_COUNT];
 	struct wk_wbuf k;
 	DB_TXN *txn;
 	int ok;
 
+	wk_get_str(req, uid, sizeof uid);
 	for (int i = 0; i < F_COUNT; i++)
-		flags[i] = wk_jint(req, flag_names[i]) == 1;
-	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
-		return;
-	user_key(&k, 'f', wk_jstr(req, "uid"));
+		flags[i] = wk_get_u8(req) == 1;
+	if (wk_rbuf_done(req) < 0)
+		return -1;
+	if ((txn = mailbox_txn_begin(p, a)) == NULL)
+		return 0;
+	user_key(&k, 'f', uid);
 	ok = db_put(p, txn, &k, flags, F_COUNT) == 0;
 	wk_wbuf_free(&k);
-	if (mailbox_txn_end(txn, ok, rep) == 0) {
+	if (mailbox_txn_end(txn, ok, a) == 0)
 		/* Connected devices learn the new send-ban at once. */
-		mailbox_conn_flags_changed(p, wk_jstr(req, "uid"), flags[F_SEND_BAN]);
-		mailbox_reply_status(rep, 200);
-	}
+		mailbox_conn_flags_changed(p, uid, flags[F_SEND_BAN]);
+	return 0;
 }
 
 /* user.sysuid_add / user.sysuid_remove: one transaction for the list. */
-static void
-sysuid_change(struct wk_proc *p, json_t *req, struct mailbox_reply *rep, int add)
+static int
+sysuid_change(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a, int add)
 {
-	json_t *uids = json_object_get(req, "uids"), *v;
+	uint32_t n;
+	char **uids = wk_get_strlist(req, &n);
 	struct wk_wbuf k;
 	DB_TXN *txn;
-	size_t i;
 	int ok = 1;
 
-	if ((txn = mailbox_txn_begin(p, rep)) == NULL)
-		return;
-	json_array_foreach(uids, i, v) {
-		if (!ok || !json_is_string(v))
-			continue;
-		user_key(&k, 's', json_string_value(v));
+	if (wk_rbuf_done(req) < 0) {
+		wk_strlist_free(&uids);
+		return -1;
+	}
+	if ((txn = mailbox_txn_begin(p, a)) == NULL)
+		goto out;
+	for (uint32_t i = 0; i < n && ok; i++) {
+		user_key(&k, 's', uids[i]);
 		ok = (add ? db_put(p, txn, &k, "", 0) : db_del(p, txn, &k)) == 0;
 		wk_wbuf_free(&k);
 	}
-	if (mailbox_txn_end(txn, ok, rep) < 0)
-		return;
-	if (sysuids)
-		json_array_foreach(uids, i, v) {
-			if (!json_is_string(v))
-				continue;
-			if (add)
-				zhashx_insert(sysuids, json_string_value(v), &sysuid_present);
-			else
-				zhashx_delete(sysuids, json_string_value(v));
-		}
-	mailbox_reply_status(rep, 200);
+	if (mailbox_txn_end(txn, ok, a) < 0 || sysuids == NULL)
+		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		if (add)
+			zhashx_insert(sysuids, uids[i], &sysuid_present);
+		else
+			zhashx_delete(sysuids, uids[i]);
+out:
+	wk_strlist_free(&uids);
+	return 0;
 }
 
-static void
-op_sysuid_add(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_sysuid_add(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	sysuid_change(p, req, rep, 1);
+	return sysuid_change(p, req, a, 1);
 }
 
-static void
-op_sysuid_remove(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_sysuid_remove(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	sysuid_change(p, req, rep, 0);
+	return sysuid_change(p, req, a, 0);
 }
 
 static int
@@ -408,77 +382,23 @@ uid_cmp(const void *a, const void *b)
 }
 
 /* user.sysuid_list: the set, sorted. */
-static void
-op_sysuid_list(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
+int
+mailbox_op_sysuid_list(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
-	json_t *out;
 	zlistx_t *keys;
 
+	if (wk_rbuf_done(req) < 0)
+		return -1;
 	if (sysuid_load(p) < 0) {
-		mailbox_reply_error(rep, 500, "storage error");
-		return;
+		wk_answer_error(a, 500, "storage error");
+		return 0;
 	}
-	out = json_array();
 	keys = zhashx_keys(sysuids);
 	zlistx_set_comparator(keys, uid_cmp);
 	zlistx_sort(keys);
+	wk_put_u32(&a->body, (uint32_t)zlistx_size(keys));
 	for (const char *uid = zlistx_first(keys); uid; uid = zlistx_next(keys))
-		json_array_append_new(out, json_string(uid));
+		wk_put_str(&a->body, uid);
 	zlistx_destroy(&keys);
-	rep->status = 200;
-	rep->body = out;
-}
-
-static const struct {
-	const char *name;
-	void (*fn)(struct wk_proc *p, json_t *req, struct mailbox_reply *rep);
-} ops[] = {
-	{ "user.token", op_token },
-	{ "user.device_quit", op_device_quit },
-	{ "user.flags", op_flags },
-	{ "user.sysuid_add", op_sysuid_add },
-	{ "user.sysuid_remove", op_sysuid_remove },
-	{ "user.sysuid_list", op_sysuid_list },
-	{ "conv.rows", mailbox_op_conv_rows },
-	{ "conv.set", mailbox_op_conv_set },
-	{ "conv.remove", mailbox_op_conv_remove },
-	{ "conv.delete", mailbox_op_conv_delete },
-	{ "cmd.sync", mailbox_op_cmd_sync },
-	{ "cmd.syncack", mailbox_op_cmd_syncack },
-};
-
-/* API_REQ.  A malformed request from wk-api is a bug there (exit, as for
- * any bad internal message); from a tool it is answered 400. */
-void
-mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
-{
-	zframe_t *fop = zmsg_first(msg), *fbody = zmsg_next(msg);
-	struct mailbox_reply rep = { 0 };
-	zmsg_t *out;
-	json_t *req;
-	char *text;
-	size_t i, n = sizeof ops / sizeof ops[0];
-
-	/* An op opens its own transaction: the hand-overs' one must not hold
-	 * locks it waits for (one thread: it would wait for ever). */
-	mailbox_cmd_iteration(p);
-	for (i = 0; i < n; i++)
-		if (zframe_streq(fop, ops[i].name))
-			break;
-	req = json_loadb((const char *)zframe_data(fbody), zframe_size(fbody), 0, NULL);
-	if (i == n || !json_is_object(req)) {
-		if (h->sender_role == WK_ROLE_API)
-			wk_fatalx("API_REQ from api/%u: %s", h->sender_instance,
-			    i == n ? "unknown op" : "body is not a JSON object");
-		mailbox_reply_error(&rep, 400, i == n ? "unknown op" : "body is not a JSON object");
-	} else
-		ops[i].fn(p, req, &rep);
-	json_decref(req);
-	text = json_dumps(rep.body, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(rep.body);
-	out = zmsg_new();
-	zmsg_addstrf(out, "%u", rep.status);
-	zmsg_addmem(out, text, strlen(text));
-	free(text);
-	wk_proc_reply(p, h, WK_MSG_API_REP, &out);
+	return 0;
 }
