@@ -15,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <czmq.h>
+#include "wk_buf.h"
 #include "wk_crypto.h"
+#include "wk_msg.h"
 #include "wk_db.h"
 #include "wk_proc.h"
 #include "wktest.h"
@@ -664,4 +667,72 @@ wkt_expect_400(const struct wkt_tree *t, const char *method, const char *path,
 	wkt_expect(t, method, path, body, 400, want);
 	free(want);
 	json_decref(w);
+}
+
+/* A tool's inbox in the tree's run directory and the corr of its last ask.
+ * One per test process: a reply sent to an inbox just closed and bound
+ * again can be lost. */
+struct wkt_shard_link {
+	char run[512];
+	zsock_t *inbox;
+	int instance;
+	uint64_t corr;
+};
+
+struct wkt_shard_link *
+wkt_shard_link_new(const struct wkt_tree *t)
+{
+	struct wkt_shard_link *l = calloc(1, sizeof *l);
+
+	ck_assert_ptr_nonnull(l);
+	snprintf(l->run, sizeof l->run, "%s", t->run);
+	l->instance = (int)(getpid() & 0x7fff);
+	l->inbox = zsock_new_pull(NULL);
+	ck_assert_int_eq(zsock_bind(l->inbox, "ipc://%s/ctl-%d.ipc", l->run, l->instance), 0);
+	zsock_set_rcvtimeo(l->inbox, 5000);
+	return l;
+}
+
+void
+wkt_shard_link_destroy(struct wkt_shard_link **l)
+{
+	if (*l == NULL)
+		return;
+	zsock_destroy(&(*l)->inbox);
+	free(*l);
+	*l = NULL;
+}
+
+int
+wkt_shard_ask(struct wkt_shard_link *l, const char *role, int instance, int type,
+    const void *payload, size_t plen, uint8_t **answer, size_t *len)
+{
+	struct wk_msg_hdr h = { .version = WK_MSG_VERSION, .type = (uint16_t)type,
+	    .sender_role = WK_ROLE_CTL, .sender_instance = (uint16_t)l->instance,
+	    .corr = ++l->corr }, rh;
+	zsock_t *out = zsock_new_push(NULL);
+	zmsg_t *m = wk_msg_new(&h), *rep;
+	zframe_t *f;
+	int status;
+
+	ck_assert_int_eq(zsock_connect(out, "ipc://%s/%s-%d.ipc", l->run, role, instance), 0);
+	zmsg_addmem(m, payload, plen);
+	ck_assert_int_eq(zmsg_send(&m, out), 0);
+	rep = zmsg_recv(l->inbox);
+	zsock_destroy(&out);
+	ck_assert_msg(rep != NULL && zmsg_size(rep) == 2, "no answer to %s from %s/%d",
+	    wk_msg_type_name(type), role, instance);
+	f = zmsg_first(rep);
+	ck_assert_int_eq(wk_msg_hdr_decode(zframe_data(f), zframe_size(f), &rh), 0);
+	ck_assert_uint_eq(rh.corr, l->corr);
+	ck_assert_int_eq(rh.type, WK_MSG_API_ANSWER);
+	f = zmsg_next(rep);
+	ck_assert_uint_ge(zframe_size(f), 2);
+	status = wk_be16_get(zframe_data(f));
+	*len = zframe_size(f) - 2;
+	*answer = malloc(*len + 1);
+	memcpy(*answer, zframe_data(f) + 2, *len);
+	(*answer)[*len] = 0;
+	zmsg_destroy(&rep);
+	return status;
 }

@@ -125,4 +125,14 @@ int wkt_online_count(const struct wkt_tree *t, const char *uid, int device_flag)
 int wkt_wait_online(const struct wkt_tree *t, const char *uid, int device_flag, int want,
     int timeout_ms);
 
+/* Speak to one shard of the tree directly, as a tool (WK_ROLE_CTL): send
+ * op row `type` with `payload` to role/instance ("mailbox", 0) and wait for
+ * its API_ANSWER (5 s, else the test fails).  The HTTP status is returned;
+ * *answer (malloc'd, may be NULL) and *len get the rest of the frame. */
+struct wkt_shard_link;
+struct wkt_shard_link *wkt_shard_link_new(const struct wkt_tree *t);
+void wkt_shard_link_destroy(struct wkt_shard_link **l);
+int wkt_shard_ask(struct wkt_shard_link *l, const char *role, int instance, int type,
+    const void *payload, size_t plen, uint8_t **answer, size_t *len);
+
 #endif
