@@ -1,9 +1,22 @@
 /* channel.h - wk-channel's private interfaces between its files (wk-channel(8)).
- *   channel.c          main, dispatch table, loop hooks
- *   channel_store.c    the storage: channel records, members and lists, the
- *                      message log, the group-commit transaction
- *   channel_api.c      API_REQ operations for the /channel and message routes
- *   channel_append.c   APPEND from brokers: permissions, dedup, fan-out
+ *   channel.c               main, dispatch table, loop hooks
+ *   channel_store.c         the storage: the group-commit transaction, the
+ *                           cache of channel records, the channel records
+ *   channel_store.h         what the three store files share, private to them
+ *   channel_list.c          a channel's lists: members, blacklist, whitelist
+ *   channel_log.c           a channel's message log: append, by seq, ranges,
+ *                           by client_msg_no, the last seq a sender sent
+ *   channel_api.c           API_REQ operations for the /channel and message routes
+ *   channel_conv.c          what /conversation/sync needs of a channel
+ *   channel_append.c        APPEND from brokers: permissions, dedup, fan-out
+ *   channel_cmd.c           the durable hand-over of cmd messages and first
+ *                           conversation rows to the mailbox shards
+ *   channel_stream.c        stream messages: the shard's streams, their events'
+ *                           delivery, message.event / eventsync
+ *   channel_stream_state.c  one stream's state and how an event changes it
+ *   channel_stream_store.c  streams.db: stream records, logged events
+ *   channel_stream.h        what the three stream files share
+ *   channel_webhook.c       msg.notify and msg.offline webhooks
  *
  * Transactions (group commit).  Every write, from any file, goes into the
  * one transaction of the current loop iteration, channel_txn(); the store
@@ -94,7 +107,7 @@ int channel_put(struct wk_proc *p, const struct channel_info *info);
  * 1 done, 0 no such channel (nothing written), -1 error. */
 int channel_delete(struct wk_proc *p, const char *id, uint8_t type);
 
-/* ---- channel_store.c: members and lists ---- */
+/* ---- channel_list.c: members and lists ---- */
 /* A list is a set of uids per channel; the value is the key byte. */
 enum channel_list {
 	CHANNEL_MEMBERS = 'm',       /* subscribers */
@@ -136,7 +149,7 @@ long channel_member_count(struct wk_proc *p, const char *id, uint8_t type);
 int channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg);
 
-/* ---- channel_store.c: the message log ---- */
+/* ---- channel_log.c: the message log ---- */
 /* A stored message.  On append the caller fills everything but seq (strings
  * may be NULL when their length is 0); on read the strings and payload
  * point into the caller's buffer (or the store's, during a range walk) and
