@@ -11,6 +11,22 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_time.h"
+#include "wkproto.h"
+
+static channel_watch_fn *watch;
+
+void
+channel_list_watch(channel_watch_fn *fn)
+{
+	watch = fn;
+}
+
+void
+channel_list_changed(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list)
+{
+	if (watch && type == WKPROTO_CHANNEL_PERSON && list != CHANNEL_MEMBERS)
+		watch(p, id);
+}
 
 static int
 list_index(enum channel_list list)
@@ -91,6 +107,7 @@ channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 		return channel_store_write_failed("members.db put", id, type, rc);
 	c->count[list_index(list)]++;
 	c->updated_ms = now;
+	channel_list_changed(p, id, type, list);
 	return 1;
 }
 
@@ -115,6 +132,7 @@ channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channe
 	if (c->count[list_index(list)] > 0)
 		c->count[list_index(list)]--;
 	c->updated_ms = (uint64_t)wk_wall_ms();
+	channel_list_changed(p, id, type, list);
 	return 1;
 }
 
@@ -135,6 +153,7 @@ channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel
 	c = channel_rec_get(p, id, type, 1);
 	c->count[list_index(list)] = 0;
 	c->updated_ms = (uint64_t)wk_wall_ms();
+	channel_list_changed(p, id, type, list);
 	return 0;
 }
 

@@ -486,6 +486,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 	    channel_store_prefix_delete(p, CHANNEL_DB_CLIENTMSGNO, prefix, CHANNEL_NUM_SIZE) < 0 ||
 	    channel_store_prefix_delete(p, CHANNEL_DB_SENDERS, prefix, CHANNEL_NUM_SIZE) < 0)
 		return channel_store_op_failed(p);
+	channel_list_changed(p, id, type, CHANNEL_BLACKLIST);   /* and the whitelist */
 	c = channel_rec_get(p, id, type, 1);
 	c->flags |= F_DISBAND;
 	memset(c->count, 0, sizeof c->count);

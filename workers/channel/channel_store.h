@@ -44,4 +44,8 @@ DBC *channel_store_cursor(struct wk_proc *p, int i);
 /* Delete every key of p->db[i] that starts with prefix[0..n): 0, -1. */
 int channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, size_t n);
 
+/* A list of (id, type) changed in the current transaction: tells the
+ * watch (channel_list_watch) when it is a person chat's black/whitelist. */
+void channel_list_changed(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list);
+
 #endif
