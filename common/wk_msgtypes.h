@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 8
+#define WK_MSG_VERSION 9
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -46,6 +46,9 @@ X(BROKER_DELIVER, 32, "channel: frame 1 the message (wk_chmsg), frame 2 u64 targ
 X(API_SENDACK, 33, "channel: the answer to an api append: u64 message_id, u32 seq, u8 reason")
 X(CHANNEL_PERSON_CHECK, 34, "channel: u64 corr, str to, str from, u8 need whitelist: may from write to to?")
 X(CHANNEL_PERSON_CHECK_REP, 35, "channel: u64 corr, u8 reason (1 ok, 4 blacklisted, 13 not whitelisted)")
+/* The cache of those answers on the shard of the chat (channel_person.c, wk(7)). */
+X(CHANNEL_PERSON_CHANGED, 36, "channel (owner of the lists) -> every other channel shard, once the transaction ended, before the reply: str uid, repeated to the end of the frame: the person blacklist/whitelist of each uid changed; drop the cached answers about writing to it")
+X(CHANNEL_PERSON_FLUSH, 37, "channel -> every other channel shard, at start: u16 the sender's instance; drop every cached answer it gave (it may have died between a commit and its CHANGED)")
 
 /* cmd mailboxes and conversation rows: channel shard -> mailbox shards
  * (channel_cmd.c, mailbox_cmd.c).  A hand-over is numbered per (channel
@@ -80,7 +83,7 @@ X(MAILBOX_CMD_SYNC, 110, "api: str uid, u32 limit; answer: list of messages (wk_
 X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq; answer: empty")
 
 /* Reserved ranges so that work in parallel does not collide:
- * 43-49 conversations and cmd mailboxes, 50-59 webhooks (wk-hook),
- * 60-69 streams and EVENT, 70-99 the channel shards' API ops, 100-119
- * the mailbox shards' API ops. */
+ * 36-39 the person-chat permission cache, 43-49 conversations and cmd
+ * mailboxes, 50-59 webhooks (wk-hook), 60-69 streams and EVENT, 70-99 the
+ * channel shards' API ops, 100-119 the mailbox shards' API ops. */
 #endif /* X */

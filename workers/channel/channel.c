@@ -7,7 +7,9 @@
  *
  * Messages handled: API_REQ from wk-api (channel_api.c, channel_conv.c),
  * CHANNEL_APPEND from the brokers (channel_append.c), CHANNEL_CMD_ACK from
- * the mailbox shards (channel_cmd.c), and the built-in
+ * the mailbox shards (channel_cmd.c), CHANNEL_PERSON_CHECK, _CHECK_REP,
+ * _CHANGED and _FLUSH from the other channel shards (channel_person.c,
+ * channel_append.c), and the built-in
  * STATUS_REQ and PING_REQ.  Every write of a loop iteration goes into one
  * transaction, committed once in on_iteration; replies wait for it.
  */
@@ -21,13 +23,16 @@ static const struct wk_dispatch channel_dispatch[] = {
 	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
 	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
 	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },
+	{ WK_MSG_CHANNEL_PERSON_CHANGED, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_changed },
+	{ WK_MSG_CHANNEL_PERSON_FLUSH, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_flush },
 	{ WK_MSG_CHANNEL_CMD_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX), channel_on_cmd_ack },
 };
 
 static int
 channel_on_start(struct wk_proc *p)
 {
-	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0 || channel_stream_open(p) < 0)
+	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0 || channel_stream_open(p) < 0 ||
+	    channel_person_open(p) < 0)
 		return -1;
 	return channel_append_open(p);
 }
@@ -65,6 +70,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_stream_status(p, buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_api_status(p, buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_person_status(p, buf + n, len - n);
 	return n;
 }
 
@@ -79,6 +86,7 @@ channel_on_stop(struct wk_proc *p)
 	channel_store_close(p);
 	channel_append_close(p);
 	channel_cmd_close(p);
+	channel_person_close(p);
 }
 
 static const struct wk_proc_def channel_def = {

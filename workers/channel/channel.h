@@ -1,9 +1,25 @@
 /* channel.h - wk-channel's private interfaces between its files (wk-channel(8)).
- *   channel.c          main, dispatch table, loop hooks
- *   channel_store.c    the storage: channel records, members and lists, the
- *                      message log, the group-commit transaction
- *   channel_api.c      API_REQ operations for the /channel and message routes
- *   channel_append.c   APPEND from brokers: permissions, dedup, fan-out
+ *   channel.c               main, dispatch table, loop hooks
+ *   channel_store.c         the storage: the group-commit transaction, the
+ *                           cache of channel records, the channel records
+ *   channel_store.h         what the three store files share, private to them
+ *   channel_list.c          a channel's lists: members, blacklist, whitelist
+ *   channel_log.c           a channel's message log: append, by seq, ranges,
+ *                           by client_msg_no, the last seq a sender sent
+ *   channel_api.c           API_REQ operations for the /channel and message routes
+ *   channel_conv.c          what /conversation/sync needs of a channel
+ *   channel_append.c        APPEND from brokers: permissions, dedup, fan-out
+ *   channel_person.c        who may write to whom in a person chat: the
+ *                           recipient's lists, answered by the shard that owns
+ *                           them and cached by the shard of the chat
+ *   channel_cmd.c           the durable hand-over of cmd messages and first
+ *                           conversation rows to the mailbox shards
+ *   channel_stream.c        stream messages: the shard's streams, their events'
+ *                           delivery, message.event / eventsync
+ *   channel_stream_state.c  one stream's state and how an event changes it
+ *   channel_stream_store.c  streams.db: stream records, logged events
+ *   channel_stream.h        what the three stream files share
+ *   channel_webhook.c       msg.notify and msg.offline webhooks
  *
  * Transactions (group commit).  Every write, from any file, goes into the
  * one transaction of the current loop iteration, channel_txn(); the store
@@ -94,7 +110,7 @@ int channel_put(struct wk_proc *p, const struct channel_info *info);
  * 1 done, 0 no such channel (nothing written), -1 error. */
 int channel_delete(struct wk_proc *p, const char *id, uint8_t type);
 
-/* ---- channel_store.c: members and lists ---- */
+/* ---- channel_list.c: members and lists ---- */
 /* A list is a set of uids per channel; the value is the key byte. */
 enum channel_list {
 	CHANNEL_MEMBERS = 'm',       /* subscribers */
@@ -129,6 +145,11 @@ typedef int channel_entry_fn(const struct channel_entry *e, void *arg);
 int channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
     channel_entry_fn *fn, void *arg);
 
+/* fn(p, uid) whenever the blacklist or whitelist of the person channel
+ * (uid, 1) changes in the current transaction (channel_person.c); NULL: none. */
+typedef void channel_watch_fn(struct wk_proc *p, const char *uid);
+void channel_list_watch(channel_watch_fn *fn);
+
 /* Members (subscribers) are CHANNEL_MEMBERS; these are shorthands. */
 int channel_is_member(struct wk_proc *p, const char *id, uint8_t type, const char *uid);
 long channel_member_count(struct wk_proc *p, const char *id, uint8_t type);
@@ -136,7 +157,7 @@ long channel_member_count(struct wk_proc *p, const char *id, uint8_t type);
 int channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg);
 
-/* ---- channel_store.c: the message log ---- */
+/* ---- channel_log.c: the message log ---- */
 /* A stored message.  On append the caller fills everything but seq (strings
  * may be NULL when their length is 0); on read the strings and payload
  * point into the caller's buffer (or the store's, during a range walk) and
@@ -273,6 +294,25 @@ void channel_hook_message(struct wk_proc *p, const struct wk_chmsg *m, const cha
 void channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char *to,
     size_t to_len);
 
+/* ---- channel_person.c: who may write to whom in a person chat ---- */
+/* The recipient's lists, which this shard owns: 4 if from is on to's
+ * blacklist, 13 if need_white and from is not on to's whitelist, else 1
+ * (15 on a storage error). */
+int channel_person_lists(struct wk_proc *p, const char *to, const char *from, int need_white);
+/* The owner's answer about from writing to `to`, if cached and usable
+ * (no ask about `to` outstanding): 1, 4 or 13; 0: ask the owner. */
+int channel_person_cached(struct wk_proc *p, const char *to, const char *from, int need_white);
+/* An ask about `to` was sent; and its answer came (reason < 0: it timed
+ * out), which is cached when it is a verdict. */
+void channel_person_asked(const char *to);
+void channel_person_answered(const char *to, const char *from, int need_white, int reason);
+int channel_person_open(struct wk_proc *p);
+void channel_person_close(struct wk_proc *p);
+int channel_person_status(struct wk_proc *p, char *buf, size_t len);
+void channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void channel_on_person_changed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void channel_on_person_flush(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+
 /* ---- channel_append.c ---- */
 /* fn(uid, len, arg) for each recipient: the uids in `to` (to_len bytes of
  * NUL-terminated uids) if given, else by channel type (semantics.md §8.2):
@@ -305,8 +345,7 @@ void channel_append_close(struct wk_proc *p);
  * after the commit. */
 void channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 int channel_append_status(struct wk_proc *p, char *buf, size_t len);
-/* Person-chat recipient checks between shards. */
-void channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* The owner's answer to a parked person-chat append (channel_person.c). */
 void channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 /* An append from wk-api (POST /message/send), sender on the system device:
  * done(p, arg, reason, message_id, seq) after the commit (reason 1: stored

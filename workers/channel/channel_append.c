@@ -9,9 +9,11 @@
  * a callback instead of a SENDACK.
  *
  * A person chat's recipient blacklist lives on the shard of (recipient, 1),
- * usually another shard: the append is parked, that shard is asked
+ * usually another shard, whose answers this shard caches (channel_person.c).
+ * On a miss the append is parked, that shard is asked
  * (CHANNEL_PERSON_CHECK), and the answer resumes it.  Answers come back in
- * the order asked, so a channel's messages keep their order.
+ * the order asked, and a recipient with an ask outstanding is not answered
+ * from the cache, so one sender's messages keep their order.
  *
  * System accounts (/user/systemuids_add) skip the sender checks and may be
  * written to by anyone; every channel shard keeps the set as the members of
@@ -401,6 +403,7 @@ struct req {
 	zframe_t *frame;             /* owns the bytes */
 	uint64_t corr;               /* while parked */
 	uint64_t deadline_ms;
+	char *peer;                  /* while parked: the recipient asked about */
 	struct req *next;
 };
 
@@ -500,6 +503,7 @@ static void
 req_free(struct req *q)
 {
 	zframe_destroy(&q->frame);
+	free(q->peer);
 	free(q);
 }
 
@@ -511,6 +515,8 @@ park(struct wk_proc *p, struct req *q, const char *to, int shard)
 
 	q->corr = next_corr++;
 	q->deadline_ms = wk_now_ms() + PARK_TIMEOUT_MS;
+	q->peer = wk_strdup(to);
+	channel_person_asked(to);
 	q->next = NULL;
 	*parked_tail = q;
 	parked_tail = &q->next;
@@ -521,22 +527,6 @@ park(struct wk_proc *p, struct req *q, const char *to, int shard)
 	wk_put_u8(&b, !p->cfg.whitelistOffOfPerson);
 	wk_proc_send_buf(p, WK_ROLE_CHANNEL, shard, WK_MSG_CHANNEL_PERSON_CHECK, q->corr, &b);
 	wk_wbuf_free(&b);
-}
-
-/* The recipient's lists, which this shard owns: 4 if from is on to's
- * blacklist, 13 if a whitelist is required and from is not on it, else 1. */
-static int
-person_lists(struct wk_proc *p, const char *to, const char *from, int need_white)
-{
-	int rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_BLACKLIST, from);
-
-	if (rc != 0)
-		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_IN_BLACKLIST;
-	if (!need_white)
-		return WKPROTO_REASON_SUCCESS;
-	rc = channel_list_has(p, to, WKPROTO_CHANNEL_PERSON, CHANNEL_WHITELIST, from);
-	return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : rc ? WKPROTO_REASON_SUCCESS :
-	    WKPROTO_REASON_NOT_IN_WHITELIST;
 }
 
 /* The person-chat recipient check: a reason code, or -1 when parked. */
@@ -556,12 +546,13 @@ check_person(struct wk_proc *p, struct req *q)
 	if (is_system(p, to))
 		return WKPROTO_REASON_SUCCESS;   /* anyone may write to a system account */
 	shard = wk_shard_channel(to, plen, p->cfg.processes_channel);
-	if (shard != p->instance) {
-		park(p, q, to, shard);
-		return -1;
-	}
 	from = dupstr(q->m.from_uid);
-	rc = person_lists(p, to, from, !p->cfg.whitelistOffOfPerson);
+	if (shard == p->instance)
+		rc = channel_person_lists(p, to, from, !p->cfg.whitelistOffOfPerson);
+	else if ((rc = channel_person_cached(p, to, from, !p->cfg.whitelistOffOfPerson)) == 0) {
+		park(p, q, to, shard);
+		rc = -1;
+	}
 	free(from);
 	return rc;
 }
@@ -630,33 +621,6 @@ channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to, 
 	free(from);
 }
 
-/* Another shard asks: is `from` on the blacklist of (to, 1), which we own? */
-void
-channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
-{
-	zframe_t *f = zmsg_first(msg);
-	char to[CHANNEL_ID_MAX + 1], from[CHANNEL_ID_MAX + 1];
-	struct wk_rbuf r;
-	struct wk_wbuf b;
-	uint64_t corr;
-	int rc, need_white;
-
-	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
-	corr = wk_get_u64(&r);
-	wk_get_str(&r, to, sizeof to);
-	wk_get_str(&r, from, sizeof from);
-	need_white = wk_get_u8(&r);
-	if (wk_rbuf_done(&r) < 0)
-		wk_fatalx("CHANNEL_PERSON_CHECK from channel/%u: malformed payload", h->sender_instance);
-	rc = person_lists(p, to, from, need_white);
-	wk_wbuf_init(&b);
-	wk_put_u64(&b, corr);
-	wk_put_u8(&b, (uint8_t)rc);
-	wk_proc_send_buf(p, WK_ROLE_CHANNEL, h->sender_instance, WK_MSG_CHANNEL_PERSON_CHECK_REP,
-	    corr, &b);
-	wk_wbuf_free(&b);
-}
-
 /* The answer: resume the parked append (they come back in the order asked). */
 void
 channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
@@ -680,6 +644,9 @@ channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_
 	*pp = q->next;
 	if (parked_tail == &q->next)
 		parked_tail = pp;
+	char *from = dupstr(q->m.from_uid);
+	channel_person_answered(q->peer, from, !p->cfg.whitelistOffOfPerson, reason);
+	free(from);
 	if (reason == WKPROTO_REASON_SUCCESS)
 		accept_append(p, q, wk_msgid_next(&ap.ids));
 	else
@@ -698,6 +665,7 @@ channel_append_tick(struct wk_proc *p)
 		parked_head = q->next;
 		if (parked_head == NULL)
 			parked_tail = &parked_head;
+		channel_person_answered(q->peer, "", 0, -1);
 		refuse(p, q, wk_msgid_next(&ap.ids), WKPROTO_REASON_SYSTEM_ERROR);
 		req_free(q);
 	}

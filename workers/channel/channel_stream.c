@@ -29,6 +29,8 @@
  * tick ends streams idle for stream.timeout with an error (end_reason 1).
  * Reads (/channel/messagesync, /message/eventsync) of a stream that is not
  * in memory load it from streams.db (channel_stream_store.c) for the call.
+ * How one event changes one stream (lanes, snapshots, duplicates) is
+ * channel_stream_state.c.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -43,7 +45,6 @@
 #include "wk_log.h"
 #include "wk_time.h"
 
-#define STREAM_TEXT_MAX (1024 * 1024)   /* bytes of one lane's snapshot */
 #define EVENT_BATCH 128                  /* events in one BROKER_EVENT at most */
 #define SAVE_BATCH 64                    /* streams saved per iteration after a tick */
 
@@ -74,63 +75,21 @@ static struct {
 
 static struct wk_ratelimit rl_stream = WK_RATELIMIT_INIT(5);
 
-/* ---- the state ---- */
-
-/* FNV-1a 64 of an event id (never 0: 0 marks an empty slot). */
-static uint64_t
-id_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
+/* The short name the operations below use (channel_stream_state.c). */
 static int
-seen_has(const struct seen *set, uint64_t h)
+is_type(const struct stream_event *e, const char *t)
 {
-	if (set->cap == 0)
-		return 0;
-	for (size_t i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
-		if (set->v[i] == h)
-			return 1;
-	return 0;
+	return stream_event_is(e, t);
 }
 
-void
-seen_add(struct seen *set, uint64_t h)
-{
-	if (seen_has(set, h))
-		return;
-	if ((set->n + 1) * 2 > set->cap) {
-		struct seen big = { wk_calloc(set->cap ? set->cap * 2 : 16, sizeof *big.v),
-		    set->cap ? set->cap * 2 : 16, 0 };
-		for (size_t i = 0; i < set->cap; i++)
-			if (set->v[i])
-				seen_add(&big, set->v[i]);
-		free(set->v);
-		*set = big;
-	}
-	size_t i = h & (set->cap - 1);
-	while (set->v[i])
-		i = (i + 1) & (set->cap - 1);
-	set->v[i] = h;
-	set->n++;
-}
-
-static char *
-hkey_of(const char *id, uint8_t type, const char *cmn)
-{
-	return wk_asprintf("%u/%zu/%s%s", type, strlen(id), id, cmn);
-}
+/* ---- the streams in memory ---- */
 
 struct stream *
 stream_new(const char *id, uint8_t type, const char *cmn)
 {
 	struct stream *s = wk_calloc(1, sizeof *s);
 
-	s->hkey = hkey_of(id, type, cmn);
+	s->hkey = stream_hkey(id, type, cmn);
 	s->id = wk_strdup(id);
 	s->type = type;
 	s->cmn = wk_strdup(cmn);
@@ -141,240 +100,6 @@ stream_new(const char *id, uint8_t type, const char *cmn)
 	s->active_ms = wk_now_ms();
 	return s;
 }
-
-static void
-proj_clear(struct lane_proj *pj)
-{
-	free(pj->event_id);
-	free(pj->type);
-	free(pj->visibility);
-	free(pj->payload);
-	memset(pj, 0, sizeof *pj);
-}
-
-void
-stream_free(struct stream *s)
-{
-	if (s == NULL)
-		return;
-	while (s->lanes) {
-		struct lane *l = s->lanes;
-		s->lanes = l->next;
-		free(l->key);
-		free(l->error);
-		wk_wbuf_free(&l->snap);
-		proj_clear(&l->proj);
-		free(l);
-	}
-	free(s->seen.v);
-	wk_wbuf_free(&s->log);
-	free(s->hkey);
-	free(s->id);
-	free(s->cmn);
-	free(s->stream_no);
-	free(s->from_uid);
-	free(s);
-}
-
-struct lane *
-stream_lane(struct stream *s, const char *key, int create)
-{
-	struct lane **pp;
-
-	for (pp = &s->lanes; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->key, key) == 0)
-			return *pp;
-	if (!create)
-		return NULL;
-	*pp = wk_calloc(1, sizeof **pp);
-	(*pp)->key = wk_strdup(key);
-	wk_wbuf_init(&(*pp)->snap);
-	return *pp;
-}
-
-int
-stream_is_open(const struct stream *s)
-{
-	if (s->completed)
-		return 0;
-	for (const struct lane *l = s->lanes; l; l = l->next)
-		if (l->status == LANE_OPEN)
-			return 1;
-	return 0;
-}
-
-static void
-snap_set(struct lane *l, const char *p, size_t n, int json)
-{
-	l->snap.len = 0;
-	wk_put_mem(&l->snap, p, n);
-	l->json = (uint8_t)json;
-}
-
-/* A JSON value as compact text into the lane's snapshot. */
-static void
-snap_set_json(struct lane *l, json_t *v)
-{
-	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-
-	snap_set(l, t ? t : "null", t ? strlen(t) : 4, 1);
-	free(t);
-}
-
-/* The snapshot as the reference stores it in a terminal event's payload:
- * {"kind":"text","text":...} or the JSON value that replaced the text. */
-static json_t *
-snap_json(const struct lane *l)
-{
-	if (l->json)
-		return json_loadb((const char *)l->snap.p, l->snap.len, JSON_DECODE_ANY, NULL);
-	return json_pack("{s:s,s:s#}", "kind", "text", "text", l->snap.len ? (char *)l->snap.p : "",
-	    l->snap.len);
-}
-
-static int
-is_type(const struct stream_event *e, const char *t)
-{
-	return strcmp(e->type, t) == 0;
-}
-
-/* A terminal type's status; LANE_OPEN for the others. */
-static int
-terminal_status(const struct stream_event *e)
-{
-	if (is_type(e, "stream.close") || is_type(e, "stream.finish"))
-		return LANE_CLOSED;
-	if (is_type(e, "stream.error"))
-		return LANE_ERROR;
-	if (is_type(e, "stream.cancel"))
-		return LANE_CANCELLED;
-	return LANE_OPEN;
-}
-
-/* The error text of a stream.error payload: its "error" or "message". */
-static char *
-error_text(json_t *payload)
-{
-	const char *t = json_string_value(json_object_get(payload, "error"));
-
-	if (t == NULL)
-		t = json_string_value(json_object_get(payload, "message"));
-	return wk_strdup(t ? t : "");
-}
-
-/* A delta: text appended, any other payload replaces the snapshot. */
-static enum apply
-apply_delta(struct lane *l, json_t *payload)
-{
-	json_t *d = json_object_get(payload, "delta");
-	const char *kind = json_string_value(json_object_get(payload, "kind"));
-
-	if (json_is_string(d) && (kind == NULL || strcmp(kind, "text") == 0)) {
-		if (l->json)
-			l->snap.len = 0;
-		if (l->snap.len + json_string_length(d) > STREAM_TEXT_MAX)
-			return APPLY_TOO_BIG;
-		wk_put_mem(&l->snap, json_string_value(d), json_string_length(d));
-		l->json = 0;
-	} else if (payload)
-		snap_set_json(l, payload);
-	return APPLY_OK;
-}
-
-/* A persisted event: the lane's projection, status and snapshot. */
-static void
-apply_persisted(struct stream *s, struct lane *l, const struct stream_event *e)
-{
-	int status = terminal_status(e);
-	json_t *payload = e->payload ? json_incref(e->payload) : NULL;
-
-	l->last_seq = ++s->event_seq;
-	if (is_type(e, "stream.snapshot")) {
-		json_t *t = json_object_get(e->payload, "text");
-		if (json_is_string(t))
-			snap_set(l, json_string_value(t), json_string_length(t), 0);
-		else if (e->payload)
-			snap_set_json(l, e->payload);
-	}
-	if (status != LANE_OPEN) {
-		l->status = (uint8_t)status;
-		l->end_reason = status == LANE_ERROR ? (e->timeout ? END_TIMEOUT : END_ERROR) :
-		    status == LANE_CANCELLED ? END_CANCELLED : END_OK;
-		if (status == LANE_ERROR) {
-			free(l->error);
-			l->error = error_text(e->payload);
-		}
-		if (is_type(e, "stream.finish"))
-			s->completed = 1;
-		if (l->snap.len) {
-			/* The reference keeps the accumulated snapshot with the end. */
-			if (!json_is_object(payload)) {
-				json_decref(payload);
-				payload = json_object();
-			} else {
-				json_t *c = json_deep_copy(payload);
-				json_decref(payload);
-				payload = c;
-			}
-			json_object_set_new(payload, "snapshot", snap_json(l));
-		}
-	}
-	proj_clear(&l->proj);
-	l->proj.event_id = wk_strdup(e->event_id);
-	l->proj.type = wk_strdup(e->type);
-	l->proj.visibility = wk_strdup(e->visibility ? e->visibility : "");
-	l->proj.occurred_at = e->occurred_at;
-	l->proj.payload = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	json_decref(payload);
-}
-
-/* Whether e goes to versions 2-4 as a piece: the main lane's text and ends,
- * and stream.finish, until the first end. */
-static void
-apply_piece(struct stream *s, const struct lane *l, const struct stream_event *e,
-    struct applied *out)
-{
-	int main_lane = strcmp(l->key, STREAM_KEY_DEFAULT) == 0 ||
-	    strcmp(l->key, STREAM_KEY_FINISH) == 0;
-
-	out->piece = 0;
-	if (s->ended_old || !main_lane || (!is_type(e, "stream.delta") &&
-	    !is_type(e, "stream.snapshot") && terminal_status(e) == LANE_OPEN))
-		return;
-	out->piece = ++s->pieces;
-	out->flag = terminal_status(e) != LANE_OPEN ? WK_STREAM_END : WK_STREAM_ING;
-	if (out->flag == WK_STREAM_END)
-		s->ended_old = 1;
-}
-
-enum apply
-stream_apply(struct stream *s, const struct stream_event *e, struct applied *out)
-{
-	uint64_t h = id_hash(e->event_id);
-	int delta = is_type(e, "stream.delta");
-	struct lane *l = stream_lane(s, e->key, 0);
-	enum apply rc;
-
-	memset(out, 0, sizeof *out);
-	out->lane = l;
-	if (seen_has(&s->seen, h))
-		return APPLY_DUP;
-	if (delta && ((l && l->status != LANE_OPEN) || s->completed))
-		return APPLY_ENDED;
-	if (!delta && ((l && l->status != LANE_OPEN) || s->completed))
-		return APPLY_IGNORED;      /* the reference ignores them once terminal */
-	out->lane = l = stream_lane(s, e->key, 1);
-	if (delta) {
-		if ((rc = apply_delta(l, e->payload)) != APPLY_OK)
-			return rc;
-	} else
-		apply_persisted(s, l, e);
-	seen_add(&s->seen, h);
-	apply_piece(s, l, e, out);
-	return APPLY_OK;
-}
-
-/* ---- the streams in memory ---- */
 
 static zhashx_t *
 table(zhashx_t **t)
@@ -391,7 +116,7 @@ mem_put(struct stream *s)
 {
 	zhashx_insert(table(&ss.streams), s->hkey, s);
 	if (s->stream_no[0]) {
-		char *k = hkey_of(s->id, s->type, s->stream_no);
+		char *k = stream_hkey(s->id, s->type, s->stream_no);
 		zhashx_update(table(&numbers), k, s);
 		free(k);
 	}
@@ -401,7 +126,7 @@ static void
 mem_drop(struct stream *s)
 {
 	if (s->stream_no[0]) {
-		char *k = hkey_of(s->id, s->type, s->stream_no);
+		char *k = stream_hkey(s->id, s->type, s->stream_no);
 		if (zhashx_lookup(table(&numbers), k) == s)
 			zhashx_delete(numbers, k);
 		free(k);
@@ -444,7 +169,7 @@ find_anchor(struct wk_proc *p, struct stream *s)
 static int
 lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct stream **out)
 {
-	char *k = hkey_of(id, type, cmn), *real;
+	char *k = stream_hkey(id, type, cmn), *real;
 	int rc;
 
 	*out = zhashx_lookup(table(&ss.streams), k);
@@ -860,7 +585,7 @@ channel_stream_json(const char *id, uint8_t type, const char *cmn, json_t *o)
 		    "status", status_names[l->status], "last_msg_event_seq", (json_int_t)l->last_seq,
 		    "end_reason", l->end_reason);
 		if (l->snap.len)
-			json_object_set_new(e, "snapshot", snap_json(l));
+			json_object_set_new(e, "snapshot", stream_snap_json(l));
 		if (l->error && l->error[0])
 			json_object_set_new(e, "error", json_string(l->error));
 		json_array_append_new(events, e);
@@ -950,9 +675,9 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 		s->message_id = message_id;
 		s->setting = m->setting | WKPROTO_SETTING_STREAM;
 		l = stream_lane(s, STREAM_KEY_DEFAULT, 1);
-		snap_set(l, json_string_value(text), json_string_length(text), 0);
+		stream_snap_set(l, json_string_value(text), json_string_length(text), 0);
 		if (cmn[0])
-			seen_add(&s->seen, id_hash(cmn));
+			seen_add(&s->seen, stream_id_hash(cmn));
 		if ((old = zhashx_lookup(table(&ss.streams), s->hkey)) != NULL)
 			mem_drop(old);      /* a client_msg_no used again: the new one wins */
 		mem_put(s);

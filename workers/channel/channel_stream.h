@@ -1,6 +1,8 @@
 /* channel_stream.h - the state of stream messages inside wk-channel, shared
- * by channel_stream.c (the events, their delivery, the HTTP ops) and
- * channel_stream_store.c (their records in streams.db).  See wk-channel(8).
+ * by channel_stream_state.c (one stream's state and how an event changes
+ * it), channel_stream.c (the shard's streams, their delivery, the HTTP ops)
+ * and channel_stream_store.c (their records in streams.db).  See
+ * wk-channel(8).
  *
  * A stream is the event stream of one anchor message, keyed by (stored
  * channel id, channel type, client_msg_no).  It has lanes (event_key, "main"
@@ -81,7 +83,7 @@ struct stream {
 	struct seen seen;
 };
 
-/* ---- channel_stream.c ---- */
+/* ---- channel_stream_state.c: one stream's state ---- */
 /* What stream_apply did: OK; a repeated event_id (DUP); a persisted event
  * on an ended lane (IGNORED, as the reference); a delta on an ended lane
  * (ENDED, refused); a snapshot past its size (TOO_BIG, refused). */
@@ -98,6 +100,16 @@ void stream_free(struct stream *s);
 struct lane *stream_lane(struct stream *s, const char *key, int create);
 int stream_is_open(const struct stream *s);
 void seen_add(struct seen *set, uint64_t h);
+/* FNV-1a 64 of an event id (never 0). */
+uint64_t stream_id_hash(const char *s);
+/* The key of a stream: "type/len/id" + client_msg_no (or stream number). */
+char *stream_hkey(const char *id, uint8_t type, const char *cmn);
+/* Replace a lane's snapshot with n bytes of text (json: a JSON value). */
+void stream_snap_set(struct lane *l, const char *p, size_t n, int json);
+/* The snapshot as a terminal event's payload holds it. */
+json_t *stream_snap_json(const struct lane *l);
+/* 1 if e is of type t. */
+int stream_event_is(const struct stream_event *e, const char *t);
 
 /* ---- channel_stream_store.c: streams.db ----
  * Every function works in the iteration's transaction (channel_txn) and

@@ -1,0 +1,315 @@
+/* channel_log.c - a channel's message log (wk-channel(8)): append with
+ * the next seq, a message by seq, ranges of seqs either way, the newest
+ * message of a client_msg_no, and the last seq each sender sent.  Keys
+ * (channel_store.c has the whole map):
+ *   messages.db     u64 num, u32 seq                 -> the message
+ *   clientmsgno.db  u64 num, u16 n, client_msg_no[n], from_uid  -> u64 message_id, u32 seq
+ *   senders.db      u64 num, from_uid                -> u32 the last seq from_uid sent
+ * Message: u8 version 1, u64 message_id, u32 timestamp, u8 flags,
+ * u8 setting, u32 expire, then from_uid, client_msg_no, topic, stream_no
+ * each as u16 length, bytes, NUL; then u32 length and the payload.
+ * The channel's last_seq is in its record (channel_store.c), written once
+ * per commit however many messages were appended.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "channel_store.h"
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_db.h"
+#include "wk_log.h"
+
+#define MSG_VERSION 1
+
+
+static void
+put_cstr(struct wk_wbuf *b, const char *s, size_t n)
+{
+	wk_put_u16(b, (uint16_t)n);
+	wk_put_mem(b, s, n);
+	wk_put_u8(b, 0);
+}
+
+/* A u16-length, NUL-terminated string of a stored message. */
+static const char *
+get_cstr(struct wk_rbuf *r, size_t *n)
+{
+	const char *s = wk_get_strv(r, n);
+
+	if (wk_get_u8(r) != 0)
+		r->err = 1;
+	return r->err ? "" : s;
+}
+
+static int
+msg_decode(struct channel_msg *m, uint32_t seq, const void *p, size_t len)
+{
+	struct wk_rbuf r;
+
+	memset(m, 0, sizeof *m);
+	wk_rbuf_init(&r, p, len);
+	if (wk_get_u8(&r) != MSG_VERSION)
+		return -1;
+	m->seq = seq;
+	m->message_id = (int64_t)wk_get_u64(&r);
+	m->timestamp = (int32_t)wk_get_u32(&r);
+	m->flags = wk_get_u8(&r);
+	m->setting = wk_get_u8(&r);
+	m->expire = wk_get_u32(&r);
+	m->from_uid = get_cstr(&r, &m->from_uid_len);
+	m->client_msg_no = get_cstr(&r, &m->client_msg_no_len);
+	m->topic = get_cstr(&r, &m->topic_len);
+	m->stream_no = get_cstr(&r, &m->stream_no_len);
+	m->payload = wk_get_blob(&r, &m->payload_len);
+	return wk_rbuf_done(&r);
+}
+
+/* clientmsgno.db key: u64 num, u16 n, client_msg_no, then from_uid if any. */
+static void
+cmn_key(struct wk_wbuf *k, uint64_t num, const char *cmn, size_t n, const char *from,
+    size_t from_len)
+{
+	uint8_t b[CHANNEL_NUM_SIZE];
+
+	wk_wbuf_init(k);
+	wk_be64_put(b, num);
+	wk_put_mem(k, b, CHANNEL_NUM_SIZE);
+	wk_put_strn(k, cmn, n);
+	wk_put_mem(k, from, from_len);
+}
+
+/* senders.db key: u64 num, uid. */
+static size_t
+sender_key(uint8_t *k, uint64_t num, const char *uid, size_t len)
+{
+	wk_be64_put(k, num);
+	memcpy(k + CHANNEL_NUM_SIZE, uid, len);
+	return CHANNEL_NUM_SIZE + len;
+}
+
+static int
+sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_t seq)
+{
+	uint8_t k[CHANNEL_NUM_SIZE + CHANNEL_ID_MAX], v[4];
+
+	if (len > CHANNEL_ID_MAX)
+		return 0;   /* longer than any stored uid: no conversation to keep right */
+	wk_be32_put(v, seq);
+	return wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v, 4);
+}
+
+int
+channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
+    uint32_t *seq)
+{
+	struct chan *c = channel_rec_get(p, id, type, 0);
+	uint8_t k[CHANNEL_NUM_SIZE + CHANNEL_ID_MAX], *v = NULL;
+	size_t len = strlen(uid), n = 0;
+	int rc;
+
+	*seq = 0;
+	if (c == NULL)
+		return -1;
+	if (c->num == 0 || len > CHANNEL_ID_MAX)
+		return 0;
+	rc = wk_db_get(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, c->num, uid, len), &v, &n);
+	if (rc == 1 && n == 4)
+		*seq = wk_be32_get(v);
+	free(v);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m)
+{
+	DB *db = p->db[CHANNEL_DB_MESSAGES], *idx = p->db[CHANNEL_DB_CLIENTMSGNO];
+	uint8_t k[CHANNEL_NUM_SIZE + 4], iv[12];
+	struct wk_wbuf v, ik;
+	struct chan *c;
+	uint32_t seq;
+	int rc;
+
+	if (m->from_uid_len > 0xffff || m->client_msg_no_len > 0xffff || m->topic_len > 0xffff ||
+	    m->stream_no_len > 0xffff || m->payload_len > UINT32_MAX) {
+		wk_log_warnx("channel %s/%u: message field too long", id, type);
+		return channel_store_op_failed(p);
+	}
+	if ((c = channel_rec_get(p, id, type, 1)) == NULL)
+		return channel_store_op_failed(p);
+	if (c->last_seq == UINT32_MAX) {
+		wk_log_warnx("channel %s/%u: seq exhausted", id, type);
+		return channel_store_op_failed(p);
+	}
+	seq = c->last_seq + 1;
+	wk_be64_put(k, c->num);
+	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
+	wk_wbuf_init(&v);
+	wk_put_u8(&v, MSG_VERSION);
+	wk_put_u64(&v, (uint64_t)m->message_id);
+	wk_put_u32(&v, (uint32_t)m->timestamp);
+	wk_put_u8(&v, m->flags);
+	wk_put_u8(&v, m->setting);
+	wk_put_u32(&v, m->expire);
+	put_cstr(&v, m->from_uid, m->from_uid_len);
+	put_cstr(&v, m->client_msg_no, m->client_msg_no_len);
+	put_cstr(&v, m->topic, m->topic_len);
+	put_cstr(&v, m->stream_no, m->stream_no_len);
+	wk_put_blob(&v, m->payload, m->payload_len);
+	DBT key = { .data = k, .size = sizeof k };
+	DBT data = { .data = v.p, .size = (u_int32_t)v.len };
+	wk_db_writes++;
+	rc = db->put(db, channel_txn(p), &key, &data, 0);
+	wk_wbuf_free(&v);
+	if (rc != 0)
+		return channel_store_write_failed("messages.db put", id, type, rc);
+	if (m->client_msg_no_len > 0) {
+		cmn_key(&ik, c->num, m->client_msg_no, m->client_msg_no_len, m->from_uid,
+		    m->from_uid_len);
+		wk_be64_put(iv, (uint64_t)m->message_id);
+		wk_be32_put(iv + 8, seq);
+		DBT ikey = { .data = ik.p, .size = (u_int32_t)ik.len };
+		DBT idata = { .data = iv, .size = sizeof iv };
+		wk_db_writes++;
+		rc = idx->put(idx, channel_txn(p), &ikey, &idata, 0);
+		wk_wbuf_free(&ik);
+		if (rc != 0)
+			return channel_store_write_failed("clientmsgno.db put", id, type, rc);
+	}
+	if (m->from_uid_len > 0 && sender_put(p, c->num, m->from_uid, m->from_uid_len, seq) < 0)
+		return channel_store_op_failed(p);
+	c->last_seq = seq;
+	m->seq = seq;
+	return 0;
+}
+
+int
+channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
+    struct channel_msg *m, struct wk_wbuf *buf)
+{
+	DB *db = p->db[CHANNEL_DB_MESSAGES];
+	struct chan *c = channel_rec_get(p, id, type, 0);
+	uint8_t k[CHANNEL_NUM_SIZE + 4];
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if (c == NULL)
+		return -1;
+	if (c->num == 0 || seq == 0 || seq > c->last_seq)
+		return 0;
+	wk_be64_put(k, c->num);
+	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
+	DBT key = { .data = k, .size = sizeof k };
+	DBT data = { .data = buf->p, .flags = DB_DBT_REALLOC };
+	rc = db->get(db, channel_txn(p), &key, &data, 0);
+	buf->p = data.data;
+	if (data.size > buf->cap)
+		buf->cap = data.size;
+	if (rc == DB_NOTFOUND)
+		return 0;
+	buf->len = data.size;
+	if (rc == 0 && msg_decode(m, seq, buf->p, buf->len) == 0)
+		return 1;
+	wk_log_warnx("channel %s/%u: message %u: %s", id, type, seq,
+	    rc ? db_strerror(rc) : "bad record");
+	return -1;
+}
+
+long
+channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
+    uint32_t hi, uint32_t limit, int reverse, channel_msg_fn *fn, void *arg)
+{
+	struct chan *c = channel_rec_get(p, id, type, 0);
+	uint8_t k[CHANNEL_NUM_SIZE + 4];
+	DBT key = { .data = k, .size = sizeof k }, data = { 0 };
+	struct channel_msg m;
+	long n = 0;
+	uint32_t seq;
+	DBC *cur;
+	int rc;
+
+	if (c == NULL)
+		return -1;
+	if (hi == 0 || hi > c->last_seq)
+		hi = c->last_seq;
+	if (c->num == 0 || lo > hi)
+		return 0;
+	if ((cur = channel_store_cursor(p, CHANNEL_DB_MESSAGES)) == NULL)
+		return -1;
+	wk_be64_put(k, c->num);
+	wk_be32_put(k + CHANNEL_NUM_SIZE, reverse ? hi : lo);
+	/* Reverse: the first key at or after hi, then step back unless it is hi. */
+	rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+	if (reverse) {
+		if (rc == DB_NOTFOUND)
+			rc = cur->get(cur, &key, &data, DB_LAST);
+		else if (rc == 0 && (key.size != sizeof k || memcmp(key.data, k, CHANNEL_NUM_SIZE) != 0 ||
+		    wk_be32_get((uint8_t *)key.data + CHANNEL_NUM_SIZE) > hi))
+			rc = cur->get(cur, &key, &data, DB_PREV);
+	}
+	for (; rc == 0; rc = cur->get(cur, &key, &data, reverse ? DB_PREV : DB_NEXT)) {
+		if (key.size != sizeof k || memcmp(key.data, k, CHANNEL_NUM_SIZE) != 0)
+			break;
+		seq = wk_be32_get((uint8_t *)key.data + CHANNEL_NUM_SIZE);
+		if (seq < lo || seq > hi)
+			break;
+		if (msg_decode(&m, seq, data.data, data.size) < 0) {
+			wk_log_warnx("channel %s/%u: message %u: bad record", id, type, seq);
+			n = -1;
+			break;
+		}
+		n++;
+		if (fn(&m, arg) != 0 || (limit && (uint32_t)n >= limit))
+			break;
+	}
+	cur->close(cur);
+	if (n >= 0 && rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("channel %s/%u: messages.db walk: %s", id, type, db_strerror(rc));
+		return -1;
+	}
+	return n;
+}
+
+int
+channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
+    const char *from_uid, const char *client_msg_no, int64_t *message_id, uint32_t *seq)
+{
+	struct chan *c = channel_rec_get(p, id, type, 0);
+	size_t n = strlen(client_msg_no), plen;
+	struct wk_wbuf k;
+	DBT key = { 0 }, data = { 0 };
+	DBC *cur;
+	int rc, found = 0;
+
+	if (c == NULL)
+		return -1;
+	if (c->num == 0 || n == 0 || n > 0xffff)
+		return 0;
+	cmn_key(&k, c->num, client_msg_no, n, from_uid, from_uid ? strlen(from_uid) : 0);
+	plen = CHANNEL_NUM_SIZE + 2 + n;
+	if ((cur = channel_store_cursor(p, CHANNEL_DB_CLIENTMSGNO)) == NULL) {
+		wk_wbuf_free(&k);
+		return -1;
+	}
+	/* With a sender: the one key.  Without: every sender's, keep the newest. */
+	key.data = k.p;
+	key.size = (u_int32_t)k.len;
+	for (rc = cur->get(cur, &key, &data, from_uid ? DB_SET : DB_SET_RANGE); rc == 0;
+	    rc = from_uid ? DB_NOTFOUND : cur->get(cur, &key, &data, DB_NEXT)) {
+		if (key.size < plen || memcmp(key.data, k.p, plen) != 0)
+			break;
+		if (data.size != 12)
+			continue;
+		if (!found || wk_be32_get((uint8_t *)data.data + 8) > *seq) {
+			*message_id = (int64_t)wk_be64_get(data.data);
+			*seq = wk_be32_get((uint8_t *)data.data + 8);
+		}
+		found = 1;
+	}
+	cur->close(cur);
+	wk_wbuf_free(&k);
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		wk_log_warnx("channel %s/%u: clientmsgno.db: %s", id, type, db_strerror(rc));
+		return -1;
+	}
+	return found;
+}

@@ -1,0 +1,51 @@
+/* channel_store.h - what the three files of a channel shard's storage share
+ * (wk-channel(8)): channel_store.c (the transaction, the record cache, the
+ * low-level access, the channel records), channel_list.c (members and
+ * lists) and channel_log.c (the message log).  Nothing outside them
+ * includes it; the rest of the process sees channel.h only.  The key and
+ * record layouts are described at the top of channel_store.c.
+ */
+#ifndef CHANNEL_STORE_H
+#define CHANNEL_STORE_H
+#include "channel.h"
+
+#define CHANNEL_NUM_SIZE 8            /* the channel number prefix of every key */
+
+/* Counters of the record, one per list. */
+enum { CHANNEL_L_MEMBERS, CHANNEL_L_BLACKLIST, CHANNEL_L_WHITELIST, CHANNEL_L_COUNT };
+
+/* A cached channel record; num 0: the channel does not exist.  (The name
+ * stays short because the transaction code in channel_store.c, which is
+ * moving to common/wk_txn, walks the dirty ones.) */
+struct chan {
+	char *hkey;                   /* "type/id", the cache key */
+	const char *id;               /* inside hkey */
+	uint8_t type;
+	uint64_t num;
+	uint32_t last_seq;
+	uint8_t flags;
+	uint32_t count[CHANNEL_L_COUNT];
+	uint64_t created_ms, updated_ms;
+	int dirty;
+	struct chan *dirty_next;
+};
+
+/* The cached record of (id, type), loading it; with `create`, a missing
+ * channel is created (dirty: written at the commit).  NULL on error. */
+struct chan *channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create);
+/* A failed write: log it and poison the transaction; returns -1. */
+int channel_store_write_failed(const char *what, const char *id, uint8_t type, int rc);
+/* An operation failed before it was done: the transaction must not commit; -1. */
+int channel_store_op_failed(struct wk_proc *p);
+/* The next value of meta counter `name` (starting at 1): 0, -1. */
+int channel_store_meta_next(struct wk_proc *p, const char *name, uint64_t *out);
+/* A cursor on p->db[i] inside the transaction; NULL on error. */
+DBC *channel_store_cursor(struct wk_proc *p, int i);
+/* Delete every key of p->db[i] that starts with prefix[0..n): 0, -1. */
+int channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, size_t n);
+
+/* A list of (id, type) changed in the current transaction: tells the
+ * watch (channel_list_watch) when it is a person chat's black/whitelist. */
+void channel_list_changed(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list);
+
+#endif

@@ -1,0 +1,298 @@
+/* channel_stream_state.c - one stream message's state and how an event
+ * changes it (wk-channel(8), semantics.md §13): lanes, their snapshots and
+ * projections, the set of event ids seen.  Pure: no storage, no sockets;
+ * channel_stream.c (the streams of the shard, their delivery and the HTTP
+ * operations) and channel_stream_store.c (the replay of logged events on
+ * load) both apply events through stream_apply.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "channel_stream.h"
+#include "wk_alloc.h"
+#include "wk_chevent.h"
+#include "wkproto.h"
+
+#define STREAM_TEXT_MAX (1024 * 1024)   /* bytes of one lane's snapshot */
+
+
+/* FNV-1a 64 of an event id (never 0: 0 marks an empty slot). */
+uint64_t
+stream_id_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+static int
+seen_has(const struct seen *set, uint64_t h)
+{
+	if (set->cap == 0)
+		return 0;
+	for (size_t i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
+		if (set->v[i] == h)
+			return 1;
+	return 0;
+}
+
+void
+seen_add(struct seen *set, uint64_t h)
+{
+	if (seen_has(set, h))
+		return;
+	if ((set->n + 1) * 2 > set->cap) {
+		struct seen big = { wk_calloc(set->cap ? set->cap * 2 : 16, sizeof *big.v),
+		    set->cap ? set->cap * 2 : 16, 0 };
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->v[i])
+				seen_add(&big, set->v[i]);
+		free(set->v);
+		*set = big;
+	}
+	size_t i = h & (set->cap - 1);
+	while (set->v[i])
+		i = (i + 1) & (set->cap - 1);
+	set->v[i] = h;
+	set->n++;
+}
+
+char *
+stream_hkey(const char *id, uint8_t type, const char *cmn)
+{
+	return wk_asprintf("%u/%zu/%s%s", type, strlen(id), id, cmn);
+}
+
+static void
+proj_clear(struct lane_proj *pj)
+{
+	free(pj->event_id);
+	free(pj->type);
+	free(pj->visibility);
+	free(pj->payload);
+	memset(pj, 0, sizeof *pj);
+}
+
+void
+stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	while (s->lanes) {
+		struct lane *l = s->lanes;
+		s->lanes = l->next;
+		free(l->key);
+		free(l->error);
+		wk_wbuf_free(&l->snap);
+		proj_clear(&l->proj);
+		free(l);
+	}
+	free(s->seen.v);
+	wk_wbuf_free(&s->log);
+	free(s->hkey);
+	free(s->id);
+	free(s->cmn);
+	free(s->stream_no);
+	free(s->from_uid);
+	free(s);
+}
+
+struct lane *
+stream_lane(struct stream *s, const char *key, int create)
+{
+	struct lane **pp;
+
+	for (pp = &s->lanes; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0)
+			return *pp;
+	if (!create)
+		return NULL;
+	*pp = wk_calloc(1, sizeof **pp);
+	(*pp)->key = wk_strdup(key);
+	wk_wbuf_init(&(*pp)->snap);
+	return *pp;
+}
+
+int
+stream_is_open(const struct stream *s)
+{
+	if (s->completed)
+		return 0;
+	for (const struct lane *l = s->lanes; l; l = l->next)
+		if (l->status == LANE_OPEN)
+			return 1;
+	return 0;
+}
+
+void
+stream_snap_set(struct lane *l, const char *p, size_t n, int json)
+{
+	l->snap.len = 0;
+	wk_put_mem(&l->snap, p, n);
+	l->json = (uint8_t)json;
+}
+
+/* A JSON value as compact text into the lane's snapshot. */
+static void
+snap_set_json(struct lane *l, json_t *v)
+{
+	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	stream_snap_set(l, t ? t : "null", t ? strlen(t) : 4, 1);
+	free(t);
+}
+
+/* The snapshot as the reference stores it in a terminal event's payload:
+ * {"kind":"text","text":...} or the JSON value that replaced the text. */
+json_t *
+stream_snap_json(const struct lane *l)
+{
+	if (l->json)
+		return json_loadb((const char *)l->snap.p, l->snap.len, JSON_DECODE_ANY, NULL);
+	return json_pack("{s:s,s:s#}", "kind", "text", "text", l->snap.len ? (char *)l->snap.p : "",
+	    l->snap.len);
+}
+
+int
+stream_event_is(const struct stream_event *e, const char *t)
+{
+	return strcmp(e->type, t) == 0;
+}
+
+/* A terminal type's status; LANE_OPEN for the others. */
+static int
+terminal_status(const struct stream_event *e)
+{
+	if (stream_event_is(e, "stream.close") || stream_event_is(e, "stream.finish"))
+		return LANE_CLOSED;
+	if (stream_event_is(e, "stream.error"))
+		return LANE_ERROR;
+	if (stream_event_is(e, "stream.cancel"))
+		return LANE_CANCELLED;
+	return LANE_OPEN;
+}
+
+/* The error text of a stream.error payload: its "error" or "message". */
+static char *
+error_text(json_t *payload)
+{
+	const char *t = json_string_value(json_object_get(payload, "error"));
+
+	if (t == NULL)
+		t = json_string_value(json_object_get(payload, "message"));
+	return wk_strdup(t ? t : "");
+}
+
+/* A delta: text appended, any other payload replaces the snapshot. */
+static enum apply
+apply_delta(struct lane *l, json_t *payload)
+{
+	json_t *d = json_object_get(payload, "delta");
+	const char *kind = json_string_value(json_object_get(payload, "kind"));
+
+	if (json_is_string(d) && (kind == NULL || strcmp(kind, "text") == 0)) {
+		if (l->json)
+			l->snap.len = 0;
+		if (l->snap.len + json_string_length(d) > STREAM_TEXT_MAX)
+			return APPLY_TOO_BIG;
+		wk_put_mem(&l->snap, json_string_value(d), json_string_length(d));
+		l->json = 0;
+	} else if (payload)
+		snap_set_json(l, payload);
+	return APPLY_OK;
+}
+
+/* A persisted event: the lane's projection, status and snapshot. */
+static void
+apply_persisted(struct stream *s, struct lane *l, const struct stream_event *e)
+{
+	int status = terminal_status(e);
+	json_t *payload = e->payload ? json_incref(e->payload) : NULL;
+
+	l->last_seq = ++s->event_seq;
+	if (stream_event_is(e, "stream.snapshot")) {
+		json_t *t = json_object_get(e->payload, "text");
+		if (json_is_string(t))
+			stream_snap_set(l, json_string_value(t), json_string_length(t), 0);
+		else if (e->payload)
+			snap_set_json(l, e->payload);
+	}
+	if (status != LANE_OPEN) {
+		l->status = (uint8_t)status;
+		l->end_reason = status == LANE_ERROR ? (e->timeout ? END_TIMEOUT : END_ERROR) :
+		    status == LANE_CANCELLED ? END_CANCELLED : END_OK;
+		if (status == LANE_ERROR) {
+			free(l->error);
+			l->error = error_text(e->payload);
+		}
+		if (stream_event_is(e, "stream.finish"))
+			s->completed = 1;
+		if (l->snap.len) {
+			/* The reference keeps the accumulated snapshot with the end. */
+			if (!json_is_object(payload)) {
+				json_decref(payload);
+				payload = json_object();
+			} else {
+				json_t *c = json_deep_copy(payload);
+				json_decref(payload);
+				payload = c;
+			}
+			json_object_set_new(payload, "snapshot", stream_snap_json(l));
+		}
+	}
+	proj_clear(&l->proj);
+	l->proj.event_id = wk_strdup(e->event_id);
+	l->proj.type = wk_strdup(e->type);
+	l->proj.visibility = wk_strdup(e->visibility ? e->visibility : "");
+	l->proj.occurred_at = e->occurred_at;
+	l->proj.payload = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(payload);
+}
+
+/* Whether e goes to versions 2-4 as a piece: the main lane's text and ends,
+ * and stream.finish, until the first end. */
+static void
+apply_piece(struct stream *s, const struct lane *l, const struct stream_event *e,
+    struct applied *out)
+{
+	int main_lane = strcmp(l->key, STREAM_KEY_DEFAULT) == 0 ||
+	    strcmp(l->key, STREAM_KEY_FINISH) == 0;
+
+	out->piece = 0;
+	if (s->ended_old || !main_lane || (!stream_event_is(e, "stream.delta") &&
+	    !stream_event_is(e, "stream.snapshot") && terminal_status(e) == LANE_OPEN))
+		return;
+	out->piece = ++s->pieces;
+	out->flag = terminal_status(e) != LANE_OPEN ? WK_STREAM_END : WK_STREAM_ING;
+	if (out->flag == WK_STREAM_END)
+		s->ended_old = 1;
+}
+
+enum apply
+stream_apply(struct stream *s, const struct stream_event *e, struct applied *out)
+{
+	uint64_t h = stream_id_hash(e->event_id);
+	int delta = stream_event_is(e, "stream.delta");
+	struct lane *l = stream_lane(s, e->key, 0);
+	enum apply rc;
+
+	memset(out, 0, sizeof *out);
+	out->lane = l;
+	if (seen_has(&s->seen, h))
+		return APPLY_DUP;
+	if (delta && ((l && l->status != LANE_OPEN) || s->completed))
+		return APPLY_ENDED;
+	if (!delta && ((l && l->status != LANE_OPEN) || s->completed))
+		return APPLY_IGNORED;      /* the reference ignores them once terminal */
+	out->lane = l = stream_lane(s, e->key, 1);
+	if (delta) {
+		if ((rc = apply_delta(l, e->payload)) != APPLY_OK)
+			return rc;
+	} else
+		apply_persisted(s, l, e);
+	seen_add(&s->seen, h);
+	apply_piece(s, l, e, out);
+	return APPLY_OK;
+}
+
