@@ -1,8 +1,8 @@
 /* mailbox.h - wk-mailbox's private interfaces between its files.
  *   mailbox.c        main, dispatch table, presence region
  *   mailbox_conn.c   AUTH, connection registry, kick rules, presence writes
- *   mailbox_users.c  the user store (tokens, levels, flags, system uids) and
- *                    the API_REQ dispatch
+ *   mailbox_users.c  the user store (tokens, levels, flags, system uids),
+ *                    the iteration's transaction and the API_REQ dispatch
  *   mailbox_conv.c   conversation rows (read cursor, deleted-at) per user
  *   mailbox_cmd.c    cmd mailboxes: hand-over from the channel shards,
  *                    delivery, acknowledgement, /message/sync
@@ -51,10 +51,17 @@ void mailbox_reply_status(struct mailbox_reply *rep, int status);
 /* The answer to a walk of db that ended with rc: 200 with out, or (rc
  * neither 0 nor DB_NOTFOUND) logged, out freed, 500. */
 void mailbox_reply_walk(struct mailbox_reply *rep, int rc, const char *db, json_t *out);
-/* A transaction for one operation: NULL on failure (rep, if any, is 500). */
+/* The iteration's transaction (p->txn, wk_txn.h): every read and write of
+ * the shard goes through it (one thread: never a lock wait).  NULL on
+ * failure (rep, if any, is 500). */
 DB_TXN *mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep);
-/* Commit if ok, else abort: 0 once committed, else -1 (rep, if any, is 500). */
+/* An operation's writes are done: 0 if ok (its API_REP waits for the
+ * iteration's commit), else -1: the transaction is marked failed and rep,
+ * if any, is 500. */
 int mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep);
+/* The transaction ended (wk_txn's hook): after a failed commit, forget
+ * what memory holds of it. */
+void mailbox_users_txn_ended(struct wk_proc *p, int rc);
 
 /* ---- mailbox_conv.c: conversation rows (the ops of api_conv.c) ---- */
 typedef void mailbox_op_fn(struct wk_proc *p, json_t *req, struct mailbox_reply *rep);
@@ -69,8 +76,11 @@ int mailbox_conv_touch(struct wk_proc *p, DB_TXN *txn, const char *uid, const ch
 mailbox_op_fn mailbox_op_cmd_sync, mailbox_op_cmd_syncack;
 void mailbox_on_cmd(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-/* Once per loop iteration: commit the hand-overs, acknowledge, deliver. */
-void mailbox_cmd_iteration(struct wk_proc *p);
+/* The transaction ended (wk_txn's hook): its outcome for the hand-overs. */
+void mailbox_cmd_txn_ended(struct wk_proc *p, int rc);
+/* After the iteration's commit: acknowledge the hand-overs it made durable
+ * (CHANNEL_CMD_ACK), then deliver them. */
+void mailbox_cmd_flush(struct wk_proc *p);
 int mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- mailbox_conn.c ---- */

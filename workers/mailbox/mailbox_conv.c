@@ -228,7 +228,8 @@ mailbox_op_conv_rows(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 	DBC *cur;
 	int rc;
 
-	if ((rc = p->db[MAILBOX_DB_CONVS]->cursor(p->db[MAILBOX_DB_CONVS], NULL, &cur, 0)) != 0) {
+	if ((rc = p->db[MAILBOX_DB_CONVS]->cursor(p->db[MAILBOX_DB_CONVS],
+	    mailbox_txn_begin(p, NULL), &cur, 0)) != 0) {
 		wk_log_warnx("convs.db cursor: %s", db_strerror(rc));
 		mailbox_reply_error(rep, 500, "storage error");
 		return;

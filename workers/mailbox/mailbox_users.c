@@ -11,8 +11,10 @@
  *   s/<uid>                  (empty)               a system account
  * Every shard holds the whole system uid set (wk-api writes each change to
  * every shard), so mailbox_is_system_uid answers for any uid; an in-memory
- * set, loaded on first use, mirrors it.  Each operation commits before it
- * replies (durability as storage.sync says).
+ * set, loaded on first use, mirrors it (and is dropped when a commit
+ * fails).  Every operation reads and writes in the iteration's transaction
+ * (p->txn, wk_txn.h), committed once in on_iteration; the API_REP leaves
+ * after it (durability as storage.sync says), 500 if it failed.
  *
  * API_REQ from wk-api: frame 1 the op, frame 2 a JSON object; the API_REP
  * is [HTTP status, JSON body] in the reference's shape:
@@ -33,6 +35,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_time.h"
+#include "wk_txn.h"
 #include "wkproto.h"
 
 #define TOKEN_KICK_MS 10000          /* /user/token device_level 1: close the old connections after */
@@ -116,39 +119,38 @@ db_del(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
 	return wk_db_del(p->db[MAILBOX_DB_USERS], txn, k->p, k->len);
 }
 
-/* A transaction for one operation; NULL (and rep is 500) on failure. */
+static struct wk_txn *group;         /* p->txn, for mailbox_txn_end */
+
+/* The iteration's transaction (p->txn); NULL (and rep is 500) on failure. */
 DB_TXN *
 mailbox_txn_begin(struct wk_proc *p, struct mailbox_reply *rep)
 {
-	DB_ENV *env = p->env->env;
-	DB_TXN *txn = NULL;
-	int rc = env->txn_begin(env, NULL, &txn, 0);
+	DB_TXN *txn = wk_txn_get(group = p->txn);
 
-	if (rc != 0) {
-		wk_log_warnx("txn_begin: %s", db_strerror(rc));
-		if (rep)
-			mailbox_reply_error(rep, 500, "storage error");
-		return NULL;
-	}
+	if (txn == NULL && rep)
+		mailbox_reply_error(rep, 500, "storage error");
 	return txn;
 }
 
-/* Commit if ok, else abort; 0 once committed, else -1 and rep is 500.
- * The commit is durable as storage.sync says before anyone is answered. */
+/* The operation's writes are done: 0 if ok (the reply waits for the
+ * commit), else the transaction is marked failed (the commit aborts it),
+ * rep is 500 and -1. */
 int
 mailbox_txn_end(DB_TXN *txn, int ok, struct mailbox_reply *rep)
 {
-	int rc;
-
-	if (!ok)
-		txn->abort(txn);
-	else if ((rc = txn->commit(txn, 0)) != 0)
-		wk_log_warnx("commit: %s", db_strerror(rc));
-	else
+	if (ok)
 		return 0;
+	wk_txn_fail(group);
 	if (rep)
 		mailbox_reply_error(rep, 500, "storage error");
 	return -1;
+}
+
+void
+mailbox_users_txn_ended(struct wk_proc *p, int rc)
+{
+	if (rc < 0)
+		zhashx_destroy(&sysuids);   /* it may hold what was not committed: reload */
 }
 
 /* The user's flags (zero when never set): 0, or -1 on error. */
@@ -180,7 +182,7 @@ mailbox_user_token(struct wk_proc *p, const char *uid, uint8_t device_flag,
 	int rc;
 
 	token_key(&k, uid, device_flag);
-	rc = db_get(p, NULL, &k, &v, &n);
+	rc = db_get(p, mailbox_txn_begin(p, NULL), &k, &v, &n);
 	wk_wbuf_free(&k);
 	if (rc == 1 && (n < 1 || n > MAILBOX_TOKEN_MAX)) {
 		wk_log_warnx("users.db: bad token record for %s/%u", uid, device_flag);
@@ -200,7 +202,7 @@ mailbox_user_is_banned(struct wk_proc *p, const char *uid)
 {
 	uint8_t flags[F_COUNT];
 
-	return flags_get(p, NULL, uid, flags) == 0 && flags[F_BAN];
+	return flags_get(p, mailbox_txn_begin(p, NULL), uid, flags) == 0 && flags[F_BAN];
 }
 
 int
@@ -208,7 +210,7 @@ mailbox_user_is_send_banned(struct wk_proc *p, const char *uid)
 {
 	uint8_t flags[F_COUNT];
 
-	return flags_get(p, NULL, uid, flags) == 0 && flags[F_SEND_BAN];
+	return flags_get(p, mailbox_txn_begin(p, NULL), uid, flags) == 0 && flags[F_SEND_BAN];
 }
 
 /* Load the system uid set from users.db: 0, or -1 (it stays unloaded). */
@@ -222,7 +224,8 @@ sysuid_load(struct wk_proc *p)
 
 	if (sysuids)
 		return 0;
-	if ((rc = p->db[MAILBOX_DB_USERS]->cursor(p->db[MAILBOX_DB_USERS], NULL, &cur, 0)) != 0) {
+	if ((rc = p->db[MAILBOX_DB_USERS]->cursor(p->db[MAILBOX_DB_USERS],
+	    mailbox_txn_begin(p, NULL), &cur, 0)) != 0) {
 		wk_log_warnx("users.db cursor: %s", db_strerror(rc));
 		return -1;
 	}
@@ -273,8 +276,7 @@ op_token(struct wk_proc *p, json_t *req, struct mailbox_reply *rep)
 		return;
 	ok = flags_get(p, txn, uid, flags) == 0;
 	if (ok && flags[F_BAN]) {
-		txn->abort(txn);
-		mailbox_reply_status(rep, WKPROTO_REASON_BAN);
+		mailbox_reply_status(rep, WKPROTO_REASON_BAN);   /* nothing written */
 		return;
 	}
 	/* The user record, created once. */
@@ -447,21 +449,48 @@ static const struct {
 	{ "cmd.syncack", mailbox_op_cmd_syncack },
 };
 
+/* An API_REP waiting for the commit. */
+struct api_pending {
+	struct wk_msg_hdr h;
+	struct mailbox_reply rep;
+};
+
+/* Send the reply once the transaction has ended: as made if it committed,
+ * 500 if it did not. */
+static void
+api_reply(struct wk_proc *p, int rc, void *arg)
+{
+	struct api_pending *a = arg;
+	zmsg_t *out;
+	char *text;
+
+	if (rc < 0) {
+		json_decref(a->rep.body);
+		mailbox_reply_error(&a->rep, 500, "storage error");
+	}
+	text = json_dumps(a->rep.body, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(a->rep.body);
+	out = zmsg_new();
+	zmsg_addstrf(out, "%u", a->rep.status);
+	zmsg_addmem(out, text, strlen(text));
+	free(text);
+	wk_proc_reply(p, &a->h, WK_MSG_API_REP, &out);
+	free(a);
+}
+
 /* API_REQ.  A malformed request from wk-api is a bug there (exit, as for
- * any bad internal message); from a tool it is answered 400. */
+ * any bad internal message); from a tool it is answered 400.  What the op
+ * read and wrote is in the iteration's transaction: the answer waits for
+ * its commit. */
 void
 mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	zframe_t *fop = zmsg_first(msg), *fbody = zmsg_next(msg);
-	struct mailbox_reply rep = { 0 };
-	zmsg_t *out;
+	struct api_pending *a = wk_calloc(1, sizeof *a);
 	json_t *req;
-	char *text;
 	size_t i, n = sizeof ops / sizeof ops[0];
 
-	/* An op opens its own transaction: the hand-overs' one must not hold
-	 * locks it waits for (one thread: it would wait for ever). */
-	mailbox_cmd_iteration(p);
+	a->h = *h;
 	for (i = 0; i < n; i++)
 		if (zframe_streq(fop, ops[i].name))
 			break;
@@ -470,15 +499,12 @@ mailbox_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		if (h->sender_role == WK_ROLE_API)
 			wk_fatalx("API_REQ from api/%u: %s", h->sender_instance,
 			    i == n ? "unknown op" : "body is not a JSON object");
-		mailbox_reply_error(&rep, 400, i == n ? "unknown op" : "body is not a JSON object");
+		mailbox_reply_error(&a->rep, 400, i == n ? "unknown op" : "body is not a JSON object");
 	} else
-		ops[i].fn(p, req, &rep);
+		ops[i].fn(p, req, &a->rep);
 	json_decref(req);
-	text = json_dumps(rep.body, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(rep.body);
-	out = zmsg_new();
-	zmsg_addstrf(out, "%u", rep.status);
-	zmsg_addmem(out, text, strlen(text));
-	free(text);
-	wk_proc_reply(p, h, WK_MSG_API_REP, &out);
+	if (!wk_txn_is_open(p->txn))
+		api_reply(p, 0, a);      /* it touched no database */
+	else if (wk_txn_after_commit(p->txn, api_reply, a) < 0)
+		api_reply(p, -1, a);
 }
