@@ -15,6 +15,7 @@
 #include "wk_log.h"
 #include "wk_proc.h"
 #include "wk_time.h"
+#include "wk_txn.h"
 
 #define INBOX_BATCH 1024   /* messages handled per iteration before other work */
 
@@ -57,12 +58,16 @@ proc_store_open(struct wk_proc *p)
 			wk_fatalx("too many databases");
 		rc = wk_db_open(p->env, p->def->databases[i], &p->db[i]);
 	}
+	if (rc == 0)
+		p->txn = wk_txn_new(p, WK_TXN_QUEUE_MAX);
 	return rc;
 }
 
 static void
 proc_store_close(struct wk_proc *p)
 {
+	/* on_stop committed; what is still open now is aborted. */
+	wk_txn_destroy(&p->txn);
 	for (int i = 0; i < WK_PROC_MAX_DBS; i++)
 		if (p->db[i]) {
 			p->db[i]->close(p->db[i], 0);
@@ -249,12 +254,16 @@ proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
 	zmsg_destroy(&msg);
 }
 
-/* Drain the inbox, at most INBOX_BATCH messages; ask the loop not to sleep
- * when more are waiting.  ZMQ_FD is edge-like, so ZMQ_EVENTS is the truth. */
+/* Drain the inbox, at most INBOX_BATCH messages, and none once the group
+ * commit is busy (its after-commit queue half full); ask the loop not to
+ * sleep when more are waiting.  ZMQ_FD is edge-like, so ZMQ_EVENTS is the
+ * truth. */
 static void
 proc_drain_inbox(struct wk_proc *p)
 {
 	for (int i = 0; i < INBOX_BATCH; i++) {
+		if (p->txn && wk_txn_is_busy(p->txn))
+			break;
 		if (!(zsock_events(p->inbox) & ZMQ_POLLIN))
 			return;
 		zmsg_t *m = zmsg_recv_nowait(p->inbox);
@@ -279,7 +288,21 @@ proc_iteration(struct wk_loop *l, void *arg)
 	proc_drain_inbox(p);
 	if (p->def->on_iteration)
 		p->def->on_iteration(p);
-	wk_webhook_flush(p);   /* the webhook events of this iteration, one message */
+	for (int i = 0; i < p->nproducers; i++)
+		p->producers[i].fn(p, p->producers[i].arg);
+}
+
+int
+wk_proc_on_iteration(struct wk_proc *p, wk_proc_iter_fn *fn, void *arg)
+{
+	for (int i = 0; i < p->nproducers; i++)
+		if (p->producers[i].fn == fn && p->producers[i].arg == arg)
+			return 0;
+	if (p->nproducers == WK_PROC_MAX_PRODUCERS)
+		return -1;
+	p->producers[p->nproducers].fn = fn;
+	p->producers[p->nproducers++].arg = arg;
+	return 0;
 }
 
 static void

@@ -6,8 +6,15 @@
  * tag, signals (TERM/INT stop, HUP reload), the pipe to wk-master (exit on
  * EOF, "ready", "status"), ZeroMQ set-up after exec (one PULL inbox bound at
  * ipc://<runDir>/<role>-<instance>.ipc, PUSH sockets to peers made on first
- * use), the loop, the once-per-iteration callback, a tick timer, and the STATUS
- * and PING requests every process answers.
+ * use), the loop, the once-per-iteration callback and the producers run
+ * after it, a tick timer, the STATUS and PING requests every process
+ * answers, and for a process with databases its store and its group
+ * commit (p->txn, wk_txn.h).
+ *
+ * One loop iteration: drain the inbox (at most INBOX_BATCH messages, fewer
+ * once p->txn is busy), on_iteration (the process commits, acknowledges,
+ * fans out), then the per-iteration producers in the order registered
+ * (the webhook events of wk_webhook.c register themselves when raised).
  */
 #ifndef WK_PROC_H
 #define WK_PROC_H
@@ -31,7 +38,8 @@ struct wk_proc_def {
 	size_t ndispatch;
 	/* Open what the process owns; -1 exits 1 (wk-master respawns it). */
 	int (*on_start)(struct wk_proc *p);
-	/* Once per loop iteration, after the inbox was drained. */
+	/* Once per loop iteration, after the inbox was drained: commit p->txn,
+	 * then acknowledge, then fan out. */
 	void (*on_iteration)(struct wk_proc *p);
 	/* Every tick_ms if non-zero. */
 	void (*on_tick)(struct wk_proc *p);
@@ -50,6 +58,10 @@ struct wk_proc_def {
 };
 
 #define WK_PROC_MAX_DBS 12
+#define WK_PROC_MAX_PRODUCERS 8      /* per-iteration producers (wk_proc_on_iteration) */
+
+typedef void wk_proc_iter_fn(struct wk_proc *p, void *arg);
+struct wk_txn;
 
 struct wk_proc {
 	const struct wk_proc_def *def;
@@ -68,10 +80,18 @@ struct wk_proc {
 	int stopping;
 	struct wk_db_env *env;       /* when def->databases */
 	struct __db *db[WK_PROC_MAX_DBS];
+	struct wk_txn *txn;          /* the group commit, when def->databases */
+	struct { wk_proc_iter_fn *fn; void *arg; } producers[WK_PROC_MAX_PRODUCERS];
+	int nproducers;
 	void *state;                 /* the process's own state */
 };
 
 int wk_proc_main(int argc, char **argv, const struct wk_proc_def *def);
+
+/* Run fn(p, arg) once per loop iteration after on_iteration, in the order
+ * registered: a producer that batches what the iteration raised.  The same
+ * fn and arg again is a no-op.  0, or -1 when WK_PROC_MAX_PRODUCERS are. */
+int wk_proc_on_iteration(struct wk_proc *p, wk_proc_iter_fn *fn, void *arg);
 
 /* The ipc endpoint of (role, instance) under the run directory (malloc'd). */
 char *wk_proc_endpoint(const struct wk_config *cfg, int role, int instance);

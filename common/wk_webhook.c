@@ -31,9 +31,12 @@ static struct {
 	size_t kept;                 /* bytes in head... */
 	uint64_t timer, flush_timer, flushed_ms;
 	uint64_t events, dropped, resent;
+	int registered;              /* with the skeleton's per-iteration producers */
 } hk = { .tail = &hk.head };
 
 static struct wk_ratelimit rl_full = WK_RATELIMIT_INIT(1);
+
+static void webhook_flush(struct wk_proc *p, void *arg);
 
 static const char *const names[WK_WEBHOOK_NEVENTS] = {
 	[WK_WEBHOOK_MSG_NOTIFY] = "msg.notify",
@@ -89,8 +92,10 @@ wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_
 		if (hk.epoch == 0)
 			hk.epoch = (uint64_t)wk_wall_ms();
 		wk_put_u64(&hk.cur, hk.epoch);
-		wk_put_u64(&hk.cur, 0);      /* the seq, set by wk_webhook_flush */
+		wk_put_u64(&hk.cur, 0);      /* the seq, set by close_batch */
 	}
+	if (!hk.registered && wk_proc_on_iteration(p, webhook_flush, NULL) == 0)
+		hk.registered = 1;
 	wk_put_u8(&hk.cur, (uint8_t)ev);
 	wk_put_u32(&hk.cur, key);
 	wk_put_blob(&hk.cur, data, len);
@@ -152,11 +157,12 @@ on_flush(struct wk_loop *l, uint64_t id, void *arg)
 	close_batch(arg);
 }
 
-/* Once per loop iteration.  A busy producer iterates thousands of times a
- * second: its events go out every HOOK_FLUSH_MS, so that wk-hook wakes up
- * for a batch of some size rather than for every iteration. */
-void
-wk_webhook_flush(struct wk_proc *p)
+/* Once per loop iteration, after on_iteration (a producer registered with
+ * the skeleton).  A busy producer iterates thousands of times a second: its
+ * events go out every HOOK_FLUSH_MS, so that wk-hook wakes up for a batch
+ * of some size rather than for every iteration. */
+static void
+webhook_flush(struct wk_proc *p, void *arg)
 {
 	uint64_t now;
 

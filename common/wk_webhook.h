@@ -4,7 +4,8 @@
  * wk-mailbox: user.onlinestatus) asks wk_webhook_on() before it builds one,
  * so that with webhook.httpAddr empty nothing is built at all, and hands
  * the event to wk_webhook_emit().  Nothing here waits for wk-hook, let
- * alone for the HTTP side: after on_iteration the skeleton closes the
+ * alone for the HTTP side: the first event registers the producer with the
+ * skeleton (wk_proc_on_iteration), which after on_iteration closes the
  * events collected as one numbered batch, at most every 10 ms, and sends it
  * (HOOK_EVENT, never blocking).
  *
@@ -61,10 +62,8 @@ int wk_webhook_on(const struct wk_proc *p, int ev);
  * key are posted in this order. */
 void wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len);
 
-/* For the skeleton (wk_proc.c): after on_iteration, send this iteration's
- * events; HOOK_ACK and HOOK_HELLO; the " hook_..." STATUS pairs (nothing
- * while no event was ever raised and webhooks are off). */
-void wk_webhook_flush(struct wk_proc *p);
+/* For the skeleton (wk_proc.c): HOOK_ACK and HOOK_HELLO; the " hook_..."
+ * STATUS pairs (nothing while no event was ever raised and webhooks are off). */
 void wk_webhook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void wk_webhook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 int wk_webhook_status(const struct wk_proc *p, char *buf, size_t len);

@@ -357,8 +357,8 @@ master_ctl_presence(const struct wk_config *cfg, const char *uid)
 		return 1;
 	}
 	if (uid) {
-		struct presence_conn c[64];
-		int n = presence_lookup(&ps, uid, c, 64);
+		struct presence_conn c[PRESENCE_CONNS_MAX];
+		int n = presence_lookup(&ps, uid, c, PRESENCE_CONNS_MAX);
 		if (n < 0) {
 			fprintf(stderr, "wk-master: the table is busy; try again\n");
 			presence_close(&ps);

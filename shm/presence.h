@@ -14,6 +14,9 @@
 #define PRESENCE_MAGIC 0x574b5052u   /* "WKPR" */
 #define PRESENCE_VERSION 1u
 #define PRESENCE_UID_MAX 64          /* uid bytes stored in a slot, NUL included */
+/* Connections of one uid that a reader looks at (delivery, webhooks,
+ * counts): a uid with more is served on this many. */
+#define PRESENCE_CONNS_MAX 64
 
 struct presence_header {
 	uint32_t magic;

@@ -21,6 +21,7 @@
 #include "wk_msg.h"
 #include "wk_db.h"
 #include "wk_proc.h"
+#include "wk_txn.h"
 #include "wktest.h"
 
 int
@@ -326,11 +327,13 @@ wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs, const
 	ck_assert_int_eq(wk_db_env_open(p->env, dir, sync, 8 << 20), 0);
 	for (int i = 0; dbs[i]; i++)
 		ck_assert_int_eq(wk_db_open(p->env, dbs[i], &p->db[i]), 0);
+	p->txn = wk_txn_new(p, 0);   /* the group commit, as the skeleton makes it */
 }
 
 void
 wkt_store_close(struct wk_proc *p)
 {
+	wk_txn_destroy(&p->txn);
 	for (int i = 0; i < WK_PROC_MAX_DBS; i++)
 		if (p->db[i]) {
 			p->db[i]->close(p->db[i], 0);

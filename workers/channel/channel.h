@@ -1,14 +1,18 @@
 /* channel.h - wk-channel's private interfaces between its files (wk-channel(8)).
  *   channel.c               main, dispatch table, loop hooks
- *   channel_store.c         the storage: the group-commit transaction, the
- *                           cache of channel records, the channel records
+ *   channel_store.c         the storage: the iteration's transaction (p->txn,
+ *                           wk_txn.h), the cache of channel records, the
+ *                           channel records
  *   channel_store.h         what the three store files share, private to them
  *   channel_list.c          a channel's lists: members, blacklist, whitelist
  *   channel_log.c           a channel's message log: append, by seq, ranges,
  *                           by client_msg_no, the last seq a sender sent
  *   channel_api.c           API_REQ operations for the /channel and message routes
  *   channel_conv.c          what /conversation/sync needs of a channel
- *   channel_append.c        APPEND from brokers: permissions, dedup, fan-out
+ *   channel_append.c        APPEND from brokers: permissions, dedup, append;
+ *                           SENDACK after the commit, then the fan-out
+ *   channel_fanout.c        who receives a channel's messages; the fan-out to
+ *                           their connections (wk_fanout.h)
  *   channel_person.c        who may write to whom in a person chat: the
  *                           recipient's lists, answered by the shard that owns
  *                           them and cached by the shard of the chat
@@ -22,9 +26,10 @@
  *   channel_webhook.c       msg.notify and msg.offline webhooks
  *
  * Transactions (group commit).  Every write, from any file, goes into the
- * one transaction of the current loop iteration, channel_txn(); the store
- * functions below call it themselves.  channel.c's on_iteration commits it
- * once (channel_commit) after the inbox was drained; only then may anything
+ * one transaction of the current loop iteration, channel_txn() (the
+ * process's p->txn, wk_txn.h; the channel_txn functions are its wrappers);
+ * the store functions below call it themselves.  channel.c's on_iteration
+ * commits it once (channel_commit) after the inbox was drained; only then may anything
  * written in it be acknowledged.  A commit that fails aborts: every write
  * of the iteration is gone, and every reply that depended on it must say so.
  * channel_after_commit() queues work to run when the transaction ends, with
@@ -32,8 +37,8 @@
  * The process is single-threaded and reads go through the same transaction,
  * so there is never a lock wait.
  *
- * The store keeps its state (the open transaction, a cache of channel
- * records) in channel_store.c; p->state is free for channel_append.c.
+ * The store keeps its state (a cache of channel records) in
+ * channel_store.c; p->state is free for channel_append.c.
  */
 #ifndef CHANNEL_H
 #define CHANNEL_H
@@ -42,6 +47,7 @@
 #include <db.h>
 #include <jansson.h>
 #include "wk_proc.h"
+#include "wk_txn.h"
 
 struct wk_wbuf;
 
@@ -68,7 +74,7 @@ int channel_store_open(struct wk_proc *p);
 /* Abort an open transaction (running its after-commit work) and drop the cache. */
 void channel_store_close(struct wk_proc *p);
 
-/* ---- channel_store.c: the transaction ---- */
+/* ---- channel_store.c: the transaction (p->txn, wk_txn.h) ---- */
 /* The current iteration's transaction; begins one if none.  NULL on error. */
 DB_TXN *channel_txn(struct wk_proc *p);
 /* Commit the current transaction (0 if none is open).  -1: it was aborted
@@ -78,8 +84,9 @@ int channel_commit(struct wk_proc *p);
 void channel_abort(struct wk_proc *p);
 /* Run fn(p, rc, arg) when the current transaction ends (rc 0 committed,
  * -1 aborted), in the order queued.  Begins a transaction if none is open,
- * so fn always runs at the next channel_commit/channel_abort. */
-typedef void channel_done_fn(struct wk_proc *p, int rc, void *arg);
+ * so fn always runs at the next channel_commit/channel_abort.  -1: no
+ * transaction, or the queue is full (wk_txn.h): answer as for a failure. */
+typedef wk_txn_done_fn channel_done_fn;
 int channel_after_commit(struct wk_proc *p, channel_done_fn *fn, void *arg);
 /* 1 if a transaction is open (something to commit). */
 int channel_txn_open(void);
@@ -313,7 +320,7 @@ void channel_on_person_check(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg
 void channel_on_person_changed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void channel_on_person_flush(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 
-/* ---- channel_append.c ---- */
+/* ---- channel_fanout.c: recipients and the fan-out (wk_fanout.h) ---- */
 /* fn(uid, len, arg) for each recipient: the uids in `to` (to_len bytes of
  * NUL-terminated uids) if given, else by channel type (semantics.md §8.2):
  * a person chat's or an agent channel's two uids; a customer-service
@@ -339,6 +346,18 @@ void channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void 
     const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
     uint64_t skip_conn);
 void channel_fanout_send(struct wk_proc *p, zmsg_t **batch);
+/* uid is one side of the "a@b" id (an agent channel's two parties). */
+int channel_is_party(const char *id, const char *uid);
+/* Map the presence table (read-only): 0, -1. */
+int channel_fanout_open(struct wk_proc *p);
+void channel_fanout_close(struct wk_proc *p);
+/* The shard's mapping of the presence table. */
+struct presence;
+const struct presence *channel_presence(void);
+/* " delivered_to=N presence_busy=N" for the status line. */
+int channel_fanout_status(struct wk_proc *p, char *buf, size_t len);
+
+/* ---- channel_append.c ---- */
 int channel_append_open(struct wk_proc *p);
 void channel_append_close(struct wk_proc *p);
 /* CHANNEL_APPEND from a broker: checks, dedup, append; SENDACK and fan-out

@@ -2,8 +2,8 @@
  * permission checks in the reference's order, de-duplication by (sender,
  * client_msg_no), the message id and seq, the append into the iteration's
  * transaction, and after the commit (never before) the SENDACK and the
- * fan-out: the recipients' connections from the presence table, grouped by
- * broker, one BROKER_DELIVER per broker carrying the message once.
+ * fan-out (channel_fanout.c: one BROKER_DELIVER per broker holding a
+ * recipient's connection, carrying the message once).
  * channel_append_api is the same path for wk-api's HTTP sends (system
  * device: only the channel's ban and disband are checked), answered through
  * a callback instead of a SENDACK.
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "channel.h"
-#include "presence.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
 #include "wk_channelid.h"
@@ -33,14 +32,11 @@
 #include "wk_time.h"
 #include "wkproto.h"
 
-#define MAX_CONNS_PER_UID 64
-
 static struct wk_ratelimit rl_store = WK_RATELIMIT_INIT(5);
 
 static struct append {
 	struct wk_msgid ids;
-	struct presence presence;
-	uint64_t appended, refused, duplicates, delivered_to;
+	uint64_t appended, refused, duplicates;
 } ap;
 
 /* An accepted append, waiting for the commit.  From a broker: SENDACK to
@@ -68,21 +64,25 @@ int
 channel_append_open(struct wk_proc *p)
 {
 	wk_msgid_init(&ap.ids, p->instance);
-	return presence_attach(&ap.presence, p->cfg.runDir, 0);
+	return channel_fanout_open(p);
 }
 
 void
 channel_append_close(struct wk_proc *p)
 {
-	presence_close(&ap.presence);
+	channel_fanout_close(p);
 }
 
 int
 channel_append_status(struct wk_proc *p, char *buf, size_t len)
 {
-	return snprintf(buf, len, " appended=%llu refused=%llu duplicates=%llu delivered_to=%llu",
+	int n = snprintf(buf, len, " appended=%llu refused=%llu duplicates=%llu",
 	    (unsigned long long)ap.appended, (unsigned long long)ap.refused,
-	    (unsigned long long)ap.duplicates, (unsigned long long)ap.delivered_to);
+	    (unsigned long long)ap.duplicates);
+
+	if (n > 0 && (size_t)n < len)
+		n += channel_fanout_status(p, buf + n, len - n);
+	return n;
 }
 
 static void
@@ -108,16 +108,6 @@ is_system(struct wk_proc *p, const char *uid)
 {
 	return strcmp(uid, WK_SYSTEM_UID) == 0 ||
 	    channel_list_has(p, WK_SYSUID_CHANNEL, 0, CHANNEL_MEMBERS, uid) == 1;
-}
-
-/* uid is one side of the "a@b" id (an agent channel's two parties). */
-static int
-channel_is_party(const char *id, const char *uid)
-{
-	const char *at = strchr(id, '@');
-	size_t n = strlen(uid);
-
-	return at && (((size_t)(at - id) == n && memcmp(id, uid, n) == 0) || strcmp(at + 1, uid) == 0);
 }
 
 /* The checks of semantics.md §6, in its order; a reason code.  A message
@@ -161,165 +151,6 @@ check_permissions(struct wk_proc *p, const char *id, uint8_t type, const char *f
 	if (white > 0 && (rc = channel_list_has(p, id, type, CHANNEL_WHITELIST, from)) != 1)
 		return rc < 0 ? WKPROTO_REASON_SYSTEM_ERROR : WKPROTO_REASON_NOT_IN_WHITELIST;
 	return WKPROTO_REASON_SUCCESS;
-}
-
-/* Fan-out state: the targets per broker. */
-struct fanout {
-	struct wk_proc *p;
-	uint16_t skip_broker;        /* the sending connection: not a target */
-	uint64_t skip_conn;
-	struct wk_wbuf *per_broker;
-	int nbrokers;
-};
-
-static int
-fanout_uid(const char *uid, size_t len, void *arg)
-{
-	struct fanout *f = arg;
-	struct presence_conn c[MAX_CONNS_PER_UID];
-	char u[PRESENCE_UID_MAX];
-	int n;
-
-	if (len == 0 || len >= sizeof u || (len == sizeof WK_SYSTEM_UID - 1 && memcmp(uid, WK_SYSTEM_UID, len) == 0))
-		return 0;
-	memcpy(u, uid, len);
-	u[len] = '\0';
-	n = presence_lookup(&ap.presence, u, c, MAX_CONNS_PER_UID);
-	for (int i = 0; i < n; i++) {
-		if (c[i].broker_id >= f->nbrokers ||
-		    (c[i].conn_id == f->skip_conn && c[i].broker_id == f->skip_broker))
-			continue;   /* the sending connection gets its SENDACK, not a RECV */
-		wk_put_u64(&f->per_broker[c[i].broker_id], c[i].conn_id);
-		ap.delivered_to++;
-	}
-	return 0;
-}
-
-/* The members, after `first` (a uid that is a recipient whatever the
- * list says): the customer-service visitor, the visitors channel's own. */
-struct with_first {
-	const char *first;
-	size_t first_len;
-	channel_uid_fn *fn;
-	void *arg;
-};
-
-static int
-member_not_first(const char *uid, size_t len, void *arg)
-{
-	struct with_first *w = arg;
-
-	if (len == w->first_len && memcmp(uid, w->first, len) == 0)
-		return 0;
-	return w->fn(uid, len, w->arg);
-}
-
-/* The two uids of "a@b" (a person chat's stored id, an agent channel). */
-static int
-pair_foreach(const char *id, channel_uid_fn *fn, void *arg)
-{
-	const char *at = strchr(id, '@');
-	size_t l, rl;
-	int rc;
-
-	if (at == NULL)
-		return 0;
-	l = (size_t)(at - id);
-	rl = strlen(at + 1);
-	rc = fn(id, l, arg);
-	if (rc == 0 && (l != rl || memcmp(id, at + 1, l) != 0))   /* not self-chat */
-		rc = fn(at + 1, rl, arg);
-	return rc;
-}
-
-int
-channel_is_recipient(struct wk_proc *p, const char *id, uint8_t type, const char *uid)
-{
-	switch (type) {
-	case WKPROTO_CHANNEL_PERSON:
-	case WKPROTO_CHANNEL_AGENT:
-		return channel_is_party(id, uid);
-	case WKPROTO_CHANNEL_CUSTOMER_SERVICE:
-		if (strcspn(id, "|") == strlen(uid) && strncmp(id, uid, strlen(uid)) == 0)
-			return 1;
-		break;
-	case WKPROTO_CHANNEL_VISITORS:
-		if (strcmp(id, uid) == 0)
-			return 1;
-		break;
-	}
-	return channel_is_member(p, id, type, uid);
-}
-
-int
-channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, const char *id,
-    uint8_t type, channel_uid_fn *fn, void *arg)
-{
-	struct with_first w = { id, strlen(id), fn, arg };
-	int rc = 0;
-
-	if (to) {
-		for (size_t off = 0; off < to_len && rc == 0; off += strlen(to + off) + 1)
-			rc = fn(to + off, strlen(to + off), arg);
-		return rc;
-	}
-	switch (type) {
-	case WKPROTO_CHANNEL_PERSON:
-	case WKPROTO_CHANNEL_AGENT:
-		return pair_foreach(id, fn, arg);
-	case WKPROTO_CHANNEL_CUSTOMER_SERVICE:
-		/* "visitor|...": the visitor, then the agents (the members). */
-		w.first_len = strcspn(id, "|");
-		break;
-	case WKPROTO_CHANNEL_VISITORS:
-		break;               /* the channel id is the visitor's uid */
-	default:
-		return channel_members_foreach(p, id, type, fn, arg);
-	}
-	if (w.first_len > 0 && (rc = fn(w.first, w.first_len, arg)) != 0)
-		return rc;
-	return channel_members_foreach(p, id, type, member_not_first, &w);
-}
-
-void
-channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *frame, size_t len,
-    const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
-    uint64_t skip_conn)
-{
-	struct fanout f = { p, skip_broker, skip_conn, NULL, p->cfg.processes_broker };
-
-	f.per_broker = wk_calloc(f.nbrokers, sizeof *f.per_broker);
-	channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
-	for (int b = 0; b < f.nbrokers; b++) {
-		if (f.per_broker[b].len) {
-			if (batch[b] == NULL)
-				batch[b] = wk_proc_msg(p, type, 0, 0);
-			zmsg_addmem(batch[b], frame, len);
-			zmsg_addmem(batch[b], f.per_broker[b].p, f.per_broker[b].len);
-		}
-		wk_wbuf_free(&f.per_broker[b]);
-	}
-	free(f.per_broker);
-}
-
-void
-channel_fanout_send(struct wk_proc *p, zmsg_t **batch)
-{
-	for (int b = 0; b < p->cfg.processes_broker; b++)
-		if (batch[b])
-			wk_proc_send(p, WK_ROLE_BROKER, b, &batch[b]);
-}
-
-void
-channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
-    uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
-{
-	zmsg_t **batch = wk_calloc(p->cfg.processes_broker, sizeof *batch);
-
-	channel_fanout_add(p, batch, type, frame, len, id, channel_type, to, to_len, skip_broker,
-	    skip_conn);
-	channel_fanout_send(p, batch);
-	free(batch);
 }
 
 /* The recipients' online connections, one DELIVER per broker. */

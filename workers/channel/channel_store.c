@@ -22,12 +22,13 @@
  * u8 setting, u32 expire, then from_uid, client_msg_no, topic, stream_no
  * each as u16 length, bytes, NUL; then u32 length and the payload.
  *
- * Every read and write goes through the one open transaction (channel_txn),
- * committed once per loop iteration.  Channel records are cached: a write
- * changes the cached copy and marks it dirty; channel_commit writes the
- * dirty records into the transaction just before committing, so a record
- * (last_seq above all) is written once per iteration however many messages
- * were appended.  After an abort the dirty entries are dropped, so the next
+ * Every read and write goes through the one open transaction (channel_txn:
+ * the process's group commit p->txn, wk_txn.h), committed once per loop
+ * iteration.  Channel records are cached: a write changes the cached copy
+ * and marks it dirty; the dirty records are written into the transaction
+ * just before it commits (wk_txn's prepare hook), so a record (last_seq
+ * above all) is written once per iteration however many messages were
+ * appended.  After an abort the dirty entries are dropped, so the next
  * read loads the committed record again.  A failed write "poisons" the
  * transaction: it may hold half of an operation, so channel_commit aborts it.
  */
@@ -39,6 +40,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_time.h"
+#include "wk_txn.h"
 
 const char *const channel_databases[CHANNEL_DB_COUNT + 1] = {
 	"channels.db", "members.db", "messages.db", "clientmsgno.db", "meta.db", "senders.db",
@@ -54,18 +56,11 @@ enum {                                /* record flag bits */
 	F_ALLOW_STRANGER = 0x10,
 };
 
-struct done {
-	channel_done_fn *fn;
-	void *arg;
-};
-
 static struct {
-	DB_TXN *txn;
-	int poisoned;                 /* a write failed half-way: abort at commit */
+	struct wk_txn *t;             /* p->txn, the group commit (wk_txn.h) */
+	DB_TXN *txn;                  /* its open transaction, as channel_txn returned it */
 	zhashx_t *cache;              /* hkey -> struct chan */
 	struct chan *dirty;           /* records changed in txn */
-	struct done *done;            /* to run when txn ends */
-	size_t ndone, capdone;
 } st;
 
 
@@ -91,35 +86,24 @@ cache(void)
 	return st.cache;
 }
 
-/* ---- the transaction ---- */
+/* ---- the transaction: wrappers over p->txn (wk_txn.h) ---- */
 
 DB_TXN *
 channel_txn(struct wk_proc *p)
 {
-	DB_ENV *env = p->env->env;
-	int rc;
-
-	if (st.txn)
-		return st.txn;
-	if ((rc = env->txn_begin(env, NULL, &st.txn, 0)) != 0) {
-		wk_log_warnx("txn_begin: %s", db_strerror(rc));
-		st.txn = NULL;
-	}
-	st.poisoned = 0;
-	return st.txn;
+	return st.txn = wk_txn_get(p->txn);
 }
 
 int
 channel_txn_open(void)
 {
-	return st.txn != NULL;
+	return st.t && wk_txn_is_open(st.t);
 }
 
 void
 channel_txn_fail(struct wk_proc *p)
 {
-	if (st.txn)
-		st.poisoned = 1;
+	wk_txn_fail(p->txn);
 }
 
 int
@@ -127,27 +111,17 @@ channel_after_commit(struct wk_proc *p, channel_done_fn *fn, void *arg)
 {
 	if (channel_txn(p) == NULL)
 		return -1;
-	if (st.ndone == st.capdone) {
-		st.capdone = st.capdone ? st.capdone * 2 : 64;
-		st.done = wk_realloc(st.done, st.capdone * sizeof *st.done);
-	}
-	st.done[st.ndone].fn = fn;
-	st.done[st.ndone].arg = arg;
-	st.ndone++;
-	return 0;
+	return wk_txn_after_commit(p->txn, fn, arg);
 }
 
-/* The transaction ended with rc: forget or keep the dirty records, then
- * run the queued work (which may open the next transaction). */
+/* The transaction ended with rc (before its queued work runs): forget or
+ * keep the dirty records. */
 static void
 txn_ended(struct wk_proc *p, int rc)
 {
 	struct chan *c, *next;
-	struct done *done = st.done;
-	size_t n = st.ndone;
 
 	st.txn = NULL;
-	st.poisoned = 0;
 	for (c = st.dirty; c; c = next) {
 		next = c->dirty_next;
 		c->dirty = 0;
@@ -158,11 +132,6 @@ txn_ended(struct wk_proc *p, int rc)
 	st.dirty = NULL;
 	if (st.cache && zhashx_size(st.cache) > CACHE_MAX)
 		zhashx_purge(st.cache);
-	st.done = NULL;
-	st.ndone = st.capdone = 0;
-	for (size_t i = 0; i < n; i++)
-		done[i].fn(p, rc, done[i].arg);
-	free(done);
 }
 
 static void
@@ -207,9 +176,9 @@ record_key(const struct chan *c, uint8_t *out)
 	return n + 1;
 }
 
-/* Write the dirty records into the transaction: 0, -1. */
+/* Just before the commit: write the dirty records into it: 0, -1. */
 static int
-flush_records(struct wk_proc *p)
+flush_records(struct wk_proc *p, DB_TXN *txn)
 {
 	uint8_t k[CHANNEL_ID_MAX + 1], v[RECORD_SIZE];
 	DB *db = p->db[CHANNEL_DB_CHANNELS];
@@ -221,7 +190,7 @@ flush_records(struct wk_proc *p)
 
 		record_encode(c, v);
 		wk_db_writes++;
-		if ((rc = db->put(db, st.txn, &key, &data, 0)) != 0) {
+		if ((rc = db->put(db, txn, &key, &data, 0)) != 0) {
 			wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type, db_strerror(rc));
 			return -1;
 		}
@@ -232,34 +201,13 @@ flush_records(struct wk_proc *p)
 int
 channel_commit(struct wk_proc *p)
 {
-	DB_TXN *txn = st.txn;
-	int rc;
-
-	if (txn == NULL)
-		return 0;
-	if (st.poisoned || flush_records(p) < 0) {
-		wk_log_warnx("commit: a write failed, aborting the transaction");
-		txn->abort(txn);
-		txn_ended(p, -1);
-		return -1;
-	}
-	/* A failed commit has aborted the transaction and freed its handle. */
-	if ((rc = txn->commit(txn, 0)) != 0) {
-		wk_log_warnx("commit: %s", db_strerror(rc));
-		txn_ended(p, -1);
-		return -1;
-	}
-	txn_ended(p, 0);
-	return 0;
+	return wk_txn_commit(p->txn);
 }
 
 void
 channel_abort(struct wk_proc *p)
 {
-	if (st.txn == NULL)
-		return;
-	st.txn->abort(st.txn);
-	txn_ended(p, -1);
+	wk_txn_abort(p->txn);
 }
 
 int
@@ -270,6 +218,10 @@ channel_store_open(struct wk_proc *p)
 			wk_log_warnx("%s is not open", channel_databases[i]);
 			return -1;
 		}
+	static const struct wk_txn_hooks hooks = { flush_records, txn_ended };
+
+	st.t = p->txn;
+	wk_txn_set_hooks(p->txn, &hooks);
 	cache();
 	return 0;
 }
@@ -278,6 +230,7 @@ void
 channel_store_close(struct wk_proc *p)
 {
 	channel_abort(p);
+	st.t = NULL;
 	zhashx_destroy(&st.cache);
 }
 
@@ -288,7 +241,7 @@ int
 channel_store_write_failed(const char *what, const char *id, uint8_t type, int rc)
 {
 	wk_log_warnx("channel %s/%u: %s: %s", id, type, what, db_strerror(rc));
-	st.poisoned = 1;
+	wk_txn_fail(st.t);
 	return -1;
 }
 
@@ -299,7 +252,7 @@ int
 channel_store_op_failed(struct wk_proc *p)
 {
 	if (channel_txn(p) != NULL)
-		st.poisoned = 1;
+		wk_txn_fail(p->txn);
 	return -1;
 }
 

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 #include "channel.h"
-#include "presence.h"
+#include "wk_fanout.h"
 #include "wk_buf.h"
 #include "wk_chmsg.h"
 #include "wk_webhook.h"
@@ -22,9 +22,6 @@
 #include "wk_shard.h"
 #include "wkproto.h"
 
-#define MAX_CONNS 64                 /* connections looked at per recipient */
-
-static struct presence presence;     /* mapped on first use */
 static struct wk_ratelimit rl_hook = WK_RATELIMIT_INIT(2);
 
 /* The recipients without a master device online, appended to out. */
@@ -32,7 +29,7 @@ struct offline {
 	const struct wk_chmsg *m;
 	struct wk_wbuf *out;
 	uint32_t n;
-	struct presence_conn c[MAX_CONNS];
+	struct presence_conn c[PRESENCE_CONNS_MAX];
 };
 
 static int
@@ -54,9 +51,7 @@ offline_uid(const char *uid, size_t len, void *arg)
 	if (len < sizeof u) {        /* a longer uid can not be online */
 		memcpy(u, uid, len);
 		u[len] = '\0';
-		for (int tries = 0; tries < 3 && (n = presence_lookup(&presence, u, o->c, MAX_CONNS)) ==
-		    PRESENCE_EBUSY; tries++)
-			;
+		n = wk_fanout_lookup(channel_presence(), u, o->c);
 		for (int i = 0; i < n; i++)
 			if (o->c[i].device_level == WKPROTO_DEVICE_LEVEL_MASTER)
 				return 0;
@@ -79,10 +74,6 @@ hook_offline(struct wk_proc *p, const struct wk_chmsg *m, const void *frame, siz
 
 	if (m->channel_type == WKPROTO_CHANNEL_AGENT || m->channel_id.len > CHANNEL_ID_MAX)
 		return;   /* the reference raises none for agent channels */
-	if (presence.hdr == NULL && presence_attach(&presence, p->cfg.runDir, 0) < 0) {
-		wk_log_limited(&rl_hook, WK_LOG_WARN, "msg.offline: no presence table");
-		return;
-	}
 	memcpy(id, m->channel_id.p, m->channel_id.len);
 	id[m->channel_id.len] = '\0';
 	wk_wbuf_init(&b);

@@ -13,6 +13,7 @@
  * send again what was not acknowledged.
  */
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -20,15 +21,14 @@
 #include "wk_buf.h"
 #include "wk_log.h"
 #include "wk_time.h"
+#include "wk_txn.h"
 
 #define HOOK_COMMIT_MS 20            /* at most one commit per this long... */
 #define HOOK_COMMIT_WRITES 20000     /* ...unless the transaction holds this many rows */
 #define HOOK_NICE 10
 
 static struct {
-	uint8_t due[WK_ROLE_COUNT][HOOK_MAX_INSTANCES];     /* acknowledge after the commit */
-	struct { uint8_t role; uint16_t instance; } list[WK_ROLE_COUNT * HOOK_MAX_INSTANCES];
-	int n;
+	uint8_t due[WK_ROLE_COUNT][HOOK_MAX_INSTANCES];     /* an ack is queued for the commit */
 	uint64_t batches, events, duplicates, gaps;
 } acks;
 
@@ -38,35 +38,35 @@ static struct {
 
 static struct wk_ratelimit rl_intake = WK_RATELIMIT_INIT(2);
 
+/* After the commit (rc 0: a failed one is fatal, hook_queue.c): HOOK_ACK
+ * to the producer up to its last batch taken. */
 static void
-ack_later(int role, int instance)
+send_ack(struct wk_proc *p, int rc, void *arg)
+{
+	int role = (int)((uintptr_t)arg >> 16), instance = (int)((uintptr_t)arg & 0xffff);
+	uint64_t epoch, seq;
+	struct wk_wbuf b;
+
+	acks.due[role][instance] = 0;
+	if (rc < 0 || !hook_queue_producer(role, instance, &epoch, &seq))
+		return;
+	wk_wbuf_init(&b);
+	wk_put_u64(&b, epoch);
+	wk_put_u64(&b, seq);
+	wk_proc_send_buf(p, role, instance, WK_MSG_HOOK_ACK, seq, &b);
+	wk_wbuf_free(&b);
+}
+
+/* Acknowledge the producer once the open transaction is durable. */
+static void
+ack_later(struct wk_proc *p, int role, int instance)
 {
 	if (acks.due[role][instance])
 		return;
+	if (wk_txn_after_commit(p->txn, send_ack,
+	    (void *)(uintptr_t)((unsigned)role << 16 | (unsigned)instance)) < 0)
+		wk_fatalx("queue.db: cannot queue an acknowledgement");
 	acks.due[role][instance] = 1;
-	acks.list[acks.n].role = (uint8_t)role;
-	acks.list[acks.n++].instance = (uint16_t)instance;
-}
-
-/* HOOK_ACK to every producer whose batches the last commit made durable. */
-static void
-send_acks(struct wk_proc *p)
-{
-	for (int i = 0; i < acks.n; i++) {
-		int role = acks.list[i].role, instance = acks.list[i].instance;
-		uint64_t epoch, seq;
-		struct wk_wbuf b;
-
-		acks.due[role][instance] = 0;
-		if (!hook_queue_producer(role, instance, &epoch, &seq))
-			continue;
-		wk_wbuf_init(&b);
-		wk_put_u64(&b, epoch);
-		wk_put_u64(&b, seq);
-		wk_proc_send_buf(p, role, instance, WK_MSG_HOOK_ACK, seq, &b);
-		wk_wbuf_free(&b);
-	}
-	acks.n = 0;
 }
 
 /* The records of a batch: how many, or -1 if malformed. */
@@ -112,7 +112,7 @@ hook_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		last_seq = 0;   /* a new life of the producer starts at batch 1 */
 	if (seq <= last_seq) {
 		acks.duplicates++;
-		ack_later(role, instance);
+		ack_later(p, role, instance);
 		return;
 	}
 	if (seq != last_seq + 1) {
@@ -138,7 +138,7 @@ hook_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 			    instance, wk_webhook_event_name(ev));
 	}
 	hook_queue_producer_set(p, role, instance, epoch, seq);
-	ack_later(role, instance);
+	ack_later(p, role, instance);
 	acks.batches++;
 	acks.events += (uint64_t)n;
 }
@@ -183,13 +183,13 @@ hook_on_start(struct wk_proc *p)
 	return 0;
 }
 
-/* Commit, then acknowledge, then post what the commit made durable. */
+/* Commit, then acknowledge (queued after the commit), then post what the
+ * commit made durable. */
 static void
 commit(struct wk_proc *p)
 {
 	hook_queue_commit(p);
 	commits.last_ms = wk_now_ms();
-	send_acks(p);
 	hook_post_schedule(p);
 }
 
@@ -208,12 +208,13 @@ hook_on_iteration(struct wk_proc *p)
 {
 	uint64_t now = wk_now_ms();
 	size_t writes = hook_queue_writes();
+	int open = wk_txn_is_open(p->txn);   /* rows, or only acknowledgements */
 
-	if (writes >= HOOK_COMMIT_WRITES || (writes && now - commits.last_ms >= HOOK_COMMIT_MS)) {
+	if (writes >= HOOK_COMMIT_WRITES || (open && now - commits.last_ms >= HOOK_COMMIT_MS)) {
 		commit(p);
 		return;
 	}
-	if (writes && commits.timer == 0)
+	if (open && commits.timer == 0)
 		commits.timer = wk_loop_timer(p->loop, HOOK_COMMIT_MS - (now - commits.last_ms), 0,
 		    on_commit_timer, p);
 	hook_post_schedule(p);
@@ -226,7 +227,6 @@ hook_on_stop(struct wk_proc *p)
 		wk_loop_timer_cancel(p->loop, commits.timer);
 	commits.timer = 0;
 	hook_queue_commit(p);
-	send_acks(p);
 	hook_post_close(p);
 	hook_http_close();
 	hook_queue_close(p);

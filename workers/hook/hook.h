@@ -4,7 +4,7 @@
  *                 order, HOOK_ACK after the commit, HOOK_HELLO at start
  *   hook_format.c the JSON of each event, made from what the producers sent
  *                 when it is posted (the queue keeps what they sent)
- *   hook_queue.c  the durable queue (Berkeley DB, paced group commit) and
+ *   hook_queue.c  the durable queue (Berkeley DB, paced group commit: p->txn) and
  *                 the part of it held in memory, in lanes
  *   hook_post.c   the POSTs: batching, one request in flight per lane,
  *                 retries with back-off, drops after the last attempt
@@ -72,9 +72,10 @@ int hook_queue_producer(int role, int instance, uint64_t *epoch, uint64_t *seq);
 /* In the current transaction: remember it. */
 int hook_queue_producer_set(struct wk_proc *p, int role, int instance, uint64_t epoch,
     uint64_t seq);
-/* Commit the iteration's transaction (an error is fatal: the producers
- * send again what was not acknowledged), then move what it made durable
- * into the lanes and load more from disk if memory allows. */
+/* Commit the open transaction (p->txn; an error is fatal: the producers
+ * send again what was not acknowledged), which sends the acknowledgements
+ * queued after it; then move what it made durable into the lanes and load
+ * more from disk if memory allows. */
 void hook_queue_commit(struct wk_proc *p);
 /* Rows written in the open transaction (0: none open). */
 size_t hook_queue_writes(void);

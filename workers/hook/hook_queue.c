@@ -3,8 +3,9 @@
  * queue.db holds every event accepted and not yet posted (or dropped),
  * keyed by (event, seq) so that each kind is one range in queue order;
  * producers.db the last batch taken from each producer.  Writes go into
- * one transaction per loop iteration, committed in on_iteration before any
- * acknowledgement and before any of its events is posted.
+ * the process's group commit (p->txn, wk_txn.h), committed in on_iteration
+ * (paced) before any acknowledgement and before any of its events is
+ * posted.
  *
  * Memory holds a window of the queue: per kind, every event up to
  * loaded_upto that is not done, in its lane.  While a kind holds
@@ -22,6 +23,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_time.h"
+#include "wk_txn.h"
 
 #define HOOK_MEM_MAX (32u << 20)     /* bytes of events in memory per kind */
 #define QKEY_LEN 9                   /* u8 event, u64 seq */
@@ -55,10 +57,7 @@ static struct {
 	struct kind k[WK_WEBHOOK_NEVENTS];
 	struct producer prod[WK_ROLE_COUNT][HOOK_MAX_INSTANCES];
 	DB *queue, *producers;
-	DB_ENV *env;
-	DB_TXN *txn;
-	size_t writes;               /* in txn */
-	int failed;
+	size_t writes;               /* in the open transaction */
 	uint64_t loaded, commits;
 } q;
 
@@ -71,15 +70,16 @@ qkey(uint8_t k[QKEY_LEN], int ev, uint64_t seq)
 	wk_be64_put(k + 1, seq);
 }
 
+/* The group commit's transaction, for one row's write. */
 static DB_TXN *
-txn(void)
+txn(struct wk_proc *p)
 {
-	int rc;
+	DB_TXN *t = wk_txn_get(p->txn);
 
-	if (q.txn == NULL && (rc = q.env->txn_begin(q.env, NULL, &q.txn, 0)) != 0)
-		wk_fatalx("txn_begin: %s", db_strerror(rc));
+	if (t == NULL)
+		wk_fatalx("queue.db: no transaction");
 	q.writes++;   /* every caller writes one row */
-	return q.txn;
+	return t;
 }
 
 static void
@@ -190,7 +190,6 @@ load_producers(void)
 int
 hook_queue_open(struct wk_proc *p)
 {
-	q.env = p->env->env;
 	q.queue = p->db[HOOK_DB_QUEUE];
 	q.producers = p->db[HOOK_DB_PRODUCERS];
 	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++) {
@@ -248,10 +247,10 @@ hook_queue_put(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t
 	qkey(kb, ev, e->seq);
 	wk_be32_put(v, key);
 	memcpy(v + 4, data, len);
-	rc = wk_db_put(q.queue, txn(), kb, sizeof kb, v, 4 + len);
+	rc = wk_db_put(q.queue, txn(p), kb, sizeof kb, v, 4 + len);
 	free(v);
 	if (rc < 0) {
-		q.failed = 1;
+		wk_txn_fail(p->txn);
 		free(e);
 		return -1;
 	}
@@ -285,8 +284,8 @@ hook_queue_producer_set(struct wk_proc *p, int role, int instance, uint64_t epoc
 	wk_be16_put(kb + 1, (uint16_t)instance);
 	wk_be64_put(vb, epoch);
 	wk_be64_put(vb + 8, seq);
-	if (wk_db_put(q.producers, txn(), kb, sizeof kb, vb, sizeof vb) < 0) {
-		q.failed = 1;
+	if (wk_db_put(q.producers, txn(p), kb, sizeof kb, vb, sizeof vb) < 0) {
+		wk_txn_fail(p->txn);
 		return -1;
 	}
 	q.prod[role][instance] = (struct producer){ 1, epoch, seq };
@@ -296,16 +295,14 @@ hook_queue_producer_set(struct wk_proc *p, int role, int instance, uint64_t epoc
 void
 hook_queue_commit(struct wk_proc *p)
 {
-	int rc;
-
-	if (q.txn) {
+	if (wk_txn_is_open(p->txn)) {
 		/* Nothing was acknowledged or posted from this transaction, and
-		 * the producers still keep its batches: start again clean. */
-		if (q.failed)
+		 * the producers still keep its batches: start again clean.  The
+		 * acknowledgements (queued after the commit) leave in it. */
+		if (wk_txn_is_failed(p->txn))
 			wk_fatalx("queue.db: a write failed; restarting");
-		if ((rc = q.txn->commit(q.txn, 0)) != 0)
-			wk_fatalx("queue.db commit: %s", db_strerror(rc));
-		q.txn = NULL;
+		if (wk_txn_commit(p->txn) < 0)
+			wk_fatalx("queue.db: the commit failed; restarting");
 		q.writes = 0;
 		q.commits++;
 	}
@@ -371,8 +368,8 @@ hook_queue_done(struct wk_proc *p, int ev, struct hook_event *list)
 
 	for (struct hook_event *e = list; e; e = e->next) {
 		qkey(kb, ev, e->seq);
-		if (wk_db_del(q.queue, txn(), kb, sizeof kb) < 0)
-			q.failed = 1;
+		if (wk_db_del(q.queue, txn(p), kb, sizeof kb) < 0)
+			wk_txn_fail(p->txn);
 		k->depth--;
 		k->mem -= ev_size(e);
 	}

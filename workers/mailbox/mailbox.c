@@ -7,13 +7,17 @@
  *
  * Messages handled: MAILBOX_AUTH, MAILBOX_CONN_RESTORE, MAILBOX_CONN_CLOSED,
  * MAILBOX_BROKER_HELLO from brokers (mailbox_conn.c); the API op rows
- * MAILBOX_USER_TOKEN ... MAILBOX_CMD_SYNCACK from wk-api (mailbox_api.c); MAILBOX_CMD from the
- * channel shards and MAILBOX_CMD_RECVACK from brokers (mailbox_cmd.c).  Sends BROKER_MAILBOX_HELLO at start so the brokers
- * restore the connections of users it owns after a restart. */
+ * MAILBOX_USER_TOKEN ... MAILBOX_CMD_SYNCACK from wk-api (mailbox_api.c);
+ * MAILBOX_CMD from the channel shards and MAILBOX_CMD_RECVACK from brokers
+ * (mailbox_cmd.c).  Sends BROKER_MAILBOX_HELLO at start so the brokers
+ * restore the connections of users it owns after a restart.  Everything a
+ * loop iteration reads and writes is in one transaction (p->txn, wk_txn.h),
+ * committed once in on_iteration; answers and acknowledgements wait for it. */
 #include <unistd.h>
 #include "mailbox.h"
 #include "wk_buf.h"
 #include "wk_log.h"
+#include "wk_txn.h"
 
 static struct presence presence;
 
@@ -46,9 +50,18 @@ static const struct wk_dispatch mailbox_dispatch[] = {
 
 struct presence *mailbox_presence(void) { return &presence; }
 
+/* The iteration's transaction ended: what memory holds of it follows. */
+static void
+mailbox_txn_ended(struct wk_proc *p, int rc)
+{
+	mailbox_users_txn_ended(p, rc);
+	mailbox_cmd_txn_ended(p, rc);
+}
+
 static int
 mailbox_on_start(struct wk_proc *p)
 {
+	static const struct wk_txn_hooks hooks = { NULL, mailbox_txn_ended };
 	struct wk_wbuf b;
 
 	if (presence_attach(&presence, p->cfg.runDir, 1) < 0)
@@ -62,6 +75,7 @@ mailbox_on_start(struct wk_proc *p)
 	 * from an empty region; the brokers restore what is still connected. */
 	presence_region_clear(&presence, p->instance);
 	presence_region(&presence, p->instance)->writer_pid = getpid();
+	wk_txn_set_hooks(p->txn, &hooks);
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
 	wk_proc_broadcast(p, WK_ROLE_BROKER, p->cfg.processes_broker, WK_MSG_BROKER_MAILBOX_HELLO, &b);
@@ -69,9 +83,20 @@ mailbox_on_start(struct wk_proc *p)
 	return 0;
 }
 
+/* Group commit: one commit for everything the iteration read and wrote;
+ * the API replies queued after it leave with its outcome, then the
+ * hand-overs are acknowledged and delivered. */
+static void
+mailbox_on_iteration(struct wk_proc *p)
+{
+	wk_txn_commit(p->txn);
+	mailbox_cmd_flush(p);
+}
+
 static void
 mailbox_on_stop(struct wk_proc *p)
 {
+	mailbox_on_iteration(p);
 	presence_close(&presence);
 }
 
@@ -94,7 +119,7 @@ static const struct wk_proc_def mailbox_def = {
 	.dispatch = mailbox_dispatch,
 	.ndispatch = sizeof mailbox_dispatch / sizeof mailbox_dispatch[0],
 	.on_start = mailbox_on_start,
-	.on_iteration = mailbox_cmd_iteration,
+	.on_iteration = mailbox_on_iteration,
 	.on_stop = mailbox_on_stop,
 	.on_status = mailbox_on_status,
 	.databases = mailbox_databases,

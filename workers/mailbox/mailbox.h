@@ -2,8 +2,9 @@
  *   mailbox.c        main, dispatch table, presence region
  *   mailbox_conn.c   AUTH, connection registry, kick rules, presence writes
  *   mailbox_api.c    the HTTP API op rows (wk_msgtypes.h 100-119): decode,
- *                    run, answer (API_ANSWER)
- *   mailbox_users.c  the user store (tokens, levels, flags, system uids)
+ *                    run, answer (API_ANSWER) after the iteration's commit
+ *   mailbox_users.c  the user store (tokens, levels, flags, system uids),
+ *                    the iteration's transaction
  *   mailbox_conv.c   conversation rows (read cursor, deleted-at) per user
  *   mailbox_cmd.c    cmd mailboxes: hand-over from the channel shards,
  *                    delivery, acknowledgement, /message/sync
@@ -46,13 +47,20 @@ int mailbox_user_is_send_banned(struct wk_proc *p, const char *uid);
 int mailbox_is_system_uid(struct wk_proc *p, const char *uid);
 mailbox_op_fn mailbox_op_user_token, mailbox_op_device_quit, mailbox_op_user_flags,
     mailbox_op_sysuid_add, mailbox_op_sysuid_remove, mailbox_op_sysuid_list;
-/* A transaction for one operation: NULL on failure (a, if any, is 500). */
+/* The iteration's transaction (p->txn, wk_txn.h): every read and write of
+ * the shard goes through it (one thread: never a lock wait).  NULL on
+ * failure (a, if any, is 500). */
 DB_TXN *mailbox_txn_begin(struct wk_proc *p, struct wk_answer *a);
-/* Commit if ok, else abort: 0 once committed, else -1 (a, if any, is 500). */
+/* An operation's writes are done: 0 if ok (its answer waits for the
+ * iteration's commit), else -1: the transaction is marked failed and a,
+ * if any, is 500. */
 int mailbox_txn_end(DB_TXN *txn, int ok, struct wk_answer *a);
+/* The transaction ended (wk_txn's hook): after a failed commit, forget
+ * what memory holds of it. */
+void mailbox_users_txn_ended(struct wk_proc *p, int rc);
 
 /* ---- mailbox_api.c: the HTTP API op rows ---- */
-/* Any op row from wk-api (or a tool): decode, run, answer. */
+/* Any op row from wk-api (or a tool): decode, run, answer after the commit. */
 void mailbox_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 /* The end of a walk of db with rc: rc neither 0 nor DB_NOTFOUND is logged
  * and makes a 500.  0, or -1 after that. */
@@ -70,8 +78,11 @@ int mailbox_conv_touch(struct wk_proc *p, DB_TXN *txn, const char *uid, const ch
 mailbox_op_fn mailbox_op_cmd_sync, mailbox_op_cmd_syncack;
 void mailbox_on_cmd(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-/* Once per loop iteration: commit the hand-overs, acknowledge, deliver. */
-void mailbox_cmd_iteration(struct wk_proc *p);
+/* The transaction ended (wk_txn's hook): its outcome for the hand-overs. */
+void mailbox_cmd_txn_ended(struct wk_proc *p, int rc);
+/* After the iteration's commit: acknowledge the hand-overs it made durable
+ * (CHANNEL_CMD_ACK), then deliver them. */
+void mailbox_cmd_flush(struct wk_proc *p);
 int mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- mailbox_conn.c ---- */

@@ -2,14 +2,15 @@
  *
  * wk-api validates each request in the reference's words and sends the
  * shard that owns the uid one binary op row (wk_msgtypes.h 100-119, payloads
- * documented there).  Each op commits its own transaction before it is
- * answered (durable as storage.sync says) with one API_ANSWER; wk-api makes
- * the JSON.  A payload that does not decode is a bug in wk-api (fatal), or
+ * documented there).  What an op reads and writes is in the iteration's
+ * transaction (p->txn); its one API_ANSWER leaves after that commits
+ * (durable as storage.sync says), 500 if it failed; wk-api makes the JSON.  A payload that does not decode is a bug in wk-api (fatal), or
  * from a tool a 400 (wk_answer_bad).
  */
 #include <db.h>
 #include "mailbox.h"
 #include "wk_log.h"
+#include "wk_txn.h"
 
 static const struct {
 	int type;
@@ -37,9 +38,6 @@ mailbox_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	struct wk_rbuf req;
 	size_t i, n = sizeof ops / sizeof ops[0];
 
-	/* An op opens its own transaction: the hand-overs' one must not hold
-	 * locks it waits for (one thread: it would wait for ever). */
-	mailbox_cmd_iteration(p);
 	for (i = 0; i < n && ops[i].type != h->type; i++)
 		;
 	if (i == n)   /* the dispatch table lists only the rows above */
@@ -47,8 +45,10 @@ mailbox_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	wk_rbuf_init(&req, zframe_data(f), zframe_size(f));
 	if (ops[i].fn(p, &req, a) < 0)
 		wk_answer_bad(p, a, "malformed payload");
-	else
-		wk_answer_send(p, 0, a);
+	else if (!wk_txn_is_open(p->txn))
+		wk_answer_send(p, 0, a);      /* it touched no database */
+	else if (wk_txn_after_commit(p->txn, wk_answer_send, a) < 0)
+		wk_answer_send(p, -1, a);
 }
 
 int

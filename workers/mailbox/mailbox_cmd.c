@@ -6,10 +6,10 @@
  * the user is offline.  The channel shards hand cmd messages over in
  * numbered entries (channel_cmd.c, MAILBOX_CMD), one per message and
  * mailbox shard.  An entry is applied only if it is the next one expected
- * from its channel shard; everything applied in a loop iteration is in one
- * transaction, committed in on_iteration; only then is CHANNEL_CMD_ACK
- * sent and the message delivered to the recipients' online devices
- * (BROKER_DELIVER, RECV with SyncOnce).  Resent entries are recognised by
+ * from its channel shard; everything applied in a loop iteration is in the
+ * iteration's transaction (p->txn), committed in on_iteration; only then
+ * is CHANNEL_CMD_ACK sent and the message delivered to the recipients'
+ * online devices (wk_fanout.h: BROKER_DELIVER, RECV with SyncOnce).  Resent entries are recognised by
  * their number and only acknowledged again.
  *
  * Mailbox sequence: one counter per shard, taken once per entry, so every
@@ -39,8 +39,9 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_shard.h"
+#include "wk_fanout.h"
+#include "wk_txn.h"
 
-#define MAX_CONNS_PER_UID 64
 #define KEY_MAX (1 + PRESENCE_UID_MAX + 1 + 8)
 
 enum { KIND_CMD = 1, KIND_CONV = 2 };
@@ -59,8 +60,8 @@ struct delivery {
 };
 
 static struct {
-	DB_TXN *txn;                 /* this iteration's hand-overs */
-	int ok;                      /* no write of txn failed */
+	DB_TXN *txn;                 /* the iteration's transaction, once a hand-over used it */
+	int committed;               /* the outcome of the last transaction */
 	int loaded;
 	uint64_t *applied;           /* per channel shard */
 	uint8_t *ack_due;            /* per channel shard */
@@ -125,18 +126,24 @@ cmd_txn(struct wk_proc *p)
 	if (mc.txn == NULL) {
 		if ((mc.txn = mailbox_txn_begin(p, NULL)) == NULL)
 			return NULL;
-		mc.ok = 1;
 		if (!mc.loaded && load(p, mc.txn) < 0)
-			mc.ok = 0;
+			wk_txn_fail(p->txn);
 	}
 	return mc.txn;
+}
+
+/* No write of the transaction failed (so far). */
+static int
+cmd_ok(struct wk_proc *p)
+{
+	return !wk_txn_is_failed(p->txn);
 }
 
 static void
 put(struct wk_proc *p, const void *k, size_t klen, const void *v, size_t vlen)
 {
-	if (mc.ok && wk_db_put(p->db[MAILBOX_DB_CMD], mc.txn, k, klen, v, vlen) < 0)
-		mc.ok = 0;
+	if (cmd_ok(p) && wk_db_put(p->db[MAILBOX_DB_CMD], mc.txn, k, klen, v, vlen) < 0)
+		wk_txn_fail(p->txn);
 }
 
 /* Kind 1: the message into each named user's mailbox. */
@@ -189,9 +196,9 @@ apply_conv(struct wk_proc *p, struct wk_rbuf *r)
 	for (uint32_t i = 0; i < count && !r->err; i++) {
 		wk_get_str(r, uid, sizeof uid);
 		read_to = wk_get_u32(r);
-		if (!r->err && mc.ok &&
+		if (!r->err && cmd_ok(p) &&
 		    mailbox_conv_touch(p, mc.txn, uid, id, type, read_to) < 0)
-			mc.ok = 0;
+			wk_txn_fail(p->txn);
 	}
 }
 
@@ -209,7 +216,7 @@ mailbox_on_cmd(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	n = wk_get_u64(&r);
 	if (r.err || s != h->sender_instance)
 		wk_fatalx("MAILBOX_CMD from channel/%u: malformed payload", h->sender_instance);
-	if (cmd_txn(p) == NULL || !mc.ok || s >= mc.nchannel)
+	if (cmd_txn(p) == NULL || !cmd_ok(p) || s >= mc.nchannel)
 		return;   /* not applied: the channel shard sends it again */
 	if (n <= mc.applied[s]) {
 		mc.dups++;
@@ -255,7 +262,7 @@ mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 	seq = wk_get_u32(&r);
 	if (wk_rbuf_done(&r) < 0 || ul == 0 || ul >= PRESENCE_UID_MAX)
 		wk_fatalx("MAILBOX_CMD_RECVACK from broker/%u: malformed payload", h->sender_instance);
-	if (cmd_txn(p) == NULL || !mc.ok)
+	if (cmd_txn(p) == NULL || !cmd_ok(p))
 		return;
 	klen = msg_key(k, uid, ul, seq);
 	if (wk_db_get(p->db[MAILBOX_DB_CMD], mc.txn, k, klen, &v, &n) == 1) {
@@ -264,7 +271,7 @@ mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 		 * restart could name a seq that is another message's now). */
 		if (wk_chmsg_get(&mr, &m) == 0 && (uint64_t)m.message_id == id) {
 			if (wk_db_del(p->db[MAILBOX_DB_CMD], mc.txn, k, klen) < 0)
-				mc.ok = 0;
+				wk_txn_fail(p->txn);
 			mc.acked++;
 		}
 	}
@@ -275,40 +282,28 @@ mailbox_on_cmd_recvack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 static void
 deliver(struct wk_proc *p, struct delivery *d)
 {
-	int nb = p->cfg.processes_broker;
-	struct wk_wbuf *per = wk_calloc((size_t)nb, sizeof *per), out;
-	struct presence_conn c[MAX_CONNS_PER_UID];
 	char uid[PRESENCE_UID_MAX];
+	struct wk_fanout f;
 	struct wk_rbuf r;
 	struct wk_chmsg m;
+	struct wk_wbuf out;
 
+	wk_fanout_begin(&f, p, mailbox_presence(), d->broker, d->conn);
 	wk_rbuf_init(&r, d->uids, d->uids_len);
 	for (uint32_t i = 0; i < d->count; i++) {
 		wk_get_str(&r, uid, sizeof uid);
-		int n = presence_lookup(mailbox_presence(), uid, c, MAX_CONNS_PER_UID);
-		for (int j = 0; j < n; j++)
-			if (c[j].broker_id < nb && !(c[j].broker_id == d->broker && c[j].conn_id == d->conn)) {
-				wk_put_u64(&per[c[j].broker_id], c[j].conn_id);
-				mc.delivered++;
-			}
+		wk_fanout_uid(&f, uid, strlen(uid));
 	}
+	mc.delivered += f.targets;
 	/* The RECV carries the mailbox seq: what RECVACK and syncack name. */
 	wk_rbuf_init(&r, d->msg, d->len);
 	wk_chmsg_get(&r, &m);
 	m.seq = d->seq;
 	wk_wbuf_init(&out);
 	wk_chmsg_put(&out, &m);
-	for (int b = 0; b < nb; b++) {
-		if (per[b].len) {
-			zmsg_t *zm = wk_proc_msg(p, WK_MSG_BROKER_DELIVER, 0, 0);
-			zmsg_addmem(zm, out.p, out.len);
-			zmsg_addmem(zm, per[b].p, per[b].len);
-			wk_proc_send(p, WK_ROLE_BROKER, b, &zm);
-		}
-		wk_wbuf_free(&per[b]);
-	}
+	wk_fanout_deliver(&f, WK_MSG_BROKER_DELIVER, out.p, out.len);
 	wk_wbuf_free(&out);
-	free(per);
+	wk_fanout_end(&f);
 }
 
 static void
@@ -327,16 +322,19 @@ deliveries_end(struct wk_proc *p, int committed)
 }
 
 void
-mailbox_cmd_iteration(struct wk_proc *p)
+mailbox_cmd_txn_ended(struct wk_proc *p, int rc)
 {
-	int committed = 1;
+	mc.txn = NULL;
+	mc.committed = rc == 0;
+	if (rc < 0)
+		mc.loaded = 0;   /* the cursors in memory are ahead: reload */
+}
 
-	if (mc.txn) {
-		committed = mailbox_txn_end(mc.txn, mc.ok, NULL) == 0;
-		mc.txn = NULL;
-		if (!committed)
-			mc.loaded = 0;   /* the cursors in memory are ahead: reload */
-	}
+void
+mailbox_cmd_flush(struct wk_proc *p)
+{
+	int committed = mc.committed;
+
 	for (int s = 0; s < mc.nchannel; s++) {
 		if (!mc.ack_due[s])
 			continue;
@@ -388,7 +386,7 @@ mailbox_op_cmd_sync(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 		return 0;
 	msg_key(k, uid, ul, 0);
 	key.size = (u_int32_t)(2 + ul);
-	if ((rc = db->cursor(db, NULL, &cur, 0)) != 0) {
+	if ((rc = db->cursor(db, mailbox_txn_begin(p, NULL), &cur, 0)) != 0) {
 		wk_answer_error(a, 500, "storage error");
 		return 0;
 	}

@@ -247,7 +247,8 @@ mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a
 	plen = strlen(uid) + 1;
 	key.data = uid;
 	key.size = (u_int32_t)plen;
-	if ((rc = p->db[MAILBOX_DB_CONVS]->cursor(p->db[MAILBOX_DB_CONVS], NULL, &cur, 0)) != 0) {
+	if ((rc = p->db[MAILBOX_DB_CONVS]->cursor(p->db[MAILBOX_DB_CONVS],
+	    mailbox_txn_begin(p, NULL), &cur, 0)) != 0) {
 		wk_log_warnx("convs.db cursor: %s", db_strerror(rc));
 		wk_answer_error(a, 500, "storage error");
 		return 0;

@@ -11,8 +11,10 @@
  *   s/<uid>                  (empty)               a system account
  * Every shard holds the whole system uid set (wk-api writes each change to
  * every shard), so mailbox_is_system_uid answers for any uid; an in-memory
- * set, loaded on first use, mirrors it.  Each operation commits before it
- * replies (durability as storage.sync says).
+ * set, loaded on first use, mirrors it (and is dropped when a commit
+ * fails).  Every operation reads and writes in the iteration's transaction
+ * (p->txn, wk_txn.h), committed once in on_iteration; the API_REP leaves
+ * after it (durability as storage.sync says), 500 if it failed.
  *
  * The HTTP API ops on users (rows MAILBOX_USER_TOKEN ... SYSUID_LIST in
  * wk_msgtypes.h; mailbox_api.c runs them).
@@ -27,6 +29,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_time.h"
+#include "wk_txn.h"
 #include "wkproto.h"
 
 #define TOKEN_KICK_MS 10000          /* /user/token device_level 1: close the old connections after */
@@ -81,39 +84,38 @@ db_del(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k)
 	return wk_db_del(p->db[MAILBOX_DB_USERS], txn, k->p, k->len);
 }
 
-/* A transaction for one operation; NULL (and a is 500) on failure. */
+static struct wk_txn *group;         /* p->txn, for mailbox_txn_end */
+
+/* The iteration's transaction (p->txn); NULL (and a is 500) on failure. */
 DB_TXN *
 mailbox_txn_begin(struct wk_proc *p, struct wk_answer *a)
 {
-	DB_ENV *env = p->env->env;
-	DB_TXN *txn = NULL;
-	int rc = env->txn_begin(env, NULL, &txn, 0);
+	DB_TXN *txn = wk_txn_get(group = p->txn);
 
-	if (rc != 0) {
-		wk_log_warnx("txn_begin: %s", db_strerror(rc));
-		if (a)
-			wk_answer_error(a, 500, "storage error");
-		return NULL;
-	}
+	if (txn == NULL && a)
+		wk_answer_error(a, 500, "storage error");
 	return txn;
 }
 
-/* Commit if ok, else abort; 0 once committed, else -1 and a is 500.
- * The commit is durable as storage.sync says before anyone is answered. */
+/* The operation's writes are done: 0 if ok (the answer waits for the
+ * commit), else the transaction is marked failed (the commit aborts it),
+ * a is 500 and -1. */
 int
 mailbox_txn_end(DB_TXN *txn, int ok, struct wk_answer *a)
 {
-	int rc;
-
-	if (!ok)
-		txn->abort(txn);
-	else if ((rc = txn->commit(txn, 0)) != 0)
-		wk_log_warnx("commit: %s", db_strerror(rc));
-	else
+	if (ok)
 		return 0;
+	wk_txn_fail(group);
 	if (a)
 		wk_answer_error(a, 500, "storage error");
 	return -1;
+}
+
+void
+mailbox_users_txn_ended(struct wk_proc *p, int rc)
+{
+	if (rc < 0)
+		zhashx_destroy(&sysuids);   /* it may hold what was not committed: reload */
 }
 
 /* The user's flags (zero when never set): 0, or -1 on error. */
@@ -145,7 +147,7 @@ mailbox_user_token(struct wk_proc *p, const char *uid, uint8_t device_flag,
 	int rc;
 
 	token_key(&k, uid, device_flag);
-	rc = db_get(p, NULL, &k, &v, &n);
+	rc = db_get(p, mailbox_txn_begin(p, NULL), &k, &v, &n);
 	wk_wbuf_free(&k);
 	if (rc == 1 && (n < 1 || n > MAILBOX_TOKEN_MAX)) {
 		wk_log_warnx("users.db: bad token record for %s/%u", uid, device_flag);
@@ -165,7 +167,7 @@ mailbox_user_is_banned(struct wk_proc *p, const char *uid)
 {
 	uint8_t flags[F_COUNT];
 
-	return flags_get(p, NULL, uid, flags) == 0 && flags[F_BAN];
+	return flags_get(p, mailbox_txn_begin(p, NULL), uid, flags) == 0 && flags[F_BAN];
 }
 
 int
@@ -173,7 +175,7 @@ mailbox_user_is_send_banned(struct wk_proc *p, const char *uid)
 {
 	uint8_t flags[F_COUNT];
 
-	return flags_get(p, NULL, uid, flags) == 0 && flags[F_SEND_BAN];
+	return flags_get(p, mailbox_txn_begin(p, NULL), uid, flags) == 0 && flags[F_SEND_BAN];
 }
 
 /* Load the system uid set from users.db: 0, or -1 (it stays unloaded). */
@@ -187,7 +189,8 @@ sysuid_load(struct wk_proc *p)
 
 	if (sysuids)
 		return 0;
-	if ((rc = p->db[MAILBOX_DB_USERS]->cursor(p->db[MAILBOX_DB_USERS], NULL, &cur, 0)) != 0) {
+	if ((rc = p->db[MAILBOX_DB_USERS]->cursor(p->db[MAILBOX_DB_USERS],
+	    mailbox_txn_begin(p, NULL), &cur, 0)) != 0) {
 		wk_log_warnx("users.db cursor: %s", db_strerror(rc));
 		return -1;
 	}
@@ -240,8 +243,7 @@ mailbox_op_user_token(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *
 		return 0;
 	ok = flags_get(p, txn, uid, flags) == 0;
 	if (ok && flags[F_BAN]) {
-		txn->abort(txn);
-		wk_put_u16(&a->body, WKPROTO_REASON_BAN);
+		wk_put_u16(&a->body, WKPROTO_REASON_BAN);   /* nothing written */
 		return 0;
 	}
 	/* The user record, created once. */

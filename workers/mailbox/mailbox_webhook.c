@@ -8,16 +8,15 @@
 #include <string.h>
 #include <jansson.h>
 #include "mailbox.h"
+#include "wk_fanout.h"
 #include "wk_webhook.h"
 #include "wk_shard.h"
-
-#define MAX_CONNS 256
 
 void
 mailbox_hook_onlinestatus(struct wk_proc *p, const char *uid, uint8_t device_flag,
     uint64_t conn_id, int online)
 {
-	struct presence_conn c[MAX_CONNS];
+	struct presence_conn c[PRESENCE_CONNS_MAX];
 	char item[PRESENCE_UID_MAX + 80], *text;
 	int n, device = 0;
 	json_t *s;
@@ -25,8 +24,7 @@ mailbox_hook_onlinestatus(struct wk_proc *p, const char *uid, uint8_t device_fla
 	if (!wk_webhook_on(p, WK_WEBHOOK_USER_ONLINESTATUS))
 		return;
 	/* Presence was written before this call: the counts after the change. */
-	n = presence_lookup(mailbox_presence(), uid, c, MAX_CONNS);
-	n = n < 0 ? 0 : n;
+	n = wk_fanout_lookup(mailbox_presence(), uid, c);
 	for (int i = 0; i < n; i++)
 		device += c[i].device_flag == device_flag;
 	snprintf(item, sizeof item, "%s-%u-%d-%llu-%d-%d", uid, device_flag, online ? 1 : 0,

@@ -1,0 +1,111 @@
+/* wk_fanout.c - presence lookup, targets per broker, one message per broker
+ * (wk_fanout.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_fanout.h"
+#include "wk_log.h"
+#include "wk_proc.h"
+
+static uint64_t busy;
+static struct wk_ratelimit rl_busy = WK_RATELIMIT_INIT(1);
+
+int
+wk_fanout_lookup(const struct presence *ps, const char *uid,
+    struct presence_conn out[PRESENCE_CONNS_MAX])
+{
+	int n = PRESENCE_EBUSY;
+
+	for (int tries = 0; tries < WK_FANOUT_BUSY_TRIES && n == PRESENCE_EBUSY; tries++)
+		n = presence_lookup(ps, uid, out, PRESENCE_CONNS_MAX);
+	if (n == PRESENCE_EBUSY) {
+		busy++;
+		wk_log_limited(&rl_busy, WK_LOG_WARN, "presence of %s busy after %d reads; "
+		    "skipped (%llu so far)", uid, WK_FANOUT_BUSY_TRIES, (unsigned long long)busy);
+	}
+	return n < 0 ? 0 : n;
+}
+
+uint64_t
+wk_fanout_busy(void)
+{
+	return busy;
+}
+
+void
+wk_fanout_begin(struct wk_fanout *f, struct wk_proc *p, const struct presence *ps,
+    uint16_t skip_broker, uint64_t skip_conn)
+{
+	f->p = p;
+	f->ps = ps;
+	f->skip_broker = skip_broker;
+	f->skip_conn = skip_conn;
+	f->nbrokers = (int)p->cfg.processes_broker;
+	f->per_broker = wk_calloc((size_t)f->nbrokers, sizeof *f->per_broker);
+	f->targets = 0;
+}
+
+int
+wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len)
+{
+	struct presence_conn c[PRESENCE_CONNS_MAX];
+	char u[PRESENCE_UID_MAX];
+	int n, added = 0;
+
+	if (len == 0 || len >= sizeof u)
+		return 0;
+	memcpy(u, uid, len);
+	u[len] = '\0';
+	n = wk_fanout_lookup(f->ps, u, c);
+	for (int i = 0; i < n; i++) {
+		if (c[i].broker_id >= f->nbrokers ||
+		    (c[i].conn_id == f->skip_conn && c[i].broker_id == f->skip_broker))
+			continue;
+		wk_put_u64(&f->per_broker[c[i].broker_id], c[i].conn_id);
+		added++;
+	}
+	f->targets += (uint64_t)added;
+	return added;
+}
+
+void
+wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, size_t len)
+{
+	for (int b = 0; b < f->nbrokers; b++) {
+		if (f->per_broker[b].len == 0)
+			continue;
+		if (batch[b] == NULL)
+			batch[b] = wk_proc_msg(f->p, type, 0, 0);
+		zmsg_addmem(batch[b], frame, len);
+		zmsg_addmem(batch[b], f->per_broker[b].p, f->per_broker[b].len);
+		f->per_broker[b].len = 0;
+	}
+}
+
+void
+wk_fanout_send(struct wk_proc *p, zmsg_t **batch)
+{
+	for (int b = 0; b < p->cfg.processes_broker; b++)
+		if (batch[b])
+			wk_proc_send(p, WK_ROLE_BROKER, b, &batch[b]);
+}
+
+void
+wk_fanout_deliver(struct wk_fanout *f, int type, const void *frame, size_t len)
+{
+	zmsg_t **batch = wk_calloc((size_t)f->nbrokers, sizeof *batch);
+
+	wk_fanout_add(f, batch, type, frame, len);
+	wk_fanout_send(f->p, batch);
+	free(batch);
+}
+
+void
+wk_fanout_end(struct wk_fanout *f)
+{
+	for (int b = 0; b < f->nbrokers; b++)
+		wk_wbuf_free(&f->per_broker[b]);
+	free(f->per_broker);
+	f->per_broker = NULL;
+}
