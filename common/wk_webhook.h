@@ -29,7 +29,9 @@
  *   msg.notify         the message as wk_chmsg_put writes it;
  *   msg.offline        the same, then u32 n and n uids (u16-length
  *                      strings): its recipients with no master device online;
- *   user.onlinestatus  the item's JSON text (a string).
+ *   user.onlinestatus  str uid, u8 device_flag, u8 online, u64 connection
+ *                      id, u32 the uid's connections of that device flag,
+ *                      u32 all its connections (after the change).
  */
 #ifndef WK_WEBHOOK_H
 #define WK_WEBHOOK_H

@@ -13,11 +13,13 @@
  *                      writer); wk sends a whole one;
  *   user.onlinestatus  the item as the producer made it (a JSON string).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include <jansson.h>
 #include "hook.h"
+#include "presence.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
 #include "wk_chmsg.h"
@@ -90,6 +92,48 @@ offline_body(const struct wk_proc *p, const struct wk_chmsg *m, struct wk_rbuf *
 	return body;
 }
 
+/* user.onlinestatus: the item, a JSON string
+ * "uid-deviceFlag-online-connId-deviceOnlineCount-totalOnlineCount", put
+ * to out (NULL: only check).  A queue written before the facts were binary
+ * holds the JSON text itself (it starts with a quote): taken as it is. */
+static int
+onlinestatus_item(const void *data, size_t len, struct wk_wbuf *out)
+{
+	char uid[PRESENCE_UID_MAX], item[PRESENCE_UID_MAX + 80], *text;
+	struct wk_rbuf r;
+	uint8_t flag, online;
+	uint64_t conn;
+	uint32_t device, total;
+	json_t *s;
+
+	if (len > 0 && *(const char *)data == '"') {
+		if (out)
+			wk_put_mem(out, data, len);
+		return 0;
+	}
+	wk_rbuf_init(&r, data, len);
+	wk_get_str(&r, uid, sizeof uid);
+	flag = wk_get_u8(&r);
+	online = wk_get_u8(&r);
+	conn = wk_get_u64(&r);
+	device = wk_get_u32(&r);
+	total = wk_get_u32(&r);
+	if (wk_rbuf_done(&r) < 0)
+		return -1;
+	if (out == NULL)
+		return 0;
+	snprintf(item, sizeof item, "%s-%u-%u-%llu-%u-%u", uid, flag, online,
+	    (unsigned long long)conn, device, total);
+	s = json_string(item);
+	text = json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT);
+	json_decref(s);
+	if (text == NULL)
+		return -1;
+	wk_put_mem(out, text, strlen(text));
+	free(text);
+	return 0;
+}
+
 int
 hook_format_check(int ev, const void *data, size_t len)
 {
@@ -97,7 +141,7 @@ hook_format_check(int ev, const void *data, size_t len)
 	struct wk_rbuf r;
 
 	if (ev == WK_WEBHOOK_USER_ONLINESTATUS)
-		return len > 0 ? 0 : -1;
+		return onlinestatus_item(data, len, NULL);
 	wk_rbuf_init(&r, data, len);
 	if (wk_chmsg_get(&r, &m) < 0)
 		return -1;
@@ -118,10 +162,8 @@ hook_format(const struct wk_proc *p, int ev, const void *data, size_t len, struc
 	json_t *o;
 	char *text;
 
-	if (ev == WK_WEBHOOK_USER_ONLINESTATUS) {
-		wk_put_mem(out, data, len);
-		return 0;
-	}
+	if (ev == WK_WEBHOOK_USER_ONLINESTATUS)
+		return onlinestatus_item(data, len, out);
 	wk_rbuf_init(&r, data, len);
 	if (wk_chmsg_get(&r, &m) < 0)
 		return -1;
