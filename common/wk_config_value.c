@@ -166,6 +166,31 @@ parse_number(enum wk_config_kind kind, const char *s, int64_t *out)
 	}
 }
 
+/* Why s is not a number of that kind, in the words a user of wk.yaml needs. */
+static void
+number_syntax_error(enum wk_config_kind kind, const char *s, char *why, size_t len)
+{
+	switch (kind) {
+	case WK_CK_DUR:
+		if (all_digits(s))
+			snprintf(why, len, "expected a duration like 500ms, 30s, 5m, "
+			    "got \"%.60s\" (add a unit: %.20sms, %.20ss, %.20sm)", s, s, s, s);
+		else
+			snprintf(why, len, "expected a duration like 500ms, 30s, 5m, "
+			    "got \"%.60s\"", s);
+		break;
+	case WK_CK_SIZE:
+		snprintf(why, len, "expected a size like 512k, 64m, 1g, got \"%.60s\"", s);
+		break;
+	case WK_CK_COUNT:
+		snprintf(why, len, "expected an integer or auto, got \"%.60s\"", s);
+		break;
+	default:
+		snprintf(why, len, "expected an integer, got \"%.60s\"", s);
+		break;
+	}
+}
+
 /* 0 if v is within the key's bounds, else -1 with the reason in why. */
 static int
 check_range(const struct wk_config_key *k, int64_t v, const char *s, char *why, size_t len)
@@ -223,7 +248,8 @@ wk_strlist_split(struct wk_strlist *l, const char *s)
 /*
  * Parse text `s` as the value of key k and store it in cfg.  Returns 0, or -1
  * with the reason in why (cfg unchanged).  LIST values arrive here only as a
- * single string (space-separated words); sequences go through set_list.
+ * single string (space-separated words); YAML sequences are read in
+ * wk_config_yaml.c.
  */
 int
 wk_config_set_value(struct wk_config *cfg, const struct wk_config_key *k, const char *s,
@@ -246,49 +272,23 @@ wk_config_set_value(struct wk_config *cfg, const struct wk_config_key *k, const 
 		*WK_CONFIG_FIELD(cfg, k, int) = b;
 		return 0;
 	case WK_CK_INT:
-		if (wk_config_parse_int(s, &v) < 0) {
-			snprintf(why, len, "expected an integer, got \"%.60s\"", s);
-			return -1;
-		}
-		if (check_range(k, v, s, why, len) < 0)
-			return -1;
-		*WK_CONFIG_FIELD(cfg, k, int64_t) = v;
-		return 0;
 	case WK_CK_DUR:
-		if (wk_config_parse_duration(s, &v) < 0) {
-			if (all_digits(s))
-				snprintf(why, len, "expected a duration like 500ms, 30s, 5m, "
-				    "got \"%.60s\" (add a unit: %.20sms, %.20ss, %.20sm)", s, s, s, s);
-			else
-				snprintf(why, len, "expected a duration like 500ms, 30s, 5m, "
-				    "got \"%.60s\"", s);
-			return -1;
-		}
-		if (check_range(k, v, s, why, len) < 0)
-			return -1;
-		*WK_CONFIG_FIELD(cfg, k, int64_t) = v;
-		return 0;
 	case WK_CK_SIZE:
-		if (wk_config_parse_size(s, &v) < 0) {
-			snprintf(why, len, "expected a size like 512k, 64m, 1g, got \"%.60s\"", s);
-			return -1;
-		}
-		if (check_range(k, v, s, why, len) < 0)
-			return -1;
-		*WK_CONFIG_FIELD(cfg, k, int64_t) = v;
-		return 0;
 	case WK_CK_COUNT:
-		if (strcasecmp(s, "auto") == 0) {
+		if (k->kind == WK_CK_COUNT && strcasecmp(s, "auto") == 0) {
 			*WK_CONFIG_FIELD(cfg, k, int) = WK_CONFIG_COUNT_AUTO;
 			return 0;
 		}
-		if (wk_config_parse_int(s, &v) < 0) {
-			snprintf(why, len, "expected an integer or auto, got \"%.60s\"", s);
+		if (parse_number(k->kind, s, &v) < 0) {
+			number_syntax_error(k->kind, s, why, len);
 			return -1;
 		}
 		if (check_range(k, v, s, why, len) < 0)
 			return -1;
-		*WK_CONFIG_FIELD(cfg, k, int) = (int)v;
+		if (k->kind == WK_CK_COUNT)
+			*WK_CONFIG_FIELD(cfg, k, int) = (int)v;
+		else
+			*WK_CONFIG_FIELD(cfg, k, int64_t) = v;
 		return 0;
 	case WK_CK_ENUM: {
 		const char *w = k->min;
