@@ -436,21 +436,9 @@ static void
 close_all_conns(void)
 {
 	for (int fd = 0; fd < fd_hwm; fd++)
-		if (conns[fd]) {
-			struct conn *c = conns[fd];
-			if (c->state != C_READY)
-				inflight--;
-			else if (c->ws)
-				est_ws--;
-			else
-				est_tcp--;
-			epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-			close(fd);
-			free(c);
-			conns[fd] = NULL;
-		}
+		if (conns[fd])
+			conn_free(conns[fd]);
 }
-
 
 /*
  * The worker's loop: events, handshake timeouts, PINGs spread over the
