@@ -7,7 +7,7 @@
 // The resolve/load signatures (specifier, context, nextResolve) and
 // (url, context, nextLoad) are the same in Node 18 (via
 // --experimental-loader) and Node 20.6+ (via module.register(), see
-// register.mjs); check_sdk.c picks the flag by Node version.
+// register.mjs); sdk_driver.c picks the flag by Node version.
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -1,5 +1,5 @@
 // sdk_client.mjs - one user of the official WuKongIM JS SDK (wukongimjssdk
-// 1.0.4 from npm) over WebSocket, driven by tests/e2e/check_sdk.c.
+// 1.0.4 from npm) over WebSocket, driven by tests/e2e/sdk_driver.c.
 //
 //   node <loader flag> sdk_client.mjs --addr=ws://127.0.0.1:5200 --uid=u --token=t
 //        [--device-flag=1] [--heartbeat=500] [--modules=DIR] [--on-kick=none|disconnect]
