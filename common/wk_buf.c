@@ -127,7 +127,7 @@ wk_get_blob(struct wk_rbuf *r, size_t *n)
 int wk_rbuf_done(const struct wk_rbuf *r) { return r->err || r->off != r->len ? -1 : 0; }
 
 char **
-wk_get_strlist(struct wk_rbuf *r, uint32_t *n)
+wk_get_strs(struct wk_rbuf *r, uint32_t *n)
 {
 	uint32_t count = wk_get_u32(r), i;
 	char **v;
@@ -150,7 +150,7 @@ wk_get_strlist(struct wk_rbuf *r, uint32_t *n)
 }
 
 void
-wk_strlist_free(char ***v)
+wk_strs_free(char ***v)
 {
 	if (*v == NULL)
 		return;

@@ -78,10 +78,10 @@ void wk_get_str(struct wk_rbuf *r, char *out, size_t cap);
 const char *wk_get_strv(struct wk_rbuf *r, size_t *n);
 const void *wk_get_blob(struct wk_rbuf *r, size_t *n);
 /* A list of strings (u32 n, then n strings): copies, NUL-terminated, in a
- * NULL-terminated array that wk_strlist_free frees; *n its length.  A
+ * NULL-terminated array that wk_strs_free frees; *n its length.  A
  * malformed list sets err and gives an empty array. */
-char **wk_get_strlist(struct wk_rbuf *r, uint32_t *n);
-void wk_strlist_free(char ***v);
+char **wk_get_strs(struct wk_rbuf *r, uint32_t *n);
+void wk_strs_free(char ***v);
 /* 0 if everything was read and nothing is left over, else -1. */
 int wk_rbuf_done(const struct wk_rbuf *r);
 

@@ -288,7 +288,7 @@ sysuids_then(struct wk_proc *p, struct api_req *r)
 
 	for (int i = 0; i < r->nparts; i++) {
 		api_op_read(r, i, &rb);
-		uids = wk_get_strlist(&rb, &n);
+		uids = wk_get_strs(&rb, &n);
 		if (wk_rbuf_done(&rb) < 0)
 			wk_fatalx("MAILBOX_SYSUID_LIST: malformed answer");
 		for (uint32_t k = 0; k < n; k++)
@@ -296,7 +296,7 @@ sysuids_then(struct wk_proc *p, struct api_req *r)
 				json_object_set_new(seen, uids[k], json_true());
 				json_array_append_new(out, json_string(uids[k]));
 			}
-		wk_strlist_free(&uids);
+		wk_strs_free(&uids);
 	}
 	json_decref(seen);
 	api_answer_json(r, 200, out);

@@ -138,9 +138,9 @@ mailbox_op_conv_set(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 	type = wk_get_u8(req);
 	to = wk_get_u32(req);
 	mode = wk_get_u8(req);
-	uids = wk_get_strlist(req, &n);
+	uids = wk_get_strs(req, &n);
 	if (wk_rbuf_done(req) < 0 || mode > SET_MISSING) {
-		wk_strlist_free(&uids);
+		wk_strs_free(&uids);
 		return -1;
 	}
 	if ((txn = mailbox_txn_begin(p, a)) != NULL) {
@@ -148,7 +148,7 @@ mailbox_op_conv_set(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 			ok = row_set(p, txn, uids[i], id, type, to, (enum set_mode)mode) == 0;
 		mailbox_txn_end(txn, ok, a);
 	}
-	wk_strlist_free(&uids);
+	wk_strs_free(&uids);
 	return 0;
 }
 
@@ -164,9 +164,9 @@ mailbox_op_conv_remove(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 
 	wk_get_str(req, id, sizeof id);
 	type = wk_get_u8(req);
-	uids = wk_get_strlist(req, &n);
+	uids = wk_get_strs(req, &n);
 	if (wk_rbuf_done(req) < 0) {
-		wk_strlist_free(&uids);
+		wk_strs_free(&uids);
 		return -1;
 	}
 	if ((txn = mailbox_txn_begin(p, a)) != NULL) {
@@ -177,7 +177,7 @@ mailbox_op_conv_remove(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 		}
 		mailbox_txn_end(txn, ok, a);
 	}
-	wk_strlist_free(&uids);
+	wk_strs_free(&uids);
 	return 0;
 }
 

@@ -337,13 +337,13 @@ static int
 sysuid_change(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a, int add)
 {
 	uint32_t n;
-	char **uids = wk_get_strlist(req, &n);
+	char **uids = wk_get_strs(req, &n);
 	struct wk_wbuf k;
 	DB_TXN *txn;
 	int ok = 1;
 
 	if (wk_rbuf_done(req) < 0) {
-		wk_strlist_free(&uids);
+		wk_strs_free(&uids);
 		return -1;
 	}
 	if ((txn = mailbox_txn_begin(p, a)) == NULL)
@@ -361,7 +361,7 @@ sysuid_change(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a, int a
 		else
 			zhashx_delete(sysuids, uids[i]);
 out:
-	wk_strlist_free(&uids);
+	wk_strs_free(&uids);
 	return 0;
 }
 
