@@ -149,8 +149,11 @@ api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
 {
 	zmsg_t *m;
 
-	if (r->corr == 0)
+	if (r->corr == 0) {
+		/* A new round: its then has read the answers of the last one. */
+		api_ops_free(r);
 		r->then = then;
+	}
 	round_start(api_state(p), r, API_GATHER_OPS);
 	if (r->nparts == r->ops_cap) {
 		r->ops_cap = r->ops_cap ? 2 * r->ops_cap : 4;
@@ -181,6 +184,19 @@ api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb)
 	wk_rbuf_init(rb, r->ops[i].data, r->ops[i].len);
 }
 
+uint32_t
+api_op_u32(const struct api_req *r, int i)
+{
+	struct wk_rbuf rb;
+	uint32_t v;
+
+	api_op_read(r, i, &rb);
+	v = wk_get_u32(&rb);
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, i);
+	return v;
+}
+
 void
 api_then_ok(struct wk_proc *p, struct api_req *r)
 {
@@ -188,11 +204,43 @@ api_then_ok(struct wk_proc *p, struct api_req *r)
 	api_answer_ok(r);
 }
 
+static void
+ctx_json_free(void *o)
+{
+	json_decref(o);
+}
+
+void
+api_ctx_keep(struct api_req *r, json_t *o)
+{
+	r->ctx = o;
+	r->ctx_free = ctx_json_free;
+}
+
+void
+api_put_key(struct wk_wbuf *w, const char *id, json_int_t type)
+{
+	wk_put_str(w, id);
+	wk_put_u8(w, (uint8_t)type);
+}
+
+void
+api_put_strs(struct wk_wbuf *w, json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	wk_put_u32(w, (uint32_t)json_array_size(a));
+	json_array_foreach(a, i, v)
+		wk_put_str(w, json_string_value(v));
+}
+
 /* Free the answers of the last round. */
 void
 api_ops_free(struct api_req *r)
 {
-	for (int i = 0; i < r->nparts && r->ops; i++) {
+	/* nparts may count the parts of a JSON round: ops holds ops_cap. */
+	for (int i = 0; i < r->nparts && i < r->ops_cap; i++) {
 		free(r->ops[i].data);
 		r->ops[i] = (struct api_part){ 0 };
 	}

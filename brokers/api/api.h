@@ -3,7 +3,13 @@
  *                 shards: correlation ids, scatter/gather, the timeout
  *   api_http.c    libmicrohttpd inside the skeleton's loop: listener, request
  *                 bodies, manager token, CORS, answers
- *   api_routes.c  the route table, request validation, the handlers
+ *   api_routes.c  the route table
+ *   api_json.c    reading a request body as Go's encoding/json would
+ *   api_user.c    /health, /route, /user/...
+ *   api_channel.c the /channel routes
+ *   api_message.c the message routes
+ *   api_msgresp.c messages of the channel shards' answers as MessageResp JSON
+ *   api_conv.c    conversations and the cmd mailbox
  *   api_stream.c  the stream message routes (/message/event, /message/eventsync)
  */
 #ifndef API_H
@@ -132,10 +138,19 @@ int api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char 
     const struct wk_wbuf *req, api_then_fn *then);
 /* A reader over the answer of part i. */
 void api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb);
+/* The answer of part i when it is one u32 (a seq). */
+uint32_t api_op_u32(const struct api_req *r, int i);
 /* Free the answers of r's last round. */
 void api_ops_free(struct api_req *r);
 /* A then for ops whose answer is empty: 200 {"status":200}. */
 void api_then_ok(struct wk_proc *p, struct api_req *r);
+/* Keep o (reference taken over) as r's state across rounds (r->ctx): what
+ * a then needs of the request. */
+void api_ctx_keep(struct api_req *r, json_t *o);
+/* The key that starts a channel op row: str channel_id, u8 channel_type. */
+void api_put_key(struct wk_wbuf *w, const char *id, json_int_t type);
+/* A JSON array of strings as a row's list: u32 n, n str (a NULL: none). */
+void api_put_strs(struct wk_wbuf *w, json_t *a);
 /* Forget r if it waits on shards (its connection is going away). */
 void api_pending_drop(struct wk_proc *p, struct api_req *r);
 /* Answer every waiting request with 500 (shutdown). */
@@ -203,10 +218,6 @@ void ask_uid(struct wk_proc *p, struct api_req *r, const char *uid, const char *
 /* op/body (taken over) to every mailbox shard. */
 void ask_every_mailbox(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
     enum api_gather gather);
-/* op/body (taken over) to the shard of stored id sid, with channel_id = sid
- * and channel_type = type in the body. */
-void ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
-    const char *op, json_t *body);
 
 /* ---- api_user.c: /health, /route, /user/... ---- */
 void route_health(struct wk_proc *p, struct api_req *r);
@@ -239,6 +250,16 @@ void route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
 void route_max_message_seq(struct wk_proc *p, struct api_req *r);
 void route_last_message(struct wk_proc *p, struct api_req *r);
 
+/* ---- api_msgresp.c: messages in the channel shards' answers ---- */
+/* One message (wk_chmsg, then its stream state) as MessageResp; NULL and
+ * rb->err if it does not decode. */
+json_t *api_msg_get(struct wk_rbuf *rb);
+/* u32 n, then n messages: a JSON array; NULL if it does not decode. */
+json_t *api_msgs_get(struct wk_rbuf *rb);
+/* A shard's answer to part i of r that does not decode: a bug there, fatal
+ * as any bad internal message. */
+void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));
+
 /* ---- api_stream.c: stream message routes ---- */
 void route_message_event(struct wk_proc *p, struct api_req *r);
 void route_message_eventsync(struct wk_proc *p, struct api_req *r);
@@ -252,11 +273,11 @@ void route_conversations_clear_unread(struct wk_proc *p, struct api_req *r);
 void route_conversations_delete(struct wk_proc *p, struct api_req *r);
 void route_message_sync(struct wk_proc *p, struct api_req *r);
 void route_message_syncack(struct wk_proc *p, struct api_req *r);
-/* A membership change: op/body (taken over; channel_id, channel_type) to
- * the channel's shard, then, once it answered 200, the members'
+/* A membership change: op row `type` (payload req) to the shard of
+ * channel (sid, ctype), then, once it answered 200, the members'
  * conversation rows: mode "reset" (read position at the channel's last
  * seq), "missing" (the same, only where there is no row) or "remove". */
-void api_conv_members(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
-    json_t *uids, const char *mode);
+void api_conv_members(struct wk_proc *p, struct api_req *r, int type, const struct wk_wbuf *req,
+    const char *sid, json_int_t ctype, json_t *uids, const char *mode);
 
 #endif

@@ -181,7 +181,18 @@ done:
 	json_decref(uids);
 }
 
-/* /user/systemuids_add and _remove: {"uids":[...]} to every mailbox shard. */
+/* The channel shards have the change: now every mailbox shard. */
+static void
+sysuids_then(struct wk_proc *p, struct api_req *r)
+{
+	json_t *c = r->ctx;
+
+	ask_every_mailbox(p, r, json_string_value(json_object_get(c, "op")),
+	    json_pack("{s:O}", "uids", json_object_get(c, "uids")), API_GATHER_ALL);
+}
+
+/* /user/systemuids_add and _remove: {"uids":[...]} to every channel shard,
+ * then to every mailbox shard. */
 static void
 sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
 {
@@ -203,20 +214,19 @@ sysuids_change(struct wk_proc *p, struct api_req *r, const char *op)
 			/* The channel shards keep their own copy (the members of the
 			 * pseudo channel WK_SYSUID_CHANNEL/0) for their permission
 			 * checks; the answer waits for every shard of both kinds. */
-			json_t *list = json_pack("{s:s,s:i,s:s,s:O}", "channel_id", WK_SYSUID_CHANNEL,
-			    "channel_type", 0, "list", "subscribers", "uids", keep);
-			const char *chop = strcmp(op, "user.sysuid_add") == 0 ? "channel.list_add" :
-			    "channel.list_remove";
-			int failed = 0;
-			for (int sh = 0; sh < p->cfg.processes_channel && !failed; sh++)
-				failed = api_ask_role(p, r, WK_ROLE_CHANNEL, sh, 0, chop, list,
-				    API_GATHER_ALL) < 0;
-			json_decref(list);
-			if (failed)
-				json_decref(keep);   /* r was answered 500 */
-			else
-				ask_every_mailbox(p, r, op, json_pack("{s:o}", "uids", keep),
-				    API_GATHER_ALL);
+			struct wk_wbuf w;
+			wk_wbuf_init(&w);
+			api_put_key(&w, WK_SYSUID_CHANNEL, 0);
+			wk_put_u8(&w, 'm');
+			wk_put_u8(&w, strcmp(op, "user.sysuid_add") == 0 ? WK_CHANNEL_LIST_ADD :
+			    WK_CHANNEL_LIST_REMOVE);
+			api_put_strs(&w, keep);
+			api_ctx_keep(r, json_pack("{s:s,s:o}", "op", op, "uids", keep));
+			for (int sh = 0; sh < p->cfg.processes_channel; sh++)
+				if (api_ask_op(p, r, WK_ROLE_CHANNEL, sh, WK_MSG_CHANNEL_LIST, &w,
+				    sysuids_then) < 0)
+					break;               /* r was answered 500 */
+			wk_wbuf_free(&w);
 		}
 	}
 	json_decref(in.o);
