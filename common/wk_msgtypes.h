@@ -7,11 +7,25 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 10
+#define WK_MSG_VERSION 12
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
 #define WK_USER_SEND_BAN 0x01
+#endif
+/* The channel flags byte of CHANNEL_UPSERT and CHANNEL_INFO, and the list
+ * actions of CHANNEL_LIST (a list byte is 'm' subscribers, 'b' blacklist,
+ * 'w' whitelist). */
+#ifndef WK_CHANNEL_BAN
+#define WK_CHANNEL_BAN 0x01
+#define WK_CHANNEL_SEND_BAN 0x02
+#define WK_CHANNEL_DISBAND 0x04
+#define WK_CHANNEL_LARGE 0x08
+#define WK_CHANNEL_ALLOW_STRANGER 0x10
+#define WK_CHANNEL_LIST_ADD 1        /* add the uids */
+#define WK_CHANNEL_LIST_SET 2        /* clear, then add (subscriber_add's reset) */
+#define WK_CHANNEL_LIST_REMOVE 3
+#define WK_CHANNEL_LIST_CLEAR 4      /* no uids */
 #endif
 #ifdef X
 /* Any process: introspection (wkctl status, tests). */
@@ -30,20 +44,17 @@ X(BROKER_MAILBOX_HELLO, 15, "mailbox started: u16 mailbox; brokers restore its u
 X(MAILBOX_CONN_RESTORE, 16, "broker: as MAILBOX_AUTH plus u8 device_level, no token check")
 X(BROKER_USER_FLAGS, 17, "mailbox: u64 conn, u8 user flags (WK_USER_SEND_BAN)")
 
-/* HTTP API requests: api -> shard, shard -> api.  Frames: op name, JSON body. */
-X(API_REQ, 20, "api: frame 1 op (text), frame 2 JSON request")
-X(API_REP, 21, "shard: frame 1 HTTP status (text), frame 2 JSON body")
-/* The binary ops that replace API_REQ: one row per op (70-99 channel
- * shard, 100-119 mailbox shard), each answered by one API_ANSWER
- * (wk_answer.h): u16 HTTP status, then the answer the op's row describes,
- * or for a status other than 200 the error message (str). */
+/* HTTP API: wk-api sends the shard that owns the data one op row (70-99
+ * channel shards, 100-119 mailbox shards), validated in the reference's
+ * words beforehand; the shard answers with one API_ANSWER (wk_answer.h):
+ * u16 HTTP status, then the answer the op's row describes, or for a status
+ * other than 200 the error message (str).  JSON is made by wk-api only. */
 X(API_ANSWER, 22, "shard: u16 HTTP status, then per op (its row), or str error message")
 
 /* Messages: broker/api -> channel shard -> brokers.  See channel_append.c. */
 X(CHANNEL_APPEND, 30, "broker: u16 broker, u64 conn, u32 client_seq, then the message (wk_chmsg)")
 X(BROKER_SENDACK, 31, "channel: u64 conn, u32 client_seq, u8 flags, u64 message_id, u32 seq, u8 reason")
 X(BROKER_DELIVER, 32, "channel: frame 1 the message (wk_chmsg), frame 2 u64 target conns")
-X(API_SENDACK, 33, "channel: the answer to an api append: u64 message_id, u32 seq, u8 reason")
 X(CHANNEL_PERSON_CHECK, 34, "channel: u64 corr, str to, str from, u8 need whitelist: may from write to to?")
 X(CHANNEL_PERSON_CHECK_REP, 35, "channel: u64 corr, u8 reason (1 ok, 4 blacklisted, 13 not whitelisted)")
 /* The cache of those answers on the shard of the chat (channel_person.c, wk(7)). */
@@ -64,6 +75,32 @@ X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledge
 
 /* Stream messages: channel shard -> brokers (channel_stream.c, broker_event.c). */
 X(BROKER_EVENT, 60, "channel: frame pairs, each a stream event (wk_chevent) then its u64 target conns")
+
+/* The channel shards' HTTP API ops (channel_api.c, channel_msgops.c,
+ * channel_conv.c, channel_stream.c; asked by wk-api, and by tools as ctl).
+ * "->" is the 200 answer after API_ANSWER's u16 status.  A channel id is
+ * the stored one (a person chat's "a@b") and at most 1024 bytes, as uids.
+ * A message in an answer is a wk_chmsg, then u8 1 and the stream state if
+ * it is a stream anchor with events, else u8 0.  The stream state: str
+ * client_msg_no, u8 completed, u64 event_seq, u32 n, n lanes {str key, u8
+ * status (0 open, 1 closed, 2 error, 3 cancelled), u64 last_msg_event_seq,
+ * u8 end_reason, u8 snapshot is JSON, blob snapshot, str error}. */
+X(CHANNEL_UPSERT, 70, "api: str channel_id, u8 channel_type, u8 flags (WK_CHANNEL_BAN...), u8 reset, u32 n, n str subscriber -> nothing")
+X(CHANNEL_INFO, 71, "api: str channel_id, u8 channel_type, u8 flags: all overwritten -> nothing")
+X(CHANNEL_DELETE, 72, "api: str channel_id, u8 channel_type: disband, remove members, lists, messages -> nothing")
+X(CHANNEL_LIST, 73, "api: str channel_id, u8 channel_type, u8 list, u8 action (WK_CHANNEL_LIST_ADD...), u32 n, n str uid (blank skipped) -> nothing")
+X(CHANNEL_LIST_GET, 74, "api, ctl: str channel_id, u8 channel_type, u8 list -> u32 n, n {u64 id, str uid, u64 created_ms, u64 updated_ms} in uid order")
+X(CHANNEL_GET, 75, "ctl: str channel_id, u8 channel_type -> u8 flags, u32 last_seq, u32 members, u32 blacklist, u32 whitelist; 404 none")
+X(CHANNEL_MSG_SEND, 76, "api: str channel_id, u8 channel_type, str from_uid, str client_msg_no, u8 flags, u32 expire, u8 setting, blob payload, u32 n, n str recipient (0: the channel's) -> u8 reason, u64 message_id, u32 seq")
+X(CHANNEL_MSG_SENDBATCH, 77, "api: str from_uid, u8 flags, blob payload, u32 n, n {str person chat id, str client_msg_no} -> nothing, once committed")
+X(CHANNEL_MSG_SYNC, 78, "api: str channel_id, u8 channel_type, u64 start_seq, u64 end_seq, u64 limit (int64), u8 pull_mode (0 down, 1 up, 2 other) -> u8 more, u32 n, n messages ascending")
+X(CHANNEL_MSG_SEARCH, 79, "api: str channel_id, u8 channel_type, u32 n, n u32 seq, u32 n, n u64 message_id, u32 n, n str client_msg_no -> u32 n, n messages (those found, in that order)")
+X(CHANNEL_MSG_GET, 80, "api: str channel_id, u8 channel_type, u64 message_id (0: by client_msg_no), str client_msg_no -> u8 found, then the message if found")
+X(CHANNEL_MSG_LAST, 81, "api: str channel_id, u8 channel_type -> u8 found, then the newest message if found")
+X(CHANNEL_MSG_MAX_SEQ, 82, "api: str channel_id, u8 channel_type -> u32 last seq (0: no such channel)")
+X(CHANNEL_CONV_RECENTS, 83, "api: str uid, u32 msg_count, u32 n, n {str channel_id, u8 channel_type, u64 start seq} -> u32 n, n {u32 last_seq, u32 uid's last sent seq, u32 m, m messages newest first}")
+X(CHANNEL_MSG_EVENT, 84, "api: str channel_id, u8 channel_type, str from_uid, u64 message_id, str client_msg_no, str event_id, str event_type, str event_key, str visibility, u64 occurred_at, blob payload (the client's JSON text, empty: none) -> str client_msg_no, str event_key, str event_id, u64 msg_event_seq, u8 stream_status, str from_uid")
+X(CHANNEL_MSG_EVENTSYNC, 85, "api: str channel_id, u8 channel_type, str client_msg_no, str event_key, u64 from_seq, u32 limit, u8 include_private -> u8 more, u64 next seq, u32 n, n {u64 seq, str event_id, str event_key, str event_type, str visibility, u64 occurred_at, blob payload JSON text}")
 
 /* HTTP API ops on the mailbox shards (api_user.c, api_conv.c ->
  * mailbox_users.c, mailbox_conv.c, mailbox_cmd.c).  Each is answered by one

@@ -2,14 +2,15 @@
  *
  * One process, one thread: libmicrohttpd runs inside the skeleton's epoll
  * loop (api_http.c), the routes (api_routes.c) answer at once or ask the
- * owning shards.  A request that needs shards sends one API_REQ per shard
- * with a fresh correlation id and its connection is suspended; the API_REP
- * replies are gathered here, and the connection is resumed with the answer
- * when the last one is in, or with 500 "timeout" after API_SHARD_TIMEOUT_MS.
+ * owning shards.  A request that needs shards sends one binary op row per
+ * shard (a round) with a fresh correlation id and its connection is
+ * suspended; the API_ANSWERs are gathered here by part, and when the last
+ * one is in, the first error answers the request or the route's `then`
+ * makes the answer (or asks another round).  A round that is not answered
+ * within API_SHARD_TIMEOUT_MS is answered 500 "timeout".
  *
- * Messages handled: API_ANSWER (and API_REP) from wk-mailbox and wk-channel.
- * Sends: the op rows (wk_msgtypes.h 70-119; API_REQ) to wk-mailbox and
- * wk-channel.
+ * Messages handled: API_ANSWER from wk-mailbox and wk-channel.
+ * Sends: the op rows (wk_msgtypes.h 70-119) to wk-mailbox and wk-channel.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +115,11 @@ api_pending_abort(struct wk_proc *p, const char *msg)
 /* Start a round of r if none is under way: a fresh correlation id, the
  * deadline, the pending list. */
 static void
-round_start(struct api_state *st, struct api_req *r, enum api_gather gather)
+round_start(struct api_state *st, struct api_req *r)
 {
 	if (r->corr != 0)
 		return;
 	r->corr = ++st->next_corr;
-	r->gather = gather;
 	r->deadline_ms = wk_now_ms() + API_SHARD_TIMEOUT_MS;
 	r->nparts = 0;
 	pending_add(st, r);
@@ -153,7 +153,7 @@ api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
 		api_ops_free(r);
 		r->then = then;
 	}
-	round_start(api_state(p), r, API_GATHER_OPS);
+	round_start(api_state(p), r);
 	if (r->nparts == r->ops_cap) {
 		r->ops_cap = r->ops_cap ? 2 * r->ops_cap : 4;
 		r->ops = wk_realloc(r->ops, (size_t)r->ops_cap * sizeof *r->ops);
@@ -195,11 +195,44 @@ api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb)
 	wk_rbuf_init(rb, r->ops[i].data, r->ops[i].len);
 }
 
+uint32_t
+api_op_u32(const struct api_req *r, int i)
+{
+	struct wk_rbuf rb;
+	uint32_t v;
+
+	api_op_read(r, i, &rb);
+	v = wk_get_u32(&rb);
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, i);
+	return v;
+}
+
 void
 api_then_ok(struct wk_proc *p, struct api_req *r)
 {
 	(void)p;
 	api_answer_ok(r);
+}
+
+static void
+ctx_json_free(void *o)
+{
+	json_decref(o);
+}
+
+void
+api_ctx_keep(struct api_req *r, json_t *o)
+{
+	r->ctx = o;
+	r->ctx_free = ctx_json_free;
+}
+
+void
+api_put_key(struct wk_wbuf *w, const char *id, json_int_t type)
+{
+	wk_put_str(w, id);
+	wk_put_u8(w, (uint8_t)type);
 }
 
 /* Free the answers of the last round. */
@@ -213,77 +246,15 @@ api_ops_free(struct api_req *r)
 	r->ops_n = 0;
 }
 
-int
-api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
-    const char *op, const json_t *body, enum api_gather gather)
-{
-	char *text = json_dumps(body, JSON_COMPACT);
-	zmsg_t *m;
-
-	round_start(api_state(p), r, gather);
-	/* Shards echo the key; EACH uses it for the part's index. */
-	if (r->gather == API_GATHER_EACH)
-		key = (uint32_t)r->nparts;
-	m = wk_proc_msg(p, WK_MSG_API_REQ, r->corr, key);
-	zmsg_addstr(m, op);
-	zmsg_addmem(m, text, strlen(text));
-	free(text);
-	return round_send(p, r, role, shard, &m, op);
-}
-
-/* Send op/body (reference taken over) to the shard of `role` owning key: a
- * uid's mailbox shard or a channel id's channel shard. */
-void
-ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
-    json_t *body)
-{
-	size_t len = strlen(key);
-	int shard = role == WK_ROLE_CHANNEL ?
-	    wk_shard_channel(key, len, p->cfg.processes_channel) :
-	    wk_shard_uid(key, len, p->cfg.processes_mailbox);
-
-	api_ask_role(p, r, role, shard, wk_shard_hash(key, len), op, body, API_GATHER_ALL);
-	json_decref(body);
-}
-
-/* Fold one reply into r: the first non-200 reply is kept; otherwise the
- * last reply (API_GATHER_ALL) or every reply by part (API_GATHER_EACH). */
+/* Every part of a round answered: the first error, else then. */
 static void
-gather_reply(struct api_req *r, const struct wk_msg_hdr *h, unsigned status,
-    const char *body, size_t len)
-{
-	json_t *v;
-
-	if (r->rep_status != 0 && r->rep_status != 200)
-		return;
-	if (status == 200 && r->gather == API_GATHER_EACH) {
-		if ((v = json_loadb(body, len, JSON_DECODE_ANY, NULL)) == NULL)
-			wk_fatalx("API_REP from %s/%u: not JSON", wk_role_name(h->sender_role),
-			    h->sender_instance);
-		if (r->parts == NULL)
-			r->parts = json_array();
-		while (json_array_size(r->parts) <= h->key)
-			json_array_append_new(r->parts, json_null());
-		json_array_set_new(r->parts, h->key, v);
-		r->rep_status = 200;
-		return;
-	}
-	free(r->rep_body);
-	r->rep_body = wk_strndup(body, len);
-	r->rep_len = len;
-	r->rep_status = status;
-}
-
-static void gather_finish(struct wk_proc *p, struct api_req *r);
-
-/* Every part of a round of op rows answered: the first error, else then. */
-static void
-ops_finish(struct wk_proc *p, struct api_req *r)
+round_finish(struct wk_proc *p, struct api_req *r)
 {
 	struct wk_rbuf rb;
 	char msg[256];
 	int i;
 
+	pending_remove(api_state(p), r);
 	for (i = 0; i < r->nparts && r->ops[i].status == 200; i++)
 		;
 	if (i < r->nparts) {
@@ -315,7 +286,7 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		    wk_role_name(h->sender_role), h->sender_instance);
 		return;
 	}
-	if (r->gather != API_GATHER_OPS || h->key >= (uint32_t)r->nparts || len < 2 ||
+	if (h->key >= (uint32_t)r->nparts || len < 2 ||
 	    r->ops[h->key].status != 0)
 		wk_fatalx("API_ANSWER from %s/%u: not an answer to part %u", wk_role_name(h->sender_role),
 		    h->sender_instance, h->key);
@@ -328,60 +299,7 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	part->data = wk_malloc(part->len + 1);
 	memcpy(part->data, zframe_data(f) + 2, part->len);
 	if (--r->waiting == 0)
-		gather_finish(p, r);
-}
-
-/* Every part replied: the answer. */
-static void
-gather_finish(struct wk_proc *p, struct api_req *r)
-{
-	pending_remove(api_state(p), r);
-	if (r->gather == API_GATHER_OPS) {
-		ops_finish(p, r);
-		return;
-	}
-	if (r->rep_status == 200 && r->gather == API_GATHER_EACH) {
-		/* A new round may start from here: r is no longer pending. */
-		r->corr = 0;
-		r->rep_status = 0;
-		r->then(p, r);
-		json_decref(r->parts);
-		r->parts = NULL;
-		if (r->answered)
-			api_http_resume(p, r);
-		return;
-	}
-	api_answer(r, r->rep_status, "application/json; charset=utf-8", r->rep_body, r->rep_len);
-	r->rep_body = NULL;
-	api_http_resume(p, r);
-}
-
-/* API_REP: frame 1 the HTTP status as text, frame 2 the JSON body. */
-static void
-api_on_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
-{
-	zframe_t *fs = zmsg_first(msg), *fb = zmsg_next(msg);
-	struct api_req *r = pending_find(api_state(p), h->corr);
-	char text[4], *end;
-	unsigned long status;
-
-	if (r == NULL) {
-		wk_log_debug("late API_REP corr %llu from %s/%u", (unsigned long long)h->corr,
-		    wk_role_name(h->sender_role), h->sender_instance);
-		return;
-	}
-	if (zframe_size(fs) != 3)
-		wk_fatalx("API_REP from %s/%u: bad status frame", wk_role_name(h->sender_role),
-		    h->sender_instance);
-	memcpy(text, zframe_data(fs), 3);
-	text[3] = '\0';
-	status = strtoul(text, &end, 10);
-	if (*end != '\0' || status < 100 || status > 599)
-		wk_fatalx("API_REP from %s/%u: bad status \"%s\"", wk_role_name(h->sender_role),
-		    h->sender_instance, text);
-	gather_reply(r, h, (unsigned)status, (const char *)zframe_data(fb), zframe_size(fb));
-	if (--r->waiting == 0)
-		gather_finish(p, r);
+		round_finish(p, r);
 }
 
 /* Requests past their deadline get 500 "timeout"; the list is in deadline order. */
@@ -442,7 +360,6 @@ api_on_status(struct wk_proc *p, char *buf, size_t len)
 }
 
 static const struct wk_dispatch api_dispatch[] = {
-	{ WK_MSG_API_REP, 2, 2, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_rep },
 	{ WK_MSG_API_ANSWER, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_answer },
 };
 

@@ -1,9 +1,15 @@
 /* api.h - wk-api's private interfaces between its files (wk-api(8)).
- *   api.c         main, dispatch table (API_REP), the requests waiting on
+ *   api.c         main, dispatch table (API_ANSWER), the requests waiting on
  *                 shards: correlation ids, scatter/gather, the timeout
  *   api_http.c    libmicrohttpd inside the skeleton's loop: listener, request
  *                 bodies, manager token, CORS, answers
- *   api_routes.c  the route table, request validation, the handlers
+ *   api_routes.c  the route table
+ *   api_json.c    reading a request body as Go's encoding/json would
+ *   api_user.c    /health, /route, /user/...
+ *   api_channel.c the /channel routes
+ *   api_message.c the message routes
+ *   api_msgresp.c messages of the channel shards' answers as MessageResp JSON
+ *   api_conv.c    conversations and the cmd mailbox
  *   api_stream.c  the stream message routes (/message/event, /message/eventsync)
  */
 #ifndef API_H
@@ -33,15 +39,6 @@ struct api_route {
 	void (*fn)(struct wk_proc *p, struct api_req *r);
 };
 
-/* How the replies of a request sent to several shards become one answer. */
-enum api_gather {
-	API_GATHER_ALL,      /* the first reply that is not HTTP 200 wins, else the last */
-	API_GATHER_EACH,     /* every 200 reply kept, by part: r->then decides the answer */
-	API_GATHER_OPS,      /* binary op rows (API_ANSWER): every part kept; the
-	                      * first part (in the order asked) that is not 200
-	                      * is the answer, else r->then decides */
-};
-
 /* One shard's API_ANSWER to a part of a request: the op's binary answer
  * (its row in wk_msgtypes.h), without the status. */
 struct api_part {
@@ -52,8 +49,8 @@ struct api_part {
 
 struct api_req;
 struct wk_proc;
-/* API_GATHER_EACH: every part replied 200; r->parts holds the replies in
- * the order asked.  It answers r, or asks another round of shards. */
+/* Every part of a round answered 200; r->ops[0..nparts) holds the answers
+ * in the order asked.  It answers r, or asks another round of shards. */
 typedef void api_then_fn(struct wk_proc *p, struct api_req *r);
 
 /* One HTTP request, from its headers until libmicrohttpd is done with it. */
@@ -74,16 +71,11 @@ struct api_req {
 	int cors;                    /* add the CORS headers */
 	/* Waiting on shards. */
 	uint64_t corr;               /* 0 until the first part is sent */
-	int waiting;                 /* replies still expected */
-	enum api_gather gather;
-	unsigned rep_status;
-	char *rep_body;              /* API_GATHER_ALL: the reply kept */
-	size_t rep_len;
-	json_t *parts;               /* API_GATHER_EACH: the replies by part (JSON) */
-	struct api_part *ops;        /* API_GATHER_OPS: the answers by part */
-	int ops_n, ops_cap;          /* parts of the last OPS round; allocated */
+	int waiting;                 /* answers still expected */
+	struct api_part *ops;        /* the answers by part */
+	int ops_n, ops_cap;          /* parts holding answers; allocated */
 	int nparts;                  /* parts asked in this round */
-	api_then_fn *then;           /* API_GATHER_EACH: what to do with them */
+	api_then_fn *then;           /* what to do with them */
 	void *ctx;                   /* the route's state across rounds */
 	void (*ctx_free)(void *ctx); /* how to free it when r goes away */
 	uint64_t deadline_ms;
@@ -110,12 +102,6 @@ struct api_state {
 static inline struct api_state *api_state(struct wk_proc *p) { return p->state; }
 
 /* ---- api.c ---- */
-/* Send one part of r (op, JSON body; body is not consumed) to shard `shard`
- * of `role` with routing key `key`; r is answered when every part has
- * replied.  0, or -1 after answering r with 500.  With API_GATHER_EACH, set r->then before the first part of a round; the
- * part's index in r->parts is the order it was asked in. */
-int api_ask_role(struct wk_proc *p, struct api_req *r, int role, int shard, uint32_t key,
-    const char *op, const json_t *body, enum api_gather gather);
 /* Send op row `type` (payload req, not consumed) to shard `shard` of role
  * as part of r; when every part of the round has answered, the first
  * error answers r, else then(p, r) reads r->ops[0..nparts) (api_op_read)
@@ -130,10 +116,17 @@ int api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char 
 void api_put_strs(struct wk_wbuf *b, json_t *strs);
 /* A reader over the answer of part i. */
 void api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb);
+/* The answer of part i when it is one u32 (a seq). */
+uint32_t api_op_u32(const struct api_req *r, int i);
 /* Free the answers of r's last round. */
 void api_ops_free(struct api_req *r);
 /* A then for ops whose answer is empty: 200 {"status":200}. */
 void api_then_ok(struct wk_proc *p, struct api_req *r);
+/* Keep o (reference taken over) as r's state across rounds (r->ctx): what
+ * a then needs of the request. */
+void api_ctx_keep(struct api_req *r, json_t *o);
+/* The key that starts a channel op row: str channel_id, u8 channel_type. */
+void api_put_key(struct wk_wbuf *w, const char *id, json_int_t type);
 /* Forget r if it waits on shards (its connection is going away). */
 void api_pending_drop(struct wk_proc *p, struct api_req *r);
 /* Answer every waiting request with 500 (shutdown). */
@@ -194,13 +187,6 @@ int has_special(const char *id);
 /* The stored id of (id, type) as uid sees it: a person chat's "a@b". */
 #define STORED_ID_MAX (2 * API_CHANNEL_ID_MAX + 2)
 int stored_id(const char *uid, const char *id, json_int_t type, char *out);
-/* op/body (reference taken over) to the shard of `role` owning key. */
-void ask_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
-    json_t *body);
-/* op/body (taken over) to the shard of stored id sid, with channel_id = sid
- * and channel_type = type in the body. */
-void ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
-    const char *op, json_t *body);
 
 /* ---- api_user.c: /health, /route, /user/... ---- */
 void route_health(struct wk_proc *p, struct api_req *r);
@@ -233,6 +219,16 @@ void route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
 void route_max_message_seq(struct wk_proc *p, struct api_req *r);
 void route_last_message(struct wk_proc *p, struct api_req *r);
 
+/* ---- api_msgresp.c: messages in the channel shards' answers ---- */
+/* One message (wk_chmsg, then its stream state) as MessageResp; NULL and
+ * rb->err if it does not decode. */
+json_t *api_msg_get(struct wk_rbuf *rb);
+/* u32 n, then n messages: a JSON array; NULL if it does not decode. */
+json_t *api_msgs_get(struct wk_rbuf *rb);
+/* A shard's answer to part i of r that does not decode: a bug there, fatal
+ * as any bad internal message. */
+void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));
+
 /* ---- api_stream.c: stream message routes ---- */
 void route_message_event(struct wk_proc *p, struct api_req *r);
 void route_message_eventsync(struct wk_proc *p, struct api_req *r);
@@ -246,11 +242,11 @@ void route_conversations_clear_unread(struct wk_proc *p, struct api_req *r);
 void route_conversations_delete(struct wk_proc *p, struct api_req *r);
 void route_message_sync(struct wk_proc *p, struct api_req *r);
 void route_message_syncack(struct wk_proc *p, struct api_req *r);
-/* A membership change: op/body (taken over; channel_id, channel_type) to
- * the channel's shard, then, once it answered 200, the members'
+/* A membership change: op row `type` (payload req) to the shard of
+ * channel (sid, ctype), then, once it answered 200, the members'
  * conversation rows: mode "reset" (read position at the channel's last
  * seq), "missing" (the same, only where there is no row) or "remove". */
-void api_conv_members(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
-    json_t *uids, const char *mode);
+void api_conv_members(struct wk_proc *p, struct api_req *r, int type, const struct wk_wbuf *req,
+    const char *sid, json_int_t ctype, json_t *uids, const char *mode);
 
 #endif

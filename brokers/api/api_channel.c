@@ -1,13 +1,15 @@
 /* api_channel.c - the /channel routes (wk-api(8)): validated here in the
- * reference's words, then answered by the channel's shard, except the flags
- * of a person channel, which are its user's and live in the user's mailbox
- * shard.
+ * reference's words, then answered by the channel's shard (the op rows
+ * CHANNEL_UPSERT, CHANNEL_INFO, CHANNEL_DELETE, CHANNEL_LIST,
+ * CHANNEL_LIST_GET), except the flags of a person channel, which are its
+ * user's and live in the user's mailbox shard.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include "api.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
@@ -136,29 +138,51 @@ has_special(const char *id)
 	return strpbrk(id, "@#&") != NULL;
 }
 
-/* The channel shard's request: the key, the flags, reset, a list op's
- * list name and uids. */
-static json_t *
-chan_body(const struct chan_req *cr, const char *list)
+/* The flags byte of CHANNEL_UPSERT and CHANNEL_INFO: a flag is set by 1. */
+static uint8_t
+chan_flags(const struct chan_req *cr)
 {
-	json_t *b = json_pack("{s:s,s:I,s:I}", "channel_id", cr->id, "channel_type", cr->type,
-	    "reset", cr->reset);
+	static const uint8_t bits[CR_NFLAGS] = {
+		WK_CHANNEL_BAN, WK_CHANNEL_SEND_BAN, WK_CHANNEL_DISBAND, WK_CHANNEL_LARGE,
+		WK_CHANNEL_ALLOW_STRANGER,
+	};
+	uint8_t f = 0;
 
 	for (int i = 0; i < CR_NFLAGS; i++)
-		json_object_set_new(b, channel_flags[i], json_integer(cr->flags[i]));
-	if (list)
-		json_object_set_new(b, "list", json_string(list));
-	if (cr->list)
-		json_object_set(b, "uids", cr->list);
-	return b;
+		if (cr->flags[i] == 1)
+			f |= bits[i];
+	return f;
 }
 
-/* Send op to the channel shard of cr's channel. */
+/* The CHANNEL_LIST row of cr: list 'm', 'b' or 'w', an action, cr's uids. */
 static void
-ask_channel(struct wk_proc *p, struct api_req *r, const struct chan_req *cr, const char *op,
-    const char *list)
+list_row(struct wk_wbuf *w, const struct chan_req *cr, char list, int action)
 {
-	ask_owner(p, r, WK_ROLE_CHANNEL, cr->id, op, chan_body(cr, list));
+	wk_wbuf_init(w);
+	api_put_key(w, cr->id, cr->type);
+	wk_put_u8(w, (uint8_t)list);
+	wk_put_u8(w, (uint8_t)action);
+	api_put_strs(w, action == WK_CHANNEL_LIST_CLEAR ? NULL : cr->list);
+}
+
+/* Send op row `type` (payload w, freed) to the shard of cr's channel;
+ * its empty answer is {"status":200}. */
+static void
+ask_channel(struct wk_proc *p, struct api_req *r, const struct chan_req *cr, int type,
+    struct wk_wbuf *w)
+{
+	api_ask_op_owner(p, r, WK_ROLE_CHANNEL, cr->id, type, w, api_then_ok);
+	wk_wbuf_free(w);
+}
+
+/* A membership change: row `type` (payload w, freed), then the members'
+ * conversation rows (api_conv_members). */
+static void
+ask_members(struct wk_proc *p, struct api_req *r, const struct chan_req *cr, int type,
+    struct wk_wbuf *w, const char *mode)
+{
+	api_conv_members(p, r, type, w, cr->id, cr->type, cr->list, mode);
+	wk_wbuf_free(w);
 }
 
 /* A person channel's flags are its user's: the mailbox shard keeps them. */
@@ -200,9 +224,15 @@ route_channel(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, err);
 	else if (cr.type == 1)
 		ask_user_flags(p, r, &cr);
-	else
-		api_conv_members(p, r, "channel.upsert", chan_body(&cr, "subscribers"), cr.list,
-		    "reset");
+	else {
+		struct wk_wbuf w;
+		wk_wbuf_init(&w);
+		api_put_key(&w, cr.id, cr.type);
+		wk_put_u8(&w, chan_flags(&cr));
+		wk_put_u8(&w, cr.reset == 1);
+		api_put_strs(&w, cr.list);
+		ask_members(p, r, &cr, WK_MSG_CHANNEL_UPSERT, &w, "reset");
+	}
 	chan_done(&cr);
 }
 
@@ -216,8 +246,13 @@ route_channel_info(struct wk_proc *p, struct api_req *r)
 		return;
 	if (cr.type == 1)
 		ask_user_flags(p, r, &cr);
-	else
-		ask_channel(p, r, &cr, "channel.info", NULL);
+	else {
+		struct wk_wbuf w;
+		wk_wbuf_init(&w);
+		api_put_key(&w, cr.id, cr.type);
+		wk_put_u8(&w, chan_flags(&cr));
+		ask_channel(p, r, &cr, WK_MSG_CHANNEL_INFO, &w);
+	}
 	chan_done(&cr);
 }
 
@@ -232,8 +267,12 @@ route_channel_delete(struct wk_proc *p, struct api_req *r)
 		return;
 	if (cr.type == 1)
 		api_answer_error(r, 400, "个人频道不支持添加订阅者！");
-	else
-		ask_channel(p, r, &cr, "channel.delete", NULL);
+	else {
+		struct wk_wbuf w;
+		wk_wbuf_init(&w);
+		api_put_key(&w, cr.id, cr.type);
+		ask_channel(p, r, &cr, WK_MSG_CHANNEL_DELETE, &w);
+	}
 	chan_done(&cr);
 }
 
@@ -261,11 +300,13 @@ subscriber_change(struct wk_proc *p, struct api_req *r, int add)
 	if (err)
 		api_answer_error(r, 400, err);
 	else {
+		struct wk_wbuf w;
 		/* Only add defaults the type to group, as the reference does. */
 		if (add && cr.type == 0)
 			cr.type = 2;
-		api_conv_members(p, r, add ? "channel.list_add" : "channel.list_remove",
-		    chan_body(&cr, "subscribers"), cr.list, add ? "reset" : "remove");
+		list_row(&w, &cr, 'm', !add ? WK_CHANNEL_LIST_REMOVE : cr.reset == 1 ?
+		    WK_CHANNEL_LIST_SET : WK_CHANNEL_LIST_ADD);
+		ask_members(p, r, &cr, WK_MSG_CHANNEL_LIST, &w, add ? "reset" : "remove");
 	}
 	chan_done(&cr);
 }
@@ -310,8 +351,11 @@ route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
 		err = "个人频道不支持此操作！";
 	if (err)
 		api_answer_error(r, 400, err);
-	else
-		ask_channel(p, r, &cr, "channel.list_clear", "subscribers");
+	else {
+		struct wk_wbuf w;
+		list_row(&w, &cr, 'm', WK_CHANNEL_LIST_CLEAR);
+		ask_channel(p, r, &cr, WK_MSG_CHANNEL_LIST, &w);
+	}
 	chan_done(&cr);
 }
 
@@ -320,12 +364,13 @@ route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
 static void
 list_route(struct wk_proc *p, struct api_req *r, const char *list, enum list_route what)
 {
-	static const char *const ops[] = {
-		[LR_ADD] = "channel.list_add", [LR_SET] = "channel.list_set",
-		[LR_REMOVE] = "channel.list_remove", [LR_REMOVE_ALL] = "channel.list_clear",
+	static const int actions[] = {
+		[LR_ADD] = WK_CHANNEL_LIST_ADD, [LR_SET] = WK_CHANNEL_LIST_SET,
+		[LR_REMOVE] = WK_CHANNEL_LIST_REMOVE, [LR_REMOVE_ALL] = WK_CHANNEL_LIST_CLEAR,
 	};
 	int white = strcmp(list, "whitelist") == 0;
 	struct chan_req cr;
+	struct wk_wbuf w;
 	const char *err;
 
 	if (chan_read(r, white ? "whitelistReq" : "blacklistReq",
@@ -340,14 +385,17 @@ list_route(struct wk_proc *p, struct api_req *r, const char *list, enum list_rou
 	else if ((err = key_error(&cr)) == NULL &&
 	    (white ? strings_blank(cr.list) : json_array_size(cr.list) == 0))
 		err = "uids不能为空！";
-	if (err)
+	if (err) {
 		api_answer_error(r, 400, err);
-	else if (!white && (what == LR_ADD || what == LR_REMOVE))
+		chan_done(&cr);
+		return;
+	}
+	list_row(&w, &cr, white ? 'w' : 'b', actions[what]);
+	if (!white && (what == LR_ADD || what == LR_REMOVE))
 		/* A blacklisted member has no conversation; taken off, it has. */
-		api_conv_members(p, r, ops[what], chan_body(&cr, list), cr.list,
-		    what == LR_ADD ? "remove" : "missing");
+		ask_members(p, r, &cr, WK_MSG_CHANNEL_LIST, &w, what == LR_ADD ? "remove" : "missing");
 	else
-		ask_channel(p, r, &cr, ops[what], list);
+		ask_channel(p, r, &cr, WK_MSG_CHANNEL_LIST, &w);
 	chan_done(&cr);
 }
 
@@ -369,13 +417,66 @@ route_list(struct wk_proc *p, struct api_req *r)
 			list_route(p, r, list, (enum list_route)i);
 }
 
+/* Go's time.Time in JSON (RFC 3339, fraction without trailing zeros), UTC. */
+static json_t *
+json_time(uint64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	unsigned frac = (unsigned)(ms % 1000);
+	char buf[64], f[8] = "";
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac) {
+		snprintf(f, sizeof f, ".%03u", frac);
+		while (f[strlen(f) - 1] == '0')
+			f[strlen(f) - 1] = '\0';
+	}
+	snprintf(buf + n, sizeof buf - n, "%sZ", f);
+	return json_string(buf);
+}
+
+/* CHANNEL_LIST_GET answered: the entries, a bare array. */
+static void
+whitelist_then(struct wk_proc *p, struct api_req *r)
+{
+	json_t *out = json_array();
+	struct wk_rbuf rb;
+	uint32_t n;
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	n = wk_get_u32(&rb);
+	for (uint32_t i = 0; i < n && !rb.err; i++) {
+		uint64_t id = wk_get_u64(&rb), created, updated;
+		size_t len;
+		const char *uid = wk_get_strv(&rb, &len);
+		created = wk_get_u64(&rb);
+		updated = wk_get_u64(&rb);
+		json_array_append_new(out, json_pack("{s:I,s:s#,s:o,s:o}", "id", (json_int_t)id,
+		    "uid", uid, len, "created_at", json_time(created), "updated_at",
+		    json_time(updated)));
+	}
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, 0);
+	api_answer_json(r, 200, out);
+}
+
 /* GET /channel/whitelist?channel_id=&channel_type=: the entries, a bare
  * array. */
 void
 route_whitelist_get(struct wk_proc *p, struct api_req *r)
 {
 	struct chan_req cr = { .id = query_str(r, "channel_id"), .type = query_type(r) };
+	struct wk_wbuf w;
 
-	if (check_len(r, "channel_id", cr.id) == 0)
-		ask_channel(p, r, &cr, "channel.list_get", "whitelist");
+	if (check_len(r, "channel_id", cr.id) < 0)
+		return;
+	wk_wbuf_init(&w);
+	api_put_key(&w, cr.id, cr.type);
+	wk_put_u8(&w, 'w');
+	api_ask_op_owner(p, r, WK_ROLE_CHANNEL, cr.id, WK_MSG_CHANNEL_LIST_GET, &w, whitelist_then);
+	wk_wbuf_free(&w);
 }

@@ -1,19 +1,19 @@
 /* api_conv.c - wk-api's conversation and cmd-mailbox routes (wk-api(8)).
  *
  * Read mode: a conversation is computed when it is asked for.  Round 1
- * asks the user's mailbox shard for its rows (conv.rows: read cursor,
- * deleted-at); round 2 asks every channel shard concerned, in parallel,
+ * asks the user's mailbox shard for its rows (MAILBOX_CONV_ROWS: read
+ * cursor, deleted-at); round 2 asks every channel shard concerned, in parallel,
  * for each channel's last seq, the newest messages from the start seq on,
- * and the last seq the user sent there (conv.recents); the answer is put
+ * and the last seq the user sent there (CHANNEL_CONV_RECENTS); the answer is put
  * together here as semantics.md §10.2 says, with one deliberate difference:
  * a deleted conversation that comes back counts as unread only what came
  * after the deletion.
  *
  * Routes that move a read cursor ask the channel's last seq first
- * (message.max_seq), then the mailbox (conv.set / conv.delete).
- * Membership changes (api_routes.c) end here too: api_conv_members.
- * /message/sync and /message/syncack are the cmd mailbox's (cmd.sync,
- * cmd.syncack in mailbox_cmd.c).
+ * (CHANNEL_MSG_MAX_SEQ), then the mailbox (MAILBOX_CONV_SET / _DELETE).
+ * Membership changes (api_channel.c) end here too: api_conv_members.
+ * /message/sync and /message/syncack are the cmd mailbox's
+ * (MAILBOX_CMD_SYNC, MAILBOX_CMD_SYNCACK in mailbox_cmd.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,23 +78,6 @@ ctx_new(struct api_req *r)
 	r->ctx = c;
 	r->ctx_free = ctx_free;
 	return c;
-}
-
-/* Ask the owner of key (a uid's mailbox or a stored channel id's channel
- * shard) as one part of an API_GATHER_EACH round. */
-static int
-ask_each(struct wk_proc *p, struct api_req *r, int role, const char *key, const char *op,
-    json_t *body, api_then_fn *then)
-{
-	size_t len = strlen(key);
-	int shard = role == WK_ROLE_CHANNEL ? wk_shard_channel(key, len, p->cfg.processes_channel) :
-	    wk_shard_uid(key, len, p->cfg.processes_mailbox);
-	int rc;
-
-	r->then = then;
-	rc = api_ask_role(p, r, role, shard, 0, op, body, API_GATHER_EACH);
-	json_decref(body);
-	return rc;
 }
 
 /* Round 1 of the conversation routes: the user's rows (conv.rows). */
@@ -185,44 +168,51 @@ members_rows(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, json_int_
 		api_answer_ok(r);    /* no uid at all */
 }
 
+/* CHANNEL_MSG_MAX_SEQ of the channel (c->sid, c->type), then `then`. */
+static void
+ask_max_seq(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, api_then_fn *then)
+{
+	struct wk_wbuf w;
+
+	wk_wbuf_init(&w);
+	api_put_key(&w, c->sid, c->type);
+	api_ask_op_owner(p, r, WK_ROLE_CHANNEL, c->sid, WK_MSG_CHANNEL_MSG_MAX_SEQ, &w, then);
+	wk_wbuf_free(&w);
+}
+
 static void
 members_then_seq(struct wk_proc *p, struct api_req *r)
 {
-	struct conv_ctx *c = r->ctx;
-
-	members_rows(p, r, c, wk_jint(json_array_get(r->parts, 0), "message_seq"));
+	members_rows(p, r, r->ctx, api_op_u32(r, 0));
 }
 
-/* The channel shard's answer to the membership change. */
+/* The channel shard made the membership change (an error answered r). */
 static void
 members_then(struct wk_proc *p, struct api_req *r)
 {
 	struct conv_ctx *c = r->ctx;
-	json_t *rep = json_array_get(r->parts, 0);
 
 	/* A live channel (type 9) has no conversations (semantics.md §10.1). */
-	if (wk_jint(rep, "status") != 200 || !p->cfg.conversation_on ||
-	    json_array_size(c->uids) == 0 || c->type == WKPROTO_CHANNEL_LIVE)
-		api_answer_json(r, 200, json_incref(rep));
+	if (!p->cfg.conversation_on || json_array_size(c->uids) == 0 ||
+	    c->type == WKPROTO_CHANNEL_LIVE)
+		api_answer_ok(r);
 	else if (strcmp(c->mode, "remove") == 0)
 		members_rows(p, r, c, 0);
 	else
-		ask_each(p, r, WK_ROLE_CHANNEL, c->sid, "message.max_seq",
-		    json_pack("{s:s,s:I}", "channel_id", c->sid, "channel_type", c->type),
-		    members_then_seq);
+		ask_max_seq(p, r, c, members_then_seq);
 }
 
 void
-api_conv_members(struct wk_proc *p, struct api_req *r, const char *op, json_t *body,
-    json_t *uids, const char *mode)
+api_conv_members(struct wk_proc *p, struct api_req *r, int type, const struct wk_wbuf *req,
+    const char *sid, json_int_t ctype, json_t *uids, const char *mode)
 {
 	struct conv_ctx *c = ctx_new(r);
 
-	snprintf(c->sid, sizeof c->sid, "%s", wk_jstr(body, "channel_id"));
-	c->type = wk_jint(body, "channel_type");
+	snprintf(c->sid, sizeof c->sid, "%s", sid);
+	c->type = ctype;
 	c->uids = uids ? json_incref(uids) : json_array();
 	c->mode = mode;
-	ask_each(p, r, WK_ROLE_CHANNEL, c->sid, op, body, members_then);
+	api_ask_op_owner(p, r, WK_ROLE_CHANNEL, c->sid, type, req, members_then);
 }
 
 /* ---- reading a conversation request ---- */
@@ -257,7 +247,7 @@ static void
 cursor_then(struct wk_proc *p, struct api_req *r)
 {
 	struct conv_ctx *c = r->ctx;
-	json_int_t last = wk_jint(json_array_get(r->parts, 0), "message_seq"), to = last;
+	json_int_t last = api_op_u32(r, 0), to = last;
 	struct wk_wbuf b;
 
 	wk_wbuf_init(&b);
@@ -301,8 +291,7 @@ cursor_route(struct wk_proc *p, struct api_req *r, const char *gotype, const cha
 	if (read_target(r, &in, c) < 0 ||
 	    (with_unread && in_int(&in, "unread", "int", GO_INT_MIN, GO_INT_MAX, &c->n) < 0))
 		return;
-	ask_each(p, r, WK_ROLE_CHANNEL, c->sid, "message.max_seq",
-	    json_pack("{s:s,s:I}", "channel_id", c->sid, "channel_type", c->type), cursor_then);
+	ask_max_seq(p, r, c, cursor_then);
 }
 
 void
@@ -378,44 +367,77 @@ client_seq(json_t *seqs, const char *id, size_t len, json_int_t type, int *prese
 	return json_integer_value(v);
 }
 
-/* Round 2: items grouped by channel shard, one conv.recents per shard. */
+/* Round 2: items grouped by channel shard, one CHANNEL_CONV_RECENTS per
+ * shard. */
 static void
 ask_recents(struct wk_proc *p, struct api_req *r, struct conv_ctx *c, api_then_fn *then)
 {
-	int n = p->cfg.processes_channel, part = 0, failed = 0;
-	json_t **per = wk_calloc((size_t)n, sizeof *per), *it;
+	int n = p->cfg.processes_channel, part = 0;
+	struct wk_wbuf *per = wk_calloc((size_t)n, sizeof *per);
+	uint32_t *count = wk_calloc((size_t)n, sizeof *count);
 	int *part_of = wk_calloc((size_t)n, sizeof *part_of);
+	uint32_t msg_count = c->n > UINT32_MAX ? UINT32_MAX : (uint32_t)c->n;
+	json_int_t start;
 	size_t i;
+	json_t *it;
 
 	c->where = json_array();
 	json_array_foreach(c->items, i, it) {
 		const char *sid = json_string_value(json_array_get(it, 1));
 		int s = wk_shard_channel(sid, strlen(sid), n);
-		if (per[s] == NULL)
-			per[s] = json_array();
-		json_array_append_new(c->where, json_pack("[i,i]", s, (int)json_array_size(per[s])));
-		json_array_append_new(per[s], json_pack("[s,O,O]", sid, json_array_get(it, 2),
-		    json_array_get(it, 4)));
+		json_array_append_new(c->where, json_pack("[i,i]", s, (int)count[s]++));
+		start = json_integer_value(json_array_get(it, 4));
+		api_put_key(&per[s], sid, json_integer_value(json_array_get(it, 2)));
+		wk_put_u64(&per[s], start > 0 ? (uint64_t)start : 0);
 	}
-	r->then = then;
 	for (int s = 0; s < n; s++) {
-		if (per[s] && !failed) {
-			json_t *body = json_pack("{s:s,s:I,s:O}", "uid", c->uid, "msg_count", c->n,
-			    "items", per[s]);
-			part_of[s] = part++;
-			failed = api_ask_role(p, r, WK_ROLE_CHANNEL, s, 0, "conv.recents", body,
-			    API_GATHER_EACH) < 0;
-			json_decref(body);
-		}
-		json_decref(per[s]);
+		struct wk_wbuf w;
+		if (count[s] == 0)
+			continue;
+		wk_wbuf_init(&w);
+		wk_put_str(&w, c->uid);
+		wk_put_u32(&w, msg_count);
+		wk_put_u32(&w, count[s]);
+		wk_put_mem(&w, per[s].p, per[s].len);
+		part_of[s] = part++;
+		if (!r->answered && api_ask_op(p, r, WK_ROLE_CHANNEL, s, WK_MSG_CHANNEL_CONV_RECENTS,
+		    &w, then) < 0)
+			part = -n;               /* answered 500: ask no more */
+		wk_wbuf_free(&w);
 	}
 	/* where[i] = [part, index]: the shard's part number, once known. */
 	json_array_foreach(c->where, i, it)
 		json_array_set_new(it, 0, json_integer(part_of[json_integer_value(json_array_get(it, 0))]));
+	for (int s = 0; s < n; s++)
+		wk_wbuf_free(&per[s]);
 	free(per);
+	free(count);
 	free(part_of);
 	if (part == 0 && !r->answered)
 		api_answer_json(r, 200, json_array());
+}
+
+/* A CHANNEL_CONV_RECENTS answer: per item [last_seq, user_last_seq,
+ * [MessageResp newest first]]. */
+static json_t *
+recents_of(struct api_req *r, int part)
+{
+	json_t *out = json_array(), *msgs;
+	struct wk_rbuf rb;
+	uint32_t n, last, mine;
+
+	api_op_read(r, part, &rb);
+	n = wk_get_u32(&rb);
+	for (uint32_t i = 0; i < n && !rb.err; i++) {
+		last = wk_get_u32(&rb);
+		mine = wk_get_u32(&rb);
+		if ((msgs = api_msgs_get(&rb)) != NULL)
+			json_array_append_new(out, json_pack("[I,I,o]", (json_int_t)last,
+			    (json_int_t)mine, msgs));
+	}
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, part);
+	return out;
 }
 
 /* One conversation from its row and its channel's answer (§10.2 step 8). */
@@ -464,12 +486,14 @@ static void
 sync_then_recents(struct wk_proc *p, struct api_req *r)
 {
 	struct conv_ctx *c = r->ctx;
-	json_t *out = json_array(), *it, *w, *ans, *o;
+	json_t *out = json_array(), *parts = json_array(), *it, *w, *ans, *o;
 	size_t i;
 
+	for (int k = 0; k < r->nparts; k++)
+		json_array_append_new(parts, recents_of(r, k));
 	json_array_foreach(c->items, i, it) {
 		w = json_array_get(c->where, i);
-		ans = json_array_get(json_array_get(r->parts,
+		ans = json_array_get(json_array_get(parts,
 		    (size_t)json_integer_value(json_array_get(w, 0))),
 		    (size_t)json_integer_value(json_array_get(w, 1)));
 		o = conv_item(c, it, ans);
@@ -477,6 +501,7 @@ sync_then_recents(struct wk_proc *p, struct api_req *r)
 			json_array_append(out, o);
 		json_decref(o);
 	}
+	json_decref(parts);
 	api_answer_json(r, 200, out);
 }
 

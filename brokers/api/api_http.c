@@ -247,8 +247,6 @@ api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	api_pending_drop(p, r);
 	free(r->body);
 	free(r->resp);
-	free(r->rep_body);
-	json_decref(r->parts);
 	api_ops_free(r);
 	free(r->ops);
 	if (r->ctx_free)

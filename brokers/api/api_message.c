@@ -1,8 +1,10 @@
 /* api_message.c - the message routes (wk-api(8)): /message/send and
  * sendbatch, /messages, /message, byclientmsgno, /channel/messagesync,
- * max_message_seq, last_message.  Each goes to the stored channel's shard:
- * a person chat is stored under "a@b", made here from the two uids
- * (semantics.md §2).
+ * max_message_seq, last_message.  Each goes to the stored channel's shard
+ * as a CHANNEL_MSG_* op row, and its answer (binary facts: message records,
+ * seqs, the send's reason) becomes the reference's JSON here: a person
+ * chat is stored under "a@b", made here from the two uids (semantics.md
+ * §2).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include "api.h"
 #include <openssl/rand.h>
 #include "wk_chmsg.h"
+#include "wk_crypto.h"
+#include "wk_json.h"
 #include "wk_channelid.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
@@ -36,15 +40,33 @@ stored_id(const char *uid, const char *id, json_int_t type, char *out)
 	return n < 0 || n > API_CHANNEL_ID_MAX ? -1 : 0;
 }
 
-/* Ask the shard of stored id `sid`: body (taken over) gets channel_id = sid
- * and channel_type. */
-void
-ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
-    const char *op, json_t *body)
+/* Send op row `type` (payload w, freed) to the shard of stored id sid. */
+static void
+ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, int type, struct wk_wbuf *w,
+    api_then_fn *then)
 {
-	json_object_set_new(body, "channel_id", json_string(sid));
-	json_object_set_new(body, "channel_type", json_integer(type));
-	ask_owner(p, r, WK_ROLE_CHANNEL, sid, op, body);
+	api_ask_op_owner(p, r, WK_ROLE_CHANNEL, sid, type, w, then);
+	wk_wbuf_free(w);
+}
+
+/* A new payload starting with the key (sid, type). */
+static void
+key_row(struct wk_wbuf *w, const char *sid, json_int_t type)
+{
+	wk_wbuf_init(w);
+	api_put_key(w, sid, type);
+}
+
+/* A base64 payload wk-api checked (b64_bad_at) as the bytes it stands for. */
+static void
+put_payload(struct wk_wbuf *w, const char *b64)
+{
+	size_t n = strlen(b64);
+	uint8_t *buf = wk_malloc(WK_B64_DECODED_MAX(n) + 1);
+	ssize_t len = wk_b64_decode(b64, n, buf, WK_B64_DECODED_MAX(n) + 1);
+
+	wk_put_blob(w, buf, len < 0 ? 0 : (size_t)len);
+	free(buf);
 }
 
 /* The offset Go's base64 decoder reports for s, or -1 if s is valid
@@ -156,6 +178,52 @@ temp_channel(json_t *subs, int persist, char *out, size_t cap)
 	snprintf(out, cap, "%llu%s", (unsigned long long)h, CMD_SUFFIX);
 }
 
+/* CHANNEL_MSG_SEND answered (after the commit, or refused): the
+ * reference's answer, with message_seq, and a refusal's reason as the
+ * body's "status" (as the reference's {"status":19}). */
+static void
+send_then(struct wk_proc *p, struct api_req *r)
+{
+	struct wk_rbuf rb;
+	uint8_t reason;
+	int64_t mid;
+	uint32_t seq;
+	char idstr[32];
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	reason = wk_get_u8(&rb);
+	mid = (int64_t)wk_get_u64(&rb);
+	seq = wk_get_u32(&rb);
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, 0);
+	snprintf(idstr, sizeof idstr, "%lld", (long long)mid);
+	api_answer_json(r, 200, json_pack("{s:i,s:{s:I,s:s,s:I,s:O,s:i}}", "status",
+	    reason == WKPROTO_REASON_SUCCESS ? 200 : reason, "data", "message_id", (json_int_t)mid,
+	    "message_idstr", idstr, "message_seq", (json_int_t)seq, "client_msg_no",
+	    json_object_get(r->ctx, "client_msg_no"), "reason_code", reason));
+}
+
+/* Ask CHANNEL_MSG_SEND of the shard of stored id sid. */
+static void
+ask_send(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type, const char *from,
+    const char *cmn, uint8_t flags, json_int_t expire, uint8_t setting, const char *payload,
+    json_t *subs)
+{
+	struct wk_wbuf w;
+
+	key_row(&w, sid, type);
+	wk_put_str(&w, from);
+	wk_put_str(&w, cmn);
+	wk_put_u8(&w, flags);
+	wk_put_u32(&w, (uint32_t)expire);
+	wk_put_u8(&w, setting);
+	put_payload(&w, payload);
+	api_put_strs(&w, subs);
+	api_ctx_keep(r, json_pack("{s:s}", "client_msg_no", cmn));
+	ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_SEND, &w, send_then);
+}
+
 /* POST /message/send.  Unlike the reference, answered after the commit,
  * with message_seq, and a refusal with its reason (wk-api(8)).  With
  * subscribers (sync_once, no channel_id): to exactly those uids through a
@@ -197,10 +265,8 @@ route_message_send(struct wk_proc *p, struct api_req *r)
 				goto out;
 		temp_channel(subs, !(flags & WKPROTO_FLAG_NOPERSIST), sid, sizeof sid);
 		if (check_len(r, "from_uid", from) == 0)
-			ask_stored(p, r, sid, WKPROTO_CHANNEL_TEMP, "message.send",
-			    json_pack("{s:s,s:s,s:i,s:I,s:i,s:s,s:O}", "from_uid", from,
-			    "client_msg_no", cmn, "flags", flags, "expire", expire, "setting", 0,
-			    "payload", payload, "subscribers", subs));
+			ask_send(p, r, sid, WKPROTO_CHANNEL_TEMP, from, cmn, flags, expire, 0, payload,
+			    subs);
 	} else if (is_blank(id))
 		api_answer_error(r, 400, SEND_REFUSED);
 	else if (has_special(id))
@@ -209,17 +275,24 @@ route_message_send(struct wk_proc *p, struct api_req *r)
 		if (stored_id(from, id, type, sid) < 0)
 			api_answer_error(r, 400, BAD_CHANNEL_ID);
 		else
-			ask_stored(p, r, sid, type, "message.send", json_pack("{s:s,s:s,s:i,s:I,s:i,s:s}",
-			    "from_uid", from, "client_msg_no", cmn, "flags", flags, "expire", expire,
-			    "setting", stream == 1 ? WKPROTO_SETTING_STREAM : 0, "payload", payload));
+			ask_send(p, r, sid, type, from, cmn, flags, expire,
+			    stream == 1 ? WKPROTO_SETTING_STREAM : 0, payload, NULL);
 	}
 out:
 	json_decref(in.o);
 }
 
+static void
+sendbatch_then(struct wk_proc *p, struct api_req *r)
+{
+	(void)p;
+	api_answer_json(r, 200, json_incref(r->ctx));
+}
+
 /* POST /message/sendbatch: a person message from from_uid to each uid,
- * grouped into one message.sendbatch per channel shard; every shard
- * answers the same {"fail_uids","reason"} (the uids refused here). */
+ * grouped into one CHANNEL_MSG_SENDBATCH per channel shard; answered
+ * {"fail_uids","reason"} (the uids refused here) once every shard has
+ * its messages durable. */
 void
 route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 {
@@ -228,7 +301,9 @@ route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 	int n = p->cfg.processes_channel, asked = 0;
 	const char *from, *payload, *uid;
 	char sid[STORED_ID_MAX], cmn[34];
-	json_t *subs, *v, *answer, **parts;
+	json_t *subs, *v, *answer;
+	struct wk_wbuf *per;
+	uint32_t *count;
 	uint8_t flags;
 	size_t i;
 
@@ -252,7 +327,8 @@ route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 	if (check_len(r, "from_uid", from) < 0)
 		goto out;
 	answer = json_pack("{s:[],s:[]}", "fail_uids", "reason");
-	parts = wk_calloc((size_t)n, sizeof *parts);
+	per = wk_calloc((size_t)n, sizeof *per);
+	count = wk_calloc((size_t)n, sizeof *count);
 	json_array_foreach(subs, i, v) {
 		uid = json_string_value(v);
 		if (has_special(uid) || stored_id(from, uid, 1, sid) < 0) {
@@ -262,28 +338,37 @@ route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 			continue;
 		}
 		int shard = wk_shard_channel(sid, strlen(sid), n);
-		if (parts[shard] == NULL)
-			parts[shard] = json_pack("{s:s,s:i,s:s,s:[],s:[]}", "from_uid", from,
-			    "flags", flags, "payload", payload, "to", "client_msg_nos");
 		new_client_msg_no(cmn);
-		json_array_append_new(json_object_get(parts[shard], "to"), json_string(sid));
-		json_array_append_new(json_object_get(parts[shard], "client_msg_nos"), json_string(cmn));
+		wk_put_str(&per[shard], sid);
+		wk_put_str(&per[shard], cmn);
+		count[shard]++;
 	}
+	/* Every shard answers once its messages are durable; the answer is
+	 * the uids refused here. */
+	api_ctx_keep(r, answer);
 	for (int s = 0; s < n; s++) {
-		if (parts[s] == NULL)
+		struct wk_wbuf w;
+		if (count[s] == 0)
 			continue;
-		json_object_set(parts[s], "answer", answer);
-		if (asked >= 0 && api_ask_role(p, r, WK_ROLE_CHANNEL, s, 0, "message.sendbatch",
-		    parts[s], API_GATHER_ALL) == 0)
+		wk_wbuf_init(&w);
+		wk_put_str(&w, from);
+		wk_put_u8(&w, flags);
+		put_payload(&w, payload);
+		wk_put_u32(&w, count[s]);
+		wk_put_mem(&w, per[s].p, per[s].len);
+		if (asked >= 0 && api_ask_op(p, r, WK_ROLE_CHANNEL, s, WK_MSG_CHANNEL_MSG_SENDBATCH, &w,
+		    sendbatch_then) == 0)
 			asked++;
 		else
 			asked = -1;                      /* answered 500 */
-		json_decref(parts[s]);
+		wk_wbuf_free(&w);
 	}
 	if (asked == 0)
 		api_answer_json(r, 200, json_incref(answer));
-	json_decref(answer);
-	free(parts);
+	for (int s = 0; s < n; s++)
+		wk_wbuf_free(&per[s]);
+	free(per);
+	free(count);
 out:
 	json_decref(in.o);
 }
@@ -314,6 +399,42 @@ read_key(struct api_req *r, const char *id, json_int_t type, const char *login, 
 	return 0;
 }
 
+/* A sync's answer: the request's bounds (r->ctx, none for a search),
+ * more, the messages. */
+static void
+msgs_answer(struct api_req *r, json_int_t start, json_int_t end, int more, struct wk_rbuf *rb)
+{
+	json_t *msgs = api_msgs_get(rb);
+
+	if (msgs == NULL || wk_rbuf_done(rb) < 0)
+		api_op_malformed(r, 0);
+	api_answer_json(r, 200, json_pack("{s:I,s:I,s:i,s:o}", "start_message_seq", start,
+	    "end_message_seq", end, "more", more, "messages", msgs));
+}
+
+static void
+sync_then(struct wk_proc *p, struct api_req *r)
+{
+	struct wk_rbuf rb;
+	int more;
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	more = wk_get_u8(&rb);
+	msgs_answer(r, wk_jint(r->ctx, "start_message_seq"), wk_jint(r->ctx, "end_message_seq"),
+	    more, &rb);
+}
+
+static void
+search_then(struct wk_proc *p, struct api_req *r)
+{
+	struct wk_rbuf rb;
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	msgs_answer(r, 0, 0, 0, &rb);
+}
+
 /* POST /channel/messagesync (http-api.md §2.20). */
 void
 route_channel_messagesync(struct wk_proc *p, struct api_req *r)
@@ -338,10 +459,17 @@ route_channel_messagesync(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "channel_id不能为空！");
 	else if (is_blank(login))
 		api_answer_error(r, 400, "login_uid不能为空！");
-	else if (read_key(r, id, type, login, 0, sid) == 0)
-		ask_stored(p, r, sid, type, "message.sync", json_pack("{s:I,s:I,s:I,s:I}",
-		    "start_message_seq", start, "end_message_seq", end, "limit", limit,
-		    "pull_mode", mode));
+	else if (read_key(r, id, type, login, 0, sid) == 0) {
+		struct wk_wbuf w;
+		key_row(&w, sid, type);
+		wk_put_u64(&w, (uint64_t)start);
+		wk_put_u64(&w, (uint64_t)end);
+		wk_put_u64(&w, (uint64_t)limit);
+		wk_put_u8(&w, mode == 0 ? 0 : mode == 1 ? 1 : 2);
+		api_ctx_keep(r, json_pack("{s:I,s:I}", "start_message_seq", start,
+		    "end_message_seq", end));
+		ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_SYNC, &w, sync_then);
+	}
 out:
 	json_decref(in.o);
 }
@@ -384,17 +512,50 @@ route_messages(struct wk_proc *p, struct api_req *r)
 	if (is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
 	else if (read_key(r, id, type, login, 0, sid) == 0) {
-		json_t *b = json_object(), *v;
-		if ((v = in_get(&in, "message_seqs")) && json_is_array(v))
-			json_object_set(b, "message_seqs", v);
-		if ((v = in_get(&in, "message_ids")) && json_is_array(v))
-			json_object_set(b, "message_ids", v);
-		if (cmns)
-			json_object_set(b, "client_msg_nos", cmns);
-		ask_stored(p, r, sid, type, "message.search", b);
+		json_t *seqs = in_get(&in, "message_seqs"), *ids = in_get(&in, "message_ids"), *v;
+		struct wk_wbuf w;
+		size_t i;
+		key_row(&w, sid, type);
+		wk_put_u32(&w, (uint32_t)json_array_size(seqs));
+		json_array_foreach(seqs, i, v)
+			wk_put_u32(&w, (uint32_t)json_integer_value(v));
+		wk_put_u32(&w, (uint32_t)json_array_size(ids));
+		json_array_foreach(ids, i, v)
+			wk_put_u64(&w, (uint64_t)json_integer_value(v));
+		api_put_strs(&w, cmns);
+		ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_SEARCH, &w, search_then);
 	}
 out:
 	json_decref(in.o);
+}
+
+/* CHANNEL_MSG_GET or _LAST answered: the message, or {"status":404}. */
+static void
+one_then(struct wk_proc *p, struct api_req *r)
+{
+	struct wk_rbuf rb;
+	json_t *o = NULL;
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	if (wk_get_u8(&rb) == 1 && (o = api_msg_get(&rb)) == NULL)
+		api_op_malformed(r, 0);
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, 0);
+	api_answer_json(r, 200, o ? o : json_pack("{s:i}", "status", 404));
+}
+
+/* Ask CHANNEL_MSG_GET of the shard of stored id sid. */
+static void
+ask_get(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type, json_int_t mid,
+    const char *cmn)
+{
+	struct wk_wbuf w;
+
+	key_row(&w, sid, type);
+	wk_put_u64(&w, (uint64_t)mid);
+	wk_put_str(&w, cmn);
+	ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_GET, &w, one_then);
 }
 
 /* POST /message: one message by message_id or client_msg_no. */
@@ -419,8 +580,7 @@ route_message(struct wk_proc *p, struct api_req *r)
 	else if (type == 0)
 		api_answer_error(r, 400, "channel_type不能为0");
 	else if (read_key(r, id, type, login, 0, sid) == 0)
-		ask_stored(p, r, sid, type, "message.get", json_pack("{s:I,s:s}", "message_id", mid,
-		    "client_msg_no", cmn));
+		ask_get(p, r, sid, type, mid, cmn);
 out:
 	json_decref(in.o);
 }
@@ -437,30 +597,40 @@ route_message_byclientmsgno(struct wk_proc *p, struct api_req *r)
 	else if (is_blank(cmn))
 		api_answer_error(r, 400, "client_msg_no不能为空！");
 	else if (check_len(r, "channel_id", id) == 0 && check_len(r, "client_msg_no", cmn) == 0)
-		ask_stored(p, r, id, query_type(r), "message.get", json_pack("{s:s}",
-		    "client_msg_no", cmn));
+		ask_get(p, r, id, query_type(r), 0, cmn);
+}
+
+/* CHANNEL_MSG_MAX_SEQ answered. */
+static void
+max_seq_then(struct wk_proc *p, struct api_req *r)
+{
+	(void)p;
+	api_answer_json(r, 200, json_pack("{s:I}", "message_seq", (json_int_t)api_op_u32(r, 0)));
 }
 
 /* GET /channel/max_message_seq and /channel/last_message: a person chat
  * by its stored id ("a@b") or by peer uid and login_uid. */
 static void
-channel_query(struct wk_proc *p, struct api_req *r, const char *op)
+channel_query(struct wk_proc *p, struct api_req *r, int op, api_then_fn *then)
 {
 	json_int_t type = query_type(r);
 	char sid[STORED_ID_MAX];
+	struct wk_wbuf w;
 
-	if (read_key(r, query_str(r, "channel_id"), type, query_str(r, "login_uid"), 1, sid) == 0)
-		ask_stored(p, r, sid, type, op, json_object());
+	if (read_key(r, query_str(r, "channel_id"), type, query_str(r, "login_uid"), 1, sid) == 0) {
+		key_row(&w, sid, type);
+		ask_stored(p, r, sid, op, &w, then);
+	}
 }
 
 void
 route_max_message_seq(struct wk_proc *p, struct api_req *r)
 {
-	channel_query(p, r, "message.max_seq");
+	channel_query(p, r, WK_MSG_CHANNEL_MSG_MAX_SEQ, max_seq_then);
 }
 
 void
 route_last_message(struct wk_proc *p, struct api_req *r)
 {
-	channel_query(p, r, "message.last");
+	channel_query(p, r, WK_MSG_CHANNEL_MSG_LAST, one_then);
 }

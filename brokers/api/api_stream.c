@@ -2,13 +2,15 @@
  * §2.28-2.29, semantics.md §13): read and check the body as the reference
  * does, make the stored channel id, and ask the channel's shard
  * (channel_stream.c) with the event type and key normalised:
- *   POST /message/event      message.event
- *   POST /message/eventsync  message.eventsync
+ *   POST /message/event      CHANNEL_MSG_EVENT
+ *   POST /message/eventsync  CHANNEL_MSG_EVENTSYNC
+ * and make the reference's JSON of the shard's answer.
  * The anchor is any stored message with setting bit 0x02 (/message/send
  * with is_stream 1).  A person chat's stored id is made from from_uid and
  * channel_id as for /message/send (no from_uid: the system uid), or is the
  * channel_id itself when that is already a stored "a@b" id. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include "api.h"
 #include "wk_chmsg.h"
@@ -68,6 +70,35 @@ trim(const char *s, int lower, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+static const char *const lane_status[] = { "open", "closed", "error", "cancelled" };
+
+/* CHANNEL_MSG_EVENT answered: the reference's OK with the event's state. */
+static void
+event_then(struct wk_proc *p, struct api_req *r)
+{
+	const char *cmn, *key, *eid, *from;
+	size_t cmn_len, key_len, eid_len, from_len;
+	struct wk_rbuf rb;
+	uint64_t seq;
+	uint8_t status;
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	cmn = wk_get_strv(&rb, &cmn_len);
+	key = wk_get_strv(&rb, &key_len);
+	eid = wk_get_strv(&rb, &eid_len);
+	seq = wk_get_u64(&rb);
+	status = wk_get_u8(&rb);
+	from = wk_get_strv(&rb, &from_len);
+	if (wk_rbuf_done(&rb) < 0 || status >= sizeof lane_status / sizeof lane_status[0])
+		api_op_malformed(r, 0);
+	api_answer_json(r, 200, json_pack("{s:i,s:{s:s#,s:s#,s:s#,s:I,s:s,s:O,s:O,s:s#}}",
+	    "status", 200, "data", "client_msg_no", cmn, cmn_len, "event_key", key, key_len,
+	    "event_id", eid, eid_len, "msg_event_seq", (json_int_t)seq, "stream_status",
+	    lane_status[status], "channel_id", json_object_get(r->ctx, "channel_id"),
+	    "channel_type", json_object_get(r->ctx, "channel_type"), "from_uid", from, from_len));
+}
+
 /* POST /message/event. */
 void
 route_message_event(struct wk_proc *p, struct api_req *r)
@@ -76,7 +107,7 @@ route_message_event(struct wk_proc *p, struct api_req *r)
 	const char *id, *from, *cmn, *eid, *etype, *ekey, *vis;
 	json_int_t type, mid, occurred;
 	char sid[STORED_ID_MAX], t[API_CHANNEL_ID_MAX + 1], k[API_CHANNEL_ID_MAX + 1];
-	json_t *body, *payload;
+	json_t *payload;
 
 	if ((in.o = body_json(r, JSON_OBJECT, "api.eventAppendReq")) == NULL)
 		return;
@@ -108,16 +139,83 @@ route_message_event(struct wk_proc *p, struct api_req *r)
 			snprintf(k, sizeof k, "__finish__");
 		else if (k[0] == '\0')
 			snprintf(k, sizeof k, "main");
-		body = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I}", "channel", id,
-		    "from_uid", is_blank(from) ? "" : from, "message_id", mid, "client_msg_no", cmn,
-		    "event_id", eid, "event_type", t, "event_key", k, "visibility", vis,
-		    "occurred_at", occurred);
+		struct wk_wbuf w;
+		char *text = NULL;
+		wk_wbuf_init(&w);
+		api_put_key(&w, sid, type);
+		wk_put_str(&w, is_blank(from) ? "" : from);
+		wk_put_u64(&w, (uint64_t)mid);
+		wk_put_str(&w, cmn);
+		wk_put_str(&w, eid);
+		wk_put_str(&w, t);
+		wk_put_str(&w, k);
+		wk_put_str(&w, vis);
+		wk_put_u64(&w, (uint64_t)occurred);
+		/* The client's payload is data to the shard, as a message's is. */
 		if ((payload = in_get(&in, "payload")) != NULL && !json_is_null(payload))
-			json_object_set(body, "payload", payload);
-		ask_stored(p, r, sid, type, "message.event", body);
+			text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+		wk_put_blob(&w, text, text ? strlen(text) : 0);
+		free(text);
+		api_ctx_keep(r, json_pack("{s:s,s:I}", "channel_id", id, "channel_type", type));
+		api_ask_op_owner(p, r, WK_ROLE_CHANNEL, sid, WK_MSG_CHANNEL_MSG_EVENT, &w, event_then);
+		wk_wbuf_free(&w);
 	}
 out:
 	json_decref(in.o);
+}
+
+/* One projected lane of CHANNEL_MSG_EVENTSYNC's answer; NULL if malformed. */
+static json_t *
+event_get(struct wk_rbuf *rb)
+{
+	const char *eid, *key, *type, *vis;
+	size_t eid_len, key_len, type_len, vis_len, plen;
+	uint64_t seq, occurred;
+	const void *payload;
+	json_t *o;
+
+	seq = wk_get_u64(rb);
+	eid = wk_get_strv(rb, &eid_len);
+	key = wk_get_strv(rb, &key_len);
+	type = wk_get_strv(rb, &type_len);
+	vis = wk_get_strv(rb, &vis_len);
+	occurred = wk_get_u64(rb);
+	payload = wk_get_blob(rb, &plen);
+	if (rb->err)
+		return NULL;
+	o = json_pack("{s:I,s:s#,s:s#,s:s#,s:s#,s:I}", "msg_event_seq", (json_int_t)seq,
+	    "event_id", eid, eid_len, "event_key", key, key_len, "event_type", type, type_len,
+	    "visibility", vis, vis_len, "occurred_at", (json_int_t)occurred);
+	if (plen)
+		json_object_set_new(o, "payload", json_loadb(payload, plen, JSON_DECODE_ANY, NULL));
+	return o;
+}
+
+/* CHANNEL_MSG_EVENTSYNC answered (http-api.md §2.29). */
+static void
+eventsync_then(struct wk_proc *p, struct api_req *r)
+{
+	json_t *events = json_array(), *e;
+	struct wk_rbuf rb;
+	uint64_t next;
+	uint32_t n;
+	int more;
+
+	(void)p;
+	api_op_read(r, 0, &rb);
+	more = wk_get_u8(&rb);
+	next = wk_get_u64(&rb);
+	n = wk_get_u32(&rb);
+	for (uint32_t i = 0; i < n && !rb.err; i++)
+		if ((e = event_get(&rb)) != NULL)
+			json_array_append_new(events, e);
+	if (wk_rbuf_done(&rb) < 0)
+		api_op_malformed(r, 0);
+	api_answer_json(r, 200, json_pack("{s:i,s:{s:O,s:O,s:I,s:i,s:o,s:O}}", "status", 200,
+	    "data", "client_msg_no", json_object_get(r->ctx, "client_msg_no"),
+	    "from_msg_event_seq", json_object_get(r->ctx, "from_msg_event_seq"),
+	    "next_msg_event_seq", (json_int_t)next, "more", more, "events", events,
+	    "filtered_by_event_key", json_object_get(r->ctx, "event_key")));
 }
 
 /* POST /message/eventsync. */
@@ -152,10 +250,21 @@ route_message_eventsync(struct wk_proc *p, struct api_req *r)
 	else if (check_len(r, "client_msg_no", cmn) == 0 && check_len(r, "event_key", ekey) == 0 &&
 	    (type != WKPROTO_CHANNEL_PERSON || !is_blank(from) ?
 	    stream_channel(r, id, type, from, sid) :
-	    stream_channel(r, id, 0, "", sid)) == 0)
-		ask_stored(p, r, sid, type, "message.eventsync", json_pack("{s:s,s:s,s:I,s:I,s:I}",
-		    "client_msg_no", cmn, "event_key", ekey, "from_msg_event_seq", seq,
-		    "limit", limit, "include_private", priv));
+	    stream_channel(r, id, 0, "", sid)) == 0) {
+		struct wk_wbuf w;
+		wk_wbuf_init(&w);
+		api_put_key(&w, sid, type);
+		wk_put_str(&w, cmn);
+		wk_put_str(&w, ekey);
+		wk_put_u64(&w, (uint64_t)seq);
+		wk_put_u32(&w, (uint32_t)limit);
+		wk_put_u8(&w, (uint8_t)priv);
+		api_ctx_keep(r, json_pack("{s:s,s:I,s:s}", "client_msg_no", cmn,
+		    "from_msg_event_seq", seq, "event_key", ekey));
+		api_ask_op_owner(p, r, WK_ROLE_CHANNEL, sid, WK_MSG_CHANNEL_MSG_EVENTSYNC, &w,
+		    eventsync_then);
+		wk_wbuf_free(&w);
+	}
 out:
 	json_decref(in.o);
 }

@@ -219,14 +219,19 @@ done:
 static void
 sysuids_then_mailboxes(struct wk_proc *p, struct api_req *r)
 {
-	json_t *list = r->ctx;
-	const char *chop = json_is_true(json_object_get(list, "add")) ? "channel.list_add" :
-	    "channel.list_remove";
+	json_t *c = r->ctx;
+	struct wk_wbuf w;
 
-	json_object_del(list, "add");
+	wk_wbuf_init(&w);
+	api_put_key(&w, WK_SYSUID_CHANNEL, 0);
+	wk_put_u8(&w, 'm');
+	wk_put_u8(&w, json_is_true(json_object_get(c, "add")) ? WK_CHANNEL_LIST_ADD :
+	    WK_CHANNEL_LIST_REMOVE);
+	api_put_strs(&w, json_object_get(c, "uids"));
 	for (int sh = 0; sh < p->cfg.processes_channel; sh++)
-		if (api_ask_role(p, r, WK_ROLE_CHANNEL, sh, 0, chop, list, API_GATHER_ALL) < 0)
-			break;
+		if (api_ask_op(p, r, WK_ROLE_CHANNEL, sh, WK_MSG_CHANNEL_LIST, &w, api_then_ok) < 0)
+			break;               /* r was answered 500 */
+	wk_wbuf_free(&w);
 }
 
 /* Round 1: every mailbox shard (each keeps the whole set). */
@@ -248,10 +253,8 @@ sysuids_change(struct wk_proc *p, struct api_req *r, int type)
 		if (json_array_size(keep) == 0)
 			api_answer_ok(r);
 		else {
-			r->ctx = json_pack("{s:s,s:i,s:s,s:O,s:b}", "channel_id", WK_SYSUID_CHANNEL,
-			    "channel_type", 0, "list", "subscribers", "uids", keep, "add",
-			    type == WK_MSG_MAILBOX_SYSUID_ADD);
-			r->ctx_free = (void (*)(void *))json_decref;
+			api_ctx_keep(r, json_pack("{s:O,s:b}", "uids", keep, "add",
+			    type == WK_MSG_MAILBOX_SYSUID_ADD));
 			wk_wbuf_init(&b);
 			api_put_strs(&b, keep);
 			for (int sh = 0; sh < p->cfg.processes_mailbox; sh++)

@@ -5,11 +5,13 @@
  * DB environment <dataDir>/channel-<n> (opened, checkpointed and closed by
  * the skeleton from channel_databases, see channel_store.c).
  *
- * Messages handled: API_REQ from wk-api (channel_api.c, channel_conv.c),
- * CHANNEL_APPEND from the brokers (channel_append.c), CHANNEL_CMD_ACK from
- * the mailbox shards (channel_cmd.c), CHANNEL_PERSON_CHECK, _CHECK_REP,
- * _CHANGED and _FLUSH from the other channel shards (channel_person.c,
- * channel_append.c), and the built-in
+ * Messages handled: the HTTP API op rows CHANNEL_UPSERT ...
+ * CHANNEL_MSG_EVENTSYNC from wk-api (channel_api.c, channel_msgops.c,
+ * channel_conv.c, channel_stream.c), CHANNEL_APPEND from the brokers
+ * (channel_append.c), CHANNEL_CMD_ACK from the mailbox shards
+ * (channel_cmd.c), CHANNEL_PERSON_CHECK, _CHECK_REP, _CHANGED and _FLUSH
+ * from the other channel shards (channel_person.c, channel_append.c), and
+ * the built-in
  * STATUS_REQ and PING_REQ.  Every write of a loop iteration goes into one
  * transaction, committed once in on_iteration; replies wait for it.
  */
@@ -19,7 +21,23 @@
 
 /* One row per message type: { type, min frames, max frames, senders, handler }. */
 static const struct wk_dispatch channel_dispatch[] = {
-	{ WK_MSG_API_REQ, 2, 2, FROM_API, channel_on_api },
+	/* The HTTP API ops (channel_api.c): one frame, the payload of the row. */
+	{ WK_MSG_CHANNEL_UPSERT, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_INFO, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_DELETE, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_LIST, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_LIST_GET, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_GET, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_SEND, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_SENDBATCH, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_SYNC, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_SEARCH, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_GET, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_LAST, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_MAX_SEQ, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_CONV_RECENTS, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_EVENT, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_EVENTSYNC, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
 	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
 	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },

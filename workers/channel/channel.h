@@ -7,8 +7,10 @@
  *   channel_list.c          a channel's lists: members, blacklist, whitelist
  *   channel_log.c           a channel's message log: append, by seq, ranges,
  *                           by client_msg_no, the last seq a sender sent
- *   channel_api.c           API_REQ operations for the /channel and message routes
- *   channel_conv.c          what /conversation/sync needs of a channel
+ *   channel_api.c           the HTTP API op rows' dispatch; channel records
+ *                           and lists
+ *   channel_msgops.c        the message op rows (send, sync, search, get...)
+ *   channel_conv.c          CHANNEL_CONV_RECENTS for /conversation/sync
  *   channel_append.c        APPEND from brokers: permissions, dedup, append;
  *                           SENDACK after the commit, then the fan-out
  *   channel_fanout.c        who receives a channel's messages; the fan-out to
@@ -19,7 +21,7 @@
  *   channel_cmd.c           the durable hand-over of cmd messages and first
  *                           conversation rows to the mailbox shards
  *   channel_stream.c        stream messages: the shard's streams, their events'
- *                           delivery, message.event / eventsync
+ *                           delivery, CHANNEL_MSG_EVENT / _EVENTSYNC
  *   channel_stream_state.c  one stream's state and how an event changes it
  *   channel_stream_store.c  streams.db: stream records, logged events
  *   channel_stream.h        what the three stream files share
@@ -33,7 +35,7 @@
  * written in it be acknowledged.  A commit that fails aborts: every write
  * of the iteration is gone, and every reply that depended on it must say so.
  * channel_after_commit() queues work to run when the transaction ends, with
- * its outcome (0 committed, -1 aborted): channel_api.c answers wk-api there.
+ * its outcome (0 committed, -1 aborted): the op rows answer wk-api there.
  * The process is single-threaded and reads go through the same transaction,
  * so there is never a lock wait.
  *
@@ -45,11 +47,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <db.h>
-#include <jansson.h>
+#include "wk_buf.h"
 #include "wk_proc.h"
 #include "wk_txn.h"
-
-struct wk_wbuf;
 
 /* The databases, in the order of def->databases (p->db[i]). */
 enum channel_db {
@@ -212,30 +212,72 @@ int channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t ty
 int channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
     uint32_t *seq);
 
-/* ---- channel_api.c ---- */
-/* An API_REP waiting for the commit: HTTP status and JSON body. */
-struct channel_reply {
-	struct wk_msg_hdr h;
-	unsigned status;
-	json_t *body;
-	int now;                     /* answer at once, not after the commit */
+/* ---- channel_api.c: the HTTP API op rows (wk_msgtypes.h 70-99) ---- */
+struct wk_answer;
+struct wk_rbuf;
+/* Every op row: the op decodes, runs, and is answered (API_ANSWER) after
+ * the iteration's commit, or at once if it set a->now. */
+void channel_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* An op: reads its payload from rb and writes its answer into a (an error
+ * with wk_answer_error).  It must decode all of rb before it writes
+ * anything.  0: a is to be sent; -1: a was answered (and freed) already,
+ * because the payload did not decode (channel_op_decoded). */
+typedef int channel_op_fn(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a);
+/* 0 if rb was read to its end without error; else a is answered as a bad
+ * payload (wk_answer_bad) and -1. */
+int channel_op_decoded(struct wk_proc *p, const struct wk_rbuf *rb, struct wk_answer *a);
+/* The key that starts most payloads: str channel_id (id holds
+ * CHANNEL_ID_MAX + 1 bytes; a longer one is a decode error), u8 type. */
+void channel_get_key(struct wk_rbuf *rb, char *id, uint8_t *type);
+/* Skip a uid list (u32 n, n str of at most CHANNEL_ID_MAX), leaving *uids
+ * a reader at its start for a second walk: 0, or -1 (rb->err). */
+int channel_get_uids(struct wk_rbuf *rb, struct wk_rbuf *uids);
+/* A payload of just the key: the channel's record.  1 found, 0 none, -1
+ * storage error (a is 500), -2 the payload did not decode (a answered). */
+int channel_op_record(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a,
+    struct channel_info *info);
+/* A store call failed: the transaction is marked failed, a becomes 500. */
+void channel_answer_storage_error(struct wk_proc *p, struct wk_answer *a);
+
+/* ---- channel_msgops.c: the message op rows ---- */
+channel_op_fn channel_op_msg_send, channel_op_msg_sendbatch, channel_op_msg_sync,
+    channel_op_msg_search, channel_op_msg_get, channel_op_msg_last, channel_op_msg_max_seq;
+/* A stored message as the op rows answer it: wk_chmsg, then the stream
+ * state (channel_stream_put) or u8 0. */
+void channel_msg_put(const char *id, uint8_t type, const struct channel_msg *m,
+    struct wk_wbuf *b);
+/* Messages collected for an answer (channel_msgs_add as a channel_msg_fn). */
+struct channel_msgs {
+	const char *id;
+	uint8_t type;
+	struct wk_wbuf buf;          /* the records, one after another */
+	size_t *off;                 /* where each starts in buf */
+	uint32_t *seq;
+	size_t n, cap;
+	int64_t want_id;             /* not 0: only this message; the walk stops at it */
+	const char *want_cmn;        /* not NULL: only a message with this client_msg_no */
 };
-/* A stored message as the reference's MessageResp (http-api.md §2). */
-json_t *channel_msg_json(const char *id, uint8_t type, const struct channel_msg *m);
-/* API_REQ from wk-api: frame 1 the op, frame 2 JSON.  Replies (API_REP)
- * after the iteration's commit. */
-void channel_on_api(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void channel_msgs_init(struct channel_msgs *ms, const char *id, uint8_t type);
+void channel_msgs_free(struct channel_msgs *ms);
+int channel_msgs_add(const struct channel_msg *m, void *arg);
+/* u32 n, then the records, in the order collected or reversed. */
+void channel_msgs_put(const struct channel_msgs *ms, int reverse, struct wk_wbuf *out);
+/* " msgid_walks=N" (lookups by message id not found by the binary search,
+ * walked instead) for the status line. */
+int channel_api_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- channel_stream.c: stream messages (semantics.md §13) ---- */
 /* Load the streams left open (their timeout runs on): 0, -1. */
 int channel_stream_open(struct wk_proc *p);
 void channel_stream_close(struct wk_proc *p);
-/* message.event and message.eventsync (POST /message/event, /message/eventsync). */
-void channel_op_event(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
-void channel_op_eventsync(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
-/* The stream fields of a stream message's MessageResp o (event_meta,
- * stream_data, end...), if it has events. */
-void channel_stream_json(const char *id, uint8_t type, const char *client_msg_no, json_t *o);
+/* CHANNEL_MSG_EVENT and CHANNEL_MSG_EVENTSYNC (POST /message/event,
+ * /message/eventsync). */
+channel_op_fn channel_op_event, channel_op_eventsync;
+/* The stream state of a stream message (wk_msgtypes.h, from which wk-api
+ * makes event_meta, stream_data, end...): u8 1 and the state if it has
+ * events, else u8 0. */
+void channel_stream_put(const char *id, uint8_t type, const char *client_msg_no,
+    struct wk_wbuf *b);
 struct wk_chmsg;
 /* A SEND carrying a stream number (versions 2-4) from (broker, conn),
  * past its checks: 1 if it is a piece of the open stream of that number in
@@ -250,12 +292,9 @@ void channel_stream_flush(struct wk_proc *p, int after);
 /* End the streams idle for stream.timeout. */
 void channel_stream_tick(struct wk_proc *p);
 int channel_stream_status(struct wk_proc *p, char *buf, size_t len);
-/* channel_api.c: " msgid_walks=N" (lookups by message id not found by the
- * binary search, walked instead) for the status line. */
-int channel_api_status(struct wk_proc *p, char *buf, size_t len);
 
 /* ---- channel_conv.c: what /conversation/sync needs of a channel ---- */
-void channel_op_conv_recents(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg);
+channel_op_fn channel_op_conv_recents;
 
 /* ---- channel_cmd.c: the durable hand-over to the mailbox shards ---- */
 int channel_cmd_open(struct wk_proc *p);

@@ -3,94 +3,97 @@
  *
  * Nothing is written per member when a message arrives: wk-api asks the
  * user's mailbox shard for the user's rows (read cursor, deleted-at), then
- * every channel shard concerned, in parallel, for this op:
- *   conv.recents {uid, msg_count, items: [[stored id, type, start seq], ...]}
- *     -> [[last_seq, user_last_seq, [MessageResp newest first]], ...]
- * one entry per item, in the items' order.  recents are the newest
- * msg_count messages with seq >= start (start 0: the newest); user_last_seq
- * is the last message uid sent there (senders.db), which counts as read. */
+ * every channel shard concerned, in parallel, for CHANNEL_CONV_RECENTS
+ * (its payload and answer in wk_msgtypes.h): per channel, its last seq,
+ * the last seq the user sent there (senders.db), which counts as read, and
+ * the newest msg_count messages with seq >= start (start 0: the newest),
+ * newest first, one entry per item in the items' order. */
 #include <string.h>
 #include "channel.h"
-#include "wk_json.h"
-#include "wk_log.h"
+#include "wk_answer.h"
+#include "wk_buf.h"
 
 #define RECENTS_MAX 10000            /* msg_count above this is clamped (as messagesync) */
 
-struct recents {
-	const char *id;
-	uint8_t type;
-	json_t *list;
-};
-
+/* One item into a's answer: 0, or -1 on a storage error. */
 static int
-recent(const struct channel_msg *m, void *arg)
+conv_item(struct wk_proc *p, const char *uid, const char *id, uint8_t type, uint64_t start,
+    uint32_t count, struct wk_answer *a)
 {
-	struct recents *r = arg;
-
-	json_array_append_new(r->list, channel_msg_json(r->id, r->type, m));
-	return 0;
-}
-
-/* One item: 0, or -1 on a storage error. */
-static int
-conv_item(struct wk_proc *p, const char *uid, json_t *item, json_int_t count, json_t *out)
-{
-	struct recents r = { json_string_value(json_array_get(item, 0)),
-	    (uint8_t)json_integer_value(json_array_get(item, 1)), json_array() };
-	json_int_t start = json_integer_value(json_array_get(item, 2));
+	struct channel_msgs ms;
 	struct channel_info ci;
 	uint32_t mine = 0, last = 0;
 	long n = 0;
-	int rc = 0;
+	int rc;
 
-	/* wk-api validated the ids: nothing is stored under a longer one. */
-	if (r.id != NULL && strlen(r.id) <= CHANNEL_ID_MAX &&
-	    (rc = channel_get(p, r.id, r.type, &ci)) == 1 && ci.last_seq > 0) {
+	channel_msgs_init(&ms, id, type);
+	if ((rc = channel_get(p, id, type, &ci)) == 1 && ci.last_seq > 0) {
 		last = ci.last_seq;
 		if (start < 1)
 			start = 1;
 		/* Nothing new since the client's position (the usual incremental
 		 * sync): no walk and no read of the sender index. */
 		if (start <= ci.last_seq)
-			n = channel_msg_range(p, r.id, r.type, (uint32_t)start, 0, (uint32_t)count, 1,
-			    recent, &r);
+			n = channel_msg_range(p, id, type, (uint32_t)start, 0, count, 1,
+			    channel_msgs_add, &ms);
 		/* A member taken off by a reset, remove_all or a disband still
 		 * has its row; it is not shown what came after. */
-		if (n > 0 && (rc = channel_is_recipient(p, r.id, r.type, uid)) == 0) {
-			json_array_clear(r.list);
+		if (n > 0 && (rc = channel_is_recipient(p, id, type, uid)) == 0) {
+			channel_msgs_free(&ms);
 			last = 0;
 		}
 		if (n > 0 && rc == 1)
-			rc = channel_msg_last_sent(p, r.id, r.type, uid, &mine);
+			rc = channel_msg_last_sent(p, id, type, uid, &mine);
 	}
-	if (rc < 0 || n < 0) {
-		json_decref(r.list);
-		return -1;
+	if (rc >= 0 && n >= 0) {
+		wk_put_u32(&a->body, last);
+		wk_put_u32(&a->body, mine);
+		channel_msgs_put(&ms, 0, &a->body);
 	}
-	json_array_append_new(out, json_pack("[I,I,o]", (json_int_t)last,
-	    (json_int_t)mine, r.list));
+	channel_msgs_free(&ms);
+	return rc < 0 || n < 0 ? -1 : 0;
+}
+
+/* The items: walked once to check that they decode (a NULL), once to
+ * answer.  0, or -1 on a storage error. */
+static int
+items_walk(struct wk_proc *p, struct wk_rbuf *rb, const char *uid, uint32_t count,
+    struct wk_answer *a)
+{
+	char id[CHANNEL_ID_MAX + 1];
+	uint32_t n = wk_get_u32(rb);
+	uint64_t start;
+	uint8_t type;
+
+	if (a)
+		wk_put_u32(&a->body, n);
+	for (uint32_t i = 0; i < n && !rb->err; i++) {
+		channel_get_key(rb, id, &type);
+		start = wk_get_u64(rb);
+		if (a && conv_item(p, uid, id, type, start, count, a) < 0)
+			return -1;
+	}
 	return 0;
 }
 
-void
-channel_op_conv_recents(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
+int
+channel_op_conv_recents(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 {
-	json_int_t count = wk_jint(req, "msg_count");
-	const char *uid = wk_jstr(req, "uid");
-	json_t *items = json_object_get(req, "items"), *item, *out = json_array();
-	size_t i;
+	char uid[CHANNEL_ID_MAX + 1];
+	struct wk_rbuf items;
+	uint32_t count;
 
+	wk_get_str(rb, uid, sizeof uid);
+	count = wk_get_u32(rb);
+	items = *rb;
+	items_walk(p, rb, uid, 0, NULL);
+	if (channel_op_decoded(p, rb, a) < 0)
+		return -1;
 	if (count < 1)
 		count = 1;
 	if (count > RECENTS_MAX)
 		count = RECENTS_MAX;
-	json_array_foreach(items, i, item)
-		if (conv_item(p, uid, item, count, out) < 0) {
-			json_decref(out);
-			rep->status = 500;
-			rep->body = wk_json_error("storage error", 500);
-			return;
-		}
-	rep->status = 200;
-	rep->body = out;
+	if (items_walk(p, &items, uid, count, a) < 0)
+		channel_answer_storage_error(p, a);
+	return 0;
 }

@@ -4,7 +4,7 @@
  * An anchor is a stored message with setting WKPROTO_SETTING_STREAM (HTTP
  * /message/send is_stream=1, or a SEND with a stream number).  Events are
  * appended to it by client_msg_no from two places, into the same state:
- *   message.event      (API_REQ, POST /message/event) any event type;
+ *   CHANNEL_MSG_EVENT  (POST /message/event) any event type;
  *   channel_stream_on_send  a SEND carrying the stream number of an open
  *                      stream (a client at versions 2-4): a text delta.
  * stream.delta accumulates text into its lane's snapshot; stream.snapshot
@@ -40,8 +40,7 @@
 #include "wk_channelid.h"
 #include "wk_chevent.h"
 #include "wk_chmsg.h"
-#include "wk_crypto.h"
-#include "wk_json.h"
+#include "wk_answer.h"
 #include "wk_log.h"
 #include "wk_time.h"
 
@@ -434,63 +433,70 @@ append(struct wk_proc *p, struct stream *s, const struct stream_event *e, struct
 
 /* ---- the HTTP operations ---- */
 
-static void
-reply_storage_error(struct wk_proc *p, struct channel_reply *rep)
+/* CHANNEL_MSG_EVENT (wk_msgtypes.h): wk-api has validated the event and
+ * normalised its type and key.  The payload is the client's JSON (data,
+ * as a message's payload is).  A delta on an ended lane is 400. */
+int
+channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 {
-	channel_txn_fail(p);
-	rep->status = 500;
-	rep->body = wk_json_error("storage error", 500);
-}
-
-/* message.event {channel_id (stored), channel_type, channel (as addressed),
- * from_uid, message_id, client_msg_no, event_id, event_type, event_key,
- * visibility, occurred_at, payload}: wk-api has validated it and
- * normalised the type and the key.  Answers as the reference (OK+data), a
- * delta on an ended lane 400. */
-void
-channel_op_event(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
-{
-	const char *from = wk_jstr(req, "from_uid");
-	struct stream_event e = {
-		.event_id = wk_jstr(req, "event_id"), .type = wk_jstr(req, "event_type"),
-		.key = wk_jstr(req, "event_key"), .visibility = wk_jstr(req, "visibility"),
-		.occurred_at = wk_jint(req, "occurred_at"), .payload = json_object_get(req, "payload"),
-	};
-	struct stream *s = stream_get(p, wk_jstr(req, "channel_id"),
-	    (uint8_t)wk_jint(req, "channel_type"), wk_jstr(req, "client_msg_no"));
-	struct applied a;
+	char id[CHANNEL_ID_MAX + 1], from[CHANNEL_ID_MAX + 1], cmn[CHANNEL_ID_MAX + 1];
+	char eid[CHANNEL_ID_MAX + 1], etype[CHANNEL_ID_MAX + 1], key[CHANNEL_ID_MAX + 1];
+	char vis[CHANNEL_ID_MAX + 1];
+	struct stream_event e = { .event_id = eid, .type = etype, .key = key, .visibility = vis };
+	struct stream *s;
+	struct applied ap;
+	const void *payload;
+	size_t plen;
+	int64_t mid;
+	uint8_t type;
 	enum apply rc;
-	uint64_t seq;
 
-	if (s == NULL) {
-		reply_storage_error(p, rep);
-		return;
+	channel_get_key(rb, id, &type);
+	wk_get_str(rb, from, sizeof from);
+	mid = (int64_t)wk_get_u64(rb);
+	wk_get_str(rb, cmn, sizeof cmn);
+	wk_get_str(rb, eid, sizeof eid);
+	wk_get_str(rb, etype, sizeof etype);
+	wk_get_str(rb, key, sizeof key);
+	wk_get_str(rb, vis, sizeof vis);
+	e.occurred_at = (int64_t)wk_get_u64(rb);
+	payload = wk_get_blob(rb, &plen);
+	if (plen > 0 && !rb->err &&
+	    (e.payload = json_loadb(payload, plen, JSON_DECODE_ANY, NULL)) == NULL)
+		rb->err = 1;
+	if (channel_op_decoded(p, rb, a) < 0) {
+		json_decref(e.payload);
+		return -1;
+	}
+	if ((s = stream_get(p, id, type, cmn)) == NULL) {
+		channel_answer_storage_error(p, a);
+		json_decref(e.payload);
+		return 0;
 	}
 	if (s->from_uid[0] == '\0') {    /* no anchor: the request says */
 		free(s->from_uid);
 		s->from_uid = wk_strdup(from[0] ? from : WK_SYSTEM_UID);
 	}
 	if (s->message_id == 0)
-		s->message_id = wk_jint(req, "message_id");
+		s->message_id = mid;
 	/* A delta is answered now, as it is sent (the reference keeps deltas
 	 * in memory only); it is saved with the next tick. */
-	rep->now = is_type(&e, "stream.delta");
-	rc = append(p, s, &e, &a);
-	if (rc == APPLY_ENDED || rc == APPLY_TOO_BIG) {
-		rep->status = 400;
-		rep->body = wk_json_error(rc == APPLY_ENDED ? "stream already ended" :
-		    "stream text too long", 400);
-	} else {
-		seq = a.lane ? a.lane->last_seq : 0;
-		rep->status = 200;
-		rep->body = json_pack("{s:i,s:{s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}}", "status", 200,
-		    "data", "client_msg_no", s->cmn, "event_key", e.key, "event_id", e.event_id,
-		    "msg_event_seq", (json_int_t)seq, "stream_status",
-		    status_names[a.lane ? a.lane->status : LANE_OPEN],
-		    "channel_id", wk_jstr(req, "channel"), "channel_type", wk_jint(req, "channel_type"),
-		    "from_uid", from[0] ? from : s->from_uid);
+	a->now = is_type(&e, "stream.delta");
+	rc = append(p, s, &e, &ap);
+	if (rc == APPLY_ENDED || rc == APPLY_TOO_BIG)
+		wk_answer_error(a, 400, rc == APPLY_ENDED ? "stream already ended" :
+		    "stream text too long");
+	else {
+		wk_put_str(&a->body, s->cmn);
+		wk_put_str(&a->body, e.key);
+		wk_put_str(&a->body, e.event_id);
+		wk_put_u64(&a->body, ap.lane ? ap.lane->last_seq : 0);
+		wk_put_u8(&a->body, ap.lane ? ap.lane->status : LANE_OPEN);
+		wk_put_str(&a->body, from[0] ? from : s->from_uid);
 	}
+	json_decref(e.payload);
 	settle(p, s, rc == APPLY_OK);
+	return 0;
 }
 
 static int
@@ -507,38 +513,44 @@ is_private(const char *vis)
 	return vis && (strcmp(vis, "private") == 0 || strcmp(vis, "restricted") == 0);
 }
 
-static json_t *
-proj_json(const struct lane *l)
+/* A lane's last persisted event, as CHANNEL_MSG_EVENTSYNC answers it. */
+static void
+proj_put(const struct lane *l, struct wk_wbuf *b)
 {
-	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "msg_event_seq", (json_int_t)l->last_seq,
-	    "event_id", l->proj.event_id, "event_key", l->key, "event_type", l->proj.type,
-	    "visibility", l->proj.visibility ? l->proj.visibility : "",
-	    "occurred_at", (json_int_t)l->proj.occurred_at);
-
-	if (l->proj.payload)
-		json_object_set_new(o, "payload", json_loads(l->proj.payload, JSON_DECODE_ANY, NULL));
-	return o;
+	wk_put_u64(b, l->last_seq);
+	wk_put_str(b, l->proj.event_id);
+	wk_put_str(b, l->key);
+	wk_put_str(b, l->proj.type);
+	wk_put_str(b, l->proj.visibility ? l->proj.visibility : "");
+	wk_put_u64(b, (uint64_t)l->proj.occurred_at);
+	wk_put_blob(b, l->proj.payload, l->proj.payload ? strlen(l->proj.payload) : 0);
 }
 
-/* message.eventsync {channel_id (stored), channel_type, client_msg_no,
- * event_key, from_msg_event_seq, limit (1..2000), include_private}: the
- * projected state of each lane whose last persisted event is newer than
- * from_msg_event_seq, oldest first (http-api.md §2.29). */
-void
-channel_op_eventsync(struct wk_proc *p, json_t *req, struct channel_reply *rep, int arg)
+/* CHANNEL_MSG_EVENTSYNC: the projected state of each lane whose last
+ * persisted event is newer than from_seq, oldest first (http-api.md
+ * §2.29). */
+int
+channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 {
-	const char *key = wk_jstr(req, "event_key"), *cmn = wk_jstr(req, "client_msg_no");
-	json_int_t from = wk_jint(req, "from_msg_event_seq"), limit = wk_jint(req, "limit");
-	int priv = wk_jint(req, "include_private") == 1, n = 0, more = 0;
+	char id[CHANNEL_ID_MAX + 1], cmn[CHANNEL_ID_MAX + 1], key[CHANNEL_ID_MAX + 1];
+	uint64_t from;
+	uint32_t limit;
+	uint8_t type;
+	int priv, n = 0, rc;
 	struct lane **v = NULL;
 	struct stream *s;
-	json_t *events = json_array();
-	int rc = lookup(p, wk_jstr(req, "channel_id"), (uint8_t)wk_jint(req, "channel_type"), cmn, &s);
 
-	if (rc < 0) {
-		json_decref(events);
-		reply_storage_error(p, rep);
-		return;
+	channel_get_key(rb, id, &type);
+	wk_get_str(rb, cmn, sizeof cmn);
+	wk_get_str(rb, key, sizeof key);
+	from = wk_get_u64(rb);
+	limit = wk_get_u32(rb);
+	priv = wk_get_u8(rb) == 1;
+	if (channel_op_decoded(p, rb, a) < 0)
+		return -1;
+	if ((rc = lookup(p, id, type, cmn, &s)) < 0) {
+		channel_answer_storage_error(p, a);
+		return 0;
 	}
 	if (rc > 0) {
 		for (struct lane *l = s->lanes; l; l = l->next)
@@ -546,73 +558,53 @@ channel_op_eventsync(struct wk_proc *p, json_t *req, struct channel_reply *rep, 
 		v = wk_calloc((size_t)n + 1, sizeof *v);
 		n = 0;
 		for (struct lane *l = s->lanes; l; l = l->next)
-			if (l->proj.event_id && l->last_seq > (uint64_t)from &&
+			if (l->proj.event_id && l->last_seq > from &&
 			    (key[0] == '\0' || strcmp(key, l->key) == 0) &&
 			    (priv || !is_private(l->proj.visibility)))
 				v[n++] = l;
 		qsort(v, (size_t)n, sizeof *v, by_seq);
-		more = n > limit;
-		for (int i = 0; i < n && i < limit; i++) {
-			json_array_append_new(events, proj_json(v[i]));
-			from = (json_int_t)v[i]->last_seq;
-		}
 	}
-	rep->status = 200;
-	rep->body = json_pack("{s:i,s:{s:s,s:I,s:I,s:i,s:o,s:s}}", "status", 200, "data",
-	    "client_msg_no", cmn, "from_msg_event_seq", wk_jint(req, "from_msg_event_seq"),
-	    "next_msg_event_seq", from, "more", more, "events", events,
-	    "filtered_by_event_key", key);
+	if ((uint32_t)n < limit)
+		limit = (uint32_t)n;
+	wk_put_u8(&a->body, (uint32_t)n > limit);
+	wk_put_u64(&a->body, limit > 0 ? v[limit - 1]->last_seq : from);
+	wk_put_u32(&a->body, limit);
+	for (uint32_t i = 0; i < limit; i++)
+		proj_put(v[i], &a->body);
 	free(v);
 	if (rc == 2)
 		stream_free(s);
+	return 0;
 }
 
 /* ---- MessageResp ---- */
 
 void
-channel_stream_json(const char *id, uint8_t type, const char *cmn, json_t *o)
+channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf *b)
 {
 	struct stream *s;
-	struct lane *main_lane;
-	json_t *events, *meta;
-	int rc = lookup(ss.p, id, type, cmn, &s), nopen = 0, n = 0;
+	uint32_t n = 0;
+	int rc = lookup(ss.p, id, type, cmn, &s);
 
-	if (rc <= 0)
-		return;      /* no events: no stream fields, as the reference */
-	events = json_array();
-	for (struct lane *l = s->lanes; l; l = l->next) {
-		json_t *e = json_pack("{s:s,s:s,s:I,s:i}", "event_key", l->key,
-		    "status", status_names[l->status], "last_msg_event_seq", (json_int_t)l->last_seq,
-		    "end_reason", l->end_reason);
-		if (l->snap.len)
-			json_object_set_new(e, "snapshot", stream_snap_json(l));
-		if (l->error && l->error[0])
-			json_object_set_new(e, "error", json_string(l->error));
-		json_array_append_new(events, e);
-		nopen += l->status == LANE_OPEN;
-		n++;
+	if (rc <= 0) {
+		wk_put_u8(b, 0);     /* no events: no stream fields, as the reference */
+		return;
 	}
-	meta = json_pack("{s:b,s:b,s:I,s:I,s:i,s:i,s:o}", "has_events", n > 0,
-	    "completed", s->completed, "event_version", (json_int_t)s->event_seq,
-	    "last_msg_event_seq", (json_int_t)s->event_seq, "event_count", n,
-	    "open_event_count", nopen, "events", events);
-	json_object_set_new(o, "event_meta", meta);
-	json_object_set_new(o, "event_sync_hint", json_pack("{s:s,s:i}", "client_msg_no", s->cmn,
-	    "from_msg_event_seq", 0));
-	if ((main_lane = stream_lane(s, STREAM_KEY_DEFAULT, 0)) != NULL) {
-		if (!main_lane->json && main_lane->snap.len) {
-			char *b64 = wk_malloc(WK_B64_ENCODED_LEN(main_lane->snap.len) + 1);
-			b64[wk_b64_encode(main_lane->snap.p, main_lane->snap.len, b64)] = '\0';
-			json_object_set_new(o, "stream_data", json_string(b64));
-			free(b64);
-		}
-		if (main_lane->status != LANE_OPEN || s->completed) {
-			json_object_set_new(o, "end", json_integer(1));
-			if (main_lane->end_reason)
-				json_object_set_new(o, "end_reason", json_integer(main_lane->end_reason));
-			if (main_lane->error && main_lane->error[0])
-				json_object_set_new(o, "error", json_string(main_lane->error));
-		}
+	for (struct lane *l = s->lanes; l; l = l->next)
+		n++;
+	wk_put_u8(b, 1);
+	wk_put_str(b, s->cmn);
+	wk_put_u8(b, s->completed);
+	wk_put_u64(b, s->event_seq);
+	wk_put_u32(b, n);
+	for (struct lane *l = s->lanes; l; l = l->next) {
+		wk_put_str(b, l->key);
+		wk_put_u8(b, l->status);
+		wk_put_u64(b, l->last_seq);
+		wk_put_u8(b, l->end_reason);
+		wk_put_u8(b, l->json);
+		wk_put_blob(b, l->snap.p, l->snap.len);
+		wk_put_str(b, l->error ? l->error : "");
 	}
 	if (rc == 2)
 		stream_free(s);

@@ -13,7 +13,7 @@
  * every shard), so mailbox_is_system_uid answers for any uid; an in-memory
  * set, loaded on first use, mirrors it (and is dropped when a commit
  * fails).  Every operation reads and writes in the iteration's transaction
- * (p->txn, wk_txn.h), committed once in on_iteration; the API_REP leaves
+ * (p->txn, wk_txn.h), committed once in on_iteration; the API_ANSWER leaves
  * after it (durability as storage.sync says), 500 if it failed.
  *
  * The HTTP API ops on users (rows MAILBOX_USER_TOKEN ... SYSUID_LIST in
