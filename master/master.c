@@ -91,8 +91,8 @@ master_reload(struct master *m, char **errors)
 	m->reloads++;
 	/* Children that exited on the old bad config get another chance. */
 	for (int i = 0; i < m->nchildren; i++)
-		if (m->children[i].state == CHILD_FAILED) {
-			m->children[i].state = CHILD_BACKOFF;
+		if (m->children[i].state == MASTER_CHILD_FAILED) {
+			m->children[i].state = MASTER_CHILD_BACKOFF;
 			m->children[i].respawn_at_ms = wk_now_ms();
 		}
 	master_signal_children(m, SIGHUP);

@@ -7,13 +7,13 @@
 #include "wk_config.h"
 #include "wk_loop.h"
 
-enum child_state {
-	CHILD_STOPPED,    /* not running, not to be started (shutdown) */
-	CHILD_STARTING,   /* forked, "ready" not yet received */
-	CHILD_READY,
-	CHILD_BACKOFF,    /* died; respawn at respawn_at_ms */
-	CHILD_FAILED,     /* exited 2 (bad config): never respawned */
-	CHILD_STOPPING,   /* SIGTERM sent */
+enum master_child_state {
+	MASTER_CHILD_STOPPED,    /* not running, not to be started (shutdown) */
+	MASTER_CHILD_STARTING,   /* forked, "ready" not yet received */
+	MASTER_CHILD_READY,
+	MASTER_CHILD_BACKOFF,    /* died; respawn at respawn_at_ms */
+	MASTER_CHILD_FAILED,     /* exited 2 (bad config): never respawned */
+	MASTER_CHILD_STOPPING,   /* SIGTERM sent */
 };
 
 struct master_child {
@@ -21,7 +21,7 @@ struct master_child {
 	int instance;
 	pid_t pid;
 	int fd;                      /* master's end of the socketpair, -1 if none */
-	enum child_state state;
+	enum master_child_state state;
 	uint64_t started_ms;
 	uint64_t deadline_ms;        /* ready or stop deadline */
 	uint64_t respawn_at_ms;
@@ -34,7 +34,7 @@ struct master_child {
 	uint32_t status_round;       /* round the status line answers */
 };
 
-struct ctl_client;
+struct master_ctl_client;
 
 struct master {
 	struct wk_config cfg;
@@ -54,7 +54,7 @@ struct master {
 	uint32_t reloads, reload_failures;
 	uint32_t status_round;
 	uint64_t status_deadline_ms;
-	struct ctl_client *clients;
+	struct master_ctl_client *clients;
 };
 
 /* master_child.c */
@@ -64,8 +64,8 @@ void master_reap(struct master *m);
 void master_tick_children(struct master *m);
 void master_begin_stop(struct master *m);
 void master_signal_children(struct master *m, int sig);
-int master_child_count(const struct master *m, enum child_state st);
-const char *master_state_name(enum child_state st);
+int master_child_count(const struct master *m, enum master_child_state st);
+const char *master_state_name(enum master_child_state st);
 
 /* master_ctl.c */
 int master_ctl_listen(struct master *m);

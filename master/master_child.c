@@ -18,7 +18,7 @@
 static const char *
 state_names[] = { "stopped", "starting", "ready", "backoff", "failed", "stopping" };
 
-const char *master_state_name(enum child_state st) { return state_names[st]; }
+const char *master_state_name(enum master_child_state st) { return state_names[st]; }
 
 /* The shutdown order: brokers stop accepting first, then the shards commit
  * and exit, then the webhook queue drains what they raised. */
@@ -55,7 +55,7 @@ master_children_init(struct master *m)
 }
 
 int
-master_child_count(const struct master *m, enum child_state st)
+master_child_count(const struct master *m, enum master_child_state st)
 {
 	int n = 0;
 	for (int i = 0; i < m->nchildren; i++)
@@ -101,8 +101,8 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	c->in[c->inlen] = '\0';
 	while ((nl = strchr(c->in, '\n')) != NULL) {
 		*nl = '\0';
-		if (strcmp(c->in, "ready") == 0 && c->state == CHILD_STARTING) {
-			c->state = CHILD_READY;
+		if (strcmp(c->in, "ready") == 0 && c->state == MASTER_CHILD_STARTING) {
+			c->state = MASTER_CHILD_READY;
 			wk_log_debug("%s/%d ready (pid %d)", wk_role_name(c->role), c->instance, (int)c->pid);
 		} else if (strncmp(c->in, "status ", 7) == 0) {
 			snprintf(c->status, sizeof c->status, "%s", c->in + 7);
@@ -127,7 +127,7 @@ master_spawn(struct master *m, struct master_child *c)
 	snprintf(inst, sizeof inst, "%d", c->instance);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		wk_log_warn("socketpair for %s/%d", wk_role_name(c->role), c->instance);
-		c->state = CHILD_BACKOFF;
+		c->state = MASTER_CHILD_BACKOFF;
 		c->respawn_at_ms = wk_now_ms() + 1000;
 		return;
 	}
@@ -136,7 +136,7 @@ master_spawn(struct master *m, struct master_child *c)
 		wk_log_warn("fork %s", path);
 		close(sv[0]);
 		close(sv[1]);
-		c->state = CHILD_BACKOFF;
+		c->state = MASTER_CHILD_BACKOFF;
 		c->respawn_at_ms = wk_now_ms() + 1000;
 		return;
 	}
@@ -176,7 +176,7 @@ master_spawn(struct master *m, struct master_child *c)
 	c->pid = pid;
 	c->fd = sv[0];
 	c->inlen = 0;
-	c->state = CHILD_STARTING;
+	c->state = MASTER_CHILD_STARTING;
 	c->started_ms = wk_now_ms();
 	c->deadline_ms = c->started_ms + (uint64_t)m->cfg.supervisor_readyTimeout;
 	c->status[0] = '\0';
@@ -210,12 +210,12 @@ child_exited(struct master *m, struct master_child *c, int status)
 	if (c->role == WK_ROLE_MAILBOX && m->presence.hdr)
 		presence_region_clear(&m->presence, c->instance);
 	if (m->stopping) {
-		c->state = CHILD_STOPPED;
+		c->state = MASTER_CHILD_STOPPED;
 		wk_log_debug("%s/%d %s", wk_role_name(c->role), c->instance, how);
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
-		c->state = CHILD_FAILED;
+		c->state = MASTER_CHILD_FAILED;
 		wk_log_error("%s/%d %s (configuration error); not restarting it",
 		    wk_role_name(c->role), c->instance, how);
 		return;
@@ -227,7 +227,7 @@ child_exited(struct master *m, struct master_child *c, int status)
 		c->delay_ms = c->delay_ms ? c->delay_ms * 2 : 100;
 	if (c->delay_ms > (uint64_t)m->cfg.supervisor_respawnDelayMax)
 		c->delay_ms = (uint64_t)m->cfg.supervisor_respawnDelayMax;
-	c->state = CHILD_BACKOFF;
+	c->state = MASTER_CHILD_BACKOFF;
 	c->respawn_at_ms = now + c->delay_ms;
 	wk_log_warnx("%s/%d (pid %d) %s after %llums; restarting in %llums",
 	    wk_role_name(c->role), c->instance, (int)pid, how, (unsigned long long)up,
@@ -268,9 +268,9 @@ stop_step(struct master *m)
 			struct master_child *c = &m->children[i];
 			if (stop_phase_of_role[c->role] != m->stop_phase)
 				continue;
-			if (c->pid > 0 && c->state != CHILD_STOPPING) {
+			if (c->pid > 0 && c->state != MASTER_CHILD_STOPPING) {
 				kill(c->pid, SIGTERM);
-				c->state = CHILD_STOPPING;
+				c->state = MASTER_CHILD_STOPPING;
 				c->deadline_ms = now + (uint64_t)m->cfg.supervisor_stopTimeout;
 			} else if (c->pid > 0 && now >= c->deadline_ms) {
 				wk_log_warnx("%s/%d did not stop in time; killing it",
@@ -278,7 +278,7 @@ stop_step(struct master *m)
 				kill(c->pid, SIGKILL);
 				c->deadline_ms = now + 60000;
 			} else if (c->pid <= 0)
-				c->state = CHILD_STOPPED;
+				c->state = MASTER_CHILD_STOPPED;
 			alive += c->pid > 0;
 		}
 		if (alive)
@@ -298,7 +298,7 @@ master_begin_stop(struct master *m)
 	m->stop_phase = 0;
 	for (int i = 0; i < m->nchildren; i++)
 		if (m->children[i].pid <= 0)
-			m->children[i].state = CHILD_STOPPED;
+			m->children[i].state = MASTER_CHILD_STOPPED;
 	if (stop_step(m))
 		wk_loop_stop(m->loop);
 }
@@ -316,10 +316,10 @@ master_tick_children(struct master *m)
 	}
 	for (int i = 0; i < m->nchildren; i++) {
 		struct master_child *c = &m->children[i];
-		if (c->state == CHILD_BACKOFF && now >= c->respawn_at_ms) {
+		if (c->state == MASTER_CHILD_BACKOFF && now >= c->respawn_at_ms) {
 			c->restarts++;
 			master_spawn(m, c);
-		} else if (c->state == CHILD_STARTING && now >= c->deadline_ms) {
+		} else if (c->state == MASTER_CHILD_STARTING && now >= c->deadline_ms) {
 			wk_log_warnx("%s/%d (pid %d) not ready after %llums; killing it",
 			    wk_role_name(c->role), c->instance, (int)c->pid,
 			    (unsigned long long)m->cfg.supervisor_readyTimeout);
@@ -327,7 +327,7 @@ master_tick_children(struct master *m)
 			c->deadline_ms = now + 60000;
 		}
 	}
-	if (!m->tree_was_ready && master_child_count(m, CHILD_READY) == m->nchildren) {
+	if (!m->tree_was_ready && master_child_count(m, MASTER_CHILD_READY) == m->nchildren) {
 		m->tree_was_ready = 1;
 		wk_log_info("all %d processes ready", m->nchildren);
 		if (m->ready_fd >= 0) {

@@ -25,19 +25,19 @@
 
 #define STATUS_WAIT_MS 1000   /* how long a status round waits for children */
 
-struct ctl_client {
+struct master_ctl_client {
 	int fd;
 	char in[128];
 	size_t inlen;
 	int waiting_status;
 	int waiting_stop;
-	struct ctl_client *next;
+	struct master_ctl_client *next;
 };
 
 static void
-client_close(struct master *m, struct ctl_client *cl)
+client_close(struct master *m, struct master_ctl_client *cl)
 {
-	struct ctl_client **pp;
+	struct master_ctl_client **pp;
 
 	for (pp = &m->clients; *pp; pp = &(*pp)->next)
 		if (*pp == cl) {
@@ -51,7 +51,7 @@ client_close(struct master *m, struct ctl_client *cl)
 
 /* Write all of buf (the socket is blocking for writes; replies are small). */
 static void
-client_write(struct ctl_client *cl, const char *buf, size_t len)
+client_write(struct master_ctl_client *cl, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(cl->fd, buf, len);
@@ -65,7 +65,7 @@ client_write(struct ctl_client *cl, const char *buf, size_t len)
 }
 
 static void
-write_status(struct master *m, struct ctl_client *cl)
+write_status(struct master *m, struct master_ctl_client *cl)
 {
 	char line[1600];
 	int n;
@@ -74,7 +74,7 @@ write_status(struct master *m, struct ctl_client *cl)
 	    "uptime_ms=%llu reloads=%u reload_failures=%u children=%d ready=%d\n",
 	    m->stopping ? "stopping" : "running", (int)getpid(),
 	    (unsigned long long)(wk_now_ms() - m->started_ms), m->reloads,
-	    m->reload_failures, m->nchildren, master_child_count(m, CHILD_READY));
+	    m->reload_failures, m->nchildren, master_child_count(m, MASTER_CHILD_READY));
 	client_write(cl, line, n);
 	for (int i = 0; i < m->nchildren; i++) {
 		struct master_child *c = &m->children[i];
@@ -95,7 +95,7 @@ write_status(struct master *m, struct ctl_client *cl)
 void
 master_ctl_status_reply(struct master *m, int force)
 {
-	struct ctl_client *cl, *next;
+	struct master_ctl_client *cl, *next;
 	int waiting = 0, missing = 0;
 
 	for (cl = m->clients; cl; cl = cl->next)
@@ -104,7 +104,7 @@ master_ctl_status_reply(struct master *m, int force)
 		return;
 	for (int i = 0; i < m->nchildren; i++) {
 		struct master_child *c = &m->children[i];
-		if (c->fd >= 0 && c->state == CHILD_READY && c->status_round != m->status_round)
+		if (c->fd >= 0 && c->state == MASTER_CHILD_READY && c->status_round != m->status_round)
 			missing++;
 	}
 	if (missing && !force && wk_now_ms() < m->status_deadline_ms)
@@ -125,14 +125,14 @@ start_status_round(struct master *m)
 	m->status_deadline_ms = wk_now_ms() + STATUS_WAIT_MS;
 	for (int i = 0; i < m->nchildren; i++) {
 		struct master_child *c = &m->children[i];
-		if (c->fd >= 0 && c->state == CHILD_READY &&
+		if (c->fd >= 0 && c->state == MASTER_CHILD_READY &&
 		    write(c->fd, "status\n", 7) != 7)
 			wk_log_warn("ask %s/%d for status", wk_role_name(c->role), c->instance);
 	}
 }
 
 static void
-client_command(struct master *m, struct ctl_client *cl, const char *cmd)
+client_command(struct master *m, struct master_ctl_client *cl, const char *cmd)
 {
 	char *errs = NULL;
 
@@ -166,7 +166,7 @@ static void
 on_client(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
 	struct master *m = arg;
-	struct ctl_client *cl;
+	struct master_ctl_client *cl;
 	ssize_t n;
 	char *nl;
 
@@ -199,7 +199,7 @@ on_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 
 	if (cfd < 0)
 		return;
-	struct ctl_client *cl = wk_calloc(1, sizeof *cl);
+	struct master_ctl_client *cl = wk_calloc(1, sizeof *cl);
 	cl->fd = cfd;
 	cl->next = m->clients;
 	m->clients = cl;

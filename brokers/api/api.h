@@ -26,8 +26,8 @@
 #define API_TICK_MS 100              /* how often waiting requests are checked */
 #define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
 #define API_TOKEN_MAX 512            /* a token this long or longer is refused (wk-mailbox keeps 511) */
-#define GO_INT_MIN INT64_MIN         /* Go's int on 64-bit platforms */
-#define GO_INT_MAX INT64_MAX
+#define API_GO_INT_MIN INT64_MIN         /* Go's int on 64-bit platforms */
+#define API_GO_INT_MAX INT64_MAX
 
 struct MHD_Connection;
 struct MHD_Daemon;
@@ -157,67 +157,67 @@ const struct api_route *api_route_find(const char *method, const char *path);
 /* Reading a request body the way Go's encoding/json reads it into the
  * reference's struct `type` (api_routes.c): each returns -1 after
  * answering 400 in Go's words. */
-struct in {
+struct api_in {
 	struct api_req *r;
 	json_t *o;
 	const char *type;
 };
 /* The reference's answer to a body it cannot read into its struct. */
-#define BAD_DATA "数据格式有误！"
+#define API_BAD_DATA "数据格式有误！"
 /* A query argument: channel_type (0 if absent or bad), a string ("" if absent). */
-json_int_t query_type(struct api_req *r);
-const char *query_str(struct api_req *r, const char *name);
+json_int_t api_query_type(struct api_req *r);
+const char *api_query_str(struct api_req *r, const char *name);
 /* The body as a JSON value of kind want (null: empty); NULL after 400. */
-json_t *body_json(struct api_req *r, json_type want, const char *gotype);
+json_t *api_body_json(struct api_req *r, json_type want, const char *gotype);
 /* A member: exact key first, then case-insensitive. */
-json_t *in_get(const struct in *in, const char *key);
-int in_str(struct in *in, const char *key, const char **out);
-int in_int(struct in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
+json_t *api_in_get(const struct api_in *in, const char *key);
+int api_in_str(struct api_in *in, const char *key, const char **out);
+int api_in_int(struct api_in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
     json_int_t *out);
-int in_strs(struct in *in, const char *key, json_t **out);
+int api_in_strs(struct api_in *in, const char *key, json_t **out);
 /* 0 if every item of a is a string, else -1 after answering 400. */
-int all_strings(struct api_req *r, json_t *a, const char *type, const char *field);
-int bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
+int api_all_strings(struct api_req *r, json_t *a, const char *type, const char *field);
+int api_bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
     const char *gotype);
-int is_blank(const char *s);
+int api_is_blank(const char *s);
 /* A uid or channel id longer than wk-channel stores: 400. */
-int check_len(struct api_req *r, const char *what, const char *s);
+int api_check_len(struct api_req *r, const char *what, const char *s);
 /* Characters the reference refuses in a channel id. */
-int has_special(const char *id);
+int api_has_special(const char *id);
 /* The stored id of (id, type) as uid sees it: a person chat's "a@b". */
-#define STORED_ID_MAX (2 * API_CHANNEL_ID_MAX + 2)
-int stored_id(const char *uid, const char *id, json_int_t type, char *out);
+#define API_STORED_ID_MAX (2 * API_CHANNEL_ID_MAX + 2)
+int api_stored_id(const char *uid, const char *id, json_int_t type, char *out);
 
 /* ---- api_user.c: /health, /route, /user/... ---- */
-void route_health(struct wk_proc *p, struct api_req *r);
-void route_route(struct wk_proc *p, struct api_req *r);
-void route_route_batch(struct wk_proc *p, struct api_req *r);
-void route_user_token(struct wk_proc *p, struct api_req *r);
-void route_user_device_quit(struct wk_proc *p, struct api_req *r);
-void route_user_onlinestatus(struct wk_proc *p, struct api_req *r);
-void route_sysuids_add(struct wk_proc *p, struct api_req *r);
-void route_sysuids_remove(struct wk_proc *p, struct api_req *r);
-void route_sysuids(struct wk_proc *p, struct api_req *r);
+void api_route_health(struct wk_proc *p, struct api_req *r);
+void api_route_route(struct wk_proc *p, struct api_req *r);
+void api_route_route_batch(struct wk_proc *p, struct api_req *r);
+void api_route_user_token(struct wk_proc *p, struct api_req *r);
+void api_route_user_device_quit(struct wk_proc *p, struct api_req *r);
+void api_route_user_onlinestatus(struct wk_proc *p, struct api_req *r);
+void api_route_sysuids_add(struct wk_proc *p, struct api_req *r);
+void api_route_sysuids_remove(struct wk_proc *p, struct api_req *r);
+void api_route_sysuids(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_channel.c: the /channel routes ---- */
-void route_channel(struct wk_proc *p, struct api_req *r);
-void route_channel_info(struct wk_proc *p, struct api_req *r);
-void route_channel_delete(struct wk_proc *p, struct api_req *r);
-void route_subscriber_add(struct wk_proc *p, struct api_req *r);
-void route_subscriber_remove(struct wk_proc *p, struct api_req *r);
-void route_subscriber_remove_all(struct wk_proc *p, struct api_req *r);
-void route_list(struct wk_proc *p, struct api_req *r);
-void route_whitelist_get(struct wk_proc *p, struct api_req *r);
+void api_route_channel(struct wk_proc *p, struct api_req *r);
+void api_route_channel_info(struct wk_proc *p, struct api_req *r);
+void api_route_channel_delete(struct wk_proc *p, struct api_req *r);
+void api_route_subscriber_add(struct wk_proc *p, struct api_req *r);
+void api_route_subscriber_remove(struct wk_proc *p, struct api_req *r);
+void api_route_subscriber_remove_all(struct wk_proc *p, struct api_req *r);
+void api_route_list(struct wk_proc *p, struct api_req *r);
+void api_route_whitelist_get(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_message.c: the message routes ---- */
-void route_message_send(struct wk_proc *p, struct api_req *r);
-void route_message_sendbatch(struct wk_proc *p, struct api_req *r);
-void route_channel_messagesync(struct wk_proc *p, struct api_req *r);
-void route_messages(struct wk_proc *p, struct api_req *r);
-void route_message(struct wk_proc *p, struct api_req *r);
-void route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
-void route_max_message_seq(struct wk_proc *p, struct api_req *r);
-void route_last_message(struct wk_proc *p, struct api_req *r);
+void api_route_message_send(struct wk_proc *p, struct api_req *r);
+void api_route_message_sendbatch(struct wk_proc *p, struct api_req *r);
+void api_route_channel_messagesync(struct wk_proc *p, struct api_req *r);
+void api_route_messages(struct wk_proc *p, struct api_req *r);
+void api_route_message(struct wk_proc *p, struct api_req *r);
+void api_route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
+void api_route_max_message_seq(struct wk_proc *p, struct api_req *r);
+void api_route_last_message(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_msgresp.c: messages in the channel shards' answers ---- */
 /* One message (wk_chmsg, then its stream state) as MessageResp; NULL and
@@ -230,18 +230,18 @@ json_t *api_msgs_get(struct wk_rbuf *rb);
 void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));
 
 /* ---- api_stream.c: stream message routes ---- */
-void route_message_event(struct wk_proc *p, struct api_req *r);
-void route_message_eventsync(struct wk_proc *p, struct api_req *r);
+void api_route_message_event(struct wk_proc *p, struct api_req *r);
+void api_route_message_eventsync(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_conv.c: conversations and cmd mailbox routes ---- */
-void route_conversation_sync(struct wk_proc *p, struct api_req *r);
-void route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r);
-void route_conversation_channels(struct wk_proc *p, struct api_req *r);
-void route_conversations_set_unread(struct wk_proc *p, struct api_req *r);
-void route_conversations_clear_unread(struct wk_proc *p, struct api_req *r);
-void route_conversations_delete(struct wk_proc *p, struct api_req *r);
-void route_message_sync(struct wk_proc *p, struct api_req *r);
-void route_message_syncack(struct wk_proc *p, struct api_req *r);
+void api_route_conversation_sync(struct wk_proc *p, struct api_req *r);
+void api_route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r);
+void api_route_conversation_channels(struct wk_proc *p, struct api_req *r);
+void api_route_conversations_set_unread(struct wk_proc *p, struct api_req *r);
+void api_route_conversations_clear_unread(struct wk_proc *p, struct api_req *r);
+void api_route_conversations_delete(struct wk_proc *p, struct api_req *r);
+void api_route_message_sync(struct wk_proc *p, struct api_req *r);
+void api_route_message_syncack(struct wk_proc *p, struct api_req *r);
 /* A membership change: op row `type` (payload req) to the shard of
  * channel (sid, ctype), then, once it answered 200, the members'
  * conversation rows: mode "reset" (read position at the channel's last

@@ -29,7 +29,7 @@ static const char *const channel_flags[CR_NFLAGS] = {
 };
 
 /* How the reference answers a body that does not decode: with Go's error,
- * with it wrapped as BAD_DATA ": " error, or with BAD_DATA alone. */
+ * with it wrapped as API_BAD_DATA ": " error, or with API_BAD_DATA alone. */
 enum decode_err { ERR_RAW, ERR_WRAP, ERR_FIXED };
 
 /* A channel request as the reference's Go struct holds it. */
@@ -50,12 +50,12 @@ decode_failed(struct api_req *r, enum decode_err mode)
 	char *msg;
 
 	if (mode == ERR_FIXED)
-		api_answer_error(r, 400, BAD_DATA);
+		api_answer_error(r, 400, API_BAD_DATA);
 	if (mode != ERR_WRAP)
 		return;
 	j = json_loadb(r->resp, r->resp_len, 0, NULL);
 	err = json_string_value(json_object_get(j, "msg"));
-	msg = wk_asprintf("%s: %s", BAD_DATA, err ? err : "");
+	msg = wk_asprintf("%s: %s", API_BAD_DATA, err ? err : "");
 	api_answer_error(r, 400, msg);
 	free(msg);
 	json_decref(j);
@@ -63,7 +63,7 @@ decode_failed(struct api_req *r, enum decode_err mode)
 
 /* A longer channel id or uid than wk-channel stores: 400; returns -1. */
 int
-check_len(struct api_req *r, const char *what, const char *s)
+api_check_len(struct api_req *r, const char *what, const char *s)
 {
 	char msg[128];
 
@@ -80,7 +80,7 @@ static int
 chan_read(struct api_req *r, const char *type, unsigned fields, enum decode_err mode,
     struct chan_req *cr)
 {
-	struct in in = { r, NULL, type };
+	struct api_in in = { r, NULL, type };
 	char gotype[64];
 	size_t i;
 	json_t *v;
@@ -88,25 +88,25 @@ chan_read(struct api_req *r, const char *type, unsigned fields, enum decode_err 
 
 	memset(cr, 0, sizeof *cr);
 	snprintf(gotype, sizeof gotype, "api.%s", type);
-	if ((cr->o = in.o = body_json(r, JSON_OBJECT, gotype)) == NULL)
+	if ((cr->o = in.o = api_body_json(r, JSON_OBJECT, gotype)) == NULL)
 		rc = -1;
-	else if (in_str(&in, "channel_id", &cr->id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &cr->type) < 0 ||
-	    ((fields & CR_RESET) && in_int(&in, "reset", "int", GO_INT_MIN, GO_INT_MAX,
+	else if (api_in_str(&in, "channel_id", &cr->id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &cr->type) < 0 ||
+	    ((fields & CR_RESET) && api_in_int(&in, "reset", "int", API_GO_INT_MIN, API_GO_INT_MAX,
 	    &cr->reset) < 0) ||
-	    ((fields & CR_TEMP) && in_int(&in, "temp_subscriber", "int", GO_INT_MIN, GO_INT_MAX,
+	    ((fields & CR_TEMP) && api_in_int(&in, "temp_subscriber", "int", API_GO_INT_MIN, API_GO_INT_MAX,
 	    &cr->temp) < 0) ||
-	    ((fields & CR_SUBSCRIBERS) && in_strs(&in, "subscribers", &cr->list) < 0) ||
-	    ((fields & CR_UIDS) && in_strs(&in, "uids", &cr->list) < 0))
+	    ((fields & CR_SUBSCRIBERS) && api_in_strs(&in, "subscribers", &cr->list) < 0) ||
+	    ((fields & CR_UIDS) && api_in_strs(&in, "uids", &cr->list) < 0))
 		rc = -1;
 	for (i = 0; rc == 0 && (fields & CR_FLAGS) && i < CR_NFLAGS; i++)
-		rc = in_int(&in, channel_flags[i], "int", GO_INT_MIN, GO_INT_MAX, &cr->flags[i]);
+		rc = api_in_int(&in, channel_flags[i], "int", API_GO_INT_MIN, API_GO_INT_MAX, &cr->flags[i]);
 	if (rc < 0)
 		decode_failed(r, mode);
-	else if (check_len(r, "channel_id", cr->id) < 0)
+	else if (api_check_len(r, "channel_id", cr->id) < 0)
 		rc = -1;
 	json_array_foreach(cr->list, i, v)
-		if (rc == 0 && check_len(r, "uid", json_string_value(v)) < 0)
+		if (rc == 0 && api_check_len(r, "uid", json_string_value(v)) < 0)
 			rc = -1;
 	if (rc < 0)
 		json_decref(cr->o);
@@ -127,13 +127,13 @@ strings_blank(json_t *a)
 	json_t *v;
 
 	json_array_foreach(a, i, v)
-		if (!is_blank(json_string_value(v)))
+		if (!api_is_blank(json_string_value(v)))
 			return 0;
 	return 1;
 }
 
 int
-has_special(const char *id)
+api_has_special(const char *id)
 {
 	return strpbrk(id, "@#&") != NULL;
 }
@@ -191,7 +191,7 @@ ask_user_flags(struct wk_proc *p, struct api_req *r, const struct chan_req *cr)
 {
 	struct wk_wbuf b;
 
-	if (check_len(r, "channel_id", cr->id) < 0)
+	if (api_check_len(r, "channel_id", cr->id) < 0)
 		return;
 	wk_wbuf_init(&b);
 	wk_put_str(&b, cr->id);
@@ -204,7 +204,7 @@ ask_user_flags(struct wk_proc *p, struct api_req *r, const struct chan_req *cr)
 /* POST /channel: upsert the flags (all overwritten), then the subscribers
  * as /channel/subscriber_add does (reset first if asked). */
 void
-route_channel(struct wk_proc *p, struct api_req *r)
+api_route_channel(struct wk_proc *p, struct api_req *r)
 {
 	struct chan_req cr;
 	const char *err = NULL;
@@ -212,11 +212,11 @@ route_channel(struct wk_proc *p, struct api_req *r)
 	if (chan_read(r, "channelCreateReq", CR_FLAGS | CR_RESET | CR_SUBSCRIBERS, ERR_WRAP,
 	    &cr) < 0)
 		return;
-	if (is_blank(cr.id))
+	if (api_is_blank(cr.id))
 		err = "频道ID不能为空！";
 	else if (cr.type == 0)
 		err = "频道类型错误！";
-	else if (has_special(cr.id))
+	else if (api_has_special(cr.id))
 		err = "频道ID不能包含特殊字符！";
 	else if (cr.type == 1 && json_array_size(cr.list) > 0)
 		err = "不支持个人频道添加订阅者！";
@@ -238,7 +238,7 @@ route_channel(struct wk_proc *p, struct api_req *r)
 
 /* POST /channel/info: the flags, all overwritten; no validation. */
 void
-route_channel_info(struct wk_proc *p, struct api_req *r)
+api_route_channel_info(struct wk_proc *p, struct api_req *r)
 {
 	struct chan_req cr;
 
@@ -259,7 +259,7 @@ route_channel_info(struct wk_proc *p, struct api_req *r)
 /* POST /channel/delete: disband, and (unlike the reference) remove the
  * members, lists and messages.  A channel that does not exist is OK. */
 void
-route_channel_delete(struct wk_proc *p, struct api_req *r)
+api_route_channel_delete(struct wk_proc *p, struct api_req *r)
 {
 	struct chan_req cr;
 
@@ -287,9 +287,9 @@ subscriber_change(struct wk_proc *p, struct api_req *r, int add)
 	if (chan_read(r, add ? "subscriberAddReq" : "subscriberRemoveReq",
 	    CR_SUBSCRIBERS | CR_TEMP | (add ? CR_RESET : 0), ERR_WRAP, &cr) < 0)
 		return;
-	if (is_blank(cr.id))
+	if (api_is_blank(cr.id))
 		err = "频道ID不能为空！";
-	else if (has_special(cr.id))
+	else if (api_has_special(cr.id))
 		err = "频道ID不能包含特殊字符！";
 	else if (strings_blank(cr.list))
 		err = "订阅者不能为空！";
@@ -312,13 +312,13 @@ subscriber_change(struct wk_proc *p, struct api_req *r, int add)
 }
 
 void
-route_subscriber_add(struct wk_proc *p, struct api_req *r)
+api_route_subscriber_add(struct wk_proc *p, struct api_req *r)
 {
 	subscriber_change(p, r, 1);
 }
 
 void
-route_subscriber_remove(struct wk_proc *p, struct api_req *r)
+api_route_subscriber_remove(struct wk_proc *p, struct api_req *r)
 {
 	subscriber_change(p, r, 0);
 }
@@ -339,7 +339,7 @@ key_error(const struct chan_req *cr)
 }
 
 void
-route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
+api_route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
 {
 	struct chan_req cr;
 	const char *err;
@@ -377,10 +377,10 @@ list_route(struct wk_proc *p, struct api_req *r, const char *list, enum list_rou
 	    what == LR_REMOVE_ALL ? 0 : CR_UIDS, ERR_RAW, &cr) < 0)
 		return;
 	if (what == LR_SET)
-		err = is_blank(cr.id) ? "频道ID不能为空！" : NULL;
+		err = api_is_blank(cr.id) ? "频道ID不能为空！" : NULL;
 	else if (what == LR_REMOVE_ALL)
 		err = key_error(&cr);
-	else if (*cr.id != '\0' && white && has_special(cr.id))
+	else if (*cr.id != '\0' && white && api_has_special(cr.id))
 		err = "频道ID不能包含特殊字符！";
 	else if ((err = key_error(&cr)) == NULL &&
 	    (white ? strings_blank(cr.list) : json_array_size(cr.list) == 0))
@@ -402,7 +402,7 @@ list_route(struct wk_proc *p, struct api_req *r, const char *list, enum list_rou
 /* POST /channel/{blacklist,whitelist}_{add,set,remove,remove_all}: the
  * list and what to do with it are read from the route's path. */
 void
-route_list(struct wk_proc *p, struct api_req *r)
+api_route_list(struct wk_proc *p, struct api_req *r)
 {
 	static const char *const actions[] = {
 		[LR_ADD] = "add", [LR_SET] = "set", [LR_REMOVE] = "remove",
@@ -467,12 +467,12 @@ whitelist_then(struct wk_proc *p, struct api_req *r)
 /* GET /channel/whitelist?channel_id=&channel_type=: the entries, a bare
  * array. */
 void
-route_whitelist_get(struct wk_proc *p, struct api_req *r)
+api_route_whitelist_get(struct wk_proc *p, struct api_req *r)
 {
-	struct chan_req cr = { .id = query_str(r, "channel_id"), .type = query_type(r) };
+	struct chan_req cr = { .id = api_query_str(r, "channel_id"), .type = api_query_type(r) };
 	struct wk_wbuf w;
 
-	if (check_len(r, "channel_id", cr.id) < 0)
+	if (api_check_len(r, "channel_id", cr.id) < 0)
 		return;
 	wk_wbuf_init(&w);
 	api_put_key(&w, cr.id, cr.type);

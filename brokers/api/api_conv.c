@@ -44,7 +44,7 @@ channel_is_cmd(const char *id)
 /* What a route remembers between rounds (r->ctx). */
 struct conv_ctx {
 	char *uid;
-	char sid[STORED_ID_MAX];     /* the stored channel id */
+	char sid[API_STORED_ID_MAX];     /* the stored channel id */
 	json_int_t type;
 	json_int_t n;                /* unread (setUnread), msg_count (sync) */
 	json_t *req;                 /* the request body */
@@ -219,21 +219,21 @@ api_conv_members(struct wk_proc *p, struct api_req *r, int type, const struct wk
 
 /* {uid, channel_id, channel_type (!= 0)} into c; -1 after 400. */
 static int
-read_target(struct api_req *r, struct in *in, struct conv_ctx *c)
+read_target(struct api_req *r, struct api_in *in, struct conv_ctx *c)
 {
 	const char *uid, *id;
 
-	if (in_str(in, "uid", &uid) < 0 || in_str(in, "channel_id", &id) < 0 ||
-	    in_int(in, "channel_type", "uint8", 0, 255, &c->type) < 0)
+	if (api_in_str(in, "uid", &uid) < 0 || api_in_str(in, "channel_id", &id) < 0 ||
+	    api_in_int(in, "channel_type", "uint8", 0, 255, &c->type) < 0)
 		return -1;
-	if (is_blank(uid) || is_blank(id) || c->type == 0) {
-		api_answer_error(r, 400, is_blank(uid) ? "uid不能为空！" : is_blank(id) ?
+	if (api_is_blank(uid) || api_is_blank(id) || c->type == 0) {
+		api_answer_error(r, 400, api_is_blank(uid) ? "uid不能为空！" : api_is_blank(id) ?
 		    "channel_id不能为空！" : "channel_type不能为0！");
 		return -1;
 	}
-	if (check_len(r, "uid", uid) < 0 || check_len(r, "channel_id", id) < 0)
+	if (api_check_len(r, "uid", uid) < 0 || api_check_len(r, "channel_id", id) < 0)
 		return -1;
-	if (stored_id(uid, id, c->type, c->sid) < 0) {
+	if (api_stored_id(uid, id, c->type, c->sid) < 0) {
 		api_answer_error(r, 400, "频道ID不合法！");
 		return -1;
 	}
@@ -280,34 +280,34 @@ static void
 cursor_route(struct wk_proc *p, struct api_req *r, const char *gotype, const char *mode,
     int with_unread)
 {
-	struct in in = { r, NULL, gotype };
+	struct api_in in = { r, NULL, gotype };
 	struct conv_ctx *c;
 
-	if ((in.o = body_json(r, JSON_OBJECT, gotype)) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, gotype)) == NULL)
 		return;
 	c = ctx_new(r);
 	c->req = in.o;
 	c->mode = mode;
 	if (read_target(r, &in, c) < 0 ||
-	    (with_unread && in_int(&in, "unread", "int", GO_INT_MIN, GO_INT_MAX, &c->n) < 0))
+	    (with_unread && api_in_int(&in, "unread", "int", API_GO_INT_MIN, API_GO_INT_MAX, &c->n) < 0))
 		return;
 	ask_max_seq(p, r, c, cursor_then);
 }
 
 void
-route_conversations_set_unread(struct wk_proc *p, struct api_req *r)
+api_route_conversations_set_unread(struct wk_proc *p, struct api_req *r)
 {
 	cursor_route(p, r, "api.clearConversationUnreadReq", "forward", 1);
 }
 
 void
-route_conversations_clear_unread(struct wk_proc *p, struct api_req *r)
+api_route_conversations_clear_unread(struct wk_proc *p, struct api_req *r)
 {
 	cursor_route(p, r, "api.clearConversationUnreadReq", "forward", 0);
 }
 
 void
-route_conversations_delete(struct wk_proc *p, struct api_req *r)
+api_route_conversations_delete(struct wk_proc *p, struct api_req *r)
 {
 	cursor_route(p, r, "api.deleteChannelReq", "delete", 0);
 }
@@ -335,7 +335,7 @@ parse_seqs(const char *s)
 	char *copy = wk_strdup(s), *save = NULL, *item;
 
 	for (item = strtok_r(copy, "|", &save); item; item = strtok_r(NULL, "|", &save)) {
-		char *c2 = strrchr(item, ':'), *c1, *end, key[STORED_ID_MAX + 8];
+		char *c2 = strrchr(item, ':'), *c1, *end, key[API_STORED_ID_MAX + 8];
 		if (c2 == NULL)
 			continue;
 		*c2 = '\0';
@@ -358,7 +358,7 @@ parse_seqs(const char *s)
 static json_int_t
 client_seq(json_t *seqs, const char *id, size_t len, json_int_t type, int *present)
 {
-	char key[STORED_ID_MAX + 8];
+	char key[API_STORED_ID_MAX + 8];
 	json_t *v;
 
 	snprintf(key, sizeof key, "%lld:%.*s", (long long)type, (int)len, id);
@@ -569,36 +569,36 @@ sync_then_rows(struct wk_proc *p, struct api_req *r)
 
 /* POST /conversation/sync (§10.2). */
 void
-route_conversation_sync(struct wk_proc *p, struct api_req *r)
+api_route_conversation_sync(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "syncUserConversationReq" };
+	struct api_in in = { r, NULL, "syncUserConversationReq" };
 	const char *uid, *seqs;
 	json_int_t v;
 	json_t *ex;
 	struct conv_ctx *c;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.syncUserConversationReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.syncUserConversationReq")) == NULL)
 		return;
 	c = ctx_new(r);
 	c->req = in.o;
-	if (in_str(&in, "uid", &uid) < 0 || in_str(&in, "last_msg_seqs", &seqs) < 0 ||
-	    in_int(&in, "version", "int64", GO_INT_MIN, GO_INT_MAX, &v) < 0 ||
-	    in_int(&in, "msg_count", "int64", GO_INT_MIN, GO_INT_MAX, &c->n) < 0 ||
-	    in_int(&in, "only_unread", "uint8", 0, 255, &v) < 0 ||
-	    in_int(&in, "page", "int", GO_INT_MIN, GO_INT_MAX, &v) < 0 ||
-	    in_int(&in, "page_size", "int", GO_INT_MIN, GO_INT_MAX, &v) < 0)
+	if (api_in_str(&in, "uid", &uid) < 0 || api_in_str(&in, "last_msg_seqs", &seqs) < 0 ||
+	    api_in_int(&in, "version", "int64", API_GO_INT_MIN, API_GO_INT_MAX, &v) < 0 ||
+	    api_in_int(&in, "msg_count", "int64", API_GO_INT_MIN, API_GO_INT_MAX, &c->n) < 0 ||
+	    api_in_int(&in, "only_unread", "uint8", 0, 255, &v) < 0 ||
+	    api_in_int(&in, "page", "int", API_GO_INT_MIN, API_GO_INT_MAX, &v) < 0 ||
+	    api_in_int(&in, "page_size", "int", API_GO_INT_MIN, API_GO_INT_MAX, &v) < 0)
 		return;
-	ex = in_get(&in, "exclude_channel_types");
+	ex = api_in_get(&in, "exclude_channel_types");
 	if (ex && !json_is_null(ex) && !json_is_array(ex)) {
-		bad_type(r, ex, in.type, "exclude_channel_types", "[]uint8");
+		api_bad_type(r, ex, in.type, "exclude_channel_types", "[]uint8");
 		return;
 	}
-	if (is_blank(uid)) {
+	if (api_is_blank(uid)) {
 		api_answer_error(r, 400, "uid不能为空！");
 		return;
 	}
 	/* QUIRK kept: no recent messages asked, no conversations answered. */
-	if (c->n <= 0 || check_len(r, "uid", uid) < 0) {
+	if (c->n <= 0 || api_check_len(r, "uid", uid) < 0) {
 		if (!r->answered)
 			api_answer_json(r, 200, json_array());
 		return;
@@ -614,13 +614,13 @@ by_channels_then_rows(struct wk_proc *p, struct api_req *r)
 	struct conv_ctx *c = r->ctx;
 	json_t *rows = rows_json(r), *row, *ch;
 	size_t i, j, len;
-	char sid[STORED_ID_MAX];
+	char sid[API_STORED_ID_MAX];
 
 	c->items = json_array();
 	json_array_foreach(json_object_get(c->req, "channels"), i, ch) {
 		const char *id = wk_jstr(ch, "channel_id"), *cid;
 		json_int_t type = wk_jint(ch, "channel_type"), R = 0;
-		if (stored_id(c->uid, id, type, sid) < 0 ||
+		if (api_stored_id(c->uid, id, type, sid) < 0 ||
 		    (cid = client_id(c->uid, sid, type, &len)) == NULL)
 			continue;
 		json_array_foreach(rows, j, row)
@@ -635,25 +635,25 @@ by_channels_then_rows(struct wk_proc *p, struct api_req *r)
 }
 
 void
-route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
+api_route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "syncUserConversationByChannelsReq" };
+	struct api_in in = { r, NULL, "syncUserConversationByChannelsReq" };
 	const char *uid;
 	json_t *chs, *ch;
 	struct conv_ctx *c;
 	size_t i;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.syncUserConversationByChannelsReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.syncUserConversationByChannelsReq")) == NULL)
 		return;
 	c = ctx_new(r);
 	c->req = in.o;
 	c->by_channels = 1;
-	if (in_str(&in, "uid", &uid) < 0 ||
-	    in_int(&in, "msg_count", "int64", GO_INT_MIN, GO_INT_MAX, &c->n) < 0)
+	if (api_in_str(&in, "uid", &uid) < 0 ||
+	    api_in_int(&in, "msg_count", "int64", API_GO_INT_MIN, API_GO_INT_MAX, &c->n) < 0)
 		return;
-	chs = in_get(&in, "channels");
+	chs = api_in_get(&in, "channels");
 	if (chs && !json_is_null(chs) && !json_is_array(chs)) {
-		bad_type(r, chs, in.type, "channels", "[]api.channelReq");
+		api_bad_type(r, chs, in.type, "channels", "[]api.channelReq");
 		return;
 	}
 	json_array_foreach(chs, i, ch)
@@ -662,11 +662,11 @@ route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 			api_answer_error(r, 400, "channels: channel_id and channel_type are required");
 			return;
 		}
-	if (is_blank(uid)) {
+	if (api_is_blank(uid)) {
 		api_answer_error(r, 400, "uid不能为空！");
 		return;
 	}
-	if (check_len(r, "uid", uid) < 0)
+	if (api_check_len(r, "uid", uid) < 0)
 		return;
 	if (c->n <= 0)
 		c->n = BYCHANNELS_MSG_COUNT;
@@ -692,17 +692,17 @@ channels_then(struct wk_proc *p, struct api_req *r)
 }
 
 void
-route_conversation_channels(struct wk_proc *p, struct api_req *r)
+api_route_conversation_channels(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "conversationChannelReq" };
+	struct api_in in = { r, NULL, "conversationChannelReq" };
 	const char *uid;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.conversationChannelReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.conversationChannelReq")) == NULL)
 		return;
-	if (in_str(&in, "uid", &uid) == 0) {
-		if (is_blank(uid))
+	if (api_in_str(&in, "uid", &uid) == 0) {
+		if (api_is_blank(uid))
 			api_answer_error(r, 400, "uid不能为空！");
-		else if (check_len(r, "uid", uid) == 0)
+		else if (api_check_len(r, "uid", uid) == 0)
 			ask_rows(p, r, uid, channels_then);
 	}
 	json_decref(in.o);
@@ -731,23 +731,23 @@ message_sync_then(struct wk_proc *p, struct api_req *r)
 /* POST /message/sync {uid, limit (default 200)}: the oldest unacknowledged
  * cmd messages; message_seq is the mailbox's. */
 void
-route_message_sync(struct wk_proc *p, struct api_req *r)
+api_route_message_sync(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "syncReq" };
+	struct api_in in = { r, NULL, "syncReq" };
 	const char *uid;
 	json_int_t limit, seq;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.syncReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.syncReq")) == NULL)
 		return;
-	if (in_str(&in, "uid", &uid) < 0 ||
-	    in_int(&in, "message_seq", "uint64", 0, GO_INT_MAX, &seq) < 0 ||
-	    in_int(&in, "limit", "int", GO_INT_MIN, GO_INT_MAX, &limit) < 0)
+	if (api_in_str(&in, "uid", &uid) < 0 ||
+	    api_in_int(&in, "message_seq", "uint64", 0, API_GO_INT_MAX, &seq) < 0 ||
+	    api_in_int(&in, "limit", "int", API_GO_INT_MIN, API_GO_INT_MAX, &limit) < 0)
 		goto out;
-	if (is_blank(uid))
+	if (api_is_blank(uid))
 		api_answer_error(r, 400, "uid不能为空！");
 	else if (limit < 0)
 		api_answer_error(r, 400, "limit不能小于0！");
-	else if (check_len(r, "uid", uid) == 0) {
+	else if (api_check_len(r, "uid", uid) == 0) {
 		struct wk_wbuf b;
 		wk_wbuf_init(&b);
 		wk_put_str(&b, uid);
@@ -762,20 +762,20 @@ out:
 
 /* POST /message/syncack {uid, last_message_seq}: everything up to it. */
 void
-route_message_syncack(struct wk_proc *p, struct api_req *r)
+api_route_message_syncack(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "syncackReq" };
+	struct api_in in = { r, NULL, "syncackReq" };
 	const char *uid;
 	json_int_t seq;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.syncackReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.syncackReq")) == NULL)
 		return;
-	if (in_str(&in, "uid", &uid) < 0 ||
-	    in_int(&in, "last_message_seq", "uint64", 0, GO_INT_MAX, &seq) < 0)
+	if (api_in_str(&in, "uid", &uid) < 0 ||
+	    api_in_int(&in, "last_message_seq", "uint64", 0, API_GO_INT_MAX, &seq) < 0)
 		goto out;
-	if (is_blank(uid))
+	if (api_is_blank(uid))
 		api_answer_error(r, 400, "uid不能为空！");
-	else if (check_len(r, "uid", uid) == 0) {
+	else if (api_check_len(r, "uid", uid) == 0) {
 		struct wk_wbuf b;
 		wk_wbuf_init(&b);
 		wk_put_str(&b, uid);

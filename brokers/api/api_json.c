@@ -13,7 +13,7 @@
 
 /* The member `key` of o: an exact match first, then a case-insensitive one. */
 json_t *
-in_get(const struct in *in, const char *key)
+api_in_get(const struct api_in *in, const char *key)
 {
 	const char *k;
 	json_t *v = json_object_get(in->o, key);
@@ -48,7 +48,7 @@ json_kind(const json_t *v, char *buf, size_t len)
 
 /* Answer 400 as Go does for a value of the wrong type; returns -1. */
 int
-bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
+api_bad_type(struct api_req *r, const json_t *v, const char *type, const char *field,
     const char *gotype)
 {
 	char msg[320], num[64];
@@ -64,7 +64,7 @@ bad_type(struct api_req *r, const json_t *v, const char *type, const char *field
 }
 
 int
-is_blank(const char *s)
+api_is_blank(const char *s)
 {
 	return s[strspn(s, " \t\r\n")] == '\0';
 }
@@ -72,13 +72,13 @@ is_blank(const char *s)
 /* Parse the body as a JSON value of kind `want` (null counts as empty);
  * NULL after answering 400. */
 json_t *
-body_json(struct api_req *r, json_type want, const char *gotype)
+api_body_json(struct api_req *r, json_type want, const char *gotype)
 {
 	json_error_t e;
 	json_t *j;
 
 	/* Go's decoder reads one value and ignores what follows it. */
-	if (is_blank(r->body)) {
+	if (api_is_blank(r->body)) {
 		api_answer_error(r, 400, "EOF");
 		return NULL;
 	}
@@ -91,7 +91,7 @@ body_json(struct api_req *r, json_type want, const char *gotype)
 		return want == JSON_OBJECT ? json_object() : json_array();
 	}
 	if (json_typeof(j) != want) {
-		bad_type(r, j, NULL, NULL, gotype);
+		api_bad_type(r, j, NULL, NULL, gotype);
 		json_decref(j);
 		return NULL;
 	}
@@ -100,60 +100,60 @@ body_json(struct api_req *r, json_type want, const char *gotype)
 
 /* A string member ("" when absent or null); -1 after answering 400. */
 int
-in_str(struct in *in, const char *key, const char **out)
+api_in_str(struct api_in *in, const char *key, const char **out)
 {
-	json_t *v = in_get(in, key);
+	json_t *v = api_in_get(in, key);
 
 	*out = "";
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return bad_type(in->r, v, in->type, key, "string");
+		return api_bad_type(in->r, v, in->type, key, "string");
 	*out = json_string_value(v);
 	return 0;
 }
 
 /* An integer member in [min, max] (0 when absent or null). */
 int
-in_int(struct in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
+api_in_int(struct api_in *in, const char *key, const char *gotype, json_int_t min, json_int_t max,
     json_int_t *out)
 {
-	json_t *v = in_get(in, key);
+	json_t *v = api_in_get(in, key);
 
 	*out = 0;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return bad_type(in->r, v, in->type, key, gotype);
+		return api_bad_type(in->r, v, in->type, key, gotype);
 	*out = json_integer_value(v);
 	return 0;
 }
 
 /* Every element of array a is a string; -1 after answering 400. */
 int
-all_strings(struct api_req *r, json_t *a, const char *type, const char *field)
+api_all_strings(struct api_req *r, json_t *a, const char *type, const char *field)
 {
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(a, i, v)
 		if (!json_is_string(v))
-			return bad_type(r, v, type, field, "string");
+			return api_bad_type(r, v, type, field, "string");
 	return 0;
 }
 
 /* An array-of-strings member (NULL when absent or null). */
 int
-in_strs(struct in *in, const char *key, json_t **out)
+api_in_strs(struct api_in *in, const char *key, json_t **out)
 {
-	json_t *v = in_get(in, key);
+	json_t *v = api_in_get(in, key);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_array(v))
-		return bad_type(in->r, v, in->type, key, "[]string");
-	if (all_strings(in->r, v, in->type, key) < 0)
+		return api_bad_type(in->r, v, in->type, key, "[]string");
+	if (api_all_strings(in->r, v, in->type, key) < 0)
 		return -1;
 	*out = v;
 	return 0;
@@ -162,7 +162,7 @@ in_strs(struct in *in, const char *key, json_t **out)
 /* channel_type from the query: a value that is not a uint8 reads as 0, as
  * Go's ParseUint8 does. */
 json_int_t
-query_type(struct api_req *r)
+api_query_type(struct api_req *r)
 {
 	const char *t = api_query(r, "channel_type");
 	char *end;
@@ -176,7 +176,7 @@ query_type(struct api_req *r)
 
 /* A query argument, "" when absent. */
 const char *
-query_str(struct api_req *r, const char *name)
+api_query_str(struct api_req *r, const char *name)
 {
 	const char *v = api_query(r, name);
 

@@ -28,15 +28,15 @@
 /* The stored id of (id, type) as seen by uid: a person chat's "a@b", else
  * id.  -1 if it is longer than wk-channel stores. */
 int
-stored_id(const char *uid, const char *id, json_int_t type, char *out)
+api_stored_id(const char *uid, const char *id, json_int_t type, char *out)
 {
 	ssize_t n;
 
 	if (type != 1) {
-		snprintf(out, STORED_ID_MAX, "%s", id);
+		snprintf(out, API_STORED_ID_MAX, "%s", id);
 		n = (ssize_t)strlen(id);
 	} else
-		n = wk_channelid_person(uid, strlen(uid), id, strlen(id), out, STORED_ID_MAX);
+		n = wk_channelid_person(uid, strlen(uid), id, strlen(id), out, API_STORED_ID_MAX);
 	return n < 0 || n > API_CHANNEL_ID_MAX ? -1 : 0;
 }
 
@@ -90,15 +90,15 @@ b64_bad_at(const char *s)
 /* A payload member ([]byte: base64 text); "" when absent or null.  -1
  * after answering 400 as Go does. */
 static int
-in_payload(struct in *in, const char **out)
+in_payload(struct api_in *in, const char **out)
 {
 	char msg[96];
 	long at;
 
-	if (in_get(in, "payload") != NULL && !json_is_string(in_get(in, "payload")) &&
-	    !json_is_null(in_get(in, "payload")))
-		return bad_type(in->r, in_get(in, "payload"), in->type, "payload", "[]uint8");
-	if (in_str(in, "payload", out) < 0)
+	if (api_in_get(in, "payload") != NULL && !json_is_string(api_in_get(in, "payload")) &&
+	    !json_is_null(api_in_get(in, "payload")))
+		return api_bad_type(in->r, api_in_get(in, "payload"), in->type, "payload", "[]uint8");
+	if (api_in_str(in, "payload", out) < 0)
 		return -1;
 	if ((at = b64_bad_at(*out)) < 0)
 		return 0;
@@ -109,24 +109,24 @@ in_payload(struct in *in, const char **out)
 
 /* The header object's flags as WKProto header bits; -1 after 400. */
 static int
-in_header(struct in *in, uint8_t *flags)
+in_header(struct api_in *in, uint8_t *flags)
 {
 	static const struct { const char *key; uint8_t bit; } bits[] = {
 		{ "no_persist", WKPROTO_FLAG_NOPERSIST }, { "red_dot", WKPROTO_FLAG_REDDOT },
 		{ "sync_once", WKPROTO_FLAG_SYNCONCE },
 	};
 	char type[64];
-	struct in h = { in->r, in_get(in, "header"), type };
+	struct api_in h = { in->r, api_in_get(in, "header"), type };
 	json_int_t v;
 
 	*flags = 0;
 	if (h.o == NULL || json_is_null(h.o))
 		return 0;
 	if (!json_is_object(h.o))
-		return bad_type(in->r, h.o, in->type, "header", "types.MessageHeader");
+		return api_bad_type(in->r, h.o, in->type, "header", "types.MessageHeader");
 	snprintf(type, sizeof type, "%s.header", in->type);
 	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
-		if (in_int(&h, bits[i].key, "int", GO_INT_MIN, GO_INT_MAX, &v) < 0)
+		if (api_in_int(&h, bits[i].key, "int", API_GO_INT_MIN, API_GO_INT_MAX, &v) < 0)
 			return -1;
 		if (v == 1)
 			*flags |= bits[i].bit;
@@ -229,50 +229,50 @@ ask_send(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
  * subscribers (sync_once, no channel_id): to exactly those uids through a
  * temporary channel (type 8), with a fresh client_msg_no, as the reference. */
 void
-route_message_send(struct wk_proc *p, struct api_req *r)
+api_route_message_send(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "messageSendReq" };
+	struct api_in in = { r, NULL, "messageSendReq" };
 	const char *cmn, *from, *id, *payload;
 	json_int_t type, expire, stream;
-	char gen[34], sid[STORED_ID_MAX];
+	char gen[34], sid[API_STORED_ID_MAX];
 	json_t *subs;
 	uint8_t flags;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.messageSendReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.messageSendReq")) == NULL)
 		return;
-	if (in_header(&in, &flags) < 0 || in_str(&in, "client_msg_no", &cmn) < 0 ||
-	    in_str(&in, "from_uid", &from) < 0 || in_str(&in, "channel_id", &id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
-	    in_int(&in, "expire", "uint32", 0, UINT32_MAX, &expire) < 0 ||
-	    in_strs(&in, "subscribers", &subs) < 0 || in_payload(&in, &payload) < 0 ||
-	    in_int(&in, "is_stream", "int", GO_INT_MIN, GO_INT_MAX, &stream) < 0)
+	if (in_header(&in, &flags) < 0 || api_in_str(&in, "client_msg_no", &cmn) < 0 ||
+	    api_in_str(&in, "from_uid", &from) < 0 || api_in_str(&in, "channel_id", &id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
+	    api_in_int(&in, "expire", "uint32", 0, UINT32_MAX, &expire) < 0 ||
+	    api_in_strs(&in, "subscribers", &subs) < 0 || in_payload(&in, &payload) < 0 ||
+	    api_in_int(&in, "is_stream", "int", API_GO_INT_MIN, API_GO_INT_MAX, &stream) < 0)
 		goto out;
-	if (is_blank(from))
+	if (api_is_blank(from))
 		from = WK_SYSTEM_UID;
-	if (is_blank(cmn) || json_array_size(subs) > 0) {
+	if (api_is_blank(cmn) || json_array_size(subs) > 0) {
 		new_client_msg_no(gen);
 		cmn = gen;
 	}
 	if (*payload == '\0')
 		api_answer_error(r, 400, "payload不能为空！");
-	else if (json_array_size(subs) > 0 && (!(flags & WKPROTO_FLAG_SYNCONCE) || !is_blank(id)))
+	else if (json_array_size(subs) > 0 && (!(flags & WKPROTO_FLAG_SYNCONCE) || !api_is_blank(id)))
 		api_answer_error(r, 400, SEND_REFUSED);
 	else if (json_array_size(subs) > 0) {
 		size_t i;
 		json_t *v;
 		json_array_foreach(subs, i, v)
-			if (check_len(r, "subscriber", json_string_value(v)) < 0)
+			if (api_check_len(r, "subscriber", json_string_value(v)) < 0)
 				goto out;
 		temp_channel(subs, !(flags & WKPROTO_FLAG_NOPERSIST), sid, sizeof sid);
-		if (check_len(r, "from_uid", from) == 0)
+		if (api_check_len(r, "from_uid", from) == 0)
 			ask_send(p, r, sid, WKPROTO_CHANNEL_TEMP, from, cmn, flags, expire, 0, payload,
 			    subs);
-	} else if (is_blank(id))
+	} else if (api_is_blank(id))
 		api_answer_error(r, 400, SEND_REFUSED);
-	else if (has_special(id))
+	else if (api_has_special(id))
 		api_answer_error(r, 400, BAD_CHANNEL_ID);
-	else if (check_len(r, "from_uid", from) == 0 && check_len(r, "client_msg_no", cmn) == 0) {
-		if (stored_id(from, id, type, sid) < 0)
+	else if (api_check_len(r, "from_uid", from) == 0 && api_check_len(r, "client_msg_no", cmn) == 0) {
+		if (api_stored_id(from, id, type, sid) < 0)
 			api_answer_error(r, 400, BAD_CHANNEL_ID);
 		else
 			ask_send(p, r, sid, type, from, cmn, flags, expire,
@@ -294,25 +294,25 @@ sendbatch_then(struct wk_proc *p, struct api_req *r)
  * {"fail_uids","reason"} (the uids refused here) once every shard has
  * its messages durable. */
 void
-route_message_sendbatch(struct wk_proc *p, struct api_req *r)
+api_route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "struct { Header types.MessageHeader; FromUID string; "
+	struct api_in in = { r, NULL, "struct { Header types.MessageHeader; FromUID string; "
 	    "Subscribers []string; Payload []uint8 }" };
 	int n = p->cfg.processes_channel, asked = 0;
 	const char *from, *payload, *uid;
-	char sid[STORED_ID_MAX], cmn[34];
+	char sid[API_STORED_ID_MAX], cmn[34];
 	json_t *subs, *v, *answer;
 	struct wk_wbuf *per;
 	uint32_t *count;
 	uint8_t flags;
 	size_t i;
 
-	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, in.type)) == NULL)
 		return;
-	if (in_header(&in, &flags) < 0 || in_str(&in, "from_uid", &from) < 0 ||
-	    in_strs(&in, "subscribers", &subs) < 0 || in_payload(&in, &payload) < 0)
+	if (in_header(&in, &flags) < 0 || api_in_str(&in, "from_uid", &from) < 0 ||
+	    api_in_strs(&in, "subscribers", &subs) < 0 || in_payload(&in, &payload) < 0)
 		goto out;
-	if (is_blank(from)) {
+	if (api_is_blank(from)) {
 		api_answer_error(r, 400, "from_uid不能为空！");
 		goto out;
 	}
@@ -324,14 +324,14 @@ route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "payload不能为空！");
 		goto out;
 	}
-	if (check_len(r, "from_uid", from) < 0)
+	if (api_check_len(r, "from_uid", from) < 0)
 		goto out;
 	answer = json_pack("{s:[],s:[]}", "fail_uids", "reason");
 	per = wk_calloc((size_t)n, sizeof *per);
 	count = wk_calloc((size_t)n, sizeof *count);
 	json_array_foreach(subs, i, v) {
 		uid = json_string_value(v);
-		if (has_special(uid) || stored_id(from, uid, 1, sid) < 0) {
+		if (api_has_special(uid) || api_stored_id(from, uid, 1, sid) < 0) {
 			json_array_append(json_object_get(answer, "fail_uids"), v);
 			json_array_append_new(json_object_get(answer, "reason"),
 			    json_string(BAD_CHANNEL_ID));
@@ -380,19 +380,19 @@ static int
 read_key(struct api_req *r, const char *id, json_int_t type, const char *login, int raw_ok,
     char *sid)
 {
-	if (is_blank(id)) {
+	if (api_is_blank(id)) {
 		api_answer_error(r, 400, "channel_id不能为空！");
 		return -1;
 	}
 	if (raw_ok && strchr(id, '@'))
 		type = 0;                            /* taken as it is */
-	else if (type == 1 && is_blank(login)) {
+	else if (type == 1 && api_is_blank(login)) {
 		api_answer_error(r, 400, "login_uid不能为空！");
 		return -1;
 	}
-	if (check_len(r, "login_uid", login) < 0 || check_len(r, "channel_id", id) < 0)
+	if (api_check_len(r, "login_uid", login) < 0 || api_check_len(r, "channel_id", id) < 0)
 		return -1;
-	if (stored_id(login, id, type, sid) < 0) {
+	if (api_stored_id(login, id, type, sid) < 0) {
 		api_answer_error(r, 400, BAD_CHANNEL_ID);
 		return -1;
 	}
@@ -437,27 +437,27 @@ search_then(struct wk_proc *p, struct api_req *r)
 
 /* POST /channel/messagesync (http-api.md §2.20). */
 void
-route_channel_messagesync(struct wk_proc *p, struct api_req *r)
+api_route_channel_messagesync(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "" };
+	struct api_in in = { r, NULL, "" };
 	const char *login, *id;
 	json_int_t type, start, end, limit, mode;
-	char sid[STORED_ID_MAX];
+	char sid[API_STORED_ID_MAX];
 
-	if ((in.o = body_json(r, JSON_OBJECT, "struct { LoginUID string; ChannelID string; "
+	if ((in.o = api_body_json(r, JSON_OBJECT, "struct { LoginUID string; ChannelID string; "
 	    "ChannelType uint8; StartMessageSeq uint64; EndMessageSeq uint64; Limit int; "
 	    "PullMode api.PullMode }")) == NULL)
 		return;
-	if (in_str(&in, "login_uid", &login) < 0 || in_str(&in, "channel_id", &id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
-	    in_int(&in, "start_message_seq", "uint64", 0, GO_INT_MAX, &start) < 0 ||
-	    in_int(&in, "end_message_seq", "uint64", 0, GO_INT_MAX, &end) < 0 ||
-	    in_int(&in, "limit", "int", GO_INT_MIN, GO_INT_MAX, &limit) < 0 ||
-	    in_int(&in, "pull_mode", "api.PullMode", GO_INT_MIN, GO_INT_MAX, &mode) < 0)
+	if (api_in_str(&in, "login_uid", &login) < 0 || api_in_str(&in, "channel_id", &id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
+	    api_in_int(&in, "start_message_seq", "uint64", 0, API_GO_INT_MAX, &start) < 0 ||
+	    api_in_int(&in, "end_message_seq", "uint64", 0, API_GO_INT_MAX, &end) < 0 ||
+	    api_in_int(&in, "limit", "int", API_GO_INT_MIN, API_GO_INT_MAX, &limit) < 0 ||
+	    api_in_int(&in, "pull_mode", "api.PullMode", API_GO_INT_MIN, API_GO_INT_MAX, &mode) < 0)
 		goto out;
-	if (is_blank(id))
+	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
-	else if (is_blank(login))
+	else if (api_is_blank(login))
 		api_answer_error(r, 400, "login_uid不能为空！");
 	else if (read_key(r, id, type, login, 0, sid) == 0) {
 		struct wk_wbuf w;
@@ -492,27 +492,27 @@ ints_in(json_t *a, json_int_t min, json_int_t max)
 /* POST /messages: by seqs, ids and client_msg_nos.  Any decoding error is
  * the one message, as the reference answers. */
 void
-route_messages(struct wk_proc *p, struct api_req *r)
+api_route_messages(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "" };
+	struct api_in in = { r, NULL, "" };
 	const char *login, *id;
 	json_int_t type;
 	json_t *cmns;
-	char sid[STORED_ID_MAX];
+	char sid[API_STORED_ID_MAX];
 
-	if ((in.o = body_json(r, JSON_OBJECT, "")) == NULL ||
-	    in_str(&in, "login_uid", &login) < 0 || in_str(&in, "channel_id", &id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
-	    in_strs(&in, "client_msg_nos", &cmns) < 0 ||
-	    ints_in(in_get(&in, "message_seqs"), 0, UINT32_MAX) < 0 ||
-	    ints_in(in_get(&in, "message_ids"), GO_INT_MIN, GO_INT_MAX) < 0) {
-		api_answer_error(r, 400, BAD_DATA);
+	if ((in.o = api_body_json(r, JSON_OBJECT, "")) == NULL ||
+	    api_in_str(&in, "login_uid", &login) < 0 || api_in_str(&in, "channel_id", &id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
+	    api_in_strs(&in, "client_msg_nos", &cmns) < 0 ||
+	    ints_in(api_in_get(&in, "message_seqs"), 0, UINT32_MAX) < 0 ||
+	    ints_in(api_in_get(&in, "message_ids"), API_GO_INT_MIN, API_GO_INT_MAX) < 0) {
+		api_answer_error(r, 400, API_BAD_DATA);
 		goto out;
 	}
-	if (is_blank(id))
+	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
 	else if (read_key(r, id, type, login, 0, sid) == 0) {
-		json_t *seqs = in_get(&in, "message_seqs"), *ids = in_get(&in, "message_ids"), *v;
+		json_t *seqs = api_in_get(&in, "message_seqs"), *ids = api_in_get(&in, "message_ids"), *v;
 		struct wk_wbuf w;
 		size_t i;
 		key_row(&w, sid, type);
@@ -560,22 +560,22 @@ ask_get(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type, 
 
 /* POST /message: one message by message_id or client_msg_no. */
 void
-route_message(struct wk_proc *p, struct api_req *r)
+api_route_message(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "" };
+	struct api_in in = { r, NULL, "" };
 	const char *login, *id, *cmn;
 	json_int_t type, mid;
-	char sid[STORED_ID_MAX];
+	char sid[API_STORED_ID_MAX];
 
-	if ((in.o = body_json(r, JSON_OBJECT, "")) == NULL ||
-	    in_str(&in, "login_uid", &login) < 0 || in_str(&in, "channel_id", &id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
-	    in_int(&in, "message_id", "int64", GO_INT_MIN, GO_INT_MAX, &mid) < 0 ||
-	    in_str(&in, "client_msg_no", &cmn) < 0) {
-		api_answer_error(r, 400, BAD_DATA);
+	if ((in.o = api_body_json(r, JSON_OBJECT, "")) == NULL ||
+	    api_in_str(&in, "login_uid", &login) < 0 || api_in_str(&in, "channel_id", &id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
+	    api_in_int(&in, "message_id", "int64", API_GO_INT_MIN, API_GO_INT_MAX, &mid) < 0 ||
+	    api_in_str(&in, "client_msg_no", &cmn) < 0) {
+		api_answer_error(r, 400, API_BAD_DATA);
 		goto out;
 	}
-	if (is_blank(id))
+	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
 	else if (type == 0)
 		api_answer_error(r, 400, "channel_type不能为0");
@@ -588,16 +588,16 @@ out:
 /* GET /message/byclientmsgno: channel_id is the stored id ("a@b" for a
  * person chat), as the reference expects. */
 void
-route_message_byclientmsgno(struct wk_proc *p, struct api_req *r)
+api_route_message_byclientmsgno(struct wk_proc *p, struct api_req *r)
 {
-	const char *id = query_str(r, "channel_id"), *cmn = query_str(r, "client_msg_no");
+	const char *id = api_query_str(r, "channel_id"), *cmn = api_query_str(r, "client_msg_no");
 
-	if (is_blank(id))
+	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
-	else if (is_blank(cmn))
+	else if (api_is_blank(cmn))
 		api_answer_error(r, 400, "client_msg_no不能为空！");
-	else if (check_len(r, "channel_id", id) == 0 && check_len(r, "client_msg_no", cmn) == 0)
-		ask_get(p, r, id, query_type(r), 0, cmn);
+	else if (api_check_len(r, "channel_id", id) == 0 && api_check_len(r, "client_msg_no", cmn) == 0)
+		ask_get(p, r, id, api_query_type(r), 0, cmn);
 }
 
 /* CHANNEL_MSG_MAX_SEQ answered. */
@@ -613,24 +613,24 @@ max_seq_then(struct wk_proc *p, struct api_req *r)
 static void
 channel_query(struct wk_proc *p, struct api_req *r, int op, api_then_fn *then)
 {
-	json_int_t type = query_type(r);
-	char sid[STORED_ID_MAX];
+	json_int_t type = api_query_type(r);
+	char sid[API_STORED_ID_MAX];
 	struct wk_wbuf w;
 
-	if (read_key(r, query_str(r, "channel_id"), type, query_str(r, "login_uid"), 1, sid) == 0) {
+	if (read_key(r, api_query_str(r, "channel_id"), type, api_query_str(r, "login_uid"), 1, sid) == 0) {
 		key_row(&w, sid, type);
 		ask_stored(p, r, sid, op, &w, then);
 	}
 }
 
 void
-route_max_message_seq(struct wk_proc *p, struct api_req *r)
+api_route_max_message_seq(struct wk_proc *p, struct api_req *r)
 {
 	channel_query(p, r, WK_MSG_CHANNEL_MSG_MAX_SEQ, max_seq_then);
 }
 
 void
-route_last_message(struct wk_proc *p, struct api_req *r)
+api_route_last_message(struct wk_proc *p, struct api_req *r)
 {
 	channel_query(p, r, WK_MSG_CHANNEL_MSG_LAST, one_then);
 }

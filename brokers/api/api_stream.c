@@ -22,15 +22,15 @@
 /* The stored id of a stream's channel: 0, or -1 after answering 400. */
 static int
 stream_channel(struct api_req *r, const char *id, json_int_t type, const char *from,
-    char sid[STORED_ID_MAX])
+    char sid[API_STORED_ID_MAX])
 {
-	if (check_len(r, "channel_id", id) < 0 || check_len(r, "from_uid", from) < 0)
+	if (api_check_len(r, "channel_id", id) < 0 || api_check_len(r, "from_uid", from) < 0)
 		return -1;
 	if (type == WKPROTO_CHANNEL_PERSON && strchr(id, '@') != NULL) {
-		snprintf(sid, STORED_ID_MAX, "%s", id);
+		snprintf(sid, API_STORED_ID_MAX, "%s", id);
 		return 0;
 	}
-	if (stored_id(from, id, type, sid) == 0)
+	if (api_stored_id(from, id, type, sid) == 0)
 		return 0;
 	api_answer_error(r, 400, "频道ID不合法！");
 	return -1;
@@ -38,18 +38,18 @@ stream_channel(struct api_req *r, const char *id, json_int_t type, const char *f
 
 /* A map[string]string member: -1 after answering 400 as Go does. */
 static int
-in_headers(struct in *in, const char *key)
+in_headers(struct api_in *in, const char *key)
 {
-	json_t *h = in_get(in, key), *v;
+	json_t *h = api_in_get(in, key), *v;
 	const char *k;
 
 	if (h == NULL || json_is_null(h))
 		return 0;
 	if (!json_is_object(h))
-		return bad_type(in->r, h, in->type, key, "map[string]string");
+		return api_bad_type(in->r, h, in->type, key, "map[string]string");
 	json_object_foreach(h, k, v)
 		if (!json_is_string(v))
-			return bad_type(in->r, v, in->type, key, "string");
+			return api_bad_type(in->r, v, in->type, key, "string");
 	return 0;
 }
 
@@ -101,38 +101,38 @@ event_then(struct wk_proc *p, struct api_req *r)
 
 /* POST /message/event. */
 void
-route_message_event(struct wk_proc *p, struct api_req *r)
+api_route_message_event(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "eventAppendReq" };
+	struct api_in in = { r, NULL, "eventAppendReq" };
 	const char *id, *from, *cmn, *eid, *etype, *ekey, *vis;
 	json_int_t type, mid, occurred;
-	char sid[STORED_ID_MAX], t[API_CHANNEL_ID_MAX + 1], k[API_CHANNEL_ID_MAX + 1];
+	char sid[API_STORED_ID_MAX], t[API_CHANNEL_ID_MAX + 1], k[API_CHANNEL_ID_MAX + 1];
 	json_t *payload;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.eventAppendReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.eventAppendReq")) == NULL)
 		return;
-	if (in_str(&in, "channel_id", &id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
-	    in_str(&in, "from_uid", &from) < 0 ||
-	    in_int(&in, "message_id", "int64", INT64_MIN, INT64_MAX, &mid) < 0 ||
-	    in_str(&in, "client_msg_no", &cmn) < 0 || in_str(&in, "event_id", &eid) < 0 ||
-	    in_str(&in, "event_type", &etype) < 0 || in_str(&in, "event_key", &ekey) < 0 ||
-	    in_str(&in, "visibility", &vis) < 0 ||
-	    in_int(&in, "occurred_at", "int64", INT64_MIN, INT64_MAX, &occurred) < 0 ||
+	if (api_in_str(&in, "channel_id", &id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
+	    api_in_str(&in, "from_uid", &from) < 0 ||
+	    api_in_int(&in, "message_id", "int64", INT64_MIN, INT64_MAX, &mid) < 0 ||
+	    api_in_str(&in, "client_msg_no", &cmn) < 0 || api_in_str(&in, "event_id", &eid) < 0 ||
+	    api_in_str(&in, "event_type", &etype) < 0 || api_in_str(&in, "event_key", &ekey) < 0 ||
+	    api_in_str(&in, "visibility", &vis) < 0 ||
+	    api_in_int(&in, "occurred_at", "int64", INT64_MIN, INT64_MAX, &occurred) < 0 ||
 	    in_headers(&in, "headers") < 0)
 		goto out;
-	if (is_blank(id))
+	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
-	else if (is_blank(cmn))
+	else if (api_is_blank(cmn))
 		api_answer_error(r, 400, "client_msg_no不能为空！");
-	else if (is_blank(eid))
+	else if (api_is_blank(eid))
 		api_answer_error(r, 400, "event_id不能为空！");
-	else if (is_blank(etype))
+	else if (api_is_blank(etype))
 		api_answer_error(r, 400, "event_type不能为空！");
-	else if (check_len(r, "client_msg_no", cmn) == 0 && check_len(r, "event_id", eid) == 0 &&
-	    check_len(r, "event_type", etype) == 0 && check_len(r, "event_key", ekey) == 0 &&
-	    check_len(r, "visibility", vis) == 0 &&
-	    stream_channel(r, id, type, is_blank(from) ? WK_SYSTEM_UID : from, sid) == 0) {
+	else if (api_check_len(r, "client_msg_no", cmn) == 0 && api_check_len(r, "event_id", eid) == 0 &&
+	    api_check_len(r, "event_type", etype) == 0 && api_check_len(r, "event_key", ekey) == 0 &&
+	    api_check_len(r, "visibility", vis) == 0 &&
+	    stream_channel(r, id, type, api_is_blank(from) ? WK_SYSTEM_UID : from, sid) == 0) {
 		trim(etype, 1, t, sizeof t);
 		trim(ekey, 0, k, sizeof k);
 		if (strcmp(t, "stream.finish") == 0)
@@ -143,7 +143,7 @@ route_message_event(struct wk_proc *p, struct api_req *r)
 		char *text = NULL;
 		wk_wbuf_init(&w);
 		api_put_key(&w, sid, type);
-		wk_put_str(&w, is_blank(from) ? "" : from);
+		wk_put_str(&w, api_is_blank(from) ? "" : from);
 		wk_put_u64(&w, (uint64_t)mid);
 		wk_put_str(&w, cmn);
 		wk_put_str(&w, eid);
@@ -152,7 +152,7 @@ route_message_event(struct wk_proc *p, struct api_req *r)
 		wk_put_str(&w, vis);
 		wk_put_u64(&w, (uint64_t)occurred);
 		/* The client's payload is data to the shard, as a message's is. */
-		if ((payload = in_get(&in, "payload")) != NULL && !json_is_null(payload))
+		if ((payload = api_in_get(&in, "payload")) != NULL && !json_is_null(payload))
 			text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
 		wk_put_blob(&w, text, text ? strlen(text) : 0);
 		free(text);
@@ -220,35 +220,35 @@ eventsync_then(struct wk_proc *p, struct api_req *r)
 
 /* POST /message/eventsync. */
 void
-route_message_eventsync(struct wk_proc *p, struct api_req *r)
+api_route_message_eventsync(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "eventSyncReq" };
+	struct api_in in = { r, NULL, "eventSyncReq" };
 	const char *id, *from, *cmn, *ekey;
 	json_int_t type, seq, limit, priv;
-	char sid[STORED_ID_MAX];
+	char sid[API_STORED_ID_MAX];
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.eventSyncReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.eventSyncReq")) == NULL)
 		return;
-	if (in_str(&in, "channel_id", &id) < 0 ||
-	    in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
-	    in_str(&in, "from_uid", &from) < 0 || in_str(&in, "client_msg_no", &cmn) < 0 ||
-	    in_str(&in, "event_key", &ekey) < 0 ||
-	    in_int(&in, "from_msg_event_seq", "uint64", 0, INT64_MAX, &seq) < 0 ||
-	    in_int(&in, "limit", "int", INT64_MIN, INT64_MAX, &limit) < 0 ||
-	    in_int(&in, "include_private", "uint8", 0, 255, &priv) < 0)
+	if (api_in_str(&in, "channel_id", &id) < 0 ||
+	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
+	    api_in_str(&in, "from_uid", &from) < 0 || api_in_str(&in, "client_msg_no", &cmn) < 0 ||
+	    api_in_str(&in, "event_key", &ekey) < 0 ||
+	    api_in_int(&in, "from_msg_event_seq", "uint64", 0, INT64_MAX, &seq) < 0 ||
+	    api_in_int(&in, "limit", "int", INT64_MIN, INT64_MAX, &limit) < 0 ||
+	    api_in_int(&in, "include_private", "uint8", 0, 255, &priv) < 0)
 		goto out;
 	if (limit == 0)
 		limit = EVENTSYNC_LIMIT_DEFAULT;
 	if (limit > EVENTSYNC_LIMIT_MAX)
 		limit = EVENTSYNC_LIMIT_MAX;
-	if (is_blank(id))
+	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
-	else if (is_blank(cmn))
+	else if (api_is_blank(cmn))
 		api_answer_error(r, 400, "client_msg_no不能为空！");
 	else if (limit < 0)
 		api_answer_error(r, 400, "limit不能为负数！");
-	else if (check_len(r, "client_msg_no", cmn) == 0 && check_len(r, "event_key", ekey) == 0 &&
-	    (type != WKPROTO_CHANNEL_PERSON || !is_blank(from) ?
+	else if (api_check_len(r, "client_msg_no", cmn) == 0 && api_check_len(r, "event_key", ekey) == 0 &&
+	    (type != WKPROTO_CHANNEL_PERSON || !api_is_blank(from) ?
 	    stream_channel(r, id, type, from, sid) :
 	    stream_channel(r, id, 0, "", sid)) == 0) {
 		struct wk_wbuf w;

@@ -15,7 +15,7 @@
 
 
 void
-route_health(struct wk_proc *p, struct api_req *r)
+api_route_health(struct wk_proc *p, struct api_req *r)
 {
 	api_answer_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
@@ -40,7 +40,7 @@ external_addr(const char *configured, const char *listen, int with_scheme, const
 {
 	char buf[512];
 
-	if (!is_blank(configured))
+	if (!api_is_blank(configured))
 		return json_string(configured);
 	if (with_scheme)
 		snprintf(buf, sizeof buf, "%.*s://%s:%ld", (int)strcspn(listen, ":"), listen, ip,
@@ -52,7 +52,7 @@ external_addr(const char *configured, const char *listen, int with_scheme, const
 
 /* {"tcp_addr","ws_addr","wss_addr"} for /route and /route/batch. */
 static json_t *
-route_addrs(struct wk_proc *p, struct api_req *r)
+api_route_addrs(struct wk_proc *p, struct api_req *r)
 {
 	const struct wk_config *c = &p->cfg;
 	const char *q = api_query(r, "intranet"), *ip;
@@ -60,23 +60,23 @@ route_addrs(struct wk_proc *p, struct api_req *r)
 	if (q && atoi(q) == 1)
 		return json_pack("{s:s,s:s,s:s}", "tcp_addr", c->intranet_tcpAddr,
 		    "ws_addr", "", "wss_addr", "");
-	ip = is_blank(c->external_ip) ? "127.0.0.1" : c->external_ip;
+	ip = api_is_blank(c->external_ip) ? "127.0.0.1" : c->external_ip;
 	return json_pack("{s:o,s:o,s:o}",
 	    "tcp_addr", external_addr(c->external_tcpAddr, c->addr, 0, ip),
 	    "ws_addr", external_addr(c->external_wsAddr, c->wsAddr, 1, ip),
-	    "wss_addr", is_blank(c->wssAddr) ? json_string(c->external_wssAddr) :
+	    "wss_addr", api_is_blank(c->wssAddr) ? json_string(c->external_wssAddr) :
 	    external_addr(c->external_wssAddr, c->wssAddr, 1, ip));
 }
 
 void
-route_route(struct wk_proc *p, struct api_req *r)
+api_route_route(struct wk_proc *p, struct api_req *r)
 {
-	api_answer_json(r, 200, route_addrs(p, r));
+	api_answer_json(r, 200, api_route_addrs(p, r));
 }
 
 /* Body: an array of uids; answer [{"tcp_addr",..,"uids":[...]}]. */
 void
-route_route_batch(struct wk_proc *p, struct api_req *r)
+api_route_route_batch(struct wk_proc *p, struct api_req *r)
 {
 	json_t *uids = json_loadb(r->body, r->len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
 	json_t *one;
@@ -88,7 +88,7 @@ route_route_batch(struct wk_proc *p, struct api_req *r)
 	json_array_foreach(uids, i, v)
 		if (!json_is_string(v))
 			goto bad;
-	one = route_addrs(p, r);
+	one = api_route_addrs(p, r);
 	json_object_set_new(one, "uids", uids);
 	api_answer_json(r, 200, json_pack("[o]", one));
 	return;
@@ -114,17 +114,17 @@ token_then(struct wk_proc *p, struct api_req *r)
 /* Validate as the reference does; the user's mailbox shard checks the ban,
  * stores the token and kicks. */
 void
-route_user_token(struct wk_proc *p, struct api_req *r)
+api_route_user_token(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "UpdateTokenReq" };
+	struct api_in in = { r, NULL, "UpdateTokenReq" };
 	const char *uid, *token;
 	json_int_t flag, level;
 
-	if ((in.o = body_json(r, JSON_OBJECT, "api.UpdateTokenReq")) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, "api.UpdateTokenReq")) == NULL)
 		return;
-	if (in_str(&in, "uid", &uid) < 0 || in_str(&in, "token", &token) < 0 ||
-	    in_int(&in, "device_flag", "wkproto.DeviceFlag", 0, 255, &flag) < 0 ||
-	    in_int(&in, "device_level", "wkproto.DeviceLevel", 0, 255, &level) < 0)
+	if (api_in_str(&in, "uid", &uid) < 0 || api_in_str(&in, "token", &token) < 0 ||
+	    api_in_int(&in, "device_flag", "wkproto.DeviceFlag", 0, 255, &flag) < 0 ||
+	    api_in_int(&in, "device_level", "wkproto.DeviceLevel", 0, 255, &level) < 0)
 		goto out;
 	if (*uid == '\0')
 		api_answer_error(r, 400, "uid不能为空！");
@@ -136,7 +136,7 @@ route_user_token(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "系统账号不允许更新token！");
 	else if (strlen(token) >= API_TOKEN_MAX)
 		api_answer_error(r, 400, "token is longer than 511 bytes");
-	else if (check_len(r, "uid", uid) == 0) {
+	else if (api_check_len(r, "uid", uid) == 0) {
 		struct wk_wbuf b;
 		wk_wbuf_init(&b);
 		wk_put_str(&b, uid);
@@ -153,17 +153,17 @@ out:
 
 /* No validation in the reference either: the shard clears and kicks. */
 void
-route_user_device_quit(struct wk_proc *p, struct api_req *r)
+api_route_user_device_quit(struct wk_proc *p, struct api_req *r)
 {
-	struct in in = { r, NULL, "struct { UID string; DeviceFlag int }" };
+	struct api_in in = { r, NULL, "struct { UID string; DeviceFlag int }" };
 	const char *uid;
 	json_int_t flag;
 
-	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, in.type)) == NULL)
 		return;
-	if (in_str(&in, "uid", &uid) == 0 &&
-	    in_int(&in, "device_flag", "int", GO_INT_MIN, GO_INT_MAX, &flag) == 0 &&
-	    check_len(r, "uid", uid) == 0) {
+	if (api_in_str(&in, "uid", &uid) == 0 &&
+	    api_in_int(&in, "device_flag", "int", API_GO_INT_MIN, API_GO_INT_MAX, &flag) == 0 &&
+	    api_check_len(r, "uid", uid) == 0) {
 		struct wk_wbuf b;
 		wk_wbuf_init(&b);
 		wk_put_str(&b, uid);
@@ -178,7 +178,7 @@ route_user_device_quit(struct wk_proc *p, struct api_req *r)
 /* Body: an array of uids; one entry per live connection, read from the
  * presence table (no shard is asked). */
 void
-route_user_onlinestatus(struct wk_proc *p, struct api_req *r)
+api_route_user_onlinestatus(struct wk_proc *p, struct api_req *r)
 {
 	static struct wk_ratelimit rl = WK_RATELIMIT_INIT(5);
 	struct presence_conn conns[256];
@@ -186,9 +186,9 @@ route_user_onlinestatus(struct wk_proc *p, struct api_req *r)
 	size_t i;
 	int n;
 
-	if ((uids = body_json(r, JSON_ARRAY, "[]string")) == NULL)
+	if ((uids = api_body_json(r, JSON_ARRAY, "[]string")) == NULL)
 		return;
-	if (all_strings(r, uids, NULL, NULL) < 0)
+	if (api_all_strings(r, uids, NULL, NULL) < 0)
 		goto done;
 	if (json_array_size(uids) == 0) {
 		api_answer_ok(r);
@@ -238,14 +238,14 @@ sysuids_then_mailboxes(struct wk_proc *p, struct api_req *r)
 static void
 sysuids_change(struct wk_proc *p, struct api_req *r, int type)
 {
-	struct in in = { r, NULL, "struct { UIDs []string }" };
+	struct api_in in = { r, NULL, "struct { UIDs []string }" };
 	json_t *uids, *keep, *v;
 	struct wk_wbuf b;
 	size_t i;
 
-	if ((in.o = body_json(r, JSON_OBJECT, in.type)) == NULL)
+	if ((in.o = api_body_json(r, JSON_OBJECT, in.type)) == NULL)
 		return;
-	if (in_strs(&in, "uids", &uids) == 0) {
+	if (api_in_strs(&in, "uids", &uids) == 0) {
 		keep = json_array();
 		json_array_foreach(uids, i, v)
 			if (json_string_length(v) > 0)
@@ -269,13 +269,13 @@ sysuids_change(struct wk_proc *p, struct api_req *r, int type)
 }
 
 void
-route_sysuids_add(struct wk_proc *p, struct api_req *r)
+api_route_sysuids_add(struct wk_proc *p, struct api_req *r)
 {
 	sysuids_change(p, r, WK_MSG_MAILBOX_SYSUID_ADD);
 }
 
 void
-route_sysuids_remove(struct wk_proc *p, struct api_req *r)
+api_route_sysuids_remove(struct wk_proc *p, struct api_req *r)
 {
 	sysuids_change(p, r, WK_MSG_MAILBOX_SYSUID_REMOVE);
 }
@@ -306,7 +306,7 @@ sysuids_then(struct wk_proc *p, struct api_req *r)
 }
 
 void
-route_sysuids(struct wk_proc *p, struct api_req *r)
+api_route_sysuids(struct wk_proc *p, struct api_req *r)
 {
 	struct wk_wbuf b;
 

@@ -95,7 +95,7 @@ broker_on_auth_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_AUTH_REP from mailbox/%u: malformed payload", h->sender_instance);
 	struct broker_conn *c = broker_conn_find(id);
-	if (c && c->state == CS_AUTH)
+	if (c && c->state == BROKER_CS_AUTH)
 		broker_conn_on_auth(c, reason, level, user_flags);
 	else if (reason == WKPROTO_REASON_SUCCESS)
 		broker_notify_closed(id, uid);   /* it left while we asked */
@@ -170,13 +170,13 @@ broker_on_start(struct wk_proc *p)
 	raise_fd_limit(cfg);
 	if (presence_attach(&broker.presence, cfg->runDir, 0) < 0)
 		return -1;
-	if (cfg->addr[0] && (broker.listen_fd[CONN_TCP] = listen_on(cfg->addr, "tcp://")) < 0)
+	if (cfg->addr[0] && (broker.listen_fd[BROKER_CONN_TCP] = listen_on(cfg->addr, "tcp://")) < 0)
 		return -1;
-	if (cfg->wsAddr[0] && (broker.listen_fd[CONN_WS] = listen_on(cfg->wsAddr, "ws://")) < 0)
+	if (cfg->wsAddr[0] && (broker.listen_fd[BROKER_CONN_WS] = listen_on(cfg->wsAddr, "ws://")) < 0)
 		return -1;
 	if (cfg->wssAddr[0]) {
 		if (broker_tls_init(cfg) < 0 ||
-		    (broker.listen_fd[CONN_WSS] = listen_on(cfg->wssAddr, "wss://")) < 0)
+		    (broker.listen_fd[BROKER_CONN_WSS] = listen_on(cfg->wssAddr, "wss://")) < 0)
 			return -1;
 	}
 	for (int k = 0; k < 3; k++)

@@ -19,15 +19,15 @@
 #define BROKER_UID_MAX PRESENCE_UID_MAX
 #define BROKER_DEVICE_ID_MAX 128
 
-enum conn_kind { CONN_TCP, CONN_WS, CONN_WSS };
+enum broker_conn_kind { BROKER_CONN_TCP, BROKER_CONN_WS, BROKER_CONN_WSS };
 
-enum conn_state {
-	CS_TLS,          /* TLS handshake (wss) */
-	CS_WS_UPGRADE,   /* reading the HTTP upgrade request (ws, wss) */
-	CS_CONNECT,      /* waiting for the CONNECT packet */
-	CS_AUTH,         /* AUTH sent to the mailbox shard, waiting for the reply */
-	CS_READY,        /* authenticated */
-	CS_CLOSING,      /* flushing the last output, then close */
+enum broker_conn_state {
+	BROKER_CS_TLS,          /* TLS handshake (wss) */
+	BROKER_CS_WS_UPGRADE,   /* reading the HTTP upgrade request (ws, wss) */
+	BROKER_CS_CONNECT,      /* waiting for the CONNECT packet */
+	BROKER_CS_AUTH,         /* AUTH sent to the mailbox shard, waiting for the reply */
+	BROKER_CS_READY,        /* authenticated */
+	BROKER_CS_CLOSING,      /* flushing the last output, then close */
 };
 
 struct broker_conn {
@@ -75,7 +75,7 @@ struct broker {
 	int nconns;
 	uint8_t *gen;                /* per fd, the generation of the last conn */
 	struct broker_conn *dirty;          /* connections with output to flush */
-	int listen_fd[3];            /* by enum conn_kind, -1 when off */
+	int listen_fd[3];            /* by enum broker_conn_kind, -1 when off */
 	SSL_CTX *tls;
 	struct presence presence;
 	struct broker_stats st;
@@ -136,7 +136,7 @@ void broker_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 
 /* broker_ws.c */
 int broker_ws_start(struct broker_conn *c);
-/* Feed socket bytes in CS_WS_UPGRADE or CS_READY..: returns -1 to close. */
+/* Feed socket bytes in BROKER_CS_WS_UPGRADE or BROKER_CS_READY..: returns -1 to close. */
 int broker_ws_on_readable(struct broker_conn *c);
 int broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n);
 void broker_ws_free(struct broker_conn *c);

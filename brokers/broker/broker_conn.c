@@ -139,12 +139,12 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 		c->kind = (uint8_t)kind;
 		c->id = (uint64_t)getpid() << 32 | (uint64_t)(++broker.gen[fd]) << 24 | (uint64_t)fd;
 		c->accepted_ms = c->last_in_ms = wk_now_ms();
-		c->state = kind == CONN_TCP ? CS_CONNECT : kind == CONN_WS ? CS_WS_UPGRADE : CS_TLS;
+		c->state = kind == BROKER_CONN_TCP ? BROKER_CS_CONNECT : kind == BROKER_CONN_WS ? BROKER_CS_WS_UPGRADE : BROKER_CS_TLS;
 		broker.conns[fd] = c;
 		broker.nconns++;
 		broker.st.accepted++;
 		wk_loop_add(l, fd, EPOLLIN | EPOLLRDHUP, on_conn_event, NULL);
-		if (kind == CONN_WSS && broker_tls_start(c) < 0)
+		if (kind == BROKER_CONN_WSS && broker_tls_start(c) < 0)
 			broker_conn_close(c, "tls setup failed");
 	}
 }
@@ -173,7 +173,7 @@ broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n)
 int
 broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n)
 {
-	int rc = c->kind == CONN_TCP ? broker_conn_queue(c, p, n) :
+	int rc = c->kind == BROKER_CONN_TCP ? broker_conn_queue(c, p, n) :
 	    broker_ws_send_packet(c, p, n);   /* one packet, one WS message */
 
 	broker.st.packets_out += rc == 0;
@@ -238,9 +238,9 @@ broker_flush_all(void)
 		struct broker_conn *c = broker.dirty;
 		broker.dirty = c->next_dirty;
 		c->dirty = 0;
-		if (conn_flush(c) < 0 || (c->state == CS_CLOSING && c->outlen == 0) ||
+		if (conn_flush(c) < 0 || (c->state == BROKER_CS_CLOSING && c->outlen == 0) ||
 		    c->close_at_ms == 1)
-			broker_conn_close(c, c->state == CS_CLOSING ? NULL : "write failed");
+			broker_conn_close(c, c->state == BROKER_CS_CLOSING ? NULL : "write failed");
 	}
 }
 
@@ -291,7 +291,7 @@ on_connect(struct broker_conn *c, const struct wkproto_connect *p)
 	}
 	wk_wbuf_init(&b);
 	put_auth(&b, c, p->token.p, p->token.len);
-	c->state = CS_AUTH;
+	c->state = BROKER_CS_AUTH;
 	rc = wk_proc_send_buf(proc, WK_ROLE_MAILBOX, mailbox_of(c), WK_MSG_MAILBOX_AUTH, c->id, &b);
 	wk_wbuf_free(&b);
 	if (rc < 0)
@@ -332,7 +332,7 @@ broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t us
 		/* The reference closes silently and the SDK retries every 3 s
 		 * forever; a CONNACK with the reason makes it stop. */
 		broker_conn_send(c, &pkt);
-		c->state = CS_CLOSING;
+		c->state = BROKER_CS_CLOSING;
 		c->last_in_ms = wk_now_ms();
 		return;
 	}
@@ -340,7 +340,7 @@ broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t us
 	c->registered = 1;
 	c->device_level = level;
 	c->user_flags = user_flags;
-	c->state = CS_READY;
+	c->state = BROKER_CS_READY;
 	broker_conn_send(c, &pkt);
 	/* Packets that arrived behind the CONNECT are handled now. */
 	if (c->inlen)
@@ -403,25 +403,25 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 		c->last_in_ms = wk_now_ms();
 	}
 	/* While AUTH is pending packets wait here; do not let them pile up. */
-	if (c->state == CS_AUTH && c->inlen > PENDING_MAX) {
+	if (c->state == BROKER_CS_AUTH && c->inlen > PENDING_MAX) {
 		wk_log_limited(&rl_proto, WK_LOG_INFO, "%s: %zu bytes before authentication; closing",
 		    c->uid, c->inlen);
-		c->state = CS_CLOSING;
+		c->state = BROKER_CS_CLOSING;
 		c->close_at_ms = 1;
 		return;
 	}
-	while (c->state == CS_CONNECT || c->state == CS_READY) {
+	while (c->state == BROKER_CS_CONNECT || c->state == BROKER_CS_READY) {
 		rc = wkproto_split(c->in + off, c->inlen - off,
 		    (uint32_t)broker.proc->cfg.limits_maxPacketSize, &f);
 		if (rc == WKPROTO_ENEED)
 			break;
 		if (rc == 0) {
-			rc = wkproto_decode_frame(&f, c->state == CS_CONNECT ? WKPROTO_VERSION_MAX :
+			rc = wkproto_decode_frame(&f, c->state == BROKER_CS_CONNECT ? WKPROTO_VERSION_MAX :
 			    c->proto_version, &pkt);
 			off += f.total;
 			broker.st.packets_in++;
 		}
-		if (rc == 0 && c->state == CS_CONNECT)
+		if (rc == 0 && c->state == BROKER_CS_CONNECT)
 			rc = pkt.type == WKPROTO_CONNECT ? on_connect(c, &pkt.connect) : -100;
 		else if (rc == 0)
 			rc = on_packet(c, &pkt);
@@ -431,7 +431,7 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 			    c->uid[0] ? c->uid : "-", (unsigned long long)c->id,
 			    rc == -100 ? "first packet is not CONNECT" :
 			    rc < -1 ? wkproto_strerror(rc) : "bad packet");
-			c->state = CS_CLOSING;
+			c->state = BROKER_CS_CLOSING;
 			c->close_at_ms = 1;
 			if (!c->dirty) {
 				c->dirty = 1;
@@ -477,7 +477,7 @@ tcp_on_readable(struct broker_conn *c)
 		if (n <= 0)
 			return (int)n;
 		broker_conn_input(c, buf, n);
-		if (c->state == CS_CLOSING || broker.conns[c->fd] != c)
+		if (c->state == BROKER_CS_CLOSING || broker.conns[c->fd] != c)
 			return 0;
 		if ((size_t)n < sizeof buf)
 			return 0;
@@ -497,21 +497,21 @@ on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 			broker_conn_close(c, "write failed");
 			return;
 		}
-		if (c->state == CS_CLOSING && c->outlen == 0) {
+		if (c->state == BROKER_CS_CLOSING && c->outlen == 0) {
 			broker_conn_close(c, NULL);
 			return;
 		}
 	}
 	if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
-	if (c->state == CS_TLS) {
+	if (c->state == BROKER_CS_TLS) {
 		rc = broker_tls_handshake(c);
 		if (rc > 0)
-			c->state = CS_WS_UPGRADE;
+			c->state = BROKER_CS_WS_UPGRADE;
 		rc = rc < 0 ? -1 : 0;
 	}
-	if (rc == 0 && c->state != CS_TLS)
-		rc = c->kind == CONN_TCP ? tcp_on_readable(c) : broker_ws_on_readable(c);
+	if (rc == 0 && c->state != BROKER_CS_TLS)
+		rc = c->kind == BROKER_CONN_TCP ? tcp_on_readable(c) : broker_ws_on_readable(c);
 	if (rc < 0)
 		broker_conn_close(c, "peer closed or read failed");
 }
@@ -529,14 +529,14 @@ broker_sweep(void)
 			continue;
 		if (c->close_at_ms && now >= c->close_at_ms)
 			broker_conn_close(c, "kicked");
-		else if (c->state != CS_READY && c->state != CS_CLOSING &&
+		else if (c->state != BROKER_CS_READY && c->state != BROKER_CS_CLOSING &&
 		    now - c->accepted_ms > (uint64_t)cfg->connAuthTimeout) {
 			broker.st.timeouts++;
 			broker_conn_close(c, "not authenticated in time");
-		} else if (c->state == CS_READY && now - c->last_in_ms > (uint64_t)cfg->connIdleTime) {
+		} else if (c->state == BROKER_CS_READY && now - c->last_in_ms > (uint64_t)cfg->connIdleTime) {
 			broker.st.timeouts++;
 			broker_conn_close(c, "idle");
-		} else if (c->state == CS_CLOSING && now - c->last_in_ms > 5000)
+		} else if (c->state == BROKER_CS_CLOSING && now - c->last_in_ms > 5000)
 			broker_conn_close(c, "close timed out");
 		else if (c->retry)
 			broker_retry_due(c, now);
@@ -553,7 +553,7 @@ broker_conn_restore_to(int mailbox)
 	for (int fd = 0; fd < broker.nconns_cap; fd++) {
 		struct broker_conn *c = broker.conns[fd];
 		struct wk_wbuf b;
-		if (c == NULL || c->state != CS_READY || mailbox_of(c) != mailbox)
+		if (c == NULL || c->state != BROKER_CS_READY || mailbox_of(c) != mailbox)
 			continue;
 		wk_wbuf_init(&b);
 		put_auth(&b, c, "", 0);

@@ -58,7 +58,7 @@ broker_on_event(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
 		while (t.off < t.len) {
 			struct broker_conn *c = broker_conn_find(wk_get_u64(&t));
-			if (c == NULL || c->state != CS_READY)
+			if (c == NULL || c->state != BROKER_CS_READY)
 				continue;
 			if (c->proto_version >= 5)
 				send_event(c, &e);

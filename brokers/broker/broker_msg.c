@@ -150,7 +150,7 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_SENDACK from channel/%u: malformed payload", h->sender_instance);
 	struct broker_conn *c = broker_conn_find(id);
-	if (c && c->state == CS_READY)
+	if (c && c->state == BROKER_CS_READY)
 		send_sendack(c, flags, client_seq, (int64_t)message_id, seq, reason);
 }
 
@@ -365,7 +365,7 @@ broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
 	while (t.off < t.len) {
 		struct broker_conn *c = broker_conn_find(wk_get_u64(&t));
-		if (c && c->state == CS_READY)
+		if (c && c->state == BROKER_CS_READY)
 			broker_recv_one(c, &m, NULL);
 	}
 }

@@ -64,7 +64,7 @@ ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg 
 		broker_conn_input(c, arg->msg, arg->msg_length);
 	else if (arg->opcode == WSLAY_TEXT_FRAME) {
 		/* JSON-RPC over text frames is not supported (COMPATIBILITY.md). */
-		c->state = CS_CLOSING;
+		c->state = BROKER_CS_CLOSING;
 		c->close_at_ms = 1;
 	}
 }
@@ -104,7 +104,7 @@ reply_http(struct broker_conn *c, const char *status)
 	int n = snprintf(buf, sizeof buf, "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
 
 	broker_conn_queue(c, (const uint8_t *)buf, n);
-	c->state = CS_CLOSING;
+	c->state = BROKER_CS_CLOSING;
 	return 0;
 }
 
@@ -146,7 +146,7 @@ ws_upgrade(struct broker_conn *c, size_t head_len)
 	free(c->in);
 	c->in = NULL;
 	c->inlen = c->incap = 0;
-	c->state = CS_CONNECT;
+	c->state = BROKER_CS_CONNECT;
 	return 1;
 }
 
@@ -172,7 +172,7 @@ ws_read_upgrade(struct broker_conn *c)
 int
 broker_ws_on_readable(struct broker_conn *c)
 {
-	if (c->state == CS_WS_UPGRADE) {
+	if (c->state == BROKER_CS_WS_UPGRADE) {
 		int rc = ws_read_upgrade(c);
 		if (rc <= 0)
 			return rc;

@@ -65,7 +65,7 @@ uid_len(const char *uid)
  * members.db key of uid on list: 1, 0 (no such channel), -1 error. */
 static int
 entry_locate(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
-    const char *uid, int create, uint8_t k[ENTRY_KEY_MAX], DBT *key, struct chan **c)
+    const char *uid, int create, uint8_t k[ENTRY_KEY_MAX], DBT *key, struct channel_rec **c)
 {
 	long n = uid_len(uid);
 
@@ -86,7 +86,7 @@ channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 	DB *db = p->db[CHANNEL_DB_MEMBERS];
 	uint8_t k[ENTRY_KEY_MAX], v[24];
 	DBT key, data = { .data = v, .size = sizeof v };
-	struct chan *c;
+	struct channel_rec *c;
 	uint64_t row, now;
 	int rc;
 
@@ -117,7 +117,7 @@ channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channe
 {
 	DB *db = p->db[CHANNEL_DB_MEMBERS];
 	uint8_t k[ENTRY_KEY_MAX];
-	struct chan *c;
+	struct channel_rec *c;
 	DBT key;
 	int rc;
 
@@ -140,7 +140,7 @@ int
 channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list)
 {
 	uint8_t prefix[CHANNEL_NUM_SIZE + 1];
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 
 	if (c == NULL)
 		return channel_store_op_failed(p);
@@ -163,7 +163,7 @@ channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 {
 	DB *db = p->db[CHANNEL_DB_MEMBERS];
 	uint8_t k[ENTRY_KEY_MAX];
-	struct chan *c;
+	struct channel_rec *c;
 	DBT key;
 	int rc;
 
@@ -180,7 +180,7 @@ channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 long
 channel_list_count(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list)
 {
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 
 	if (c == NULL)
 		return -1;
@@ -194,7 +194,7 @@ channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum chann
 	uint8_t prefix[CHANNEL_NUM_SIZE + 1];
 	char uid[CHANNEL_ID_MAX + 1];
 	struct channel_entry e;
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	DBT key = { .data = prefix, .size = sizeof prefix }, data = { 0 };
 	DBC *cur;
 	int rc, ret = 0;

@@ -102,7 +102,7 @@ int
 channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
     uint32_t *seq)
 {
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	uint8_t k[CHANNEL_NUM_SIZE + CHANNEL_ID_MAX], *v = NULL;
 	size_t len = strlen(uid), n = 0;
 	int rc;
@@ -125,7 +125,7 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	DB *db = p->db[CHANNEL_DB_MESSAGES], *idx = p->db[CHANNEL_DB_CLIENTMSGNO];
 	uint8_t k[CHANNEL_NUM_SIZE + 4], iv[12];
 	struct wk_wbuf v, ik;
-	struct chan *c;
+	struct channel_rec *c;
 	uint32_t seq;
 	int rc;
 
@@ -187,7 +187,7 @@ channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
     struct channel_msg *m, struct wk_wbuf *buf)
 {
 	DB *db = p->db[CHANNEL_DB_MESSAGES];
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	uint8_t k[CHANNEL_NUM_SIZE + 4];
 	int rc;
 
@@ -218,7 +218,7 @@ long
 channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
     uint32_t hi, uint32_t limit, int reverse, channel_msg_fn *fn, void *arg)
 {
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	uint8_t k[CHANNEL_NUM_SIZE + 4];
 	DBT key = { .data = k, .size = sizeof k }, data = { 0 };
 	struct channel_msg m;
@@ -273,7 +273,7 @@ int
 channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
     const char *from_uid, const char *client_msg_no, int64_t *message_id, uint32_t *seq)
 {
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	size_t n = strlen(client_msg_no), plen;
 	struct wk_wbuf k;
 	DBT key = { 0 }, data = { 0 };

@@ -59,15 +59,15 @@ enum {                                /* record flag bits */
 static struct {
 	struct wk_txn *t;             /* p->txn, the group commit (wk_txn.h) */
 	DB_TXN *txn;                  /* its open transaction, as channel_txn returned it */
-	zhashx_t *cache;              /* hkey -> struct chan */
-	struct chan *dirty;           /* records changed in txn */
+	zhashx_t *cache;              /* hkey -> struct channel_rec */
+	struct channel_rec *dirty;           /* records changed in txn */
 } st;
 
 
 static void
 chan_free(void **item)
 {
-	struct chan *c = *item;
+	struct channel_rec *c = *item;
 
 	if (c) {
 		free(c->hkey);
@@ -119,7 +119,7 @@ channel_after_commit(struct wk_proc *p, channel_done_fn *fn, void *arg)
 static void
 txn_ended(struct wk_proc *p, int rc)
 {
-	struct chan *c, *next;
+	struct channel_rec *c, *next;
 
 	st.txn = NULL;
 	for (c = st.dirty; c; c = next) {
@@ -135,7 +135,7 @@ txn_ended(struct wk_proc *p, int rc)
 }
 
 static void
-record_encode(const struct chan *c, uint8_t out[RECORD_SIZE])
+record_encode(const struct channel_rec *c, uint8_t out[RECORD_SIZE])
 {
 	uint8_t *b = out;
 
@@ -150,7 +150,7 @@ record_encode(const struct chan *c, uint8_t out[RECORD_SIZE])
 }
 
 static int
-record_decode(struct chan *c, const uint8_t *b, size_t len)
+record_decode(struct channel_rec *c, const uint8_t *b, size_t len)
 {
 	if (len != RECORD_SIZE || b[0] != RECORD_VERSION)
 		return -1;
@@ -167,7 +167,7 @@ record_decode(struct chan *c, const uint8_t *b, size_t len)
 
 /* The channels.db key of c: u8 type, id. */
 static size_t
-record_key(const struct chan *c, uint8_t *out)
+record_key(const struct channel_rec *c, uint8_t *out)
 {
 	size_t n = strlen(c->id);
 
@@ -184,7 +184,7 @@ flush_records(struct wk_proc *p, DB_TXN *txn)
 	DB *db = p->db[CHANNEL_DB_CHANNELS];
 	int rc;
 
-	for (struct chan *c = st.dirty; c; c = c->dirty_next) {
+	for (struct channel_rec *c = st.dirty; c; c = c->dirty_next) {
 		DBT key = { .data = k, .size = (u_int32_t)record_key(c, k) };
 		DBT data = { .data = v, .size = RECORD_SIZE };
 
@@ -285,14 +285,14 @@ channel_store_meta_next(struct wk_proc *p, const char *name, uint64_t *out)
 
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty).  NULL on error. */
-struct chan *
+struct channel_rec *
 channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 {
 	uint8_t k[CHANNEL_ID_MAX + 1], v[RECORD_SIZE];
 	DB *db = p->db[CHANNEL_DB_CHANNELS];
 	size_t idlen = strlen(id);
 	char *hkey;
-	struct chan *c;
+	struct channel_rec *c;
 	int rc;
 
 	if (idlen > CHANNEL_ID_MAX) {
@@ -378,7 +378,7 @@ channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, siz
 /* ---- channel records ---- */
 
 static void
-info_fill(struct channel_info *info, const char *id, uint8_t type, const struct chan *c)
+info_fill(struct channel_info *info, const char *id, uint8_t type, const struct channel_rec *c)
 {
 	memset(info, 0, sizeof *info);
 	snprintf(info->id, sizeof info->id, "%s", id);
@@ -401,7 +401,7 @@ info_fill(struct channel_info *info, const char *id, uint8_t type, const struct 
 int
 channel_get(struct wk_proc *p, const char *id, uint8_t type, struct channel_info *info)
 {
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 
 	info_fill(info, id, type, c);
 	if (c == NULL)
@@ -412,7 +412,7 @@ channel_get(struct wk_proc *p, const char *id, uint8_t type, struct channel_info
 int
 channel_put(struct wk_proc *p, const struct channel_info *info)
 {
-	struct chan *c = channel_rec_get(p, info->id, info->type, 1);
+	struct channel_rec *c = channel_rec_get(p, info->id, info->type, 1);
 
 	if (c == NULL)
 		return channel_store_op_failed(p);
@@ -426,7 +426,7 @@ channel_put(struct wk_proc *p, const struct channel_info *info)
 int
 channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 {
-	struct chan *c = channel_rec_get(p, id, type, 0);
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	uint8_t prefix[CHANNEL_NUM_SIZE];
 
 	if (c == NULL)

@@ -17,7 +17,7 @@ enum { CHANNEL_L_MEMBERS, CHANNEL_L_BLACKLIST, CHANNEL_L_WHITELIST, CHANNEL_L_CO
 /* A cached channel record; num 0: the channel does not exist.  (The name
  * stays short because the transaction code in channel_store.c, which is
  * moving to common/wk_txn, walks the dirty ones.) */
-struct chan {
+struct channel_rec {
 	char *hkey;                   /* "type/id", the cache key */
 	const char *id;               /* inside hkey */
 	uint8_t type;
@@ -27,12 +27,12 @@ struct chan {
 	uint32_t count[CHANNEL_L_COUNT];
 	uint64_t created_ms, updated_ms;
 	int dirty;
-	struct chan *dirty_next;
+	struct channel_rec *dirty_next;
 };
 
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty: written at the commit).  NULL on error. */
-struct chan *channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create);
+struct channel_rec *channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create);
 /* A failed write: log it and poison the transaction; returns -1. */
 int channel_store_write_failed(const char *what, const char *id, uint8_t type, int rc);
 /* An operation failed before it was done: the transaction must not commit; -1. */

@@ -62,7 +62,7 @@ struct queued {
 
 static struct {
 	struct wk_proc *p;
-	zhashx_t *streams;           /* hkey -> struct stream, the streams in memory */
+	zhashx_t *streams;           /* hkey -> struct channel_stream, the streams in memory */
 	struct queued *head, **tail;
 	uint64_t iter;               /* iterations so far (flushes after a commit) */
 	uint64_t watched;            /* iter + 1 of the last after_commit queued */
@@ -76,19 +76,19 @@ static struct wk_ratelimit rl_stream = WK_RATELIMIT_INIT(5);
 
 /* The short name the operations below use (channel_stream_state.c). */
 static int
-is_type(const struct stream_event *e, const char *t)
+is_type(const struct channel_stream_event *e, const char *t)
 {
-	return stream_event_is(e, t);
+	return channel_stream_event_is(e, t);
 }
 
 /* ---- the streams in memory ---- */
 
-struct stream *
-stream_new(const char *id, uint8_t type, const char *cmn)
+struct channel_stream *
+channel_stream_new(const char *id, uint8_t type, const char *cmn)
 {
-	struct stream *s = wk_calloc(1, sizeof *s);
+	struct channel_stream *s = wk_calloc(1, sizeof *s);
 
-	s->hkey = stream_hkey(id, type, cmn);
+	s->hkey = channel_stream_hkey(id, type, cmn);
 	s->id = wk_strdup(id);
 	s->type = type;
 	s->cmn = wk_strdup(cmn);
@@ -111,32 +111,32 @@ table(zhashx_t **t)
 static zhashx_t *numbers;    /* "type/len/id" + stream number -> the open stream */
 
 static void
-mem_put(struct stream *s)
+mem_put(struct channel_stream *s)
 {
 	zhashx_insert(table(&ss.streams), s->hkey, s);
 	if (s->stream_no[0]) {
-		char *k = stream_hkey(s->id, s->type, s->stream_no);
+		char *k = channel_stream_hkey(s->id, s->type, s->stream_no);
 		zhashx_update(table(&numbers), k, s);
 		free(k);
 	}
 }
 
 static void
-mem_drop(struct stream *s)
+mem_drop(struct channel_stream *s)
 {
 	if (s->stream_no[0]) {
-		char *k = stream_hkey(s->id, s->type, s->stream_no);
+		char *k = channel_stream_hkey(s->id, s->type, s->stream_no);
 		if (zhashx_lookup(table(&numbers), k) == s)
 			zhashx_delete(numbers, k);
 		free(k);
 	}
 	zhashx_delete(table(&ss.streams), s->hkey);
-	stream_free(s);
+	channel_stream_free(s);
 }
 
 /* Fill s from its anchor message if it is stored: 1, 0 none, -1. */
 static int
-find_anchor(struct wk_proc *p, struct stream *s)
+find_anchor(struct wk_proc *p, struct channel_stream *s)
 {
 	struct channel_msg m;
 	struct wk_wbuf buf;
@@ -166,9 +166,9 @@ find_anchor(struct wk_proc *p, struct stream *s)
  * number: 1 in memory, 2 loaded from streams.db (the caller owns it), 0
  * none, -1 error. */
 static int
-lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct stream **out)
+lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct channel_stream **out)
 {
-	char *k = stream_hkey(id, type, cmn), *real;
+	char *k = channel_stream_hkey(id, type, cmn), *real;
 	int rc;
 
 	*out = zhashx_lookup(table(&ss.streams), k);
@@ -177,9 +177,9 @@ lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct 
 	free(k);
 	if (*out)
 		return 1;
-	if ((rc = stream_db_load(p, id, type, cmn, out)) != 0)
+	if ((rc = channel_stream_db_load(p, id, type, cmn, out)) != 0)
 		return rc < 0 ? -1 : 2;
-	if ((rc = stream_db_find_no(p, id, type, cmn, &real)) != 1)
+	if ((rc = channel_stream_db_find_no(p, id, type, cmn, &real)) != 1)
 		return rc;
 	rc = strcmp(real, cmn) == 0 ? 0 : lookup(p, id, type, real, out);
 	free(real);
@@ -189,10 +189,10 @@ lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct 
 /* The stream of (id, type, cmn) in memory, made if need be (from its
  * anchor message if there is one: "no anchor required", as the reference).
  * NULL on a storage error. */
-static struct stream *
+static struct channel_stream *
 stream_get(struct wk_proc *p, const char *id, uint8_t type, const char *cmn)
 {
-	struct stream *s;
+	struct channel_stream *s;
 	int rc = lookup(p, id, type, cmn, &s);
 
 	if (rc < 0)
@@ -200,9 +200,9 @@ stream_get(struct wk_proc *p, const char *id, uint8_t type, const char *cmn)
 	if (rc == 1)
 		return s;
 	if (rc == 0) {
-		s = stream_new(id, type, cmn);
+		s = channel_stream_new(id, type, cmn);
 		if (find_anchor(p, s) < 0) {
-			stream_free(s);
+			channel_stream_free(s);
 			return NULL;
 		}
 	}
@@ -214,12 +214,12 @@ stream_get(struct wk_proc *p, const char *id, uint8_t type, const char *cmn)
 /* After an event: a stream with no open lane is written whole and leaves
  * memory (`changed`: something was applied since it was loaded). */
 static void
-settle(struct wk_proc *p, struct stream *s, int changed)
+settle(struct wk_proc *p, struct channel_stream *s, int changed)
 {
-	if (stream_is_open(s))
+	if (channel_stream_is_open(s))
 		return;
 	if (changed)
-		stream_db_close(p, s);
+		channel_stream_db_close(p, s);
 	mem_drop(s);
 }
 
@@ -227,7 +227,7 @@ settle(struct wk_proc *p, struct stream *s, int changed)
 
 /* The channel id as its sender addressed it: a person chat's other uid. */
 static void
-addressed(const struct stream *s, const char **id, size_t *len)
+addressed(const struct channel_stream *s, const char **id, size_t *len)
 {
 	*id = s->id;
 	*len = strlen(s->id);
@@ -238,7 +238,7 @@ addressed(const struct stream *s, const char **id, size_t *len)
 
 /* The EVENT data (semantics.md §13.1). */
 static char *
-event_data(const struct stream *s, const struct lane *l, const struct stream_event *e)
+event_data(const struct channel_stream *s, const struct channel_lane *l, const struct channel_stream_event *e)
 {
 	const char *aid;
 	size_t alen;
@@ -263,7 +263,7 @@ event_data(const struct stream *s, const struct lane *l, const struct stream_eve
  * SDK decodes, its content the delta (or the whole text after a snapshot;
  * "" at the end), with the event's names beside it. */
 static char *
-piece_payload(const struct lane *l, const struct stream_event *e)
+piece_payload(const struct channel_lane *l, const struct channel_stream_event *e)
 {
 	int text_delta = is_type(e, "stream.delta") && !l->json;
 	int snapshot = is_type(e, "stream.snapshot") && !l->json;
@@ -285,11 +285,11 @@ piece_payload(const struct lane *l, const struct stream_event *e)
 
 /* Queue e's delivery: one BROKER_EVENT, to go before or after the commit. */
 static void
-enqueue(struct wk_proc *p, struct stream *s, const struct stream_event *e,
-    const struct applied *a)
+enqueue(struct wk_proc *p, struct channel_stream *s, const struct channel_stream_event *e,
+    const struct channel_applied *a)
 {
 	struct queued *q;
-	struct lane *l = a->lane;
+	struct channel_lane *l = a->lane;
 	char *data, *rp;
 
 	/* A SEND's anchor has been stored since: its seq (it may change the
@@ -328,13 +328,13 @@ enqueue(struct wk_proc *p, struct stream *s, const struct stream_event *e,
 	free(rp);
 }
 
-static void save(struct wk_proc *p, struct stream *s);
+static void save(struct wk_proc *p, struct channel_stream *s);
 
 void
 channel_stream_flush(struct wk_proc *p, int after)
 {
 	zmsg_t **batch = NULL;
-	struct stream *s;
+	struct channel_stream *s;
 	int n = 0;
 
 	if (!after && p->stopping) {
@@ -381,18 +381,18 @@ static void
 after_commit(struct wk_proc *p, int rc, void *arg)
 {
 	uint64_t iter = (uint64_t)(uintptr_t)arg;
-	struct stream *s;
+	struct channel_stream *s;
 
 	if (rc == 0)
 		return;
 	for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
-		if (s->touched_iter == iter && stream_db_checkpoint(p, s) == 0)
-			stream_db_mark_open(p, s);
+		if (s->touched_iter == iter && channel_stream_db_checkpoint(p, s) == 0)
+			channel_stream_db_mark_open(p, s);
 }
 
 /* Write s's unsaved events into the iteration's transaction. */
 static void
-save(struct wk_proc *p, struct stream *s)
+save(struct wk_proc *p, struct channel_stream *s)
 {
 	s->touched_iter = ss.iter + 1;
 	if (ss.watched != ss.iter + 1) {
@@ -400,20 +400,20 @@ save(struct wk_proc *p, struct stream *s)
 		ss.watched = ss.iter + 1;
 		channel_after_commit(p, after_commit, (void *)(uintptr_t)ss.watched);
 	}
-	stream_db_save(p, s);
+	channel_stream_db_save(p, s);
 }
 
 /* Apply e, log it, queue its delivery; the caller settles s. */
-static enum apply
-append(struct wk_proc *p, struct stream *s, const struct stream_event *e, struct applied *a)
+static enum channel_apply
+append(struct wk_proc *p, struct channel_stream *s, const struct channel_stream_event *e, struct channel_applied *a)
 {
-	int was_open = stream_is_open(s);
-	enum apply rc = stream_apply(s, e, a);
+	int was_open = channel_stream_is_open(s);
+	enum channel_apply rc = channel_stream_apply(s, e, a);
 
-	if (!was_open && stream_is_open(s))
-		stream_db_mark_open(p, s);
-	if (rc != APPLY_OK) {
-		if (rc == APPLY_DUP || rc == APPLY_IGNORED)
+	if (!was_open && channel_stream_is_open(s))
+		channel_stream_db_mark_open(p, s);
+	if (rc != CHANNEL_APPLY_OK) {
+		if (rc == CHANNEL_APPLY_DUP || rc == CHANNEL_APPLY_IGNORED)
 			ss.duplicates++;
 		else
 			ss.refused++;
@@ -422,7 +422,7 @@ append(struct wk_proc *p, struct stream *s, const struct stream_event *e, struct
 	ss.events++;
 	ss.deltas += is_type(e, "stream.delta");
 	s->active_ms = wk_now_ms();
-	stream_log_add(s, e);
+	channel_stream_log_add(s, e);
 	if (is_type(e, "stream.delta"))
 		ss.unsaved = 1;          /* saved with the next tick */
 	else
@@ -442,14 +442,14 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	char id[CHANNEL_ID_MAX + 1], from[CHANNEL_ID_MAX + 1], cmn[CHANNEL_ID_MAX + 1];
 	char eid[CHANNEL_ID_MAX + 1], etype[CHANNEL_ID_MAX + 1], key[CHANNEL_ID_MAX + 1];
 	char vis[CHANNEL_ID_MAX + 1];
-	struct stream_event e = { .event_id = eid, .type = etype, .key = key, .visibility = vis };
-	struct stream *s;
-	struct applied ap;
+	struct channel_stream_event e = { .event_id = eid, .type = etype, .key = key, .visibility = vis };
+	struct channel_stream *s;
+	struct channel_applied ap;
 	const void *payload;
 	size_t plen;
 	int64_t mid;
 	uint8_t type;
-	enum apply rc;
+	enum channel_apply rc;
 
 	channel_get_key(rb, id, &type);
 	wk_get_str(rb, from, sizeof from);
@@ -483,26 +483,26 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	 * in memory only); it is saved with the next tick. */
 	a->now = is_type(&e, "stream.delta");
 	rc = append(p, s, &e, &ap);
-	if (rc == APPLY_ENDED || rc == APPLY_TOO_BIG)
-		wk_answer_error(a, 400, rc == APPLY_ENDED ? "stream already ended" :
+	if (rc == CHANNEL_APPLY_ENDED || rc == APPLY_TOO_BIG)
+		wk_answer_error(a, 400, rc == CHANNEL_APPLY_ENDED ? "stream already ended" :
 		    "stream text too long");
 	else {
 		wk_put_str(&a->body, s->cmn);
 		wk_put_str(&a->body, e.key);
 		wk_put_str(&a->body, e.event_id);
 		wk_put_u64(&a->body, ap.lane ? ap.lane->last_seq : 0);
-		wk_put_u8(&a->body, ap.lane ? ap.lane->status : LANE_OPEN);
+		wk_put_u8(&a->body, ap.lane ? ap.lane->status : CHANNEL_LANE_OPEN);
 		wk_put_str(&a->body, from[0] ? from : s->from_uid);
 	}
 	json_decref(e.payload);
-	settle(p, s, rc == APPLY_OK);
+	settle(p, s, rc == CHANNEL_APPLY_OK);
 	return 0;
 }
 
 static int
 by_seq(const void *a, const void *b)
 {
-	const struct lane *x = *(const struct lane *const *)a, *y = *(const struct lane *const *)b;
+	const struct channel_lane *x = *(const struct channel_lane *const *)a, *y = *(const struct channel_lane *const *)b;
 
 	return x->last_seq < y->last_seq ? -1 : x->last_seq > y->last_seq;
 }
@@ -515,7 +515,7 @@ is_private(const char *vis)
 
 /* A lane's last persisted event, as CHANNEL_MSG_EVENTSYNC answers it. */
 static void
-proj_put(const struct lane *l, struct wk_wbuf *b)
+proj_put(const struct channel_lane *l, struct wk_wbuf *b)
 {
 	wk_put_u64(b, l->last_seq);
 	wk_put_str(b, l->proj.event_id);
@@ -537,8 +537,8 @@ channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	uint32_t limit;
 	uint8_t type;
 	int priv, n = 0, rc;
-	struct lane **v = NULL;
-	struct stream *s;
+	struct channel_lane **v = NULL;
+	struct channel_stream *s;
 
 	channel_get_key(rb, id, &type);
 	wk_get_str(rb, cmn, sizeof cmn);
@@ -553,11 +553,11 @@ channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 		return 0;
 	}
 	if (rc > 0) {
-		for (struct lane *l = s->lanes; l; l = l->next)
+		for (struct channel_lane *l = s->lanes; l; l = l->next)
 			n++;
 		v = wk_calloc((size_t)n + 1, sizeof *v);
 		n = 0;
-		for (struct lane *l = s->lanes; l; l = l->next)
+		for (struct channel_lane *l = s->lanes; l; l = l->next)
 			if (l->proj.event_id && l->last_seq > from &&
 			    (key[0] == '\0' || strcmp(key, l->key) == 0) &&
 			    (priv || !is_private(l->proj.visibility)))
@@ -573,7 +573,7 @@ channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 		proj_put(v[i], &a->body);
 	free(v);
 	if (rc == 2)
-		stream_free(s);
+		channel_stream_free(s);
 	return 0;
 }
 
@@ -582,7 +582,7 @@ channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 void
 channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf *b)
 {
-	struct stream *s;
+	struct channel_stream *s;
 	uint32_t n = 0;
 	int rc = lookup(ss.p, id, type, cmn, &s);
 
@@ -590,14 +590,14 @@ channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf
 		wk_put_u8(b, 0);     /* no events: no stream fields, as the reference */
 		return;
 	}
-	for (struct lane *l = s->lanes; l; l = l->next)
+	for (struct channel_lane *l = s->lanes; l; l = l->next)
 		n++;
 	wk_put_u8(b, 1);
 	wk_put_str(b, s->cmn);
 	wk_put_u8(b, s->completed);
 	wk_put_u64(b, s->event_seq);
 	wk_put_u32(b, n);
-	for (struct lane *l = s->lanes; l; l = l->next) {
+	for (struct channel_lane *l = s->lanes; l; l = l->next) {
 		wk_put_str(b, l->key);
 		wk_put_u8(b, l->status);
 		wk_put_u64(b, l->last_seq);
@@ -607,7 +607,7 @@ channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf
 		wk_put_str(b, l->error ? l->error : "");
 	}
 	if (rc == 2)
-		stream_free(s);
+		channel_stream_free(s);
 }
 
 /* ---- SENDs with a stream number (versions 2-4) ---- */
@@ -634,9 +634,9 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 {
 	char *no = wk_strndup(m->stream_no.p, m->stream_no.len);
 	char *cmn = wk_strndup(m->client_msg_no.p, m->client_msg_no.len);
-	struct stream *s = NULL, *old;
-	struct applied a;
-	struct lane *l;
+	struct channel_stream *s = NULL, *old;
+	struct channel_applied a;
+	struct channel_lane *l;
 	json_t *text = piece_text(m);
 	int rc = lookup(p, id, m->channel_type, no, &s), piece;
 
@@ -644,11 +644,11 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 		s->born_iter = ss.iter;
 		mem_put(s);
 	}
-	piece = rc > 0 && (l = stream_lane(s, STREAM_KEY_DEFAULT, 0)) && l->status == LANE_OPEN &&
+	piece = rc > 0 && (l = channel_stream_lane(s, CHANNEL_STREAM_KEY_DEFAULT, 0)) && l->status == CHANNEL_LANE_OPEN &&
 	    !s->completed;
 	if (piece) {
-		struct stream_event e = { .event_id = cmn[0] ? cmn : no, .type = "stream.delta",
-		    .key = STREAM_KEY_DEFAULT, .broker = broker, .conn = conn,
+		struct channel_stream_event e = { .event_id = cmn[0] ? cmn : no, .type = "stream.delta",
+		    .key = CHANNEL_STREAM_KEY_DEFAULT, .broker = broker, .conn = conn,
 		    .payload = json_pack("{s:s,s:O}", "kind", "text", "delta", text) };
 		append(p, s, &e, &a);
 		json_decref(e.payload);
@@ -659,22 +659,22 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 		/* The anchor of a new stream: its text is the first piece. */
 		if (rc == 2)
 			mem_drop(s);
-		s = stream_new(id, m->channel_type, cmn[0] ? cmn : no);
+		s = channel_stream_new(id, m->channel_type, cmn[0] ? cmn : no);
 		free(s->stream_no);
 		s->stream_no = wk_strdup(no);
 		free(s->from_uid);
 		s->from_uid = wk_strndup(m->from_uid.p, m->from_uid.len);
 		s->message_id = message_id;
 		s->setting = m->setting | WKPROTO_SETTING_STREAM;
-		l = stream_lane(s, STREAM_KEY_DEFAULT, 1);
-		stream_snap_set(l, json_string_value(text), json_string_length(text), 0);
+		l = channel_stream_lane(s, CHANNEL_STREAM_KEY_DEFAULT, 1);
+		channel_stream_snap_set(l, json_string_value(text), json_string_length(text), 0);
 		if (cmn[0])
-			seen_add(&s->seen, stream_id_hash(cmn));
+			channel_seen_add(&s->seen, channel_stream_id_hash(cmn));
 		if ((old = zhashx_lookup(table(&ss.streams), s->hkey)) != NULL)
 			mem_drop(old);      /* a client_msg_no used again: the new one wins */
 		mem_put(s);
-		stream_db_checkpoint(p, s);
-		stream_db_mark_open(p, s);
+		channel_stream_db_checkpoint(p, s);
+		channel_stream_db_mark_open(p, s);
 	}
 	json_decref(text);
 	free(cmn);
@@ -688,7 +688,7 @@ void
 channel_stream_tick(struct wk_proc *p)
 {
 	uint64_t now = wk_now_ms(), idle = (uint64_t)p->cfg.stream_timeout;
-	struct stream **late = NULL, *s;
+	struct channel_stream **late = NULL, *s;
 	size_t n = 0, cap = 0;
 
 	if (ss.unsaved && ss.next_save == ss.nto_save) {
@@ -702,18 +702,18 @@ channel_stream_tick(struct wk_proc *p)
 		ss.unsaved = 0;
 	}
 	for (s = zhashx_first(table(&ss.streams)); s; s = zhashx_next(ss.streams))
-		if (stream_is_open(s) && s->active_ms + idle <= now) {
+		if (channel_stream_is_open(s) && s->active_ms + idle <= now) {
 			wk_grow(&late, &cap, (n + 1) * sizeof *late);
 			late[n++] = s;
 		}
 	for (size_t i = 0; i < n; i++) {
 		s = late[i];
-		for (struct lane *l = s->lanes; l; l = l->next) {
+		for (struct channel_lane *l = s->lanes; l; l = l->next) {
 			char id[64];
-			struct applied a;
-			struct stream_event e = { .event_id = id, .type = "stream.error", .key = l->key,
+			struct channel_applied a;
+			struct channel_stream_event e = { .event_id = id, .type = "stream.error", .key = l->key,
 			    .payload = json_pack("{s:s}", "error", "timeout"), .timeout = 1 };
-			if (l->status != LANE_OPEN)
+			if (l->status != CHANNEL_LANE_OPEN)
 				continue;
 			snprintf(id, sizeof id, "wk-timeout-%llu", (unsigned long long)s->event_seq + 1);
 			append(p, s, &e, &a);
@@ -730,9 +730,9 @@ channel_stream_tick(struct wk_proc *p)
 static void
 load_open(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg)
 {
-	struct stream *s;
+	struct channel_stream *s;
 
-	if (stream_db_load(p, id, type, cmn, &s) == 1)
+	if (channel_stream_db_load(p, id, type, cmn, &s) == 1)
 		mem_put(s);
 }
 
@@ -742,13 +742,13 @@ channel_stream_open(struct wk_proc *p)
 	ss.p = p;
 	if (p->db[CHANNEL_DB_STREAMS] == NULL)
 		return -1;
-	return stream_db_foreach_open(p, load_open, NULL);
+	return channel_stream_db_foreach_open(p, load_open, NULL);
 }
 
 void
 channel_stream_close(struct wk_proc *p)
 {
-	struct stream *s;
+	struct channel_stream *s;
 
 	while (ss.head) {
 		struct queued *q = ss.head;

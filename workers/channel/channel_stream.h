@@ -17,16 +17,16 @@
 #include "channel.h"
 #include "wk_buf.h"
 
-enum lane_status { LANE_OPEN, LANE_CLOSED, LANE_ERROR, LANE_CANCELLED };
+enum channel_lane_status { CHANNEL_LANE_OPEN, CHANNEL_LANE_CLOSED, CHANNEL_LANE_ERROR, CHANNEL_LANE_CANCELLED };
 
 /* end_reason as the reference's wkproto.EndReason. */
-enum { END_OK = 0, END_TIMEOUT = 1, END_ERROR = 2, END_CANCELLED = 3 };
+enum { CHANNEL_END_OK = 0, CHANNEL_END_TIMEOUT = 1, CHANNEL_END_ERROR = 2, CHANNEL_END_CANCELLED = 3 };
 
-#define STREAM_KEY_DEFAULT "main"
-#define STREAM_KEY_FINISH "__finish__"
+#define CHANNEL_STREAM_KEY_DEFAULT "main"
+#define CHANNEL_STREAM_KEY_FINISH "__finish__"
 
 /* One event as appended (and as logged in streams.db). */
-struct stream_event {
+struct channel_stream_event {
 	const char *event_id, *type, *key, *visibility;
 	int64_t occurred_at;         /* ms */
 	json_t *payload;             /* NULL: none */
@@ -36,31 +36,31 @@ struct stream_event {
 };
 
 /* The last persisted event of a lane (what /message/eventsync answers). */
-struct lane_proj {
+struct channel_lane_proj {
 	char *event_id, *type, *visibility;
 	int64_t occurred_at;
 	char *payload;               /* JSON text, NULL: none */
 };
 
-struct lane {
+struct channel_lane {
 	char *key;
-	uint8_t status;              /* enum lane_status */
+	uint8_t status;              /* enum channel_lane_status */
 	uint8_t end_reason;
 	uint8_t json;                /* the snapshot is a JSON value, not text */
 	struct wk_wbuf snap;         /* UTF-8 text, or JSON text */
 	uint64_t last_seq;           /* msg_event_seq of the last persisted event */
 	char *error;                 /* a stream.error's message */
-	struct lane_proj proj;
-	struct lane *next;           /* in the order the lanes were opened */
+	struct channel_lane_proj proj;
+	struct channel_lane *next;           /* in the order the lanes were opened */
 };
 
 /* Event ids seen, as 64-bit hashes (open addressing; 0 is "empty"). */
-struct seen {
+struct channel_seen {
 	uint64_t *v;
 	size_t cap, n;
 };
 
-struct stream {
+struct channel_stream {
 	char *hkey;                  /* the memory table's key */
 	char *id;                    /* stored channel id */
 	uint8_t type;
@@ -79,62 +79,62 @@ struct stream {
 	uint64_t born_iter;          /* the iteration it came into memory */
 	uint64_t touched_iter;       /* 1 + the iteration of its last event */
 	uint64_t active_ms;          /* the last event (monotonic clock) */
-	struct lane *lanes;
-	struct seen seen;
+	struct channel_lane *lanes;
+	struct channel_seen seen;
 };
 
 /* ---- channel_stream_state.c: one stream's state ---- */
-/* What stream_apply did: OK; a repeated event_id (DUP); a persisted event
+/* What channel_stream_apply did: OK; a repeated event_id (DUP); a persisted event
  * on an ended lane (IGNORED, as the reference); a delta on an ended lane
  * (ENDED, refused); a snapshot past its size (TOO_BIG, refused). */
-enum apply { APPLY_OK, APPLY_DUP, APPLY_IGNORED, APPLY_ENDED, APPLY_TOO_BIG };
-struct applied {
-	struct lane *lane;           /* the event's lane (NULL if it has none yet) */
+enum channel_apply { CHANNEL_APPLY_OK, CHANNEL_APPLY_DUP, CHANNEL_APPLY_IGNORED, CHANNEL_APPLY_ENDED, APPLY_TOO_BIG };
+struct channel_applied {
+	struct channel_lane *lane;           /* the event's lane (NULL if it has none yet) */
 	uint32_t piece;              /* its streamSeq at versions 2-4, 0: not sent there */
 	uint8_t flag;                /* WK_STREAM_ING or WK_STREAM_END */
 };
 /* Apply e to s: the live path and the replay of logged events share it. */
-enum apply stream_apply(struct stream *s, const struct stream_event *e, struct applied *out);
-struct stream *stream_new(const char *id, uint8_t type, const char *cmn);
-void stream_free(struct stream *s);
-struct lane *stream_lane(struct stream *s, const char *key, int create);
-int stream_is_open(const struct stream *s);
-void seen_add(struct seen *set, uint64_t h);
+enum channel_apply channel_stream_apply(struct channel_stream *s, const struct channel_stream_event *e, struct channel_applied *out);
+struct channel_stream *channel_stream_new(const char *id, uint8_t type, const char *cmn);
+void channel_stream_free(struct channel_stream *s);
+struct channel_lane *channel_stream_lane(struct channel_stream *s, const char *key, int create);
+int channel_stream_is_open(const struct channel_stream *s);
+void channel_seen_add(struct channel_seen *set, uint64_t h);
 /* FNV-1a 64 of an event id (never 0). */
-uint64_t stream_id_hash(const char *s);
+uint64_t channel_stream_id_hash(const char *s);
 /* The key of a stream: "type/len/id" + client_msg_no (or stream number). */
-char *stream_hkey(const char *id, uint8_t type, const char *cmn);
+char *channel_stream_hkey(const char *id, uint8_t type, const char *cmn);
 /* Replace a lane's snapshot with n bytes of text (json: a JSON value). */
-void stream_snap_set(struct lane *l, const char *p, size_t n, int json);
+void channel_stream_snap_set(struct channel_lane *l, const char *p, size_t n, int json);
 /* The snapshot as a terminal event's payload holds it. */
-json_t *stream_snap_json(const struct lane *l);
+json_t *channel_stream_snap_json(const struct channel_lane *l);
 /* 1 if e is of type t. */
-int stream_event_is(const struct stream_event *e, const char *t);
+int channel_stream_event_is(const struct channel_stream_event *e, const char *t);
 
 /* ---- channel_stream_store.c: streams.db ----
  * Every function works in the iteration's transaction (channel_txn) and
  * returns 0 or -1 (logged; the transaction is marked failed). */
 /* Add e to s's unsaved events (s->log); they are replayed on load once
- * stream_db_save has written them. */
-void stream_log_add(struct stream *s, const struct stream_event *e);
+ * channel_stream_db_save has written them. */
+void channel_stream_log_add(struct channel_stream *s, const struct channel_stream_event *e);
 /* Write s's unsaved events as one event record (E). */
-int stream_db_save(struct wk_proc *p, struct stream *s);
+int channel_stream_db_save(struct wk_proc *p, struct channel_stream *s);
 /* Write the whole state (S) and drop the logged events. */
-int stream_db_checkpoint(struct wk_proc *p, struct stream *s);
+int channel_stream_db_checkpoint(struct wk_proc *p, struct channel_stream *s);
 /* s has an open lane: keep it listed for the restart (O, and N for its
  * stream number). */
-int stream_db_mark_open(struct wk_proc *p, const struct stream *s);
+int channel_stream_db_mark_open(struct wk_proc *p, const struct channel_stream *s);
 /* s has no open lane left: checkpoint, unlist.  The caller frees it. */
-int stream_db_close(struct wk_proc *p, struct stream *s);
+int channel_stream_db_close(struct wk_proc *p, struct channel_stream *s);
 /* The stream's state from S and its logged events: 1 (*out), 0 none, -1. */
-int stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
-    struct stream **out);
+int channel_stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
+    struct channel_stream **out);
 /* The client_msg_no of the open stream with this stream number (malloc'd
  * into *cmn): 1, 0 none, -1. */
-int stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const char *stream_no,
+int channel_stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const char *stream_no,
     char **cmn);
 /* Call fn for every stream listed open: 0, -1. */
-int stream_db_foreach_open(struct wk_proc *p,
+int channel_stream_db_foreach_open(struct wk_proc *p,
     void (*fn)(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg),
     void *arg);
 

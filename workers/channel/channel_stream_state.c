@@ -3,7 +3,7 @@
  * projections, the set of event ids seen.  Pure: no storage, no sockets;
  * channel_stream.c (the streams of the shard, their delivery and the HTTP
  * operations) and channel_stream_store.c (the replay of logged events on
- * load) both apply events through stream_apply.
+ * load) both apply events through channel_stream_apply.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 
 /* FNV-1a 64 of an event id (never 0: 0 marks an empty slot). */
 uint64_t
-stream_id_hash(const char *s)
+channel_stream_id_hash(const char *s)
 {
 	uint64_t h = 14695981039346656037ULL;
 
@@ -27,7 +27,7 @@ stream_id_hash(const char *s)
 }
 
 static int
-seen_has(const struct seen *set, uint64_t h)
+seen_has(const struct channel_seen *set, uint64_t h)
 {
 	if (set->cap == 0)
 		return 0;
@@ -38,16 +38,16 @@ seen_has(const struct seen *set, uint64_t h)
 }
 
 void
-seen_add(struct seen *set, uint64_t h)
+channel_seen_add(struct channel_seen *set, uint64_t h)
 {
 	if (seen_has(set, h))
 		return;
 	if ((set->n + 1) * 2 > set->cap) {
-		struct seen big = { wk_calloc(set->cap ? set->cap * 2 : 16, sizeof *big.v),
+		struct channel_seen big = { wk_calloc(set->cap ? set->cap * 2 : 16, sizeof *big.v),
 		    set->cap ? set->cap * 2 : 16, 0 };
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->v[i])
-				seen_add(&big, set->v[i]);
+				channel_seen_add(&big, set->v[i]);
 		free(set->v);
 		*set = big;
 	}
@@ -59,13 +59,13 @@ seen_add(struct seen *set, uint64_t h)
 }
 
 char *
-stream_hkey(const char *id, uint8_t type, const char *cmn)
+channel_stream_hkey(const char *id, uint8_t type, const char *cmn)
 {
 	return wk_asprintf("%u/%zu/%s%s", type, strlen(id), id, cmn);
 }
 
 static void
-proj_clear(struct lane_proj *pj)
+proj_clear(struct channel_lane_proj *pj)
 {
 	free(pj->event_id);
 	free(pj->type);
@@ -75,12 +75,12 @@ proj_clear(struct lane_proj *pj)
 }
 
 void
-stream_free(struct stream *s)
+channel_stream_free(struct channel_stream *s)
 {
 	if (s == NULL)
 		return;
 	while (s->lanes) {
-		struct lane *l = s->lanes;
+		struct channel_lane *l = s->lanes;
 		s->lanes = l->next;
 		free(l->key);
 		free(l->error);
@@ -98,10 +98,10 @@ stream_free(struct stream *s)
 	free(s);
 }
 
-struct lane *
-stream_lane(struct stream *s, const char *key, int create)
+struct channel_lane *
+channel_stream_lane(struct channel_stream *s, const char *key, int create)
 {
-	struct lane **pp;
+	struct channel_lane **pp;
 
 	for (pp = &s->lanes; *pp; pp = &(*pp)->next)
 		if (strcmp((*pp)->key, key) == 0)
@@ -115,18 +115,18 @@ stream_lane(struct stream *s, const char *key, int create)
 }
 
 int
-stream_is_open(const struct stream *s)
+channel_stream_is_open(const struct channel_stream *s)
 {
 	if (s->completed)
 		return 0;
-	for (const struct lane *l = s->lanes; l; l = l->next)
-		if (l->status == LANE_OPEN)
+	for (const struct channel_lane *l = s->lanes; l; l = l->next)
+		if (l->status == CHANNEL_LANE_OPEN)
 			return 1;
 	return 0;
 }
 
 void
-stream_snap_set(struct lane *l, const char *p, size_t n, int json)
+channel_stream_snap_set(struct channel_lane *l, const char *p, size_t n, int json)
 {
 	l->snap.len = 0;
 	wk_put_mem(&l->snap, p, n);
@@ -135,18 +135,18 @@ stream_snap_set(struct lane *l, const char *p, size_t n, int json)
 
 /* A JSON value as compact text into the lane's snapshot. */
 static void
-snap_set_json(struct lane *l, json_t *v)
+snap_set_json(struct channel_lane *l, json_t *v)
 {
 	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	stream_snap_set(l, t ? t : "null", t ? strlen(t) : 4, 1);
+	channel_stream_snap_set(l, t ? t : "null", t ? strlen(t) : 4, 1);
 	free(t);
 }
 
 /* The snapshot as the reference stores it in a terminal event's payload:
  * {"kind":"text","text":...} or the JSON value that replaced the text. */
 json_t *
-stream_snap_json(const struct lane *l)
+channel_stream_snap_json(const struct channel_lane *l)
 {
 	if (l->json)
 		return json_loadb((const char *)l->snap.p, l->snap.len, JSON_DECODE_ANY, NULL);
@@ -155,22 +155,22 @@ stream_snap_json(const struct lane *l)
 }
 
 int
-stream_event_is(const struct stream_event *e, const char *t)
+channel_stream_event_is(const struct channel_stream_event *e, const char *t)
 {
 	return strcmp(e->type, t) == 0;
 }
 
-/* A terminal type's status; LANE_OPEN for the others. */
+/* A terminal type's status; CHANNEL_LANE_OPEN for the others. */
 static int
-terminal_status(const struct stream_event *e)
+terminal_status(const struct channel_stream_event *e)
 {
-	if (stream_event_is(e, "stream.close") || stream_event_is(e, "stream.finish"))
-		return LANE_CLOSED;
-	if (stream_event_is(e, "stream.error"))
-		return LANE_ERROR;
-	if (stream_event_is(e, "stream.cancel"))
-		return LANE_CANCELLED;
-	return LANE_OPEN;
+	if (channel_stream_event_is(e, "stream.close") || channel_stream_event_is(e, "stream.finish"))
+		return CHANNEL_LANE_CLOSED;
+	if (channel_stream_event_is(e, "stream.error"))
+		return CHANNEL_LANE_ERROR;
+	if (channel_stream_event_is(e, "stream.cancel"))
+		return CHANNEL_LANE_CANCELLED;
+	return CHANNEL_LANE_OPEN;
 }
 
 /* The error text of a stream.error payload: its "error" or "message". */
@@ -185,8 +185,8 @@ error_text(json_t *payload)
 }
 
 /* A delta: text appended, any other payload replaces the snapshot. */
-static enum apply
-apply_delta(struct lane *l, json_t *payload)
+static enum channel_apply
+apply_delta(struct channel_lane *l, json_t *payload)
 {
 	json_t *d = json_object_get(payload, "delta");
 	const char *kind = json_string_value(json_object_get(payload, "kind"));
@@ -200,33 +200,33 @@ apply_delta(struct lane *l, json_t *payload)
 		l->json = 0;
 	} else if (payload)
 		snap_set_json(l, payload);
-	return APPLY_OK;
+	return CHANNEL_APPLY_OK;
 }
 
 /* A persisted event: the lane's projection, status and snapshot. */
 static void
-apply_persisted(struct stream *s, struct lane *l, const struct stream_event *e)
+apply_persisted(struct channel_stream *s, struct channel_lane *l, const struct channel_stream_event *e)
 {
 	int status = terminal_status(e);
 	json_t *payload = e->payload ? json_incref(e->payload) : NULL;
 
 	l->last_seq = ++s->event_seq;
-	if (stream_event_is(e, "stream.snapshot")) {
+	if (channel_stream_event_is(e, "stream.snapshot")) {
 		json_t *t = json_object_get(e->payload, "text");
 		if (json_is_string(t))
-			stream_snap_set(l, json_string_value(t), json_string_length(t), 0);
+			channel_stream_snap_set(l, json_string_value(t), json_string_length(t), 0);
 		else if (e->payload)
 			snap_set_json(l, e->payload);
 	}
-	if (status != LANE_OPEN) {
+	if (status != CHANNEL_LANE_OPEN) {
 		l->status = (uint8_t)status;
-		l->end_reason = status == LANE_ERROR ? (e->timeout ? END_TIMEOUT : END_ERROR) :
-		    status == LANE_CANCELLED ? END_CANCELLED : END_OK;
-		if (status == LANE_ERROR) {
+		l->end_reason = status == CHANNEL_LANE_ERROR ? (e->timeout ? CHANNEL_END_TIMEOUT : CHANNEL_END_ERROR) :
+		    status == CHANNEL_LANE_CANCELLED ? CHANNEL_END_CANCELLED : CHANNEL_END_OK;
+		if (status == CHANNEL_LANE_ERROR) {
 			free(l->error);
 			l->error = error_text(e->payload);
 		}
-		if (stream_event_is(e, "stream.finish"))
+		if (channel_stream_event_is(e, "stream.finish"))
 			s->completed = 1;
 		if (l->snap.len) {
 			/* The reference keeps the accumulated snapshot with the end. */
@@ -238,7 +238,7 @@ apply_persisted(struct stream *s, struct lane *l, const struct stream_event *e)
 				json_decref(payload);
 				payload = c;
 			}
-			json_object_set_new(payload, "snapshot", stream_snap_json(l));
+			json_object_set_new(payload, "snapshot", channel_stream_snap_json(l));
 		}
 	}
 	proj_clear(&l->proj);
@@ -253,46 +253,46 @@ apply_persisted(struct stream *s, struct lane *l, const struct stream_event *e)
 /* Whether e goes to versions 2-4 as a piece: the main lane's text and ends,
  * and stream.finish, until the first end. */
 static void
-apply_piece(struct stream *s, const struct lane *l, const struct stream_event *e,
-    struct applied *out)
+apply_piece(struct channel_stream *s, const struct channel_lane *l, const struct channel_stream_event *e,
+    struct channel_applied *out)
 {
-	int main_lane = strcmp(l->key, STREAM_KEY_DEFAULT) == 0 ||
-	    strcmp(l->key, STREAM_KEY_FINISH) == 0;
+	int main_lane = strcmp(l->key, CHANNEL_STREAM_KEY_DEFAULT) == 0 ||
+	    strcmp(l->key, CHANNEL_STREAM_KEY_FINISH) == 0;
 
 	out->piece = 0;
-	if (s->ended_old || !main_lane || (!stream_event_is(e, "stream.delta") &&
-	    !stream_event_is(e, "stream.snapshot") && terminal_status(e) == LANE_OPEN))
+	if (s->ended_old || !main_lane || (!channel_stream_event_is(e, "stream.delta") &&
+	    !channel_stream_event_is(e, "stream.snapshot") && terminal_status(e) == CHANNEL_LANE_OPEN))
 		return;
 	out->piece = ++s->pieces;
-	out->flag = terminal_status(e) != LANE_OPEN ? WK_STREAM_END : WK_STREAM_ING;
+	out->flag = terminal_status(e) != CHANNEL_LANE_OPEN ? WK_STREAM_END : WK_STREAM_ING;
 	if (out->flag == WK_STREAM_END)
 		s->ended_old = 1;
 }
 
-enum apply
-stream_apply(struct stream *s, const struct stream_event *e, struct applied *out)
+enum channel_apply
+channel_stream_apply(struct channel_stream *s, const struct channel_stream_event *e, struct channel_applied *out)
 {
-	uint64_t h = stream_id_hash(e->event_id);
-	int delta = stream_event_is(e, "stream.delta");
-	struct lane *l = stream_lane(s, e->key, 0);
-	enum apply rc;
+	uint64_t h = channel_stream_id_hash(e->event_id);
+	int delta = channel_stream_event_is(e, "stream.delta");
+	struct channel_lane *l = channel_stream_lane(s, e->key, 0);
+	enum channel_apply rc;
 
 	memset(out, 0, sizeof *out);
 	out->lane = l;
 	if (seen_has(&s->seen, h))
-		return APPLY_DUP;
-	if (delta && ((l && l->status != LANE_OPEN) || s->completed))
-		return APPLY_ENDED;
-	if (!delta && ((l && l->status != LANE_OPEN) || s->completed))
-		return APPLY_IGNORED;      /* the reference ignores them once terminal */
-	out->lane = l = stream_lane(s, e->key, 1);
+		return CHANNEL_APPLY_DUP;
+	if (delta && ((l && l->status != CHANNEL_LANE_OPEN) || s->completed))
+		return CHANNEL_APPLY_ENDED;
+	if (!delta && ((l && l->status != CHANNEL_LANE_OPEN) || s->completed))
+		return CHANNEL_APPLY_IGNORED;      /* the reference ignores them once terminal */
+	out->lane = l = channel_stream_lane(s, e->key, 1);
 	if (delta) {
-		if ((rc = apply_delta(l, e->payload)) != APPLY_OK)
+		if ((rc = apply_delta(l, e->payload)) != CHANNEL_APPLY_OK)
 			return rc;
 	} else
 		apply_persisted(s, l, e);
-	seen_add(&s->seen, h);
+	channel_seen_add(&s->seen, h);
 	apply_piece(s, l, e, out);
-	return APPLY_OK;
+	return CHANNEL_APPLY_OK;
 }
 

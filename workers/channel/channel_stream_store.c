@@ -54,7 +54,7 @@ db(struct wk_proc *p)
 
 /* A failed write: log, mark the transaction failed, -1. */
 static int
-failed(struct wk_proc *p, const struct stream *s, const char *what, int rc)
+failed(struct wk_proc *p, const struct channel_stream *s, const char *what, int rc)
 {
 	wk_log_warnx("stream %s/%u %s: %s: %s", s->id, s->type, s->cmn, what, db_strerror(rc));
 	channel_txn_fail(p);
@@ -62,7 +62,7 @@ failed(struct wk_proc *p, const struct stream *s, const char *what, int rc)
 }
 
 static int
-put(struct wk_proc *p, const struct stream *s, const struct wk_wbuf *k, const void *v,
+put(struct wk_proc *p, const struct channel_stream *s, const struct wk_wbuf *k, const void *v,
     size_t vlen, const char *what)
 {
 	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
@@ -79,7 +79,7 @@ put(struct wk_proc *p, const struct stream *s, const struct wk_wbuf *k, const vo
 }
 
 static int
-del(struct wk_proc *p, const struct stream *s, const struct wk_wbuf *k, const char *what)
+del(struct wk_proc *p, const struct channel_stream *s, const struct wk_wbuf *k, const char *what)
 {
 	DBT key = { .data = k->p, .size = (u_int32_t)k->len };
 	DB_TXN *txn = channel_txn(p);
@@ -165,11 +165,11 @@ get_payload(struct wk_rbuf *r)
 }
 
 static void
-state_encode(const struct stream *s, struct wk_wbuf *b)
+state_encode(const struct channel_stream *s, struct wk_wbuf *b)
 {
 	uint16_t nlanes = 0;
 
-	for (const struct lane *l = s->lanes; l; l = l->next)
+	for (const struct channel_lane *l = s->lanes; l; l = l->next)
 		nlanes++;
 	wk_put_u8(b, STATE_VERSION);
 	wk_put_u64(b, (uint64_t)s->message_id);
@@ -181,7 +181,7 @@ state_encode(const struct stream *s, struct wk_wbuf *b)
 	wk_put_u64(b, s->event_seq);
 	wk_put_u32(b, s->pieces);
 	wk_put_u16(b, nlanes);
-	for (const struct lane *l = s->lanes; l; l = l->next) {
+	for (const struct channel_lane *l = s->lanes; l; l = l->next) {
 		wk_put_str(b, l->key);
 		wk_put_u8(b, l->status);
 		wk_put_u8(b, l->end_reason);
@@ -206,7 +206,7 @@ state_encode(const struct stream *s, struct wk_wbuf *b)
 
 /* Fill s from a state record: 0, or -1 if it is malformed. */
 static int
-state_decode(struct stream *s, const void *p, size_t len)
+state_decode(struct channel_stream *s, const void *p, size_t len)
 {
 	struct wk_rbuf r;
 	uint16_t nlanes;
@@ -231,7 +231,7 @@ state_decode(struct stream *s, const void *p, size_t len)
 	nlanes = wk_get_u16(&r);
 	for (uint16_t i = 0; i < nlanes && !r.err; i++) {
 		char *key = get_dup(&r);
-		struct lane *l = stream_lane(s, key, 1);
+		struct channel_lane *l = channel_stream_lane(s, key, 1);
 		const void *snap;
 		size_t n;
 
@@ -256,12 +256,12 @@ state_decode(struct stream *s, const void *p, size_t len)
 	}
 	nseen = wk_get_u32(&r);
 	for (uint32_t i = 0; i < nseen && !r.err; i++)
-		seen_add(&s->seen, wk_get_u64(&r));
+		channel_seen_add(&s->seen, wk_get_u64(&r));
 	return wk_rbuf_done(&r);
 }
 
 void
-stream_log_add(struct stream *s, const struct stream_event *e)
+channel_stream_log_add(struct channel_stream *s, const struct channel_stream_event *e)
 {
 	char *payload = e->payload ? json_dumps(e->payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 
@@ -277,7 +277,7 @@ stream_log_add(struct stream *s, const struct stream_event *e)
 }
 
 int
-stream_db_save(struct wk_proc *p, struct stream *s)
+channel_stream_db_save(struct wk_proc *p, struct channel_stream *s)
 {
 	struct wk_wbuf k;
 	int rc;
@@ -285,7 +285,7 @@ stream_db_save(struct wk_proc *p, struct stream *s)
 	if (s->log.len == 0)
 		return 0;
 	if (s->nlog >= STREAM_LOG_MAX)
-		return stream_db_checkpoint(p, s);
+		return channel_stream_db_checkpoint(p, s);
 	stream_key(&k, 'E', s->id, s->type, s->cmn);
 	wk_put_u32(&k, s->nlog++);
 	rc = put(p, s, &k, s->log.p, s->log.len, "save events");
@@ -295,7 +295,7 @@ stream_db_save(struct wk_proc *p, struct stream *s)
 }
 
 int
-stream_db_checkpoint(struct wk_proc *p, struct stream *s)
+channel_stream_db_checkpoint(struct wk_proc *p, struct channel_stream *s)
 {
 	struct wk_wbuf k, v;
 	int rc;
@@ -325,7 +325,7 @@ number_key(struct wk_wbuf *k, const char *id, uint8_t type, const char *stream_n
 }
 
 int
-stream_db_mark_open(struct wk_proc *p, const struct stream *s)
+channel_stream_db_mark_open(struct wk_proc *p, const struct channel_stream *s)
 {
 	struct wk_wbuf k;
 	int rc;
@@ -342,12 +342,12 @@ stream_db_mark_open(struct wk_proc *p, const struct stream *s)
 }
 
 int
-stream_db_close(struct wk_proc *p, struct stream *s)
+channel_stream_db_close(struct wk_proc *p, struct channel_stream *s)
 {
 	struct wk_wbuf k;
 	int rc;
 
-	if (stream_db_checkpoint(p, s) < 0)
+	if (channel_stream_db_checkpoint(p, s) < 0)
 		return -1;
 	stream_key(&k, 'O', s->id, s->type, s->cmn);
 	rc = del(p, s, &k, "unlist");
@@ -362,11 +362,11 @@ stream_db_close(struct wk_proc *p, struct stream *s)
 
 /* Replay one event of an event record. */
 static void
-replay_one(struct stream *s, struct wk_rbuf *r)
+replay_one(struct channel_stream *s, struct wk_rbuf *r)
 {
-	struct stream_event e = { 0 };
+	struct channel_stream_event e = { 0 };
 	char *id, *type, *ekey, *vis, *payload;
-	struct applied a;
+	struct channel_applied a;
 
 	e.event_id = id = get_dup(r);
 	e.type = type = get_dup(r);
@@ -377,7 +377,7 @@ replay_one(struct stream *s, struct wk_rbuf *r)
 	if (payload && (e.payload = json_loads(payload, JSON_DECODE_ANY, NULL)) == NULL)
 		r->err = 1;
 	if (!r->err)
-		stream_apply(s, &e, &a);
+		channel_stream_apply(s, &e, &a);
 	json_decref(e.payload);
 	free(payload);
 	free(vis);
@@ -390,7 +390,7 @@ replay_one(struct stream *s, struct wk_rbuf *r)
 static int
 replay(const DBT *key, const DBT *data, void *arg)
 {
-	struct stream *s = arg;
+	struct channel_stream *s = arg;
 	struct wk_rbuf r;
 
 	wk_rbuf_init(&r, data->data, data->size);
@@ -405,19 +405,19 @@ replay(const DBT *key, const DBT *data, void *arg)
 }
 
 int
-stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
-    struct stream **out)
+channel_stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
+    struct channel_stream **out)
 {
 	struct wk_wbuf k;
 	DBT key, data = { .flags = DB_DBT_MALLOC };
 	DB_TXN *txn = channel_txn(p);
-	struct stream *s;
+	struct channel_stream *s;
 	int rc;
 
 	*out = NULL;
 	if (txn == NULL)
 		return -1;
-	s = stream_new(id, type, cmn);
+	s = channel_stream_new(id, type, cmn);
 	stream_key(&k, 'S', id, type, cmn);
 	key = (DBT){ .data = k.p, .size = (u_int32_t)k.len };
 	rc = db(p)->get(db(p), txn, &key, &data, 0);
@@ -431,18 +431,18 @@ stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
 	}
 	free(data.data);
 	if (rc == -1) {
-		stream_free(s);
+		channel_stream_free(s);
 		return -1;
 	}
 	stream_key(&k, 'E', id, type, cmn);
 	if (walk(p, &k, 0, replay, s) < 0) {
 		wk_wbuf_free(&k);
-		stream_free(s);
+		channel_stream_free(s);
 		return -1;
 	}
 	wk_wbuf_free(&k);
 	if (rc == DB_NOTFOUND && s->nlog == 0) {
-		stream_free(s);
+		channel_stream_free(s);
 		return 0;
 	}
 	*out = s;
@@ -450,7 +450,7 @@ stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
 }
 
 int
-stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const char *stream_no,
+channel_stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const char *stream_no,
     char **cmn)
 {
 	struct wk_wbuf k;
@@ -504,7 +504,7 @@ open_one(const DBT *key, const DBT *data, void *arg)
 }
 
 int
-stream_db_foreach_open(struct wk_proc *p,
+channel_stream_db_foreach_open(struct wk_proc *p,
     void (*fn)(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg),
     void *arg)
 {
