@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 12
+#define WK_MSG_VERSION 13
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -69,7 +69,7 @@ X(CHANNEL_CMD_ACK, 41, "mailbox: u16 mailbox shard, u64 every hand-over up to th
 X(MAILBOX_CMD_RECVACK, 42, "broker: str uid, u64 message_id: a master device acknowledged a cmd RECV")
 
 /* Webhooks: producers (wk-channel, wk-mailbox) <-> wk-hook.  See wk_webhook.h. */
-X(HOOK_EVENT, 50, "producer: u64 epoch, u64 batch seq, then records {u8 event, u32 order key, blob JSON}")
+X(HOOK_EVENT, 50, "producer: u64 epoch, u64 batch seq, then records {u8 event, u32 order key, blob the event's facts (wk_webhook.h)}")
 X(HOOK_ACK, 51, "hook: u64 epoch, u64 seq: every batch up to seq is in the durable queue")
 X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledged")
 
@@ -104,20 +104,20 @@ X(CHANNEL_MSG_EVENTSYNC, 85, "api: str channel_id, u8 channel_type, str client_m
 
 /* HTTP API ops on the mailbox shards (api_user.c, api_conv.c ->
  * mailbox_users.c, mailbox_conv.c, mailbox_cmd.c).  Each is answered by one
- * API_ANSWER; "answer: empty" means 200 {"status":200} at the edge.
+ * API_ANSWER; "-> nothing" means 200 {"status":200} at the edge.
  * Strings are u16-length; a list is u32 n then n items. */
-X(MAILBOX_USER_TOKEN, 100, "api: str uid, str token, u8 device_flag, u8 device_level; answer: u16 status for the body (200, or 19: the user is banned)")
-X(MAILBOX_DEVICE_QUIT, 101, "api: str uid, u64 device_flag (an int64: -1 every device, outside 0-255 nothing); answer: empty")
-X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 large, u8 allow_stranger (each 0/1, all overwritten); answer: empty")
-X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids; answer: empty")
-X(MAILBOX_SYSUID_REMOVE, 104, "api: list of str uids; answer: empty")
-X(MAILBOX_SYSUID_LIST, 105, "api: empty; answer: list of str uids, sorted")
-X(MAILBOX_CONV_ROWS, 106, "api: str uid; answer: list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most conversation.userMaxCount")
-X(MAILBOX_CONV_SET, 107, "api: str channel id, u8 type, u32 read_to, u8 mode (0 reset, 1 forward, 2 missing), list of str uids; answer: empty")
-X(MAILBOX_CONV_REMOVE, 108, "api: str channel id, u8 type, list of str uids; answer: empty")
-X(MAILBOX_CONV_DELETE, 109, "api: str uid, str channel id, u8 type, u32 deleted_at; answer: empty")
-X(MAILBOX_CMD_SYNC, 110, "api: str uid, u32 limit; answer: list of messages (wk_chmsg, seq the mailbox seq), oldest first")
-X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq; answer: empty")
+X(MAILBOX_USER_TOKEN, 100, "api: str uid, str token, u8 device_flag, u8 device_level -> u16 status for the body (200, or 19: the user is banned)")
+X(MAILBOX_DEVICE_QUIT, 101, "api: str uid, u64 device_flag (an int64: -1 every device, outside 0-255 nothing)-> nothing")
+X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 large, u8 allow_stranger (each 0/1, all overwritten)-> nothing")
+X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids-> nothing")
+X(MAILBOX_SYSUID_REMOVE, 104, "api: list of str uids-> nothing")
+X(MAILBOX_SYSUID_LIST, 105, "api: empty -> list of str uids, sorted")
+X(MAILBOX_CONV_ROWS, 106, "api: str uid -> list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most conversation.userMaxCount")
+X(MAILBOX_CONV_SET, 107, "api: str channel id, u8 type, u32 read_to, u8 mode (0 reset, 1 forward, 2 missing), list of str uids-> nothing")
+X(MAILBOX_CONV_REMOVE, 108, "api: str channel id, u8 type, list of str uids-> nothing")
+X(MAILBOX_CONV_DELETE, 109, "api: str uid, str channel id, u8 type, u32 deleted_at-> nothing")
+X(MAILBOX_CMD_SYNC, 110, "api: str uid, u32 limit -> list of messages (wk_chmsg, seq the mailbox seq), oldest first")
+X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq-> nothing")
 
 /* Reserved ranges so that work in parallel does not collide:
  * 36-39 the person-chat permission cache, 43-49 conversations and cmd

@@ -1,6 +1,7 @@
 /* check_man.c - documentation tests: every configuration key of the schema
  * has an entry in wk.yaml(5) and the KEYS section lists no other key; every
- * man page of the tree exists and is an mdoc page (starts with .Dd). */
+ * man page of the tree exists and is an mdoc page (starts with .Dd); wk(7)
+ * draws the source tree and lists every internal message type. */
 #include <check.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -122,6 +123,52 @@ START_TEST(test_man_pages_exist)
 }
 END_TEST
 
+/* The one message list is drawn in wk(7): every row of wk_msgtypes.h has
+ * an ".It Dv NAME Pq value" entry there, and wk(7) lists nothing else. */
+static const struct { const char *name; int value; } msgtypes[] = {
+#define X(name, value, desc) { #name, value },
+#include "wk_msgtypes.h"
+#undef X
+};
+
+START_TEST(test_man_every_msgtype_documented)
+{
+	char *man = slurp("man/wk.7"), entry[128];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(man);
+	for (size_t i = 0; i < sizeof msgtypes / sizeof msgtypes[0]; i++) {
+		snprintf(entry, sizeof entry, "\n.It Dv %s Pq %d\n", msgtypes[i].name,
+		    msgtypes[i].value);
+		ck_assert_msg(strstr(man, entry) != NULL, "wk(7) has no entry for %s (%d)",
+		    msgtypes[i].name, msgtypes[i].value);
+	}
+	for (const char *p = strstr(man, "\n.It Dv "); p; p = strstr(p + 1, "\n.It Dv "))
+		if (strstr(p, " Pq ") != NULL && strstr(p, " Pq ") < strchr(p + 1, '\n'))
+			n++;
+	ck_assert_int_eq(n, (int)(sizeof msgtypes / sizeof msgtypes[0]));
+	free(man);
+}
+END_TEST
+
+/* wk(7)'s source tree names every process folder. */
+START_TEST(test_man_tree_drawn)
+{
+	static const char *const dirs[] = {
+		"common/", "shm/", "master/", "brokers/broker/", "brokers/api/",
+		"workers/channel/", "workers/mailbox/", "workers/hook/",
+	};
+	char *man = slurp("man/wk.7"), *tree;
+
+	ck_assert_ptr_nonnull(man);
+	tree = strstr(man, ".Ss Source tree");
+	ck_assert_msg(tree != NULL, "wk(7) has no Source tree");
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+		ck_assert_msg(strstr(tree, dirs[i]) != NULL, "wk(7)'s tree lacks %s", dirs[i]);
+	free(man);
+}
+END_TEST
+
 static Suite *
 man_suite(void)
 {
@@ -131,6 +178,8 @@ man_suite(void)
 	tcase_add_test(tc, test_man_every_key_documented);
 	tcase_add_test(tc, test_man_no_stale_keys);
 	tcase_add_loop_test(tc, test_man_pages_exist, 0, sizeof pages / sizeof pages[0]);
+	tcase_add_test(tc, test_man_every_msgtype_documented);
+	tcase_add_test(tc, test_man_tree_drawn);
 	suite_add_tcase(s, tc);
 	return s;
 }
