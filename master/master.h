@@ -1,4 +1,9 @@
-/* master.h - wk-master's private state (wk-master(8)). */
+/* master.h - wk-master's private state (wk-master(8)), shared by its files:
+ *   master.c        main, options, config load and reload, the loop
+ *   master_child.c  the children: fork + exec, ready, reap, respawn with
+ *                   back-off, ordered shutdown
+ *   master_ctl.c    the control socket (wkctl, tests): status, reload, stop
+ */
 #ifndef MASTER_H
 #define MASTER_H
 #include <stdint.h>

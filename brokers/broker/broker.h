@@ -2,6 +2,9 @@
  *   broker.c       main, dispatch table, listeners, messages from shards
  *   broker_conn.c  a client connection: bytes in, WKProto packets, CONNECT
  *                  and AUTH, PING, kicks, output buffer, timeouts
+ *   broker_msg.c   SEND to CHANNEL_APPEND, SENDACK, DELIVER to RECV, RECV
+ *                  retry, cmd RECVACK to the mailbox
+ *   broker_event.c stream events (BROKER_EVENT) as EVENT or stream RECV
  *   broker_ws.c    the WebSocket layer (HTTP upgrade, wslay framing)
  *   broker_tls.c   TLS for wssAddr (OpenSSL)
  */

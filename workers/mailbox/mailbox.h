@@ -8,6 +8,7 @@
  *   mailbox_conv.c   conversation rows (read cursor, deleted-at) per user
  *   mailbox_cmd.c    cmd mailboxes: hand-over from the channel shards,
  *                    delivery, acknowledgement, /message/sync
+ *   mailbox_webhook.c  user.onlinestatus facts for wk-hook
  */
 #ifndef MAILBOX_H
 #define MAILBOX_H
