@@ -5,6 +5,8 @@
  *                           channel records
  *   channel_store.h         what the three store files share, private to them
  *   channel_list.c          a channel's lists: members, blacklist, whitelist
+ *   channel_mcache.c        the hot lists in memory (channel_mset.c sets),
+ *                           bounded, least recently used out
  *   channel_log.c           a channel's message log: append, by seq, ranges,
  *                           by client_msg_no, the last seq a sender sent
  *   channel_api.c           the HTTP API op rows' dispatch; channel records
@@ -163,6 +165,13 @@ long channel_member_count(struct wk_proc *p, const char *id, uint8_t type);
 /* fn(uid, len, arg) per member in uid byte order; non-zero stops and is returned. */
 int channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg);
+
+/* ---- channel_mcache.c: the hot lists in memory ---- */
+/* Set the bound (channel.memberCacheMax uids), evicting down to it. */
+void channel_mcache_configure(uint64_t max);
+void channel_mcache_close(void);
+/* " member_cache=N member_cache_bytes=N ..." for the status line. */
+int channel_mcache_status(char *buf, size_t len);
 
 /* ---- channel_log.c: the message log ---- */
 /* A stored message.  On append the caller fills everything but seq (strings
