@@ -68,6 +68,7 @@ channel_on_iteration(struct wk_proc *p)
 	channel_append_flush(p);
 	channel_cmd_flush(p);
 	channel_stream_flush(p, 1);
+	channel_hook_offline_step(p);
 }
 
 static void
@@ -93,6 +94,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_person_status(p, buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_mcache_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_hook_status(buf + n, len - n);
 	return n;
 }
 
@@ -103,6 +106,8 @@ channel_on_stop(struct wk_proc *p)
 	channel_commit(p);
 	channel_append_flush(p);
 	channel_stream_flush(p, 1);
+	channel_hook_offline_drain(p);
+	channel_commit(p);           /* the read transaction the drain opened */
 	channel_stream_close(p);
 	channel_store_close(p);
 	channel_mcache_close();
