@@ -71,7 +71,7 @@ setup(void)
 
 	srv = wkrx_start(0, rx_record, NULL);
 	ck_assert_ptr_nonnull(srv);
-	snprintf(cfg, sizeof cfg, "tokenAuthOn: false\nwebhook:\n"
+	snprintf(cfg, sizeof cfg, "tokenAuthOn: true\nwebhook:\n"
 	    "  httpAddr: http://127.0.0.1:%d/wkhook\n  msgNotifyEventPushInterval: 50ms\n"
 	    "  focusEvents: [msg.offline]\nchannel:\n  offlineBatch: 5000\n"
 	    "  offlineLargeGroup: 1000\n", wkrx_port(srv));
@@ -97,10 +97,13 @@ post(const char *path, const char *json)
 static struct wkc *
 login(const char *uid)
 {
-	struct wkc *c = wkc_connect_tcp("127.0.0.1", tree.tcp_port);
+	struct wkc *c;
 
+	/* A master device: only those count as online for msg.offline. */
+	wkt_set_token(&tree, uid, "t", 1, 1);
+	c = wkc_connect_tcp("127.0.0.1", tree.tcp_port);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(wkc_handshake(c, uid, "", 5, 1, uid, NULL), 1);
+	ck_assert_int_eq(wkc_handshake(c, uid, "t", 5, 1, uid, NULL), 1);
 	return c;
 }
 
@@ -231,6 +234,10 @@ START_TEST(test_fanout_large_group)
 	post("/channel/info", "{\"channel_id\":\"big\",\"channel_type\":2,\"send_ban\":1}");
 	ck_assert_int_eq(send_wait(m[1], "refused", NULL), 25);
 	post("/channel/info", "{\"channel_id\":\"big\",\"channel_type\":2,\"send_ban\":0}");
+
+	/* The messages took the online side, the checks the cached sets. */
+	ck_assert_int_ge(wkt_status_sum(tree.run, "channel", "fanout_online_side"), 4);
+	ck_assert_int_ge(wkt_status_sum(tree.run, "channel", "member_cache"), MEMBERS - 1);
 
 	/* kill -9 of the channel shards: the cache is rebuilt, nothing lost. */
 	wkt_tree_kill9(&tree, "channel", 0);
