@@ -63,11 +63,11 @@ post_or_die(const char *path, const char *body)
 }
 
 /* Scenario 3's group: wkbench_opt.group members (the sender and wkbench_opt.n - 1 online ones
- * among them), made with POST /channel and /channel/subscriber_add. */
+ * among them), made with POST /channel and /channel/subscriber_add, 10,000 a call. */
 void
 wkbench_make_group(void)
 {
-	size_t cap = 64 + 1000 * 64;
+	size_t cap = 64 + 10000 * 64;
 	char *body = malloc(cap);
 	long m = 0, members = wkbench_opt.group - 1;	/* plus the sender */
 	int first = 1;
@@ -79,7 +79,7 @@ wkbench_make_group(void)
 		int k = 0;
 		if (first)
 			len += (size_t)snprintf(body + len, cap - len, "\"%ss\"", wkbench_opt.prefix), k++;
-		for (; k < 1000 && m < members; k++, m++)
+		for (; k < 10000 && m < members; k++, m++)
 			len += (size_t)snprintf(body + len, cap - len, "%s\"%sm%ld\"", k ? "," : "",
 			    wkbench_opt.prefix, m);
 		snprintf(body + len, cap - len, "]}");

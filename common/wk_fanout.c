@@ -58,15 +58,20 @@ wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len)
 	memcpy(u, uid, len);
 	u[len] = '\0';
 	n = wk_fanout_lookup(f->ps, u, c);
-	for (int i = 0; i < n; i++) {
-		if (c[i].broker_id >= f->nbrokers ||
-		    (c[i].conn_id == f->skip_conn && c[i].broker_id == f->skip_broker))
-			continue;
-		wk_put_u64(&f->per_broker[c[i].broker_id], c[i].conn_id);
-		added++;
-	}
-	f->targets += (uint64_t)added;
+	for (int i = 0; i < n; i++)
+		added += wk_fanout_conn(f, &c[i]);
 	return added;
+}
+
+int
+wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c)
+{
+	if (c->broker_id >= f->nbrokers ||
+	    (c->conn_id == f->skip_conn && c->broker_id == f->skip_broker))
+		return 0;
+	wk_put_u64(&f->per_broker[c->broker_id], c->conn_id);
+	f->targets++;
+	return 1;
 }
 
 void

@@ -51,6 +51,9 @@ void wk_fanout_begin(struct wk_fanout *f, struct wk_proc *p, const struct presen
 /* Add the online connections of uid (len bytes, no NUL needed); a uid
  * that is empty or too long to be online adds none.  Returns how many. */
 int wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len);
+/* Add one connection (read from the presence table by the caller, e.g. a
+ * region's dense list): 1, or 0 if it is the sender's or of no broker. */
+int wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c);
 /* Add frame and its targets as two frames to batch[broker] (a message of
  * `type` made when NULL; batch has p->cfg.processes_broker entries), and
  * start the next message's targets. */

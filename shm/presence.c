@@ -23,8 +23,9 @@ presence_name(const char *run_dir, char *out, size_t len)
 int
 presence_create(struct presence *ps, const char *name, uint32_t nregions, uint32_t capacity)
 {
-	uint64_t region_size = sizeof(struct presence_region) +
-	    (uint64_t)capacity * sizeof(struct presence_slot);
+	/* Rounded to 64 bytes, so that every region and slot stays aligned. */
+	uint64_t region_size = (sizeof(struct presence_region) +
+	    (uint64_t)capacity * (sizeof(struct presence_slot) + sizeof(uint32_t)) + 63) & ~63ull;
 	uint64_t total = 4096 + region_size * nregions;
 	int fd;
 
@@ -134,6 +135,12 @@ struct presence_slot *
 presence_slots(const struct presence *ps, uint32_t region)
 {
 	return (struct presence_slot *)(presence_region(ps, region) + 1);
+}
+
+uint32_t *
+presence_dense(const struct presence *ps, uint32_t region)
+{
+	return (uint32_t *)(presence_slots(ps, region) + ps->hdr->capacity);
 }
 
 void

@@ -3,8 +3,13 @@
  * child starts and removed when it exits: a versioned header, then one region
  * per mailbox shard.  Only the owning mailbox shard writes its region (one
  * writer, seqlock per slot); anyone reads.  No pointers: offsets only.
- * The table operations (insert, lookup, remove) come with the connection
- * layer; this file owns the segment's layout, versioning and lifetime. */
+ * Each region is a hash table of slots (lookup by uid) and, after it, a
+ * dense list of its live slots' indexes (the region's first `used`
+ * entries), so that the connections online can be enumerated in
+ * O(online), not O(capacity): the channel shards pick a large group's
+ * recipients from the users online when they are fewer than its members.
+ * The table operations are in presence_table.c; this file owns the
+ * segment's layout, versioning and lifetime. */
 #ifndef PRESENCE_H
 #define PRESENCE_H
 #include <stddef.h>
@@ -12,7 +17,7 @@
 #include <sys/types.h>
 
 #define PRESENCE_MAGIC 0x574b5052u   /* "WKPR" */
-#define PRESENCE_VERSION 1u
+#define PRESENCE_VERSION 2u           /* 2: the dense list of live slots */
 #define PRESENCE_UID_MAX 64          /* uid bytes stored in a slot, NUL included */
 /* Connections of one uid that a reader looks at (delivery, webhooks,
  * counts): a uid with more is served on this many. */
@@ -36,9 +41,11 @@ struct presence_header {
  * repairs the region of a dead shard). */
 struct presence_region {
 	int32_t writer_pid;
-	uint32_t used;               /* slots in use */
+	uint32_t used;               /* slots in use = entries of the dense list */
 	uint64_t churn;              /* inserts + removals since creation */
-	uint32_t moves;              /* odd while entries are being shifted */
+	uint32_t moves;              /* odd while entries are being shifted (slots
+	                              * or dense list): a reader that saw it
+	                              * change reads again */
 	uint8_t pad[44];
 };
 
@@ -56,7 +63,8 @@ struct presence_slot {
 	uint64_t conn_id;
 	int64_t connected_at_ms;
 	char uid[PRESENCE_UID_MAX];
-	uint8_t pad[32];
+	uint32_t dense;              /* this slot's index in the dense list */
+	uint8_t pad[28];
 };
 
 struct presence {
@@ -80,6 +88,8 @@ void presence_close(struct presence *ps);
 int presence_unlink(const char *name);
 struct presence_region *presence_region(const struct presence *ps, uint32_t region);
 struct presence_slot *presence_slots(const struct presence *ps, uint32_t region);
+/* The region's dense list: capacity u32 slot indexes, the first `used` live. */
+uint32_t *presence_dense(const struct presence *ps, uint32_t region);
 /* Master: empty the region of a dead mailbox shard before respawning it. */
 void presence_region_clear(struct presence *ps, uint32_t region);
 
@@ -100,6 +110,7 @@ enum {
 	PRESENCE_EFULL = -1,   /* the region is at its fill limit (presence.capacity) */
 	PRESENCE_EUID = -2,    /* empty uid, or longer than PRESENCE_UID_MAX - 1 bytes */
 	PRESENCE_EBUSY = -3,   /* the writer kept moving entries; try again */
+	PRESENCE_ESPACE = -4,  /* more connections than the caller has room for */
 };
 
 /* The region (mailbox shard) that owns uid. */
@@ -114,5 +125,15 @@ int presence_remove_broker(struct presence *ps, uint32_t region, uint16_t broker
 /* Anyone: the connections of uid (at most max); count or PRESENCE_EBUSY. */
 int presence_lookup(const struct presence *ps, const char *uid,
     struct presence_conn *out, int max);
+/* Anyone: every connection of the region (at most max), read from its
+ * dense list in O(used); a count, PRESENCE_ESPACE, or PRESENCE_EBUSY when
+ * the writer kept removing.  A connection that stayed connected during the
+ * call is never missed (a removal moves entries inside a `moves` window
+ * and the reader starts again); one added or removed meanwhile may or may
+ * not be there.  No uid appears twice for one connection. */
+int presence_region_conns(const struct presence *ps, uint32_t region,
+    struct presence_conn *out, int max);
+/* Anyone: connections online in all regions (a moment's sum of `used`). */
+uint64_t presence_online(const struct presence *ps);
 
 #endif

@@ -7,6 +7,13 @@
  * lookups stay short under churn); a shift moves an entry to an earlier slot,
  * which a concurrent reader could step over, so the region's `moves` counter
  * is bumped around every shift and a reader that sees it change scans again.
+ *
+ * The dense list (presence.h) holds the index of every used slot in its
+ * first `used` entries.  An insert writes the slot, then the next entry,
+ * then publishes `used` (release).  A removal swaps the last entry into
+ * the removed one's place, and each shifted slot's entry follows it; all of
+ * it inside the same `moves` window, so a reader of the list (which could
+ * otherwise step over the entry moved backwards) scans again.
  */
 #include <string.h>
 #include "presence.h"
@@ -48,6 +55,20 @@ slot_read(const struct presence_slot *s, struct presence_slot *out)
 	return -1;
 }
 
+/* A slot read by slot_read, as callers see a connection. */
+static void
+conn_of(const struct presence_slot *s, struct presence_conn *c)
+{
+	memcpy(c->uid, s->uid, sizeof c->uid);
+	c->uid[sizeof c->uid - 1] = '\0';
+	c->device_flag = s->device_flag;
+	c->device_level = s->device_level;
+	c->proto_version = s->proto_version;
+	c->broker_id = s->broker_id;
+	c->conn_id = s->conn_id;
+	c->connected_at_ms = s->connected_at_ms;
+}
+
 uint32_t
 presence_region_of(const struct presence *ps, const char *uid)
 {
@@ -79,9 +100,11 @@ presence_add(struct presence *ps, uint32_t region, const struct presence_conn *c
 	s->conn_id = c->conn_id;
 	s->connected_at_ms = c->connected_at_ms;
 	memcpy(s->uid, c->uid, len + 1);
+	s->dense = r->used;
 	s->state = 1;
 	write_end(s);
-	r->used++;
+	presence_dense(ps, region)[r->used] = i;
+	store_rel(&r->used, r->used + 1);
 	r->churn++;
 	return 0;
 }
@@ -92,9 +115,19 @@ delete_at(struct presence *ps, uint32_t region, uint32_t i)
 {
 	struct presence_region *r = presence_region(ps, region);
 	struct presence_slot *slots = presence_slots(ps, region);
-	uint32_t cap = ps->hdr->capacity, j = i;
+	uint32_t *dense = presence_dense(ps, region);
+	uint32_t cap = ps->hdr->capacity, j = i, last = r->used - 1, d = slots[i].dense;
 
 	store_rel(&r->moves, r->moves + 1);   /* odd: a shift is under way */
+	/* The dense list: the last entry takes the removed one's place. */
+	if (d != last && d < cap && last < cap) {
+		uint32_t moved = dense[last];
+		dense[d] = moved;
+		write_begin(&slots[moved]);
+		slots[moved].dense = d;
+		write_end(&slots[moved]);
+	}
+	store_rel(&r->used, last);
 	for (;;) {
 		j = (j + 1) % cap;
 		if (slots[j].state != 1)
@@ -110,6 +143,8 @@ delete_at(struct presence *ps, uint32_t region, uint32_t i)
 		slots[i] = copy;
 		slots[i].seq = seq;
 		write_end(&slots[i]);
+		if (copy.dense < cap)
+			dense[copy.dense] = i;
 		i = j;
 	}
 	write_begin(&slots[i]);
@@ -117,7 +152,6 @@ delete_at(struct presence *ps, uint32_t region, uint32_t i)
 	slots[i].uid[0] = '\0';
 	write_end(&slots[i]);
 	store_rel(&r->moves, r->moves + 1);
-	r->used--;
 	r->churn++;
 }
 
@@ -178,19 +212,52 @@ presence_lookup(const struct presence *ps, const char *uid, struct presence_conn
 				break;
 			if (rc < 0)
 				continue;   /* a dead writer's slot: skip; the master repairs it */
-			if (s.uid_hash == h && strcmp(s.uid, uid) == 0 && n < max) {
-				struct presence_conn *c = &out[n++];
-				memcpy(c->uid, s.uid, sizeof c->uid);
-				c->device_flag = s.device_flag;
-				c->device_level = s.device_level;
-				c->proto_version = s.proto_version;
-				c->broker_id = s.broker_id;
-				c->conn_id = s.conn_id;
-				c->connected_at_ms = s.connected_at_ms;
-			}
+			if (s.uid_hash == h && strcmp(s.uid, uid) == 0 && n < max)
+				conn_of(&s, &out[n++]);
 		}
 		if (load_acq(&r->moves) == m1)
 			return n;
 	}
 	return PRESENCE_EBUSY;
+}
+
+int
+presence_region_conns(const struct presence *ps, uint32_t region, struct presence_conn *out,
+    int max)
+{
+	const struct presence_region *r = presence_region(ps, region);
+	const struct presence_slot *slots = presence_slots(ps, region);
+	const uint32_t *dense = presence_dense(ps, region);
+	uint32_t cap = ps->hdr->capacity;
+	struct presence_slot s;
+
+	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
+		uint32_t m1 = load_acq(&r->moves), n = load_acq(&r->used);
+		int got = 0;
+		if (m1 & 1)
+			continue;
+		if (n > cap)
+			n = cap;
+		if (n > (uint32_t)max)
+			return PRESENCE_ESPACE;
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t i = __atomic_load_n(&dense[k], __ATOMIC_RELAXED);
+			if (i >= cap || slot_read(&slots[i], &s) != 1)
+				continue;   /* moved (the check below) or a dead writer's */
+			conn_of(&s, &out[got++]);
+		}
+		if (load_acq(&r->moves) == m1)
+			return got;
+	}
+	return PRESENCE_EBUSY;
+}
+
+uint64_t
+presence_online(const struct presence *ps)
+{
+	uint64_t n = 0;
+
+	for (uint32_t r = 0; r < ps->hdr->nregions; r++)
+		n += load_acq(&presence_region(ps, r)->used);
+	return n;
 }

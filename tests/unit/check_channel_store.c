@@ -38,6 +38,22 @@ setup(void)
 	store_open();
 }
 
+/* The same store with the list cache on (channel_mcache.c): room for
+ * everything, or for so few uids that nearly every read evicts. */
+static void
+setup_cached(void)
+{
+	setup();
+	channel_mcache_configure(1u << 20);
+}
+
+static void
+setup_evicting(void)
+{
+	setup();
+	channel_mcache_configure(2);
+}
+
 static void
 teardown(void)
 {
@@ -280,6 +296,32 @@ name_append(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
+/* Sort the comma-terminated names of buf in place: a cached member set
+ * is walked in no particular order. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *
+sorted(char *buf)
+{
+	char copy[256], *v[32], *tok, *save;
+	int n = 0;
+
+	snprintf(copy, sizeof copy, "%s", buf);
+	for (tok = strtok_r(copy, ",", &save); tok && n < 32; tok = strtok_r(NULL, ",", &save))
+		v[n++] = tok;
+	qsort(v, (size_t)n, sizeof v[0], cmp_str);
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		strcat(buf, v[i]);
+		strcat(buf, ",");
+	}
+	return buf;
+}
+
 static int
 entry_check(const struct channel_entry *e, void *arg)
 {
@@ -316,7 +358,7 @@ START_TEST(test_channel_store_members_and_lists)
 	ck_assert_int_eq(channel_list_count(&proc, "g1", 2, CHANNEL_WHITELIST), 1);
 	ck_assert_int_eq(channel_list_count(&proc, "nope", 2, CHANNEL_WHITELIST), 0);
 	ck_assert_int_eq(channel_members_foreach(&proc, "g1", 2, name_append, &n), 0);
-	ck_assert_str_eq(n.buf, "u1,u10,u2,");
+	ck_assert_str_eq(sorted(n.buf), "u1,u10,u2,");
 	ck_assert_int_eq(channel_list_foreach(&proc, "g1", 2, CHANNEL_MEMBERS, entry_check, &count), 7);
 	ck_assert_int_eq(count, 2);
 	/* Creating the channel through a list left its flags clear. */
@@ -334,7 +376,7 @@ START_TEST(test_channel_store_members_and_lists)
 	store_open();
 	n.buf[0] = '\0';
 	ck_assert_int_eq(channel_members_foreach(&proc, "g1", 2, name_append, &n), 0);
-	ck_assert_str_eq(n.buf, "u1,u2,");
+	ck_assert_str_eq(sorted(n.buf), "u1,u2,");
 	ck_assert_int_eq(channel_list_count(&proc, "g1", 2, CHANNEL_BLACKLIST), 0);
 	ck_assert_int_eq(channel_list_has(&proc, "g1", 2, CHANNEL_BLACKLIST, "u3"), 0);
 	ck_assert_int_eq(channel_list_has(&proc, "g1", 2, CHANNEL_WHITELIST, "u1"), 1);
@@ -514,6 +556,42 @@ START_TEST(test_channel_store_after_commit)
 }
 END_TEST
 
+/* A set built or changed in a transaction that aborts is not kept: the
+ * next read sees what was committed, and the next message's check too. */
+START_TEST(test_channel_store_cache_abort)
+{
+	char uid[32];
+
+	for (int i = 0; i < 100; i++) {
+		snprintf(uid, sizeof uid, "m%d", i);
+		ck_assert_int_eq(channel_list_add(&proc, "big", 2, CHANNEL_MEMBERS, uid), 1);
+	}
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "m5"), 1);   /* built */
+	ck_assert_int_eq(channel_list_add(&proc, "big", 2, CHANNEL_MEMBERS, "new"), 1);
+	ck_assert_int_eq(channel_list_remove(&proc, "big", 2, CHANNEL_MEMBERS, "m7"), 1);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "new"), 1);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "m7"), 0);
+	channel_abort(&proc);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "new"), 0);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "m7"), 1);
+	/* Built inside a transaction holding an uncommitted add, then aborted. */
+	ck_assert_int_eq(channel_list_add(&proc, "fresh", 2, CHANNEL_MEMBERS, "a"), 1);
+	ck_assert_int_eq(channel_is_member(&proc, "fresh", 2, "a"), 1);
+	channel_abort(&proc);
+	ck_assert_int_eq(channel_is_member(&proc, "fresh", 2, "a"), 0);
+	/* Committed: kept, and a clear empties it. */
+	ck_assert_int_eq(channel_list_remove(&proc, "big", 2, CHANNEL_MEMBERS, "m9"), 1);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "m9"), 0);
+	ck_assert_int_eq(channel_member_count(&proc, "big", 2), 99);
+	ck_assert_int_eq(channel_list_clear(&proc, "big", 2, CHANNEL_MEMBERS), 0);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "m1"), 0);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	ck_assert_int_eq(channel_is_member(&proc, "big", 2, "m1"), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -533,5 +611,20 @@ main(void)
 	tcase_add_test(tc, test_channel_store_delete_large);
 	tcase_add_test(tc, test_channel_store_after_commit);
 	suite_add_tcase(s, tc);
+	/* The list tests again with the list cache on. */
+	struct { const char *name; void (*setup)(void); } cached[] = {
+		{ "cached", setup_cached }, { "evicting", setup_evicting },
+	};
+	for (size_t i = 0; i < sizeof cached / sizeof cached[0]; i++) {
+		tc = tcase_create(cached[i].name);
+		tcase_add_checked_fixture(tc, cached[i].setup, teardown);
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, test_channel_store_members_and_lists);
+		tcase_add_test(tc, test_channel_store_info);
+		tcase_add_test(tc, test_channel_store_delete);
+		tcase_add_test(tc, test_channel_store_delete_large);
+		tcase_add_test(tc, test_channel_store_cache_abort);
+		suite_add_tcase(s, tc);
+	}
 	return wkt_run_suite(s);
 }

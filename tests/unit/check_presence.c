@@ -127,7 +127,21 @@ START_TEST(test_presence_model_random)
 			got = presence_lookup(&ps, uid, out, N);
 			ck_assert_msg(got == want, "step %d %s: got %d want %d", step, uid, got, want);
 		}
+		/* The dense list: exactly the live connections, each once. */
+		int live = 0, got = presence_region_conns(&ps, 0, out, N);
+		for (int i = 0; i < N; i++) {
+			int seen = 0;
+			for (int j = 0; j < got; j++)
+				seen += out[j].conn_id == model[i].id && strcmp(out[j].uid, model[i].uid) == 0;
+			ck_assert_msg(seen == model[i].live, "step %d conn %d: listed %d times, live %d",
+			    step, i, seen, model[i].live);
+			live += model[i].live;
+		}
+		ck_assert_int_eq(got, live);
+		ck_assert_uint_eq(presence_online(&ps), (unsigned)live);
 	}
+	if (presence_region(&ps, 0)->used > 1)
+		ck_assert_int_eq(presence_region_conns(&ps, 0, out, 1), PRESENCE_ESPACE);
 	teardown();
 }
 END_TEST
@@ -232,6 +246,61 @@ START_TEST(test_presence_concurrent_readers)
 }
 END_TEST
 
+/* Readers of the dense list in other processes never miss a stable
+ * connection and never see one twice while the writer adds and removes
+ * others (removals move entries of the list). */
+START_TEST(test_presence_dense_concurrent)
+{
+	enum { STABLE = 20, CHURN = 300 };
+	pid_t reader;
+	char uid[16];
+
+	setup_cap(1, 1024);
+	for (int u = 0; u < STABLE; u++) {
+		snprintf(uid, sizeof uid, "stable%d", u);
+		ck_assert_int_eq(add(uid, 0, 1000 + u), 0);
+	}
+	reader = fork();
+	if (reader == 0) {
+		struct presence rd;
+		static struct presence_conn out[1024];
+		if (presence_open(&rd, name, 0) < 0)
+			_exit(2);
+		uint64_t end = wkt_now_ms() + 1500;
+		while (wkt_now_ms() < end) {
+			int n = presence_region_conns(&rd, 0, out, 1024), seen[STABLE] = { 0 };
+			if (n == PRESENCE_EBUSY)
+				continue;
+			if (n < 0)
+				_exit(3);
+			for (int k = 0; k < n; k++)
+				if (strncmp(out[k].uid, "stable", 6) == 0)
+					seen[out[k].conn_id - 1000]++;
+			for (int u = 0; u < STABLE; u++)
+				if (seen[u] != 1)
+					_exit(1);
+		}
+		_exit(0);
+	}
+	unsigned seed = 9;
+	int live[CHURN] = { 0 };
+	uint64_t end = wkt_now_ms() + 1500;
+	while (wkt_now_ms() < end) {
+		int k = rand_r(&seed) % CHURN;
+		snprintf(uid, sizeof uid, "churn%d", k);
+		if (live[k])
+			live[k] = !presence_remove(&ps, 0, uid, 2, k);
+		else
+			live[k] = add(uid, 2, k) == 0;
+	}
+	int st;
+	ck_assert_int_eq(waitpid(reader, &st, 0), reader);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the dense reader exited %d",
+	    WEXITSTATUS(st));
+	teardown();
+}
+END_TEST
+
 /* A writer that died inside a slot leaves it odd: readers do not hang, and
  * the master's clear makes the region usable again. */
 START_TEST(test_presence_writer_killed_mid_update)
@@ -279,6 +348,7 @@ main(void)
 	tcase_add_test(tc, test_presence_full_table);
 	tcase_add_test(tc, test_presence_remove_broker);
 	tcase_add_test(tc, test_presence_concurrent_readers);
+	tcase_add_test(tc, test_presence_dense_concurrent);
 	tcase_add_test(tc, test_presence_writer_killed_mid_update);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);

@@ -49,6 +49,7 @@ static const struct wk_dispatch channel_dispatch[] = {
 static int
 channel_on_start(struct wk_proc *p)
 {
+	channel_mcache_configure((uint64_t)p->cfg.channel_memberCacheMax);
 	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0 || channel_stream_open(p) < 0 ||
 	    channel_person_open(p) < 0)
 		return -1;
@@ -67,6 +68,7 @@ channel_on_iteration(struct wk_proc *p)
 	channel_append_flush(p);
 	channel_cmd_flush(p);
 	channel_stream_flush(p, 1);
+	channel_hook_offline_step(p);
 }
 
 static void
@@ -90,6 +92,10 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_api_status(p, buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_person_status(p, buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_mcache_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_hook_status(buf + n, len - n);
 	return n;
 }
 
@@ -100,8 +106,11 @@ channel_on_stop(struct wk_proc *p)
 	channel_commit(p);
 	channel_append_flush(p);
 	channel_stream_flush(p, 1);
+	channel_hook_offline_drain(p);
+	channel_commit(p);           /* the read transaction the drain opened */
 	channel_stream_close(p);
 	channel_store_close(p);
+	channel_mcache_close();
 	channel_append_close(p);
 	channel_cmd_close(p);
 	channel_person_close(p);

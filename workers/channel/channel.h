@@ -5,6 +5,8 @@
  *                           channel records
  *   channel_store.h         what the three store files share, private to them
  *   channel_list.c          a channel's lists: members, blacklist, whitelist
+ *   channel_mcache.c        the hot lists in memory (channel_mset.c sets),
+ *                           bounded, least recently used out
  *   channel_log.c           a channel's message log: append, by seq, ranges,
  *                           by client_msg_no, the last seq a sender sent
  *   channel_api.c           the HTTP API op rows' dispatch; channel records
@@ -151,6 +153,10 @@ long channel_list_count(struct wk_proc *p, const char *id, uint8_t type, enum ch
 typedef int channel_entry_fn(const struct channel_entry *e, void *arg);
 int channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
     channel_entry_fn *fn, void *arg);
+/* The same for the entries after uid `after` (NULL: from the first), at
+ * most `limit` of them (0: no limit): a walk in bounded steps. */
+int channel_list_foreach_after(struct wk_proc *p, const char *id, uint8_t type,
+    enum channel_list list, const char *after, size_t limit, channel_entry_fn *fn, void *arg);
 
 /* fn(p, uid) whenever the blacklist or whitelist of the person channel
  * (uid, 1) changes in the current transaction (channel_person.c); NULL: none. */
@@ -160,9 +166,18 @@ void channel_list_watch(channel_watch_fn *fn);
 /* Members (subscribers) are CHANNEL_MEMBERS; these are shorthands. */
 int channel_is_member(struct wk_proc *p, const char *id, uint8_t type, const char *uid);
 long channel_member_count(struct wk_proc *p, const char *id, uint8_t type);
-/* fn(uid, len, arg) per member in uid byte order; non-zero stops and is returned. */
+/* fn(uid, len, arg) per member (uid NUL-terminated at len), in no
+ * particular order (a cached set's, else uid byte order); non-zero stops
+ * and is returned.  fn must not change the channel's members. */
 int channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg);
+
+/* ---- channel_mcache.c: the hot lists in memory ---- */
+/* Set the bound (channel.memberCacheMax uids), evicting down to it. */
+void channel_mcache_configure(uint64_t max);
+void channel_mcache_close(void);
+/* " member_cache=N member_cache_bytes=N ..." for the status line. */
+int channel_mcache_status(char *buf, size_t len);
 
 /* ---- channel_log.c: the message log ---- */
 /* A stored message.  On append the caller fills everything but seq (strings
@@ -339,6 +354,14 @@ void channel_hook_message(struct wk_proc *p, const struct wk_chmsg *m, const cha
 /* The same for a message as wk_chmsg_put wrote it (BROKER_DELIVER frame 1). */
 void channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char *to,
     size_t to_len);
+/* A large group's msg.offline is made a batch at a time (channel.offlineBatch
+ * members walked per call), after the fan-out of each iteration: the next
+ * batch of the oldest job; the loop is kept running while jobs remain. */
+void channel_hook_offline_step(struct wk_proc *p);
+/* At stop: every job to its end. */
+void channel_hook_offline_drain(struct wk_proc *p);
+/* " offline_jobs=N ..." for the status line. */
+int channel_hook_status(char *buf, size_t len);
 
 /* ---- channel_person.c: who may write to whom in a person chat ---- */
 /* The recipient's lists, which this shard owns: 4 if from is on to's
@@ -387,6 +410,9 @@ void channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void 
 void channel_fanout_send(struct wk_proc *p, zmsg_t **batch);
 /* uid is one side of the "a@b" id (an agent channel's two parties). */
 int channel_is_party(const char *id, const char *uid);
+/* The recipients of a channel of this type are its members only (no
+ * person chat, agent, customer-service or visitors channel). */
+int channel_type_is_group(uint8_t type);
 /* Map the presence table (read-only): 0, -1. */
 int channel_fanout_open(struct wk_proc *p);
 void channel_fanout_close(struct wk_proc *p);

@@ -9,6 +9,18 @@
  * (presence lookup, busy rows, the per-uid cap, one message per broker) is
  * wk_fanout.h's, shared with the mailbox shards' cmd delivery; this file
  * maps the presence table for the shard and counts the targets.
+ *
+ * The smaller side.  A group's recipients are its members; their online
+ * connections are found either by walking the members (the cached set,
+ * channel_mcache.c) and looking each up in the presence table, or by
+ * reading the connections online (each region's dense list, O(online)) and
+ * keeping those whose uid is a member (a lookup in the cached set).  The
+ * fan-out takes the second when fewer connections are online than the
+ * group has members, so a message to a million members with twenty online
+ * costs twenty lookups.  A region whose writer kept moving entries
+ * (PRESENCE_EBUSY) sends the message back to the member walk.  Unlike the
+ * member walk, the online side does not cap a uid at PRESENCE_CONNS_MAX
+ * connections.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +31,9 @@
 #include "wkproto.h"
 
 static struct presence presence;
-static uint64_t delivered_to;
+static uint64_t delivered_to, online_side, member_side, online_fallbacks;
+static struct presence_conn *online_buf;   /* the connections online, reused */
+static size_t online_cap;
 
 int
 channel_fanout_open(struct wk_proc *p)
@@ -31,6 +45,9 @@ void
 channel_fanout_close(struct wk_proc *p)
 {
 	presence_close(&presence);
+	free(online_buf);
+	online_buf = NULL;
+	online_cap = 0;
 }
 
 const struct presence *
@@ -42,8 +59,11 @@ channel_presence(void)
 int
 channel_fanout_status(struct wk_proc *p, char *buf, size_t len)
 {
-	return snprintf(buf, len, " delivered_to=%llu presence_busy=%llu",
-	    (unsigned long long)delivered_to, (unsigned long long)wk_fanout_busy());
+	return snprintf(buf, len, " delivered_to=%llu presence_busy=%llu fanout_online_side=%llu"
+	    " fanout_member_side=%llu fanout_online_fallbacks=%llu",
+	    (unsigned long long)delivered_to, (unsigned long long)wk_fanout_busy(),
+	    (unsigned long long)online_side, (unsigned long long)member_side,
+	    (unsigned long long)online_fallbacks);
 }
 
 /* uid is one side of the "a@b" id (an agent channel's two parties). */
@@ -151,6 +171,59 @@ fanout_uid(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
+int
+channel_type_is_group(uint8_t type)
+{
+	return type != WKPROTO_CHANNEL_PERSON && type != WKPROTO_CHANNEL_AGENT &&
+	    type != WKPROTO_CHANNEL_CUSTOMER_SERVICE && type != WKPROTO_CHANNEL_VISITORS;
+}
+
+/* Every connection online, from each region's dense list, into online_buf:
+ * how many, or -1 when a region stayed busy. */
+static long
+online_read(void)
+{
+	size_t n = 0;
+
+	for (uint32_t r = 0; r < presence.hdr->nregions; r++) {
+		int got = PRESENCE_ESPACE;
+		for (int tries = 0; tries < WK_FANOUT_BUSY_TRIES && got < 0; tries++) {
+			size_t want = n + presence_region(&presence, r)->used + 64;
+			if (want > online_cap) {
+				online_cap = want * 2;
+				online_buf = wk_realloc(online_buf, online_cap * sizeof *online_buf);
+			}
+			got = presence_region_conns(&presence, r, online_buf + n, (int)(online_cap - n));
+		}
+		if (got < 0)
+			return -1;
+		n += (size_t)got;
+	}
+	return (long)n;
+}
+
+/* The members' connections read from the users online, when those are the
+ * smaller side: 1 done, 0 take the member walk. */
+static int
+fanout_online(struct wk_proc *p, const char *id, uint8_t type, struct wk_fanout *f)
+{
+	long members = channel_member_count(p, id, type), n;
+
+	if (members <= 0 || presence_online(&presence) >= (uint64_t)members)
+		return 0;
+	if ((n = online_read()) < 0) {
+		online_fallbacks++;
+		return 0;
+	}
+	for (long k = 0; k < n; k++) {
+		const struct presence_conn *c = &online_buf[k];
+		if (strcmp(c->uid, WK_SYSTEM_UID) != 0 && channel_is_member(p, id, type, c->uid) == 1)
+			wk_fanout_conn(f, c);
+	}
+	online_side++;
+	return 1;
+}
+
 void
 channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *frame, size_t len,
     const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
@@ -159,7 +232,10 @@ channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *fram
 	struct wk_fanout f;
 
 	wk_fanout_begin(&f, p, &presence, skip_broker, skip_conn);
-	channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
+	if (to || !channel_type_is_group(channel_type) || !fanout_online(p, id, channel_type, &f)) {
+		member_side += to == NULL && channel_type_is_group(channel_type);
+		channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
+	}
 	delivered_to += f.targets;
 	wk_fanout_add(&f, batch, type, frame, len);
 	wk_fanout_end(&f);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "channel_mset.h"
 #include "channel_store.h"
 #include "wk_buf.h"
 #include "wk_db.h"
@@ -107,6 +108,7 @@ channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 		return channel_store_write_failed("members.db put", id, type, rc);
 	c->count[list_index(list)]++;
 	c->updated_ms = now;
+	channel_mcache_changed(c, list, uid, key.size - CHANNEL_NUM_SIZE - 1, 1);
 	channel_list_changed(p, id, type, list);
 	return 1;
 }
@@ -131,6 +133,7 @@ channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channe
 	c = channel_rec_get(p, id, type, 1);
 	if (c->count[list_index(list)] > 0)
 		c->count[list_index(list)]--;
+	channel_mcache_changed(c, list, uid, key.size - CHANNEL_NUM_SIZE - 1, 0);
 	c->updated_ms = (uint64_t)wk_wall_ms();
 	channel_list_changed(p, id, type, list);
 	return 1;
@@ -150,6 +153,7 @@ channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel
 	prefix[CHANNEL_NUM_SIZE] = (uint8_t)list;
 	if (channel_store_prefix_delete(p, CHANNEL_DB_MEMBERS, prefix, sizeof prefix) < 0)
 		return channel_store_op_failed(p);
+	channel_mcache_drop(c->num, list);
 	c = channel_rec_get(p, id, type, 1);
 	c->count[list_index(list)] = 0;
 	c->updated_ms = (uint64_t)wk_wall_ms();
@@ -164,6 +168,7 @@ channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 	DB *db = p->db[CHANNEL_DB_MEMBERS];
 	uint8_t k[ENTRY_KEY_MAX];
 	struct channel_rec *c;
+	struct channel_mset *s;
 	DBT key;
 	int rc;
 
@@ -171,6 +176,8 @@ channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 		return rc;
 	if (c->count[list_index(list)] == 0)
 		return 0;
+	if ((s = channel_mcache_get(p, c, list)) != NULL)
+		return channel_mset_has(s, uid, key.size - CHANNEL_NUM_SIZE - 1);
 	if ((rc = db->exists(db, channel_txn(p), &key, 0)) == 0 || rc == DB_NOTFOUND)
 		return rc == 0;
 	wk_log_warnx("channel %s/%u: members.db exists: %s", id, type, db_strerror(rc));
@@ -187,33 +194,38 @@ channel_list_count(struct wk_proc *p, const char *id, uint8_t type, enum channel
 	return c->num ? (long)c->count[list_index(list)] : 0;
 }
 
-int
-channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
-    channel_entry_fn *fn, void *arg)
+/* Walk list's entries with a uid after `after` (NULL: from the first), at
+ * most `limit` (0: all). */
+static int
+list_walk(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
+    const char *after, size_t limit, channel_entry_fn *fn, void *arg)
 {
-	uint8_t prefix[CHANNEL_NUM_SIZE + 1];
+	uint8_t k[ENTRY_KEY_MAX];
 	char uid[CHANNEL_ID_MAX + 1];
 	struct channel_entry e;
 	struct channel_rec *c = channel_rec_get(p, id, type, 0);
-	DBT key = { .data = prefix, .size = sizeof prefix }, data = { 0 };
+	size_t plen = CHANNEL_NUM_SIZE + 1, alen = after ? strlen(after) : 0, seen = 0;
+	DBT key = { .data = k, .size = (u_int32_t)plen }, data = { 0 };
 	DBC *cur;
 	int rc, ret = 0;
 
-	if (c == NULL)
+	if (c == NULL || alen > CHANNEL_ID_MAX)
 		return -1;
 	if (c->num == 0 || c->count[list_index(list)] == 0)
 		return 0;
 	if ((cur = channel_store_cursor(p, CHANNEL_DB_MEMBERS)) == NULL)
 		return -1;
-	wk_be64_put(prefix, c->num);
-	prefix[CHANNEL_NUM_SIZE] = (uint8_t)list;
+	key.size = (u_int32_t)entry_key(k, c->num, list, after ? after : "", alen);
 	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
 	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
-		if (key.size < sizeof prefix || key.size > ENTRY_KEY_MAX ||
-		    memcmp(key.data, prefix, sizeof prefix) != 0)
+		if (key.size < plen || key.size > ENTRY_KEY_MAX || memcmp(key.data, k, plen) != 0)
 			break;
-		e.len = key.size - sizeof prefix;
-		memcpy(uid, (uint8_t *)key.data + sizeof prefix, e.len);
+		e.len = key.size - plen;
+		if (after && e.len == alen && memcmp((uint8_t *)key.data + plen, after, alen) == 0)
+			continue;            /* the resume point itself */
+		if (limit && seen++ == limit)
+			break;
+		memcpy(uid, (uint8_t *)key.data + plen, e.len);
 		uid[e.len] = '\0';
 		e.uid = uid;
 		e.id = data.size == 24 ? wk_be64_get(data.data) : 0;
@@ -228,6 +240,20 @@ channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum chann
 		return -1;
 	}
 	return ret;
+}
+
+int
+channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
+    channel_entry_fn *fn, void *arg)
+{
+	return list_walk(p, id, type, list, NULL, 0, fn, arg);
+}
+
+int
+channel_list_foreach_after(struct wk_proc *p, const char *id, uint8_t type,
+    enum channel_list list, const char *after, size_t limit, channel_entry_fn *fn, void *arg)
+{
+	return list_walk(p, id, type, list, after, limit, fn, arg);
 }
 
 int
@@ -260,6 +286,14 @@ channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg)
 {
 	struct member_walk w = { fn, arg };
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
+	int rc;
 
+	if (c == NULL)
+		return -1;
+	if (c->num == 0 || c->count[CHANNEL_L_MEMBERS] == 0)
+		return 0;
+	if (channel_mcache_foreach(p, c, CHANNEL_MEMBERS, fn, arg, &rc))
+		return rc;
 	return channel_list_foreach(p, id, type, CHANNEL_MEMBERS, member_walk_one, &w);
 }

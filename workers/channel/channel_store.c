@@ -130,6 +130,7 @@ txn_ended(struct wk_proc *p, int rc)
 			zhashx_delete(st.cache, c->hkey);
 	}
 	st.dirty = NULL;
+	channel_mcache_ended(rc);
 	if (st.cache && zhashx_size(st.cache) > CACHE_MAX)
 		zhashx_purge(st.cache);
 }
@@ -439,6 +440,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 	    channel_store_prefix_delete(p, CHANNEL_DB_CLIENTMSGNO, prefix, CHANNEL_NUM_SIZE) < 0 ||
 	    channel_store_prefix_delete(p, CHANNEL_DB_SENDERS, prefix, CHANNEL_NUM_SIZE) < 0)
 		return channel_store_op_failed(p);
+	channel_mcache_drop(c->num, 0);
 	channel_list_changed(p, id, type, CHANNEL_BLACKLIST);   /* and the whitelist */
 	c = channel_rec_get(p, id, type, 1);
 	c->flags |= F_DISBAND;

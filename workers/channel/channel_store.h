@@ -48,4 +48,25 @@ int channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix,
  * watch (channel_list_watch) when it is a person chat's black/whitelist. */
 void channel_list_changed(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list);
 
+/* ---- channel_mcache.c: the hot lists in memory ---- */
+struct channel_mset;
+/* The cached set of c's list, built from members.db on a miss; NULL when
+ * the list is longer than channel.memberCacheMax (or c has no number, or the
+ * walk failed): read members.db instead.  Valid until the next call into
+ * the store. */
+struct channel_mset *channel_mcache_get(struct wk_proc *p, const struct channel_rec *c,
+    enum channel_list list);
+/* fn per uid of the cached set (built on a miss), in no order: 1 and *rc
+ * fn's stop value (0 after the last), or 0 if the list is not cacheable. */
+int channel_mcache_foreach(struct wk_proc *p, const struct channel_rec *c, enum channel_list list,
+    int (*fn)(const char *uid, size_t len, void *arg), void *arg, int *rc);
+/* The shard wrote uid onto (added 1) or off c's list: the cached set follows. */
+void channel_mcache_changed(const struct channel_rec *c, enum channel_list list, const char *uid,
+    size_t len, int added);
+/* Forget channel num's cached list (0: all three). */
+void channel_mcache_drop(uint64_t num, int list);
+/* The transaction ended with rc: after an abort, the sets it built or
+ * changed are dropped. */
+void channel_mcache_ended(int rc);
+
 #endif

@@ -11,9 +11,23 @@
  * it is already encoded for the brokers, and for msg.offline who is
  * offline now (from the presence table).  wk-hook makes the JSON bodies
  * (hook_format.c), off the message path.
+ *
+ * A large group (channel.offlineLargeGroup members, or the large flag)
+ * would cost a walk of all its members on every message.  Its msg.offline
+ * is a job instead: the message, and where the walk stopped.  After each
+ * commit and fan-out, the oldest job walks the next channel.offlineBatch
+ * members of members.db (in uid order, resuming after the last uid it saw,
+ * so members added or removed meanwhile are simply met or not) and emits
+ * one msg.offline for the offline ones among them; the loop runs again at
+ * once while jobs remain.  So one message gives several msg.offline, each
+ * a batch, and nothing holds the channel's log or an iteration longer
+ * than one batch.  At most OFFLINE_JOBS_MAX jobs wait; past it the oldest
+ * is finished at once (the shard slows down rather than drop or grow).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "channel.h"
+#include "wk_alloc.h"
 #include "wk_fanout.h"
 #include "wk_buf.h"
 #include "wk_chmsg.h"
@@ -23,6 +37,25 @@
 #include "wkproto.h"
 
 static struct wk_ratelimit rl_hook = WK_RATELIMIT_INIT(2);
+
+#define OFFLINE_JOBS_MAX 1024
+
+/* A large group's msg.offline still to make. */
+struct offline_job {
+	struct offline_job *next;
+	char *id;
+	uint8_t type;
+	uint32_t key;
+	char after[CHANNEL_ID_MAX + 1];   /* the last member walked; "" none yet */
+	size_t len;
+	uint8_t frame[];             /* the message (wk_chmsg_put) */
+};
+
+static struct {
+	struct offline_job *head, **tail;
+	size_t n;
+	uint64_t jobs, batches, forced;
+} oj = { NULL, &oj.head, 0, 0, 0, 0 };
 
 /* The recipients without a master device online, appended to out. */
 struct offline {
@@ -61,6 +94,138 @@ offline_uid(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
+/* The next batch of a large group's offline members, as one msg.offline:
+ * 1 more to walk, 0 the job is done. */
+struct batch {
+	struct offline o;
+	struct offline_job *j;
+	size_t walked;
+};
+
+static int
+batch_one(const struct channel_entry *e, void *arg)
+{
+	struct batch *b = arg;
+
+	b->walked++;
+	memcpy(b->j->after, e->uid, e->len + 1);
+	return offline_uid(e->uid, e->len, &b->o);
+}
+
+/* The body: the message, u32 n, n uids; emitted when n > 0. */
+static void
+offline_emit(struct wk_proc *p, struct wk_wbuf *b, size_t at, uint32_t n, uint32_t key)
+{
+	if (n) {
+		wk_be32_put(b->p + at, n);
+		wk_webhook_emit(p, WK_WEBHOOK_MSG_OFFLINE, key, b->p, b->len);
+	}
+	wk_wbuf_free(b);
+}
+
+static int
+offline_step(struct wk_proc *p, struct offline_job *j)
+{
+	struct wk_chmsg m;
+	struct wk_rbuf r;
+	struct wk_wbuf b;
+	struct batch bt = { .j = j };
+	size_t at;
+	int rc;
+
+	wk_rbuf_init(&r, j->frame, j->len);
+	if (wk_chmsg_get(&r, &m) < 0)
+		return 0;
+	wk_wbuf_init(&b);
+	wk_put_mem(&b, j->frame, j->len);
+	at = b.len;
+	wk_put_u32(&b, 0);
+	bt.o.m = &m;
+	bt.o.out = &b;
+	rc = channel_list_foreach_after(p, j->id, j->type, CHANNEL_MEMBERS,
+	    j->after[0] ? j->after : NULL, (size_t)p->cfg.channel_offlineBatch, batch_one, &bt);
+	if (rc < 0)
+		wk_log_limited(&rl_hook, WK_LOG_WARN, "msg.offline %s/%u: members unreadable",
+		    j->id, j->type);
+	offline_emit(p, &b, at, bt.o.n, j->key);
+	oj.batches++;
+	return rc == 0 && bt.walked == (size_t)p->cfg.channel_offlineBatch;
+}
+
+static void
+job_pop(void)
+{
+	struct offline_job *j = oj.head;
+
+	if ((oj.head = j->next) == NULL)
+		oj.tail = &oj.head;
+	oj.n--;
+	free(j->id);
+	free(j);
+}
+
+void
+channel_hook_offline_step(struct wk_proc *p)
+{
+	if (oj.head == NULL)
+		return;
+	if (!offline_step(p, oj.head))
+		job_pop();
+	if (oj.head)
+		wk_loop_pending(p->loop);
+}
+
+void
+channel_hook_offline_drain(struct wk_proc *p)
+{
+	while (oj.head) {
+		while (offline_step(p, oj.head))
+			;
+		job_pop();
+	}
+}
+
+int
+channel_hook_status(char *buf, size_t len)
+{
+	return snprintf(buf, len, " offline_jobs=%zu offline_jobs_total=%llu offline_batches=%llu"
+	    " offline_jobs_forced=%llu", oj.n, (unsigned long long)oj.jobs,
+	    (unsigned long long)oj.batches, (unsigned long long)oj.forced);
+}
+
+/* A large group (no `to`): 1 if its msg.offline was queued as a job. */
+static int
+offline_queue(struct wk_proc *p, const char *id, uint8_t type, const void *frame, size_t len,
+    uint32_t key)
+{
+	struct channel_info ci;
+	struct offline_job *j;
+
+	if (!channel_type_is_group(type) || channel_get(p, id, type, &ci) != 1 ||
+	    (!ci.large && ci.nmembers < (uint64_t)p->cfg.channel_offlineLargeGroup))
+		return 0;
+	if (oj.n >= OFFLINE_JOBS_MAX) {   /* the bound: finish the oldest now */
+		while (offline_step(p, oj.head))
+			;
+		job_pop();
+		oj.forced++;
+	}
+	j = wk_malloc(sizeof *j + len);
+	j->next = NULL;
+	j->id = wk_strdup(id);
+	j->type = type;
+	j->key = key;
+	j->after[0] = '\0';
+	j->len = len;
+	memcpy(j->frame, frame, len);
+	*oj.tail = j;
+	oj.tail = &j->next;
+	oj.n++;
+	oj.jobs++;
+	wk_loop_pending(p->loop);
+	return 1;
+}
+
 /* msg.offline: the message, then u32 n and the n uids of its recipients
  * with no master device online; nothing if there are none. */
 static void
@@ -76,6 +241,8 @@ hook_offline(struct wk_proc *p, const struct wk_chmsg *m, const void *frame, siz
 		return;   /* the reference raises none for agent channels */
 	memcpy(id, m->channel_id.p, m->channel_id.len);
 	id[m->channel_id.len] = '\0';
+	if (to == NULL && offline_queue(p, id, m->channel_type, frame, len, key))
+		return;
 	wk_wbuf_init(&b);
 	wk_put_mem(&b, frame, len);
 	at = b.len;
@@ -84,11 +251,7 @@ hook_offline(struct wk_proc *p, const struct wk_chmsg *m, const void *frame, siz
 	if (channel_recipients_foreach(p, to, to_len, id, m->channel_type, offline_uid, &o) < 0)
 		wk_log_limited(&rl_hook, WK_LOG_WARN, "msg.offline %s/%u: recipients unreadable",
 		    id, m->channel_type);
-	if (o.n) {
-		wk_be32_put(b.p + at, o.n);
-		wk_webhook_emit(p, WK_WEBHOOK_MSG_OFFLINE, key, b.p, b.len);
-	}
-	wk_wbuf_free(&b);
+	offline_emit(p, &b, at, o.n, key);
 }
 
 void
