@@ -364,7 +364,9 @@ proc_on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	}
 }
 
-/* The pipe to wk-master: "status\n" requests; EOF means the master is gone. */
+/* The pipe to wk-master: "status\n" requests and "ping\n" (answered
+ * "pong\n" from this loop, so a stopped or stuck process stays silent and
+ * wk-master reports it, wk-master(8)); EOF means the master is gone. */
 static void
 proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -378,6 +380,8 @@ proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		proc_stop(p);
 		return;
 	}
+	if (n > 0 && memmem(buf, n, "ping\n", 5) != NULL && write(fd, "pong\n", 5) != 5)
+		wk_log_warn("write to wk-master");
 	if (n > 0 && memmem(buf, n, "status\n", 7) != NULL) {
 		int len = snprintf(line, sizeof line, "status ");
 		wk_proc_status(p, line + len, sizeof line - len - 1);
@@ -407,15 +411,6 @@ proc_load_config(struct wk_proc *p)
 		fputs(text, stderr);
 	free(text);
 	return rc;
-}
-
-static void
-log_level_from_config(const struct wk_config *cfg)
-{
-	int lvl = (int)cfg->logger_level;
-	if (lvl == 0)
-		lvl = strcmp(cfg->mode, "debug") == 0 ? WK_LOG_DEBUG : WK_LOG_INFO;
-	wk_log_set_level(lvl);
 }
 
 int
@@ -449,7 +444,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		printf("%s: configuration ok\n", p->config_path ? p->config_path : "(defaults)");
 		return 0;
 	}
-	log_level_from_config(&p->cfg);
+	wk_log_configure(&p->cfg);
 
 	/* Signals arrive through a descriptor in the loop, never asynchronously. */
 	sigemptyset(&mask);
@@ -468,6 +463,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		fcntl(p->master_fd, F_SETFD, FD_CLOEXEC);
 		fcntl(p->master_fd, F_SETFL, O_NONBLOCK);
 		wk_loop_add(p->loop, p->master_fd, EPOLLIN, proc_on_master, p);
+		wk_log_report_to(p->master_fd);
 	}
 
 	/* ZeroMQ only now, after exec: no context is ever inherited across fork. */
@@ -495,6 +491,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	wk_loop_set_iteration(p->loop, proc_iteration, p);
 	if (p->master_fd >= 0 && write(p->master_fd, "ready\n", 6) != 6)
 		wk_fatal("write ready to wk-master");
+	wk_log_report_to(-1);
 	wk_log_info("ready (pid %d)", (int)getpid());
 
 	wk_loop_run(p->loop);
