@@ -22,12 +22,20 @@
 static void proc_handle_msg(struct wk_proc *p, zmsg_t *msg);
 
 static void
-usage(const struct wk_proc_def *def)
+usage_exit(const struct wk_proc_def *def, int status)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-f config]%s\n", def->name,
+	fprintf(status ? stderr : stdout, "usage: %s [-dhnv] [-f config]%s\n", def->name,
 	    def->sharded ? " [-i instance]" : "");
-	exit(2);
+	if (status == 0)
+		printf("  -f config    wk.yaml to load\n  -d           foreground, log to stderr\n"
+		    "%s  -n           check the configuration and exit\n"
+		    "  -v           version;  -h, --help  this help\n"
+		    "Started by wk-master(8), not by hand; see %s(8).\n",
+		    def->sharded ? "  -i instance  the shard number\n" : "", def->name);
+	exit(status);
 }
+
+static void usage(const struct wk_proc_def *def) { usage_exit(def, 2); }
 
 char *
 wk_proc_endpoint(const struct wk_config *cfg, int role, int instance)
@@ -421,8 +429,12 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	const char *env;
 	sigset_t mask;
 
-	while ((ch = getopt(argc, argv, "df:i:nv")) != -1) {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			usage_exit(def, 0);
+	while ((ch = getopt(argc, argv, "df:hi:nv")) != -1) {
 		switch (ch) {
+		case 'h': usage_exit(def, 0); break;
 		case 'd': p->foreground = 1; break;
 		case 'f': p->config_path = wk_strdup(optarg); break;
 		case 'i':

@@ -137,7 +137,6 @@ on_tick(struct wk_loop *l, uint64_t id, void *arg)
 	struct master *m = arg;
 
 	master_tick_children(m);
-	master_health_tick(m);
 	master_ctl_status_reply(m, 0);
 }
 

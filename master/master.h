@@ -56,6 +56,7 @@ struct master {
 	int start_failed;            /* a child died during the first start: stop, exit 1 */
 	char start_error[600];
 	uint64_t next_ping_ms;
+	int health_changed;          /* a child changed state: rewrite the health file now */
 	char *health_path;           /* <runDir>/health, read by wk-api's /health */
 	int stopping, stop_phase;
 	uint64_t started_ms;

@@ -114,6 +114,8 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 			c->state = MASTER_CHILD_READY;
 			c->ready_ms = wk_now_ms();
 			c->ping_out_ms = 0;
+			m->health_changed = 1;
+			master_tick_children(m);    /* the tree may be ready now */
 			wk_log_debug("%s/%d ready (pid %d)", wk_role_name(c->role), c->instance, (int)c->pid);
 		} else if (strncmp(c->in, "status ", 7) == 0) {
 			snprintf(c->status, sizeof c->status, "%s", c->in + 7);
@@ -188,6 +190,7 @@ master_spawn(struct master *m, struct master_child *c)
 	c->fd = sv[0];
 	c->inlen = 0;
 	c->state = MASTER_CHILD_STARTING;
+	m->health_changed = 1;
 	c->started_ms = wk_now_ms();
 	c->ready_ms = 0;
 	c->ping_out_ms = 0;
@@ -221,6 +224,7 @@ child_exited(struct master *m, struct master_child *c, int status)
 		snprintf(how, sizeof how, "exited %d", WEXITSTATUS(status));
 	close_child_fd(m, c);
 	c->pid = 0;
+	m->health_changed = 1;
 	if (c->role == WK_ROLE_MAILBOX && m->presence.hdr)
 		presence_region_clear(&m->presence, c->instance);
 	if (m->stopping) {
@@ -362,9 +366,8 @@ master_tick_children(struct master *m)
 		m->tree_was_ready = 1;
 		wk_log_info("all %d processes ready", m->nchildren);
 		master_log_addresses(&m->cfg, NULL);
-		/* /health is right as soon as wkctl start returns. */
-		m->next_ping_ms = 0;
-		master_health_tick(m);
+		m->health_changed = 1;
+		master_health_tick(m);      /* /health is right when wkctl start returns */
 		if (m->ready_fd >= 0) {
 			if (write(m->ready_fd, "ready\n", 6) != 6)
 				wk_log_warn("write to the starting wkctl");
@@ -372,4 +375,5 @@ master_tick_children(struct master *m)
 			m->ready_fd = -1;
 		}
 	}
+	master_health_tick(m);
 }

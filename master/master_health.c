@@ -88,8 +88,9 @@ master_health_tick(struct master *m)
 {
 	uint64_t now = wk_now_ms(), interval = (uint64_t)m->cfg.supervisor_pingTimeout / 4;
 
-	if (m->stopping || now < m->next_ping_ms)
+	if (m->stopping || (now < m->next_ping_ms && !m->health_changed))
 		return;
+	m->health_changed = 0;
 	m->next_ping_ms = now + (interval < 25 ? 25 : interval);
 	for (int i = 0; i < m->nchildren; i++) {
 		struct master_child *c = &m->children[i];
