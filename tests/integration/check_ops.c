@@ -1,7 +1,8 @@
 /* check_ops.c - running wk in production (issue 17): the generated manager
  * token seen from a non-loopback address, /health with a frozen shard, a
  * failed start that leaves nothing behind, wkctl with a broken wk.yaml, the
- * respawn policy, and shard counts kept from the data's LAYOUT. */
+ * respawn policy, shard counts kept from the data's LAYOUT, and the
+ * webhook signature. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -12,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include "wkrx.h"
 #include "wktest.h"
 
 static long
@@ -300,6 +305,68 @@ START_TEST(test_ops_layout_keeps_counts)
 }
 END_TEST
 
+/* The first webhook request's body and signature header. */
+static struct {
+	pthread_mutex_t mu;
+	char *body, *sig;
+} hook = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL };
+
+static unsigned
+hook_record(void *arg, const char *method, const char *event, const char *ctype,
+    const char *body, size_t len)
+{
+	const char *sig = wkrx_header("X-WK-Signature");
+
+	pthread_mutex_lock(&hook.mu);
+	if (hook.body == NULL) {
+		hook.body = strdup(body);
+		hook.sig = strdup(sig ? sig : "(none)");
+	}
+	pthread_mutex_unlock(&hook.mu);
+	return 200;
+}
+
+/* webhook.secret: X-WK-Signature is sha256=<hex HMAC-SHA256 of the body>,
+ * as libcrypto and the openssl command of wk-hook(8) compute it. */
+START_TEST(test_ops_webhook_signature)
+{
+	struct wkt_tree t;
+	struct wkrx *rx = wkrx_start(0, hook_record, NULL);
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n;
+	char cfg[256], want[80] = "sha256=", path[512], *out;
+	uint64_t end;
+
+	ck_assert_ptr_nonnull(rx);
+	snprintf(cfg, sizeof cfg, "webhook:\n  httpAddr: http://127.0.0.1:%d/wkhook\n"
+	    "  msgNotifyEventPushInterval: 50ms\n  secret: k3y\n", wkrx_port(rx));
+	wkt_tree_start(&t, cfg);
+	wkt_send_text(&t, "alice", "bob", 1, "signed", NULL, NULL, NULL);
+	end = wkt_now_ms() + 10000;
+	while (wkt_now_ms() < end) {
+		pthread_mutex_lock(&hook.mu);
+		int got = hook.body != NULL;
+		pthread_mutex_unlock(&hook.mu);
+		if (got)
+			break;
+		wkt_tick();
+	}
+	ck_assert_ptr_nonnull(hook.body);
+	HMAC(EVP_sha256(), "k3y", 3, (unsigned char *)hook.body, strlen(hook.body), mac, &n);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(want + 7 + 2 * i, 3, "%02x", mac[i]);
+	ck_assert_str_eq(hook.sig, want);
+	/* The man page's check: openssl dgst -sha256 -hmac SECRET < body. */
+	snprintf(path, sizeof path, "%s/body", t.dir);
+	wkt_write_file(path, hook.body);
+	ck_assert_int_eq(wkt_run(&out, "openssl dgst -sha256 -hmac k3y -r < %s", path), 0);
+	ck_assert_msg(strncmp(out, want + 7, 64) == 0, "openssl: %s, want %s", out, want);
+	free(out);
+	wkt_tree_stop(&t);
+	wkrx_stop(&rx);
+}
+END_TEST
+
 /* Every command of wkctl and every program answers --help with exit 0. */
 START_TEST(test_ops_help)
 {
@@ -334,6 +401,7 @@ ops_suite(void)
 	tcase_add_test(tc, test_ops_respawn_served_child_quickly);
 	tcase_add_test(tc, test_ops_layout_keeps_counts);
 	tcase_add_test(tc, test_ops_help);
+	tcase_add_test(tc, test_ops_webhook_signature);
 	suite_add_tcase(s, tc);
 	return s;
 }
