@@ -103,6 +103,7 @@ master_reload(struct master *m, char **errors)
 			m->children[i].respawn_at_ms = wk_now_ms();
 		}
 	master_signal_children(m, SIGHUP);
+	master_sd_notify("READY=1");
 	wk_log_info("reloaded %s", m->config_path ? m->config_path : "(defaults)");
 	return 0;
 }

@@ -96,6 +96,7 @@ int master_adopt_layout(struct master *m, char *err, size_t errlen);
 int master_log_file(struct master *m);
 int master_fallback_config(struct wk_config *cfg, const char *path);
 void master_log_addresses(const struct wk_config *cfg, FILE *out);
+void master_sd_notify(const char *state);
 
 /* master.c */
 int master_reload(struct master *m, char **errors);

@@ -329,6 +329,7 @@ master_begin_stop(struct master *m)
 	if (m->stopping)
 		return;
 	wk_log_info("stopping the process tree");
+	master_sd_notify("STOPPING=1");
 	m->stopping = 1;
 	m->stop_phase = 0;
 	for (int i = 0; i < m->nchildren; i++)
@@ -368,6 +369,7 @@ master_tick_children(struct master *m)
 		master_log_addresses(&m->cfg, NULL);
 		m->health_changed = 1;
 		master_health_tick(m);      /* /health is right when wkctl start returns */
+		master_sd_notify("READY=1");
 		if (m->ready_fd >= 0) {
 			if (write(m->ready_fd, "ready\n", 6) != 6)
 				wk_log_warn("write to the starting wkctl");

@@ -4,11 +4,14 @@
  * enough to find a running tree when wk.yaml does not parse. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "master.h"
 #include "wk_alloc.h"
@@ -180,4 +183,29 @@ master_log_addresses(const struct wk_config *cfg, FILE *out)
 		fprintf(out, "%s\n", line);
 	else
 		wk_log_info("%s", line);
+}
+
+/* systemd's readiness protocol (sd_notify(3)), the few lines of it wk needs:
+ * one datagram to $NOTIFY_SOCKET ("@..." is an abstract socket).  Written
+ * here rather than linking libsystemd for one sendto(2). */
+void
+master_sd_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (path == NULL || (*path != '/' && *path != '@') || strlen(path) >= sizeof sa.sun_path)
+		return;
+	len = strlen(path);
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		wk_log_warn("notify systemd (%s)", path);
+	close(fd);
 }

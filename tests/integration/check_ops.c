@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <check.h>
 #include <openssl/evp.h>
@@ -367,6 +368,30 @@ START_TEST(test_ops_webhook_signature)
 }
 END_TEST
 
+/* systemd's Type=notify: READY=1 on $NOTIFY_SOCKET once the tree is ready. */
+START_TEST(test_ops_sd_notify_ready)
+{
+	struct wkt_tree t;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[256] = "";
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct timeval tv = { 10, 0 };
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/wkt-notify-%d", (int)getpid());
+	unlink(sa.sun_path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	wkt_tree_start(&t, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	ck_assert_int_gt(recv(fd, buf, sizeof buf - 1, 0), 0);
+	ck_assert_str_eq(buf, "READY=1");
+	wkt_tree_stop(&t);
+	close(fd);
+	unlink(sa.sun_path);
+}
+END_TEST
+
 /* Every command of wkctl and every program answers --help with exit 0. */
 START_TEST(test_ops_help)
 {
@@ -402,6 +427,7 @@ ops_suite(void)
 	tcase_add_test(tc, test_ops_layout_keeps_counts);
 	tcase_add_test(tc, test_ops_help);
 	tcase_add_test(tc, test_ops_webhook_signature);
+	tcase_add_test(tc, test_ops_sd_notify_ready);
 	suite_add_tcase(s, tc);
 	return s;
 }
