@@ -36,7 +36,7 @@ char *(*wk_config_getenv)(const char *name) = getenv;
  */
 static const char *const reference_keys[] = {
 	"cluster.*", "manager.*", "demo.*", "jwt.*", "auth.*",
-	"logger.dir", "logger.lineNum", "logger.traceOn", "logger.traceMaxMsgCount",
+	"logger.lineNum", "logger.traceOn", "logger.traceMaxMsgCount",
 	"pprofOn", "ginMode", "stress", "datasource.*",
 	"external.managerAddr", "external.autoGetExternalIP", "external.*",
 	"intranet.*",
@@ -230,6 +230,17 @@ resolve(struct wk_config_loader *ld)
 		wk_config_report(ld, &w, 0, "cannot get the working directory: %s", strerror(errno));
 		cwd = wk_strdup("/");
 	}
+	/* Relative paths are the config file's, so that wkctl finds the same
+	 * tree from any directory; dataDir and runDir given as relative paths
+	 * are too.  Without a file, the working directory. */
+	if (ld->file != NULL && strrchr(ld->file, '/') != NULL) {
+		char *dir = wk_strdup(ld->file);
+		*strrchr(dir, '/') = '\0';
+		p = abs_path(cwd, *dir ? dir : "/");
+		free(dir);
+		free(cwd);
+		cwd = p;
+	}
 	p = abs_path(cwd, cfg->rootDir);
 	free(cfg->rootDir);
 	cfg->rootDir = p;
@@ -239,6 +250,11 @@ resolve(struct wk_config_loader *ld)
 	p = *cfg->runDir ? abs_path(cwd, cfg->runDir) : wk_asprintf("%s/run", cfg->rootDir);
 	free(cfg->runDir);
 	cfg->runDir = p;
+	if (*cfg->logger_dir) {
+		p = abs_path(cfg->rootDir, cfg->logger_dir);
+		free(cfg->logger_dir);
+		cfg->logger_dir = p;
+	}
 	free(cwd);
 
 	n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -248,6 +264,7 @@ resolve(struct wk_config_loader *ld)
 		int64_t v, lo = 1, hi = INT32_MAX;
 		if (k->kind != WK_CK_COUNT || *WK_CONFIG_FIELD(cfg, k, int) != WK_CONFIG_COUNT_AUTO)
 			continue;
+		cfg->count_auto[i] = 1;
 		/* auto: clamped to the key's bounds rather than refused on a big machine */
 		v = cfg->processes_perCore * (int64_t)cfg->ncores;
 		if (k->min != NULL)

@@ -45,6 +45,7 @@ struct wk_config {
 	char *path;         /* file loaded, or NULL for the embedded defaults */
 	int ncores;         /* online cores when loaded */
 	unsigned char origin[WK_CONFIG_NKEYS]; /* enum wk_config_origin per key */
+	unsigned char count_auto[WK_CONFIG_NKEYS]; /* 1 for a COUNT key that was "auto" */
 };
 
 struct wk_config_key {

@@ -20,13 +20,14 @@ X("wssConfig.certFile", STR, wssConfig_certFile, "", 0, 0, 0, "PEM certificate c
 X("wssConfig.keyFile", STR, wssConfig_keyFile, "", 0, 0, 0, "PEM private key for wssAddr")
 X("httpAddr", STR, httpAddr, "0.0.0.0:5001", 0, 0, 0, "HTTP API listen address")
 /* ---- directories ---- */
-X("rootDir", STR, rootDir, "wkdata", 0, 0, 0, "base directory; relative paths are taken from the working directory at start")
+X("rootDir", STR, rootDir, "wkdata", 0, 0, 0, "base directory; a relative path is taken from the directory of the config file (the working directory when there is none)")
 X("dataDir", STR, dataDir, "", 0, 0, 0, "Berkeley DB environments, one per shard; empty = <rootDir>/data")
 X("runDir", STR, runDir, "", 0, 0, 0, "pid file, control socket, ipc endpoints; empty = <rootDir>/run")
 /* ---- auth ---- */
 X("mode", ENUM, mode, "release", "debug|release|bench", 0, 1, "debug logs at debug level; release at info")
 X("tokenAuthOn", BOOL, tokenAuthOn, "true", 0, 0, 1, "check the CONNECT token against /user/token (on by default, unlike the reference)")
-X("managerToken", STR, managerToken, "", 0, 0, 1, "if set, HTTP admin routes need header token: <managerToken>, and managerUID connects with it")
+X("managerToken", STR, managerToken, "", 0, 0, 1, "if set, HTTP admin routes need header token: <managerToken> from every client, and managerUID connects with it")
+X("managerTokenOn", BOOL, managerTokenOn, "true", 0, 0, 0, "with no managerToken: generate one into <rootDir>/managerToken and require it on admin routes from non-loopback clients; false = open API (warned at every start)")
 X("managerUID", STR, managerUID, "____manager", 0, 0, 0, "the manager user id")
 X("disableEncryption", BOOL, disableEncryption, "false", 0, 0, 0, "no X25519/AES on client payloads (the JS SDK cannot work without encryption)")
 X("connIdleTime", DUR, connIdleTime, "3m", "1s", "24h", 1, "close a client connection after this long without inbound data")
@@ -42,11 +43,13 @@ X("external.apiUrl", STR, external_apiUrl, "", 0, 0, 1, "HTTP API URL; empty = h
 X("intranet.tcpAddr", STR, intranet_tcpAddr, "", 0, 0, 1, "TCP address returned by /route?intranet=1")
 /* ---- logging ---- */
 X("logger.level", INT, logger_level, "0", "0", "4", 1, "0 = by mode, 1 debug, 2 info, 3 warn, 4 error")
+X("logger.dir", STR, logger_dir, "", 0, 0, 0, "append every process's log lines to <dir>/wk.log (relative to rootDir); empty = syslog, or stderr when there is no syslog socket (detached: <rootDir>/logs/wk.log)")
 /* ---- webhooks ---- */
 X("webhook.httpAddr", STR, webhook_httpAddr, "", 0, 0, 1, "POST <httpAddr>?event=<name>; empty = webhooks off")
 X("webhook.msgNotifyEventPushInterval", DUR, webhook_msgNotifyEventPushInterval, "500ms", "10ms", "1h", 1, "msg.notify flush interval")
 X("webhook.msgNotifyEventCountPerPush", INT, webhook_msgNotifyEventCountPerPush, "100", "1", "100000", 1, "messages per msg.notify request")
 X("webhook.msgNotifyEventRetryMaxCount", INT, webhook_msgNotifyEventRetryMaxCount, "5", "0", "1000", 1, "attempts per webhook request (any event) before its events are dropped, logged and counted; 0 = no limit")
+X("webhook.secret", STR, webhook_secret, "", 0, 0, 1, "if set, each webhook request carries X-WK-Signature: sha256=<hex HMAC-SHA256 of the body keyed with this>")
 X("webhook.focusEvents", LIST, webhook_focusEvents, "", 0, 0, 1, "events to send; empty = all (msg.offline, msg.notify, user.onlinestatus)")
 X("webhook.retryDelay", DUR, webhook_retryDelay, "1s", "10ms", "1h", 1, "wait before the first retry of a failed webhook request; 4 times longer before each next one, at most 1m (1s: 5 attempts span 81s)")
 X("channel.subscriberCompressOfCount", INT, channel_subscriberCompressOfCount, "0", "0", "100000000", 1, "msg.offline: above this many recipients, to_uids is sent gzip-compressed in compress_to_uids; 0 = never")
@@ -72,7 +75,8 @@ X("supervisor.readyTimeout", DUR, supervisor_readyTimeout, "15s", "100ms", "10m"
 X("supervisor.stopTimeout", DUR, supervisor_stopTimeout, "10s", "100ms", "10m", 1, "SIGKILL a child still running this long after SIGTERM")
 X("supervisor.respawnDelay", DUR, supervisor_respawnDelay, "100ms", "0", "1m", 1, "first respawn delay; doubles on each quick crash")
 X("supervisor.respawnDelayMax", DUR, supervisor_respawnDelayMax, "30s", "100ms", "1h", 1, "upper bound of the respawn delay (crash-loop throttle)")
-X("supervisor.stableAfter", DUR, supervisor_stableAfter, "30s", "1s", "1h", 1, "a child up this long resets its crash count")
+X("supervisor.stableAfter", DUR, supervisor_stableAfter, "1s", "100ms", "1h", 1, "a child that was ready and served this long is restarted after respawnDelay when it dies; only quicker deaths (start-up crash loops) double the delay")
+X("supervisor.pingTimeout", DUR, supervisor_pingTimeout, "5s", "100ms", "10m", 1, "the master pings every child each pingTimeout/4; a child silent this long makes /health answer 503")
 /* ---- wk's own: storage ---- */
 X("storage.sync", ENUM, storage_sync, "fsync", "fsync|write|none", 0, 0, "fsync: durable before any ack; write: OS buffers only; none: in memory until checkpoint")
 X("storage.cacheSize", SIZE, storage_cacheSize, "64m", "1m", "64g", 0, "Berkeley DB cache per shard")

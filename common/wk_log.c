@@ -1,19 +1,41 @@
-/* wk_log.c - the one logger: "<time> <role>/<n>: message" on stderr in the
- * foreground, syslog (ident "wk") otherwise.  Lines are written with one
- * write(2) so lines of several processes sharing stderr do not interleave. */
+/* wk_log.c - the one logger: "<time> <role>/<n>: message", one line per
+ * event.  Where it goes: the file <logger.dir>/wk.log when that key is set;
+ * else stderr in the foreground; else syslog (ident "wk") when the syslog
+ * socket exists, and stderr when it does not (a detached wk-master points
+ * its stderr, which the children inherit, at <rootDir>/logs/wk.log then).
+ * Lines are written with one write(2) (O_APPEND for the file) so lines of
+ * several processes sharing a descriptor or a file do not interleave. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <paths.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include "wk_config.h"
+#include "wk_alloc.h"
+#include "wk_fs.h"
 #include "wk_log.h"
 #include "wk_time.h"
 
 static char log_tag[48] = "wk";
 static int log_foreground = 1;
 static int log_min = WK_LOG_INFO;
+static int log_fd = STDERR_FILENO;     /* where non-syslog lines go */
+static int report_fd = -1;             /* wk-master's pipe while starting */
+
+void wk_log_report_to(int fd) { report_fd = fd; }
+
+int
+wk_log_syslog_exists(void)
+{
+	struct stat st;
+
+	return stat(_PATH_LOG, &st) == 0 && S_ISSOCK(st.st_mode);
+}
 
 void
 wk_log_init(const char *role, int instance, int foreground)
@@ -22,9 +44,41 @@ wk_log_init(const char *role, int instance, int foreground)
 		snprintf(log_tag, sizeof log_tag, "%s", role);
 	else
 		snprintf(log_tag, sizeof log_tag, "%s/%d", role, instance);
-	log_foreground = foreground;
-	if (!foreground)
+	/* Detached with no syslog socket, the lines go to stderr: syslog(3)
+	 * would drop them. */
+	log_foreground = foreground || !wk_log_syslog_exists();
+	if (!log_foreground)
 		openlog("wk", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+int
+wk_log_configure(const struct wk_config *cfg)
+{
+	int lvl = (int)cfg->logger_level, fd;
+	char *path;
+
+	if (lvl == 0)
+		lvl = strcmp(cfg->mode, "debug") == 0 ? WK_LOG_DEBUG : WK_LOG_INFO;
+	log_min = lvl;
+	if (*cfg->logger_dir == '\0')
+		return 0;
+	if (wk_mkdirs(cfg->logger_dir) < 0) {
+		wk_log_warn("logger.dir %s", cfg->logger_dir);
+		return -1;
+	}
+	path = wk_asprintf("%s/wk.log", cfg->logger_dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		wk_log_warn("open %s", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	log_foreground = 1;     /* the file, never syslog */
+	return 0;
 }
 
 void wk_log_set_level(int level) { log_min = level; }
@@ -45,6 +99,19 @@ wk_log_v(int level, int with_errno, const char *fmt, va_list ap)
 		size_t len = strlen(msg);
 		snprintf(msg + len, sizeof msg - len, ": %s", strerror(saved));
 	}
+	if (report_fd >= 0 && level >= WK_LOG_WARN) {
+		/* One line for wk-master: the cause it names if the start fails. */
+		n = snprintf(line, sizeof line, "error %s", msg);
+		if (n > (int)sizeof line - 2)
+			n = sizeof line - 2;
+		for (char *c = line; c < line + n; c++)
+			if (*c == '\n')
+				*c = ' ';
+		line[n++] = '\n';
+		if (write(report_fd, line, n) < 0) {
+			/* the master reads the exit status anyway */
+		}
+	}
 	if (!log_foreground) {
 		syslog(prio[level], "%s: %s", log_tag, msg);
 		errno = saved;
@@ -60,7 +127,7 @@ wk_log_v(int level, int with_errno, const char *fmt, va_list ap)
 	    level >= WK_LOG_WARN ? names[level] : "", level >= WK_LOG_WARN ? ": " : "", msg);
 	if (n > (int)sizeof line - 1)
 		n = sizeof line - 1;
-	if (write(STDERR_FILENO, line, n) < 0) {
+	if (write(log_fd, line, n) < 0) {
 		/* nowhere left to report it */
 	}
 	errno = saved;

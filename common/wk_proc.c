@@ -22,12 +22,20 @@
 static void proc_handle_msg(struct wk_proc *p, zmsg_t *msg);
 
 static void
-usage(const struct wk_proc_def *def)
+usage_exit(const struct wk_proc_def *def, int status)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-f config]%s\n", def->name,
+	fprintf(status ? stderr : stdout, "usage: %s [-dhnv] [-f config]%s\n", def->name,
 	    def->sharded ? " [-i instance]" : "");
-	exit(2);
+	if (status == 0)
+		printf("  -f config    wk.yaml to load\n  -d           foreground, log to stderr\n"
+		    "%s  -n           check the configuration and exit\n"
+		    "  -v           version;  -h, --help  this help\n"
+		    "Started by wk-master(8), not by hand; see %s(8).\n",
+		    def->sharded ? "  -i instance  the shard number\n" : "", def->name);
+	exit(status);
 }
+
+static void usage(const struct wk_proc_def *def) { usage_exit(def, 2); }
 
 char *
 wk_proc_endpoint(const struct wk_config *cfg, int role, int instance)
@@ -364,7 +372,9 @@ proc_on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	}
 }
 
-/* The pipe to wk-master: "status\n" requests; EOF means the master is gone. */
+/* The pipe to wk-master: "status\n" requests and "ping\n" (answered
+ * "pong\n" from this loop, so a stopped or stuck process stays silent and
+ * wk-master reports it, wk-master(8)); EOF means the master is gone. */
 static void
 proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -378,6 +388,8 @@ proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		proc_stop(p);
 		return;
 	}
+	if (n > 0 && memmem(buf, n, "ping\n", 5) != NULL && write(fd, "pong\n", 5) != 5)
+		wk_log_warn("write to wk-master");
 	if (n > 0 && memmem(buf, n, "status\n", 7) != NULL) {
 		int len = snprintf(line, sizeof line, "status ");
 		wk_proc_status(p, line + len, sizeof line - len - 1);
@@ -409,15 +421,6 @@ proc_load_config(struct wk_proc *p)
 	return rc;
 }
 
-static void
-log_level_from_config(const struct wk_config *cfg)
-{
-	int lvl = (int)cfg->logger_level;
-	if (lvl == 0)
-		lvl = strcmp(cfg->mode, "debug") == 0 ? WK_LOG_DEBUG : WK_LOG_INFO;
-	wk_log_set_level(lvl);
-}
-
 int
 wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 {
@@ -426,8 +429,12 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	const char *env;
 	sigset_t mask;
 
-	while ((ch = getopt(argc, argv, "df:i:nv")) != -1) {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			usage_exit(def, 0);
+	while ((ch = getopt(argc, argv, "df:hi:nv")) != -1) {
 		switch (ch) {
+		case 'h': usage_exit(def, 0); break;
 		case 'd': p->foreground = 1; break;
 		case 'f': p->config_path = wk_strdup(optarg); break;
 		case 'i':
@@ -449,7 +456,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		printf("%s: configuration ok\n", p->config_path ? p->config_path : "(defaults)");
 		return 0;
 	}
-	log_level_from_config(&p->cfg);
+	wk_log_configure(&p->cfg);
 
 	/* Signals arrive through a descriptor in the loop, never asynchronously. */
 	sigemptyset(&mask);
@@ -468,6 +475,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		fcntl(p->master_fd, F_SETFD, FD_CLOEXEC);
 		fcntl(p->master_fd, F_SETFL, O_NONBLOCK);
 		wk_loop_add(p->loop, p->master_fd, EPOLLIN, proc_on_master, p);
+		wk_log_report_to(p->master_fd);
 	}
 
 	/* ZeroMQ only now, after exec: no context is ever inherited across fork. */
@@ -495,6 +503,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	wk_loop_set_iteration(p->loop, proc_iteration, p);
 	if (p->master_fd >= 0 && write(p->master_fd, "ready\n", 6) != 6)
 		wk_fatal("write ready to wk-master");
+	wk_log_report_to(-1);
 	wk_log_info("ready (pid %d)", (int)getpid());
 
 	wk_loop_run(p->loop);

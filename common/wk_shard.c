@@ -33,6 +33,21 @@ wk_shard_uid(const char *uid, size_t len, int nshards)
 }
 
 int
+wk_shard_layout_read(const char *data_dir, int *nchannel, int *nmailbox)
+{
+	char path[4096], have[128];
+	int fd, n;
+
+	snprintf(path, sizeof path, "%s/LAYOUT", data_dir);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	n = (int)read(fd, have, sizeof have - 1);
+	close(fd);
+	have[n > 0 ? n : 0] = '\0';
+	return sscanf(have, "hash=fnv1a32 channel=%d mailbox=%d", nchannel, nmailbox) == 2 ? 0 : -1;
+}
+
+int
 wk_shard_layout_check(const char *data_dir, int nchannel, int nmailbox,
     char *err, size_t errlen)
 {

@@ -19,5 +19,7 @@ int wk_shard_uid(const char *uid, size_t len, int nshards);
  * `err` if the data was written with other counts. */
 int wk_shard_layout_check(const char *data_dir, int nchannel, int nmailbox,
     char *err, size_t errlen);
+/* The counts recorded in <data_dir>/LAYOUT: 0, or -1 if there is none. */
+int wk_shard_layout_read(const char *data_dir, int *nchannel, int *nmailbox);
 
 #endif

@@ -30,10 +30,17 @@
 #define TICK_MS 50
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: wk-master [-dnv] [-f config] [-c status|stop|reload|ping|pid|presence [uid]] [-r]\n");
-	exit(2);
+	fprintf(status ? stderr : stdout,
+	    "usage: wk-master [-dhnv] [-f config] [-c status|stop|reload|ping|pid|presence [uid]] [-r]\n"
+	    "  -f config  wk.yaml to load (default: the embedded defaults)\n"
+	    "  -d         stay in the foreground, log to stderr\n"
+	    "  -n         check the configuration and exit (2 if bad)\n"
+	    "  -c cmd     talk to the running master (wkctl uses this); -r raw status\n"
+	    "  -v         print the version;  -h  this help\n"
+	    "See wk-master(8) and wkctl(8).\n");
+	exit(status);
 }
 
 /* Size of a config field of this kind, for moving reloadable values. */
@@ -96,6 +103,7 @@ master_reload(struct master *m, char **errors)
 			m->children[i].respawn_at_ms = wk_now_ms();
 		}
 	master_signal_children(m, SIGHUP);
+	master_sd_notify("READY=1");
 	wk_log_info("reloaded %s", m->config_path ? m->config_path : "(defaults)");
 	return 0;
 }
@@ -200,14 +208,31 @@ daemonize(struct master *m)
 	if (pid < 0)
 		wk_fatal("fork");
 	if (pid > 0) {
-		char buf[16] = "";
+		char buf[800] = "";
 		struct pollfd p = { pfd[0], POLLIN, 0 };
 		close(pfd[1]);
+		/* The master stops the tree itself when a child fails to start
+		 * (readyTimeout at most); this bound is only a backstop. */
 		int timeout = (int)m->cfg.supervisor_readyTimeout * 2 + 5000;
 		if (poll(&p, 1, timeout) == 1 && read(pfd[0], buf, sizeof buf - 1) > 0 &&
-		    strncmp(buf, "ready", 5) == 0)
+		    strncmp(buf, "ready", 5) == 0) {
+			printf("wk started (pid %d, config %s, data %s)\n", master_read_pid(&m->cfg),
+			    m->config_path ? m->config_path : "(defaults)", m->cfg.dataDir);
+			master_log_addresses(&m->cfg, stdout);
+			fflush(stdout);
 			_exit(0);
-		fprintf(stderr, "wk-master: the process tree did not become ready; see the system log\n");
+		}
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strncmp(buf, "failed ", 7) == 0)
+			fprintf(stderr, "wk-master: start failed: %s; nothing is left running\n",
+			    buf + 7);
+		else {
+			int mpid = master_read_pid(&m->cfg);
+			if (mpid > 0)
+				kill(mpid, SIGTERM);
+			fprintf(stderr, "wk-master: the process tree did not become ready; "
+			    "stopping it; see the log\n");
+		}
 		_exit(1);
 	}
 	close(pfd[0]);
@@ -240,6 +265,7 @@ cleanup(struct master *m)
 		    wk_role_name(m->children[i].role), m->children[i].instance);
 		unlink(path);
 	}
+	master_health_remove(m);
 	unlink(m->pid_path);
 	/* Last: a waiting `wk-master -c stop` sees EOF when all is clean. */
 	master_ctl_close(m);
@@ -255,8 +281,12 @@ main(int argc, char **argv)
 	char err[1024], abspath[PATH_MAX];
 	sigset_t mask;
 
-	while ((ch = getopt(argc, argv, "c:df:nrv")) != -1) {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			usage(0);
+	while ((ch = getopt(argc, argv, "c:df:hnrv")) != -1) {
 		switch (ch) {
+		case 'h': usage(0); break;
 		case 'c': cmd = optarg; break;
 		case 'd': m->foreground = 1; break;
 		case 'f':
@@ -269,15 +299,22 @@ main(int argc, char **argv)
 		case 'n': check_only = 1; break;
 		case 'r': raw = 1; break;
 		case 'v': printf("wk-master %s\n", PACKAGE_VERSION); return 0;
-		default: usage();
+		default: usage(2);
 		}
 	}
 	/* One operand, only for -c presence: the uid. */
 	if (optind != argc && !(cmd && strcmp(cmd, "presence") == 0 && optind + 1 == argc))
-		usage();
+		usage(2);
 	wk_log_init("master", -1, 1);
-	if (wk_config_load(&m->cfg, m->config_path, stderr) < 0)
-		return 2;
+	if (wk_config_load(&m->cfg, m->config_path, stderr) < 0) {
+		/* A running tree stays reachable for status, stop, pid and
+		 * presence; start, reload and -n report the errors above. */
+		if (cmd == NULL || strcmp(cmd, "reload") == 0 ||
+		    master_fallback_config(&m->cfg, m->config_path) < 0)
+			return 2;
+		fprintf(stderr, "wk-master: using the rootDir/runDir lines of %s to reach the "
+		    "running tree\n", m->config_path);
+	}
 	if (check_only) {
 		printf("%s: configuration ok\n", m->config_path ? m->config_path : "(defaults)");
 		return 0;
@@ -299,22 +336,23 @@ main(int argc, char **argv)
 		    m->cfg.dataDir, strerror(errno));
 		return 1;
 	}
-	if (wk_shard_layout_check(m->cfg.dataDir, m->cfg.processes_channel,
-	    m->cfg.processes_mailbox, err, sizeof err) < 0) {
+	if (master_adopt_layout(m, err, sizeof err) < 0) {
 		fprintf(stderr, "wk-master: %s\n", err);
 		return 2;
 	}
 	m->pid_path = wk_asprintf("%s/wk-master.pid", m->cfg.runDir);
 	m->ctl_path = wk_asprintf("%s/master.sock", m->cfg.runDir);
+	m->health_path = wk_asprintf("%s/health", m->cfg.runDir);
 	m->exec_dir = find_exec_dir();
 	if (lock_pid_file(m) < 0)
 		return 1;
 	if (!m->foreground)
 		daemonize(m);
+	master_log_file(m);
 	wk_log_init("master", -1, m->foreground);
-	wk_log_set_level(m->cfg.logger_level ? (int)m->cfg.logger_level :
-	    strcmp(m->cfg.mode, "debug") == 0 ? WK_LOG_DEBUG : WK_LOG_INFO);
+	wk_log_configure(&m->cfg);
 	write_pid(m);
+	master_manager_token(m);
 	m->started_ms = wk_now_ms();
 
 	sigemptyset(&mask);
@@ -345,6 +383,17 @@ main(int argc, char **argv)
 	wk_loop_run(m->loop);
 
 	cleanup(m);
+	if (m->start_failed) {
+		/* The waiting `wkctl start` prints the cause. */
+		if (m->ready_fd >= 0) {
+			char line[700];
+			int n = snprintf(line, sizeof line, "failed %s\n", m->start_error);
+			if (write(m->ready_fd, line, n) != n)
+				wk_log_warn("write to the starting wkctl");
+		}
+		wk_log_error("stopped: start failed: %s", m->start_error);
+		return 1;
+	}
 	wk_log_info("stopped");
 	wk_loop_destroy(&m->loop);
 	wk_config_free(&m->cfg);

@@ -28,6 +28,10 @@ struct master_child {
 	int fd;                      /* master's end of the socketpair, -1 if none */
 	enum master_child_state state;
 	uint64_t started_ms;
+	uint64_t ready_ms;           /* when "ready" came, 0 if not yet */
+	uint64_t ping_out_ms;        /* oldest unanswered ping, 0 if none */
+	uint64_t pong_ms;            /* last "pong" */
+	char error[512];             /* its "error" lines before ready (why it failed) */
 	uint64_t deadline_ms;        /* ready or stop deadline */
 	uint64_t respawn_at_ms;
 	uint64_t delay_ms;           /* the back-off that was applied last */
@@ -54,6 +58,11 @@ struct master {
 	int pid_fd, ctl_fd, sig_fd;
 	int ready_fd;                /* daemon start: tells the waiting parent */
 	int tree_was_ready;
+	int start_failed;            /* a child died during the first start: stop, exit 1 */
+	char start_error[600];
+	uint64_t next_ping_ms;
+	int health_changed;          /* a child changed state: rewrite the health file now */
+	char *health_path;           /* <runDir>/health, read by wk-api's /health */
 	int stopping, stop_phase;
 	uint64_t started_ms;
 	uint32_t reloads, reload_failures;
@@ -80,6 +89,19 @@ void master_ctl_stopped(struct master *m);
 int master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw);
 int master_read_pid(const struct wk_config *cfg);
 int master_ctl_presence(const struct wk_config *cfg, const char *uid);
+
+/* master_health.c */
+void master_health_tick(struct master *m);
+void master_health_on_pong(struct master *m, struct master_child *c);
+void master_health_remove(struct master *m);
+
+/* master_setup.c */
+int master_manager_token(struct master *m);
+int master_adopt_layout(struct master *m, char *err, size_t errlen);
+int master_log_file(struct master *m);
+int master_fallback_config(struct wk_config *cfg, const char *path);
+void master_log_addresses(const struct wk_config *cfg, FILE *out);
+void master_sd_notify(const char *state);
 
 /* master.c */
 int master_reload(struct master *m, char **errors);

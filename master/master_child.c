@@ -1,5 +1,7 @@
 /* master_child.c - wk-master's children: spawn after fork + exec, reap,
- * respawn with back-off and a crash-loop throttle, ordered shutdown. */
+ * respawn with back-off and a crash-loop throttle, ordered shutdown.
+ * Lines from a child: "ready", "status ...", "pong", and before it is ready
+ * "error <text>" (its warnings: the cause named if the start fails). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -101,8 +103,19 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	c->in[c->inlen] = '\0';
 	while ((nl = strchr(c->in, '\n')) != NULL) {
 		*nl = '\0';
-		if (strcmp(c->in, "ready") == 0 && c->state == MASTER_CHILD_STARTING) {
+		if (strcmp(c->in, "pong") == 0)
+			master_health_on_pong(m, c);
+		else if (strncmp(c->in, "error ", 6) == 0) {
+			/* All of them, in order, as far as they fit: the
+			 * specific cause usually precedes "start failed". */
+			size_t have = strlen(c->error);
+			snprintf(c->error + have, sizeof c->error - have, "%s%s", have ? "; " : "", c->in + 6);
+		} else if (strcmp(c->in, "ready") == 0 && c->state == MASTER_CHILD_STARTING) {
 			c->state = MASTER_CHILD_READY;
+			c->ready_ms = wk_now_ms();
+			c->ping_out_ms = 0;
+			m->health_changed = 1;
+			master_tick_children(m);    /* the tree may be ready now */
 			wk_log_debug("%s/%d ready (pid %d)", wk_role_name(c->role), c->instance, (int)c->pid);
 		} else if (strncmp(c->in, "status ", 7) == 0) {
 			snprintf(c->status, sizeof c->status, "%s", c->in + 7);
@@ -177,7 +190,11 @@ master_spawn(struct master *m, struct master_child *c)
 	c->fd = sv[0];
 	c->inlen = 0;
 	c->state = MASTER_CHILD_STARTING;
+	m->health_changed = 1;
 	c->started_ms = wk_now_ms();
+	c->ready_ms = 0;
+	c->ping_out_ms = 0;
+	c->error[0] = '\0';
 	c->deadline_ms = c->started_ms + (uint64_t)m->cfg.supervisor_readyTimeout;
 	c->status[0] = '\0';
 	wk_loop_add(m->loop, c->fd, EPOLLIN, on_child_fd, m);
@@ -207,11 +224,26 @@ child_exited(struct master *m, struct master_child *c, int status)
 		snprintf(how, sizeof how, "exited %d", WEXITSTATUS(status));
 	close_child_fd(m, c);
 	c->pid = 0;
+	m->health_changed = 1;
 	if (c->role == WK_ROLE_MAILBOX && m->presence.hdr)
 		presence_region_clear(&m->presence, c->instance);
 	if (m->stopping) {
 		c->state = MASTER_CHILD_STOPPED;
 		wk_log_debug("%s/%d %s", wk_role_name(c->role), c->instance, how);
+		return;
+	}
+	/* The first start fails as a whole: nothing is left running, and
+	 * the cause goes to the waiting wkctl (wk-master(8)). */
+	if (!m->tree_was_ready) {
+		c->state = MASTER_CHILD_STOPPED;
+		if (!m->start_failed) {
+			m->start_failed = 1;
+			snprintf(m->start_error, sizeof m->start_error, "%s/%d %s%s%s",
+			    wk_role_name(c->role), c->instance, how, c->error[0] ? ": " : "",
+			    c->error);
+			wk_log_error("start failed: %s; stopping the tree", m->start_error);
+		}
+		master_begin_stop(m);
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
@@ -220,8 +252,11 @@ child_exited(struct master *m, struct master_child *c, int status)
 		    wk_role_name(c->role), c->instance, how);
 		return;
 	}
-	/* Crash-loop throttle: each quick death doubles the delay. */
-	c->crashes = up < (uint64_t)m->cfg.supervisor_stableAfter ? c->crashes + 1 : 1;
+	/* Crash-loop throttle: a child that was ready and served for
+	 * stableAfter comes back after respawnDelay; each death before that
+	 * (not ready, or ready only briefly) doubles the delay. */
+	int served = c->ready_ms && now - c->ready_ms >= (uint64_t)m->cfg.supervisor_stableAfter;
+	c->crashes = served ? 1 : c->crashes + 1;
 	c->delay_ms = (uint64_t)m->cfg.supervisor_respawnDelay;
 	for (uint32_t i = 1; i < c->crashes && c->delay_ms < (uint64_t)m->cfg.supervisor_respawnDelayMax; i++)
 		c->delay_ms = c->delay_ms ? c->delay_ms * 2 : 100;
@@ -294,6 +329,7 @@ master_begin_stop(struct master *m)
 	if (m->stopping)
 		return;
 	wk_log_info("stopping the process tree");
+	master_sd_notify("STOPPING=1");
 	m->stopping = 1;
 	m->stop_phase = 0;
 	for (int i = 0; i < m->nchildren; i++)
@@ -330,6 +366,10 @@ master_tick_children(struct master *m)
 	if (!m->tree_was_ready && master_child_count(m, MASTER_CHILD_READY) == m->nchildren) {
 		m->tree_was_ready = 1;
 		wk_log_info("all %d processes ready", m->nchildren);
+		master_log_addresses(&m->cfg, NULL);
+		m->health_changed = 1;
+		master_health_tick(m);      /* /health is right when wkctl start returns */
+		master_sd_notify("READY=1");
 		if (m->ready_fd >= 0) {
 			if (write(m->ready_fd, "ready\n", 6) != 6)
 				wk_log_warn("write to the starting wkctl");
@@ -337,4 +377,5 @@ master_tick_children(struct master *m)
 			m->ready_fd = -1;
 		}
 	}
+	master_health_tick(m);
 }

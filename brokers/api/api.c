@@ -313,7 +313,11 @@ api_on_tick(struct wk_proc *p)
 		st->timeouts++;
 		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s: no reply from %d shard(s) in %d ms",
 		    st->head->route->path, st->head->waiting, API_SHARD_TIMEOUT_MS);
-		pending_fail(p, st->head, "timeout");
+		/* A send may have been stored by a shard that answered late: say
+		 * so, and how to retry without a duplicate (wk-api(8)). */
+		pending_fail(p, st->head, strncmp(st->head->route->path, "/message/send", 13) == 0 ?
+		    "timeout: the message may have been stored; retry with the same client_msg_no "
+		    "to store it at most once" : "timeout");
 	}
 }
 

@@ -37,6 +37,7 @@ struct api_route {
 	const char *method;
 	const char *path;
 	void (*fn)(struct wk_proc *p, struct api_req *r);
+	int open;                    /* 1: no manager token ever (/health, /route) */
 };
 
 /* One shard's API_ANSWER to a part of a request: the op's binary answer
@@ -97,6 +98,7 @@ struct api_state {
 	struct api_req *buckets[API_NBUCKETS];
 	size_t npending;
 	uint64_t requests, timeouts;
+	char *admin_token;           /* the generated token (api_auth.c), or NULL */
 };
 
 static inline struct api_state *api_state(struct wk_proc *p) { return p->state; }
@@ -131,6 +133,17 @@ void api_put_key(struct wk_wbuf *w, const char *id, json_int_t type);
 void api_pending_drop(struct wk_proc *p, struct api_req *r);
 /* Answer every waiting request with 500 (shutdown). */
 void api_pending_abort(struct wk_proc *p, const char *msg);
+
+/* ---- api_auth.c ---- */
+/* At start: the generated manager token, when it applies. */
+void api_auth_start(struct wk_proc *p);
+void api_auth_stop(struct wk_proc *p);
+/* 1 if r may use a route that is not open: the configured managerToken from
+ * anyone, else the generated one from clients not on loopback. */
+int api_auth_ok(struct wk_proc *p, struct api_req *r);
+/* ---- api_routes.c ---- */
+/* 1 if some route at path is open (a pre-flight for it needs no token). */
+int api_route_is_open(const char *path);
 
 /* ---- api_http.c ---- */
 int api_http_start(struct wk_proc *p);

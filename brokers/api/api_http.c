@@ -5,7 +5,7 @@
  * p->loop, MHD_run() runs when it is readable, when the MHD_get_timeout()
  * timer fires, and at the end of a loop iteration in which a suspended
  * connection was resumed.  A request is decided in three steps: at its
- * headers (manager token 401, CORS pre-flight 204, unknown route 404,
+ * headers (manager token 401 (api_auth.c), CORS pre-flight 204, unknown route 404,
  * declared body too large 413), then its body is collected (at most
  * API_BODY_MAX), then its route handler answers or asks shards; a
  * connection waiting on shards is suspended until api.c has the answer.
@@ -119,19 +119,16 @@ api_http_queue(struct api_req *r, const char *method, const char *url)
 static void
 api_http_headers(struct wk_proc *p, struct api_req *r, const char *method, const char *url)
 {
-	const char *mt = p->cfg.managerToken, *tok, *cl;
+	const char *cl;
 
 	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
 		r->too_big = 1;
 	/* The reference checks the token before CORS: pre-flights get 401 too.
-	 * A token of blanks counts as none (Go's strings.TrimSpace). */
-	if (mt[strspn(mt, " \t\r\n")] != '\0') {
-		tok = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "token");
-		if (tok == NULL || strcmp(tok, mt) != 0) {
-			api_answer(r, MHD_HTTP_UNAUTHORIZED, NULL, NULL, 0);
-			return;
-		}
+	 * Open routes (/health, /route) need none (api_auth.c). */
+	if (!api_route_is_open(url) && !api_auth_ok(p, r)) {
+		api_answer(r, MHD_HTTP_UNAUTHORIZED, NULL, NULL, 0);
+		return;
 	}
 	r->cors = 1;
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
@@ -394,6 +391,7 @@ api_http_start(struct wk_proc *p)
 
 	if (fd < 0)
 		return -1;
+	api_auth_start(p);
 	/* Room for API_CONN_LIMIT connections where the hard limit allows. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < API_CONN_LIMIT + 64) {
 		rl.rlim_cur = rl.rlim_max < API_CONN_LIMIT + 64 ? rl.rlim_max : API_CONN_LIMIT + 64;
@@ -432,6 +430,7 @@ api_http_stop(struct wk_proc *p)
 {
 	struct api_state *st = api_state(p);
 
+	api_auth_stop(p);
 	if (st->mhd == NULL)
 		return;
 	/* A few non-blocking rounds write the answers just given. */

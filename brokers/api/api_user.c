@@ -1,4 +1,4 @@
-/* api_user.c - the routes that need no channel: /health, /route, /user/...
+/* api_user.c - the routes that need no channel: /route, /user/...
  * (wk-api(8)).  User ops go to the uid's mailbox shard; the system uid set
  * is kept whole by every mailbox shard, so that each can answer "is this a
  * system account" for any uid, and its changes go to all of them.
@@ -13,12 +13,6 @@
 #include "wk_log.h"
 #include "wk_shard.h"
 
-
-void
-api_route_health(struct wk_proc *p, struct api_req *r)
-{
-	api_answer_json(r, 200, json_pack("{s:s}", "status", "ok"));
-}
 
 /* The port after the last ':' of a listen address, 0 if none (Go's ParseInt). */
 static long

@@ -5,6 +5,9 @@
 #include <microhttpd.h>
 #include "wkrx.h"
 
+/* The connection whose request the callback is handling (wkrx_header). */
+static __thread struct MHD_Connection *current;
+
 struct wkrx {
 	struct MHD_Daemon *d;
 	int port;
@@ -46,11 +49,19 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	ev = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "event");
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	current = c;
 	status = rx->fn(rx->arg, method, ev ? ev : "", ct ? ct : "", u->p ? u->p : "", u->n);
+	current = NULL;
 	resp = MHD_create_response_from_buffer(2, ok, MHD_RESPMEM_PERSISTENT);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+const char *
+wkrx_header(const char *name)
+{
+	return current ? MHD_lookup_connection_value(current, MHD_HEADER_KIND, name) : NULL;
 }
 
 static void

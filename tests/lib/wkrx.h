@@ -14,5 +14,7 @@ typedef unsigned wkrx_fn(void *arg, const char *method, const char *event, const
 struct wkrx *wkrx_start(int port, wkrx_fn *fn, void *arg);
 int wkrx_port(const struct wkrx *rx);
 void wkrx_stop(struct wkrx **rx);
+/* From inside the callback: a header of the request it is handling, or NULL. */
+const char *wkrx_header(const char *name);
 
 #endif

@@ -347,7 +347,7 @@ START_TEST(test_config_reference_keys_warn)
 	    "  nodeId: 1001\n"
 	    "  initNodes: [\"1001@node1\", \"1002@node2\"]\n"
 	    "logger:\n"
-	    "  dir: ./logs\n"
+	    "  lineNum: true\n"
 	    "  level: 2\n"
 	    "stress: false\n"
 	    "external:\n"
@@ -364,7 +364,7 @@ START_TEST(test_config_reference_keys_warn)
 	static const char want[] =
 	    "wk.yaml:3:3: warning: cluster.nodeId is a WuKongIM key that wk does not use; ignored\n"
 	    "wk.yaml:4:3: warning: cluster.initNodes is a WuKongIM key that wk does not use; ignored\n"
-	    "wk.yaml:6:3: warning: logger.dir is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:6:3: warning: logger.lineNum is a WuKongIM key that wk does not use; ignored\n"
 	    "wk.yaml:8:1: warning: stress is a WuKongIM key that wk does not use; ignored\n"
 	    "wk.yaml:10:3: warning: external.managerAddr is a WuKongIM key that wk does not use; "
 	    "ignored\n"
@@ -401,7 +401,12 @@ START_TEST(test_config_shipped_yaml)
 	free(out);
 	for (size_t i = 0; i < wk_config_nkeys; i++)
 		ck_assert_msg(c.origin[i] == WK_CO_FILE, "wk.yaml lacks %s", wk_config_keys[i].path);
+	/* A relative rootDir is the file's directory's: the defaults from there. */
+	char *cwd = getcwd(NULL, 0);
+	ck_assert_int_eq(chdir(WK_TEST_SRCDIR), 0);
 	ck_assert_int_eq(ct_load(NULL, &def, &out), 0);
+	ck_assert_int_eq(chdir(cwd), 0);
+	free(cwd);
 	free(out);
 	ck_assert_msg(wk_config_diff(&def, &c, ct_collect_paths, seen) == 0,
 	    "wk.yaml differs from the defaults in: %s", seen);

@@ -5,10 +5,16 @@
  * their done callbacks.  Nothing blocks: name resolution runs in curl's
  * own resolver thread, connections are kept alive and reused.  Timeouts
  * as the reference's client: 5 s to connect, 30 s in all.
+ *
+ * With webhook.secret set, each request carries
+ * X-WK-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>
+ * (libcrypto's HMAC), so a receiver can tell wk's requests from forgeries.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "hook.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
@@ -20,6 +26,7 @@ struct req {
 	struct req *next;            /* free list */
 	CURL *easy;
 	char *body;
+	struct curl_slist *signed_headers;   /* the headers with its signature, or NULL */
 	hook_http_done_fn *done;
 	void *arg;
 };
@@ -34,6 +41,39 @@ static struct {
 } h;
 
 static struct wk_ratelimit rl_err = WK_RATELIMIT_INIT(2);
+
+static void
+req_unsign(struct req *r)
+{
+	curl_slist_free_all(r->signed_headers);
+	r->signed_headers = NULL;
+}
+
+/* The common headers plus X-WK-Signature for body, when a secret is set. */
+static void
+req_sign(struct wk_proc *p, struct req *r, const char *body, size_t len)
+{
+	const char *secret = p->cfg.webhook_secret;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char line[40 + 2 * EVP_MAX_MD_SIZE];
+	int at;
+
+	if (*secret == '\0') {
+		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h.headers);
+		return;
+	}
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len,
+	    mac, &n) == NULL)
+		wk_fatalx("HMAC-SHA256 failed");
+	at = snprintf(line, sizeof line, "X-WK-Signature: sha256=");
+	for (unsigned int i = 0; i < n; i++)
+		at += snprintf(line + at, sizeof line - at, "%02x", mac[i]);
+	r->signed_headers = curl_slist_append(NULL, "Content-Type: application/json");
+	r->signed_headers = curl_slist_append(r->signed_headers, "Expect:");
+	r->signed_headers = curl_slist_append(r->signed_headers, line);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->signed_headers);
+}
 
 static size_t
 discard(char *ptr, size_t size, size_t n, void *arg)
@@ -62,6 +102,7 @@ check_done(void)
 			    curl_easy_strerror(m->data.result));
 		curl_multi_remove_handle(h.multi, r->easy);
 		free(r->body);
+		req_unsign(r);
 		r->body = NULL;
 		r->next = h.free;
 		h.free = r;
@@ -202,6 +243,7 @@ on_failed(struct wk_loop *l, uint64_t id, void *arg)
 	while ((r = h.failed) != NULL) {
 		h.failed = r->next;
 		free(r->body);
+		req_unsign(r);
 		r->body = NULL;
 		r->next = h.free;
 		h.free = r;
@@ -222,6 +264,7 @@ hook_http_post(struct wk_proc *p, const char *url, char *body, size_t len,
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	req_sign(p, r, body, len);
 	if ((rc = curl_multi_add_handle(h.multi, r->easy)) != CURLM_OK) {
 		wk_log_limited(&rl_err, WK_LOG_WARN, "POST %s: %s", url, curl_multi_strerror(rc));
 		if (h.failed == NULL)
