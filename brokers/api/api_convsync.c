@@ -225,9 +225,9 @@ table_lookup(struct wk_proc *p, struct item *it)
 	    LASTMSG_UNKNOWN;
 }
 
-/* The cap's order: newest last message first; a channel the table cannot
- * tell counts as newest, one without messages as oldest; ties keep the
- * rows' order (newest update first). */
+/* The cap's order: newest last message first (its time, then its message
+ * id); a channel the table cannot tell counts as newest, one without
+ * messages as oldest; ties keep the rows' order (newest update first). */
 static int64_t
 cap_key(const struct item *it)
 {
@@ -242,8 +242,14 @@ by_cap_key(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	int64_t kx = cap_key(&cap_items[x]), ky = cap_key(&cap_items[y]);
+	/* The same second: the later message id (they grow with time). */
+	int64_t ix = cap_items[x].lm.message_id, iy = cap_items[y].lm.message_id;
 
-	return kx > ky ? -1 : kx < ky ? 1 : x < y ? -1 : x > y;
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	if (ix != iy)
+		return ix > iy ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 /* More conversations than conversation.userMaxCount: keep the newest. */
