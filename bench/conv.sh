@@ -6,6 +6,7 @@
 # messages, at the same rate.
 #
 #   bench/conv.sh BUILDDIR [--quick]
+#   CONV_SIZES="100 1000 10000" CONV_ONLY=1 bench/conv.sh BUILDDIR   (the table)
 set -eu
 
 build=${1:?usage: conv.sh BUILDDIR [--quick]}
@@ -19,10 +20,16 @@ me=conv.sh
 need_built "$master" "$build/bench/convbench" "$build/bench/wkbench"
 trap stop_tree EXIT INT TERM
 
-start_tree convbench ""
-echo "== /conversation/sync, msg_count 1"
-"$build/bench/convbench" -H "127.0.0.1:$http" -t "$secs"
-stop_tree
+# CONV_SIZES="100 1000 10000": the growth table, one fresh tree per size
+# (the user's conversations; userMaxCount raised to hold them).
+for convs in ${CONV_SIZES:-1000}; do
+	start_tree convbench "conversation:
+  userMaxCount: $(( convs > 1000 ? convs : 1000 ))"
+	echo "== /conversation/sync, msg_count 1, $convs conversations"
+	"$build/bench/convbench" -H "127.0.0.1:$http" -t "$secs" -n "$convs"
+	stop_tree
+done
+[ -n "${CONV_ONLY:-}" ] && exit 0
 
 start_tree cmdbench "presence:
   capacity: 131072"

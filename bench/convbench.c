@@ -5,9 +5,10 @@
  * {uid, msg_count: 1} in a closed loop for -t seconds each; and the
  * incremental sync (version > 0) of a user with -n conversations read and
  * 10 with a new message (what an app asks when it comes back).  Prints
- * requests/s and latency p50/p99/max per user, and checks every answer has
- * the expected number of conversations.  Not a test: it asserts nothing
- * about time.
+ * requests/s and latency p50/p99/max per user, and checks every answer: the
+ * expected number of conversations, each with one unread message whose seq
+ * is the last (1; 2 for the incremental user's new ones) and that message
+ * as its one recent.  Not a test: it asserts nothing about time.
  *
  *   convbench -H 127.0.0.1:5001 [-n 1000] [-c 16] [-t 10] [-x prefix]
  */
@@ -92,15 +93,27 @@ make_user(CURL *h, const char *uid, long n, int read)
 	}
 }
 
-/* Conversations in a sync answer: its top-level objects with "recents". */
 static long
-count_items(const char *json)
+count_str(const char *json, const char *what)
 {
 	long n = 0;
 
-	for (const char *s = json; (s = strstr(s, "\"recents\"")) != NULL; s++)
+	for (const char *s = json; (s = strstr(s, what)) != NULL; s++)
 		n++;
 	return n;
+}
+
+/* A right answer: `want` conversations (objects with "recents"), each one
+ * unread message whose seq is last_seq, and one recent message each. */
+static int
+answer_ok(const char *json, long want, int last_seq)
+{
+	char last[48], mseq[48];
+
+	snprintf(last, sizeof last, "\"last_msg_seq\":%d,", last_seq);
+	snprintf(mseq, sizeof mseq, "\"message_seq\":%d,", last_seq);
+	return count_str(json, "\"recents\"") == want && count_str(json, "\"unread\":1,") == want &&
+	    count_str(json, last) == want && count_str(json, mseq) == want;
 }
 
 struct client {
@@ -149,7 +162,7 @@ run(const char *uid, long want, int version, const char *what)
 			hist_add(&h, now - cl->t0);
 			done++;
 			if (msg->data.result != CURLE_OK || code != 200 || cl->r.p == NULL ||
-			    count_items(cl->r.p) != want)
+			    !answer_ok(cl->r.p, want, version ? 2 : 1))
 				bad++;
 			free(cl->r.p);
 			cl->r.p = NULL;

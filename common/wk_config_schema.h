@@ -65,6 +65,7 @@ X("stream.timeout", DUR, stream_timeout, "5m", "100ms", "24h", 1, "a stream mess
 /* ---- conversations ---- */
 X("conversation.on", BOOL, conversation_on, "true", 0, 0, 0, "keep recent conversations")
 X("conversation.userMaxCount", INT, conversation_userMaxCount, "1000", "1", "1000000", 1, "max conversations returned per user by /conversation/sync")
+X("conversation.lastMsgSlots", INT, conversation_lastMsgSlots, "65536", "64", "16777216", 0, "channel rows per channel shard in the last-message table")
 /* ---- wk's own: process layout ---- */
 X("processes.perCore", INT, processes_perCore, "1", "1", "64", 0, "workers per core for every count set to auto")
 X("processes.broker", COUNT, processes_broker, "auto", "1", "256", 0, "wk-broker processes (share the client ports with SO_REUSEPORT)")

@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 13
+#define WK_MSG_VERSION 14
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -98,7 +98,7 @@ X(CHANNEL_MSG_SEARCH, 79, "api: str channel_id, u8 channel_type, u32 n, n u32 se
 X(CHANNEL_MSG_GET, 80, "api: str channel_id, u8 channel_type, u64 message_id (0: by client_msg_no), str client_msg_no -> u8 found, then the message if found")
 X(CHANNEL_MSG_LAST, 81, "api: str channel_id, u8 channel_type -> u8 found, then the newest message if found")
 X(CHANNEL_MSG_MAX_SEQ, 82, "api: str channel_id, u8 channel_type -> u32 last seq (0: no such channel)")
-X(CHANNEL_CONV_RECENTS, 83, "api: str uid, u32 msg_count, u32 n, n {str channel_id, u8 channel_type, u64 start seq} -> u32 n, n {u32 last_seq, u32 uid's last sent seq, u32 m, m messages newest first}")
+X(CHANNEL_CONV_RECENTS, 83, "api: str uid, u32 msg_count, u32 n, n {str channel_id, u8 channel_type, u64 start seq} -> u32 n, n {u32 last_seq, u32 uid's last sent seq, u32 m, m messages newest first}; only the channels the last-message table cannot answer, one per shard and request")
 X(CHANNEL_MSG_EVENT, 84, "api: str channel_id, u8 channel_type, str from_uid, u64 message_id, str client_msg_no, str event_id, str event_type, str event_key, str visibility, u64 occurred_at, blob payload (the client's JSON text, empty: none) -> str client_msg_no, str event_key, str event_id, u64 msg_event_seq, u8 stream_status, str from_uid")
 X(CHANNEL_MSG_EVENTSYNC, 85, "api: str channel_id, u8 channel_type, str client_msg_no, str event_key, u64 from_seq, u32 limit, u8 include_private -> u8 more, u64 next seq, u32 n, n {u64 seq, str event_id, str event_key, str event_type, str visibility, u64 occurred_at, blob payload JSON text}")
 
@@ -107,17 +107,17 @@ X(CHANNEL_MSG_EVENTSYNC, 85, "api: str channel_id, u8 channel_type, str client_m
  * API_ANSWER; "-> nothing" means 200 {"status":200} at the edge.
  * Strings are u16-length; a list is u32 n then n items. */
 X(MAILBOX_USER_TOKEN, 100, "api: str uid, str token, u8 device_flag, u8 device_level -> u16 status for the body (200, or 19: the user is banned)")
-X(MAILBOX_DEVICE_QUIT, 101, "api: str uid, u64 device_flag (an int64: -1 every device, outside 0-255 nothing)-> nothing")
-X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 large, u8 allow_stranger (each 0/1, all overwritten)-> nothing")
-X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids-> nothing")
-X(MAILBOX_SYSUID_REMOVE, 104, "api: list of str uids-> nothing")
+X(MAILBOX_DEVICE_QUIT, 101, "api: str uid, u64 device_flag (an int64: -1 every device, outside 0-255 nothing) -> nothing")
+X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 large, u8 allow_stranger (each 0/1, all overwritten) -> nothing")
+X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids -> nothing")
+X(MAILBOX_SYSUID_REMOVE, 104, "api: list of str uids -> nothing")
 X(MAILBOX_SYSUID_LIST, 105, "api: empty -> list of str uids, sorted")
-X(MAILBOX_CONV_ROWS, 106, "api: str uid -> list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most conversation.userMaxCount")
-X(MAILBOX_CONV_SET, 107, "api: str channel id, u8 type, u32 read_to, u8 mode (0 reset, 1 forward, 2 missing), list of str uids-> nothing")
-X(MAILBOX_CONV_REMOVE, 108, "api: str channel id, u8 type, list of str uids-> nothing")
-X(MAILBOX_CONV_DELETE, 109, "api: str uid, str channel id, u8 type, u32 deleted_at-> nothing")
+X(MAILBOX_CONV_ROWS, 106, "api: str uid, u32 max (0: all) -> list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most max")
+X(MAILBOX_CONV_SET, 107, "api: str channel id, u8 type, u32 read_to, u8 mode (0 reset, 1 forward, 2 missing), list of str uids -> nothing")
+X(MAILBOX_CONV_REMOVE, 108, "api: str channel id, u8 type, list of str uids -> nothing")
+X(MAILBOX_CONV_DELETE, 109, "api: str uid, str channel id, u8 type, u32 deleted_at -> nothing")
 X(MAILBOX_CMD_SYNC, 110, "api: str uid, u32 limit -> list of messages (wk_chmsg, seq the mailbox seq), oldest first")
-X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq-> nothing")
+X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq -> nothing")
 
 /* Reserved ranges so that work in parallel does not collide:
  * 36-39 the person-chat permission cache, 43-49 conversations and cmd

@@ -1,6 +1,7 @@
 /* master.c - wk-master: the supervisor of the wk process tree (wk-master(8)).
  *
- * It takes the pid-file lock, creates the presence segment, forks and execs
+ * It takes the pid-file lock, creates the presence and last-message
+ * segments (the shards fill them), forks and execs
  * every child the config names (it never creates a ZeroMQ context or opens
  * Berkeley DB itself), waits for each child's "ready", reaps and respawns
  * with back-off, stops the tree in order on SIGTERM and reloads on SIGHUP
@@ -259,6 +260,10 @@ cleanup(struct master *m)
 		presence_close(&m->presence);
 		presence_unlink(m->shm_name);
 	}
+	if (m->lastmsg.hdr) {
+		lastmsg_close(&m->lastmsg);
+		lastmsg_unlink(m->last_name);
+	}
 	/* ZeroMQ removes its ipc files on a clean close; a killed child leaves them. */
 	for (int i = 0; i < m->nchildren; i++) {
 		snprintf(path, sizeof path, "%s/%s-%d.ipc", m->cfg.runDir,
@@ -370,6 +375,11 @@ main(int argc, char **argv)
 	if (presence_create(&m->presence, m->shm_name, (uint32_t)m->cfg.processes_mailbox,
 	    (uint32_t)m->cfg.presence_capacity) < 0)
 		wk_fatalx("cannot create the presence segment %s", m->shm_name);
+	/* Empty: each channel shard rebuilds its region from its database. */
+	lastmsg_name(m->cfg.runDir, m->last_name, sizeof m->last_name);
+	if (lastmsg_create(&m->lastmsg, m->last_name, (uint32_t)m->cfg.processes_channel,
+	    (uint32_t)m->cfg.conversation_lastMsgSlots) < 0)
+		wk_fatalx("cannot create the last-message segment %s", m->last_name);
 	if (master_ctl_listen(m) < 0)
 		wk_fatal("control socket %s", m->ctl_path);
 

@@ -8,6 +8,7 @@
 #define MASTER_H
 #include <stdint.h>
 #include <sys/types.h>
+#include "lastmsg.h"
 #include "presence.h"
 #include "wk_config.h"
 #include "wk_loop.h"
@@ -54,6 +55,8 @@ struct master {
 	int nchildren;
 	struct presence presence;
 	char shm_name[64];
+	struct lastmsg lastmsg;      /* the channels' last messages (lastmsg.h) */
+	char last_name[64];
 	char *pid_path, *ctl_path, *exec_dir;
 	int pid_fd, ctl_fd, sig_fd;
 	int ready_fd;                /* daemon start: tells the waiting parent */

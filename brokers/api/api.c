@@ -332,6 +332,8 @@ api_on_start(struct wk_proc *p)
 		wk_log_warnx("cannot attach the presence segment of %s", p->cfg.runDir);
 		return -1;
 	}
+	if (lastmsg_attach(&st->lastmsg, p->cfg.runDir, 0) < 0)
+		wk_log_warnx("no last-message table: /conversation/sync asks every channel shard");
 	return api_http_start(p);
 }
 
@@ -352,6 +354,7 @@ api_on_stop(struct wk_proc *p)
 	api_pending_abort(p, "shutting down");
 	api_http_stop(p);
 	presence_close(&st->presence);
+	lastmsg_close(&st->lastmsg);
 }
 
 static int

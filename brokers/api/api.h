@@ -9,7 +9,9 @@
  *   api_channel.c the /channel routes
  *   api_message.c the message routes
  *   api_msgresp.c messages of the channel shards' answers as MessageResp JSON
- *   api_conv.c    conversations and the cmd mailbox
+ *   api_conv.c    conversations (cursor routes, membership rows) and the cmd mailbox
+ *   api_convsync.c /conversation/sync and syncByChannels (the last-message table)
+ *   api_jw.c      a streaming JSON writer
  *   api_stream.c  the stream message routes (/message/event, /message/eventsync)
  */
 #ifndef API_H
@@ -17,11 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "lastmsg.h"
 #include "presence.h"
+#include "wk_chmsg.h"
 #include "wk_buf.h"
 #include "wk_proc.h"
 
 #define API_BODY_MAX (1024 * 1024)   /* a larger request body is answered 413 */
+#define API_JSON "application/json; charset=utf-8"
 #define API_SHARD_TIMEOUT_MS 5000    /* a shard silent this long: 500 "timeout" */
 #define API_TICK_MS 100              /* how often waiting requests are checked */
 #define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
@@ -93,6 +98,7 @@ struct api_state {
 	uint64_t mhd_timer_at;       /* when it fires */
 	int mhd_dirty;               /* run libmicrohttpd before the loop sleeps */
 	struct presence presence;
+	struct lastmsg lastmsg;      /* hdr NULL: none, every conversation asks its shard */
 	uint64_t next_corr;
 	struct api_req *head, *tail; /* waiting on shards, by deadline */
 	struct api_req *buckets[API_NBUCKETS];
@@ -232,12 +238,35 @@ void api_route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
 void api_route_max_message_seq(struct wk_proc *p, struct api_req *r);
 void api_route_last_message(struct wk_proc *p, struct api_req *r);
 
+/* ---- api_conv.c, api_convsync.c: conversations ---- */
+/* A cmd twin ("<id>____cmd"): never a conversation of its own. */
+int api_conv_is_cmd(const char *id, size_t n);
+/* Round 1 of the conversation routes: the uid's rows (MAILBOX_CONV_ROWS),
+ * at most max of them, newest update first (0: all). */
+void api_conv_ask_rows(struct wk_proc *p, struct api_req *r, const char *uid, uint32_t max,
+    api_then_fn *then);
+
 /* ---- api_msgresp.c: messages in the channel shards' answers ---- */
 /* One message (wk_chmsg, then its stream state) as MessageResp; NULL and
  * rb->err if it does not decode. */
 json_t *api_msg_get(struct wk_rbuf *rb);
 /* u32 n, then n messages: a JSON array; NULL if it does not decode. */
 json_t *api_msgs_get(struct wk_rbuf *rb);
+/* One message of an answer, decoded without copying (its strings point
+ * into the answer): what the MessageResp shows of it, and whether
+ * wk_msgresp would make one (valid: its strings are UTF-8). */
+struct api_jw;
+struct api_msgv {
+	struct wk_chmsg m;
+	const char *from, *peer;     /* from_uid and channel_id as MessageResp shows them */
+	size_t from_len, peer_len;
+	int valid, has_stream;
+	struct wk_rbuf at;           /* where it starts in the answer */
+};
+/* 0, or -1 (rb->err). */
+int api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v);
+/* The MessageResp of v (a valid one), as api_msg_get and json_dumps. */
+void api_msgv_write(struct api_jw *w, const struct api_msgv *v);
 /* A shard's answer to part i of r that does not decode: a bug there, fatal
  * as any bad internal message. */
 void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));

@@ -24,7 +24,6 @@
 #include "wk_log.h"
 #include "wk_time.h"
 
-#define API_JSON "application/json; charset=utf-8"
 #define API_CONN_TIMEOUT_S 60        /* idle keep-alive connections are closed after this */
 #define API_CONN_LIMIT 10000
 

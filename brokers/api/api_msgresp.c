@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "api_jw.h"
 #include "wk_alloc.h"
+#include "wk_channelid.h"
 #include "wk_crypto.h"
 #include "wk_log.h"
 #include "wk_msgresp.h"
@@ -135,6 +137,99 @@ api_msg_get(struct wk_rbuf *rb)
 		return NULL;
 	}
 	return o;
+}
+
+/* Step over a stream state (as stream_fields reads it). */
+static void
+stream_skip(struct wk_rbuf *rb)
+{
+	struct lane l;
+	size_t n;
+	uint32_t k;
+
+	wk_get_strv(rb, &n);
+	wk_get_u8(rb);
+	wk_get_u64(rb);
+	k = wk_get_u32(rb);
+	for (uint32_t i = 0; i < k && !rb->err; i++)
+		lane_get(rb, &l);
+}
+
+int
+api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
+{
+	const struct wk_chmsg *m = &v->m;
+
+	v->at = *rb;
+	if (wk_chmsg_get(rb, &v->m) < 0)
+		return -1;
+	if ((v->has_stream = wk_get_u8(rb) == 1))
+		stream_skip(rb);
+	if (rb->err)
+		return -1;
+	/* As wk_msgresp: the peer of a person chat, "" for the system uid. */
+	v->from = m->from_uid.p ? m->from_uid.p : "";
+	v->from_len = m->from_uid.len;
+	v->peer = m->channel_id.p ? m->channel_id.p : "";
+	v->peer_len = m->channel_id.len;
+	if (m->channel_type == WKPROTO_CHANNEL_PERSON)
+		wk_channelid_person_peer(v->peer, v->peer_len, v->from, v->from_len, &v->peer,
+		    &v->peer_len);
+	if (v->from_len == sizeof WK_SYSTEM_UID - 1 && memcmp(v->from, WK_SYSTEM_UID, v->from_len) == 0)
+		v->from_len = 0;
+	/* jansson refuses a string that is not UTF-8: wk_msgresp makes no object. */
+	v->valid = api_jw_is_utf8(v->from, v->from_len) && api_jw_is_utf8(v->peer, v->peer_len) &&
+	    (m->client_msg_no.len == 0 || api_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len));
+	return 0;
+}
+
+void
+api_msgv_write(struct api_jw *w, const struct api_msgv *v)
+{
+	const struct wk_chmsg *m = &v->m;
+	char idstr[24], *b64;
+	size_t n;
+
+	if (v->has_stream) {
+		/* Rare (a stream anchor with events): the tree, printed. */
+		struct wk_rbuf rb = v->at;
+		json_t *o = api_msg_get(&rb);
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (text)
+			api_jw_raw(w, text, strlen(text));
+		free(text);
+		json_decref(o);
+		return;
+	}
+	api_jw_object(w);
+	api_jw_key(w, "header");
+	api_jw_object(w);
+	api_jw_kint(w, "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0);
+	api_jw_kint(w, "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0);
+	api_jw_kint(w, "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0);
+	api_jw_end(w, '}');
+	api_jw_kint(w, "setting", m->setting);
+	api_jw_kint(w, "message_id", m->message_id);
+	api_jw_kstr(w, "message_idstr", idstr,
+	    (size_t)snprintf(idstr, sizeof idstr, "%lld", (long long)m->message_id));
+	api_jw_kstr(w, "client_msg_no", m->client_msg_no.p, m->client_msg_no.len);
+	api_jw_kint(w, "message_seq", m->seq);
+	api_jw_kstr(w, "from_uid", v->from, v->from_len);
+	api_jw_kstr(w, "channel_id", v->peer, v->peer_len);
+	api_jw_kint(w, "channel_type", m->channel_type);
+	api_jw_kint(w, "expire", m->expire);
+	api_jw_kint(w, "timestamp", m->timestamp);
+	api_jw_key(w, "payload");
+	if (m->payload.len) {
+		b64 = wk_malloc(WK_B64_ENCODED_LEN(m->payload.len) + 1);
+		n = wk_b64_encode(m->payload.p, m->payload.len, b64);
+		api_jw_str(w, b64, n);
+		free(b64);
+	} else
+		api_jw_null(w);
+	if (m->topic.len && api_jw_is_utf8(m->topic.p, m->topic.len))
+		api_jw_kstr(w, "topic", m->topic.p, m->topic.len);
+	api_jw_end(w, '}');
 }
 
 json_t *

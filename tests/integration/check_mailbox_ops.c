@@ -176,6 +176,7 @@ START_TEST(test_mailbox_ops_answers)
 	free(a);
 	b.len = 0;
 	wk_put_str(&b, "u1");
+	wk_put_u32(&b, 0);              /* every row */
 	ck_assert_int_eq(ask(WK_MSG_MAILBOX_CONV_ROWS, &b, &a, &len), 200);
 	wk_rbuf_init(&rb, a, len);
 	ck_assert_uint_eq(wk_get_u32(&rb), 1);

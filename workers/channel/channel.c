@@ -50,7 +50,10 @@ static int
 channel_on_start(struct wk_proc *p)
 {
 	channel_mcache_configure((uint64_t)p->cfg.channel_memberCacheMax);
-	if (channel_store_open(p) < 0 || channel_cmd_open(p) < 0 || channel_stream_open(p) < 0 ||
+	if (channel_store_open(p) < 0)
+		return -1;
+	channel_lastmsg_open(p);     /* without it, wk-api asks the shard */
+	if (channel_cmd_open(p) < 0 || channel_stream_open(p) < 0 ||
 	    channel_person_open(p) < 0)
 		return -1;
 	return channel_append_open(p);
@@ -110,6 +113,7 @@ channel_on_stop(struct wk_proc *p)
 	channel_commit(p);           /* the read transaction the drain opened */
 	channel_stream_close(p);
 	channel_store_close(p);
+	channel_lastmsg_close();
 	channel_mcache_close();
 	channel_append_close(p);
 	channel_cmd_close(p);

@@ -13,6 +13,7 @@
  *                           and lists
  *   channel_msgops.c        the message op rows (send, sync, search, get...)
  *   channel_conv.c          CHANNEL_CONV_RECENTS for /conversation/sync
+ *   channel_lastmsg.c       this shard's region of the last-message table
  *   channel_append.c        APPEND from brokers: permissions, dedup, append;
  *                           SENDACK after the commit, then the fan-out
  *   channel_fanout.c        who receives a channel's messages; the fan-out to
@@ -307,6 +308,12 @@ void channel_stream_flush(struct wk_proc *p, int after);
 /* End the streams idle for stream.timeout. */
 void channel_stream_tick(struct wk_proc *p);
 int channel_stream_status(struct wk_proc *p, char *buf, size_t len);
+
+/* ---- channel_lastmsg.c: the last-message table (lastmsg.h) ---- */
+/* Map the table and rebuild this shard's region from channels.db: 0, or
+ * -1 (no table: /conversation/sync asks the shard for everything). */
+int channel_lastmsg_open(struct wk_proc *p);
+void channel_lastmsg_close(void);
 
 /* ---- channel_conv.c: what /conversation/sync needs of a channel ---- */
 channel_op_fn channel_op_conv_recents;

@@ -18,6 +18,7 @@
 #include "wk_buf.h"
 #include "wk_db.h"
 #include "wk_log.h"
+#include "wk_shard.h"
 
 #define MSG_VERSION 1
 
@@ -178,6 +179,9 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	if (m->from_uid_len > 0 && sender_put(p, c->num, m->from_uid, m->from_uid_len, seq) < 0)
 		return channel_store_op_failed(p);
 	c->last_seq = seq;
+	c->last_msg_id = m->message_id;
+	c->last_ts = m->timestamp;
+	c->last_from_hash = m->from_uid_len ? wk_shard_hash(m->from_uid, m->from_uid_len) : 0;
 	m->seq = seq;
 	return 0;
 }
@@ -186,17 +190,26 @@ int
 channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
     struct channel_msg *m, struct wk_wbuf *buf)
 {
-	DB *db = p->db[CHANNEL_DB_MESSAGES];
 	struct channel_rec *c = channel_rec_get(p, id, type, 0);
-	uint8_t k[CHANNEL_NUM_SIZE + 4];
-	int rc;
 
 	memset(m, 0, sizeof *m);
 	if (c == NULL)
 		return -1;
 	if (c->num == 0 || seq == 0 || seq > c->last_seq)
 		return 0;
-	wk_be64_put(k, c->num);
+	return channel_msg_get_num(p, c->num, seq, m, buf);
+}
+
+int
+channel_msg_get_num(struct wk_proc *p, uint64_t num, uint32_t seq, struct channel_msg *m,
+    struct wk_wbuf *buf)
+{
+	DB *db = p->db[CHANNEL_DB_MESSAGES];
+	uint8_t k[CHANNEL_NUM_SIZE + 4];
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	wk_be64_put(k, num);
 	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
 	DBT key = { .data = k, .size = sizeof k };
 	DBT data = { .data = buf->p, .flags = DB_DBT_REALLOC };
@@ -209,7 +222,7 @@ channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
 	buf->len = data.size;
 	if (rc == 0 && msg_decode(m, seq, buf->p, buf->len) == 0)
 		return 1;
-	wk_log_warnx("channel %s/%u: message %u: %s", id, type, seq,
+	wk_log_warnx("channel #%llu: message %u: %s", (unsigned long long)num, seq,
 	    rc ? db_strerror(rc) : "bad record");
 	return -1;
 }

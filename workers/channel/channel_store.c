@@ -128,6 +128,8 @@ txn_ended(struct wk_proc *p, int rc)
 		c->dirty_next = NULL;
 		if (rc < 0)
 			zhashx_delete(st.cache, c->hkey);
+		else if (c->last_seq != c->pub_seq)
+			channel_lastmsg_publish(c);   /* before the acks: after-commit work runs next */
 	}
 	st.dirty = NULL;
 	channel_mcache_ended(rc);
@@ -317,6 +319,7 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 			chan_free((void **)&c);
 			return NULL;
 		}
+		c->pub_seq = c->last_seq;   /* the table has it (rebuilt at start) */
 		zhashx_insert(st.cache, hkey, c);
 	} else
 		free(hkey);
@@ -333,6 +336,33 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 		st.dirty = c;
 	}
 	return c;
+}
+
+int
+channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg)
+{
+	DBC *cur = channel_store_cursor(p, CHANNEL_DB_CHANNELS);
+	DBT key = { 0 }, data = { 0 };
+	struct channel_rec c;
+	char id[CHANNEL_ID_MAX + 1];
+	int rc, stop = 0;
+
+	if (cur == NULL)
+		return -1;
+	while (!stop && (rc = cur->get(cur, &key, &data, DB_NEXT)) == 0) {
+		if (key.size < 1 || key.size > CHANNEL_ID_MAX + 1 ||
+		    record_decode(&c, data.data, data.size) < 0)
+			continue;
+		memcpy(id, (const char *)key.data + 1, key.size - 1);
+		id[key.size - 1] = '\0';
+		stop = fn(p, id, ((const uint8_t *)key.data)[0], c.num, c.last_seq, arg);
+	}
+	cur->close(cur);
+	if (!stop && rc != DB_NOTFOUND) {
+		wk_log_warnx("channels.db walk: %s", db_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /* Open a cursor on database i inside the transaction; NULL on error. */

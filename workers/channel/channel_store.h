@@ -28,6 +28,13 @@ struct channel_rec {
 	uint64_t created_ms, updated_ms;
 	int dirty;
 	struct channel_rec *dirty_next;
+	/* The newest message, as the last-message table publishes it
+	 * (channel_lastmsg.c): set by channel_msg_append, published after the
+	 * commit when last_seq is past pub_seq. */
+	int64_t last_msg_id;
+	int32_t last_ts;
+	uint32_t last_from_hash;
+	uint32_t pub_seq;
 };
 
 /* The cached record of (id, type), loading it; with `create`, a missing
@@ -43,6 +50,19 @@ int channel_store_meta_next(struct wk_proc *p, const char *name, uint64_t *out);
 DBC *channel_store_cursor(struct wk_proc *p, int i);
 /* Delete every key of p->db[i] that starts with prefix[0..n): 0, -1. */
 int channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, size_t n);
+
+/* fn for each channel record of the shard (a cursor walk of channels.db
+ * inside the transaction); a non-zero return stops it.  0, -1. */
+typedef int channel_rec_fn(struct wk_proc *p, const char *id, uint8_t type, uint64_t num,
+    uint32_t last_seq, void *arg);
+int channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg);
+/* The message (num, seq) of a channel: as channel_msg_get. */
+int channel_msg_get_num(struct wk_proc *p, uint64_t num, uint32_t seq, struct channel_msg *m,
+    struct wk_wbuf *buf);
+
+/* ---- channel_lastmsg.c (channel.h has its open and close) ---- */
+/* After a commit: the record's newest message into the table. */
+void channel_lastmsg_publish(struct channel_rec *c);
 
 /* A list of (id, type) changed in the current transaction: tells the
  * watch (channel_list_watch) when it is a person chat's black/whitelist. */

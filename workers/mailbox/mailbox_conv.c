@@ -13,8 +13,8 @@
  *
  * The HTTP API ops (rows MAILBOX_CONV_ROWS ... CONV_DELETE in
  * wk_msgtypes.h; mailbox_api.c runs them):
- *   conv.rows   the uid's rows, newest update first, at most
- *               conversation.userMaxCount
+ *   conv.rows   the uid's rows, newest update first, at most the max
+ *               asked (0: all)
  *   conv.set    mode reset (membership: read_to, deleted-at cleared),
  *               forward (created if missing; read_to only advances),
  *               missing (created with read_to only if missing)
@@ -229,12 +229,15 @@ by_updated_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* conv.rows: every row of the uid (a prefix walk), newest update first. */
+/* conv.rows: the uid's rows (a prefix walk), newest update first, at most
+ * max (0: all; /conversation/sync applies conversation.userMaxCount itself,
+ * once it knows the channels' last messages). */
 int
 mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
 	char uid[WK_ID_MAX + 1];
 	size_t plen, n = 0, cap = 0, keep;
+	uint32_t max;
 	DBT key = { 0 }, data = { 0 };
 	struct rowv *v = NULL;
 	struct row r;
@@ -242,6 +245,7 @@ mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a
 	int rc;
 
 	wk_get_str(req, uid, sizeof uid);
+	max = wk_get_u32(req);
 	if (wk_rbuf_done(req) < 0)
 		return -1;
 	plen = strlen(uid) + 1;
@@ -268,8 +272,7 @@ mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a
 	}
 	cur->close(cur);
 	qsort(v, n, sizeof *v, by_updated_desc);
-	keep = (long long)n < p->cfg.conversation_userMaxCount ? n :
-	    (size_t)p->cfg.conversation_userMaxCount;
+	keep = max == 0 || n < max ? n : max;
 	if (mailbox_walk_end(a, rc, "convs.db") == 0) {
 		wk_put_u32(&a->body, (uint32_t)keep);
 		for (size_t i = 0; i < keep; i++) {

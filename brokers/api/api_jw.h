@@ -1,0 +1,44 @@
+/* api_jw.h - a streaming JSON writer (wk-api(8)): an answer written as it
+ * is produced into one buffer, instead of a jansson tree built and then
+ * printed.  Its output is byte for byte what json_dumps(JSON_COMPACT)
+ * prints for the same values in the same order: strings escaped per
+ * RFC 8259 as jansson does (", \, \b \f \n \r \t, other controls as
+ * \u00XX in upper case; "/" and non-ASCII as they are). */
+#ifndef API_JW_H
+#define API_JW_H
+#include <stddef.h>
+#include <stdint.h>
+#include "wk_buf.h"
+
+#define API_JW_DEPTH 32
+
+struct api_jw {
+	struct wk_wbuf b;
+	int depth;
+	int after_key;               /* a key was written: its value comes next */
+	uint32_t count[API_JW_DEPTH];   /* members written at each depth */
+};
+
+void api_jw_init(struct api_jw *w);
+void api_jw_free(struct api_jw *w);
+/* The text (malloc'd, NUL-terminated) and its length; w is emptied. */
+char *api_jw_take(struct api_jw *w, size_t *len);
+
+void api_jw_array(struct api_jw *w);
+void api_jw_object(struct api_jw *w);
+/* Closes the innermost array or object. */
+void api_jw_end(struct api_jw *w, char close);
+void api_jw_key(struct api_jw *w, const char *k);
+void api_jw_str(struct api_jw *w, const char *s, size_t n);
+void api_jw_int(struct api_jw *w, long long v);
+void api_jw_null(struct api_jw *w);
+/* A value already in JSON (json_dumps output, say). */
+void api_jw_raw(struct api_jw *w, const char *text, size_t n);
+/* Shorthands: key then value. */
+void api_jw_kstr(struct api_jw *w, const char *k, const char *s, size_t n);
+void api_jw_kint(struct api_jw *w, const char *k, long long v);
+
+/* 1 if s[0..n) is valid UTF-8 (jansson refuses a string that is not). */
+int api_jw_is_utf8(const char *s, size_t n);
+
+#endif
