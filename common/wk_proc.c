@@ -513,7 +513,6 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		wk_loop_add(p->loop, p->master_fd, EPOLLIN, proc_on_master, p);
 	}
 
-	/*  */
 	/* ZeroMQ only now, after exec: no context is ever inherited across fork. */
 	zsys_handler_set(NULL);
 	zsys_set_linger(1000);
