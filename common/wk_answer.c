@@ -54,3 +54,22 @@ wk_answer_bad(struct wk_proc *p, struct wk_answer *a, const char *err)
 	wk_answer_error(a, 400, err);
 	wk_answer_send(p, 0, a);
 }
+
+struct wk_answer *
+wk_answer_op(struct wk_proc *p, const struct wk_op *ops, size_t n,
+    const struct wk_msg_hdr *h, zmsg_t *msg, int *rc)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_answer *a;
+	struct wk_rbuf req;
+	size_t i;
+
+	for (i = 0; i < n && ops[i].type != h->type; i++)
+		;
+	if (i == n)
+		wk_fatalx("%s: a dispatch row without an op", wk_msg_type_name(h->type));
+	a = wk_answer_new(h);
+	wk_rbuf_init(&req, zframe_data(f), zframe_size(f));
+	*rc = ops[i].fn(p, &req, a);
+	return a;
+}

@@ -39,4 +39,17 @@ void wk_answer_send(struct wk_proc *p, int rc, void *a);
  * with err, at once. */
 void wk_answer_bad(struct wk_proc *p, struct wk_answer *a, const char *err);
 
+/* An op row's handler: decode req whole, then work and fill a.  -1 when
+ * the payload did not decode (what the shard does then is its own). */
+typedef int wk_op_fn(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a);
+struct wk_op {
+	int type;                    /* WK_MSG_<SHARD>_<OP> */
+	wk_op_fn *fn;
+};
+/* Run request h's row of ops (n rows) over msg's first frame: the new
+ * answer, and in *rc what the handler returned.  A type without a row is
+ * fatal: the shard's dispatch table lists only the types of ops. */
+struct wk_answer *wk_answer_op(struct wk_proc *p, const struct wk_op *ops, size_t n,
+    const struct wk_msg_hdr *h, zmsg_t *msg, int *rc);
+
 #endif

@@ -4,9 +4,12 @@
 #include "wk_alloc.h"
 #include "wk_buf.h"
 
+/* The writer: big-endian integers, strings with a u16 length, blobs with a
+ * u32 length. It grows as needed (allocation never fails: wk_alloc). */
 void wk_wbuf_init(struct wk_wbuf *b) { b->p = NULL; b->len = b->cap = 0; }
 void wk_wbuf_free(struct wk_wbuf *b) { wk_free(&b->p); b->len = b->cap = 0; }
 
+/* Make room for n more bytes; the returned pointer is where they go. */
 static uint8_t *
 grow(struct wk_wbuf *b, size_t n)
 {
@@ -15,6 +18,7 @@ grow(struct wk_wbuf *b, size_t n)
 	return b->p + b->len - n;
 }
 
+/* v as n big-endian bytes. */
 static void
 put_be(struct wk_wbuf *b, uint64_t v, int n)
 {
@@ -35,6 +39,8 @@ wk_put_mem(struct wk_wbuf *b, const void *p, size_t n)
 		memcpy(grow(b, n), p, n);
 }
 
+/* A string: u16 length, then the bytes, no NUL; cut at 65535 bytes, what
+ * the length can say. */
 void
 wk_put_strn(struct wk_wbuf *b, const char *s, size_t n)
 {
@@ -46,6 +52,7 @@ wk_put_strn(struct wk_wbuf *b, const char *s, size_t n)
 
 void wk_put_str(struct wk_wbuf *b, const char *s) { wk_put_strn(b, s, s ? strlen(s) : 0); }
 
+/* A blob: u32 length, then the bytes. */
 void
 wk_put_blob(struct wk_wbuf *b, const void *p, size_t n)
 {
@@ -53,6 +60,9 @@ wk_put_blob(struct wk_wbuf *b, const void *p, size_t n)
 	wk_put_mem(b, p, n);
 }
 
+/* The reader: every get checks the bounds. A get past the end sets err and
+ * returns zero or an empty string, so a decoder reads all its fields and
+ * checks once, with wk_rbuf_done, that nothing was short and nothing left. */
 void
 wk_rbuf_init(struct wk_rbuf *r, const void *p, size_t len)
 {
@@ -74,6 +84,7 @@ take(struct wk_rbuf *r, size_t n)
 	return r->p + r->off - n;
 }
 
+/* n big-endian bytes as an integer; 0 if they are not there. */
 static uint64_t
 get_be(struct wk_rbuf *r, int n)
 {
@@ -90,6 +101,7 @@ uint16_t wk_get_u16(struct wk_rbuf *r) { return (uint16_t)get_be(r, 2); }
 uint32_t wk_get_u32(struct wk_rbuf *r) { return (uint32_t)get_be(r, 4); }
 uint64_t wk_get_u64(struct wk_rbuf *r) { return get_be(r, 8); }
 
+/* A string in place (not NUL-terminated): its bytes and *n; "" if short. */
 const char *
 wk_get_strv(struct wk_rbuf *r, size_t *n)
 {
@@ -100,6 +112,8 @@ wk_get_strv(struct wk_rbuf *r, size_t *n)
 	return p ? (const char *)p : "";
 }
 
+/* A string copied into out (cap bytes with the NUL); one that does not fit
+ * is a decoding error (err), never silently cut. */
 void
 wk_get_str(struct wk_rbuf *r, char *out, size_t cap)
 {
@@ -114,6 +128,7 @@ wk_get_str(struct wk_rbuf *r, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* A blob in place: its bytes and *n; NULL if short. */
 const void *
 wk_get_blob(struct wk_rbuf *r, size_t *n)
 {
@@ -124,8 +139,12 @@ wk_get_blob(struct wk_rbuf *r, size_t *n)
 	return p;
 }
 
+/* 0 when everything was read and nothing was short: a decoder's last
+ * check. */
 int wk_rbuf_done(const struct wk_rbuf *r) { return r->err || r->off != r->len ? -1 : 0; }
 
+/* A u32 count, then that many strings: a NULL-terminated array (free with
+ * wk_strs_free), *n = 0 and err if the payload is malformed. */
 char **
 wk_get_strs(struct wk_rbuf *r, uint32_t *n)
 {
@@ -149,6 +168,7 @@ wk_get_strs(struct wk_rbuf *r, uint32_t *n)
 	return v;
 }
 
+/* Free an array from wk_get_strs and set *v to NULL. */
 void
 wk_strs_free(char ***v)
 {

@@ -11,8 +11,11 @@
 #include "wk_fs.h"
 #include "wk_log.h"
 
+/* Puts and deletes since start, for the status line: one process, one
+ * thread, so a plain counter. */
 uint64_t wk_db_writes;
 
+/* The database's file name, for log lines. */
 static const char *
 db_name(DB *db)
 {
@@ -22,6 +25,8 @@ db_name(DB *db)
 	return file ? file : "db";
 }
 
+/* Read key k: 1 and *val (malloc'd, the caller frees), 0 if absent, -1 on
+ * an error (logged). */
 int
 wk_db_get(DB *db, DB_TXN *txn, const void *k, size_t klen, uint8_t **val, size_t *len)
 {
@@ -40,6 +45,8 @@ wk_db_get(DB *db, DB_TXN *txn, const void *k, size_t klen, uint8_t **val, size_t
 	return 1;
 }
 
+/* Write k = v in txn: 0, or -1 logged; the caller marks its transaction
+ * failed, since the write may be half of an operation. */
 int
 wk_db_put(DB *db, DB_TXN *txn, const void *k, size_t klen, const void *v, size_t vlen)
 {
@@ -55,6 +62,7 @@ wk_db_put(DB *db, DB_TXN *txn, const void *k, size_t klen, const void *v, size_t
 	return 0;
 }
 
+/* Delete k in txn; a key that is not there is no error. */
 int
 wk_db_del(DB *db, DB_TXN *txn, const void *k, size_t klen)
 {
@@ -69,6 +77,7 @@ wk_db_del(DB *db, DB_TXN *txn, const void *k, size_t klen)
 	return 0;
 }
 
+/* 1 if k is there, 0 if not, -1 on an error. */
 int
 wk_db_exists(DB *db, DB_TXN *txn, const void *k, size_t klen)
 {
@@ -81,12 +90,17 @@ wk_db_exists(DB *db, DB_TXN *txn, const void *k, size_t klen)
 	return -1;
 }
 
+/* Berkeley DB's own error text goes to our log, with the role tag. */
 static void
 db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
 	wk_log_warnx("berkeley db: %s", msg);
 }
 
+/* Open (and create) the transactional environment in dir, recovering after
+ * a crash (DB_RECOVER). storage.sync picks the durability of a commit:
+ * "write" commits to the OS without fsync (survives a process crash, not a
+ * machine crash), "none" not even that; "fsync" (the default) syncs. */
 int
 wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t cache_bytes)
 {
@@ -120,6 +134,10 @@ wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t c
 	    (uint32_t)(cache_bytes & ((1 << 30) - 1)), 1);
 	/* DB_PRIVATE: the region lives in this process; the lock file, not a
 	 * shared region, keeps a second opener out. */
+	/* A 4 MB log buffer: a large group commit is written out at its commit
+	 * rather than piecemeal each time a small buffer fills.  Log files no
+	 * checkpoint needs any more are removed, so the directory does not grow
+	 * with traffic. */
 	e->env->set_lg_bsize(e->env, 4 << 20);
 	e->env->log_set_config(e->env, DB_LOG_AUTO_REMOVE, 1);
 	if (strcmp(sync, "write") == 0)
@@ -140,6 +158,7 @@ fail:
 	return -1;
 }
 
+/* Open (create) database `name`, a btree, in e. */
 int
 wk_db_open(struct wk_db_env *e, const char *name, DB **out)
 {
@@ -160,6 +179,7 @@ fail:
 	return -1;
 }
 
+/* A checkpoint: recovery after a crash replays the log from the last one. */
 int
 wk_db_checkpoint(struct wk_db_env *e)
 {
@@ -172,6 +192,8 @@ wk_db_checkpoint(struct wk_db_env *e)
 	return 0;
 }
 
+/* Checkpoint so that the next open recovers quickly, then close and drop
+ * the lock. */
 void
 wk_db_env_close(struct wk_db_env *e)
 {

@@ -8,12 +8,17 @@
 #include "wk_loop.h"
 #include "wk_time.h"
 
+/* One per descriptor, indexed by fd (descriptors are small integers): the
+ * lookup on each event is an array index, not a search. */
 struct io {
 	wk_io_fn fn;
 	void *arg;
 	int active;
 };
 
+/* A timer: `when` is absolute (wk_now_ms); a repeating one has an
+ * interval. Ids start at 1 and are never reused, so that 0 can mean "no
+ * timer" to callers and cancelling a timer that already ran is harmless. */
 struct timer {
 	uint64_t when, interval, id;
 	wk_timer_fn fn;
@@ -58,6 +63,7 @@ wk_loop_destroy(struct wk_loop **lp)
 	*lp = NULL;
 }
 
+/* Watch fd for events; the table grows (doubling) to cover fd. */
 int
 wk_loop_add(struct wk_loop *l, int fd, uint32_t events, wk_io_fn fn, void *arg)
 {
@@ -84,6 +90,8 @@ wk_loop_mod(struct wk_loop *l, int fd, uint32_t events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
+/* Stop watching fd. The slot is only marked inactive: a callback of the
+ * current epoll batch may still name fd, and must then be skipped. */
 int
 wk_loop_del(struct wk_loop *l, int fd)
 {
@@ -101,6 +109,7 @@ heap_swap(struct wk_loop *l, int a, int b)
 	l->heap[b] = t;
 }
 
+/* Move entry i up while it is due before its parent. */
 static void
 heap_up(struct wk_loop *l, int i)
 {
@@ -110,6 +119,7 @@ heap_up(struct wk_loop *l, int i)
 	}
 }
 
+/* Move entry i down while a child is due before it. */
 static void
 heap_down(struct wk_loop *l, int i)
 {
@@ -126,6 +136,7 @@ heap_down(struct wk_loop *l, int i)
 	}
 }
 
+/* Remove entry i: the last entry takes its place and is moved either way. */
 static void
 heap_remove(struct wk_loop *l, int i)
 {
@@ -136,6 +147,7 @@ heap_remove(struct wk_loop *l, int i)
 	}
 }
 
+/* A timer firing in delay_ms, then every interval_ms if non-zero; its id. */
 uint64_t
 wk_loop_timer(struct wk_loop *l, uint64_t delay_ms, uint64_t interval_ms,
     wk_timer_fn fn, void *arg)
@@ -150,6 +162,7 @@ wk_loop_timer(struct wk_loop *l, uint64_t delay_ms, uint64_t interval_ms,
 	return l->next_id++;
 }
 
+/* Cancel timer id. A linear search: a process holds a handful of timers. */
 void
 wk_loop_timer_cancel(struct wk_loop *l, uint64_t id)
 {
@@ -182,6 +195,11 @@ run_timers(struct wk_loop *l)
 	}
 }
 
+/* One iteration: wait for events (no longer than the next timer, not at
+ * all if someone asked for another turn with wk_loop_pending), run the
+ * ready descriptors, the due timers, then the per-iteration callback. The
+ * callback runs every iteration, after everything that came in, which is
+ * where the skeleton batches its commit. */
 int
 wk_loop_once(struct wk_loop *l, int max_wait_ms)
 {
@@ -212,6 +230,7 @@ wk_loop_once(struct wk_loop *l, int max_wait_ms)
 	return n < 0 ? 0 : n;
 }
 
+/* Iterate until wk_loop_stop. */
 void
 wk_loop_run(struct wk_loop *l)
 {

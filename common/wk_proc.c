@@ -71,6 +71,9 @@ proc_store_open(struct wk_proc *p)
 	return rc;
 }
 
+/* Close what proc_store_open opened, in reverse: the group commit first
+ * (it aborts an open transaction, whose waiting replies get -1), then the
+ * databases, then the environment. */
 static void
 proc_store_close(struct wk_proc *p)
 {
@@ -87,6 +90,8 @@ proc_store_close(struct wk_proc *p)
 	}
 }
 
+/* Timer (storage.checkpointInterval): a checkpoint bounds the log that
+ * recovery replays after a crash (and lets old log files go). */
 static void
 proc_on_checkpoint(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -96,6 +101,8 @@ proc_on_checkpoint(struct wk_loop *l, uint64_t id, void *arg)
 		wk_db_checkpoint(p->env);
 }
 
+/* A message with only its header frame, from this process: the caller
+ * appends the payload frames. */
 zmsg_t *
 wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key)
 {
@@ -139,6 +146,10 @@ peer(struct wk_proc *p, int role, int instance)
 	return p->peers[role][instance];
 }
 
+/* Send msg (always consumed) to (role, instance). Never blocks: a peer
+ * whose queue is at the high-water mark gives WK_EAGAIN, and the caller
+ * chooses (retry, drop, answer busy); every failed send counts in
+ * send_drops. */
 int
 wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
 {
@@ -158,6 +169,8 @@ wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
 	return 0;
 }
 
+/* Send a one-frame message whose payload is b (copied; b stays the
+ * caller's). */
 int
 wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t corr,
     const struct wk_wbuf *b)
@@ -168,6 +181,8 @@ wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t c
 	return wk_proc_send(p, role, instance, &m);
 }
 
+/* The same message to instances 0..count-1 of role; a failed send to one
+ * does not stop the others. */
 void
 wk_proc_broadcast(struct wk_proc *p, int role, int count, int type, const struct wk_wbuf *b)
 {
@@ -175,6 +190,9 @@ wk_proc_broadcast(struct wk_proc *p, int role, int count, int type, const struct
 		wk_proc_send_buf(p, role, i, type, 0, b);
 }
 
+/* Answer request req: its corr and key are echoed and the reply flag is
+ * set, so that the requester can match it; payload's frames are moved, not
+ * copied. */
 int
 wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload)
 {
@@ -190,6 +208,9 @@ wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t 
 	return wk_proc_send(p, req->sender_role, req->sender_instance, &m);
 }
 
+/* The "status" line: the skeleton's counters, then the webhook producer's,
+ * then the process's own (on_status); each part appends while room is
+ * left. */
 void
 wk_proc_status(struct wk_proc *p, char *buf, size_t len)
 {
@@ -218,12 +239,15 @@ proc_on_status(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	wk_proc_reply(p, h, WK_MSG_STATUS_REP, &rep);
 }
 
+/* PING_REQ: echo the payload back (the master's and the tools' liveness
+ * probe). */
 static void
 proc_on_ping(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	wk_proc_reply(p, h, WK_MSG_PING_REP, &msg);
 }
 
+/* The skeleton's own rows, checked before the process's table. */
 static const struct wk_dispatch builtin[] = {
 	{ WK_MSG_STATUS_REQ, 0, 0, WK_ROLE_ANY, proc_on_status },
 	{ WK_MSG_PING_REQ, 0, 4, WK_ROLE_ANY, proc_on_ping },
@@ -253,6 +277,10 @@ proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
 		return;
 	}
 	p->bad_msgs++;
+	/* Errors in this range come with a header we could decode, so the
+	 * sender is known: an internal sender that sends a wrong message
+	 * is fatal (a restart from a known state beats running on with a
+	 * peer we disagree with). */
 	if (rc <= WK_DISPATCH_ENOHANDLER && rc >= WK_DISPATCH_ESENDER &&
 	    h.sender_role != WK_ROLE_CTL)
 		wk_fatalx("internal message %s from %s/%u: %s", wk_msg_type_name(h.type),
@@ -282,12 +310,17 @@ proc_drain_inbox(struct wk_proc *p)
 	wk_loop_pending(p->loop);
 }
 
+/* The inbox's descriptor became readable. */
 static void
 proc_on_inbox(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
 	proc_drain_inbox(arg);
 }
 
+/* Once per loop iteration, in this order: take messages, then the
+ * process's on_iteration (commit, then acknowledge, then fan out), then
+ * the producers, so that what a producer sends out (webhook events)
+ * follows the commit of what raised it. */
 static void
 proc_iteration(struct wk_loop *l, void *arg)
 {
@@ -300,6 +333,8 @@ proc_iteration(struct wk_loop *l, void *arg)
 		p->producers[i].fn(p, p->producers[i].arg);
 }
 
+/* Register a producer run after on_iteration each iteration; registering
+ * the same (fn, arg) again is a no-op. -1 when the fixed table is full. */
 int
 wk_proc_on_iteration(struct wk_proc *p, wk_proc_iter_fn *fn, void *arg)
 {
@@ -313,6 +348,7 @@ wk_proc_on_iteration(struct wk_proc *p, wk_proc_iter_fn *fn, void *arg)
 	return 0;
 }
 
+/* The process's periodic timer (def->tick_ms). */
 static void
 proc_on_tick(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -320,6 +356,8 @@ proc_on_tick(struct wk_loop *l, uint64_t id, void *arg)
 	p->def->on_tick(p);
 }
 
+/* Stop once: a signal and the master's EOF may both ask. on_stop runs
+ * while the loop still exists, so it can commit and send its last replies. */
 static void
 proc_stop(struct wk_proc *p)
 {
@@ -358,6 +396,7 @@ proc_reload(struct wk_proc *p)
 	wk_log_info("reloaded %s", p->config_path ? p->config_path : "(defaults)");
 }
 
+/* Signals read from the signalfd: SIGHUP reloads, SIGTERM and SIGINT stop. */
 static void
 proc_on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -421,6 +460,9 @@ proc_load_config(struct wk_proc *p)
 	return rc;
 }
 
+/* The skeleton's main: options, config (exit 2 if bad; -n stops here),
+ * signals, the master pipe, the inbox, the store, on_start, timers, then
+ * "ready" to the master, the loop, and the teardown. */
 int
 wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 {
@@ -484,6 +526,8 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	char *ep = wk_proc_endpoint(&p->cfg, def->role, p->instance);
 	p->inbox = zsock_new(ZMQ_PULL);
 	zsock_set_rcvhwm(p->inbox, 1000000);
+	/* The inbox is bound before "ready" is written: a peer that sends
+	 * as soon as the master reports us ready finds the socket there. */
 	if (zsock_bind(p->inbox, "%s", ep) < 0)
 		wk_fatal("bind %s", ep);
 	free(ep);
@@ -501,6 +545,8 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	if (def->on_tick && def->tick_ms)
 		wk_loop_timer(p->loop, def->tick_ms, def->tick_ms, proc_on_tick, p);
 	wk_loop_set_iteration(p->loop, proc_iteration, p);
+	/* "ready" last: the databases are open and on_start succeeded, so
+	 * whatever the master starts after us can rely on this process. */
 	if (p->master_fd >= 0 && write(p->master_fd, "ready\n", 6) != 6)
 		wk_fatal("write ready to wk-master");
 	wk_log_report_to(-1);

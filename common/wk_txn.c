@@ -6,6 +6,7 @@
 #include "wk_proc.h"
 #include "wk_txn.h"
 
+/* A callback waiting for the end of the transaction. */
 struct done {
 	wk_txn_done_fn *fn;
 	void *arg;
@@ -21,8 +22,11 @@ struct wk_txn {
 	uint64_t commits, aborts, refused;
 };
 
+/* The "queue full" warning: at most once a second, since under overload it
+ * would otherwise be logged for every refused reply. */
 static struct wk_ratelimit rl_full = WK_RATELIMIT_INIT(1);
 
+/* A group commit for p; nothing is begun until the first wk_txn_get. */
 struct wk_txn *
 wk_txn_new(struct wk_proc *p, size_t queue_max)
 {
@@ -33,6 +37,7 @@ wk_txn_new(struct wk_proc *p, size_t queue_max)
 	return t;
 }
 
+/* Abort what is open (its waiting callbacks learn it with -1) and free. */
 void
 wk_txn_destroy(struct wk_txn **tp)
 {
@@ -52,6 +57,8 @@ wk_txn_set_hooks(struct wk_txn *t, const struct wk_txn_hooks *hooks)
 	t->hooks = *hooks;
 }
 
+/* The open transaction, begun now if none: transactions start lazily, so
+ * an iteration that reads and writes nothing commits nothing. */
 DB_TXN *
 wk_txn_get(struct wk_txn *t)
 {
@@ -74,6 +81,8 @@ int wk_txn_is_busy(const struct wk_txn *t) { return t->n >= t->max / 2; }
 uint64_t wk_txn_commits(const struct wk_txn *t) { return t->commits; }
 uint64_t wk_txn_aborts(const struct wk_txn *t) { return t->aborts; }
 
+/* Poison the open transaction: it may hold half of an operation, so its
+ * commit must become an abort. */
 void
 wk_txn_fail(struct wk_txn *t)
 {
@@ -81,6 +90,9 @@ wk_txn_fail(struct wk_txn *t)
 		t->failed = 1;
 }
 
+/* Queue fn for the end of the transaction. The queue is bounded: a full
+ * one refuses, and the caller answers as for a storage error rather than
+ * grow without limit. */
 int
 wk_txn_after_commit(struct wk_txn *t, wk_txn_done_fn *fn, void *arg)
 {
@@ -92,6 +104,8 @@ wk_txn_after_commit(struct wk_txn *t, wk_txn_done_fn *fn, void *arg)
 		    "(%llu so far)", t->n, (unsigned long long)t->refused);
 		return -1;
 	}
+	/* Grown by doubling up to max; the memory is dropped at every
+	 * commit (ended), so a burst does not keep it. */
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
 		if (t->cap > t->max)
@@ -128,6 +142,9 @@ ended(struct wk_txn *t, int rc)
 	free(q);
 }
 
+/* Commit the open transaction, or abort it if a write failed or the
+ * owner's prepare hook failed; then ended() runs the owner's hook and the
+ * queue. Only after this do the replies leave: commit, then acknowledge. */
 int
 wk_txn_commit(struct wk_txn *t)
 {
@@ -152,6 +169,7 @@ wk_txn_commit(struct wk_txn *t)
 	return 0;
 }
 
+/* Abort what is open; every queued callback gets -1. */
 void
 wk_txn_abort(struct wk_txn *t)
 {

@@ -11,15 +11,21 @@
 #include "wk_shard.h"
 #include "wk_time.h"
 
+/* Processes built separately map the same bytes: a layout change must bump
+ * PRESENCE_VERSION, and these make the compiler say so. */
 _Static_assert(sizeof(struct presence_slot) == 128, "slot layout is part of the segment version");
 _Static_assert(sizeof(struct presence_region) == 64, "region layout is part of the segment version");
 
+/* The segment's name, one per run directory: two trees on one machine (the
+ * tests run many) never share a segment. */
 void
 presence_name(const char *run_dir, char *out, size_t len)
 {
 	snprintf(out, len, "/wk.%08x", wk_shard_hash(run_dir, strlen(run_dir)));
 }
 
+/* Master: create the segment afresh, sized for nregions regions of
+ * capacity slots each, after a 4096-byte page for the header. */
 int
 presence_create(struct presence *ps, const char *name, uint32_t nregions, uint32_t capacity)
 {
@@ -65,6 +71,9 @@ fail:
 	return -1;
 }
 
+/* Map an existing segment, read-only or writable, and check that it is the
+ * layout we were built for (magic, version, size) before anyone reads a
+ * slot. */
 int
 presence_open(struct presence *ps, const char *name, int writable)
 {
@@ -101,6 +110,8 @@ presence_open(struct presence *ps, const char *name, int writable)
 	return 0;
 }
 
+/* Map the segment of this run directory (what every process but the master
+ * does). */
 int
 presence_attach(struct presence *ps, const char *run_dir, int writable)
 {
@@ -118,12 +129,14 @@ presence_close(struct presence *ps)
 	ps->hdr = NULL;
 }
 
+/* Remove the segment's name; one already gone is no error. */
 int
 presence_unlink(const char *name)
 {
 	return shm_unlink(name) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* Region i: after the 4096-byte header page, regions of region_size bytes. */
 struct presence_region *
 presence_region(const struct presence *ps, uint32_t region)
 {

@@ -20,20 +20,27 @@
 #include "wk_shard.h"
 #include "wk_time.h"
 
+/* Warnings about shards (busy, unreachable, slow): a stuck shard would
+ * otherwise log once per request. */
 static struct wk_ratelimit rl_shard = WK_RATELIMIT_INIT(5);
 
+/* The corr table's bucket of corr: an answer finds its request without a
+ * walk of the whole pending list. */
 static struct api_req **
 pending_bucket(struct api_state *st, uint64_t corr)
 {
 	return &st->buckets[corr % API_NBUCKETS];
 }
 
+/* 1 if r waits on the pending list (the head has no prev). */
 static int
 pending_has(struct api_state *st, const struct api_req *r)
 {
 	return r->prev != NULL || st->head == r;
 }
 
+/* Invariant: every pending request is on both structures, the list (for
+ * the timeout sweep) and its corr bucket (for the answers). */
 /* Append r to the pending list (deadlines only grow) and the corr table. */
 static void
 pending_add(struct api_state *st, struct api_req *r)
@@ -52,6 +59,7 @@ pending_add(struct api_state *st, struct api_req *r)
 	st->npending++;
 }
 
+/* Take r off the pending list and out of its bucket. */
 static void
 pending_remove(struct api_state *st, struct api_req *r)
 {
@@ -74,6 +82,7 @@ pending_remove(struct api_state *st, struct api_req *r)
 	st->npending--;
 }
 
+/* The request waiting for corr; NULL when it timed out or went away. */
 static struct api_req *
 pending_find(struct api_state *st, uint64_t corr)
 {
@@ -85,6 +94,8 @@ pending_find(struct api_state *st, uint64_t corr)
 	return NULL;
 }
 
+/* r's connection went away: stop waiting for its answers (they are dropped
+ * as late when they come). */
 void
 api_pending_drop(struct wk_proc *p, struct api_req *r)
 {
@@ -103,6 +114,7 @@ pending_fail(struct wk_proc *p, struct api_req *r, const char *msg)
 	api_http_resume(p, r);
 }
 
+/* Answer every waiting request 500 msg (stopping). */
 void
 api_pending_abort(struct wk_proc *p, const char *msg)
 {
@@ -138,11 +150,14 @@ round_send(struct wk_proc *p, struct api_req *r, int role, int shard, zmsg_t **m
 		api_answer_error(r, 500, rc == WK_EAGAIN ? "shard busy" : "shard unreachable");
 		return -1;
 	}
+	/* One more answer to wait for; the part's index is its key. */
 	r->waiting++;
 	r->nparts++;
 	return 0;
 }
 
+/* Ask shard `shard` of role with op row `type` (payload req, copied) as a
+ * part of r's round; then runs when every part answered 200. 0, or -1 */
 int
 api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
     const struct wk_wbuf *req, api_then_fn *then)
@@ -166,6 +181,8 @@ api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
 	return round_send(p, r, role, shard, &m, wk_msg_type_name(type));
 }
 
+/* As api_ask_op, to the shard that owns key: a channel id on the channel
+ * shards, a uid on the mailbox shards. */
 int
 api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char *key, int type,
     const struct wk_wbuf *req, api_then_fn *then)
@@ -178,6 +195,8 @@ api_ask_op_owner(struct wk_proc *p, struct api_req *r, int role, const char *key
 	return api_ask_op(p, r, role, shard, type, req, then);
 }
 
+/* A JSON array of strings as the u32 count and strings of an op row (a
+ * value that is not a string goes as ""). */
 void
 api_put_strs(struct wk_wbuf *b, json_t *strs)
 {
@@ -189,12 +208,14 @@ api_put_strs(struct wk_wbuf *b, json_t *strs)
 		wk_put_str(b, json_string_value(v) ? json_string_value(v) : "");
 }
 
+/* A reader over part i's answer. */
 void
 api_op_read(const struct api_req *r, int i, struct wk_rbuf *rb)
 {
 	wk_rbuf_init(rb, r->ops[i].data, r->ops[i].len);
 }
 
+/* Part i's answer as one u32 (a malformed one is fatal: a shard's bug). */
 uint32_t
 api_op_u32(const struct api_req *r, int i)
 {
@@ -208,6 +229,7 @@ api_op_u32(const struct api_req *r, int i)
 	return v;
 }
 
+/* A `then` for ops whose success has no body: {"status":200}. */
 void
 api_then_ok(struct wk_proc *p, struct api_req *r)
 {
@@ -221,6 +243,7 @@ ctx_json_free(void *o)
 	json_decref(o);
 }
 
+/* Keep o with r for the next `then` (freed with r). */
 void
 api_ctx_keep(struct api_req *r, json_t *o)
 {
@@ -228,6 +251,7 @@ api_ctx_keep(struct api_req *r, json_t *o)
 	r->ctx_free = ctx_json_free;
 }
 
+/* A channel key in an op row: the id, then the type byte. */
 void
 api_put_key(struct wk_wbuf *w, const char *id, json_int_t type)
 {
@@ -286,6 +310,8 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		    wk_role_name(h->sender_role), h->sender_instance);
 		return;
 	}
+	/* An answer for a part we did not ask, or a second answer to one,
+	 * is a bug in the shard: fatal, as any bad internal message. */
 	if (h->key >= (uint32_t)r->nparts || len < 2 ||
 	    r->ops[h->key].status != 0)
 		wk_fatalx("API_ANSWER from %s/%u: not an answer to part %u", wk_role_name(h->sender_role),
@@ -321,6 +347,8 @@ api_on_tick(struct wk_proc *p)
 	}
 }
 
+/* Attach the presence segment read-only (the online routes read it), then
+ * start the HTTP listener. */
 static int
 api_on_start(struct wk_proc *p)
 {
@@ -337,6 +365,7 @@ api_on_start(struct wk_proc *p)
 	return api_http_start(p);
 }
 
+/* Once per iteration: let libmicrohttpd run. */
 static void
 api_on_iteration(struct wk_proc *p)
 {

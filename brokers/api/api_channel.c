@@ -138,9 +138,10 @@ api_has_special(const char *id)
 	return strpbrk(id, "@#&") != NULL;
 }
 
-/* The flags byte of CHANNEL_UPSERT and CHANNEL_INFO: a flag is set by 1. */
-static uint8_t
-chan_flags(const struct chan_req *cr)
+/* The start of CHANNEL_UPSERT and CHANNEL_INFO rows: cr's key, then the
+ * flags byte, in which a flag is set by 1. */
+static void
+flags_row(struct wk_wbuf *w, const struct chan_req *cr)
 {
 	static const uint8_t bits[CR_NFLAGS] = {
 		WK_CHANNEL_BAN, WK_CHANNEL_SEND_BAN, WK_CHANNEL_DISBAND, WK_CHANNEL_LARGE,
@@ -151,7 +152,9 @@ chan_flags(const struct chan_req *cr)
 	for (int i = 0; i < CR_NFLAGS; i++)
 		if (cr->flags[i] == 1)
 			f |= bits[i];
-	return f;
+	wk_wbuf_init(w);
+	api_put_key(w, cr->id, cr->type);
+	wk_put_u8(w, f);
 }
 
 /* The CHANNEL_LIST row of cr: list 'm', 'b' or 'w', an action, cr's uids. */
@@ -226,9 +229,7 @@ api_route_channel(struct wk_proc *p, struct api_req *r)
 		ask_user_flags(p, r, &cr);
 	else {
 		struct wk_wbuf w;
-		wk_wbuf_init(&w);
-		api_put_key(&w, cr.id, cr.type);
-		wk_put_u8(&w, chan_flags(&cr));
+		flags_row(&w, &cr);
 		wk_put_u8(&w, cr.reset == 1);
 		api_put_strs(&w, cr.list);
 		ask_members(p, r, &cr, WK_MSG_CHANNEL_UPSERT, &w, "reset");
@@ -248,9 +249,7 @@ api_route_channel_info(struct wk_proc *p, struct api_req *r)
 		ask_user_flags(p, r, &cr);
 	else {
 		struct wk_wbuf w;
-		wk_wbuf_init(&w);
-		api_put_key(&w, cr.id, cr.type);
-		wk_put_u8(&w, chan_flags(&cr));
+		flags_row(&w, &cr);
 		ask_channel(p, r, &cr, WK_MSG_CHANNEL_INFO, &w);
 	}
 	chan_done(&cr);

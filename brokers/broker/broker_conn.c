@@ -27,8 +27,13 @@
 #define ACCEPT_PAUSE_MS 100
 #define PENDING_MAX 65536   /* bytes a client may send before its AUTH completes */
 
+/* Warnings caused by clients: at most ten a second, whatever they send. */
 static struct wk_ratelimit rl_proto = WK_RATELIMIT_INIT(10);
 
+/* The connection whose id is id, or NULL. An id is pid << 32 | generation
+ * << 24 | fd: the fd finds the slot, and the generation (bumped at each
+ * accept on that fd) tells a reused descriptor from the connection a late
+ * message was meant for. */
 struct broker_conn *
 broker_conn_find(uint64_t id)
 {
@@ -39,6 +44,7 @@ broker_conn_find(uint64_t id)
 	return broker.conns[fd];
 }
 
+/* Grow the fd-indexed tables (connections, generations) to cover fd. */
 static void
 conn_table_grow(int fd)
 {
@@ -71,6 +77,9 @@ broker_notify_closed(uint64_t id, const char *uid)
 	wk_wbuf_free(&b);
 }
 
+/* Close c now and free it: the mailbox shard learns it (if it registered c
+ * in presence), c leaves the flush list, and its retry queue, WebSocket,
+ * TLS and crypto state go with it. */
 void
 broker_conn_close(struct broker_conn *c, const char *why)
 {
@@ -100,12 +109,16 @@ broker_conn_close(struct broker_conn *c, const char *why)
 	free(c);
 }
 
+/* The pause after running out of descriptors is over: watch the listener
+ * again. */
 static void
 resume_accept(struct wk_loop *l, uint64_t id, void *arg)
 {
 	wk_loop_mod(l, (int)(intptr_t)arg, EPOLLIN);
 }
 
+/* Accept up to 256 connections per event (so one busy listener cannot
+ * starve the loop), refusing those over limits.maxConnections. */
 void
 broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 {
@@ -137,6 +150,9 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 		struct broker_conn *c = wk_calloc(1, sizeof *c);
 		c->fd = fd;
 		c->kind = (uint8_t)kind;
+		/* The pid makes ids unique across broker restarts too: a
+		 * reply that names a connection of the previous process
+		 * finds nothing. */
 		c->id = (uint64_t)getpid() << 32 | (uint64_t)(++broker.gen[fd]) << 24 | (uint64_t)fd;
 		c->accepted_ms = c->last_in_ms = wk_now_ms();
 		c->state = kind == BROKER_CONN_TCP ? BROKER_CS_CONNECT : kind == BROKER_CONN_WS ? BROKER_CS_WS_UPGRADE : BROKER_CS_TLS;
@@ -149,6 +165,21 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 	}
 }
 
+/* Put c on the flush list (once): broker_flush_all writes it, or closes
+ * it, at the end of the iteration. */
+static void
+conn_mark_dirty(struct broker_conn *c)
+{
+	if (!c->dirty) {
+		c->dirty = 1;
+		c->next_dirty = broker.dirty;
+		broker.dirty = c;
+	}
+}
+
+/* Append n bytes to c's output, written at the end of the iteration. The
+ * bound: past limits.outputBufferMax the client is too slow to keep, and
+ * is closed rather than buffered without limit. */
 int
 broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n)
 {
@@ -162,14 +193,12 @@ broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n)
 	wk_grow(&c->out, &c->outcap, c->outlen + n);
 	memcpy(c->out + c->outlen, p, n);
 	c->outlen += n;
-	if (!c->dirty) {
-		c->dirty = 1;
-		c->next_dirty = broker.dirty;
-		broker.dirty = c;
-	}
+	conn_mark_dirty(c);
 	return 0;
 }
 
+/* One encoded packet to c: over TCP into the output buffer, over WebSocket
+ * as one binary message. */
 int
 broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n)
 {
@@ -180,6 +209,8 @@ broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n)
 	return rc;
 }
 
+/* Encode pkt in the version c negotiated and send it; small packets are
+ * encoded on the stack. */
 int
 broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 {
@@ -231,6 +262,9 @@ conn_flush(struct broker_conn *c)
 	return 0;
 }
 
+/* End of the iteration: write every connection on the flush list, and
+ * close those that failed, finished closing, or went over their output
+ * bound. */
 void
 broker_flush_all(void)
 {
@@ -347,6 +381,8 @@ broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t us
 		broker_conn_input(c, NULL, 0);
 }
 
+/* Close c after delay_ms (the sweep does it), after a DISCONNECT if
+ * disconnect; the delay lets the DISCONNECT reach the client first. */
 void
 broker_conn_kick(struct broker_conn *c, uint8_t reason, const char *text, int disconnect,
     uint32_t delay_ms)
@@ -388,6 +424,10 @@ on_packet(struct broker_conn *c, const struct wkproto_packet *pkt)
 	}
 }
 
+/* Bytes from the client (p may be NULL: run what is buffered). Packets are
+ * handled while the connection is in CONNECT or READY; during AUTH they
+ * wait in c->in (bounded by PENDING_MAX) and run when the answer comes. A
+ * bad packet closes the connection after its queued output is written. */
 void
 broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 {
@@ -433,11 +473,7 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 			    rc < -1 ? wkproto_strerror(rc) : "bad packet");
 			c->state = BROKER_CS_CLOSING;
 			c->close_at_ms = 1;
-			if (!c->dirty) {
-				c->dirty = 1;
-				c->next_dirty = broker.dirty;
-				broker.dirty = c;
-			}
+			conn_mark_dirty(c);
 			return;
 		}
 	}
@@ -450,6 +486,8 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 	}
 }
 
+/* Read from c (TLS or not): bytes read, 0 if nothing is there now, -1 when
+ * the peer closed or the read failed. */
 ssize_t
 broker_read(struct broker_conn *c, void *buf, size_t len)
 {
@@ -479,11 +517,14 @@ tcp_on_readable(struct broker_conn *c)
 		broker_conn_input(c, buf, n);
 		if (c->state == BROKER_CS_CLOSING || broker.conns[c->fd] != c)
 			return 0;
+		/* A short read emptied the socket: no need to try again. */
 		if ((size_t)n < sizeof buf)
 			return 0;
 	}
 }
 
+/* Any event on a client socket: flush first (EPOLLOUT), then the TLS
+ * handshake or a read; an error closes the connection. */
 static void
 on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {

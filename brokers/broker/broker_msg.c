@@ -22,6 +22,8 @@
 
 #define RETRY_MAX_PENDING 512      /* per connection; the oldest is dropped past it */
 
+/* A RECV sent and not yet acknowledged, kept as the encoded bytes: sent
+ * again as it is, it needs neither the message nor a new encryption. */
 struct retry {
 	int64_t message_id;
 	uint32_t seq;                /* cmd messages: the mailbox seq */
@@ -35,6 +37,7 @@ struct retry {
 
 static struct wk_ratelimit rl_msg = WK_RATELIMIT_INIT(10);
 
+/* The client's SENDACK for its SEND client_seq. */
 static void
 send_sendack(struct broker_conn *c, uint8_t flags, uint32_t client_seq, int64_t message_id,
     uint32_t seq, uint8_t reason)
@@ -131,6 +134,8 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	return 0;
 }
 
+/* BROKER_SENDACK: the channel shard stored (or refused) a SEND. The
+ * connection may be gone or replaced by now: the ack is then dropped. */
 void
 broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -181,12 +186,15 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 	r->len = len;
 	r->next = NULL;
 	memcpy(r->bytes, bytes, len);
+	/* Appended at the tail: the list stays in sending order, so the
+	 * oldest is the head (dropped first past the bound). */
 	for (pp = &c->retry; *pp; pp = &(*pp)->next)
 		;
 	*pp = r;
 	c->nretry++;
 }
 
+/* Forget every unacknowledged RECV of c (it is closing). */
 void
 broker_retry_free(struct broker_conn *c)
 {
@@ -210,6 +218,8 @@ broker_retry_due(struct broker_conn *c, uint64_t now)
 			pp = &r->next;
 			continue;
 		}
+		/* Retries are over: the message stays stored, and the
+		 * client gets it at its next sync. */
 		if (r->tries >= (uint32_t)cfg->messageRetry_maxCount) {
 			*pp = r->next;
 			free(r);
@@ -232,6 +242,8 @@ cmd_acked(struct broker_conn *c, const struct retry *r)
 	size_t n = strlen(c->uid);
 	struct wk_wbuf b;
 
+	/* With token auth on, only the master device's RECVACK removes a cmd
+	 * message from the mailbox. */
 	if (p->cfg.tokenAuthOn && c->device_level != WKPROTO_DEVICE_LEVEL_MASTER)
 		return;
 	wk_wbuf_init(&b);
@@ -243,6 +255,8 @@ cmd_acked(struct broker_conn *c, const struct retry *r)
 	wk_wbuf_free(&b);
 }
 
+/* RECVACK: stop resending that message; a cmd message's RECVACK goes on to
+ * the mailbox. One unknown to us (retried away, or a piece) is ignored. */
 void
 broker_on_recvack(struct broker_conn *c, const struct wkproto_recvack *a)
 {
@@ -273,6 +287,9 @@ broker_setting_in(uint8_t setting, int version)
 	    (setting & sb ? WKPROTO_SETTING_STREAM : 0));
 }
 
+/* One RECV of stored message m (or of a stream piece) to c, in c's
+ * protocol version and encrypted with c's key. A stored, persisted message
+ * is kept for resending until its RECVACK; pieces are not retried. */
 void
 broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct broker_piece *piece)
 {
@@ -301,6 +318,7 @@ broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct br
 		}
 	}
 	rv->from_uid = m->from_uid;
+	/* A message from the system uid shows no sender. */
 	if (m->from_uid.len == sizeof WK_SYSTEM_UID - 1 && memcmp(m->from_uid.p, WK_SYSTEM_UID, m->from_uid.len) == 0)
 		rv->from_uid = wk_str_n("", 0);
 	rv->channel_id = m->channel_id;
@@ -351,6 +369,9 @@ out:
 		free(sealed);
 }
 
+/* BROKER_DELIVER: the message once, then a frame of u64 connection ids;
+ * one RECV per live, authenticated connection. A connection that closed
+ * since the presence lookup is skipped. */
 void
 broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {

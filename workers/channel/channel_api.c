@@ -281,10 +281,7 @@ op_get(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 }
 
 /* The op rows and their handlers. */
-static const struct {
-	int type;
-	channel_op_fn *fn;
-} ops[] = {
+static const struct wk_op ops[] = {
 	{ WK_MSG_CHANNEL_UPSERT, op_upsert },
 	{ WK_MSG_CHANNEL_INFO, op_info },
 	{ WK_MSG_CHANNEL_DELETE, op_delete },
@@ -306,17 +303,10 @@ static const struct {
 void
 channel_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
-	zframe_t *f = zmsg_first(msg);
-	struct wk_answer *a = wk_answer_new(h);
-	struct wk_rbuf rb;
-	size_t i;
+	int rc;
+	struct wk_answer *a = wk_answer_op(p, ops, sizeof ops / sizeof ops[0], h, msg, &rc);
 
-	for (i = 0; i < sizeof ops / sizeof ops[0] && ops[i].type != h->type; i++)
-		;
-	if (i == sizeof ops / sizeof ops[0])
-		wk_fatalx("%s: a dispatch row without an op", wk_msg_type_name(h->type));
-	wk_rbuf_init(&rb, zframe_data(f), zframe_size(f));
-	if (ops[i].fn(p, &rb, a) < 0)
+	if (rc < 0)
 		return;                  /* answered already: it did not decode */
 	if (a->now)
 		wk_answer_send(p, 0, a); /* it wrote nothing that needs the commit */

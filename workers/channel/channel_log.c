@@ -20,9 +20,13 @@
 #include "wk_log.h"
 #include "wk_shard.h"
 
+/* The first byte of every stored message: a new layout gets a new version,
+ * and old records still decode by theirs. */
 #define MSG_VERSION 1
 
 
+/* A string of a stored message: u16 length, the bytes, then a NUL, so that
+ * a decoded message can point into the record as C strings. */
 static void
 put_cstr(struct wk_wbuf *b, const char *s, size_t n)
 {
@@ -42,6 +46,8 @@ get_cstr(struct wk_rbuf *r, size_t *n)
 	return r->err ? "" : s;
 }
 
+/* A messages.db record as m; its strings and payload point into p (which
+ * must outlive m). -1 for an unknown version or a bad record. */
 static int
 msg_decode(struct channel_msg *m, uint32_t seq, const void *p, size_t len)
 {
@@ -88,6 +94,8 @@ sender_key(uint8_t *k, uint64_t num, const char *uid, size_t len)
 	return CHANNEL_NUM_SIZE + len;
 }
 
+/* Remember seq as the last message uid sent to channel num (in the open
+ * transaction). */
 static int
 sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_t seq)
 {
@@ -99,6 +107,7 @@ sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_
 	return wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v, 4);
 }
 
+/* The seq of the last message uid sent to the channel (0: none). */
 int
 channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
     uint32_t *seq)
@@ -120,6 +129,11 @@ channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const cha
 	return rc < 0 ? -1 : 0;
 }
 
+/* Append m with the channel's next seq (set in m->seq): the message, its
+ * client_msg_no index row and its sender's last seq, all in the
+ * iteration's transaction. The record's last_seq changes in the cache
+ * only; it is written once, before the commit (channel_store.c). A failed
+ * write poisons the transaction. */
 int
 channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m)
 {
@@ -137,6 +151,8 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	}
 	if ((c = channel_rec_get(p, id, type, 1)) == NULL)
 		return channel_store_op_failed(p);
+	/* The bound: seqs are u32 and never reused; a full channel takes
+	 * no more. */
 	if (c->last_seq == UINT32_MAX) {
 		wk_log_warnx("channel %s/%u: seq exhausted", id, type);
 		return channel_store_op_failed(p);
@@ -186,6 +202,8 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	return 0;
 }
 
+/* Message seq of the channel into m (decoded from buf, which the caller
+ * reuses across calls): 1, 0 if there is none, -1 on an error. */
 int
 channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
     struct channel_msg *m, struct wk_wbuf *buf)
@@ -227,6 +245,9 @@ channel_msg_get_num(struct wk_proc *p, uint64_t num, uint32_t seq, struct channe
 	return -1;
 }
 
+/* Call fn for each message with lo <= seq <= hi (hi 0: the last), oldest
+ * first or newest first, at most limit (0: no limit), until fn returns
+ * non-zero. The number of messages, or -1. */
 long
 channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
     uint32_t hi, uint32_t limit, int reverse, channel_msg_fn *fn, void *arg)
@@ -282,6 +303,8 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 	return n;
 }
 
+/* The message_id and seq of the newest message with client_msg_no (from
+ * from_uid, or from anyone when NULL): 1 found, 0 not, -1 on an error. */
 int
 channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
     const char *from_uid, const char *client_msg_no, int64_t *message_id, uint32_t *seq)

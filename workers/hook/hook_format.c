@@ -92,6 +92,21 @@ offline_body(const struct wk_proc *p, const struct wk_chmsg *m, struct wk_rbuf *
 	return body;
 }
 
+/* Put o's JSON text (dumped with flags) to out, and drop o: 0, or -1 if
+ * o is NULL or does not dump. */
+static int
+put_json(struct wk_wbuf *out, json_t *o, size_t flags)
+{
+	char *text = json_dumps(o, flags);
+
+	json_decref(o);
+	if (text == NULL)
+		return -1;
+	wk_put_mem(out, text, strlen(text));
+	free(text);
+	return 0;
+}
+
 /* user.onlinestatus: the item, a JSON string
  * "uid-deviceFlag-online-connId-deviceOnlineCount-totalOnlineCount", put
  * to out (NULL: only check).  A queue written before the facts were binary
@@ -99,12 +114,11 @@ offline_body(const struct wk_proc *p, const struct wk_chmsg *m, struct wk_rbuf *
 static int
 onlinestatus_item(const void *data, size_t len, struct wk_wbuf *out)
 {
-	char uid[PRESENCE_UID_MAX], item[PRESENCE_UID_MAX + 80], *text;
+	char uid[PRESENCE_UID_MAX], item[PRESENCE_UID_MAX + 80];
 	struct wk_rbuf r;
 	uint8_t flag, online;
 	uint64_t conn;
 	uint32_t device, total;
-	json_t *s;
 
 	if (len > 0 && *(const char *)data == '"') {
 		if (out)
@@ -124,14 +138,7 @@ onlinestatus_item(const void *data, size_t len, struct wk_wbuf *out)
 		return 0;
 	snprintf(item, sizeof item, "%s-%u-%u-%llu-%u-%u", uid, flag, online,
 	    (unsigned long long)conn, device, total);
-	s = json_string(item);
-	text = json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT);
-	json_decref(s);
-	if (text == NULL)
-		return -1;
-	wk_put_mem(out, text, strlen(text));
-	free(text);
-	return 0;
+	return put_json(out, json_string(item), JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
 int
@@ -160,7 +167,6 @@ hook_format(const struct wk_proc *p, int ev, const void *data, size_t len, struc
 	struct wk_chmsg m;
 	struct wk_rbuf r;
 	json_t *o;
-	char *text;
 
 	if (ev == WK_WEBHOOK_USER_ONLINESTATUS)
 		return onlinestatus_item(data, len, out);
@@ -168,11 +174,9 @@ hook_format(const struct wk_proc *p, int ev, const void *data, size_t len, struc
 	if (wk_chmsg_get(&r, &m) < 0)
 		return -1;
 	o = ev == WK_WEBHOOK_MSG_OFFLINE ? offline_body(p, &m, &r) : wk_msgresp(&m);
-	text = wk_rbuf_done(&r) == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (text == NULL)
+	if (wk_rbuf_done(&r) < 0) {
+		json_decref(o);
 		return -1;
-	wk_put_mem(out, text, strlen(text));
-	free(text);
-	return 0;
+	}
+	return put_json(out, o, JSON_COMPACT);
 }

@@ -22,6 +22,8 @@
 #define CONNECT_TIMEOUT_MS 5000L
 #define TIMEOUT_MS 30000L
 
+/* A transfer: its easy handle is reused from the free list, so the options
+ * are set once per handle. */
 struct req {
 	struct req *next;            /* free list */
 	CURL *easy;
@@ -75,10 +77,25 @@ req_sign(struct wk_proc *p, struct req *r, const char *body, size_t len)
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->signed_headers);
 }
 
+/* The receiver's answer body is not used: only the status counts. */
 static size_t
 discard(char *ptr, size_t size, size_t n, void *arg)
 {
 	return size * n;
+}
+
+/* r is over (status: the HTTP status, 0 for none): its handle goes back to
+ * the free list for the next request (it keeps its options and its
+ * connection), then its owner learns the outcome. */
+static void
+req_done(struct req *r, long status)
+{
+	free(r->body);
+	r->body = NULL;
+	req_unsign(r);
+	r->next = h.free;
+	h.free = r;
+	r->done(h.p, r->arg, status);
 }
 
 /* Report every finished transfer. */
@@ -101,15 +118,11 @@ check_done(void)
 			wk_log_limited(&rl_err, WK_LOG_WARN, "POST: %s",
 			    curl_easy_strerror(m->data.result));
 		curl_multi_remove_handle(h.multi, r->easy);
-		free(r->body);
-		req_unsign(r);
-		r->body = NULL;
-		r->next = h.free;
-		h.free = r;
-		r->done(h.p, r->arg, status);
+		req_done(r, status);
 	}
 }
 
+/* A curl socket is ready: let curl work on it, then report what finished. */
 static void
 on_io(struct wk_loop *l, int fd, uint32_t events, void *arg)
 {
@@ -146,6 +159,7 @@ on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 	return 0;
 }
 
+/* curl's timeout expired: let it act (timeouts, retries of its own). */
 static void
 on_timer(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -169,6 +183,7 @@ on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* Set up the multi handle and the headers every POST carries. */
 int
 hook_http_open(struct wk_proc *p)
 {
@@ -189,6 +204,7 @@ hook_http_open(struct wk_proc *p)
 	return 0;
 }
 
+/* Free the handles; no callback runs any more. */
 void
 hook_http_close(void)
 {
@@ -211,6 +227,7 @@ hook_http_close(void)
 	curl_global_cleanup();
 }
 
+/* A transfer from the free list, or a new one with the fixed options. */
 static struct req *
 req_get(void)
 {
@@ -242,15 +259,12 @@ on_failed(struct wk_loop *l, uint64_t id, void *arg)
 
 	while ((r = h.failed) != NULL) {
 		h.failed = r->next;
-		free(r->body);
-		req_unsign(r);
-		r->body = NULL;
-		r->next = h.free;
-		h.free = r;
-		r->done(h.p, r->arg, 0);
+		req_done(r, 0);
 	}
 }
 
+/* Start POSTing body (taken; freed when done) to url; done(status) runs
+ * from the loop in every case, also when the transfer cannot start. */
 void
 hook_http_post(struct wk_proc *p, const char *url, char *body, size_t len,
     hook_http_done_fn *done, void *arg)

@@ -28,6 +28,8 @@
 #define HOOK_ONLINESTATUS_PER_PUSH 1000
 #define HOOK_BACKOFF_MAX_MS (60 * 1000)
 
+/* A lane's posting state: its batch stays here, the same events, until it
+ * is posted or dropped, so a retry sends exactly what failed. */
 struct post {
 	int ev, lane;
 	struct hook_event *batch;    /* being posted or waiting for its retry */
@@ -78,6 +80,8 @@ body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len
 
 static void on_done(struct wk_proc *p, void *arg, long status);
 
+/* POST l's batch to webhook.httpAddr, with ?event=<name> (or &event= when
+ * the address has a query already). */
 static void
 post(struct wk_proc *p, struct post *l)
 {
@@ -94,6 +98,8 @@ post(struct wk_proc *p, struct post *l)
 	hook_http_post(p, url, b, len, on_done, l);
 }
 
+/* The wait before attempt attempts + 1: webhook.retryDelay, times 4 per
+ * earlier failure, at most HOOK_BACKOFF_MAX_MS. */
 static uint64_t
 backoff_ms(const struct wk_proc *p, int attempts)
 {
@@ -104,6 +110,9 @@ backoff_ms(const struct wk_proc *p, int attempts)
 	return d < HOOK_BACKOFF_MAX_MS ? d : HOOK_BACKOFF_MAX_MS;
 }
 
+/* The answer to a POST (status 0: none). 200 removes the batch from the
+ * queue; anything else keeps it for a retry after the backoff, until the
+ * retry limit drops it. */
 static void
 on_done(struct wk_proc *p, void *arg, long status)
 {
@@ -137,6 +146,7 @@ on_done(struct wk_proc *p, void *arg, long status)
 	hook_post_schedule(p);
 }
 
+/* The earliest lane became due. */
 static void
 on_timer(struct wk_loop *loop, uint64_t id, void *arg)
 {
@@ -167,6 +177,8 @@ lane_due(const struct wk_proc *p, struct post *l, uint64_t now)
 	    (2 * HOOK_LANES - (uint64_t)l->lane) / (2 * HOOK_LANES);
 }
 
+/* Post every lane that is due and not in flight, and arm one timer for the
+ * earliest lane that will be. Called after each commit and each answer. */
 void
 hook_post_schedule(struct wk_proc *p)
 {
@@ -205,6 +217,7 @@ hook_post_schedule(struct wk_proc *p)
 	}
 }
 
+/* Stopping: no more timers; what is in flight stays queued on disk. */
 void
 hook_post_close(struct wk_proc *p)
 {

@@ -28,12 +28,17 @@
 #define HOOK_MEM_MAX (32u << 20)     /* bytes of events in memory per kind */
 #define QKEY_LEN 9                   /* u8 event, u64 seq */
 
+/* A lane: the events whose keys map to it (hook_lane), in queue order;
+ * hook_post.c posts one batch of it at a time. */
 struct lane {
 	struct hook_event *head, **tail;
 	size_t n;
 	uint64_t since_ms;           /* when the head became the head */
 };
 
+/* Per event kind. Ownership: `pending` holds what this transaction put,
+ * and only the commit moves it into the lanes, so that nothing is posted
+ * before it is durable. */
 struct kind {
 	struct lane lanes[HOOK_LANES];
 	struct hook_event *pending, **ptail;   /* put in this transaction */
@@ -48,6 +53,9 @@ const char *const hook_databases[HOOK_DB_COUNT + 1] = {
 	"queue.db", "producers.db", NULL,
 };
 
+/* The last batch acknowledged to a producer (epoch, seq), durable in
+ * producers.db: a batch sent again after a restart of either side is
+ * recognised as a duplicate and acknowledged without queueing it twice. */
 struct producer {
 	int known;
 	uint64_t epoch, seq;
@@ -63,6 +71,8 @@ static struct {
 
 static size_t ev_size(const struct hook_event *e) { return sizeof *e + e->len; }
 
+/* A queue.db key: the kind, then the seq big-endian, so that a cursor
+ * walks one kind in queue order. */
 static void
 qkey(uint8_t k[QKEY_LEN], int ev, uint64_t seq)
 {
@@ -82,6 +92,7 @@ txn(struct wk_proc *p)
 	return t;
 }
 
+/* Append e to the tail of its key's lane. */
 static void
 lane_push(struct kind *k, struct hook_event *e)
 {
@@ -165,6 +176,8 @@ scan(void)
 	c->close(c);
 }
 
+/* Read producers.db into q.prod; a bad row is fatal (the database is
+ * ours). */
 static void
 load_producers(void)
 {
@@ -187,6 +200,8 @@ load_producers(void)
 	c->close(c);
 }
 
+/* Open the queue: set up the lanes, find each kind's depth and next seq,
+ * load the producers, and read the start of each kind back into memory. */
 int
 hook_queue_open(struct wk_proc *p)
 {
@@ -221,6 +236,7 @@ free_list(struct hook_event *e)
 	}
 }
 
+/* Commit what is open and free the lanes. */
 void
 hook_queue_close(struct wk_proc *p)
 {
@@ -231,6 +247,9 @@ hook_queue_close(struct wk_proc *p)
 	memset(&q, 0, sizeof q);
 }
 
+/* Queue an event: its row goes into the open transaction, the event onto
+ * the kind's pending list until the commit. A failed write poisons the
+ * transaction (the commit then restarts the process). */
 int
 hook_queue_put(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
 {
@@ -260,6 +279,7 @@ hook_queue_put(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t
 	return 0;
 }
 
+/* A producer's last acknowledged batch: 1 and (*epoch, *seq) if known. */
 int
 hook_queue_producer(int role, int instance, uint64_t *epoch, uint64_t *seq)
 {
@@ -273,6 +293,8 @@ hook_queue_producer(int role, int instance, uint64_t *epoch, uint64_t *seq)
 	return pr->known;
 }
 
+/* Record a producer's batch as taken, in the same transaction as its
+ * events: the events and the mark are durable together, or neither. */
 int
 hook_queue_producer_set(struct wk_proc *p, int role, int instance, uint64_t epoch, uint64_t seq)
 {
@@ -292,6 +314,9 @@ hook_queue_producer_set(struct wk_proc *p, int role, int instance, uint64_t epoc
 	return 0;
 }
 
+/* Commit, then let the new events into memory. Past the per-kind memory
+ * bound an event stays on disk only; once the lanes drain below half of
+ * the bound, refill reads the spilled events back in seq order. */
 void
 hook_queue_commit(struct wk_proc *p)
 {
@@ -334,6 +359,7 @@ hook_queue_writes(void)
 	return q.writes;
 }
 
+/* How many events wait in a lane, and since when its head has waited. */
 size_t
 hook_queue_waiting(int ev, int lane, uint64_t *since_ms)
 {
@@ -343,6 +369,8 @@ hook_queue_waiting(int ev, int lane, uint64_t *since_ms)
 	return l->n;
 }
 
+/* Take up to max events from the head of a lane (a batch to post); they
+ * stay in queue.db until hook_queue_done. */
 struct hook_event *
 hook_queue_take(int ev, int lane, size_t max, size_t *n)
 {
@@ -360,6 +388,8 @@ hook_queue_take(int ev, int lane, size_t max, size_t *n)
 	return head;
 }
 
+/* A batch was posted (or given up on): delete its rows in the open
+ * transaction and free it. */
 void
 hook_queue_done(struct wk_proc *p, int ev, struct hook_event *list)
 {

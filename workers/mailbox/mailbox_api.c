@@ -12,10 +12,7 @@
 #include "wk_log.h"
 #include "wk_txn.h"
 
-static const struct {
-	int type;
-	mailbox_op_fn *fn;
-} ops[] = {
+static const struct wk_op ops[] = {
 	{ WK_MSG_MAILBOX_USER_TOKEN, mailbox_op_user_token },
 	{ WK_MSG_MAILBOX_DEVICE_QUIT, mailbox_op_device_quit },
 	{ WK_MSG_MAILBOX_USER_FLAGS, mailbox_op_user_flags },
@@ -33,17 +30,10 @@ static const struct {
 void
 mailbox_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
-	zframe_t *f = zmsg_first(msg);
-	struct wk_answer *a = wk_answer_new(h);
-	struct wk_rbuf req;
-	size_t i, n = sizeof ops / sizeof ops[0];
+	int rc;
+	struct wk_answer *a = wk_answer_op(p, ops, sizeof ops / sizeof ops[0], h, msg, &rc);
 
-	for (i = 0; i < n && ops[i].type != h->type; i++)
-		;
-	if (i == n)   /* the dispatch table lists only the rows above */
-		wk_fatalx("mailbox_on_op: no op for %s", wk_msg_type_name(h->type));
-	wk_rbuf_init(&req, zframe_data(f), zframe_size(f));
-	if (ops[i].fn(p, &req, a) < 0)
+	if (rc < 0)
 		wk_answer_bad(p, a, "malformed payload");
 	else if (!wk_txn_is_open(p->txn))
 		wk_answer_send(p, 0, a);      /* it touched no database */
