@@ -27,7 +27,7 @@ secs=5
 trap 'rc=$?; stop_tree; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
-# one BUILD LABEL: a fresh tree of BUILD, the scenarios, rows labelled LABEL.
+# one BUILD (round counts in `round`: tree.sh uses `i`): a fresh tree of BUILD, the scenarios, rows labelled LABEL.
 one() {
 	master="$1/wk-master"
 	start_tree wkab "storage:
@@ -46,15 +46,15 @@ presence:
 	stop_tree
 }
 
-i=1
-while [ $i -le "$rounds" ]; do
-	if [ $((i % 2)) = 1 ]; then order="A B"; else order="B A"; fi
+round=1
+while [ $round -le "$rounds" ]; do
+	if [ $((round % 2)) = 1 ]; then order="A B"; else order="B A"; fi
 	for which in $order; do
 		if [ $which = A ]; then build=$a; else build=$b; fi
 		label=$which
 		one "$build"
 	done
-	i=$((i + 1))
+	round=$((round + 1))
 done
 
 # Medians per build and run: SENDACK/s, RECV/s, ack p50, p99 (µs).
