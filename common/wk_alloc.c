@@ -1,4 +1,8 @@
-/* wk_alloc.c - allocation helpers: out of memory is fatal, so callers never check. */
+/* wk_alloc.c - allocation helpers: out of memory is fatal, so callers never check.
+ *
+ * Helpers never return NULL (STYLE.md): a process that dies is restarted
+ * by wk-master, and what it acknowledged was committed before.  A size of
+ * 0 is asked as 1, so a NULL from the C library always means out of memory. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +10,7 @@
 #include "wk_alloc.h"
 #include "wk_log.h"
 
+/* The one place that turns a NULL from the C library into an exit. */
 static void *
 check(void *p)
 {
@@ -20,6 +25,7 @@ void *wk_realloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
 char *wk_strdup(const char *s) { return check(strdup(s)); }
 char *wk_strndup(const char *s, size_t n) { return check(strndup(s, n)); }
 
+/* printf into a new string of the right size. */
 char *
 wk_asprintf(const char *fmt, ...)
 {
@@ -33,6 +39,7 @@ wk_asprintf(const char *fmt, ...)
 	return check(s);
 }
 
+/* free(*pp) and clear the pointer, so a second free is harmless. */
 void
 wk_free(void *pp)
 {
@@ -42,6 +49,8 @@ wk_free(void *pp)
 	*p = NULL;
 }
 
+/* Make *buf hold at least need bytes, doubling from 512 (amortised O(1)
+ * appends); *cap is updated.  The contents are kept. */
 void
 wk_grow(void *buf, size_t *cap, size_t need)
 {

@@ -1,4 +1,10 @@
-/* wk_answer.c - a shard's answer to an HTTP API op (wk_answer.h). */
+/* wk_answer.c - a shard's answer to an HTTP API op (wk_answer.h).
+ *
+ * Ordering: an op that writes answers only after the iteration's commit
+ * (wk_answer_send runs as after-commit work, with the commit's result), so
+ * wk-api never reports 200 for a write that was rolled back.  Ownership:
+ * the answer belongs to the op until it is queued, then to the queue;
+ * wk_answer_send frees it. */
 #include <stdlib.h>
 #include <string.h>
 #include "wk_alloc.h"
@@ -6,6 +12,7 @@
 #include "wk_log.h"
 #include "wk_proc.h"
 
+/* An answer to the request h (its correlation id is echoed), 200 and empty. */
 struct wk_answer *
 wk_answer_new(const struct wk_msg_hdr *h)
 {
@@ -17,6 +24,7 @@ wk_answer_new(const struct wk_msg_hdr *h)
 	return a;
 }
 
+/* Replace the body by an error: status and message (wk-api makes the JSON). */
 void
 wk_answer_error(struct wk_answer *a, unsigned status, const char *msg)
 {
@@ -25,6 +33,9 @@ wk_answer_error(struct wk_answer *a, unsigned status, const char *msg)
 	wk_put_str(&a->body, msg);
 }
 
+/* Send API_ANSWER (u16 status, then the body) and free a.  Its signature
+ * is the after-commit callback's: rc < 0 (the commit failed) turns any
+ * answer into 500 "storage error". */
 void
 wk_answer_send(struct wk_proc *p, int rc, void *arg)
 {
@@ -45,6 +56,8 @@ wk_answer_send(struct wk_proc *p, int rc, void *arg)
 	free(a);
 }
 
+/* A request that does not decode: from wk-api it is a bug there (fatal, as
+ * for any internal peer); from a tool (the ctl role) a 400. */
 void
 wk_answer_bad(struct wk_proc *p, struct wk_answer *a, const char *err)
 {
@@ -55,6 +68,8 @@ wk_answer_bad(struct wk_proc *p, struct wk_answer *a, const char *err)
 	wk_answer_send(p, 0, a);
 }
 
+/* Find the op row of h's type, decode nothing, run it: the op reads its own
+ * payload and fills the answer; *rc is the op's result for the caller. */
 struct wk_answer *
 wk_answer_op(struct wk_proc *p, const struct wk_op *ops, size_t n,
     const struct wk_msg_hdr *h, zmsg_t *msg, int *rc)

@@ -15,6 +15,7 @@ static pthread_once_t	 algs_once = PTHREAD_ONCE_INIT;
 static EVP_MD		*alg_md5;
 static EVP_CIPHER	*alg_aes;
 
+/* pthread_once body: fetch MD5 and AES-128-CBC from the default provider. */
 static void
 algs_fetch(void)
 {
@@ -22,6 +23,7 @@ algs_fetch(void)
 	alg_aes = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
 }
 
+/* 0 once the algorithms are fetched; -1 if the OpenSSL provider lacks one. */
 static int
 algs(void)
 {
@@ -62,6 +64,8 @@ static const uint8_t b64_dec[256] = {
 	0x80, 0x80, 0x80, 0x80,
 };
 
+/* Standard padded base64 (RFC 4648) of n bytes; out needs
+ * WK_B64_ENCODED_LEN(n) bytes, no NUL is written; returns the length. */
 size_t
 wk_b64_encode(const void *in, size_t n, char *out)
 {
@@ -88,6 +92,8 @@ wk_b64_encode(const void *in, size_t n, char *out)
 	return (size_t)(w - out);
 }
 
+/* Strict padded base64: the length must be a multiple of 4 and '=' may only
+ * end the text; anything else is -1, as is output that would pass cap. */
 ssize_t
 wk_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 {
@@ -132,6 +138,7 @@ wk_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 	return (ssize_t)(w - out);
 }
 
+/* Lower-case hex of n bytes into out (2n characters, no NUL). */
 void
 wk_hex(const void *in, size_t n, char *out)
 {
@@ -144,6 +151,8 @@ wk_hex(const void *in, size_t n, char *out)
 	}
 }
 
+/* Constant-time comparison (CRYPTO_memcmp): a msgKey check must not leak
+ * how many leading characters of a forged key were right. */
 int
 wk_crypto_is_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -153,6 +162,7 @@ wk_crypto_is_equal(const void *a, size_t alen, const void *b, size_t blen)
 /*
  * Key agreement.
  */
+/* Copy an X25519 key's raw private and public halves into kp. */
 static int
 raw_keys(EVP_PKEY *pk, struct wk_crypto_keypair *kp)
 {
@@ -165,6 +175,7 @@ raw_keys(EVP_PKEY *pk, struct wk_crypto_keypair *kp)
 	return 0;
 }
 
+/* A fresh X25519 key pair (the client's side: test client, wkbench). */
 int
 wk_crypto_keypair_new(struct wk_crypto_keypair *kp)
 {
@@ -178,6 +189,7 @@ wk_crypto_keypair_new(struct wk_crypto_keypair *kp)
 	return rc;
 }
 
+/* The key pair of a given private key (tests with fixed vectors). */
 int
 wk_crypto_keypair_from(struct wk_crypto_keypair *kp,
     const uint8_t priv[WK_CRYPTO_KEY_LEN])
@@ -221,6 +233,7 @@ out:
 	return rc;
 }
 
+/* The X25519 shared secret of our private key and the peer's public key. */
 int
 wk_crypto_shared(const uint8_t priv[WK_CRYPTO_KEY_LEN],
     const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t out[WK_CRYPTO_KEY_LEN])
@@ -238,6 +251,8 @@ wk_crypto_shared(const uint8_t priv[WK_CRYPTO_KEY_LEN],
 	return rc;
 }
 
+/* The server's half of CONNECT: a one-off key pair, its public half for
+ * CONNACK and the shared secret with the client's key (wkproto(7)). */
 int
 wk_crypto_agree(const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t pub[WK_CRYPTO_KEY_LEN],
     uint8_t shared[WK_CRYPTO_KEY_LEN])
@@ -256,6 +271,7 @@ wk_crypto_agree(const uint8_t peer[WK_CRYPTO_KEY_LEN], uint8_t pub[WK_CRYPTO_KEY
 	return rc;
 }
 
+/* The client's base64 public key from CONNECT; anything but 32 bytes is -1. */
 int
 wk_crypto_decode_key(const char *b64, size_t len,
     uint8_t out[WK_CRYPTO_KEY_LEN])
@@ -270,6 +286,8 @@ wk_crypto_decode_key(const char *b64, size_t len,
 	return 0;
 }
 
+/* The AES key as the reference makes it: the first 16 hex characters of
+ * MD5(base64(shared)), used as 16 ASCII bytes (wkproto(7) ENCRYPTION). */
 int
 wk_crypto_derive_key(const uint8_t shared[WK_CRYPTO_KEY_LEN],
     char aes_key[WK_CRYPTO_AES_LEN])
@@ -289,6 +307,7 @@ wk_crypto_derive_key(const uint8_t shared[WK_CRYPTO_KEY_LEN],
 	return 0;
 }
 
+/* The 16-character alphanumeric salt sent in CONNACK; it is also the IV. */
 int
 wk_crypto_salt(char salt[WK_CRYPTO_SALT_LEN])
 {
@@ -311,6 +330,9 @@ wk_crypto_salt(char salt[WK_CRYPTO_SALT_LEN])
 /*
  * Sessions.
  */
+/* Set up a connection's cipher contexts once; every message then only
+ * re-initialises them with the same key and IV (the protocol uses one IV
+ * for the whole connection), which is far cheaper than a new context. */
 int
 wk_crypto_session_init(struct wk_crypto_session *s,
     const char key[WK_CRYPTO_AES_LEN], const char iv[WK_CRYPTO_AES_LEN])
@@ -331,6 +353,7 @@ wk_crypto_session_init(struct wk_crypto_session *s,
 	return 0;
 }
 
+/* Free the contexts and wipe the key material from memory. */
 void
 wk_crypto_session_clear(struct wk_crypto_session *s)
 {
@@ -346,6 +369,8 @@ wk_crypto_session_clear(struct wk_crypto_session *s)
  * padding), so the text can be produced piece by piece on the stack. */
 #define CHUNK	768
 
+/* AES-128-CBC/PKCS#7 of in, written as base64 text into out (cap at least
+ * WK_CRYPTO_SEALED_LEN(n)); the text length, or -1. */
 ssize_t
 wk_crypto_encrypt(struct wk_crypto_session *s, const void *in, size_t n,
     char *out, size_t cap)
@@ -370,6 +395,8 @@ wk_crypto_encrypt(struct wk_crypto_session *s, const void *in, size_t n,
 	return w - out;
 }
 
+/* The reverse: base64 text to plaintext in out; -1 on bad base64, a length
+ * that is not whole blocks, or bad padding (a wrong key shows up here). */
 ssize_t
 wk_crypto_decrypt(struct wk_crypto_session *s, const char *in, size_t n,
     uint8_t *out, size_t cap)
@@ -430,6 +457,7 @@ mk_flush(struct mk *m, int final)
 	m->ctn -= whole;
 }
 
+/* Append plaintext, pushing full buffers through the cipher. */
 static void
 mk_put(struct mk *m, const void *data, size_t n)
 {
@@ -465,12 +493,14 @@ mk_int(struct mk *m, int64_t v)
 	mk_put(m, q, (size_t)(e - q));
 }
 
+/* A string field, as its bytes (the verify string has no separators). */
 static void
 mk_str(struct mk *m, struct wk_str s)
 {
 	mk_put(m, s.p, s.len);
 }
 
+/* Restart the session's cipher (same key and IV) and a fresh MD5. */
 static int
 mk_begin(struct mk *m, struct wk_crypto_session *s)
 {
@@ -483,6 +513,7 @@ mk_begin(struct mk *m, struct wk_crypto_session *s)
 	return 0;
 }
 
+/* Pad and flush the last block, finish MD5, write its 32 hex characters. */
 static int
 mk_end(struct mk *m, char out[WK_CRYPTO_MSGKEY_LEN])
 {
@@ -497,6 +528,7 @@ mk_end(struct mk *m, char out[WK_CRYPTO_MSGKEY_LEN])
 	return 0;
 }
 
+/* msgKey of an already built verify string (tests, vectors). */
 int
 wk_crypto_msgkey(struct wk_crypto_session *s, const void *verify, size_t n,
     char out[WK_CRYPTO_MSGKEY_LEN])
@@ -509,6 +541,8 @@ wk_crypto_msgkey(struct wk_crypto_session *s, const void *verify, size_t n,
 	return mk_end(&m, out);
 }
 
+/* msgKey of a SEND: client seq, client msg no, channel id, channel type,
+ * payload (as base64 text, as on the wire; wkproto(7)). */
 int
 wk_crypto_msgkey_send(struct wk_crypto_session *s,
     const struct wkproto_send *p, char out[WK_CRYPTO_MSGKEY_LEN])
@@ -525,6 +559,8 @@ wk_crypto_msgkey_send(struct wk_crypto_session *s,
 	return mk_end(&m, out);
 }
 
+/* msgKey of a RECV: message id, seq, client msg no, timestamp, from uid,
+ * channel id, channel type, payload (base64 text as on the wire). */
 int
 wk_crypto_msgkey_recv(struct wk_crypto_session *s,
     const struct wkproto_recv *p, char out[WK_CRYPTO_MSGKEY_LEN])
@@ -544,6 +580,8 @@ wk_crypto_msgkey_recv(struct wk_crypto_session *s,
 	return mk_end(&m, out);
 }
 
+/* 0 if a SEND's msg_key matches its fields (compared in constant time);
+ * the broker answers a mismatch with SENDACK reason 9 (wkproto(7)). */
 int
 wk_crypto_verify_send(struct wk_crypto_session *s,
     const struct wkproto_send *p)
@@ -556,6 +594,7 @@ wk_crypto_verify_send(struct wk_crypto_session *s,
 	    p->msg_key.len) ? 0 : -1;
 }
 
+/* The same check on a RECV (the test client and wkbench verify theirs). */
 int
 wk_crypto_verify_recv(struct wk_crypto_session *s,
     const struct wkproto_recv *p)

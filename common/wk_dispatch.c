@@ -1,6 +1,7 @@
 /* wk_dispatch.c - validation of internal messages before their handler runs. */
 #include "wk_dispatch.h"
 
+/* The text of a dispatch or header error, for the log line before exit. */
 const char *
 wk_dispatch_strerror(int err)
 {
@@ -13,6 +14,9 @@ wk_dispatch_strerror(int err)
 	return wk_msg_strerror(err);
 }
 
+/* Validate msg against the table: a decodable header, a type this process
+ * handles, a sender role allowed for it, the frame count in range.  0 and
+ * *entry set, or an error code; no handler ever sees a message that fails. */
 int
 wk_dispatch_check(const struct wk_dispatch *table, size_t n, zmsg_t *msg,
     struct wk_msg_hdr *h, const struct wk_dispatch **entry)

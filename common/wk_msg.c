@@ -1,8 +1,16 @@
-/* wk_msg.c - the internal message header codec and the type/role names. */
+/* wk_msg.c - the internal message header codec and the type/role names.
+ *
+ * Every message between wk processes is a ZeroMQ multipart message whose
+ * first frame is this fixed 24-byte header (layout in wk_msg.h) and whose
+ * other frames are the payload of the type's row in wk_msgtypes.h.  The
+ * header carries WK_MSG_VERSION, so processes of two builds with different
+ * message lists never misread each other: the header is refused. */
 #include <string.h>
 #include "wk_buf.h"
 #include "wk_msg.h"
 
+/* Names indexed by type, from the one X-macro list; a NULL entry is a
+ * number with no row, refused by the decoder as an unknown type. */
 static const char *type_names[WK_MSG_MAX] = {
 	[WK_MSG_NONE] = "NONE",
 #define X(name, value, desc) [WK_MSG_##name] = #name,
@@ -10,10 +18,12 @@ static const char *type_names[WK_MSG_MAX] = {
 #undef X
 };
 
+/* Indexed by enum wk_role: the names of logs, ipc endpoints and binaries. */
 static const char *role_names[WK_ROLE_COUNT] = {
 	"master", "broker", "api", "channel", "mailbox", "hook", "ctl",
 };
 
+/* A type's name for logs ("UNKNOWN" for numbers without a row). */
 const char *
 wk_msg_type_name(int type)
 {
@@ -22,12 +32,14 @@ wk_msg_type_name(int type)
 	return type_names[type];
 }
 
+/* A role's name: "channel" in "channel-3.ipc", "wk-channel", "channel/3:". */
 const char *
 wk_role_name(int role)
 {
 	return role >= 0 && role < WK_ROLE_COUNT ? role_names[role] : "unknown";
 }
 
+/* The role of a name, or -1. */
 int
 wk_role_from_name(const char *name)
 {
@@ -37,6 +49,7 @@ wk_role_from_name(const char *name)
 	return -1;
 }
 
+/* The text of a WK_MSG_E* code, for the fatal log line of a bad message. */
 const char *
 wk_msg_strerror(int err)
 {
@@ -69,6 +82,8 @@ wk_msg_hdr_encode(const struct wk_msg_hdr *h, uint8_t out[WK_MSG_HDR_SIZE])
 	wk_be16_put(out + 22, (uint16_t)h->key);
 }
 
+/* Decode and validate a header frame: exact size, magic, version, known
+ * type and role.  The receiver's dispatch then checks frames and sender. */
 int
 wk_msg_hdr_decode(const uint8_t *b, size_t len, struct wk_msg_hdr *h)
 {
@@ -94,6 +109,7 @@ wk_msg_hdr_decode(const uint8_t *b, size_t len, struct wk_msg_hdr *h)
 	return WK_MSG_OK;
 }
 
+/* A new message holding only h's header frame; callers add the payload. */
 zmsg_t *
 wk_msg_new(const struct wk_msg_hdr *h)
 {

@@ -1,4 +1,9 @@
-/* wk_shard.c - the shard map (see wk_shard.h: stable forever). */
+/* wk_shard.c - the shard map (see wk_shard.h: stable forever).
+ *
+ * Placement is the hash modulo the shard count, and the counts are fixed
+ * once data exists (LAYOUT below): no data ever moves between shards.  The
+ * LAYOUT file names the hash too, so data placed by another function
+ * would be refused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +11,7 @@
 #include <unistd.h>
 #include "wk_shard.h"
 
+/* FNV-1a, 32 bits; frozen (wk_shard.h). */
 uint32_t
 wk_shard_hash(const void *key, size_t len)
 {
@@ -19,12 +25,14 @@ wk_shard_hash(const void *key, size_t len)
 	return h;
 }
 
+/* The channel shard of a stored channel id. */
 int
 wk_shard_channel(const char *channel_id, size_t len, int nshards)
 {
 	return nshards <= 1 ? 0 : (int)(wk_shard_hash(channel_id, len) % (uint32_t)nshards);
 }
 
+/* The mailbox shard of a uid. */
 int
 wk_shard_uid(const char *uid, size_t len, int nshards)
 {
@@ -32,6 +40,7 @@ wk_shard_uid(const char *uid, size_t len, int nshards)
 	return wk_shard_channel(uid, len, nshards);
 }
 
+/* The counts in <dataDir>/LAYOUT (wk-master adopts them for "auto"). */
 int
 wk_shard_layout_read(const char *data_dir, int *nchannel, int *nmailbox)
 {
@@ -47,6 +56,9 @@ wk_shard_layout_read(const char *data_dir, int *nchannel, int *nmailbox)
 	return sscanf(have, "hash=fnv1a32 channel=%d mailbox=%d", nchannel, nmailbox) == 2 ? 0 : -1;
 }
 
+/* wk-master, before it forks: create LAYOUT with the counts of the first
+ * start, or refuse to start when the data was written with other counts
+ * (its rows would be looked for on the wrong shards). */
 int
 wk_shard_layout_check(const char *data_dir, int nchannel, int nmailbox,
     char *err, size_t errlen)

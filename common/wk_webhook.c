@@ -11,12 +11,18 @@
 #include "wk_proc.h"
 #include "wk_time.h"
 
+/* Each batch starts with the producer's epoch and the batch number; both
+ * are echoed in HOOK_ACK so an acknowledgement for an earlier life of this
+ * process is ignored. */
 #define HOOK_HDR 16                  /* u64 epoch, u64 seq */
 #define HOOK_RETRY_MS 50             /* a batch that would block is tried again after this */
 #define HOOK_FLUSH_MS 10             /* a batch is closed and sent at most this often... */
 #define HOOK_FLUSH_BYTES (256u << 10) /* ...or when it holds this much */
 
 /* A batch sent (or to be sent) and not yet acknowledged. */
+/* Ownership: the list hk.head..hk.tail owns the batches; a batch leaves it
+ * only when HOOK_ACK covers its seq.  `sent` is cleared by HOOK_HELLO so a
+ * restarted wk-hook gets every kept batch again, in order. */
 struct batch {
 	struct batch *next;
 	uint64_t seq;
@@ -38,18 +44,21 @@ static struct wk_ratelimit rl_full = WK_RATELIMIT_INIT(1);
 
 static void webhook_flush(struct wk_proc *p, void *arg);
 
+/* The reference's event names, as webhook.focusEvents spells them. */
 static const char *const names[WK_WEBHOOK_NEVENTS] = {
 	[WK_WEBHOOK_MSG_NOTIFY] = "msg.notify",
 	[WK_WEBHOOK_MSG_OFFLINE] = "msg.offline",
 	[WK_WEBHOOK_USER_ONLINESTATUS] = "user.onlinestatus",
 };
 
+/* The name of an event number, or NULL. */
 const char *
 wk_webhook_event_name(int ev)
 {
 	return ev >= 0 && ev < WK_WEBHOOK_NEVENTS ? names[ev] : NULL;
 }
 
+/* The number of an event name, or -1. */
 int
 wk_webhook_event_from_name(const char *name)
 {
@@ -59,6 +68,9 @@ wk_webhook_event_from_name(const char *name)
 	return -1;
 }
 
+/* Should ev be raised: never without webhook.httpAddr; with focusEvents
+ * naming known events, only those; otherwise (empty, or only unknown
+ * names: wk.yaml(5) ignores those) every event. */
 int
 wk_webhook_on(const struct wk_proc *p, int ev)
 {
@@ -76,6 +88,10 @@ wk_webhook_on(const struct wk_proc *p, int ev)
 	return known == 0;
 }
 
+/* Append one event to the open batch (starting it with its header).  At
+ * WK_WEBHOOK_KEEP_MAX kept bytes the event is dropped: the producer's
+ * memory stays bounded when wk-hook is down, and the message path never
+ * waits for it. */
 void
 wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
 {
@@ -104,6 +120,7 @@ wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_
 
 static void send_kept(struct wk_proc *p);
 
+/* The retry timer of a batch that could not be sent. */
 static void
 on_retry(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -150,6 +167,7 @@ close_batch(struct wk_proc *p)
 	send_kept(p);
 }
 
+/* The flush timer: close the batch that waited HOOK_FLUSH_MS. */
 static void
 on_flush(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -213,6 +231,7 @@ wk_webhook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	send_kept(p);
 }
 
+/* Producer counters for `wkctl status` (nothing when webhooks are off). */
 int
 wk_webhook_status(const struct wk_proc *p, char *buf, size_t len)
 {

@@ -18,6 +18,7 @@ struct rd {
 	int		 err;
 };
 
+/* 1 if n more bytes can be read; otherwise record ETRUNC (once) and 0. */
 static inline int
 rd_need(struct rd *r, size_t n)
 {
@@ -30,6 +31,7 @@ rd_need(struct rd *r, size_t n)
 	return 1;
 }
 
+/* One byte, 0 after an error. */
 static inline uint8_t
 rd_u8(struct rd *r)
 {
@@ -38,6 +40,8 @@ rd_u8(struct rd *r)
 	return *r->p++;
 }
 
+/* Big-endian u32 (every WKProto integer is big-endian, unlike MQTT's
+ * length varint). */
 static inline uint32_t
 rd_u32(struct rd *r)
 {
@@ -50,6 +54,7 @@ rd_u32(struct rd *r)
 	    (uint32_t)q[2] << 8 | q[3];
 }
 
+/* Big-endian u64: message ids, timestamps, node ids. */
 static inline uint64_t
 rd_u64(struct rd *r)
 {
@@ -103,6 +108,7 @@ rd_rest(struct rd *r)
 /*
  * Writing.  The encoder sizes the packet first, so these never check.
  */
+/* The writers return the advanced pointer, so an encoder is a chain. */
 static inline uint8_t *
 wr_u8(uint8_t *w, uint8_t v)
 {
@@ -127,6 +133,7 @@ wr_u64(uint8_t *w, uint64_t v)
 	return wr_u32(w, (uint32_t)v);
 }
 
+/* u16 length then the bytes; body_size() already refused > STR_MAX. */
 static inline uint8_t *
 wr_str(uint8_t *w, struct wk_str s)
 {
@@ -137,6 +144,7 @@ wr_str(uint8_t *w, struct wk_str s)
 	return w + 2 + s.len;
 }
 
+/* Unframed bytes to the end of the packet (payload, event data). */
 static inline uint8_t *
 wr_bytes(uint8_t *w, struct wk_bytes b)
 {
@@ -154,6 +162,7 @@ static const char *const type_names[16] = {
 	"UNKNOWN", "UNKNOWN", "UNKNOWN",
 };
 
+/* A packet type's name for logs; out-of-range types are "UNKNOWN". */
 const char *
 wkproto_type_name(int type)
 {
@@ -162,6 +171,7 @@ wkproto_type_name(int type)
 	return type_names[type];
 }
 
+/* The text of a WKPROTO_E* code, for logs and the fuzz driver. */
 const char *
 wkproto_strerror(int err)
 {
@@ -180,12 +190,15 @@ wkproto_strerror(int err)
 	}
 }
 
+/* Versions this codec speaks (wkproto(7): 1 to 5). */
 static inline int
 version_ok(int version)
 {
 	return version >= WKPROTO_VERSION_MIN && version <= WKPROTO_VERSION_MAX;
 }
 
+/* Whether a client or server may send this type at this version: EVENT
+ * only exists from version 5 on. */
 int
 wkproto_type_valid(int type, int version)
 {
@@ -195,6 +208,7 @@ wkproto_type_valid(int type, int version)
 	return type != WKPROTO_EVENT || version >= 5;
 }
 
+/* The setting bit that announces stream fields at this version, or 0. */
 uint8_t
 wkproto_stream_bit(int version)
 {
@@ -210,6 +224,10 @@ wkproto_stream_bit(int version)
 /*
  * Splitting.
  */
+/* Find the next whole packet in buf: its type, flags and body.  PING and
+ * PONG are a lone header byte; other types carry a varint body length,
+ * bounded by max_remaining (wk-broker passes limits.maxPacketSize) so a hostile
+ * length is refused before its bytes are buffered.  ENEED: read more. */
 int
 wkproto_split(const uint8_t *buf, size_t len, uint32_t max_remaining,
     struct wkproto_frame *f)
@@ -269,6 +287,7 @@ wkproto_split(const uint8_t *buf, size_t len, uint32_t max_remaining,
  * Decoding, one function per type.  Each reads its fields in wire order;
  * the caller checks r->err and that the body was consumed exactly.
  */
+/* CONNECT: version, device flag, device id, uid, token, client time, key. */
 static void
 dec_connect(struct rd *r, struct wkproto_connect *c)
 {
@@ -281,6 +300,8 @@ dec_connect(struct rd *r, struct wkproto_connect *c)
 	c->client_key = rd_str(r);
 }
 
+/* CONNACK: the server version byte only when the header flag says so;
+ * node_id from version 4 on. */
 static void
 dec_connack(struct rd *r, int v, uint8_t flags, struct wkproto_connack *c)
 {
@@ -294,6 +315,8 @@ dec_connack(struct rd *r, int v, uint8_t flags, struct wkproto_connack *c)
 		c->node_id = rd_u64(r);
 }
 
+/* SEND: stream_no when the version's stream bit is set, expire from
+ * version 3, topic when the setting says so, the rest is payload. */
 static void
 dec_send(struct rd *r, int v, struct wkproto_send *s)
 {
@@ -314,6 +337,7 @@ dec_send(struct rd *r, int v, struct wkproto_send *s)
 	s->payload = rd_rest(r);
 }
 
+/* SENDACK: message id, the client's seq echoed, message seq, reason. */
 static void
 dec_sendack(struct rd *r, struct wkproto_sendack *s)
 {
@@ -323,6 +347,8 @@ dec_sendack(struct rd *r, struct wkproto_sendack *s)
 	s->reason_code = rd_u8(r);
 }
 
+/* RECV: as SEND plus sender and ids.  The stream fields come in two
+ * layouts: versions 2-3 (no, seq, flag) and 4 (flag, no, id). */
 static void
 dec_recv(struct rd *r, int v, struct wkproto_recv *m)
 {
@@ -353,6 +379,7 @@ dec_recv(struct rd *r, int v, struct wkproto_recv *m)
 	m->payload = rd_rest(r);
 }
 
+/* RECVACK: which message the client acknowledges. */
 static void
 dec_recvack(struct rd *r, struct wkproto_recvack *a)
 {
@@ -360,6 +387,7 @@ dec_recvack(struct rd *r, struct wkproto_recvack *a)
 	a->message_seq = rd_u32(r);
 }
 
+/* DISCONNECT: reason code and text. */
 static void
 dec_disconnect(struct rd *r, struct wkproto_disconnect *d)
 {
@@ -367,6 +395,7 @@ dec_disconnect(struct rd *r, struct wkproto_disconnect *d)
 	d->reason = rd_str(r);
 }
 
+/* SUB: subscribe to a channel (action 0) or unsubscribe (1). */
 static void
 dec_sub(struct rd *r, struct wkproto_sub *s)
 {
@@ -378,6 +407,7 @@ dec_sub(struct rd *r, struct wkproto_sub *s)
 	s->param = rd_str(r);
 }
 
+/* SUBACK: the SUB echoed with a reason code. */
 static void
 dec_suback(struct rd *r, struct wkproto_suback *s)
 {
@@ -388,6 +418,7 @@ dec_suback(struct rd *r, struct wkproto_suback *s)
 	s->reason_code = rd_u8(r);
 }
 
+/* EVENT (version 5): id, type, time, then opaque data to the end. */
 static void
 dec_event(struct rd *r, struct wkproto_event *e)
 {
@@ -397,6 +428,9 @@ dec_event(struct rd *r, struct wkproto_event *e)
 	e->data = rd_rest(r);
 }
 
+/* Decode a split frame at the connection's version.  The packet's strings
+ * point into f's buffer (zero-copy): they live as long as that buffer.
+ * A packet with bytes left over is refused (ETRAILING). */
 int
 wkproto_decode_frame(const struct wkproto_frame *f, int version,
     struct wkproto_packet *out)
@@ -454,6 +488,7 @@ wkproto_decode_frame(const struct wkproto_frame *f, int version,
 	return 0;
 }
 
+/* Split and decode in one call (tests and tools); *consumed = packet size. */
 int
 wkproto_decode(const uint8_t *buf, size_t len, int version,
     struct wkproto_packet *out, size_t *consumed)
@@ -594,6 +629,7 @@ body_size(const struct wkproto_packet *p, int v)
 	return (ssize_t)n;
 }
 
+/* Bytes of the MQTT length varint for a body of n bytes. */
 static inline size_t
 varint_len(size_t n)
 {
@@ -615,6 +651,8 @@ checked_body_size(const struct wkproto_packet *p, int version)
 	return body_size(p, version);
 }
 
+/* The size wkproto_encode() will write, or a negative error: callers size
+ * their output buffer with it first. */
 ssize_t
 wkproto_encoded_size(const struct wkproto_packet *p, int version)
 {
@@ -627,6 +665,9 @@ wkproto_encoded_size(const struct wkproto_packet *p, int version)
 	return 1 + (ssize_t)varint_len((size_t)n) + n;
 }
 
+/* Write p at version into buf (cap bytes): the total size, or a negative
+ * error (ENOSPC leaves buf untouched).  Header flags other types do not
+ * define are cleared, so a caller's stray bits never reach a client. */
 ssize_t
 wkproto_encode(const struct wkproto_packet *p, int version, uint8_t *buf,
     size_t cap)

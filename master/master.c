@@ -5,7 +5,18 @@
  * every child the config names (it never creates a ZeroMQ context or opens
  * Berkeley DB itself), waits for each child's "ready", reaps and respawns
  * with back-off, stops the tree in order on SIGTERM and reloads on SIGHUP
- * after validating the new file.  `-c CMD` is the client side for wkctl. */
+ * after validating the new file.  `-c CMD` is the client side for wkctl.
+ *
+ * Messages: none over ZeroMQ.  The master speaks only lines on a socketpair
+ * with each child (fd 3, WK_MASTER_FD: "ready", "status", "ping"/"pong",
+ * "error"; master_child.c, master_health.c) and lines on the control socket
+ * <runDir>/master.sock (master_ctl.c).  It stays out of the data path so a
+ * crashed shard never takes the supervisor with it.
+ *
+ * Files: master.c (main, signals, reload, daemonize), master_child.c
+ * (spawn, reap, back-off, ordered stop), master_ctl.c (control socket and
+ * its client), master_health.c (ping rounds, <runDir>/health),
+ * master_setup.c (manager token, layout, log file, sd_notify). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +41,7 @@
 
 #define TICK_MS 50
 
+/* Print the options; status 0 for -h/--help (stdout), 2 for bad usage. */
 static void
 usage(int status)
 {
@@ -57,6 +69,9 @@ kind_size(enum wk_config_kind k)
 	}
 }
 
+/* wk_config_diff callback: a changed key that is not reloadable is logged,
+ * not applied; the children keep the value they were started with until
+ * the next restart (wk.yaml(5) marks each key's reloadability). */
 static void
 warn_restart_needed(const struct wk_config_key *k, void *arg)
 {
@@ -109,6 +124,10 @@ master_reload(struct master *m, char **errors)
 	return 0;
 }
 
+/* Signals arrive through a signalfd, so they are handled in the loop and
+ * never interrupt a half-done state change.  SIGCHLD reaps and may respawn;
+ * SIGHUP reloads; SIGTERM and SIGINT (anything else in the mask) start the
+ * ordered stop. */
 static void
 on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -133,6 +152,9 @@ on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	}
 }
 
+/* Every TICK_MS: respawn children whose back-off ran out, kill children
+ * past readyTimeout, advance the stop phases and answer a `status` whose
+ * round has waited long enough. */
 static void
 on_tick(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -185,6 +207,8 @@ lock_pid_file(struct master *m)
 	return 0;
 }
 
+/* Written after daemonize() so the file names the detached master, not the
+ * process wkctl started; the lock taken before stays with the open fd. */
 static void
 write_pid(struct master *m)
 {
@@ -251,6 +275,8 @@ daemonize(struct master *m)
 	m->ready_fd = pfd[1];
 }
 
+/* After the loop: remove what the tree leaves behind (shared-memory
+ * segments, ipc endpoints, health file, pid file), the control socket last. */
 static void
 cleanup(struct master *m)
 {
@@ -277,6 +303,10 @@ cleanup(struct master *m)
 	close(m->pid_fd);
 }
 
+/* Order matters: config before the pid lock (so -n and -c need no lock),
+ * lock before daemonize (a second master fails in the foreground where the
+ * user sees it), signals blocked before any fork (children unblock them),
+ * segments created before the first child attaches to them. */
 int
 main(int argc, char **argv)
 {

@@ -1,7 +1,12 @@
 /* master_child.c - wk-master's children: spawn after fork + exec, reap,
  * respawn with back-off and a crash-loop throttle, ordered shutdown.
  * Lines from a child: "ready", "status ...", "pong", and before it is ready
- * "error <text>" (its warnings: the cause named if the start fails). */
+ * "error <text>" (its warnings: the cause named if the start fails).
+ *
+ * Ownership: only this file changes a child's state (enum
+ * master_child_state in master.h); master_ctl.c and master_health.c read
+ * it.  A child's fd 3 is its end of a socketpair: the child exits when it
+ * reads EOF there, so a master killed with SIGKILL leaves no orphans. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,6 +36,8 @@ static const int stop_phase_of_role[WK_ROLE_COUNT] = {
 };
 #define STOP_PHASES 3
 
+/* Append count stopped children of one role, instances 0..count-1.  The
+ * array is built once at start; reload never changes the shard counts. */
 static void
 add_children(struct master *m, int role, int count)
 {
@@ -56,6 +63,7 @@ master_children_init(struct master *m)
 	add_children(m, WK_ROLE_BROKER, m->cfg.processes_broker);
 }
 
+/* How many children are in state st (status lines, "tree ready" test). */
 int
 master_child_count(const struct master *m, enum master_child_state st)
 {
@@ -65,6 +73,7 @@ master_child_count(const struct master *m, enum master_child_state st)
 	return n;
 }
 
+/* Forget a child's socketpair end and any partial line read from it. */
 static void
 close_child_fd(struct master *m, struct master_child *c)
 {
@@ -129,6 +138,10 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	master_ctl_status_reply(m, 0);
 }
 
+/* Fork and exec wk-<role> with its end of a socketpair as fd 3.  A fork or
+ * socketpair failure is treated as a crash: back-off, then another try.
+ * Until the child writes "ready" it is STARTING and counts against
+ * supervisor.readyTimeout. */
 void
 master_spawn(struct master *m, struct master_child *c)
 {
@@ -201,6 +214,7 @@ master_spawn(struct master *m, struct master_child *c)
 	wk_log_debug("started %s/%d (pid %d)", wk_role_name(c->role), c->instance, (int)pid);
 }
 
+/* The child with this pid, or NULL. */
 static struct master_child *
 child_by_pid(struct master *m, pid_t pid)
 {
@@ -269,6 +283,7 @@ child_exited(struct master *m, struct master_child *c, int status)
 	    (unsigned long long)c->delay_ms);
 }
 
+/* Reap every exited child (SIGCHLD coalesces, so loop until none left). */
 void
 master_reap(struct master *m)
 {
@@ -282,6 +297,7 @@ master_reap(struct master *m)
 	}
 }
 
+/* Pass a signal to every live child (SIGHUP after a successful reload). */
 void
 master_signal_children(struct master *m, int sig)
 {
@@ -323,6 +339,8 @@ stop_step(struct master *m)
 	return 1;
 }
 
+/* Start the ordered stop (SIGTERM, `wkctl stop`, or a failed first start);
+ * stop_step() walks the phases on each tick and reap until all are gone. */
 void
 master_begin_stop(struct master *m)
 {

@@ -6,6 +6,13 @@
  *   reload  "ok" or "error" followed by the config errors
  *   stop    "stopping"; the connection stays open until the tree is down
  *   ping    "pong"
+ *
+ * The socket is the only way into a running master (wkctl(8)); it is
+ * local-only and carries no data, so it has no authentication beyond the
+ * run directory's permissions.  A command is answered and the connection
+ * closed, except `status` (answered when the children reply, at most
+ * STATUS_WAIT_MS later) and `stop` (held open so the caller sees EOF only
+ * once the tree is down and the files are removed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@ struct master_ctl_client {
 	struct master_ctl_client *next;
 };
 
+/* Unlink a control client from the master's list and close its socket. */
 static void
 client_close(struct master *m, struct master_ctl_client *cl)
 {
@@ -64,6 +72,10 @@ client_write(struct master_ctl_client *cl, const char *buf, size_t len)
 	}
 }
 
+/* The `status` reply: the master's own line, then one per child.  A child
+ * that answered this round contributes its own "status" pairs (its queues,
+ * counters); one that did not (starting, in back-off, silent) gets the
+ * master's view: state, pid and the next back-off delay. */
 static void
 write_status(struct master *m, struct master_ctl_client *cl)
 {
@@ -118,6 +130,8 @@ master_ctl_status_reply(struct master *m, int force)
 	}
 }
 
+/* Ask every ready child for a fresh status line; the round number tells
+ * this round's answers from stale ones kept in c->status. */
 static void
 start_status_round(struct master *m)
 {
@@ -131,6 +145,9 @@ start_status_round(struct master *m)
 	}
 }
 
+/* Run one command line from a control client (see the header for the
+ * replies).  A reload runs synchronously: validating the file is quick and
+ * the caller wants the errors in the reply. */
 static void
 client_command(struct master *m, struct master_ctl_client *cl, const char *cmd)
 {
@@ -162,6 +179,8 @@ client_command(struct master *m, struct master_ctl_client *cl, const char *cmd)
 	}
 }
 
+/* Read a control client's command line; a line longer than the buffer is
+ * not a command of ours and closes the connection. */
 static void
 on_client(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -191,6 +210,7 @@ on_client(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		client_close(m, cl);
 }
 
+/* Accept a control connection; its command arrives on on_client. */
 static void
 on_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -206,6 +226,7 @@ on_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	wk_loop_add(l, cfd, EPOLLIN, on_client, m);
 }
 
+/* Fill a sockaddr_un; a runDir too long for sun_path fails cleanly. */
 static int
 ctl_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -219,6 +240,8 @@ ctl_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Bind <runDir>/master.sock.  Only one master can get here: the pid-file
+ * lock is held, so removing an old socket file is safe. */
 int
 master_ctl_listen(struct master *m)
 {
@@ -236,6 +259,7 @@ master_ctl_listen(struct master *m)
 	return wk_loop_add(m->loop, m->ctl_fd, EPOLLIN, on_accept, m);
 }
 
+/* Close every client (a waiting `stop` returns now) and remove the socket. */
 void
 master_ctl_close(struct master *m)
 {

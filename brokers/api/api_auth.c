@@ -21,6 +21,7 @@
 #include "wk_alloc.h"
 #include "wk_log.h"
 
+/* A token of only white space counts as unset, as in wk.yaml. */
 static int
 token_blank(const char *t)
 {
@@ -58,12 +59,16 @@ api_auth_start(struct wk_proc *p)
 		load_token(p, !token_blank(p->cfg.managerToken));
 }
 
+/* At stop: forget the generated token. */
 void
 api_auth_stop(struct wk_proc *p)
 {
 	wk_free(&api_state(p)->admin_token);
 }
 
+/* Is the HTTP client on this host: 127/8, ::1, a v4-mapped 127/8, or a
+ * unix socket.  Only the socket's peer address counts, no forwarded-for
+ * header, so a proxy on this host makes all its clients local. */
 static int
 client_is_loopback(struct MHD_Connection *c)
 {
@@ -82,6 +87,8 @@ client_is_loopback(struct MHD_Connection *c)
 	return sa->sa_family == AF_UNIX;
 }
 
+/* Constant-time token comparison: a timing difference must not reveal how
+ * much of a guessed token was right. */
 static int
 token_equal(const char *got, const char *want)
 {

@@ -113,6 +113,7 @@ chan_read(struct api_req *r, const char *type, unsigned fields, enum decode_err 
 	return rc;
 }
 
+/* Release what chan_read kept of the request body (its JSON object). */
 static void
 chan_done(struct chan_req *cr)
 {
@@ -132,6 +133,8 @@ strings_blank(json_t *a)
 	return 1;
 }
 
+/* Does a channel id hold '@', '#' or '&': POST /channel and the subscriber
+ * routes refuse those ('@' joins the two uids of a person chat's stored id). */
 int
 api_has_special(const char *id)
 {
@@ -310,12 +313,14 @@ subscriber_change(struct wk_proc *p, struct api_req *r, int add)
 	chan_done(&cr);
 }
 
+/* POST /channel/subscriber_add: the uids join the channel's members. */
 void
 api_route_subscriber_add(struct wk_proc *p, struct api_req *r)
 {
 	subscriber_change(p, r, 1);
 }
 
+/* POST /channel/subscriber_remove: the uids leave the members. */
 void
 api_route_subscriber_remove(struct wk_proc *p, struct api_req *r)
 {
@@ -337,6 +342,9 @@ key_error(const struct chan_req *cr)
 	return NULL;
 }
 
+/* POST /channel/subscriber_remove_all: empty the member list in one prefix
+ * delete on the channel's shard; a person channel (type 1) is refused with
+ * the reference's message. */
 void
 api_route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
 {

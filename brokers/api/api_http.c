@@ -25,13 +25,20 @@
 #include "wk_time.h"
 
 #define API_CONN_TIMEOUT_S 60        /* idle keep-alive connections are closed after this */
+/* A bound on open HTTP connections: past it libmicrohttpd refuses new ones
+ * rather than let descriptors run out under the shards' sockets. */
 #define API_CONN_LIMIT 10000
 
+/* Client mistakes are logged at most 10 a second, libmicrohttpd's own
+ * complaints 5: a misbehaving caller must not flood the log. */
 static struct wk_ratelimit rl_bad = WK_RATELIMIT_INIT(10);
 static struct wk_ratelimit rl_mhd = WK_RATELIMIT_INIT(5);
 
 static void api_http_run(struct wk_proc *p);
 
+/* Record r's answer (body is taken over, malloc'd); it is queued to
+ * libmicrohttpd when the access handler next runs for r.  A second answer
+ * replaces the first, so an error path may overwrite a partial one. */
 void
 api_answer(struct api_req *r, unsigned status, const char *ctype, char *body, size_t len)
 {
@@ -43,6 +50,7 @@ api_answer(struct api_req *r, unsigned status, const char *ctype, char *body, si
 	r->resp_len = body ? len : 0;
 }
 
+/* Answer with a jansson value (taken over), compact as the reference. */
 void
 api_answer_json(struct api_req *r, unsigned status, json_t *body)
 {
@@ -56,18 +64,21 @@ api_answer_json(struct api_req *r, unsigned status, json_t *body)
 	api_answer(r, status, API_JSON, text, strlen(text));
 }
 
+/* The reference's error shape: {"msg": ..., "status": N}. */
 void
 api_answer_error(struct api_req *r, unsigned status, const char *msg)
 {
 	api_answer_json(r, status, json_pack("{s:s,s:i}", "msg", msg, "status", (int)status));
 }
 
+/* The reference's success shape for routes with nothing to return. */
 void
 api_answer_ok(struct api_req *r)
 {
 	api_answer_json(r, 200, json_pack("{s:i}", "status", 200));
 }
 
+/* A query-string argument, or NULL; valid while r's connection lives. */
 const char *
 api_query(struct api_req *r, const char *name)
 {
@@ -170,6 +181,7 @@ api_http_body(struct api_req *r, const char *data, size_t n)
 	r->body[r->len] = '\0';
 }
 
+/* 413 with the limit named, as the reference words it. */
 static void
 api_http_too_big(struct api_req *r)
 {
@@ -231,6 +243,9 @@ api_on_request(void *cls, struct MHD_Connection *c, const char *url, const char 
 	return api_http_queue(r, method, url);
 }
 
+/* libmicrohttpd's end of a request (answered, timed out or reset): drop
+ * r from the pending lists first, so a late shard answer finds nothing
+ * (api.c matches answers by request id), then free it. */
 static void
 api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -251,6 +266,7 @@ api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's error log, rate-limited, one line per message. */
 static void
 api_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -266,6 +282,7 @@ api_mhd_log(void *cls, const char *fmt, va_list ap)
 	wk_log_warnx("libmicrohttpd: %s", buf);
 }
 
+/* libmicrohttpd's deadline (idle connections, timeouts) came: run it. */
 static void
 api_on_mhd_timer(struct wk_loop *l, uint64_t id, void *arg)
 {
@@ -299,6 +316,8 @@ api_http_arm(struct wk_proc *p)
 	st->mhd_timer_at = at;
 }
 
+/* One non-blocking MHD_run, then re-arm its timer; runs every handler of
+ * connections that are ready, so it may answer and suspend requests. */
 static void
 api_http_run(struct wk_proc *p)
 {
@@ -310,6 +329,8 @@ api_http_run(struct wk_proc *p)
 	api_http_arm(p);
 }
 
+/* End of a loop iteration: run libmicrohttpd again when a resume or a zero
+ * timeout asked for it (mhd_dirty), so answers leave in this iteration. */
 void
 api_http_iteration(struct wk_proc *p)
 {
@@ -319,6 +340,8 @@ api_http_iteration(struct wk_proc *p)
 		api_http_run(p);
 }
 
+/* A suspended request got its shards' answers: resume it; the answer is
+ * queued when api_http_iteration() runs libmicrohttpd. */
 void
 api_http_resume(struct wk_proc *p, struct api_req *r)
 {
@@ -331,6 +354,7 @@ api_http_resume(struct wk_proc *p, struct api_req *r)
 	st->mhd_dirty = 1;
 }
 
+/* libmicrohttpd's epoll descriptor is readable: something to accept/read. */
 static void
 api_on_mhd_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -380,6 +404,9 @@ api_http_listen(const char *addr)
 	return fd;
 }
 
+/* Listen on httpAddr ourselves (to report a bad address in our words) and
+ * hand the socket to libmicrohttpd in epoll mode without threads, so every
+ * handler runs on the skeleton's loop and needs no locking. */
 int
 api_http_start(struct wk_proc *p)
 {
@@ -424,6 +451,7 @@ api_http_start(struct wk_proc *p)
 	return 0;
 }
 
+/* Stop serving at shutdown, after the last answers had a chance to leave. */
 void
 api_http_stop(struct wk_proc *p)
 {

@@ -1,10 +1,18 @@
-/* api_jw.c - the streaming JSON writer (api_jw.h). */
+/* api_jw.c - the streaming JSON writer (api_jw.h), used by wk-api's
+ * /conversation/sync (api_convsync.c) and message answers (api_msgresp.c).
+ *
+ * The state is a stack of member counts, one per open array or object: a
+ * value or key writes a comma before itself when its container already has
+ * a member.  after_key suppresses that comma for the value that follows a
+ * key (the key counted it).  Misuse (closing too much, keys outside an
+ * object) is a programming error, not input: callers write fixed shapes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api_jw.h"
 #include "wk_log.h"
 
+/* Start an empty writer; the buffer grows on demand (wk_wbuf). */
 void
 api_jw_init(struct api_jw *w)
 {
@@ -12,12 +20,14 @@ api_jw_init(struct api_jw *w)
 	wk_wbuf_init(&w->b);
 }
 
+/* Release the buffer of a writer whose text was not taken. */
 void
 api_jw_free(struct api_jw *w)
 {
 	wk_wbuf_free(&w->b);
 }
 
+/* Hand the text over (NUL-terminated) and leave w empty and reusable. */
 char *
 api_jw_take(struct api_jw *w, size_t *len)
 {
@@ -41,6 +51,8 @@ value_begin(struct api_jw *w)
 		wk_put_u8(&w->b, ',');
 }
 
+/* Open an array or object.  API_JW_DEPTH bounds the stack; callers write
+ * fixed shapes, so passing it is a bug, hence fatal. */
 static void
 open_(struct api_jw *w, char c)
 {
@@ -54,6 +66,7 @@ open_(struct api_jw *w, char c)
 void api_jw_array(struct api_jw *w) { open_(w, '['); }
 void api_jw_object(struct api_jw *w) { open_(w, '{'); }
 
+/* Close the innermost container; close is ']' or '}', matching the open. */
 void
 api_jw_end(struct api_jw *w, char close)
 {
@@ -61,6 +74,8 @@ api_jw_end(struct api_jw *w, char close)
 	wk_put_u8(&w->b, (uint8_t)close);
 }
 
+/* A JSON string as jansson escapes it: unescaped runs are copied in one
+ * piece, so the common case (nothing to escape) is a single memcpy. */
 static void
 put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 {
@@ -97,6 +112,7 @@ put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 	wk_put_u8(b, '"');
 }
 
+/* An object member's key; the next value call writes its value. */
 void
 api_jw_key(struct api_jw *w, const char *k)
 {
@@ -107,6 +123,7 @@ api_jw_key(struct api_jw *w, const char *k)
 	w->after_key = 1;
 }
 
+/* A string value; NULL writes "" (a missing field of a record). */
 void
 api_jw_str(struct api_jw *w, const char *s, size_t n)
 {
@@ -114,6 +131,7 @@ api_jw_str(struct api_jw *w, const char *s, size_t n)
 	put_escaped(&w->b, s ? s : "", s ? n : 0);
 }
 
+/* An integer value, printed as jansson prints it (%lld). */
 void
 api_jw_int(struct api_jw *w, long long v)
 {
@@ -123,12 +141,14 @@ api_jw_int(struct api_jw *w, long long v)
 	wk_put_mem(&w->b, t, (size_t)snprintf(t, sizeof t, "%lld", v));
 }
 
+/* The JSON null. */
 void
 api_jw_null(struct api_jw *w)
 {
 	api_jw_raw(w, "null", 4);
 }
 
+/* Splice text that is already JSON; the caller vouches for it. */
 void
 api_jw_raw(struct api_jw *w, const char *text, size_t n)
 {

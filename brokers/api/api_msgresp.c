@@ -20,6 +20,8 @@
 
 #define STREAM_KEY_DEFAULT "main"    /* the lane whose text is stream_data */
 
+/* A lane's status byte as the reference spells it; the index is the byte
+ * the channel shard writes (channel_stream.h), so the order is fixed. */
 static const char *const lane_status[] = { "open", "closed", "error", "cancelled" };
 
 /* One lane of a stream state. */
@@ -32,6 +34,8 @@ struct lane {
 	size_t snap_len;
 };
 
+/* Read one lane of a stream state; a status byte we have no name for marks
+ * the buffer bad (the shard and wk-api are built together, so it is a bug). */
 static void
 lane_get(struct wk_rbuf *rb, struct lane *l)
 {
@@ -121,6 +125,8 @@ stream_fields(struct wk_rbuf *rb, json_t *o)
 	return 0;
 }
 
+/* One message of a shard's answer as a MessageResp object: the record,
+ * then a byte (1: a stream state follows).  NULL if the bytes are bad. */
 json_t *
 api_msg_get(struct wk_rbuf *rb)
 {
@@ -155,6 +161,11 @@ stream_skip(struct wk_rbuf *rb)
 		lane_get(rb, &l);
 }
 
+/* The fast path for lists of messages: read one message into v without
+ * building a jansson tree, keeping where it started (v->at) so a stream
+ * anchor can still be printed the slow way.  v->valid says whether jansson
+ * would have accepted the strings; a message it would refuse is skipped by
+ * the caller, so both paths answer the same list. */
 int
 api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 {
@@ -183,6 +194,8 @@ api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 	return 0;
 }
 
+/* Write v as MessageResp with the streaming writer, field for field in the
+ * order wk_msgresp() builds them, so the bytes match the jansson path. */
 void
 api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 {
@@ -232,6 +245,8 @@ api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 	api_jw_end(w, '}');
 }
 
+/* A u32 count, then that many messages, as a JSON array; NULL if bad.
+ * A message jansson refuses (strings not UTF-8) is left out. */
 json_t *
 api_msgs_get(struct wk_rbuf *rb)
 {
@@ -248,6 +263,8 @@ api_msgs_get(struct wk_rbuf *rb)
 	return a;
 }
 
+/* A shard's answer that does not decode is a bug in a peer we built, not a
+ * client's mistake: fatal, as STYLE.md asks of internal peers. */
 void
 api_op_malformed(const struct api_req *r, int i)
 {

@@ -62,6 +62,8 @@ api_route_addrs(struct wk_proc *p, struct api_req *r)
 	    external_addr(c->external_wssAddr, c->wssAddr, 1, ip));
 }
 
+/* GET /route: where a client connects (no uid needed: every broker serves
+ * every user, so the answer is the same for all). */
 void
 api_route_route(struct wk_proc *p, struct api_req *r)
 {
@@ -262,12 +264,14 @@ sysuids_change(struct wk_proc *p, struct api_req *r, int type)
 	json_decref(in.o);
 }
 
+/* POST /user/systemuids_add: the uids join the set on every shard. */
 void
 api_route_sysuids_add(struct wk_proc *p, struct api_req *r)
 {
 	sysuids_change(p, r, WK_MSG_MAILBOX_SYSUID_ADD);
 }
 
+/* POST /user/systemuids_remove: the uids leave the set on every shard. */
 void
 api_route_sysuids_remove(struct wk_proc *p, struct api_req *r)
 {
@@ -299,6 +303,7 @@ sysuids_then(struct wk_proc *p, struct api_req *r)
 	api_answer_json(r, 200, out);
 }
 
+/* GET /user/systemuids: ask every mailbox shard for its set. */
 void
 api_route_sysuids(struct wk_proc *p, struct api_req *r)
 {

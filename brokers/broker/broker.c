@@ -6,7 +6,18 @@
  * broker_conn.c.  Messages handled: BROKER_AUTH_REP and BROKER_KICK from the
  * mailbox shards, BROKER_MAILBOX_HELLO (a mailbox shard restarted: restore
  * its users' connections).  At start it sends MAILBOX_BROKER_HELLO so the
- * mailbox shards drop connections of this broker's previous life. */
+ * mailbox shards drop connections of this broker's previous life.
+ * BROKER_USER_FLAGS (a user's send ban changed) comes from the mailbox too;
+ * BROKER_SENDACK, BROKER_DELIVER and BROKER_EVENT come from the channel
+ * shards (broker_msg.c, broker_event.c) and BROKER_DELIVER also from the
+ * mailbox shards (cmd messages).  The dispatch table below checks each
+ * message's sender role and frame count before a handler runs.
+ *
+ * Ownership: a broker owns its connections and their ids; a connection's
+ * entry in the presence table is written by the user's mailbox shard
+ * (after AUTH), which the broker only reads.  Files: broker_conn.c
+ * (connections, WKProto), broker_msg.c (SEND, SENDACK, RECV),
+ * broker_event.c (stream events), broker_ws.c, broker_tls.c. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -77,6 +88,10 @@ raise_fd_limit(const struct wk_config *cfg)
 		    (long long)cfg->limits_maxConnections, (unsigned long long)rl.rlim_cur - 64);
 }
 
+/* BROKER_AUTH_REP: the mailbox shard's verdict on a CONNECT.  A connection
+ * that closed while we asked has been registered by the shard on success,
+ * so it is told at once that the connection is gone; otherwise the row
+ * would stay in the presence table. */
 static void
 broker_on_auth_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -101,6 +116,8 @@ broker_on_auth_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		broker_notify_closed(id, uid);   /* it left while we asked */
 }
 
+/* BROKER_KICK: the mailbox shard ends a connection (token changed, ban,
+ * device quit), with a DISCONNECT first if asked and after `delay` ms. */
 static void
 broker_on_kick(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -124,6 +141,8 @@ broker_on_kick(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		broker_conn_kick(c, reason, text, disconnect, delay);
 }
 
+/* BROKER_USER_FLAGS: a connected user's flags changed (send ban); SEND is
+ * checked against them here without asking the mailbox. */
 void
 broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -142,6 +161,8 @@ broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		c->user_flags = flags;
 }
 
+/* BROKER_MAILBOX_HELLO: a mailbox shard (re)started with an empty presence
+ * region: tell it again which of our connections belong to it. */
 static void
 broker_on_mailbox_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -150,6 +171,9 @@ broker_on_mailbox_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 
 #define FROM_MAILBOX WK_ROLE_BIT(WK_ROLE_MAILBOX)
 #define FROM_CHANNEL WK_ROLE_BIT(WK_ROLE_CHANNEL)
+/* Columns: type, min and max frames, allowed sender roles, handler.  A
+ * message failing these checks is fatal (internal peers are trusted to be
+ * right), as is a malformed payload inside the handlers. */
 static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_AUTH_REP, 1, 1, FROM_MAILBOX, broker_on_auth_rep },
 	{ WK_MSG_BROKER_KICK, 1, 1, FROM_MAILBOX, broker_on_kick },
@@ -160,6 +184,9 @@ static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_EVENT, 2, 256, FROM_CHANNEL, broker_on_event },
 };
 
+/* Attach to presence (read-only), listen on the configured addresses and
+ * greet the mailbox shards.  Any failure fails the start (exit, reported to
+ * wk-master), so a port already in use is seen at `wkctl start`. */
 static int
 broker_on_start(struct wk_proc *p)
 {
@@ -199,6 +226,7 @@ broker_on_iteration(struct wk_proc *p)
 	broker_flush_all();
 }
 
+/* Every 250 ms (tick_ms): timeouts and delayed kicks (broker_sweep). */
 static void
 broker_on_tick(struct wk_proc *p)
 {
@@ -224,6 +252,7 @@ broker_on_stop(struct wk_proc *p)
 	broker.tls = NULL;
 }
 
+/* The broker's counters for `wkctl status` (wk-broker(8) lists them). */
 static int
 broker_on_status(struct wk_proc *p, char *buf, size_t len)
 {

@@ -557,7 +557,7 @@ on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		broker_conn_close(c, "peer closed or read failed");
 }
 
-/* Once a second: pre-auth and idle timeouts, kick delays. */
+/* Every tick (broker.c, 250 ms): pre-auth and idle timeouts, kick delays. */
 void
 broker_sweep(void)
 {

@@ -1,13 +1,23 @@
 /* broker_tls.c - TLS for wssAddr (OpenSSL): one SSL_CTX from
  * wssConfig.certFile and wssConfig.keyFile, a non-blocking handshake per
  * connection, and the read/write functions every connection uses (plain
- * sockets when there is no TLS). */
+ * sockets when there is no TLS).
+ *
+ * A wss connection lives in the same event loop as the plain ones: OpenSSL
+ * is driven non-blocking on the connection's socket and its "want read /
+ * want write" answers become EAGAIN, so broker_conn.c has one read path
+ * and one write path for tcp, ws and wss (wk-broker(8)).  After the
+ * handshake a wss connection is a ws one: the upgrade, then wslay. */
 #include <errno.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include "broker.h"
 #include "wk_log.h"
 
+/* Load the certificate chain and key once at start: a bad pair fails the
+ * broker's start, not the first client.  TLS 1.2 is the floor.  Partial and
+ * moving-buffer writes let the output buffer be written in pieces and grow
+ * (realloc) between retries; released buffers keep idle connections small. */
 int
 broker_tls_init(const struct wk_config *cfg)
 {
@@ -29,6 +39,7 @@ broker_tls_init(const struct wk_config *cfg)
 	return 0;
 }
 
+/* An accepted wss socket: a server-side SSL on it, handshake pending. */
 int
 broker_tls_start(struct broker_conn *c)
 {
@@ -39,6 +50,8 @@ broker_tls_start(struct broker_conn *c)
 	return 0;
 }
 
+/* Advance the handshake: 1 done, 0 call again when the socket is ready,
+ * -1 failed (the caller closes the connection). */
 int
 broker_tls_handshake(struct broker_conn *c)
 {
@@ -80,6 +93,7 @@ tls_result(struct broker_conn *c, int rc)
 	}
 }
 
+/* read(2) for every kind of connection: through TLS when c has it. */
 ssize_t
 broker_io_read(struct broker_conn *c, void *buf, size_t n)
 {
@@ -88,6 +102,7 @@ broker_io_read(struct broker_conn *c, void *buf, size_t n)
 	return read(c->fd, buf, n);
 }
 
+/* write(2) for every kind of connection, same conventions as read. */
 ssize_t
 broker_io_write(struct broker_conn *c, const void *buf, size_t n)
 {
@@ -96,6 +111,7 @@ broker_io_write(struct broker_conn *c, const void *buf, size_t n)
 	return write(c->fd, buf, n);
 }
 
+/* Free the connection's TLS state; the socket itself is closed by the caller. */
 void
 broker_tls_free(struct broker_conn *c)
 {

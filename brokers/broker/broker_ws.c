@@ -15,9 +15,15 @@
 #include "wk_alloc.h"
 #include "wk_log.h"
 
+/* The upgrade request head must fit in UPGRADE_MAX bytes (431 past it):
+ * the bound keeps a hostile client from growing the buffer. */
 #define UPGRADE_MAX 8192
+/* The fixed GUID of RFC 6455 §1.3 that Sec-WebSocket-Accept hashes in. */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+/* wslay's input: first the bytes that arrived behind the upgrade request
+ * (ws_pre), then the socket.  EAGAIN becomes WOULDBLOCK so wslay stops
+ * reading until the next readable event. */
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
@@ -55,6 +61,8 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int fla
 	return (ssize_t)len;
 }
 
+/* A whole WebSocket message: binary data goes to the WKProto splitter as
+ * if it came from TCP; a text frame closes the connection. */
 static void
 ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
@@ -97,6 +105,7 @@ header(const char *head, const char *name, size_t *len)
 	return NULL;
 }
 
+/* Refuse the upgrade with an HTTP status and close once it is written. */
 static int
 reply_http(struct broker_conn *c, const char *status)
 {
@@ -169,6 +178,9 @@ ws_read_upgrade(struct broker_conn *c)
 	}
 }
 
+/* The connection's socket is readable: finish the upgrade first, then let
+ * wslay read frames (its callbacks deliver messages) and answer control
+ * frames.  -1 closes the connection. */
 int
 broker_ws_on_readable(struct broker_conn *c)
 {
@@ -192,6 +204,8 @@ broker_ws_on_readable(struct broker_conn *c)
 	return 0;
 }
 
+/* One WKProto packet as one binary message (see the header for why); the
+ * frame goes to the output buffer, not the socket. */
 int
 broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n)
 {
@@ -204,6 +218,7 @@ broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Free the connection's wslay context. */
 void
 broker_ws_free(struct broker_conn *c)
 {

@@ -34,10 +34,14 @@
 
 #define WINDOW 64                    /* entries in flight per mailbox shard */
 #define RESEND_MS 1000               /* no acknowledgement this long: send again */
+/* A channel's cmd twin, "<id>____cmd", holds its cmd messages with their
+ * own sequence numbers, so they neither show in the chat history nor move
+ * its unread count (wk-channel(8)). */
 #define CMD_SUFFIX "____cmd"
 
 enum { KIND_CMD = 1, KIND_CONV = 2 };
 
+/* Unexpected acknowledgements are logged at most 5 a second. */
 static struct wk_ratelimit rl_ack = WK_RATELIMIT_INIT(5);
 
 /* Per mailbox shard. */
@@ -56,6 +60,8 @@ static struct {
 	uint64_t handed, resent, acks;
 } cs;
 
+/* cmdout.db key of entry n for mailbox shard `shard`: 'e', u16, u64 (big-
+ * endian, so a cursor walks one shard's entries in number order). */
 static void
 entry_key(uint8_t k[11], int shard, uint64_t n)
 {
@@ -64,6 +70,7 @@ entry_key(uint8_t k[11], int shard, uint64_t n)
 	wk_be64_put(k + 3, n);
 }
 
+/* cmdout.db key of a shard's counter (the last number given out): 'n', u16. */
 static void
 counter_key(uint8_t k[3], int shard)
 {
@@ -106,6 +113,8 @@ load(struct wk_proc *p, DB_TXN *txn)
 	return 0;
 }
 
+/* At start: one queue per mailbox shard, loaded from cmdout.db; whatever
+ * is there was committed and not acknowledged, and is sent again. */
 int
 channel_cmd_open(struct wk_proc *p)
 {
@@ -114,6 +123,7 @@ channel_cmd_open(struct wk_proc *p)
 	return load(p, NULL);
 }
 
+/* At stop: the entries stay in cmdout.db for the next start. */
 void
 channel_cmd_close(struct wk_proc *p)
 {
@@ -168,6 +178,7 @@ struct groups {
 	size_t skip_len;
 };
 
+/* Empty per-shard bodies for one hand-over. */
 static void
 groups_init(struct groups *g, struct wk_proc *p)
 {
@@ -177,6 +188,8 @@ groups_init(struct groups *g, struct wk_proc *p)
 	g->count = wk_calloc((size_t)cs.n, sizeof *g->count);
 }
 
+/* channel_recipients_foreach callback: file uid under its mailbox shard;
+ * the sender and the system uid get no cmd copy. */
 static int
 group_uid(const char *uid, size_t len, void *arg)
 {
@@ -216,6 +229,7 @@ groups_put(struct groups *g, const struct wk_wbuf *head)
 	return rc;
 }
 
+/* Whether a channel id is already a cmd twin ("<id>____cmd"). */
 int
 channel_cmd_is_twin(const char *id, size_t len)
 {
@@ -224,6 +238,7 @@ channel_cmd_is_twin(const char *id, size_t len)
 	return len >= sl && memcmp(id + len - sl, CMD_SUFFIX, sl) == 0;
 }
 
+/* The cmd twin of a channel id (malloc'd); a twin is its own twin. */
 char *
 channel_cmd_twin(const char *id)
 {
@@ -231,6 +246,10 @@ channel_cmd_twin(const char *id)
 	    wk_asprintf("%s%s", id, CMD_SUFFIX);
 }
 
+/* A cmd message was appended: write, in the same transaction, one entry
+ * per mailbox shard naming the recipients it owns.  It is sent after the
+ * commit (channel_cmd_flush), never before: a mailbox must not hold a
+ * message whose channel write was rolled back. */
 int
 channel_cmd_handover(struct wk_proc *p, const struct wk_chmsg *m, const char *to, size_t to_len,
     uint16_t broker, uint64_t conn)
@@ -271,6 +290,7 @@ struct conv_arg {
 	size_t from_len;
 };
 
+/* channel_recipients_foreach callback for kind 2: uid and its read_to. */
 static int
 conv_uid(const char *uid, size_t len, void *arg)
 {
@@ -287,6 +307,8 @@ conv_uid(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
+/* A person chat's first message: entries asking the mailbox shards of
+ * both users to create the conversation row if it is missing. */
 int
 channel_cmd_conv_first(struct wk_proc *p, const char *id, uint8_t type, const char *from,
     size_t from_len)
@@ -352,6 +374,8 @@ send_from(struct wk_proc *p, int s)
 	q->progress_ms = wk_now_ms();
 }
 
+/* After the iteration's commit: send what each queue has committed, up to
+ * WINDOW in flight.  With a transaction still open, wait for its commit. */
 void
 channel_cmd_flush(struct wk_proc *p)
 {
@@ -417,6 +441,7 @@ channel_cmd_tick(struct wk_proc *p)
 	channel_cmd_flush(p);
 }
 
+/* Hand-over counters for `wkctl status`; cmd_unacked is the backlog. */
 int
 channel_cmd_status(struct wk_proc *p, char *buf, size_t len)
 {

@@ -30,17 +30,22 @@
 #include "wk_fanout.h"
 #include "wkproto.h"
 
+/* The shard's read-only view of the presence table, and its counters.
+ * online_buf grows to the largest online population seen and is reused,
+ * so the online side allocates nothing per message. */
 static struct presence presence;
 static uint64_t delivered_to, online_side, member_side, online_fallbacks;
 static struct presence_conn *online_buf;   /* the connections online, reused */
 static size_t online_cap;
 
+/* At start: attach the presence segment (wk-master created it) read-only. */
 int
 channel_fanout_open(struct wk_proc *p)
 {
 	return presence_attach(&presence, p->cfg.runDir, 0);
 }
 
+/* At stop: detach and free the reused buffer. */
 void
 channel_fanout_close(struct wk_proc *p)
 {
@@ -50,12 +55,14 @@ channel_fanout_close(struct wk_proc *p)
 	online_cap = 0;
 }
 
+/* The presence view, for the other files of the shard (msg.offline). */
 const struct presence *
 channel_presence(void)
 {
 	return &presence;
 }
 
+/* Fan-out counters for `wkctl status`: targets, busy rows, which side. */
 int
 channel_fanout_status(struct wk_proc *p, char *buf, size_t len)
 {
@@ -113,6 +120,9 @@ pair_foreach(const char *id, channel_uid_fn *fn, void *arg)
 	return rc;
 }
 
+/* Would uid receive the channel's messages: a party of a person or agent
+ * chat, the visitor of a customer-service or visitors channel, or else a
+ * member.  The same rules as channel_recipients_foreach, for one uid. */
 int
 channel_is_recipient(struct wk_proc *p, const char *id, uint8_t type, const char *uid)
 {
@@ -132,6 +142,9 @@ channel_is_recipient(struct wk_proc *p, const char *id, uint8_t type, const char
 	return channel_is_member(p, id, type, uid);
 }
 
+/* fn for each recipient of a message: the explicit `to` list (NUL-separated
+ * uids) when given, else by channel type (semantics.md §8.2); a non-zero
+ * return stops the walk and is returned. */
 int
 channel_recipients_foreach(struct wk_proc *p, const char *to, size_t to_len, const char *id,
     uint8_t type, channel_uid_fn *fn, void *arg)
@@ -171,6 +184,8 @@ fanout_uid(const char *uid, size_t len, void *arg)
 	return 0;
 }
 
+/* Types whose recipients are exactly the members (no parties named by the
+ * channel id): the ones the online side can serve. */
 int
 channel_type_is_group(uint8_t type)
 {
@@ -224,6 +239,9 @@ fanout_online(struct wk_proc *p, const char *id, uint8_t type, struct wk_fanout 
 	return 1;
 }
 
+/* Add one message's targets to the per-broker batch: the online side for a
+ * group when it is smaller, else the recipients one by one.  The sending
+ * connection is skipped (it gets SENDACK). */
 void
 channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *frame, size_t len,
     const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
@@ -241,12 +259,14 @@ channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *fram
 	wk_fanout_end(&f);
 }
 
+/* Send the per-broker batches built with channel_fanout_add. */
 void
 channel_fanout_send(struct wk_proc *p, zmsg_t **batch)
 {
 	wk_fanout_send(p, batch);
 }
 
+/* One message to its recipients' connections, now (one batch, sent). */
 void
 channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
     uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)

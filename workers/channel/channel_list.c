@@ -14,14 +14,21 @@
 #include "wk_time.h"
 #include "wkproto.h"
 
+/* Who hears about changes of a person chat's black/whitelist: the cache of
+ * person-chat answers (channel_person.c) registers here, so this file need
+ * not know about it. */
 static channel_watch_fn *watch;
 
+/* Register (or, with NULL, remove) the list watcher. */
 void
 channel_list_watch(channel_watch_fn *fn)
 {
 	watch = fn;
 }
 
+/* A list of (id, type) changed: tell the watcher when it is a user's
+ * person blacklist or whitelist, the lists that decide who may write to
+ * that user (channel_person.c caches the answers on other shards). */
 void
 channel_list_changed(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list)
 {
@@ -29,6 +36,7 @@ channel_list_changed(struct wk_proc *p, const char *id, uint8_t type, enum chann
 		watch(p, id);
 }
 
+/* The record's count slot of a list. */
 static int
 list_index(enum channel_list list)
 {
@@ -80,6 +88,9 @@ entry_locate(struct wk_proc *p, const char *id, uint8_t type, enum channel_list 
 	return 1;
 }
 
+/* Add uid to a list, creating the channel if need be: 1 added, 0 already
+ * there, -1 error (transaction poisoned).  The count, the cached set and
+ * the watcher change in the same call, so all agree with the transaction. */
 int
 channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
     const char *uid)
@@ -113,6 +124,7 @@ channel_list_add(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 	return 1;
 }
 
+/* Remove uid from a list: 1 removed, 0 not there, -1 error. */
 int
 channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
     const char *uid)
@@ -139,6 +151,8 @@ channel_list_remove(struct wk_proc *p, const char *id, uint8_t type, enum channe
 	return 1;
 }
 
+/* Empty a list with one prefix delete; its cached set is dropped, not
+ * edited (a large list would cost a walk). */
 int
 channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list)
 {
@@ -161,6 +175,8 @@ channel_list_clear(struct wk_proc *p, const char *id, uint8_t type, enum channel
 	return 0;
 }
 
+/* Is uid on the list: from the cached set when the list is cacheable, else
+ * one btree lookup.  1, 0, or -1 on error. */
 int
 channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
     const char *uid)
@@ -184,6 +200,7 @@ channel_list_has(struct wk_proc *p, const char *id, uint8_t type, enum channel_l
 	return -1;
 }
 
+/* The list's length from the record (no walk); 0 for an unknown channel. */
 long
 channel_list_count(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list)
 {
@@ -242,6 +259,7 @@ list_walk(struct wk_proc *p, const char *id, uint8_t type, enum channel_list lis
 	return ret;
 }
 
+/* Walk a whole list in uid order, straight from members.db. */
 int
 channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum channel_list list,
     channel_entry_fn *fn, void *arg)
@@ -249,6 +267,7 @@ channel_list_foreach(struct wk_proc *p, const char *id, uint8_t type, enum chann
 	return list_walk(p, id, type, list, NULL, 0, fn, arg);
 }
 
+/* A page of a list: uids after `after` (exclusive), at most limit. */
 int
 channel_list_foreach_after(struct wk_proc *p, const char *id, uint8_t type,
     enum channel_list list, const char *after, size_t limit, channel_entry_fn *fn, void *arg)
@@ -256,6 +275,7 @@ channel_list_foreach_after(struct wk_proc *p, const char *id, uint8_t type,
 	return list_walk(p, id, type, list, after, limit, fn, arg);
 }
 
+/* Is uid a member (subscriber) of the channel. */
 int
 channel_is_member(struct wk_proc *p, const char *id, uint8_t type, const char *uid)
 {
@@ -273,6 +293,7 @@ struct member_walk {
 	void *arg;
 };
 
+/* Adapt a members.db entry to the uid-only callback. */
 static int
 member_walk_one(const struct channel_entry *e, void *arg)
 {
@@ -281,6 +302,8 @@ member_walk_one(const struct channel_entry *e, void *arg)
 	return w->fn(e->uid, e->len, w->arg);
 }
 
+/* fn for every member: from the cached set when possible (no btree), else
+ * from members.db; the order is not defined. */
 int
 channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg)

@@ -44,12 +44,14 @@ static struct {
 	uint64_t hits, misses, builds_ms, evictions;
 } mc;
 
+/* The map key of (channel number, list): "<num hex>/<list letter>". */
 static void
 mkkey(char *k, uint64_t num, enum channel_list list)
 {
 	snprintf(k, 24, "%llx/%c", (unsigned long long)num, (char)list);
 }
 
+/* Take e out of the LRU list (head: most recently used). */
 static void
 lru_unlink(struct mentry *e)
 {
@@ -64,6 +66,7 @@ lru_unlink(struct mentry *e)
 	e->prev = e->next = NULL;
 }
 
+/* Put e at the LRU head: used now, evicted last. */
 static void
 lru_front(struct mentry *e)
 {
@@ -93,6 +96,8 @@ entry_drop(struct mentry *e)
 	free(e);
 }
 
+/* Remember that e was built or changed in the open transaction, so an
+ * abort can drop it (channel_mcache_ended). */
 static void
 touch(struct mentry *e)
 {
@@ -103,6 +108,8 @@ touch(struct mentry *e)
 	}
 }
 
+/* Set the bound (at start) and evict least recently used
+ * sets down to it; a set being walked is skipped, evicted later. */
 void
 channel_mcache_configure(uint64_t max)
 {
@@ -116,6 +123,7 @@ channel_mcache_configure(uint64_t max)
 	}
 }
 
+/* At stop: free every cached set. */
 void
 channel_mcache_close(void)
 {
@@ -124,6 +132,7 @@ channel_mcache_close(void)
 	zhashx_destroy(&mc.map);
 }
 
+/* The cached entry of (num, list), or NULL. */
 static struct mentry *
 lookup(uint64_t num, enum channel_list list)
 {
@@ -135,12 +144,17 @@ lookup(uint64_t num, enum channel_list list)
 	return zhashx_lookup(mc.map, k);
 }
 
+/* channel_list_foreach callback while building a set from members.db. */
 static int
 build_one(const struct channel_entry *ce, void *arg)
 {
 	return channel_mset_add(arg, ce->uid, ce->len) < 0 ? -1 : 0;
 }
 
+/* The set of c's list, built on a miss; NULL when the list is longer than
+ * the whole bound, or cannot be built now: callers then walk members.db.
+ * A cached set whose size is not the record's count is rebuilt (logged
+ * unless it was marked stale on purpose). */
 struct channel_mset *
 channel_mcache_get(struct wk_proc *p, const struct channel_rec *c, enum channel_list list)
 {
@@ -186,6 +200,8 @@ channel_mcache_get(struct wk_proc *p, const struct channel_rec *c, enum channel_
 	return (e = lookup(c->num, list)) ? &e->set : NULL;
 }
 
+/* A list row was added or removed in the open transaction: apply it to the
+ * cached set, if any, so the set stays what the transaction sees. */
 void
 channel_mcache_changed(const struct channel_rec *c, enum channel_list list, const char *uid,
     size_t len, int added)
@@ -210,6 +226,7 @@ channel_mcache_changed(const struct channel_rec *c, enum channel_list list, cons
 		channel_mcache_configure(mc.max);
 }
 
+/* Forget a channel's cached lists (list 0: all three), e.g. on delete. */
 void
 channel_mcache_drop(uint64_t num, int list)
 {
@@ -226,6 +243,8 @@ channel_mcache_drop(uint64_t num, int list)
 		}
 }
 
+/* The store's transaction ended with rc: on an abort, sets it touched may
+ * hold uncommitted changes and are dropped (or marked stale if walked). */
 void
 channel_mcache_ended(int rc)
 {
@@ -242,6 +261,10 @@ channel_mcache_ended(int rc)
 	}
 }
 
+/* Walk a cached list: 1 and *rc = fn's result, or 0 if the list is not
+ * cacheable (walk members.db instead).  The set is pinned during the walk:
+ * a change to the list meanwhile only marks it stale, so it is never
+ * freed or rehashed under fn. */
 int
 channel_mcache_foreach(struct wk_proc *p, const struct channel_rec *c, enum channel_list list,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg, int *rc)
@@ -259,6 +282,7 @@ channel_mcache_foreach(struct wk_proc *p, const struct channel_rec *c, enum chan
 	return 1;
 }
 
+/* Cache counters for `wkctl status` (wk-channel(8) lists them). */
 int
 channel_mcache_status(char *buf, size_t len)
 {

@@ -5,14 +5,17 @@
 #include "wk_alloc.h"
 #include "wk_shard.h"
 
+/* Slots of a set's first table; it doubles at 3/4 load, never shrinks. */
 #define MIN_CAP 16u
 
+/* An empty set: no slots or arena until the first add. */
 void
 channel_mset_init(struct channel_mset *s)
 {
 	memset(s, 0, sizeof *s);
 }
 
+/* Free both arrays and leave the set empty and reusable. */
 void
 channel_mset_free(struct channel_mset *s)
 {
@@ -21,6 +24,8 @@ channel_mset_free(struct channel_mset *s)
 	channel_mset_init(s);
 }
 
+/* The u16 length stored before the uid at arena offset off (slot off is
+ * offset + 1, so off - 1 is the entry's first byte). */
 static uint16_t
 entry_len(const struct channel_mset *s, uint32_t off)
 {
@@ -30,6 +35,7 @@ entry_len(const struct channel_mset *s, uint32_t off)
 	return n;
 }
 
+/* The NUL-terminated uid of the entry at slot offset off. */
 static const char *
 entry_uid(const struct channel_mset *s, uint32_t off)
 {
@@ -60,6 +66,8 @@ place(struct channel_mset_slot *slots, uint32_t cap, struct channel_mset_slot e)
 	slots[i] = e;
 }
 
+/* Rehash every slot into a table of cap slots (a power of two); the arena
+ * does not move, only the slots. */
 static void
 resize(struct channel_mset *s, uint32_t cap)
 {
@@ -97,6 +105,9 @@ compact(struct channel_mset *s)
 	s->dead = 0;
 }
 
+/* Insert uid: grow the table before passing 3/4 load, append the uid to the
+ * arena (doubling it), point the slot at it.  The bounds keep offsets in
+ * 32 bits; a larger set is refused, never corrupted. */
 int
 channel_mset_add(struct channel_mset *s, const char *uid, size_t len)
 {
@@ -127,6 +138,9 @@ channel_mset_add(struct channel_mset *s, const char *uid, size_t len)
 	return 1;
 }
 
+/* Remove uid with backward-shift deletion, so lookups never meet a
+ * tombstone; its arena bytes count as dead until compaction (past 4 KiB
+ * and half the arena, so small sets never pay for it). */
 int
 channel_mset_remove(struct channel_mset *s, const char *uid, size_t len)
 {
@@ -157,6 +171,7 @@ channel_mset_remove(struct channel_mset *s, const char *uid, size_t len)
 	return 1;
 }
 
+/* Membership test: hash, then probe only the run from its home slot. */
 int
 channel_mset_has(const struct channel_mset *s, const char *uid, size_t len)
 {
@@ -165,6 +180,7 @@ channel_mset_has(const struct channel_mset *s, const char *uid, size_t len)
 	return s->slots[find(s, uid, len, wk_shard_hash(uid, len))].off != 0;
 }
 
+/* Walk the slots (hash order); the uids are read in place from the arena. */
 int
 channel_mset_foreach(const struct channel_mset *s,
     int (*fn)(const char *uid, size_t len, void *arg), void *arg)
@@ -178,6 +194,7 @@ channel_mset_foreach(const struct channel_mset *s,
 	return 0;
 }
 
+/* Shrink the arena to its use, once a set is built from the database. */
 void
 channel_mset_trim(struct channel_mset *s)
 {
@@ -187,6 +204,7 @@ channel_mset_trim(struct channel_mset *s)
 	}
 }
 
+/* Memory the set holds (slots and arena), for the cache's status line. */
 size_t
 channel_mset_bytes(const struct channel_mset *s)
 {

@@ -49,6 +49,8 @@ const char *const channel_databases[CHANNEL_DB_COUNT + 1] = {
 
 #define RECORD_VERSION 1
 #define RECORD_SIZE (1 + 8 + 4 + 1 + 4 * 3 + 8 + 8)
+/* Bound on the record cache: past CACHE_MAX entries it is emptied at the
+ * end of a transaction (never inside one, when dirty entries are in use). */
 #define CACHE_MAX 65536               /* cached records before the cache is emptied */
 
 enum {                                /* record flag bits */
@@ -56,6 +58,9 @@ enum {                                /* record flag bits */
 	F_ALLOW_STRANGER = 0x10,
 };
 
+/* The store's state; one shard is one thread, so no locking.  Ownership:
+ * the cache owns its records; `dirty` links some of them (dirty_next) and
+ * owns nothing. */
 static struct {
 	struct wk_txn *t;             /* p->txn, the group commit (wk_txn.h) */
 	DB_TXN *txn;                  /* its open transaction, as channel_txn returned it */
@@ -64,6 +69,7 @@ static struct {
 } st;
 
 
+/* The cache's destructor: a record and its "type/id" key. */
 static void
 chan_free(void **item)
 {
@@ -76,6 +82,7 @@ chan_free(void **item)
 	}
 }
 
+/* The record cache, made on first use (hkey "type/id" -> channel_rec). */
 static zhashx_t *
 cache(void)
 {
@@ -88,24 +95,30 @@ cache(void)
 
 /* ---- the transaction: wrappers over p->txn (wk_txn.h) ---- */
 
+/* The iteration's open transaction, begun on first use; NULL if the
+ * environment cannot begin one.  Every store access starts here. */
 DB_TXN *
 channel_txn(struct wk_proc *p)
 {
 	return st.txn = wk_txn_get(p->txn);
 }
 
+/* Whether a transaction is open now (something to commit this iteration). */
 int
 channel_txn_open(void)
 {
 	return st.t && wk_txn_is_open(st.t);
 }
 
+/* Poison the open transaction: it aborts instead of committing. */
 void
 channel_txn_fail(struct wk_proc *p)
 {
 	wk_txn_fail(p->txn);
 }
 
+/* Run fn(arg, rc) once the open transaction has committed or aborted: the
+ * acknowledgements and fan-out of work written in it wait for durability. */
 int
 channel_after_commit(struct wk_proc *p, channel_done_fn *fn, void *arg)
 {
@@ -137,6 +150,7 @@ txn_ended(struct wk_proc *p, int rc)
 		zhashx_purge(st.cache);
 }
 
+/* The fixed-size channels.db value of c (layout in the header comment). */
 static void
 record_encode(const struct channel_rec *c, uint8_t out[RECORD_SIZE])
 {
@@ -152,6 +166,7 @@ record_encode(const struct channel_rec *c, uint8_t out[RECORD_SIZE])
 	wk_be64_put(b, c->updated_ms);
 }
 
+/* Read a channels.db value into c; -1 on a wrong size or version. */
 static int
 record_decode(struct channel_rec *c, const uint8_t *b, size_t len)
 {
@@ -201,18 +216,22 @@ flush_records(struct wk_proc *p, DB_TXN *txn)
 	return 0;
 }
 
+/* Commit the iteration's transaction (flush_records, then txn_ended). */
 int
 channel_commit(struct wk_proc *p)
 {
 	return wk_txn_commit(p->txn);
 }
 
+/* Abort it; the cached dirty records are dropped by txn_ended. */
 void
 channel_abort(struct wk_proc *p)
 {
 	wk_txn_abort(p->txn);
 }
 
+/* After the databases are open: hook the record flush and the end of each
+ * transaction into the shard's group commit. */
 int
 channel_store_open(struct wk_proc *p)
 {
@@ -229,6 +248,8 @@ channel_store_open(struct wk_proc *p)
 	return 0;
 }
 
+/* At stop: whatever is uncommitted is aborted (nothing was acknowledged
+ * for it), and the cache freed. */
 void
 channel_store_close(struct wk_proc *p)
 {
@@ -338,6 +359,8 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 	return c;
 }
 
+/* Walk every channel record of the shard (at start the last-message
+ * table is rebuilt from it); fn returns 1 to stop. */
 int
 channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg)
 {
@@ -408,6 +431,7 @@ channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, siz
 
 /* ---- channel records ---- */
 
+/* The public view of a record; a channel never created reads as zeros. */
 static void
 info_fill(struct channel_info *info, const char *id, uint8_t type, const struct channel_rec *c)
 {
@@ -429,6 +453,7 @@ info_fill(struct channel_info *info, const char *id, uint8_t type, const struct 
 	info->updated_ms = c->updated_ms;
 }
 
+/* Read a channel's record: 1 if it exists, 0 if not, -1 on error. */
 int
 channel_get(struct wk_proc *p, const char *id, uint8_t type, struct channel_info *info)
 {
@@ -440,6 +465,7 @@ channel_get(struct wk_proc *p, const char *id, uint8_t type, struct channel_info
 	return c->num != 0;
 }
 
+/* Create or update a channel's flags (POST /channel, /channel/info). */
 int
 channel_put(struct wk_proc *p, const struct channel_info *info)
 {
@@ -454,6 +480,9 @@ channel_put(struct wk_proc *p, const struct channel_info *info)
 	return 0;
 }
 
+/* Delete a channel's members, messages and indexes; the record stays,
+ * flagged disband with zero counts, so later sends are refused as to a
+ * disbanded channel.  1 if it existed, 0 if not. */
 int
 channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 {

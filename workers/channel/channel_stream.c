@@ -83,6 +83,8 @@ is_type(const struct channel_stream_event *e, const char *t)
 
 /* ---- the streams in memory ---- */
 
+/* A stream in memory with no anchor yet (find_anchor fills it); its birth
+ * iteration decides whether its first events wait for the commit. */
 struct channel_stream *
 channel_stream_new(const char *id, uint8_t type, const char *cmn)
 {
@@ -100,6 +102,7 @@ channel_stream_new(const char *id, uint8_t type, const char *cmn)
 	return s;
 }
 
+/* A hash table made on first use. */
 static zhashx_t *
 table(zhashx_t **t)
 {
@@ -108,8 +111,11 @@ table(zhashx_t **t)
 	return *t;
 }
 
+/* Ownership: ss.streams owns the streams; `numbers` only points at the
+ * open ones that have a stream number (the same object, not a copy). */
 static zhashx_t *numbers;    /* "type/len/id" + stream number -> the open stream */
 
+/* Keep s in memory, by client_msg_no and, if it has one, by stream number. */
 static void
 mem_put(struct channel_stream *s)
 {
@@ -121,6 +127,8 @@ mem_put(struct channel_stream *s)
 	}
 }
 
+/* Forget s and free it; the number index is cleared only if it still
+ * names s (a newer stream may have taken the number). */
 static void
 mem_drop(struct channel_stream *s)
 {
@@ -330,6 +338,10 @@ enqueue(struct wk_proc *p, struct channel_stream *s, const struct channel_stream
 
 static void save(struct wk_proc *p, struct channel_stream *s);
 
+/* Send the queued events: with after == 0 (before the commit) only those
+ * not held for it, with after == 1 (after the commit) the rest.  Before the
+ * commit it also writes the deltas the tick marked (SAVE_BATCH streams per
+ * iteration), or every unsaved stream when the process is stopping. */
 void
 channel_stream_flush(struct wk_proc *p, int after)
 {
@@ -499,6 +511,7 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	return 0;
 }
 
+/* qsort by a lane's last event seq: eventsync answers lanes in event order. */
 static int
 by_seq(const void *a, const void *b)
 {
@@ -507,6 +520,8 @@ by_seq(const void *a, const void *b)
 	return x->last_seq < y->last_seq ? -1 : x->last_seq > y->last_seq;
 }
 
+/* Visibilities shown by eventsync only when the caller asks for private
+ * events (priv); other lanes are always shown. */
 static int
 is_private(const char *vis)
 {
@@ -579,6 +594,8 @@ channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 
 /* ---- MessageResp ---- */
 
+/* The stream fields of a message's answer (api_msgresp.c reads them): u8 0
+ * when the anchor has no stream state, else 1 and the state. */
 void
 channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf *b)
 {
@@ -628,6 +645,10 @@ piece_text(const struct wk_chmsg *m)
 	return t ? t : json_string("");
 }
 
+/* A SEND with a stream number (versions 2-4): a new number opens a stream
+ * anchored on this message; the number of an open stream appends the
+ * SEND's text as a delta to it.  The ids the client is acknowledged with
+ * are the anchor's (*anchor_id, *anchor_seq). */
 int
 channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg *m,
     uint16_t broker, uint64_t conn, int64_t message_id, int64_t *anchor_id, uint32_t *anchor_seq)
@@ -684,6 +705,9 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 
 /* ---- the timeout, start and stop ---- */
 
+/* The tick: mark streams with unsaved deltas for saving (spread over the
+ * next iterations), and end every open lane of a stream idle for
+ * stream.timeout with stream.error "timeout" (end_reason 1). */
 void
 channel_stream_tick(struct wk_proc *p)
 {
@@ -727,6 +751,7 @@ channel_stream_tick(struct wk_proc *p)
 	free(late);
 }
 
+/* channel_stream_db_foreach_open callback: load one open stream. */
 static void
 load_open(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg)
 {
@@ -736,6 +761,7 @@ load_open(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void
 		mem_put(s);
 }
 
+/* At start: load the streams streams.db lists open, so their timeouts run. */
 int
 channel_stream_open(struct wk_proc *p)
 {
@@ -745,6 +771,8 @@ channel_stream_open(struct wk_proc *p)
 	return channel_stream_db_foreach_open(p, load_open, NULL);
 }
 
+/* At stop: free the queue and the streams; the open ones stay listed in
+ * streams.db and are loaded again at the next start. */
 void
 channel_stream_close(struct wk_proc *p)
 {
@@ -768,6 +796,7 @@ channel_stream_close(struct wk_proc *p)
 	zhashx_destroy(&numbers);
 }
 
+/* Stream counters for `wkctl status` (wk-channel(8)). */
 int
 channel_stream_status(struct wk_proc *p, char *buf, size_t len)
 {

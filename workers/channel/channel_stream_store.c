@@ -46,6 +46,7 @@ stream_key(struct wk_wbuf *b, char kind, const char *id, uint8_t type, const cha
 		wk_put_str(b, cmn);
 }
 
+/* streams.db of the shard. */
 static DB *
 db(struct wk_proc *p)
 {
@@ -61,6 +62,8 @@ failed(struct wk_proc *p, const struct channel_stream *s, const char *what, int 
 	return -1;
 }
 
+/* Write one key inside the iteration's transaction; a failure poisons the
+ * transaction (failed()), so no half-saved stream is ever committed. */
 static int
 put(struct wk_proc *p, const struct channel_stream *s, const struct wk_wbuf *k, const void *v,
     size_t vlen, const char *what)
@@ -78,6 +81,7 @@ put(struct wk_proc *p, const struct channel_stream *s, const struct wk_wbuf *k, 
 	return 0;
 }
 
+/* Delete one key; a key already gone is not an error. */
 static int
 del(struct wk_proc *p, const struct channel_stream *s, const struct wk_wbuf *k, const char *what)
 {
@@ -129,12 +133,14 @@ walk(struct wk_proc *p, const struct wk_wbuf *prefix, int delete,
 	return 0;
 }
 
+/* An optional string, stored as "" when absent. */
 static void
 put_opt_str(struct wk_wbuf *b, const char *s)
 {
 	wk_put_str(b, s ? s : "");
 }
 
+/* An optional JSON payload: u8 present, then its text as a blob. */
 static void
 put_payload(struct wk_wbuf *b, const char *json)
 {
@@ -143,6 +149,7 @@ put_payload(struct wk_wbuf *b, const char *json)
 		wk_put_blob(b, json, strlen(json));
 }
 
+/* A stored string, malloc'd ("" when the record has none). */
 static char *
 get_dup(struct wk_rbuf *r)
 {
@@ -152,6 +159,7 @@ get_dup(struct wk_rbuf *r)
 	return wk_strndup(v ? v : "", n);
 }
 
+/* The reverse of put_payload: the JSON text, or NULL. */
 static char *
 get_payload(struct wk_rbuf *r)
 {
@@ -164,6 +172,7 @@ get_payload(struct wk_rbuf *r)
 	return wk_strndup(v ? v : "", n);
 }
 
+/* The S record of s (layout in the header comment). */
 static void
 state_encode(const struct channel_stream *s, struct wk_wbuf *b)
 {
@@ -260,6 +269,8 @@ state_decode(struct channel_stream *s, const void *p, size_t len)
 	return wk_rbuf_done(&r);
 }
 
+/* Buffer one event in s->log (one E record's worth); it reaches the
+ * database at the next channel_stream_db_save(). */
 void
 channel_stream_log_add(struct channel_stream *s, const struct channel_stream_event *e)
 {
@@ -276,6 +287,9 @@ channel_stream_log_add(struct channel_stream *s, const struct channel_stream_eve
 	free(payload);
 }
 
+/* Write the buffered events as the next E record.  Past STREAM_LOG_MAX
+ * records a checkpoint is written instead, which bounds both the records a
+ * load replays and the keys a stream holds. */
 int
 channel_stream_db_save(struct wk_proc *p, struct channel_stream *s)
 {
@@ -294,6 +308,8 @@ channel_stream_db_save(struct wk_proc *p, struct channel_stream *s)
 	return rc;
 }
 
+/* Replace the E records by a whole S record: the events are in the state
+ * already, so they are deleted in the same transaction. */
 int
 channel_stream_db_checkpoint(struct wk_proc *p, struct channel_stream *s)
 {
@@ -324,6 +340,8 @@ number_key(struct wk_wbuf *k, const char *id, uint8_t type, const char *stream_n
 	wk_put_mem(k, stream_no, strlen(stream_no));
 }
 
+/* Record that s has an open lane (O key), and its stream number's N key,
+ * so a restart finds it (timeouts) and old-version SENDs find its cmn. */
 int
 channel_stream_db_mark_open(struct wk_proc *p, const struct channel_stream *s)
 {
@@ -341,6 +359,8 @@ channel_stream_db_mark_open(struct wk_proc *p, const struct channel_stream *s)
 	return rc;
 }
 
+/* The stream ended: a final checkpoint, then drop its O and N keys.  The S
+ * record stays: the anchor's answers (/message/eventsync) read it. */
 int
 channel_stream_db_close(struct wk_proc *p, struct channel_stream *s)
 {
@@ -404,6 +424,8 @@ replay(const DBT *key, const DBT *data, void *arg)
 	return 0;
 }
 
+/* Load a stream: its S record (if any) with its E records replayed on top.
+ * 1 and *out set, 0 if nothing is stored, -1 on a read error. */
 int
 channel_stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const char *cmn,
     struct channel_stream **out)
@@ -449,6 +471,8 @@ channel_stream_db_load(struct wk_proc *p, const char *id, uint8_t type, const ch
 	return 1;
 }
 
+/* The client_msg_no of an open stream number (N key): 1 and *cmn
+ * (malloc'd), 0 if none is open, -1 on error. */
 int
 channel_stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const char *stream_no,
     char **cmn)
@@ -476,6 +500,7 @@ channel_stream_db_find_no(struct wk_proc *p, const char *id, uint8_t type, const
 	return 1;
 }
 
+/* The arguments of channel_stream_db_foreach_open() for open_one(). */
 struct open_walk {
 	struct wk_proc *p;
 	void (*fn)(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg);
@@ -503,6 +528,8 @@ open_one(const DBT *key, const DBT *data, void *arg)
 	return 0;
 }
 
+/* At start: fn for every stream listed open, so their timeouts run again
+ * after a restart. */
 int
 channel_stream_db_foreach_open(struct wk_proc *p,
     void (*fn)(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg),

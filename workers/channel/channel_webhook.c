@@ -36,6 +36,7 @@
 #include "wk_shard.h"
 #include "wkproto.h"
 
+/* Unreadable member lists are logged at most twice a second. */
 static struct wk_ratelimit rl_hook = WK_RATELIMIT_INIT(2);
 
 #define OFFLINE_JOBS_MAX 1024
@@ -65,12 +66,15 @@ struct offline {
 	struct presence_conn c[PRESENCE_CONNS_MAX];
 };
 
+/* Is the counted string uid equal to want. */
 static int
 is_uid(const char *uid, size_t len, const char *want, size_t wlen)
 {
 	return len == wlen && memcmp(uid, want, len) == 0;
 }
 
+/* Recipient callback: count and record uid in the msg.offline body unless
+ * it is the sender, the system uid, or has a master device online. */
 static int
 offline_uid(const char *uid, size_t len, void *arg)
 {
@@ -102,6 +106,8 @@ struct batch {
 	size_t walked;
 };
 
+/* members.db walk callback of a job: remember where the walk is, then
+ * treat the member as a recipient. */
 static int
 batch_one(const struct channel_entry *e, void *arg)
 {
@@ -123,6 +129,8 @@ offline_emit(struct wk_proc *p, struct wk_wbuf *b, size_t at, uint32_t n, uint32
 	wk_wbuf_free(b);
 }
 
+/* One batch of a job: walk channel.offlineBatch members after the last one
+ * seen and emit their msg.offline.  1 if the job has more members. */
 static int
 offline_step(struct wk_proc *p, struct offline_job *j)
 {
@@ -152,6 +160,7 @@ offline_step(struct wk_proc *p, struct offline_job *j)
 	return rc == 0 && bt.walked == (size_t)p->cfg.channel_offlineBatch;
 }
 
+/* Free the oldest job (done, or finished by force). */
 static void
 job_pop(void)
 {
@@ -164,6 +173,8 @@ job_pop(void)
 	free(j);
 }
 
+/* After each commit and fan-out: one batch of the oldest job; while jobs
+ * remain the loop is told to run again without waiting for input. */
 void
 channel_hook_offline_step(struct wk_proc *p)
 {
@@ -175,6 +186,7 @@ channel_hook_offline_step(struct wk_proc *p)
 		wk_loop_pending(p->loop);
 }
 
+/* At stop: finish every job, so a stop loses no msg.offline. */
 void
 channel_hook_offline_drain(struct wk_proc *p)
 {
@@ -185,6 +197,7 @@ channel_hook_offline_drain(struct wk_proc *p)
 	}
 }
 
+/* Job counters for `wkctl status`; offline_jobs_forced counts the bound. */
 int
 channel_hook_status(char *buf, size_t len)
 {

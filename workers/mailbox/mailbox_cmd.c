@@ -71,6 +71,7 @@ static struct {
 	uint64_t applied_n, dups, gaps, delivered, acked;
 } mc;
 
+/* cmdbox.db key of the last entry applied from channel shard `shard`. */
 static void
 applied_key(uint8_t k[3], int shard)
 {
@@ -78,6 +79,8 @@ applied_key(uint8_t k[3], int shard)
 	wk_be16_put(k + 1, (uint16_t)shard);
 }
 
+/* cmdbox.db key of one message: 'm', uid, NUL, big-endian seq, so a
+ * cursor walks a user's mailbox oldest first. */
 static size_t
 msg_key(uint8_t *k, const char *uid, size_t len, uint64_t seq)
 {
@@ -139,6 +142,8 @@ cmd_ok(struct wk_proc *p)
 	return !wk_txn_is_failed(p->txn);
 }
 
+/* Write into the iteration's transaction; a failure poisons it (nothing of
+ * the iteration is acknowledged, the channel shards send again). */
 static void
 put(struct wk_proc *p, const void *k, size_t klen, const void *v, size_t vlen)
 {
@@ -202,6 +207,11 @@ apply_conv(struct wk_proc *p, struct wk_rbuf *r)
 	}
 }
 
+/* MAILBOX_CMD: apply entry n from channel shard s if it is the next one;
+ * a repeat is only acknowledged again, an entry after a gap is dropped
+ * until the resend of the missing one (channel_cmd.c resends in order).
+ * The "applied up to n" cursor is written in the same transaction as the
+ * entry's messages, so a crash can neither lose nor repeat an entry. */
 void
 mailbox_on_cmd(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -306,6 +316,8 @@ deliver(struct wk_proc *p, struct delivery *d)
 	wk_fanout_end(&f);
 }
 
+/* The iteration's deliveries: sent to the online devices if the
+ * transaction committed, dropped if not (the entries will come again). */
 static void
 deliveries_end(struct wk_proc *p, int committed)
 {
@@ -321,6 +333,8 @@ deliveries_end(struct wk_proc *p, int committed)
 	mc.tail = &mc.head;
 }
 
+/* The store's end-of-transaction hook: remember the outcome for
+ * mailbox_cmd_flush; after an abort the cursors in memory are reloaded. */
 void
 mailbox_cmd_txn_ended(struct wk_proc *p, int rc)
 {
@@ -330,6 +344,9 @@ mailbox_cmd_txn_ended(struct wk_proc *p, int rc)
 		mc.loaded = 0;   /* the cursors in memory are ahead: reload */
 }
 
+/* After the commit, in this order: CHANNEL_CMD_ACK to every channel shard
+ * with something applied (or repeated), then the deliveries.  Nothing is
+ * acknowledged or delivered for an aborted transaction. */
 void
 mailbox_cmd_flush(struct wk_proc *p)
 {
@@ -351,6 +368,7 @@ mailbox_cmd_flush(struct wk_proc *p)
 	deliveries_end(p, committed);
 }
 
+/* Cmd counters for `wkctl status`: applied, repeats, gaps, delivered. */
 int
 mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len)
 {

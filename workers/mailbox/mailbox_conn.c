@@ -16,7 +16,11 @@
 #include "wkproto.h"
 
 #define DEVICE_ID_MAX 128
+/* The registry: a fixed table of chains by uid hash; every lookup is by
+ * uid (kick rules, kicks, flags changes). */
 #define NBUCKETS 65536
+/* How long a kicked connection lives on after its DISCONNECT (the "2
+ * seconds" of wk-mailbox(8)), so the client can read why. */
 #define KICK_DELAY_MS 2000
 
 struct mconn {
@@ -33,12 +37,14 @@ static struct mconn *buckets[NBUCKETS];
 static size_t nconns;
 static struct wk_ratelimit rl_bad = WK_RATELIMIT_INIT(5);
 
+/* The chain a uid's connections live in. */
 static struct mconn **
 bucket(const char *uid)
 {
 	return &buckets[wk_shard_hash(uid, strlen(uid)) % NBUCKETS];
 }
 
+/* How many connections of uid this shard holds (0 if offline). */
 int
 mailbox_conn_count(const char *uid)
 {
@@ -59,6 +65,8 @@ struct auth {
 };
 
 /* Parse MAILBOX_AUTH (and MAILBOX_CONN_RESTORE, which adds the level). */
+/* Read MAILBOX_AUTH (or, with `restore`, MAILBOX_CONN_RESTORE, which also
+ * carries the device level decided at the first AUTH): 0, or -1. */
 static int
 auth_parse(zmsg_t *msg, struct auth *a, int restore)
 {
@@ -77,6 +85,8 @@ auth_parse(zmsg_t *msg, struct auth *a, int restore)
 	return wk_rbuf_done(&r);
 }
 
+/* Ask c's broker to end it: DISCONNECT first when `disconnect`, closed
+ * after delay_ms.  The broker owns the socket; we only ask. */
 static void
 send_kick(struct wk_proc *p, const struct mconn *c, int disconnect, const char *text,
     uint32_t delay_ms)
@@ -93,6 +103,7 @@ send_kick(struct wk_proc *p, const struct mconn *c, int disconnect, const char *
 	wk_wbuf_free(&b);
 }
 
+/* Kick every connection of uid (device_flag -1: all devices); how many. */
 int
 mailbox_kick(struct wk_proc *p, const char *uid, int device_flag, const char *text,
     uint32_t delay_ms)
@@ -108,6 +119,9 @@ mailbox_kick(struct wk_proc *p, const char *uid, int device_flag, const char *te
 }
 
 /* Register a connection and write its presence slot; a reason code. */
+/* Register an authenticated connection: presence slot first (it can fail
+ * when the region is full, and then nothing is registered), then the
+ * private entry.  A restore of a connection we have is a no-op. */
 static int
 conn_add(struct wk_proc *p, const struct auth *a)
 {
@@ -145,6 +159,8 @@ conn_add(struct wk_proc *p, const struct auth *a)
 }
 
 /* Unlink the connections for which drop() is true. */
+/* Remove the connections of one chain that `drop` selects: presence slot,
+ * private entry, and the user.onlinestatus webhook (offline). */
 static int
 conn_remove_if(struct wk_proc *p, struct mconn **bp,
     int (*drop)(const struct mconn *, const void *), const void *arg)
@@ -172,6 +188,9 @@ conn_remove_if(struct wk_proc *p, struct mconn **bp,
 /* The kick rules (same uid and device flag only): a master login sends
  * DISCONNECT to the other devices and closes them; any login closes an older
  * connection of the same device id, silently. */
+/* The kick rules of wk-mailbox(8), same uid and device flag only: the same
+ * device id is closed silently (a reconnect), and a master login closes the
+ * other devices with "login in other device". */
 static void
 apply_kick_rules(struct wk_proc *p, const struct auth *a)
 {
@@ -186,12 +205,15 @@ apply_kick_rules(struct wk_proc *p, const struct auth *a)
 }
 
 /* Is this uid acceptable at all (the reference closes on these)? */
+/* Refused uids: blank ones and those with '@', '#' or '&' ('@' joins the
+ * two uids of a person chat's stored id). */
 static int
 uid_is_valid(const char *uid)
 {
 	return uid[0] != '\0' && strpbrk(uid, "@#&") == NULL && uid[strspn(uid, " \t")] != '\0';
 }
 
+/* Whether s ends with suffix (a visitor uid: customerService.visitorsSuffix). */
 static int
 ends_with(const char *s, const char *suffix)
 {
@@ -200,6 +222,9 @@ ends_with(const char *s, const char *suffix)
 }
 
 /* Decide the AUTH: a reason code, and the device level on success. */
+/* Decide a CONNECT: the manager uid needs managerToken; with tokenAuthOn
+ * other users (visitors excepted) need the token stored by
+ * /user/token for their device flag; then the ban.  A WKProto reason. */
 static int
 auth_decide(struct wk_proc *p, struct auth *a)
 {
@@ -226,6 +251,7 @@ auth_decide(struct wk_proc *p, struct auth *a)
 	return WKPROTO_REASON_SUCCESS;
 }
 
+/* BROKER_AUTH_REP: the verdict, the device level and the user's flags. */
 static void
 reply_auth(struct wk_proc *p, const struct wk_msg_hdr *h, const struct auth *a, int reason)
 {
@@ -243,6 +269,8 @@ reply_auth(struct wk_proc *p, const struct wk_msg_hdr *h, const struct auth *a, 
 	wk_proc_reply(p, h, WK_MSG_BROKER_AUTH_REP, &m);
 }
 
+/* MAILBOX_AUTH: decide, apply the kick rules to the user's other
+ * connections before registering the new one, then answer the broker. */
 void
 mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -267,6 +295,8 @@ mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	reply_auth(p, h, &a, reason);
 }
 
+/* MAILBOX_CONN_RESTORE: a broker re-announces a connection after this
+ * shard restarted (its presence region was cleared); no new AUTH. */
 void
 mailbox_on_conn_restore(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -279,6 +309,7 @@ mailbox_on_conn_restore(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 
 struct match_conn { const char *uid; uint16_t broker; uint64_t conn; };
 
+/* conn_remove_if selector: one connection (broker, conn id, uid). */
 static int
 is_conn(const struct mconn *c, const void *arg)
 {
@@ -286,6 +317,7 @@ is_conn(const struct mconn *c, const void *arg)
 	return c->conn_id == m->conn && c->broker_id == m->broker && strcmp(c->uid, m->uid) == 0;
 }
 
+/* MAILBOX_CONN_CLOSED: the broker closed a connection of our user. */
 void
 mailbox_on_conn_closed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -306,6 +338,8 @@ mailbox_on_conn_closed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 
 struct match_broker { uint16_t broker; uint32_t pid; };
 
+/* conn_remove_if selector: a connection of broker `broker` made by an
+ * earlier process (conn ids carry the broker's pid in the high half). */
 static int
 is_stale(const struct mconn *c, const void *arg)
 {
@@ -314,6 +348,8 @@ is_stale(const struct mconn *c, const void *arg)
 }
 
 /* A broker (re)started: its connections from an earlier life are gone. */
+/* MAILBOX_BROKER_HELLO: a broker (re)started; its old connections are gone
+ * without CONN_CLOSED, so drop them here. */
 void
 mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
@@ -334,6 +370,8 @@ mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 		wk_log_info("broker/%u restarted: dropped %d of its old connections", m.broker, n);
 }
 
+/* A user's send ban changed: tell the broker of each of their connections,
+ * which checks SEND against it without asking us. */
 void
 mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban)
 {

@@ -42,6 +42,7 @@ static zhashx_t *sysuids;            /* the system uid set; NULL until loaded */
 static int sysuid_present = 1;       /* the item stored for each key */
 
 /* key = kind '/' uid */
+/* A users.db key: kind letter, '/', uid (layout in the header comment). */
 static void
 user_key(struct wk_wbuf *k, char kind, const char *uid)
 {
@@ -51,6 +52,7 @@ user_key(struct wk_wbuf *k, char kind, const char *uid)
 	wk_put_mem(k, uid, strlen(uid));
 }
 
+/* The key of one device's token: t/<uid> NUL <device flag>. */
 static void
 token_key(struct wk_wbuf *k, const char *uid, uint8_t device_flag)
 {
@@ -60,6 +62,7 @@ token_key(struct wk_wbuf *k, const char *uid, uint8_t device_flag)
 }
 
 /* users.db rows by a built key (wk_db.h). */
+/* users.db access, all through wk_db (1 found / 0 not / -1 error). */
 static int
 db_get(struct wk_proc *p, DB_TXN *txn, const struct wk_wbuf *k, uint8_t **val, size_t *len)
 {
@@ -111,6 +114,8 @@ mailbox_txn_end(DB_TXN *txn, int ok, struct wk_answer *a)
 	return -1;
 }
 
+/* The store's end-of-transaction hook: after an abort the in-memory system
+ * uid set may hold uncommitted changes, so it is dropped and reloaded. */
 void
 mailbox_users_txn_ended(struct wk_proc *p, int rc)
 {
@@ -137,6 +142,9 @@ flags_get(struct wk_proc *p, DB_TXN *txn, const char *uid, uint8_t flags[F_COUNT
 	return rc < 0 ? -1 : 0;
 }
 
+/* The stored token and device level of (uid, device flag): 1 found, 0 not
+ * (or a bad record, logged).  Read inside the iteration's transaction, so
+ * a token set by /user/token earlier in the iteration is already seen. */
 int
 mailbox_user_token(struct wk_proc *p, const char *uid, uint8_t device_flag,
     char token[MAILBOX_TOKEN_MAX], uint8_t *device_level)
@@ -162,6 +170,7 @@ mailbox_user_token(struct wk_proc *p, const char *uid, uint8_t device_flag,
 	return rc == 1;
 }
 
+/* Whether the user is banned (AUTH refuses with reason 19). */
 int
 mailbox_user_is_banned(struct wk_proc *p, const char *uid)
 {
@@ -170,6 +179,7 @@ mailbox_user_is_banned(struct wk_proc *p, const char *uid)
 	return flags_get(p, mailbox_txn_begin(p, NULL), uid, flags) == 0 && flags[F_BAN];
 }
 
+/* Whether the user may not send (the broker refuses their SENDs). */
 int
 mailbox_user_is_send_banned(struct wk_proc *p, const char *uid)
 {
@@ -212,6 +222,8 @@ sysuid_load(struct wk_proc *p)
 	return 0;
 }
 
+/* Is uid a system account: the built-in system uid, or one added through
+ * /user/systemuids_add (every shard holds the whole set). */
 int
 mailbox_is_system_uid(struct wk_proc *p, const char *uid)
 {
@@ -365,18 +377,21 @@ out:
 	return 0;
 }
 
+/* MAILBOX_SYSUID_ADD: add the uids to this shard's copy of the set. */
 int
 mailbox_op_sysuid_add(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
 	return sysuid_change(p, req, a, 1);
 }
 
+/* MAILBOX_SYSUID_REMOVE: remove them from this shard's copy. */
 int
 mailbox_op_sysuid_remove(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
 	return sysuid_change(p, req, a, 0);
 }
 
+/* zlistx comparator: the set is answered sorted by uid. */
 static int
 uid_cmp(const void *a, const void *b)
 {
