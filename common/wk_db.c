@@ -106,8 +106,8 @@ wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t c
 {
 	char lockpath[4096];
 	uint32_t flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_RECOVER | DB_PRIVATE;
-	int rc;
+	    DB_INIT_TXN | DB_PRIVATE;
+	int rc, fatal;
 
 	memset(e, 0, sizeof *e);
 	e->lock_fd = -1;
@@ -144,8 +144,19 @@ wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t c
 		e->env->set_flags(e->env, DB_TXN_WRITE_NOSYNC, 1);
 	else if (strcmp(sync, "none") == 0)
 		e->env->set_flags(e->env, DB_TXN_NOSYNC, 1);
+	/* A restored hot backup (wk_db_backup) carries the marker: its files
+	 * were copied while being written, so only catastrophic recovery over
+	 * every log file in it makes them consistent. */
+	snprintf(lockpath, sizeof lockpath, "%s/" WK_DB_RECOVER_FATAL, dir);
+	fatal = access(lockpath, F_OK) == 0;
+	flags |= fatal ? DB_RECOVER_FATAL : DB_RECOVER;
 	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
 		goto fail;
+	if (fatal) {
+		wk_log_info("%s: catastrophic recovery of a restored backup done", dir);
+		e->env->txn_checkpoint(e->env, 0, 0, DB_FORCE);
+		unlink(lockpath);
+	}
 	e->dir = wk_strdup(dir);
 	return 0;
 fail:
@@ -189,6 +200,34 @@ wk_db_checkpoint(struct wk_db_env *e)
 		wk_log_warnx("checkpoint %s: %s", e->dir, db_strerror(rc));
 		return -1;
 	}
+	return 0;
+}
+
+/* A hot backup of e into target (created; it must not hold another
+ * backup): Berkeley DB's own DB_ENV->backup copies the database files and
+ * then every log file, so what was committed before the call is in the
+ * copy; the log buffer is flushed first for storage.sync "none".  The
+ * marker makes the first open of the copy run catastrophic recovery.  The
+ * caller's loop is blocked meanwhile: call it between transactions. */
+int
+wk_db_backup(struct wk_db_env *e, const char *target, char *err, size_t errlen)
+{
+	char path[4096];
+	int rc, fd;
+
+	if ((rc = e->env->log_flush(e->env, NULL)) != 0 ||
+	    (rc = e->env->backup(e->env, target, DB_CREATE | DB_EXCL)) != 0) {
+		snprintf(err, errlen, "backup %s to %s: %s", e->dir, target, db_strerror(rc));
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/" WK_DB_RECOVER_FATAL, target);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 || fsync(fd) < 0) {
+		snprintf(err, errlen, "backup %s: %s: %s", e->dir, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 

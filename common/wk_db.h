@@ -32,6 +32,12 @@ int wk_db_exists(DB *db, DB_TXN *txn, const void *k, size_t klen);
  * shown as db_writes= in every process's status. */
 extern uint64_t wk_db_writes;
 
+/* Hot backup of the environment into target (created, must not exist):
+ * 0, or -1 with the cause in err.  Blocks the caller while it copies. */
+int wk_db_backup(struct wk_db_env *e, const char *target, char *err, size_t errlen);
+/* The marker file in a backup copy: the next open runs DB_RECOVER_FATAL. */
+#define WK_DB_RECOVER_FATAL "wk-recover-fatal"
+
 /* Checkpoint and remove log files no longer needed. */
 int wk_db_checkpoint(struct wk_db_env *e);
 

@@ -20,6 +20,7 @@
 #define INBOX_BATCH 1024   /* messages handled per iteration before other work */
 
 static void proc_handle_msg(struct wk_proc *p, zmsg_t *msg);
+static void proc_backup_run(struct wk_proc *p);
 
 static void
 usage_exit(const struct wk_proc_def *def, int status)
@@ -329,6 +330,8 @@ proc_iteration(struct wk_loop *l, void *arg)
 	proc_drain_inbox(p);
 	if (p->def->on_iteration)
 		p->def->on_iteration(p);
+	if (p->backup_dir && !(p->txn && wk_txn_is_open(p->txn)))
+		proc_backup_run(p);
 	for (int i = 0; i < p->nproducers; i++)
 		p->producers[i].fn(p, p->producers[i].arg);
 }
@@ -411,25 +414,44 @@ proc_on_signal(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	}
 }
 
-/* The pipe to wk-master: "status\n" requests and "ping\n" (answered
- * "pong\n" from this loop, so a stopped or stuck process stays silent and
- * wk-master reports it, wk-master(8)); EOF means the master is gone. */
+/* "backup DIR" from wk-master: take it after this iteration's commit (no
+ * transaction is open then), answer "backup ok|none|error <why>". */
 static void
-proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+proc_backup_run(struct wk_proc *p)
 {
-	struct wk_proc *p = arg;
-	char buf[256], line[1100];
-	ssize_t n = read(fd, buf, sizeof buf);
+	char err[600], line[700];
+	uint64_t t0 = wk_now_ms();
+	int len;
 
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		wk_log_warnx("wk-master went away; exiting");
-		wk_loop_del(l, fd);
-		proc_stop(p);
-		return;
+	if (p->env == NULL)
+		len = snprintf(line, sizeof line, "backup none\n");
+	else if (wk_db_backup(p->env, p->backup_dir, err, sizeof err) < 0) {
+		wk_log_warnx("%s", err);
+		len = snprintf(line, sizeof line, "backup error %s\n", err);
+	} else {
+		wk_log_info("backup of %s to %s in %llu ms", p->env->dir, p->backup_dir,
+		    (unsigned long long)(wk_now_ms() - t0));
+		len = snprintf(line, sizeof line, "backup ok %llu\n",
+		    (unsigned long long)(wk_now_ms() - t0));
 	}
-	if (n > 0 && memmem(buf, n, "ping\n", 5) != NULL && write(fd, "pong\n", 5) != 5)
+	wk_free(&p->backup_dir);
+	if (len >= (int)sizeof line) {
+		len = sizeof line - 1;
+		line[len - 1] = '\n';
+	}
+	if (p->master_fd >= 0 && write(p->master_fd, line, len) != len)
 		wk_log_warn("write to wk-master");
-	if (n > 0 && memmem(buf, n, "status\n", 7) != NULL) {
+}
+
+/* One line from wk-master (without its newline). */
+static void
+proc_on_master_line(struct wk_proc *p, int fd, const char *cmd)
+{
+	char line[1100];
+
+	if (strcmp(cmd, "ping") == 0 && write(fd, "pong\n", 5) != 5)
+		wk_log_warn("write to wk-master");
+	if (strcmp(cmd, "status") == 0) {
 		int len = snprintf(line, sizeof line, "status ");
 		wk_proc_status(p, line + len, sizeof line - len - 1);
 		len = strlen(line);
@@ -437,6 +459,42 @@ proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		if (write(fd, line, len) != len)
 			wk_log_warn("write to wk-master");
 	}
+	if (strncmp(cmd, "backup ", 7) == 0 && p->backup_dir == NULL) {
+		p->backup_dir = wk_strdup(cmd + 7);
+		wk_loop_pending(p->loop);   /* run the iteration even if idle */
+	}
+}
+
+/* The pipe to wk-master, one command a line: "status", "ping" (answered
+ * "pong" from this loop, so a stopped or stuck process stays silent and
+ * wk-master reports it, wk-master(8)), "backup DIR"; EOF means the master
+ * is gone. */
+static void
+proc_on_master(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct wk_proc *p = arg;
+	ssize_t n = read(fd, p->master_in + p->master_inlen,
+	    sizeof p->master_in - 1 - p->master_inlen);
+	char *line, *nl;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		wk_log_warnx("wk-master went away; exiting");
+		wk_loop_del(l, fd);
+		proc_stop(p);
+		return;
+	}
+	if (n < 0)
+		return;
+	p->master_inlen += n;
+	p->master_in[p->master_inlen] = '\0';
+	for (line = p->master_in; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		proc_on_master_line(p, fd, line);
+	}
+	p->master_inlen -= line - p->master_in;
+	memmove(p->master_in, line, p->master_inlen + 1);
+	if (p->master_inlen == sizeof p->master_in - 1)
+		p->master_inlen = 0;   /* the master never sends such a line */
 }
 
 /* Load the config.  Under wk-master the warnings were already printed by the

@@ -84,6 +84,9 @@ struct wk_proc {
 	struct { wk_proc_iter_fn *fn; void *arg; } producers[WK_PROC_MAX_PRODUCERS];
 	int nproducers;
 	void *state;                 /* the process's own state */
+	char master_in[4400];        /* a partial line from wk-master */
+	size_t master_inlen;
+	char *backup_dir;            /* a backup wk-master asked for, not yet taken */
 };
 
 int wk_proc_main(int argc, char **argv, const struct wk_proc_def *def);

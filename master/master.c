@@ -46,7 +46,8 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: wk-master [-dhnv] [-f config] [-c status|stop|reload|ping|pid|presence [uid]] [-r]\n"
+	    "usage: wk-master [-dhnv] [-f config] [-c status|stop|reload|ping|pid|datadir|presence [uid]|\n"
+	    "       'backup DIR'] [-r]\n"
 	    "  -f config  wk.yaml to load (default: the embedded defaults)\n"
 	    "  -d         stay in the foreground, log to stderr\n"
 	    "  -n         check the configuration and exit (2 if bad)\n"
@@ -162,6 +163,7 @@ on_tick(struct wk_loop *l, uint64_t id, void *arg)
 
 	master_tick_children(m);
 	master_ctl_status_reply(m, 0);
+	master_ctl_backup_reply(m);
 }
 
 /* The directory holding the daemons: WK_EXEC_DIR, else next to this binary
@@ -360,6 +362,10 @@ main(int argc, char **argv)
 			if (pid <= 0 || kill(pid, 0) < 0)
 				return 1;
 			printf("%d\n", pid);
+			return 0;
+		}
+		if (strcmp(cmd, "datadir") == 0) {
+			printf("%s\n", m->cfg.dataDir);   /* for wkctl restore */
 			return 0;
 		}
 		if (strcmp(cmd, "presence") == 0)

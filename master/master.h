@@ -2,7 +2,9 @@
  *   master.c        main, options, config load and reload, the loop
  *   master_child.c  the children: fork + exec, ready, reap, respawn with
  *                   back-off, ordered shutdown
- *   master_ctl.c    the control socket (wkctl, tests): status, reload, stop
+ *   master_ctl.c    the control socket (wkctl, tests): status, reload, stop,
+ *                   backup
+ *   master_backup.c hot backups: each shard copies its own environment
  */
 #ifndef MASTER_H
 #define MASTER_H
@@ -20,6 +22,14 @@ enum master_child_state {
 	MASTER_CHILD_BACKOFF,    /* died; respawn at respawn_at_ms */
 	MASTER_CHILD_FAILED,     /* exited 2 (bad config): never respawned */
 	MASTER_CHILD_STOPPING,   /* SIGTERM sent */
+};
+
+enum master_backup_state {
+	MASTER_BACKUP_IDLE,
+	MASTER_BACKUP_PENDING,       /* asked, no answer yet */
+	MASTER_BACKUP_DONE,
+	MASTER_BACKUP_NONE,          /* owns no environment */
+	MASTER_BACKUP_FAILED,
 };
 
 struct master_child {
@@ -42,6 +52,9 @@ struct master_child {
 	size_t inlen;
 	char status[1200];
 	uint32_t status_round;       /* round the status line answers */
+	enum master_backup_state backup;
+	pid_t backup_pid;            /* the pid asked: a respawned child fails it */
+	char backup_note[400];       /* "12 ms" or why it failed */
 };
 
 struct master_ctl_client;
@@ -72,6 +85,8 @@ struct master {
 	uint32_t status_round;
 	uint64_t status_deadline_ms;
 	struct master_ctl_client *clients;
+	char *backup_dir;            /* the backup under way, NULL if none */
+	uint64_t backup_began_ms, backup_deadline_ms;
 };
 
 /* master_child.c */
@@ -92,6 +107,12 @@ void master_ctl_stopped(struct master *m);
 int master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw);
 int master_read_pid(const struct wk_config *cfg);
 int master_ctl_presence(const struct wk_config *cfg, const char *uid);
+
+/* master_backup.c */
+int master_backup_start(struct master *m, const char *dir, char *err, size_t errlen);
+void master_backup_on_line(struct master *m, struct master_child *c, const char *rest);
+char *master_backup_poll(struct master *m);
+void master_ctl_backup_reply(struct master *m);
 
 /* master_health.c */
 void master_health_tick(struct master *m);

@@ -126,6 +126,8 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 			m->health_changed = 1;
 			master_tick_children(m);    /* the tree may be ready now */
 			wk_log_debug("%s/%d ready (pid %d)", wk_role_name(c->role), c->instance, (int)c->pid);
+		} else if (strncmp(c->in, "backup ", 7) == 0) {
+			master_backup_on_line(m, c, c->in + 7);
 		} else if (strncmp(c->in, "status ", 7) == 0) {
 			snprintf(c->status, sizeof c->status, "%s", c->in + 7);
 			c->status_round = m->status_round;
@@ -136,6 +138,7 @@ on_child_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	if (c->inlen == sizeof c->in - 1)
 		c->inlen = 0;   /* a child never sends such a line; drop it */
 	master_ctl_status_reply(m, 0);
+	master_ctl_backup_reply(m);
 }
 
 /* Fork and exec wk-<role> with its end of a socketpair as fd 3.  A fork or

@@ -6,6 +6,8 @@
  *   reload  "ok" or "error" followed by the config errors
  *   stop    "stopping"; the connection stays open until the tree is down
  *   ping    "pong"
+ *   backup DIR  "ok DIR" or "error WHY", then a line per shard, once every
+ *           process has copied its environment (master_backup.c)
  *
  * The socket is the only way into a running master (wkctl(8)); it is
  * local-only and carries no data, so it has no authentication beyond the
@@ -34,9 +36,10 @@
 
 struct master_ctl_client {
 	int fd;
-	char in[128];
+	char in[4200];               /* a command line; backup takes a path */
 	size_t inlen;
 	int waiting_status;
+	int waiting_backup;
 	int waiting_stop;
 	struct master_ctl_client *next;
 };
@@ -130,6 +133,25 @@ master_ctl_status_reply(struct master *m, int force)
 	}
 }
 
+/* Answer the client waiting for the backup once it is over. */
+void
+master_ctl_backup_reply(struct master *m)
+{
+	struct master_ctl_client *cl, *next;
+	char *text = master_backup_poll(m);
+
+	if (text == NULL)
+		return;
+	for (cl = m->clients; cl; cl = next) {
+		next = cl->next;
+		if (cl->waiting_backup) {
+			client_write(cl, text, strlen(text));
+			client_close(m, cl);
+		}
+	}
+	free(text);
+}
+
 /* Ask every ready child for a fresh status line; the round number tells
  * this round's answers from stale ones kept in c->status. */
 static void
@@ -169,6 +191,15 @@ client_command(struct master *m, struct master_ctl_client *cl, const char *cmd)
 		}
 		free(errs);
 		client_close(m, cl);
+	} else if (strncmp(cmd, "backup ", 7) == 0) {
+		char err[600];
+		if (master_backup_start(m, cmd + 7, err, sizeof err) < 0) {
+			dprintf(cl->fd, "error %s\n", err);
+			client_close(m, cl);
+			return;
+		}
+		cl->waiting_backup = 1;
+		master_ctl_backup_reply(m);   /* a tree of processes that own none */
 	} else if (strcmp(cmd, "stop") == 0) {
 		client_write(cl, "stopping\n", 9);
 		cl->waiting_stop = 1;   /* closed when the master exits */
@@ -300,7 +331,8 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 	size_t len = 0;
 	int fd, rc = 0, master_pid = 0;
 	uint64_t deadline = wk_now_ms() +
-	    (strcmp(cmd, "stop") == 0 ? 3 * (uint64_t)cfg->supervisor_stopTimeout + 5000 : 10000);
+	    (strcmp(cmd, "stop") == 0 ? 3 * (uint64_t)cfg->supervisor_stopTimeout + 5000 :
+	    strncmp(cmd, "backup ", 7) == 0 ? 31 * 60 * 1000 : 10000);
 
 	if (ctl_addr(path, &sa) < 0 || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
 		free(path);
@@ -365,6 +397,8 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 	if (strcmp(cmd, "reload") == 0 && strncmp(buf, "ok", 2) != 0)
 		rc = 1;
 	if (strncmp(buf, "error", 5) == 0)
+		rc = 1;
+	if (strncmp(cmd, "backup ", 7) == 0 && strncmp(buf, "ok ", 3) != 0)
 		rc = 1;
 	return rc;
 }

@@ -160,6 +160,8 @@ void api_http_iteration(struct wk_proc *p);
 void api_http_resume(struct wk_proc *p, struct api_req *r);
 /* A query argument of the request, or NULL. */
 const char *api_query(struct api_req *r, const char *name);
+/* A request header (case-insensitive name), NULL if absent. */
+const char *api_header(struct api_req *r, const char *name);
 /* Set the answer; body is malloc'd and taken over (NULL for none). */
 void api_answer(struct api_req *r, unsigned status, const char *ctype, char *body, size_t len);
 /* Answer with a JSON value (reference taken over), compact. */

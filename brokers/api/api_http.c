@@ -85,6 +85,12 @@ api_query(struct api_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *
+api_header(struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 /* The reference's CORS middleware: on every answer but the manager-token 401. */
 static void
 api_http_cors(struct MHD_Response *resp)

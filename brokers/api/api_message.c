@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include "api.h"
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "wk_chmsg.h"
 #include "wk_crypto.h"
@@ -147,6 +148,31 @@ new_client_msg_no(char out[34])
 	snprintf(out + 32, 2, "0");
 }
 
+/* The client_msg_no of a send whose body names none: from its
+ * Idempotency-Key header when it has one, so that a retry of the same
+ * request (same key, sender and channel) is stored once: 32 hex digits of
+ * SHA-256 over the key, then "k" (never what new_client_msg_no makes).
+ * Without the header a fresh random one, returned in the answer for the
+ * client to retry with.  Never derived from the content and the time: two
+ * identical messages sent on purpose are two messages (wk-api(8)). */
+static void
+send_client_msg_no(struct api_req *r, char out[34])
+{
+	const char *key = api_header(r, "Idempotency-Key");
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (key == NULL || api_is_blank(key)) {
+		new_client_msg_no(out);
+		return;
+	}
+	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 16)
+		wk_fatalx("EVP_Digest sha256 failed");
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	snprintf(out + 32, 2, "k");
+}
+
 #define ONLINE_CMD_CHANNEL "systemcmdonline"
 #define CMD_SUFFIX "____cmd"
 
@@ -249,8 +275,11 @@ api_route_message_send(struct wk_proc *p, struct api_req *r)
 		goto out;
 	if (api_is_blank(from))
 		from = WK_SYSTEM_UID;
-	if (api_is_blank(cmn) || json_array_size(subs) > 0) {
+	if (json_array_size(subs) > 0) {
 		new_client_msg_no(gen);
+		cmn = gen;
+	} else if (api_is_blank(cmn)) {
+		send_client_msg_no(r, gen);
 		cmn = gen;
 	}
 	if (*payload == '\0')

@@ -546,6 +546,66 @@ START_TEST(test_message_search_by_id)
 }
 END_TEST
 
+/* POST /message/send of body with an Idempotency-Key header: the answer's
+ * client_msg_no into cmn, the message_seq returned. */
+static long long
+send_with_key(const char *body, const char *key, char *cmn, size_t cmnlen)
+{
+	char url[256], hdr[200], *resp = NULL;
+	const char *hdrs[] = { hdr, NULL };
+	json_t *j, *d;
+	long long seq;
+
+	snprintf(url, sizeof url, "%s/message/send", tree.http);
+	snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", key);
+	ck_assert_int_eq(wkt_http("POST", url, body, &resp, hdrs), 200);
+	j = json_loads(resp, 0, NULL);
+	d = json_object_get(j, "data");
+	ck_assert_msg(d != NULL, "answer %s", resp);
+	seq = json_integer_value(json_object_get(d, "message_seq"));
+	snprintf(cmn, cmnlen, "%s", json_string_value(json_object_get(d, "client_msg_no")));
+	json_decref(j);
+	free(resp);
+	return seq;
+}
+
+/* A send without client_msg_no gets a fresh one in the answer: two identical
+ * sends are two messages, a retry with the returned id is the first one;
+ * with an Idempotency-Key the retry of the same request is stored once, and
+ * another key is another message (wk-api(8)). */
+START_TEST(test_message_send_idempotent)
+{
+	const char *body = "{\"from_uid\":\"u1\",\"channel_id\":\"idem\",\"channel_type\":2,"
+	    "\"payload\":\"aGk=\"}";
+	char retry[300], c1[64], c2[64], c3[64];
+	struct sent a = send_body(body), b = send_body(body), r;
+	json_t *j;
+
+	ck_assert_str_ne(a.cmn, b.cmn);
+	ck_assert_int_eq(b.seq, a.seq + 1);
+	snprintf(retry, sizeof retry, "{\"from_uid\":\"u1\",\"channel_id\":\"idem\","
+	    "\"channel_type\":2,\"payload\":\"aGk=\",\"client_msg_no\":\"%s\"}", a.cmn);
+	r = send_body(retry);
+	ck_assert_int_eq(r.id, a.id);
+	ck_assert_int_eq(r.seq, a.seq);
+
+	ck_assert_int_eq(send_with_key(body, "order-42", c1, sizeof c1), b.seq + 1);
+	ck_assert_int_eq(send_with_key(body, "order-42", c2, sizeof c2), b.seq + 1);
+	ck_assert_str_eq(c1, c2);
+	ck_assert_int_eq(strlen(c1), 33);
+	ck_assert_int_eq(c1[32], 'k');
+	ck_assert_int_eq(send_with_key(body, "order-43", c3, sizeof c3), b.seq + 2);
+	ck_assert_str_ne(c1, c3);
+	/* A client_msg_no in the body wins over the header. */
+	ck_assert_int_eq(send_with_key(retry, "order-44", c3, sizeof c3), a.seq);
+	ck_assert_str_eq(c3, a.cmn);
+
+	j = call("GET", "/channel/max_message_seq?channel_id=idem&channel_type=2", NULL, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "message_seq")), b.seq + 2);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(test_message_sendbatch)
 {
 	struct wkc *b = login("bb", "b1"), *c = login("bc", "c1");
@@ -592,6 +652,7 @@ main(void)
 	tcase_add_test(tc, test_message_search);
 	tcase_add_test(tc, test_message_search_by_id);
 	tcase_add_test(tc, test_message_sendbatch);
+	tcase_add_test(tc, test_message_send_idempotent);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

@@ -398,7 +398,8 @@ START_TEST(test_ops_help)
 	static const char *const progs[] = {
 		"wkctl --help", "wkctl help", "wkctl start --help", "wkctl stop --help",
 		"wkctl status --help", "wkctl reload --help", "wkctl presence --help",
-		"wkctl check --help", "wkctl restart --help", "wk-master --help",
+		"wkctl check --help", "wkctl restart --help", "wkctl backup --help",
+		"wkctl restore --help", "wk-master --help",
 		"wk-broker --help", "wk-api --help", "wk-channel --help", "wk-mailbox --help",
 		"wk-hook --help",
 	};
