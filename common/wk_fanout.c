@@ -1,5 +1,20 @@
 /* wk_fanout.c - presence lookup, targets per broker, one message per broker
- * (wk_fanout.h). */
+ * (wk_fanout.h).
+ *
+ * Used by the channel shards (chat messages, stream events) and the mailbox
+ * shards (cmd messages).  The shards never talk to a client: they find the
+ * recipients' connections in the presence table and hand each broker one
+ * message carrying the frame once and the list of its connections that get
+ * it, so a group message costs one ZeroMQ message per broker, not one per
+ * member.
+ *
+ * A presence row is busy while its writer (the uid's mailbox shard) moves
+ * entries; the reader tries WK_FANOUT_BUSY_TRIES times, then skips that uid
+ * for this delivery and counts it (presence_busy in STATUS).  A skipped
+ * connection is not lost for good: RECV of stored messages is also served
+ * by the client's sync.  Sends to a broker never block: when a broker's
+ * queue is full the batch is dropped and counted (send_drops in STATUS), and
+ * its clients get those messages on their next sync. */
 #include <stdlib.h>
 #include <string.h>
 #include "wk_alloc.h"
@@ -11,6 +26,8 @@
 static uint64_t busy;
 static struct wk_ratelimit rl_busy = WK_RATELIMIT_INIT(1);
 
+/* The connections of uid, at most PRESENCE_CONNS_MAX (a uid with more is
+ * served on that many); 0 when it has none or its row stayed busy. */
 int
 wk_fanout_lookup(const struct presence *ps, const char *uid,
     struct presence_conn out[PRESENCE_CONNS_MAX])
@@ -33,6 +50,8 @@ wk_fanout_busy(void)
 	return busy;
 }
 
+/* Start collecting targets; (skip_broker, skip_conn) is the sender's own
+ * connection, which does not get its own message back. */
 void
 wk_fanout_begin(struct wk_fanout *f, struct wk_proc *p, const struct presence *ps,
     uint16_t skip_broker, uint64_t skip_conn)
@@ -46,6 +65,8 @@ wk_fanout_begin(struct wk_fanout *f, struct wk_proc *p, const struct presence *p
 	f->targets = 0;
 }
 
+/* Every connection of one recipient.  A uid too long for a presence slot
+ * cannot be online, so it needs no lookup. */
 int
 wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len)
 {
@@ -63,6 +84,8 @@ wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len)
 	return added;
 }
 
+/* One connection as a target of its broker (a broker id past the
+ * configured count is a row from an older layout: skipped). */
 int
 wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c)
 {
@@ -74,6 +97,9 @@ wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c)
 	return 1;
 }
 
+/* Append (frame, targets) to each broker's batch message, made on first
+ * use, and empty the targets for the next frame: one message per broker
+ * per iteration can carry many frames (frame pairs). */
 void
 wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, size_t len)
 {
@@ -88,6 +114,7 @@ wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, 
 	}
 }
 
+/* Send every batch that has something (a full queue drops it: see above). */
 void
 wk_fanout_send(struct wk_proc *p, zmsg_t **batch)
 {
