@@ -317,7 +317,7 @@ api_route_conversation_channels(struct wk_proc *p, struct api_req *r)
 			api_answer_error(r, 400, "uid不能为空！");
 		else if (api_check_len(r, "uid", uid) == 0)
 			api_conv_ask_rows(p, r, uid, (uint32_t)p->cfg.conversation_userMaxCount,
-			    channels_then);
+			    0, 0, channels_then);
 	}
 	json_decref(in.o);
 }

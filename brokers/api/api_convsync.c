@@ -30,6 +30,10 @@
 #define PAGE_SIZE_DEFAULT 100
 #define PAGE_SIZE_MAX 500
 #define BYCHANNELS_MSG_COUNT 15
+/* MAILBOX_CONV_ROWS's filter (wk_msgtypes.h). */
+#define ROWS_FILTER_NONE 0
+#define ROWS_FILTER_ANY 1            /* a message at or after the deleted-at */
+#define ROWS_FILTER_UNREAD 2         /* ... and after the read position */
 
 /* One conversation of the answer. */
 struct item {
@@ -94,13 +98,15 @@ ctx_new(struct api_req *r, json_t *req)
 
 void
 api_conv_ask_rows(struct wk_proc *p, struct api_req *r, const char *uid, uint32_t max,
-    api_then_fn *then)
+    uint8_t filter, uint32_t filter_max, api_then_fn *then)
 {
 	struct wk_wbuf b;
 
 	wk_wbuf_init(&b);
 	wk_put_str(&b, uid);
 	wk_put_u32(&b, max);
+	wk_put_u8(&b, filter);
+	wk_put_u32(&b, filter_max);
 	api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_CONV_ROWS, &b, then);
 	wk_wbuf_free(&b);
 }
@@ -523,6 +529,7 @@ api_route_conversation_sync(struct wk_proc *p, struct api_req *r)
 	json_int_t v, n;
 	json_t *ex;
 	struct sync_ctx *c;
+	uint8_t filter = ROWS_FILTER_NONE;
 
 	if ((in.o = api_body_json(r, JSON_OBJECT, "api.syncUserConversationReq")) == NULL)
 		return;
@@ -552,8 +559,15 @@ api_route_conversation_sync(struct wk_proc *p, struct api_req *r)
 	}
 	c->uid = wk_strdup(uid);
 	c->uid_len = strlen(uid);
-	/* All the rows: the cap is applied here, once the last messages are known. */
-	api_conv_ask_rows(p, r, uid, 0, sync_then_rows);
+	/* All the rows: the cap is applied here, once the last messages are
+	 * known.  The mailbox shard leaves out the rows this route would
+	 * leave out (nothing at or after their start, by the same table)
+	 * unless a page, the client's last_msg_seqs or the cap needs them. */
+	if (wk_jint(c->req, "page") <= 0 && (seqs == NULL || *seqs == '\0'))
+		filter = wk_jint(c->req, "version") > 0 || wk_jint(c->req, "only_unread") == 1 ?
+		    ROWS_FILTER_UNREAD : ROWS_FILTER_ANY;
+	api_conv_ask_rows(p, r, uid, 0, filter,
+	    (uint32_t)p->cfg.conversation_userMaxCount, sync_then_rows);
 }
 
 /* syncByChannels: every requested channel, from its newest messages. */
@@ -632,5 +646,5 @@ api_route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 	json_object_set_new(c->req, "channels", chs ? json_incref(chs) : json_array());
 	c->uid = wk_strdup(uid);
 	c->uid_len = strlen(uid);
-	api_conv_ask_rows(p, r, uid, 0, by_channels_then_rows);
+	api_conv_ask_rows(p, r, uid, 0, ROWS_FILTER_NONE, 0, by_channels_then_rows);
 }

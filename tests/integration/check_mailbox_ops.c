@@ -177,6 +177,8 @@ START_TEST(test_mailbox_ops_answers)
 	b.len = 0;
 	wk_put_str(&b, "u1");
 	wk_put_u32(&b, 0);              /* every row */
+	wk_put_u8(&b, 0);               /* no filter */
+	wk_put_u32(&b, 0);
 	ck_assert_int_eq(ask(WK_MSG_MAILBOX_CONV_ROWS, &b, &a, &len), 200);
 	wk_rbuf_init(&rb, a, len);
 	ck_assert_uint_eq(wk_get_u32(&rb), 1);
