@@ -3,7 +3,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api_jw.h"
+#include "wk_alloc.h"
+#include "wk_crypto.h"
 #include "wk_log.h"
+
+/* Room for n more bytes at b->p + b->len (the writer fills them and moves
+ * len itself: one size check per token, not per byte). */
+static inline uint8_t *
+reserve(struct wk_wbuf *b, size_t n)
+{
+	if (b->len + n > b->cap)
+		wk_grow(&b->p, &b->cap, b->len + n);
+	return b->p + b->len;
+}
+
+static inline void
+put_byte(struct wk_wbuf *b, uint8_t c)
+{
+	*reserve(b, 1) = c;
+	b->len++;
+}
+
+static inline void
+put_mem(struct wk_wbuf *b, const void *p, size_t n)
+{
+	if (n) {
+		memcpy(reserve(b, n), p, n);
+		b->len += n;
+	}
+}
 
 void
 api_jw_init(struct api_jw *w)
@@ -23,7 +51,7 @@ api_jw_take(struct api_jw *w, size_t *len)
 {
 	char *s;
 
-	wk_put_u8(&w->b, 0);
+	put_byte(&w->b, 0);
 	*len = w->b.len - 1;
 	s = (char *)w->b.p;
 	wk_wbuf_init(&w->b);
@@ -38,7 +66,7 @@ value_begin(struct api_jw *w)
 	if (w->after_key)
 		w->after_key = 0;
 	else if (w->depth > 0 && w->count[w->depth - 1]++ > 0)
-		wk_put_u8(&w->b, ',');
+		put_byte(&w->b, ',');
 }
 
 static void
@@ -48,7 +76,7 @@ open_(struct api_jw *w, char c)
 	if (w->depth >= API_JW_DEPTH)
 		wk_fatalx("api_jw: nested deeper than %d", API_JW_DEPTH);
 	w->count[w->depth++] = 0;
-	wk_put_u8(&w->b, (uint8_t)c);
+	put_byte(&w->b, (uint8_t)c);
 }
 
 void api_jw_array(struct api_jw *w) { open_(w, '['); }
@@ -58,52 +86,60 @@ void
 api_jw_end(struct api_jw *w, char close)
 {
 	w->depth--;
-	wk_put_u8(&w->b, (uint8_t)close);
+	put_byte(&w->b, (uint8_t)close);
 }
 
+void
+api_jw_reserve(struct api_jw *w, size_t n)
+{
+	reserve(&w->b, n);
+}
+
+/* s quoted and escaped, written in place: room for it unescaped is made
+ * once, and again at each (rare) character that needs an escape. */
 static void
 put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t run = 0;
+	uint8_t *o = reserve(b, n + 2);
 
-	wk_put_u8(b, '"');
+	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *e = NULL;
-		char u[7];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = c;
 			continue;
-		wk_put_mem(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
-		default:
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			e = u;
 		}
-		wk_put_mem(b, e, strlen(e));
+		b->len = (size_t)(o - b->p);
+		/* The escape (at most 6), the rest unescaped, the quote. */
+		o = reserve(b, n - i + 7);
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = (uint8_t)hex[c >> 4];
+			o[4] = (uint8_t)hex[c & 15];
+			o += 5;
+		}
 	}
-	wk_put_mem(b, s + run, n - run);
-	wk_put_u8(b, '"');
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
 void
 api_jw_key(struct api_jw *w, const char *k)
 {
 	if (w->count[w->depth - 1]++ > 0)
-		wk_put_u8(&w->b, ',');
+		put_byte(&w->b, ',');
 	put_escaped(&w->b, k, strlen(k));
-	wk_put_u8(&w->b, ':');
+	put_byte(&w->b, ':');
 	w->after_key = 1;
 }
 
@@ -114,13 +150,41 @@ api_jw_str(struct api_jw *w, const char *s, size_t n)
 	put_escaped(&w->b, s ? s : "", s ? n : 0);
 }
 
+size_t
+api_jw_itoa(char t[API_JW_INT_MAX], long long v)
+{
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char d[API_JW_INT_MAX];
+	size_t k = 0, n = 0;
+
+	do
+		d[k++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		t[n++] = '-';
+	while (k)
+		t[n++] = d[--k];
+	return n;
+}
+
 void
 api_jw_int(struct api_jw *w, long long v)
 {
-	char t[24];
+	value_begin(w);
+	w->b.len += api_jw_itoa((char *)reserve(&w->b, API_JW_INT_MAX), v);
+}
+
+void
+api_jw_b64(struct api_jw *w, const void *p, size_t n)
+{
+	uint8_t *o;
 
 	value_begin(w);
-	wk_put_mem(&w->b, t, (size_t)snprintf(t, sizeof t, "%lld", v));
+	o = reserve(&w->b, WK_B64_ENCODED_LEN(n) + 2);
+	*o++ = '"';
+	o += wk_b64_encode(p, n, (char *)o);
+	*o++ = '"';
+	w->b.len = (size_t)(o - w->b.p);
 }
 
 void
@@ -133,7 +197,7 @@ void
 api_jw_raw(struct api_jw *w, const char *text, size_t n)
 {
 	value_begin(w);
-	wk_put_mem(&w->b, text, n);
+	put_mem(&w->b, text, n);
 }
 
 void
