@@ -104,7 +104,11 @@ sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_
 	if (len > CHANNEL_ID_MAX)
 		return 0;   /* longer than any stored uid: no conversation to keep right */
 	wk_be32_put(v, seq);
-	return wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v, 4);
+	if (wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v,
+	    4) < 0)
+		return -1;
+	channel_sendcache_put(num, uid, len, seq);
+	return 0;
 }
 
 /* The seq of the last message uid sent to the channel (0: none). */
@@ -122,10 +126,14 @@ channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const cha
 		return -1;
 	if (c->num == 0 || len > CHANNEL_ID_MAX)
 		return 0;
+	if (channel_sendcache_get(c->num, uid, len, seq))
+		return 0;
 	rc = wk_db_get(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, c->num, uid, len), &v, &n);
 	if (rc == 1 && n == 4)
 		*seq = wk_be32_get(v);
 	free(v);
+	if (rc >= 0)
+		channel_sendcache_put(c->num, uid, len, *seq);
 	return rc < 0 ? -1 : 0;
 }
 

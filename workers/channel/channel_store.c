@@ -133,6 +133,8 @@ txn_ended(struct wk_proc *p, int rc)
 	}
 	st.dirty = NULL;
 	channel_mcache_ended(rc);
+	if (rc < 0)
+		channel_sendcache_clear();
 	if (st.cache && zhashx_size(st.cache) > CACHE_MAX)
 		zhashx_purge(st.cache);
 }
@@ -293,8 +295,8 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 {
 	uint8_t k[CHANNEL_ID_MAX + 1], v[RECORD_SIZE];
 	DB *db = p->db[CHANNEL_DB_CHANNELS];
-	size_t idlen = strlen(id);
-	char *hkey;
+	size_t idlen = strlen(id), tl;
+	char tbuf[4], look[3 + 1 + CHANNEL_ID_MAX + 1], *hkey;
 	struct channel_rec *c;
 	int rc;
 
@@ -304,8 +306,16 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 	}
 	if (channel_txn(p) == NULL)
 		return NULL;
-	hkey = wk_asprintf("%u/%s", type, id);
-	if ((c = zhashx_lookup(cache(), hkey)) == NULL) {
+	/* "type/id", built on the stack: this runs several times for each
+	 * conversation of a sync; copied only when a record is added. */
+	tl = (size_t)(type >= 100 ? 3 : type >= 10 ? 2 : 1);
+	for (size_t i = tl, t = type; i > 0; i--, t /= 10)
+		tbuf[i - 1] = (char)('0' + t % 10);
+	memcpy(look, tbuf, tl);
+	look[tl] = '/';
+	memcpy(look + tl + 1, id, idlen + 1);
+	if ((c = zhashx_lookup(cache(), look)) == NULL) {
+		hkey = wk_strdup(look);
 		c = wk_calloc(1, sizeof *c);
 		c->hkey = hkey;
 		c->id = strchr(hkey, '/') + 1;
@@ -321,8 +331,7 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 		}
 		c->pub_seq = c->last_seq;   /* the table has it (rebuilt at start) */
 		zhashx_insert(st.cache, hkey, c);
-	} else
-		free(hkey);
+	}
 	if (c->num == 0 && create) {
 		if (channel_store_meta_next(p, "num", &c->num) < 0) {
 			c->num = 0;
@@ -471,6 +480,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 	    channel_store_prefix_delete(p, CHANNEL_DB_SENDERS, prefix, CHANNEL_NUM_SIZE) < 0)
 		return channel_store_op_failed(p);
 	channel_mcache_drop(c->num, 0);
+	channel_sendcache_clear();
 	channel_list_changed(p, id, type, CHANNEL_BLACKLIST);   /* and the whitelist */
 	c = channel_rec_get(p, id, type, 1);
 	c->flags |= F_DISBAND;

@@ -89,4 +89,11 @@ void channel_mcache_drop(uint64_t num, int list);
  * changed are dropped. */
 void channel_mcache_ended(int rc);
 
+/* ---- channel_sendcache.c: the last seq a user sent to a channel ---- */
+/* 1 and *seq (0: never sent) if cached, else 0. */
+int channel_sendcache_get(uint64_t num, const char *uid, size_t len, uint32_t *seq);
+void channel_sendcache_put(uint64_t num, const char *uid, size_t len, uint32_t seq);
+/* A failed commit, a channel deleted: forget every entry. */
+void channel_sendcache_clear(void);
+
 #endif
