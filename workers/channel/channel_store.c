@@ -61,6 +61,7 @@ static struct {
 	DB_TXN *txn;                  /* its open transaction, as channel_txn returned it */
 	zhashx_t *cache;              /* hkey -> struct channel_rec */
 	struct channel_rec *dirty;           /* records changed in txn */
+	struct channel_rec *last;     /* the record found last (chan_free forgets it) */
 } st;
 
 
@@ -70,6 +71,8 @@ chan_free(void **item)
 	struct channel_rec *c = *item;
 
 	if (c) {
+		if (st.last == c)
+			st.last = NULL;
 		free(c->hkey);
 		free(c);
 		*item = NULL;
@@ -306,8 +309,11 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 	}
 	if (channel_txn(p) == NULL)
 		return NULL;
-	/* "type/id", built on the stack: this runs several times for each
-	 * conversation of a sync; copied only when a record is added. */
+	/* The same channel as the last call (a conversation of a sync asks
+	 * for its record four times): no hashing. */
+	if ((c = st.last) != NULL && c->type == type && strcmp(c->id, id) == 0)
+		goto found;
+	/* "type/id", built on the stack, copied only when a record is added. */
 	tl = (size_t)(type >= 100 ? 3 : type >= 10 ? 2 : 1);
 	for (size_t i = tl, t = type; i > 0; i--, t /= 10)
 		tbuf[i - 1] = (char)('0' + t % 10);
@@ -332,6 +338,8 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 		c->pub_seq = c->last_seq;   /* the table has it (rebuilt at start) */
 		zhashx_insert(st.cache, hkey, c);
 	}
+	st.last = c;
+found:
 	if (c->num == 0 && create) {
 		if (channel_store_meta_next(p, "num", &c->num) < 0) {
 			c->num = 0;
