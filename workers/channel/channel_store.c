@@ -73,6 +73,7 @@ chan_free(void **item)
 	if (c) {
 		if (st.last == c)
 			st.last = NULL;
+		free(c->newest);
 		free(c->hkey);
 		free(c);
 		*item = NULL;
@@ -291,6 +292,20 @@ channel_store_meta_next(struct wk_proc *p, const char *name, uint64_t *out)
 	return 0;
 }
 
+void
+channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_t n)
+{
+	free(c->newest);
+	c->newest = NULL;
+	c->newest_len = c->newest_seq = 0;
+	if (v == NULL || n > CHANNEL_NEWEST_MAX)
+		return;
+	c->newest = wk_malloc(n ? n : 1);
+	memcpy(c->newest, v, n);
+	c->newest_len = (uint32_t)n;
+	c->newest_seq = seq;
+}
+
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty).  NULL on error. */
 struct channel_rec *
@@ -489,6 +504,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 		return channel_store_op_failed(p);
 	channel_mcache_drop(c->num, 0);
 	channel_sendcache_clear();
+	channel_rec_newest_set(c, 0, NULL, 0);
 	channel_list_changed(p, id, type, CHANNEL_BLACKLIST);   /* and the whitelist */
 	c = channel_rec_get(p, id, type, 1);
 	c->flags |= F_DISBAND;
