@@ -95,21 +95,31 @@ api_jw_reserve(struct api_jw *w, size_t n)
 	reserve(&w->b, n);
 }
 
-/* s quoted and escaped, written in place: room for it unescaped is made
- * once, and again at each (rare) character that needs an escape. */
+/* 1 for the bytes a JSON string must escape. */
+static const uint8_t must_escape[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+/* s quoted and escaped, written in place: each run without escapes is
+ * copied at once; room for the rest unescaped is made at the start and
+ * again at each (rare) escape. */
 static void
 put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
 	uint8_t *o = reserve(b, n + 2);
+	size_t i = 0, run;
 
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*o++ = c;
-			continue;
-		}
+	for (;;) {
+		for (run = i; run < n && !must_escape[u[run]]; run++)
+			;
+		memcpy(o, s + i, run - i);
+		o += run - i;
+		if ((i = run) == n)
+			break;
+		unsigned char c = u[i++];
 		b->len = (size_t)(o - b->p);
 		/* The escape (at most 6), the rest unescaped, the quote. */
 		o = reserve(b, n - i + 7);
@@ -222,6 +232,15 @@ api_jw_is_utf8(const char *s, size_t n)
 
 	while (p < end) {
 		unsigned c = *p, len, cp;
+		uint64_t eight;
+		/* ASCII eight bytes at a time (ids and client_msg_nos mostly are). */
+		if ((size_t)(end - p) >= 8) {
+			memcpy(&eight, p, 8);
+			if ((eight & 0x8080808080808080ULL) == 0) {
+				p += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			p++;
 			continue;
