@@ -46,9 +46,13 @@ struct item {
 	int known;                   /* LASTMSG_* */
 	struct lastmsg_row lm;
 	int ask;                     /* asked its channel shard */
-	/* The shard's answer (round 2). */
+	/* The shard's answer (round 2), decoded once: its first valid
+	 * message (MessageResp's recents[0]) and where the rest begins. */
 	uint32_t mine, nmsg;
-	struct wk_rbuf msgs;
+	int has;
+	uint32_t first_ix;
+	struct api_msgv first;
+	struct wk_rbuf after;
 };
 
 struct sync_ctx {
@@ -383,9 +387,13 @@ sync_then_recents(struct wk_proc *p, struct api_req *r)
 			wk_get_u32(&rb);             /* the channel's last seq */
 			it->mine = wk_get_u32(&rb);
 			it->nmsg = wk_get_u32(&rb);
-			it->msgs = rb;
 			for (uint32_t m = 0; m < it->nmsg && !rb.err; m++)
-				api_msgv_get(&rb, &v);
+				if (api_msgv_get(&rb, &v) == 0 && v.valid && !it->has) {
+					it->has = 1;
+					it->first_ix = m;
+					it->first = v;
+					it->after = rb;
+				}
 		}
 		if (wk_rbuf_done(&rb) < 0)
 			api_op_malformed(r, k);
@@ -394,25 +402,13 @@ sync_then_recents(struct wk_proc *p, struct api_req *r)
 	write_answer(r, c);
 }
 
-/* The first message MessageResp would show (as the tree's recents[0]):
- * 1 and *first, or 0. */
-static int
-first_msg(const struct item *it, struct api_msgv *first)
-{
-	struct wk_rbuf rb = it->msgs;
-
-	for (uint32_t m = 0; m < it->nmsg; m++)
-		if (api_msgv_get(&rb, first) == 0 && first->valid)
-			return 1;
-	return 0;
-}
-
 /* One conversation from its row and its channel's answer (§10.2 step 8). */
 static void
 write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 {
-	struct api_msgv last, v;
-	int has = it->ask && first_msg(it, &last);
+	const struct api_msgv *last = &it->first;
+	struct api_msgv v;
+	int has = it->ask && it->has;
 	long long R = it->R, U = it->mine, unread = 0, ls = 0, readed;
 	struct wk_rbuf rb;
 
@@ -423,7 +419,7 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 		R = it->del;
 	readed = R;
 	if (has) {
-		ls = last.m.seq;
+		ls = last->m.seq;
 		if (ls > R)
 			unread = ls - R;
 		/* What the user sent counts as read. */
@@ -431,7 +427,7 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 			unread = ls - U;
 			readed = U;
 		}
-		if (last.from_len == c->uid_len && memcmp(last.from, c->uid, c->uid_len) == 0) {
+		if (last->from_len == c->uid_len && memcmp(last->from, c->uid, c->uid_len) == 0) {
 			unread = 0;
 			readed = ls;
 		}
@@ -440,22 +436,27 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 	api_jw_kstr(w, "channel_id", it->cid, it->cid_len);
 	api_jw_kint(w, "channel_type", it->type);
 	api_jw_kint(w, "unread", unread);
-	api_jw_kint(w, "timestamp", has ? last.m.timestamp : 0);
+	api_jw_kint(w, "timestamp", has ? last->m.timestamp : 0);
 	api_jw_kint(w, "last_msg_seq", ls);
 	if (has)
-		api_jw_kstr(w, "last_client_msg_no", last.m.client_msg_no.p, last.m.client_msg_no.len);
+		api_jw_kstr(w, "last_client_msg_no", last->m.client_msg_no.p,
+		    last->m.client_msg_no.len);
 	else
 		api_jw_kstr(w, "last_client_msg_no", "", 0);
 	api_jw_kint(w, "offset_msg_seq", 0);
 	api_jw_kint(w, "readed_to_msg_seq", readed);
-	api_jw_kint(w, "version", has ? (long long)last.m.timestamp * 1000000000LL :
+	api_jw_kint(w, "version", has ? (long long)last->m.timestamp * 1000000000LL :
 	    (long long)it->updated * 1000000LL);
 	api_jw_key(w, "recents");
 	api_jw_array(w);
-	rb = it->msgs;
-	for (uint32_t m = 0; it->ask && m < it->nmsg; m++)
-		if (api_msgv_get(&rb, &v) == 0 && v.valid)
-			api_msgv_write(w, &v);
+	/* The messages before the first valid one are not shown either. */
+	if (has) {
+		api_msgv_write(w, last);
+		rb = it->after;
+		for (uint32_t m = it->first_ix + 1; m < it->nmsg; m++)
+			if (api_msgv_get(&rb, &v) == 0 && v.valid)
+				api_msgv_write(w, &v);
+	}
 	api_jw_end(w, ']');
 	api_jw_end(w, '}');
 }

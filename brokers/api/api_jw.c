@@ -146,10 +146,19 @@ put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 void
 api_jw_key(struct api_jw *w, const char *k)
 {
+	size_t n = strlen(k);
+	uint8_t *o;
+
+	/* Keys are the callers' literals: nothing to escape (api_jw.h). */
+	o = reserve(&w->b, n + 4);
 	if (w->count[w->depth - 1]++ > 0)
-		put_byte(&w->b, ',');
-	put_escaped(&w->b, k, strlen(k));
-	put_byte(&w->b, ':');
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, k, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	w->b.len = (size_t)(o - w->b.p);
 	w->after_key = 1;
 }
 
@@ -163,18 +172,34 @@ api_jw_str(struct api_jw *w, const char *s, size_t n)
 size_t
 api_jw_itoa(char t[API_JW_INT_MAX], long long v)
 {
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	    "8081828384858687888990919293949596979899";
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	char d[API_JW_INT_MAX];
-	size_t k = 0, n = 0;
+	char d[API_JW_INT_MAX], *e = d + sizeof d, *q = e;
+	size_t n = 0;
 
-	do
-		d[k++] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
+	if (v >= 0 && v < 10) {          /* flags, types, zeros: most of them */
+		t[0] = (char)('0' + v);
+		return 1;
+	}
+	/* Two digits a division, from the end. */
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		q -= 2;
+		memcpy(q, pairs + 2 * r, 2);
+	}
+	if (u >= 10) {
+		q -= 2;
+		memcpy(q, pairs + 2 * u, 2);
+	} else
+		*--q = (char)('0' + u);
 	if (v < 0)
 		t[n++] = '-';
-	while (k)
-		t[n++] = d[--k];
-	return n;
+	memcpy(t + n, q, (size_t)(e - q));
+	return n + (size_t)(e - q);
 }
 
 void

@@ -29,6 +29,7 @@ void api_jw_array(struct api_jw *w);
 void api_jw_object(struct api_jw *w);
 /* Closes the innermost array or object. */
 void api_jw_end(struct api_jw *w, char close);
+/* k is written as it is: a name that needs no escaping (a literal). */
 void api_jw_key(struct api_jw *w, const char *k);
 void api_jw_str(struct api_jw *w, const char *s, size_t n);
 void api_jw_int(struct api_jw *w, long long v);

@@ -72,6 +72,17 @@ START_TEST(test_api_jw_ints_match_jansson)
 		api_jw_int(&w, v[i]);
 		json_array_append_new(a, json_integer(v[i]));
 	}
+	/* Random values of every length. */
+	srand(77);
+	for (int i = 0; i < 5000; i++) {
+		long long r = (long long)(((unsigned long long)rand() << 33) ^
+		    ((unsigned long long)rand() << 11) ^ (unsigned long long)rand());
+		r >>= rand() % 63;
+		if (rand() & 1)
+			r = -r;
+		api_jw_int(&w, r);
+		json_array_append_new(a, json_integer(r));
+	}
 	api_jw_end(&w, ']');
 	check_same(&w, a);
 	api_jw_free(&w);
