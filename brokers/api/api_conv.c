@@ -79,6 +79,7 @@ rows_json(const struct api_req *r)
 	const char *id;
 
 	api_op_read(r, 0, &rb);
+	wk_get_u8(&rb);                  /* filtered: never asked here */
 	n = wk_get_u32(&rb);
 	for (uint32_t i = 0; i < n && !rb.err; i++) {
 		id = wk_get_strv(&rb, &len);

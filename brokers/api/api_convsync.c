@@ -61,6 +61,7 @@ struct sync_ctx {
 	json_t *req;
 	int64_t msg_count;
 	int by_channels;
+	int filtered;                /* the mailbox shard left out the rows without news */
 	uint8_t *rows;               /* round 1's answer, copied: the ids point into it */
 	char *ids;                   /* byChannels: the stored ids, NUL-separated */
 	struct item *it;
@@ -148,6 +149,7 @@ rows_read(struct api_req *r, struct sync_ctx *c, struct wk_rbuf *rb)
 	c->rows = wk_malloc(src.len + 1);
 	memcpy(c->rows, src.p, src.len);
 	wk_rbuf_init(rb, c->rows, src.len);
+	c->filtered = wk_get_u8(rb) == 1;
 	return wk_get_u32(rb);
 }
 
@@ -513,7 +515,15 @@ sync_then_rows(struct wk_proc *p, struct api_req *r)
 		if (w.deleted_at > 0 && w.deleted_at >= start)
 			start = (long long)w.deleted_at + 1;
 		it->start = start > 0 ? (uint64_t)start : 0;
-		table_lookup(p, it);
+		/* Filtered: the mailbox shard read the table for this row and
+		 * found news (or could not tell); seqs only grow, so the shard
+		 * is asked without reading it again.  (The cap, which needs the
+		 * table's times, has nothing to cut: the shard filters only a
+		 * uid with at most userMaxCount rows.) */
+		if (c->filtered)
+			it->known = LASTMSG_UNKNOWN;
+		else
+			table_lookup(p, it);
 	}
 	zhashx_destroy(&seqs);
 	if (rb.err)

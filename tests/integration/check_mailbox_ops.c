@@ -181,6 +181,7 @@ START_TEST(test_mailbox_ops_answers)
 	wk_put_u32(&b, 0);
 	ck_assert_int_eq(ask(WK_MSG_MAILBOX_CONV_ROWS, &b, &a, &len), 200);
 	wk_rbuf_init(&rb, a, len);
+	ck_assert_uint_eq(wk_get_u8(&rb), 0);    /* not filtered */
 	ck_assert_uint_eq(wk_get_u32(&rb), 1);
 	id = wk_get_strv(&rb, &n);
 	ck_assert_uint_eq(n, 2);

@@ -281,6 +281,7 @@ mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a
 		return 0;
 	if (t == NULL || c->n > filter_max)
 		filter = FILTER_NONE;
+	wk_put_u8(&a->body, filter != FILTER_NONE);
 	at = a->body.len;
 	wk_put_u32(&a->body, 0);
 	for (size_t i = 0; i < c->n && (max == 0 || keep < max); i++) {
