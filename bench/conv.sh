@@ -7,6 +7,8 @@
 #
 #   bench/conv.sh BUILDDIR [--quick]
 #   CONV_SIZES="100 1000 10000" CONV_ONLY=1 bench/conv.sh BUILDDIR   (the table)
+#   CONV_BOUND=1 ...   also, per size, one full answer saved and served by
+#                      convbound (nothing behind it): the HTTP edge's limit
 set -eu
 
 build=${1:?usage: conv.sh BUILDDIR [--quick]}
@@ -27,6 +29,21 @@ for convs in ${CONV_SIZES:-1000}; do
   userMaxCount: $(( convs > 1000 ? convs : 1000 ))"
 	echo "== /conversation/sync, msg_count 1, $convs conversations"
 	"$build/bench/convbench" -H "127.0.0.1:$http" -t "$secs" -n "$convs"
+	if [ -n "${CONV_BOUND:-}" ]; then
+		ans=$(mktemp /tmp/convbound.XXXXXX)
+		curl -s -o "$ans" -d "{\"uid\":\"cb-u$convs\",\"msg_count\":1}" \
+		    "http://127.0.0.1:$http/conversation/sync"
+		stop_tree
+		bport=$(pick_port)
+		"$build/bench/convbound" -p "$bport" -f "$ans" &
+		bpid=$!
+		sleep 0.5
+		echo "== the same answer ($(wc -c <"$ans") bytes) from convbound, nothing behind it"
+		"$build/bench/convbench" -H "127.0.0.1:$bport" -t "$secs" -n "$convs" -B || true
+		kill "$bpid"
+		wait "$bpid" 2>/dev/null || true
+		rm -f "$ans"
+	fi
 	stop_tree
 done
 [ -n "${CONV_ONLY:-}" ] && exit 0

@@ -10,7 +10,10 @@
  * is the last (1; 2 for the incremental user's new ones) and that message
  * as its one recent.  Not a test: it asserts nothing about time.
  *
- *   convbench -H 127.0.0.1:5001 [-n 1000] [-c 16] [-t 10] [-x prefix]
+ *   convbench -H 127.0.0.1:5001 [-n 1000] [-c 16] [-t 10] [-x prefix] [-B]
+ *
+ * -B: no set-up, only the full sync of the -n user, against a server that
+ * already has it (convbound.c, the machine's limit for that answer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,24 +195,31 @@ int
 main(int argc, char **argv)
 {
 	char big[64], small[64], inc[64], label[96];
-	int ch, rc;
+	int ch, rc, bound = 0;
 	CURL *h;
 
-	while ((ch = getopt(argc, argv, "H:n:c:t:x:")) != -1)
+	while ((ch = getopt(argc, argv, "H:n:c:t:x:B")) != -1)
 		switch (ch) {
 		case 'H': http = optarg; break;
 		case 'n': nconv = atol(optarg); break;
 		case 'c': conc = atoi(optarg); break;
 		case 't': secs = atoi(optarg); break;
 		case 'x': prefix = optarg; break;
+		case 'B': bound = 1; break;
 		default:
 			fprintf(stderr, "usage: convbench [-H host:port] [-n convs] [-c clients] "
-			    "[-t secs] [-x prefix]\n");
+			    "[-t secs] [-x prefix] [-B]\n");
 			return 2;
 		}
 	curl_global_init(CURL_GLOBAL_ALL);
-	h = curl_easy_init();
 	snprintf(big, sizeof big, "%s-u%ld", prefix, nconv);
+	if (bound) {
+		snprintf(label, sizeof label, "bound, %ld conversations", nconv);
+		rc = run(big, nconv, 0, label);
+		curl_global_cleanup();
+		return rc ? 3 : 0;
+	}
+	h = curl_easy_init();
 	snprintf(small, sizeof small, "%s-u10", prefix);
 	uint64_t t0 = wk_now_us();
 	snprintf(inc, sizeof inc, "%s-i%ld", prefix, nconv);

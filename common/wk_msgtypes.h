@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 14
+#define WK_MSG_VERSION 15
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -112,7 +112,7 @@ X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 la
 X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids -> nothing")
 X(MAILBOX_SYSUID_REMOVE, 104, "api: list of str uids -> nothing")
 X(MAILBOX_SYSUID_LIST, 105, "api: empty -> list of str uids, sorted")
-X(MAILBOX_CONV_ROWS, 106, "api: str uid, u32 max (0: all) -> list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most max")
+X(MAILBOX_CONV_ROWS, 106, "api: str uid, u32 max (0: all), u8 filter, u32 filter_max -> u8 filtered (1: the filter was applied), list of {str channel id, u8 type, u32 readed_to, u32 deleted_at, u64 updated_ms}, newest update first, at most max; filter (only for a uid with at most filter_max rows, and with the last-message table): 0 every row, 1 the rows whose channel the table says has a message at seq >= max(1, deleted_at + 1) or cannot tell, 2 the same from max(readed_to + 1, deleted_at + 1)")
 X(MAILBOX_CONV_SET, 107, "api: str channel id, u8 type, u32 read_to, u8 mode (0 reset, 1 forward, 2 missing), list of str uids -> nothing")
 X(MAILBOX_CONV_REMOVE, 108, "api: str channel id, u8 type, list of str uids -> nothing")
 X(MAILBOX_CONV_DELETE, 109, "api: str uid, str channel id, u8 type, u32 deleted_at -> nothing")

@@ -10,6 +10,7 @@
  * row has seen every row the key could be in. */
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -192,15 +193,21 @@ lastmsg_put(struct lastmsg *t, uint32_t region, const char *id, size_t len, uint
 	return 0;
 }
 
-/* Copy a row consistently: 0 empty, 1 used, -1 it never settled. */
+/* Copy a row consistently: 0 empty, 1 used, -1 it never settled.  The id
+ * is copied only when the row's hash, type and length are the key's (len
+ * 0: never; a reader through a hint does not compare ids): a probe that
+ * steps over other channels' rows reads 32 bytes of each, not 128. */
 static int
-slot_read(const struct lastmsg_slot *s, struct lastmsg_slot *out)
+slot_read(const struct lastmsg_slot *s, struct lastmsg_slot *out, uint32_t h, size_t len,
+    uint8_t type)
 {
 	for (int i = 0; i < READ_RETRIES; i++) {
 		uint32_t s1 = load_acq(&s->seq);
 		if (s1 & 1)
 			continue;
-		memcpy(out, s, sizeof *out);
+		memcpy(out, s, offsetof(struct lastmsg_slot, id));
+		if (len > 0 && out->hash == h && out->type == type && out->id_len == len)
+			memcpy(out->id, s->id, len);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == s1)
 			return out->state == 1;
@@ -208,9 +215,10 @@ slot_read(const struct lastmsg_slot *s, struct lastmsg_slot *out)
 	return -1;
 }
 
-int
-lastmsg_get(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
-    struct lastmsg_row *out)
+/* The lookup: rc, and in *where the slot of a row found (else gen 0). */
+static int
+get_slot(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
+    struct lastmsg_row *out, struct lastmsg_hint *where)
 {
 	uint32_t region = lastmsg_region_of(t, id, len), cap = t->hdr->capacity;
 	const struct lastmsg_region *r = lastmsg_region(t, region);
@@ -220,11 +228,12 @@ lastmsg_get(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
 	int rc = LASTMSG_UNKNOWN, st;
 
 	memset(out, 0, sizeof *out);
+	where->gen = 0;
 	if (gen == 0 || (gen & 1) || len == 0 || len > LASTMSG_ID_MAX)
 		return LASTMSG_UNKNOWN;
 	h = key_hash(id, len, type);
 	for (i = h % cap, n = 0; n < cap; i = (i + 1) % cap, n++) {
-		if ((st = slot_read(&sl[i], &s)) < 0)
+		if ((st = slot_read(&sl[i], &s, h, len, type)) < 0)
 			return LASTMSG_UNKNOWN;
 		if (st == 0) {
 			rc = load_acq(&r->overflow) ? LASTMSG_UNKNOWN : LASTMSG_NONE;
@@ -236,14 +245,55 @@ lastmsg_get(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
 			out->timestamp = s.timestamp;
 			out->from_hash = s.from_hash;
 			rc = s.last_seq ? LASTMSG_HIT : LASTMSG_NONE;
+			*where = (struct lastmsg_hint){ gen, region, i };
 			break;
 		}
 	}
 	/* A rebuild began while we read: what we read may be half zeroed. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&r->gen, __ATOMIC_RELAXED) != gen)
+	if (__atomic_load_n(&r->gen, __ATOMIC_RELAXED) != gen) {
+		where->gen = 0;
 		return LASTMSG_UNKNOWN;
+	}
 	if (rc != LASTMSG_HIT)
 		memset(out, 0, sizeof *out);
 	return rc;
+}
+
+int
+lastmsg_get(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
+    struct lastmsg_row *out)
+{
+	struct lastmsg_hint where;
+
+	return get_slot(t, id, len, type, out, &where);
+}
+
+int
+lastmsg_get_hinted(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
+    struct lastmsg_row *out, struct lastmsg_hint *hint)
+{
+	const struct lastmsg_region *r;
+	struct lastmsg_slot s;
+	int st;
+
+	if (hint->gen == 0 || hint->region >= t->hdr->nregions || hint->slot >= t->hdr->capacity)
+		return get_slot(t, id, len, type, out, hint);
+	r = lastmsg_region(t, hint->region);
+	if (load_acq(&r->gen) != hint->gen)
+		return get_slot(t, id, len, type, out, hint);
+	/* The slot is still this channel's: only its values can have moved. */
+	st = slot_read(&slots(t, hint->region)[hint->slot], &s, 0, 0, 0);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (st != 1 || __atomic_load_n(&r->gen, __ATOMIC_RELAXED) != hint->gen)
+		return get_slot(t, id, len, type, out, hint);
+	out->last_seq = s.last_seq;
+	out->message_id = s.message_id;
+	out->timestamp = s.timestamp;
+	out->from_hash = s.from_hash;
+	if (s.last_seq == 0) {
+		memset(out, 0, sizeof *out);
+		return LASTMSG_NONE;
+	}
+	return LASTMSG_HIT;
 }

@@ -111,4 +111,20 @@ int lastmsg_put(struct lastmsg *t, uint32_t region, const char *id, size_t len, 
 int lastmsg_get(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
     struct lastmsg_row *out);
 
+/* Where a row was found: a row keeps its slot until its region is rebuilt
+ * (rows are never removed or moved), so while the region's generation is
+ * the same the slot can be read again without hashing or comparing the
+ * id.  A reader that asks about the same channels often (the mailbox
+ * shard's cached conversation rows) keeps one per channel. */
+struct lastmsg_hint {
+	uint32_t gen;                /* 0: none */
+	uint32_t region;
+	uint32_t slot;
+};
+
+/* As lastmsg_get, through *hint when it is still good; *hint is set when
+ * the row is found, cleared otherwise. */
+int lastmsg_get_hinted(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
+    struct lastmsg_row *out, struct lastmsg_hint *hint);
+
 #endif

@@ -244,9 +244,11 @@ void api_route_last_message(struct wk_proc *p, struct api_req *r);
 /* A cmd twin ("<id>____cmd"): never a conversation of its own. */
 int api_conv_is_cmd(const char *id, size_t n);
 /* Round 1 of the conversation routes: the uid's rows (MAILBOX_CONV_ROWS),
- * at most max of them, newest update first (0: all). */
+ * at most max of them, newest update first (0: all); filter (0 none, 1
+ * rows whose channel has a message, 2 a message after the read position;
+ * wk_msgtypes.h) applies to a uid with at most filter_max rows. */
 void api_conv_ask_rows(struct wk_proc *p, struct api_req *r, const char *uid, uint32_t max,
-    api_then_fn *then);
+    uint8_t filter, uint32_t filter_max, api_then_fn *then);
 
 /* ---- api_msgresp.c: messages in the channel shards' answers ---- */
 /* One message (wk_chmsg, then its stream state) as MessageResp; NULL and

@@ -79,6 +79,7 @@ rows_json(const struct api_req *r)
 	const char *id;
 
 	api_op_read(r, 0, &rb);
+	wk_get_u8(&rb);                  /* filtered: never asked here */
 	n = wk_get_u32(&rb);
 	for (uint32_t i = 0; i < n && !rb.err; i++) {
 		id = wk_get_strv(&rb, &len);
@@ -317,7 +318,7 @@ api_route_conversation_channels(struct wk_proc *p, struct api_req *r)
 			api_answer_error(r, 400, "uid不能为空！");
 		else if (api_check_len(r, "uid", uid) == 0)
 			api_conv_ask_rows(p, r, uid, (uint32_t)p->cfg.conversation_userMaxCount,
-			    channels_then);
+			    0, 0, channels_then);
 	}
 	json_decref(in.o);
 }

@@ -30,6 +30,10 @@
 #define PAGE_SIZE_DEFAULT 100
 #define PAGE_SIZE_MAX 500
 #define BYCHANNELS_MSG_COUNT 15
+/* MAILBOX_CONV_ROWS's filter (wk_msgtypes.h). */
+#define ROWS_FILTER_NONE 0
+#define ROWS_FILTER_ANY 1            /* a message at or after the deleted-at */
+#define ROWS_FILTER_UNREAD 2         /* ... and after the read position */
 
 /* One conversation of the answer. */
 struct item {
@@ -42,9 +46,13 @@ struct item {
 	int known;                   /* LASTMSG_* */
 	struct lastmsg_row lm;
 	int ask;                     /* asked its channel shard */
-	/* The shard's answer (round 2). */
+	/* The shard's answer (round 2), decoded once: its first valid
+	 * message (MessageResp's recents[0]) and where the rest begins. */
 	uint32_t mine, nmsg;
-	struct wk_rbuf msgs;
+	int has;
+	uint32_t first_ix;
+	struct api_msgv first;
+	struct wk_rbuf after;
 };
 
 struct sync_ctx {
@@ -53,6 +61,7 @@ struct sync_ctx {
 	json_t *req;
 	int64_t msg_count;
 	int by_channels;
+	int filtered;                /* the mailbox shard left out the rows without news */
 	uint8_t *rows;               /* round 1's answer, copied: the ids point into it */
 	char *ids;                   /* byChannels: the stored ids, NUL-separated */
 	struct item *it;
@@ -94,13 +103,15 @@ ctx_new(struct api_req *r, json_t *req)
 
 void
 api_conv_ask_rows(struct wk_proc *p, struct api_req *r, const char *uid, uint32_t max,
-    api_then_fn *then)
+    uint8_t filter, uint32_t filter_max, api_then_fn *then)
 {
 	struct wk_wbuf b;
 
 	wk_wbuf_init(&b);
 	wk_put_str(&b, uid);
 	wk_put_u32(&b, max);
+	wk_put_u8(&b, filter);
+	wk_put_u32(&b, filter_max);
 	api_ask_op_owner(p, r, WK_ROLE_MAILBOX, uid, WK_MSG_MAILBOX_CONV_ROWS, &b, then);
 	wk_wbuf_free(&b);
 }
@@ -138,6 +149,7 @@ rows_read(struct api_req *r, struct sync_ctx *c, struct wk_rbuf *rb)
 	c->rows = wk_malloc(src.len + 1);
 	memcpy(c->rows, src.p, src.len);
 	wk_rbuf_init(rb, c->rows, src.len);
+	c->filtered = wk_get_u8(rb) == 1;
 	return wk_get_u32(rb);
 }
 
@@ -377,9 +389,13 @@ sync_then_recents(struct wk_proc *p, struct api_req *r)
 			wk_get_u32(&rb);             /* the channel's last seq */
 			it->mine = wk_get_u32(&rb);
 			it->nmsg = wk_get_u32(&rb);
-			it->msgs = rb;
 			for (uint32_t m = 0; m < it->nmsg && !rb.err; m++)
-				api_msgv_get(&rb, &v);
+				if (api_msgv_get(&rb, &v) == 0 && v.valid && !it->has) {
+					it->has = 1;
+					it->first_ix = m;
+					it->first = v;
+					it->after = rb;
+				}
 		}
 		if (wk_rbuf_done(&rb) < 0)
 			api_op_malformed(r, k);
@@ -388,25 +404,13 @@ sync_then_recents(struct wk_proc *p, struct api_req *r)
 	write_answer(r, c);
 }
 
-/* The first message MessageResp would show (as the tree's recents[0]):
- * 1 and *first, or 0. */
-static int
-first_msg(const struct item *it, struct api_msgv *first)
-{
-	struct wk_rbuf rb = it->msgs;
-
-	for (uint32_t m = 0; m < it->nmsg; m++)
-		if (api_msgv_get(&rb, first) == 0 && first->valid)
-			return 1;
-	return 0;
-}
-
 /* One conversation from its row and its channel's answer (§10.2 step 8). */
 static void
 write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 {
-	struct api_msgv last, v;
-	int has = it->ask && first_msg(it, &last);
+	const struct api_msgv *last = &it->first;
+	struct api_msgv v;
+	int has = it->ask && it->has;
 	long long R = it->R, U = it->mine, unread = 0, ls = 0, readed;
 	struct wk_rbuf rb;
 
@@ -417,7 +421,7 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 		R = it->del;
 	readed = R;
 	if (has) {
-		ls = last.m.seq;
+		ls = last->m.seq;
 		if (ls > R)
 			unread = ls - R;
 		/* What the user sent counts as read. */
@@ -425,7 +429,7 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 			unread = ls - U;
 			readed = U;
 		}
-		if (last.from_len == c->uid_len && memcmp(last.from, c->uid, c->uid_len) == 0) {
+		if (last->from_len == c->uid_len && memcmp(last->from, c->uid, c->uid_len) == 0) {
 			unread = 0;
 			readed = ls;
 		}
@@ -434,22 +438,27 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 	api_jw_kstr(w, "channel_id", it->cid, it->cid_len);
 	api_jw_kint(w, "channel_type", it->type);
 	api_jw_kint(w, "unread", unread);
-	api_jw_kint(w, "timestamp", has ? last.m.timestamp : 0);
+	api_jw_kint(w, "timestamp", has ? last->m.timestamp : 0);
 	api_jw_kint(w, "last_msg_seq", ls);
 	if (has)
-		api_jw_kstr(w, "last_client_msg_no", last.m.client_msg_no.p, last.m.client_msg_no.len);
+		api_jw_kstr(w, "last_client_msg_no", last->m.client_msg_no.p,
+		    last->m.client_msg_no.len);
 	else
 		api_jw_kstr(w, "last_client_msg_no", "", 0);
 	api_jw_kint(w, "offset_msg_seq", 0);
 	api_jw_kint(w, "readed_to_msg_seq", readed);
-	api_jw_kint(w, "version", has ? (long long)last.m.timestamp * 1000000000LL :
+	api_jw_kint(w, "version", has ? (long long)last->m.timestamp * 1000000000LL :
 	    (long long)it->updated * 1000000LL);
 	api_jw_key(w, "recents");
 	api_jw_array(w);
-	rb = it->msgs;
-	for (uint32_t m = 0; it->ask && m < it->nmsg; m++)
-		if (api_msgv_get(&rb, &v) == 0 && v.valid)
-			api_msgv_write(w, &v);
+	/* The messages before the first valid one are not shown either. */
+	if (has) {
+		api_msgv_write(w, last);
+		rb = it->after;
+		for (uint32_t m = it->first_ix + 1; m < it->nmsg; m++)
+			if (api_msgv_get(&rb, &v) == 0 && v.valid)
+				api_msgv_write(w, &v);
+	}
 	api_jw_end(w, ']');
 	api_jw_end(w, '}');
 }
@@ -462,6 +471,8 @@ write_answer(struct api_req *r, struct sync_ctx *c)
 	char *text;
 
 	api_jw_init(&w);
+	/* ~400 bytes a conversation with one recent: one allocation. */
+	api_jw_reserve(&w, 64 + c->n * (c->msg_count > 1 ? 800 : 400));
 	api_jw_array(&w);
 	for (size_t i = 0; i < c->n; i++)
 		write_item(&w, c, &c->it[i]);
@@ -504,7 +515,15 @@ sync_then_rows(struct wk_proc *p, struct api_req *r)
 		if (w.deleted_at > 0 && w.deleted_at >= start)
 			start = (long long)w.deleted_at + 1;
 		it->start = start > 0 ? (uint64_t)start : 0;
-		table_lookup(p, it);
+		/* Filtered: the mailbox shard read the table for this row and
+		 * found news (or could not tell); seqs only grow, so the shard
+		 * is asked without reading it again.  (The cap, which needs the
+		 * table's times, has nothing to cut: the shard filters only a
+		 * uid with at most userMaxCount rows.) */
+		if (c->filtered)
+			it->known = LASTMSG_UNKNOWN;
+		else
+			table_lookup(p, it);
 	}
 	zhashx_destroy(&seqs);
 	if (rb.err)
@@ -523,6 +542,7 @@ api_route_conversation_sync(struct wk_proc *p, struct api_req *r)
 	json_int_t v, n;
 	json_t *ex;
 	struct sync_ctx *c;
+	uint8_t filter = ROWS_FILTER_NONE;
 
 	if ((in.o = api_body_json(r, JSON_OBJECT, "api.syncUserConversationReq")) == NULL)
 		return;
@@ -552,8 +572,15 @@ api_route_conversation_sync(struct wk_proc *p, struct api_req *r)
 	}
 	c->uid = wk_strdup(uid);
 	c->uid_len = strlen(uid);
-	/* All the rows: the cap is applied here, once the last messages are known. */
-	api_conv_ask_rows(p, r, uid, 0, sync_then_rows);
+	/* All the rows: the cap is applied here, once the last messages are
+	 * known.  The mailbox shard leaves out the rows this route would
+	 * leave out (nothing at or after their start, by the same table)
+	 * unless a page, the client's last_msg_seqs or the cap needs them. */
+	if (wk_jint(c->req, "page") <= 0 && (seqs == NULL || *seqs == '\0'))
+		filter = wk_jint(c->req, "version") > 0 || wk_jint(c->req, "only_unread") == 1 ?
+		    ROWS_FILTER_UNREAD : ROWS_FILTER_ANY;
+	api_conv_ask_rows(p, r, uid, 0, filter,
+	    (uint32_t)p->cfg.conversation_userMaxCount, sync_then_rows);
 }
 
 /* syncByChannels: every requested channel, from its newest messages. */
@@ -632,5 +659,5 @@ api_route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 	json_object_set_new(c->req, "channels", chs ? json_incref(chs) : json_array());
 	c->uid = wk_strdup(uid);
 	c->uid_len = strlen(uid);
-	api_conv_ask_rows(p, r, uid, 0, by_channels_then_rows);
+	api_conv_ask_rows(p, r, uid, 0, ROWS_FILTER_NONE, 0, by_channels_then_rows);
 }

@@ -1,18 +1,38 @@
-/* api_jw.c - the streaming JSON writer (api_jw.h), used by wk-api's
- * /conversation/sync (api_convsync.c) and message answers (api_msgresp.c).
- *
- * The state is a stack of member counts, one per open array or object: a
- * value or key writes a comma before itself when its container already has
- * a member.  after_key suppresses that comma for the value that follows a
- * key (the key counted it).  Misuse (closing too much, keys outside an
- * object) is a programming error, not input: callers write fixed shapes. */
+/* api_jw.c - the streaming JSON writer (api_jw.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api_jw.h"
+#include "wk_alloc.h"
+#include "wk_crypto.h"
 #include "wk_log.h"
 
-/* Start an empty writer; the buffer grows on demand (wk_wbuf). */
+/* Room for n more bytes at b->p + b->len (the writer fills them and moves
+ * len itself: one size check per token, not per byte). */
+static inline uint8_t *
+reserve(struct wk_wbuf *b, size_t n)
+{
+	if (b->len + n > b->cap)
+		wk_grow(&b->p, &b->cap, b->len + n);
+	return b->p + b->len;
+}
+
+static inline void
+put_byte(struct wk_wbuf *b, uint8_t c)
+{
+	*reserve(b, 1) = c;
+	b->len++;
+}
+
+static inline void
+put_mem(struct wk_wbuf *b, const void *p, size_t n)
+{
+	if (n) {
+		memcpy(reserve(b, n), p, n);
+		b->len += n;
+	}
+}
+
 void
 api_jw_init(struct api_jw *w)
 {
@@ -20,20 +40,18 @@ api_jw_init(struct api_jw *w)
 	wk_wbuf_init(&w->b);
 }
 
-/* Release the buffer of a writer whose text was not taken. */
 void
 api_jw_free(struct api_jw *w)
 {
 	wk_wbuf_free(&w->b);
 }
 
-/* Hand the text over (NUL-terminated) and leave w empty and reusable. */
 char *
 api_jw_take(struct api_jw *w, size_t *len)
 {
 	char *s;
 
-	wk_put_u8(&w->b, 0);
+	put_byte(&w->b, 0);
 	*len = w->b.len - 1;
 	s = (char *)w->b.p;
 	wk_wbuf_init(&w->b);
@@ -48,11 +66,9 @@ value_begin(struct api_jw *w)
 	if (w->after_key)
 		w->after_key = 0;
 	else if (w->depth > 0 && w->count[w->depth - 1]++ > 0)
-		wk_put_u8(&w->b, ',');
+		put_byte(&w->b, ',');
 }
 
-/* Open an array or object.  API_JW_DEPTH bounds the stack; callers write
- * fixed shapes, so passing it is a bug, hence fatal. */
 static void
 open_(struct api_jw *w, char c)
 {
@@ -60,70 +76,92 @@ open_(struct api_jw *w, char c)
 	if (w->depth >= API_JW_DEPTH)
 		wk_fatalx("api_jw: nested deeper than %d", API_JW_DEPTH);
 	w->count[w->depth++] = 0;
-	wk_put_u8(&w->b, (uint8_t)c);
+	put_byte(&w->b, (uint8_t)c);
 }
 
 void api_jw_array(struct api_jw *w) { open_(w, '['); }
 void api_jw_object(struct api_jw *w) { open_(w, '{'); }
 
-/* Close the innermost container; close is ']' or '}', matching the open. */
 void
 api_jw_end(struct api_jw *w, char close)
 {
 	w->depth--;
-	wk_put_u8(&w->b, (uint8_t)close);
+	put_byte(&w->b, (uint8_t)close);
 }
 
-/* A JSON string as jansson escapes it: unescaped runs are copied in one
- * piece, so the common case (nothing to escape) is a single memcpy. */
+void
+api_jw_reserve(struct api_jw *w, size_t n)
+{
+	reserve(&w->b, n);
+}
+
+/* 1 for the bytes a JSON string must escape. */
+static const uint8_t must_escape[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+/* s quoted and escaped, written in place: each run without escapes is
+ * copied at once; room for the rest unescaped is made at the start and
+ * again at each (rare) escape. */
 static void
 put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t run = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	uint8_t *o = reserve(b, n + 2);
+	size_t i = 0, run;
 
-	wk_put_u8(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e = NULL;
-		char u[7];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		wk_put_mem(b, s + run, i - run);
-		run = i + 1;
+	*o++ = '"';
+	for (;;) {
+		for (run = i; run < n && !must_escape[u[run]]; run++)
+			;
+		memcpy(o, s + i, run - i);
+		o += run - i;
+		if ((i = run) == n)
+			break;
+		unsigned char c = u[i++];
+		b->len = (size_t)(o - b->p);
+		/* The escape (at most 6), the rest unescaped, the quote. */
+		o = reserve(b, n - i + 7);
+		*o++ = '\\';
 		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
 		default:
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			e = u;
+			memcpy(o, "u00", 3);
+			o[3] = (uint8_t)hex[c >> 4];
+			o[4] = (uint8_t)hex[c & 15];
+			o += 5;
 		}
-		wk_put_mem(b, e, strlen(e));
 	}
-	wk_put_mem(b, s + run, n - run);
-	wk_put_u8(b, '"');
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
-/* An object member's key; the next value call writes its value. */
 void
 api_jw_key(struct api_jw *w, const char *k)
 {
+	size_t n = strlen(k);
+	uint8_t *o;
+
+	/* Keys are the callers' literals: nothing to escape (api_jw.h). */
+	o = reserve(&w->b, n + 4);
 	if (w->count[w->depth - 1]++ > 0)
-		wk_put_u8(&w->b, ',');
-	put_escaped(&w->b, k, strlen(k));
-	wk_put_u8(&w->b, ':');
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, k, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	w->b.len = (size_t)(o - w->b.p);
 	w->after_key = 1;
 }
 
-/* A string value; NULL writes "" (a missing field of a record). */
 void
 api_jw_str(struct api_jw *w, const char *s, size_t n)
 {
@@ -131,29 +169,70 @@ api_jw_str(struct api_jw *w, const char *s, size_t n)
 	put_escaped(&w->b, s ? s : "", s ? n : 0);
 }
 
-/* An integer value, printed as jansson prints it (%lld). */
+size_t
+api_jw_itoa(char t[API_JW_INT_MAX], long long v)
+{
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	    "8081828384858687888990919293949596979899";
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char d[API_JW_INT_MAX], *e = d + sizeof d, *q = e;
+	size_t n = 0;
+
+	if (v >= 0 && v < 10) {          /* flags, types, zeros: most of them */
+		t[0] = (char)('0' + v);
+		return 1;
+	}
+	/* Two digits a division, from the end. */
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		q -= 2;
+		memcpy(q, pairs + 2 * r, 2);
+	}
+	if (u >= 10) {
+		q -= 2;
+		memcpy(q, pairs + 2 * u, 2);
+	} else
+		*--q = (char)('0' + u);
+	if (v < 0)
+		t[n++] = '-';
+	memcpy(t + n, q, (size_t)(e - q));
+	return n + (size_t)(e - q);
+}
+
 void
 api_jw_int(struct api_jw *w, long long v)
 {
-	char t[24];
-
 	value_begin(w);
-	wk_put_mem(&w->b, t, (size_t)snprintf(t, sizeof t, "%lld", v));
+	w->b.len += api_jw_itoa((char *)reserve(&w->b, API_JW_INT_MAX), v);
 }
 
-/* The JSON null. */
+void
+api_jw_b64(struct api_jw *w, const void *p, size_t n)
+{
+	uint8_t *o;
+
+	value_begin(w);
+	o = reserve(&w->b, WK_B64_ENCODED_LEN(n) + 2);
+	*o++ = '"';
+	o += wk_b64_encode(p, n, (char *)o);
+	*o++ = '"';
+	w->b.len = (size_t)(o - w->b.p);
+}
+
 void
 api_jw_null(struct api_jw *w)
 {
 	api_jw_raw(w, "null", 4);
 }
 
-/* Splice text that is already JSON; the caller vouches for it. */
 void
 api_jw_raw(struct api_jw *w, const char *text, size_t n)
 {
 	value_begin(w);
-	wk_put_mem(&w->b, text, n);
+	put_mem(&w->b, text, n);
 }
 
 void
@@ -178,6 +257,15 @@ api_jw_is_utf8(const char *s, size_t n)
 
 	while (p < end) {
 		unsigned c = *p, len, cp;
+		uint64_t eight;
+		/* ASCII eight bytes at a time (ids and client_msg_nos mostly are). */
+		if ((size_t)(end - p) >= 8) {
+			memcpy(&eight, p, 8);
+			if ((eight & 0x8080808080808080ULL) == 0) {
+				p += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			p++;
 			continue;

@@ -11,6 +11,7 @@
 #include "wk_buf.h"
 
 #define API_JW_DEPTH 32
+#define API_JW_INT_MAX 24           /* bytes of the longest long long */
 
 struct api_jw {
 	struct wk_wbuf b;
@@ -28,10 +29,17 @@ void api_jw_array(struct api_jw *w);
 void api_jw_object(struct api_jw *w);
 /* Closes the innermost array or object. */
 void api_jw_end(struct api_jw *w, char close);
+/* k is written as it is: a name that needs no escaping (a literal). */
 void api_jw_key(struct api_jw *w, const char *k);
 void api_jw_str(struct api_jw *w, const char *s, size_t n);
 void api_jw_int(struct api_jw *w, long long v);
 void api_jw_null(struct api_jw *w);
+/* n bytes as a base64 string (jansson's output for the encoded text). */
+void api_jw_b64(struct api_jw *w, const void *p, size_t n);
+/* v in decimal into t, no NUL: its length. */
+size_t api_jw_itoa(char t[API_JW_INT_MAX], long long v);
+/* Make room for n more bytes (an estimate of the answer: fewer copies). */
+void api_jw_reserve(struct api_jw *w, size_t n);
 /* A value already in JSON (json_dumps output, say). */
 void api_jw_raw(struct api_jw *w, const char *text, size_t n);
 /* Shorthands: key then value. */

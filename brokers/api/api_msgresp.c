@@ -200,8 +200,7 @@ void
 api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 {
 	const struct wk_chmsg *m = &v->m;
-	char idstr[24], *b64;
-	size_t n;
+	char idstr[API_JW_INT_MAX];
 
 	if (v->has_stream) {
 		/* Rare (a stream anchor with events): the tree, printed. */
@@ -223,8 +222,7 @@ api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 	api_jw_end(w, '}');
 	api_jw_kint(w, "setting", m->setting);
 	api_jw_kint(w, "message_id", m->message_id);
-	api_jw_kstr(w, "message_idstr", idstr,
-	    (size_t)snprintf(idstr, sizeof idstr, "%lld", (long long)m->message_id));
+	api_jw_kstr(w, "message_idstr", idstr, api_jw_itoa(idstr, m->message_id));
 	api_jw_kstr(w, "client_msg_no", m->client_msg_no.p, m->client_msg_no.len);
 	api_jw_kint(w, "message_seq", m->seq);
 	api_jw_kstr(w, "from_uid", v->from, v->from_len);
@@ -233,12 +231,9 @@ api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 	api_jw_kint(w, "expire", m->expire);
 	api_jw_kint(w, "timestamp", m->timestamp);
 	api_jw_key(w, "payload");
-	if (m->payload.len) {
-		b64 = wk_malloc(WK_B64_ENCODED_LEN(m->payload.len) + 1);
-		n = wk_b64_encode(m->payload.p, m->payload.len, b64);
-		api_jw_str(w, b64, n);
-		free(b64);
-	} else
+	if (m->payload.len)
+		api_jw_b64(w, m->payload.p, m->payload.len);
+	else
 		api_jw_null(w);
 	if (m->topic.len && api_jw_is_utf8(m->topic.p, m->topic.len))
 		api_jw_kstr(w, "topic", m->topic.p, m->topic.len);

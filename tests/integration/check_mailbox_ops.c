@@ -72,6 +72,18 @@ static void b_token_long_token(struct wk_wbuf *b)
 	wk_put_u8(b, 0);
 	wk_put_u8(b, 1);
 }
+static void b_rows_bad_filter(struct wk_wbuf *b)
+{
+	wk_put_str(b, "u1");
+	wk_put_u32(b, 0);
+	wk_put_u8(b, 3);                /* filters are 0, 1, 2 */
+	wk_put_u32(b, 1000);
+}
+static void b_rows_old_layout(struct wk_wbuf *b)
+{
+	wk_put_str(b, "u1");
+	wk_put_u32(b, 0);               /* version 14: no filter */
+}
 static void b_uid_too_long(struct wk_wbuf *b)
 {
 	char u[1100];
@@ -108,6 +120,8 @@ static const struct bad bads[] = {
 	{ "token huge uid length", WK_MSG_MAILBOX_USER_TOKEN, b_token_huge_str },
 	{ "token too long", WK_MSG_MAILBOX_USER_TOKEN, b_token_long_token },
 	{ "rows uid too long", WK_MSG_MAILBOX_CONV_ROWS, b_uid_too_long },
+	{ "rows bad filter", WK_MSG_MAILBOX_CONV_ROWS, b_rows_bad_filter },
+	{ "rows without filter", WK_MSG_MAILBOX_CONV_ROWS, b_rows_old_layout },
 	{ "sysuid_add huge count", WK_MSG_MAILBOX_SYSUID_ADD, b_list_huge_count },
 	{ "conv.set bad mode", WK_MSG_MAILBOX_CONV_SET, b_conv_bad_mode },
 	{ "device_quit short", WK_MSG_MAILBOX_DEVICE_QUIT, b_quit_short },
@@ -177,8 +191,11 @@ START_TEST(test_mailbox_ops_answers)
 	b.len = 0;
 	wk_put_str(&b, "u1");
 	wk_put_u32(&b, 0);              /* every row */
+	wk_put_u8(&b, 0);               /* no filter */
+	wk_put_u32(&b, 0);
 	ck_assert_int_eq(ask(WK_MSG_MAILBOX_CONV_ROWS, &b, &a, &len), 200);
 	wk_rbuf_init(&rb, a, len);
+	ck_assert_uint_eq(wk_get_u8(&rb), 0);    /* not filtered */
 	ck_assert_uint_eq(wk_get_u32(&rb), 1);
 	id = wk_get_strv(&rb, &n);
 	ck_assert_uint_eq(n, 2);
@@ -189,6 +206,20 @@ START_TEST(test_mailbox_ops_answers)
 	ck_assert_uint_gt(wk_get_u64(&rb), 0);   /* updated_ms */
 	ck_assert_int_eq(wk_rbuf_done(&rb), 0);
 	free(a);
+	/* Filtered (from memory now): g1 has no message, so no row; a uid
+	 * with more rows than filter_max gets them all, unfiltered. */
+	for (int k = 0; k < 2; k++) {
+		b.len = 0;
+		wk_put_str(&b, "u1");
+		wk_put_u32(&b, 0);
+		wk_put_u8(&b, 1);
+		wk_put_u32(&b, k == 0 ? 1000 : 0);
+		ck_assert_int_eq(ask(WK_MSG_MAILBOX_CONV_ROWS, &b, &a, &len), 200);
+		wk_rbuf_init(&rb, a, len);
+		ck_assert_uint_eq(wk_get_u8(&rb), k == 0);
+		ck_assert_uint_eq(wk_get_u32(&rb), k == 0 ? 0 : 1);
+		free(a);
+	}
 	wk_wbuf_free(&b);
 }
 END_TEST

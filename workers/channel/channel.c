@@ -98,6 +98,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 	if (n > 0 && (size_t)n < len)
 		n += channel_mcache_status(buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
+		n += channel_sendcache_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
 		n += channel_hook_status(buf + n, len - n);
 	return n;
 }
@@ -115,6 +117,7 @@ channel_on_stop(struct wk_proc *p)
 	channel_store_close(p);
 	channel_lastmsg_close();
 	channel_mcache_close();
+	channel_sendcache_close();
 	channel_append_close(p);
 	channel_cmd_close(p);
 	channel_person_close(p);

@@ -6,6 +6,7 @@
  *   channel_store.h         what the three store files share, private to them
  *   channel_list.c          a channel's lists: members, blacklist, whitelist
  *   channel_mcache.c        the hot lists in memory (channel_mset.c sets),
+ *   channel_sendcache.c     the last seq each user sent to a channel, in memory
  *                           bounded, least recently used out
  *   channel_log.c           a channel's message log: append, by seq, ranges,
  *                           by client_msg_no, the last seq a sender sent
@@ -177,6 +178,8 @@ int channel_members_foreach(struct wk_proc *p, const char *id, uint8_t type,
 /* Set the bound (channel.memberCacheMax uids), evicting down to it. */
 void channel_mcache_configure(uint64_t max);
 void channel_mcache_close(void);
+void channel_sendcache_close(void);
+int channel_sendcache_status(char *buf, size_t len);
 /* " member_cache=N member_cache_bytes=N ..." for the status line. */
 int channel_mcache_status(char *buf, size_t len);
 

@@ -104,7 +104,11 @@ sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_
 	if (len > CHANNEL_ID_MAX)
 		return 0;   /* longer than any stored uid: no conversation to keep right */
 	wk_be32_put(v, seq);
-	return wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v, 4);
+	if (wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v,
+	    4) < 0)
+		return -1;
+	channel_sendcache_put(num, uid, len, seq);
+	return 0;
 }
 
 /* The seq of the last message uid sent to the channel (0: none). */
@@ -122,10 +126,14 @@ channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const cha
 		return -1;
 	if (c->num == 0 || len > CHANNEL_ID_MAX)
 		return 0;
+	if (channel_sendcache_get(c->num, uid, len, seq))
+		return 0;
 	rc = wk_db_get(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, c->num, uid, len), &v, &n);
 	if (rc == 1 && n == 4)
 		*seq = wk_be32_get(v);
 	free(v);
+	if (rc >= 0)
+		channel_sendcache_put(c->num, uid, len, *seq);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -176,6 +184,8 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	DBT data = { .data = v.p, .size = (u_int32_t)v.len };
 	wk_db_writes++;
 	rc = db->put(db, channel_txn(p), &key, &data, 0);
+	if (rc == 0)
+		channel_rec_newest_set(c, seq, v.p, v.len);
 	wk_wbuf_free(&v);
 	if (rc != 0)
 		return channel_store_write_failed("messages.db put", id, type, rc);
@@ -267,6 +277,15 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 		hi = c->last_seq;
 	if (c->num == 0 || lo > hi)
 		return 0;
+	/* The newest message alone (a sync's msg_count 1): from memory. */
+	if (reverse && limit == 1 && hi == c->last_seq && c->newest && c->newest_seq == hi) {
+		if (msg_decode(&m, hi, c->newest, c->newest_len) < 0) {
+			wk_log_warnx("channel %s/%u: message %u: bad record", id, type, hi);
+			return -1;
+		}
+		fn(&m, arg);
+		return 1;
+	}
 	if ((cur = channel_store_cursor(p, CHANNEL_DB_MESSAGES)) == NULL)
 		return -1;
 	wk_be64_put(k, c->num);
@@ -291,6 +310,8 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 			n = -1;
 			break;
 		}
+		if (seq == c->last_seq && c->newest_seq != seq)
+			channel_rec_newest_set(c, seq, data.data, data.size);
 		n++;
 		if (fn(&m, arg) != 0 || (limit && (uint32_t)n >= limit))
 			break;

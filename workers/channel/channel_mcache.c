@@ -48,7 +48,19 @@ static struct {
 static void
 mkkey(char *k, uint64_t num, enum channel_list list)
 {
-	snprintf(k, 24, "%llx/%c", (unsigned long long)num, (char)list);
+	static const char hex[] = "0123456789abcdef";
+	char d[16];
+	int n = 0;
+
+	/* "%llx/%c" without printf: this runs for every conversation of a sync. */
+	do
+		d[n++] = hex[num & 15];
+	while ((num >>= 4) != 0);
+	while (n > 0)
+		*k++ = d[--n];
+	*k++ = '/';
+	*k++ = (char)list;
+	*k = '\0';
 }
 
 /* Take e out of the LRU list (head: most recently used). */

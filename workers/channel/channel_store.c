@@ -66,6 +66,7 @@ static struct {
 	DB_TXN *txn;                  /* its open transaction, as channel_txn returned it */
 	zhashx_t *cache;              /* hkey -> struct channel_rec */
 	struct channel_rec *dirty;           /* records changed in txn */
+	struct channel_rec *last;     /* the record found last (chan_free forgets it) */
 } st;
 
 
@@ -76,6 +77,9 @@ chan_free(void **item)
 	struct channel_rec *c = *item;
 
 	if (c) {
+		if (st.last == c)
+			st.last = NULL;
+		free(c->newest);
 		free(c->hkey);
 		free(c);
 		*item = NULL;
@@ -146,6 +150,8 @@ txn_ended(struct wk_proc *p, int rc)
 	}
 	st.dirty = NULL;
 	channel_mcache_ended(rc);
+	if (rc < 0)
+		channel_sendcache_clear();
 	if (st.cache && zhashx_size(st.cache) > CACHE_MAX)
 		zhashx_purge(st.cache);
 }
@@ -307,6 +313,20 @@ channel_store_meta_next(struct wk_proc *p, const char *name, uint64_t *out)
 	return 0;
 }
 
+void
+channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_t n)
+{
+	free(c->newest);
+	c->newest = NULL;
+	c->newest_len = c->newest_seq = 0;
+	if (v == NULL || n > CHANNEL_NEWEST_MAX)
+		return;
+	c->newest = wk_malloc(n ? n : 1);
+	memcpy(c->newest, v, n);
+	c->newest_len = (uint32_t)n;
+	c->newest_seq = seq;
+}
+
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty).  NULL on error. */
 struct channel_rec *
@@ -314,8 +334,8 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 {
 	uint8_t k[CHANNEL_ID_MAX + 1], v[RECORD_SIZE];
 	DB *db = p->db[CHANNEL_DB_CHANNELS];
-	size_t idlen = strlen(id);
-	char *hkey;
+	size_t idlen = strlen(id), tl;
+	char tbuf[4], look[3 + 1 + CHANNEL_ID_MAX + 1], *hkey;
 	struct channel_rec *c;
 	int rc;
 
@@ -325,8 +345,19 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 	}
 	if (channel_txn(p) == NULL)
 		return NULL;
-	hkey = wk_asprintf("%u/%s", type, id);
-	if ((c = zhashx_lookup(cache(), hkey)) == NULL) {
+	/* The same channel as the last call (a conversation of a sync asks
+	 * for its record four times): no hashing. */
+	if ((c = st.last) != NULL && c->type == type && strcmp(c->id, id) == 0)
+		goto found;
+	/* "type/id", built on the stack, copied only when a record is added. */
+	tl = (size_t)(type >= 100 ? 3 : type >= 10 ? 2 : 1);
+	for (size_t i = tl, t = type; i > 0; i--, t /= 10)
+		tbuf[i - 1] = (char)('0' + t % 10);
+	memcpy(look, tbuf, tl);
+	look[tl] = '/';
+	memcpy(look + tl + 1, id, idlen + 1);
+	if ((c = zhashx_lookup(cache(), look)) == NULL) {
+		hkey = wk_strdup(look);
 		c = wk_calloc(1, sizeof *c);
 		c->hkey = hkey;
 		c->id = strchr(hkey, '/') + 1;
@@ -342,8 +373,9 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 		}
 		c->pub_seq = c->last_seq;   /* the table has it (rebuilt at start) */
 		zhashx_insert(st.cache, hkey, c);
-	} else
-		free(hkey);
+	}
+	st.last = c;
+found:
 	if (c->num == 0 && create) {
 		if (channel_store_meta_next(p, "num", &c->num) < 0) {
 			c->num = 0;
@@ -500,6 +532,8 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 	    channel_store_prefix_delete(p, CHANNEL_DB_SENDERS, prefix, CHANNEL_NUM_SIZE) < 0)
 		return channel_store_op_failed(p);
 	channel_mcache_drop(c->num, 0);
+	channel_sendcache_clear();
+	channel_rec_newest_set(c, 0, NULL, 0);
 	channel_list_changed(p, id, type, CHANNEL_BLACKLIST);   /* and the whitelist */
 	c = channel_rec_get(p, id, type, 1);
 	c->flags |= F_DISBAND;

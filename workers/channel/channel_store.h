@@ -35,7 +35,17 @@ struct channel_rec {
 	int32_t last_ts;
 	uint32_t last_from_hash;
 	uint32_t pub_seq;
+	/* The newest message's stored value (messages.db), when it is at most
+	 * CHANNEL_NEWEST_MAX bytes: a sync's msg_count 1 reads it here.  Set
+	 * by channel_msg_append and by a read of the newest; messages are
+	 * never rewritten, only deleted with the channel (channel_delete
+	 * drops it). */
+	uint8_t *newest;
+	uint32_t newest_len, newest_seq;
 };
+#define CHANNEL_NEWEST_MAX 1024
+/* Keep v (n bytes) as c's newest message, seq; nothing if it is too big. */
+void channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_t n);
 
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty: written at the commit).  NULL on error. */
@@ -88,5 +98,12 @@ void channel_mcache_drop(uint64_t num, int list);
 /* The transaction ended with rc: after an abort, the sets it built or
  * changed are dropped. */
 void channel_mcache_ended(int rc);
+
+/* ---- channel_sendcache.c: the last seq a user sent to a channel ---- */
+/* 1 and *seq (0: never sent) if cached, else 0. */
+int channel_sendcache_get(uint64_t num, const char *uid, size_t len, uint32_t *seq);
+void channel_sendcache_put(uint64_t num, const char *uid, size_t len, uint32_t seq);
+/* A failed commit, a channel deleted: forget every entry. */
+void channel_sendcache_clear(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include "wk_txn.h"
 
 static struct presence presence;
+static struct lastmsg lastmsg;     /* read-only; hdr NULL without one */
 
 static const char *const mailbox_databases[MAILBOX_DB_COUNT + 1] = {
 	"users.db", "convs.db", "cmdbox.db", NULL,
@@ -49,6 +50,7 @@ static const struct wk_dispatch mailbox_dispatch[] = {
 };
 
 struct presence *mailbox_presence(void) { return &presence; }
+const struct lastmsg *mailbox_lastmsg(void) { return lastmsg.hdr ? &lastmsg : NULL; }
 
 /* The iteration's transaction ended: what memory holds of it follows. */
 static void
@@ -56,6 +58,8 @@ mailbox_txn_ended(struct wk_proc *p, int rc)
 {
 	mailbox_users_txn_ended(p, rc);
 	mailbox_cmd_txn_ended(p, rc);
+	if (rc < 0)
+		mailbox_convcache_clear();   /* it may hold what was not committed */
 }
 
 static int
@@ -75,6 +79,9 @@ mailbox_on_start(struct wk_proc *p)
 	 * from an empty region; the brokers restore what is still connected. */
 	presence_region_clear(&presence, p->instance);
 	presence_region(&presence, p->instance)->writer_pid = getpid();
+	/* conv.rows' filter reads it; without it every row is answered. */
+	if (lastmsg_attach(&lastmsg, p->cfg.runDir, 0) < 0)
+		wk_log_warnx("no last-message table: conv.rows answers every row");
 	wk_txn_set_hooks(p->txn, &hooks);
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
@@ -98,6 +105,9 @@ mailbox_on_stop(struct wk_proc *p)
 {
 	mailbox_on_iteration(p);
 	presence_close(&presence);
+	if (lastmsg.hdr)
+		lastmsg_close(&lastmsg);
+	mailbox_convcache_close();
 }
 
 static int
@@ -109,6 +119,8 @@ mailbox_on_status(struct wk_proc *p, char *buf, size_t len)
 
 	if (n > 0 && (size_t)n < len)
 		n += mailbox_cmd_status(p, buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += mailbox_convcache_status(buf + n, len - n);
 	return n;
 }
 

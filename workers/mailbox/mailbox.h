@@ -6,6 +6,7 @@
  *   mailbox_users.c  the user store (tokens, levels, flags, system uids),
  *                    the iteration's transaction
  *   mailbox_conv.c   conversation rows (read cursor, deleted-at) per user
+ *   mailbox_convcache.c  hot users' rows in memory, for conv.rows
  *   mailbox_cmd.c    cmd mailboxes: hand-over from the channel shards,
  *                    delivery, acknowledgement, /message/sync
  *   mailbox_webhook.c  user.onlinestatus facts for wk-hook
@@ -14,6 +15,7 @@
 #define MAILBOX_H
 #include <stdint.h>
 #include <db.h>
+#include "lastmsg.h"
 #include "presence.h"
 #include "wk_answer.h"
 #include "wk_buf.h"
@@ -35,6 +37,8 @@ typedef int mailbox_op_fn(struct wk_proc *p, struct wk_rbuf *req, struct wk_answ
 
 /* ---- mailbox.c ---- */
 struct presence *mailbox_presence(void);
+/* The last-message table, read-only; NULL without one (a shard run alone). */
+const struct lastmsg *mailbox_lastmsg(void);
 
 /* ---- mailbox_users.c (the database is p->db[0], "users.db") ---- */
 /* The stored token and device level for (uid, device_flag): 1 found, 0 none. */
@@ -74,6 +78,39 @@ mailbox_op_fn mailbox_op_conv_rows, mailbox_op_conv_set, mailbox_op_conv_remove,
  * txn: 0, or -1. */
 int mailbox_conv_touch(struct wk_proc *p, DB_TXN *txn, const char *uid, const char *id,
     uint8_t type, uint32_t read_to);
+
+/* One conversation row in memory; its id is ids + id in its mailbox_crows. */
+struct mailbox_crow {
+	size_t id;
+	size_t idlen;
+	uint8_t type;
+	uint32_t readed_to, deleted_at;
+	uint64_t created_ms, updated_ms;
+	struct lastmsg_hint hint;    /* where the table keeps its channel */
+};
+/* A uid's rows in conv.rows order (newest update first, then key order). */
+struct mailbox_crows {
+	struct mailbox_crow *v;
+	size_t n;
+	char *ids;
+};
+/* A stored row's value into r's fields: 0, or -1 if it does not decode. */
+int mailbox_conv_decode(struct mailbox_crow *r, const uint8_t *v, size_t n);
+
+/* ---- mailbox_convcache.c: hot users' rows ---- */
+/* The uid's rows, from memory or loaded from convs.db: held by the cache,
+ * or (too many to hold) in *tmp, which the caller then frees with
+ * mailbox_crows_free.  NULL on a storage error (a is 500).  Valid until
+ * the next call. */
+struct mailbox_crows *mailbox_convcache_get(struct wk_proc *p, const char *uid,
+    struct mailbox_crows *tmp, struct wk_answer *a);
+void mailbox_crows_free(struct mailbox_crows *c);
+/* uid's rows are being written: forget them. */
+void mailbox_convcache_forget(const char *uid);
+/* A failed commit: forget every user. */
+void mailbox_convcache_clear(void);
+void mailbox_convcache_close(void);
+int mailbox_convcache_status(char *buf, size_t len);
 
 /* ---- mailbox_cmd.c: cmd mailboxes ---- */
 mailbox_op_fn mailbox_op_cmd_sync, mailbox_op_cmd_syncack;

@@ -14,7 +14,12 @@
  * The HTTP API ops (rows MAILBOX_CONV_ROWS ... CONV_DELETE in
  * wk_msgtypes.h; mailbox_api.c runs them):
  *   conv.rows   the uid's rows, newest update first, at most the max
- *               asked (0: all)
+ *               asked (0: all); with a filter, only those whose channel
+ *               the last-message table says has a message at or after
+ *               the row's start (what /conversation/sync would ask the
+ *               channel shard about), so that an incremental sync costs
+ *               what changed.  The rows come from memory for hot users
+ *               (mailbox_convcache.c).
  *   conv.set    mode reset (membership: read_to, deleted-at cleared),
  *               forward (created if missing; read_to only advances),
  *               missing (created with read_to only if missing)
@@ -57,6 +62,20 @@ row_decode(struct row *r, const uint8_t *v, size_t n)
 	r->deleted_at = wk_be32_get(v + 5);
 	r->created_ms = wk_be64_get(v + 9);
 	r->updated_ms = wk_be64_get(v + 17);
+	return 0;
+}
+
+int
+mailbox_conv_decode(struct mailbox_crow *c, const uint8_t *v, size_t n)
+{
+	struct row r;
+
+	if (row_decode(&r, v, n) < 0)
+		return -1;
+	c->readed_to = r.readed_to;
+	c->deleted_at = r.deleted_at;
+	c->created_ms = r.created_ms;
+	c->updated_ms = r.updated_ms;
 	return 0;
 }
 
@@ -104,6 +123,7 @@ row_set(struct wk_proc *p, DB_TXN *txn, const char *uid, const char *id, uint8_t
 	int rc;
 
 	row_key(&k, uid, id, type);
+	mailbox_convcache_forget(uid);
 	rc = row_get(p, txn, &k, &r);
 	if (rc == 0 || mode == SET_RESET) {
 		memset(&r, 0, sizeof r);
@@ -172,6 +192,7 @@ mailbox_op_conv_remove(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 	if ((txn = mailbox_txn_begin(p, a)) != NULL) {
 		for (uint32_t i = 0; i < n && ok; i++) {
 			row_key(&k, uids[i], id, type);
+			mailbox_convcache_forget(uids[i]);
 			ok = wk_db_del(p->db[MAILBOX_DB_CONVS], txn, k.p, k.len) == 0;
 			wk_wbuf_free(&k);
 		}
@@ -203,6 +224,7 @@ mailbox_op_conv_delete(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 	if ((txn = mailbox_txn_begin(p, a)) == NULL)
 		return 0;
 	row_key(&k, uid, id, type);
+	mailbox_convcache_forget(uid);
 	rc = row_get(p, txn, &k, &r);
 	if (rc == 1) {
 		r.deleted_at = at;
@@ -213,78 +235,67 @@ mailbox_op_conv_delete(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 	return 0;
 }
 
-/* One row of conv.rows, as read from convs.db. */
-struct rowv {
-	const char *id;
-	size_t idlen;
-	uint8_t type;
-	struct row r;
-};
+/* The filter of conv.rows: the first seq that counts for a row, as
+ * /conversation/sync computes it (api_convsync.c, sync_then_rows). */
+enum rows_filter { FILTER_NONE, FILTER_ANY, FILTER_UNREAD };
 
+/* 1 if the row's channel may have something at or after its start. */
 static int
-by_updated_desc(const void *a, const void *b)
+row_has_news(const struct lastmsg *t, const struct mailbox_crows *c, struct mailbox_crow *w,
+    enum rows_filter f)
 {
-	uint64_t x = ((const struct rowv *)a)->r.updated_ms, y = ((const struct rowv *)b)->r.updated_ms;
+	struct lastmsg_row lm;
+	uint64_t start = f == FILTER_UNREAD ? (uint64_t)w->readed_to + 1 : 0;
+	int known;
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	if (w->deleted_at > 0 && w->deleted_at >= start)
+		start = (uint64_t)w->deleted_at + 1;
+	if (start < 1)
+		start = 1;
+	known = lastmsg_get_hinted(t, c->ids + w->id, w->idlen, w->type, &lm, &w->hint);
+	return known == LASTMSG_UNKNOWN || (known == LASTMSG_HIT && start <= lm.last_seq);
 }
 
-/* conv.rows: the uid's rows (a prefix walk), newest update first, at most
- * max (0: all; /conversation/sync applies conversation.userMaxCount itself,
- * once it knows the channels' last messages). */
+/* conv.rows: the uid's rows, newest update first, at most max (0: all;
+ * /conversation/sync applies conversation.userMaxCount itself, once it
+ * knows the channels' last messages).  The filter applies only to a uid
+ * with at most filter_max rows: above, wk-api needs every row for the
+ * cap. */
 int
 mailbox_op_conv_rows(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 {
 	char uid[WK_ID_MAX + 1];
-	size_t plen, n = 0, cap = 0, keep;
-	uint32_t max;
-	DBT key = { 0 }, data = { 0 };
-	struct rowv *v = NULL;
-	struct row r;
-	DBC *cur;
-	int rc;
+	const struct lastmsg *t = mailbox_lastmsg();
+	struct mailbox_crows tmp = { 0 }, *c;
+	uint32_t max, filter_max, keep = 0;
+	uint8_t filter;
+	size_t at;
 
 	wk_get_str(req, uid, sizeof uid);
 	max = wk_get_u32(req);
-	if (wk_rbuf_done(req) < 0)
+	filter = wk_get_u8(req);
+	filter_max = wk_get_u32(req);
+	if (wk_rbuf_done(req) < 0 || filter > FILTER_UNREAD)
 		return -1;
-	plen = strlen(uid) + 1;
-	key.data = uid;
-	key.size = (u_int32_t)plen;
-	if ((rc = p->db[MAILBOX_DB_CONVS]->cursor(p->db[MAILBOX_DB_CONVS],
-	    mailbox_txn_begin(p, NULL), &cur, 0)) != 0) {
-		wk_log_warnx("convs.db cursor: %s", db_strerror(rc));
-		wk_answer_error(a, 500, "storage error");
+	if ((c = mailbox_convcache_get(p, uid, &tmp, a)) == NULL)
 		return 0;
-	}
-	/* The keys and values stay valid only until the next get: copy ids. */
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
-		if (key.size <= plen || memcmp(key.data, uid, plen) != 0)
-			break;
-		if (row_decode(&r, data.data, data.size) < 0)
+	if (t == NULL || c->n > filter_max)
+		filter = FILTER_NONE;
+	wk_put_u8(&a->body, filter != FILTER_NONE);
+	at = a->body.len;
+	wk_put_u32(&a->body, 0);
+	for (size_t i = 0; i < c->n && (max == 0 || keep < max); i++) {
+		struct mailbox_crow *w = &c->v[i];
+		if (filter != FILTER_NONE && !row_has_news(t, c, w, (enum rows_filter)filter))
 			continue;
-		wk_grow(&v, &cap, (n + 1) * sizeof *v);
-		v[n].idlen = key.size - plen - 1;
-		v[n].id = wk_strndup((const char *)key.data + plen + 1, v[n].idlen);
-		v[n].type = ((const uint8_t *)key.data)[plen];
-		v[n++].r = r;
+		wk_put_strn(&a->body, c->ids + w->id, w->idlen);
+		wk_put_u8(&a->body, w->type);
+		wk_put_u32(&a->body, w->readed_to);
+		wk_put_u32(&a->body, w->deleted_at);
+		wk_put_u64(&a->body, w->updated_ms);
+		keep++;
 	}
-	cur->close(cur);
-	qsort(v, n, sizeof *v, by_updated_desc);
-	keep = max == 0 || n < max ? n : max;
-	if (mailbox_walk_end(a, rc, "convs.db") == 0) {
-		wk_put_u32(&a->body, (uint32_t)keep);
-		for (size_t i = 0; i < keep; i++) {
-			wk_put_strn(&a->body, v[i].id, v[i].idlen);
-			wk_put_u8(&a->body, v[i].type);
-			wk_put_u32(&a->body, v[i].r.readed_to);
-			wk_put_u32(&a->body, v[i].r.deleted_at);
-			wk_put_u64(&a->body, v[i].r.updated_ms);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free((void *)v[i].id);
-	free(v);
+	wk_be32_put(a->body.p + at, keep);
+	mailbox_crows_free(&tmp);
 	return 0;
 }
