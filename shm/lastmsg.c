@@ -15,20 +15,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "lastmsg.h"
+#include "shm_seq.h"
 #include "shm_seg.h"
 #include "wk_log.h"
 #include "wk_shard.h"
 #include "wk_time.h"
 
 #define HEADER_SIZE 4096
-#define READ_RETRIES 64   /* a row odd for this long belongs to a dead writer */
 #define MAX_LOAD_PCT 90   /* refuse new rows past this fill: probes get long */
 
 _Static_assert(sizeof(struct lastmsg_slot) == 128, "row layout is part of the segment version");
 _Static_assert(sizeof(struct lastmsg_region) == 64, "region layout is part of the segment version");
 
-static inline uint32_t load_acq(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static inline void store_rel(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 void
 lastmsg_name(const char *run_dir, char *out, size_t len)
@@ -131,7 +129,7 @@ lastmsg_rebuild(struct lastmsg *t, uint32_t region)
 	struct lastmsg_region *r = lastmsg_region(t, region);
 
 	if ((r->gen & 1) == 0)
-		store_rel(&r->gen, r->gen + 1);
+		shm_store_rel(&r->gen, r->gen + 1);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	memset(slots(t, region), 0, t->hdr->region_size - sizeof *r);
 	r->used = 0;
@@ -145,7 +143,7 @@ lastmsg_rebuilt(struct lastmsg *t, uint32_t region)
 {
 	struct lastmsg_region *r = lastmsg_region(t, region);
 
-	store_rel(&r->gen, r->gen + 1);
+	shm_store_rel(&r->gen, r->gen + 1);
 }
 
 static int
@@ -171,10 +169,10 @@ lastmsg_put(struct lastmsg *t, uint32_t region, const char *id, size_t len, uint
 		;
 	s = &sl[i];
 	if (s->state == 0 && (uint64_t)(r->used + 1) * 100 > (uint64_t)cap * MAX_LOAD_PCT) {
-		store_rel(&r->overflow, 1);
+		shm_store_rel(&r->overflow, 1);
 		return LASTMSG_EFULL;
 	}
-	store_rel(&s->seq, s->seq + 1);
+	shm_store_rel(&s->seq, s->seq + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if (s->state == 0) {
 		s->type = type;
@@ -188,7 +186,7 @@ lastmsg_put(struct lastmsg *t, uint32_t region, const char *id, size_t len, uint
 	s->timestamp = row->timestamp;
 	s->from_hash = row->from_hash;
 	__atomic_store_n(&s->state, 1, __ATOMIC_RELAXED);
-	store_rel(&s->seq, s->seq + 1);
+	shm_store_rel(&s->seq, s->seq + 1);
 	r->updates++;
 	return 0;
 }
@@ -201,8 +199,8 @@ static int
 slot_read(const struct lastmsg_slot *s, struct lastmsg_slot *out, uint32_t h, size_t len,
     uint8_t type)
 {
-	for (int i = 0; i < READ_RETRIES; i++) {
-		uint32_t s1 = load_acq(&s->seq);
+	for (int i = 0; i < SHM_SEQ_READ_RETRIES; i++) {
+		uint32_t s1 = shm_load_acq(&s->seq);
 		if (s1 & 1)
 			continue;
 		memcpy(out, s, offsetof(struct lastmsg_slot, id));
@@ -224,7 +222,7 @@ get_slot(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
 	const struct lastmsg_region *r = lastmsg_region(t, region);
 	const struct lastmsg_slot *sl = slots(t, region);
 	struct lastmsg_slot s;
-	uint32_t gen = load_acq(&r->gen), h, i, n;
+	uint32_t gen = shm_load_acq(&r->gen), h, i, n;
 	int rc = LASTMSG_UNKNOWN, st;
 
 	memset(out, 0, sizeof *out);
@@ -236,7 +234,7 @@ get_slot(const struct lastmsg *t, const char *id, size_t len, uint8_t type,
 		if ((st = slot_read(&sl[i], &s, h, len, type)) < 0)
 			return LASTMSG_UNKNOWN;
 		if (st == 0) {
-			rc = load_acq(&r->overflow) ? LASTMSG_UNKNOWN : LASTMSG_NONE;
+			rc = shm_load_acq(&r->overflow) ? LASTMSG_UNKNOWN : LASTMSG_NONE;
 			break;
 		}
 		if (is_key(&s, h, id, len, type)) {
@@ -280,7 +278,7 @@ lastmsg_get_hinted(const struct lastmsg *t, const char *id, size_t len, uint8_t 
 	if (hint->gen == 0 || hint->region >= t->hdr->nregions || hint->slot >= t->hdr->capacity)
 		return get_slot(t, id, len, type, out, hint);
 	r = lastmsg_region(t, hint->region);
-	if (load_acq(&r->gen) != hint->gen)
+	if (shm_load_acq(&r->gen) != hint->gen)
 		return get_slot(t, id, len, type, out, hint);
 	/* The slot is still this channel's: only its values can have moved. */
 	st = slot_read(&slots(t, hint->region)[hint->slot], &s, 0, 0, 0);

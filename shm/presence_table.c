@@ -17,25 +17,23 @@
  */
 #include <string.h>
 #include "presence.h"
+#include "shm_seq.h"
 #include "wk_shard.h"
 
-#define READ_RETRIES 64   /* a slot odd for this long belongs to a dead writer */
 #define MAX_LOAD_PCT 90   /* refuse inserts past this fill: probes get long */
 
-static inline uint32_t load_acq(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static inline void store_rel(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 static void
 write_begin(struct presence_slot *s)
 {
-	store_rel(&s->seq, s->seq + 1);
+	shm_store_rel(&s->seq, s->seq + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static void
 write_end(struct presence_slot *s)
 {
-	store_rel(&s->seq, s->seq + 1);
+	shm_store_rel(&s->seq, s->seq + 1);
 }
 
 /* Copy a slot consistently; 0 if it is empty, 1 if used, -1 if it never
@@ -43,8 +41,8 @@ write_end(struct presence_slot *s)
 static int
 slot_read(const struct presence_slot *s, struct presence_slot *out)
 {
-	for (int i = 0; i < READ_RETRIES; i++) {
-		uint32_t s1 = load_acq(&s->seq);
+	for (int i = 0; i < SHM_SEQ_READ_RETRIES; i++) {
+		uint32_t s1 = shm_load_acq(&s->seq);
 		if (s1 & 1)
 			continue;
 		memcpy(out, s, sizeof *out);
@@ -104,7 +102,7 @@ presence_add(struct presence *ps, uint32_t region, const struct presence_conn *c
 	s->state = 1;
 	write_end(s);
 	presence_dense(ps, region)[r->used] = i;
-	store_rel(&r->used, r->used + 1);
+	shm_store_rel(&r->used, r->used + 1);
 	r->churn++;
 	return 0;
 }
@@ -118,7 +116,7 @@ delete_at(struct presence *ps, uint32_t region, uint32_t i)
 	uint32_t *dense = presence_dense(ps, region);
 	uint32_t cap = ps->hdr->capacity, j = i, last = r->used - 1, d = slots[i].dense;
 
-	store_rel(&r->moves, r->moves + 1);   /* odd: a shift is under way */
+	shm_store_rel(&r->moves, r->moves + 1);   /* odd: a shift is under way */
 	/* The dense list: the last entry takes the removed one's place. */
 	if (d != last && d < cap && last < cap) {
 		uint32_t moved = dense[last];
@@ -127,7 +125,7 @@ delete_at(struct presence *ps, uint32_t region, uint32_t i)
 		slots[moved].dense = d;
 		write_end(&slots[moved]);
 	}
-	store_rel(&r->used, last);
+	shm_store_rel(&r->used, last);
 	for (;;) {
 		j = (j + 1) % cap;
 		if (slots[j].state != 1)
@@ -151,7 +149,7 @@ delete_at(struct presence *ps, uint32_t region, uint32_t i)
 	slots[i].state = 0;
 	slots[i].uid[0] = '\0';
 	write_end(&slots[i]);
-	store_rel(&r->moves, r->moves + 1);
+	shm_store_rel(&r->moves, r->moves + 1);
 	r->churn++;
 }
 
@@ -201,8 +199,8 @@ presence_lookup(const struct presence *ps, const char *uid, struct presence_conn
 	uint32_t h = wk_shard_hash(uid, len);
 	struct presence_slot s;
 
-	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
-		uint32_t m1 = load_acq(&r->moves);
+	for (int attempt = 0; attempt < SHM_SEQ_READ_RETRIES; attempt++) {
+		uint32_t m1 = shm_load_acq(&r->moves);
 		int n = 0, rc;
 		if (m1 & 1)
 			continue;
@@ -215,7 +213,7 @@ presence_lookup(const struct presence *ps, const char *uid, struct presence_conn
 			if (s.uid_hash == h && strcmp(s.uid, uid) == 0 && n < max)
 				conn_of(&s, &out[n++]);
 		}
-		if (load_acq(&r->moves) == m1)
+		if (shm_load_acq(&r->moves) == m1)
 			return n;
 	}
 	return PRESENCE_EBUSY;
@@ -231,8 +229,8 @@ presence_region_conns(const struct presence *ps, uint32_t region, struct presenc
 	uint32_t cap = ps->hdr->capacity;
 	struct presence_slot s;
 
-	for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
-		uint32_t m1 = load_acq(&r->moves), n = load_acq(&r->used);
+	for (int attempt = 0; attempt < SHM_SEQ_READ_RETRIES; attempt++) {
+		uint32_t m1 = shm_load_acq(&r->moves), n = shm_load_acq(&r->used);
 		int got = 0;
 		if (m1 & 1)
 			continue;
@@ -246,7 +244,7 @@ presence_region_conns(const struct presence *ps, uint32_t region, struct presenc
 				continue;   /* moved (the check below) or a dead writer's */
 			conn_of(&s, &out[got++]);
 		}
-		if (load_acq(&r->moves) == m1)
+		if (shm_load_acq(&r->moves) == m1)
 			return got;
 	}
 	return PRESENCE_EBUSY;
@@ -258,6 +256,6 @@ presence_online(const struct presence *ps)
 	uint64_t n = 0;
 
 	for (uint32_t r = 0; r < ps->hdr->nregions; r++)
-		n += load_acq(&presence_region(ps, r)->used);
+		n += shm_load_acq(&presence_region(ps, r)->used);
 	return n;
 }
