@@ -17,6 +17,8 @@
 
 #define WKPROTO_VERSION_MIN	1
 #define WKPROTO_VERSION_MAX	5	/* GoProto LatestVersion */
+/* 1 if version is one this codec speaks. */
+#define WKPROTO_VERSION_OK(v)	((v) >= WKPROTO_VERSION_MIN && (v) <= WKPROTO_VERSION_MAX)
 #define WKPROTO_MAX_REMAINING	1048576	/* server cap on remaining length */
 #define WKPROTO_VARINT_MAX	268435455u	/* 4-byte varint ceiling */
 #define WKPROTO_STR_MAX		0x7fff	/* Go reads string lengths as int16 */

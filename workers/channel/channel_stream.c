@@ -511,36 +511,6 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	return 0;
 }
 
-/* qsort by a lane's last event seq: eventsync answers lanes in event order. */
-static int
-by_seq(const void *a, const void *b)
-{
-	const struct channel_lane *x = *(const struct channel_lane *const *)a, *y = *(const struct channel_lane *const *)b;
-
-	return x->last_seq < y->last_seq ? -1 : x->last_seq > y->last_seq;
-}
-
-/* Visibilities shown by eventsync only when the caller asks for private
- * events (priv); other lanes are always shown. */
-static int
-is_private(const char *vis)
-{
-	return vis && (strcmp(vis, "private") == 0 || strcmp(vis, "restricted") == 0);
-}
-
-/* A lane's last persisted event, as CHANNEL_MSG_EVENTSYNC answers it. */
-static void
-proj_put(const struct channel_lane *l, struct wk_wbuf *b)
-{
-	wk_put_u64(b, l->last_seq);
-	wk_put_str(b, l->proj.event_id);
-	wk_put_str(b, l->key);
-	wk_put_str(b, l->proj.type);
-	wk_put_str(b, l->proj.visibility ? l->proj.visibility : "");
-	wk_put_u64(b, (uint64_t)l->proj.occurred_at);
-	wk_put_blob(b, l->proj.payload, l->proj.payload ? strlen(l->proj.payload) : 0);
-}
-
 /* CHANNEL_MSG_EVENTSYNC: the projected state of each lane whose last
  * persisted event is newer than from_seq, oldest first (http-api.md
  * §2.29). */
@@ -567,25 +537,15 @@ channel_op_eventsync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 		channel_answer_storage_error(p, a);
 		return 0;
 	}
-	if (rc > 0) {
-		for (struct channel_lane *l = s->lanes; l; l = l->next)
-			n++;
-		v = wk_calloc((size_t)n + 1, sizeof *v);
-		n = 0;
-		for (struct channel_lane *l = s->lanes; l; l = l->next)
-			if (l->proj.event_id && l->last_seq > from &&
-			    (key[0] == '\0' || strcmp(key, l->key) == 0) &&
-			    (priv || !is_private(l->proj.visibility)))
-				v[n++] = l;
-		qsort(v, (size_t)n, sizeof *v, by_seq);
-	}
+	if (rc > 0)
+		v = channel_lanes_since(s, from, key, priv, &n);
 	if ((uint32_t)n < limit)
 		limit = (uint32_t)n;
 	wk_put_u8(&a->body, (uint32_t)n > limit);
 	wk_put_u64(&a->body, limit > 0 ? v[limit - 1]->last_seq : from);
 	wk_put_u32(&a->body, limit);
 	for (uint32_t i = 0; i < limit; i++)
-		proj_put(v[i], &a->body);
+		channel_lane_proj_put(v[i], &a->body);
 	free(v);
 	if (rc == 2)
 		channel_stream_free(s);
@@ -600,29 +560,14 @@ void
 channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf *b)
 {
 	struct channel_stream *s;
-	uint32_t n = 0;
 	int rc = lookup(ss.p, id, type, cmn, &s);
 
 	if (rc <= 0) {
 		wk_put_u8(b, 0);     /* no events: no stream fields, as the reference */
 		return;
 	}
-	for (struct channel_lane *l = s->lanes; l; l = l->next)
-		n++;
 	wk_put_u8(b, 1);
-	wk_put_str(b, s->cmn);
-	wk_put_u8(b, s->completed);
-	wk_put_u64(b, s->event_seq);
-	wk_put_u32(b, n);
-	for (struct channel_lane *l = s->lanes; l; l = l->next) {
-		wk_put_str(b, l->key);
-		wk_put_u8(b, l->status);
-		wk_put_u64(b, l->last_seq);
-		wk_put_u8(b, l->end_reason);
-		wk_put_u8(b, l->json);
-		wk_put_blob(b, l->snap.p, l->snap.len);
-		wk_put_str(b, l->error ? l->error : "");
-	}
+	channel_stream_state_put(s, b);
 	if (rc == 2)
 		channel_stream_free(s);
 }

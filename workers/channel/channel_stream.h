@@ -138,4 +138,11 @@ int channel_stream_db_foreach_open(struct wk_proc *p,
     void (*fn)(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, void *arg),
     void *arg);
 
+/* What the HTTP operations answer of a stream (channel_stream_state.c). */
+struct wk_wbuf;
+void channel_lane_proj_put(const struct channel_lane *l, struct wk_wbuf *b);
+struct channel_lane **channel_lanes_since(const struct channel_stream *s, uint64_t from,
+    const char *key, int priv, int *n);
+void channel_stream_state_put(const struct channel_stream *s, struct wk_wbuf *b);
+
 #endif

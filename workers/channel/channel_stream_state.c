@@ -296,3 +296,84 @@ channel_stream_apply(struct channel_stream *s, const struct channel_stream_event
 	return CHANNEL_APPLY_OK;
 }
 
+/* ---- what the HTTP operations answer of a stream ---- */
+
+/* qsort by a lane's last event seq: eventsync answers lanes in event order. */
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct channel_lane *x = *(const struct channel_lane *const *)a, *y = *(const struct channel_lane *const *)b;
+
+	return x->last_seq < y->last_seq ? -1 : x->last_seq > y->last_seq;
+}
+
+/* Visibilities shown by eventsync only when the caller asks for private
+ * events (priv); other lanes are always shown. */
+static int
+is_private(const char *vis)
+{
+	return vis && (strcmp(vis, "private") == 0 || strcmp(vis, "restricted") == 0);
+}
+
+/* A lane's last persisted event, as CHANNEL_MSG_EVENTSYNC answers it. */
+void
+channel_lane_proj_put(const struct channel_lane *l, struct wk_wbuf *b)
+{
+	wk_put_u64(b, l->last_seq);
+	wk_put_str(b, l->proj.event_id);
+	wk_put_str(b, l->key);
+	wk_put_str(b, l->proj.type);
+	wk_put_str(b, l->proj.visibility ? l->proj.visibility : "");
+	wk_put_u64(b, (uint64_t)l->proj.occurred_at);
+	wk_put_blob(b, l->proj.payload, l->proj.payload ? strlen(l->proj.payload) : 0);
+}
+
+/* The lanes of s whose last persisted event is newer than from (only
+ * lane `key` unless it is ""; private ones only when priv), oldest event
+ * first: what CHANNEL_MSG_EVENTSYNC answers.  *n lanes, malloc'd array. */
+struct channel_lane **
+channel_lanes_since(const struct channel_stream *s, uint64_t from, const char *key, int priv,
+    int *n)
+{
+	struct channel_lane **v;
+	int k = 0;
+
+	for (struct channel_lane *l = s->lanes; l; l = l->next)
+		k++;
+	v = wk_calloc((size_t)k + 1, sizeof *v);
+	k = 0;
+	for (struct channel_lane *l = s->lanes; l; l = l->next)
+		if (l->proj.event_id && l->last_seq > from &&
+		    (key[0] == '\0' || strcmp(key, l->key) == 0) &&
+		    (priv || !is_private(l->proj.visibility)))
+			v[k++] = l;
+	qsort(v, (size_t)k, sizeof *v, by_seq);
+	*n = k;
+	return v;
+}
+
+/* A stream's state as a message's answer carries it (api_msgresp.c reads
+ * it): str client_msg_no, u8 completed, u64 event seq, u32 n lanes, each
+ * {str key, u8 status, u64 last seq, u8 end reason, u8 snapshot is JSON,
+ * blob snapshot, str error}. */
+void
+channel_stream_state_put(const struct channel_stream *s, struct wk_wbuf *b)
+{
+	uint32_t n = 0;
+
+	for (struct channel_lane *l = s->lanes; l; l = l->next)
+		n++;
+	wk_put_str(b, s->cmn);
+	wk_put_u8(b, s->completed);
+	wk_put_u64(b, s->event_seq);
+	wk_put_u32(b, n);
+	for (struct channel_lane *l = s->lanes; l; l = l->next) {
+		wk_put_str(b, l->key);
+		wk_put_u8(b, l->status);
+		wk_put_u64(b, l->last_seq);
+		wk_put_u8(b, l->end_reason);
+		wk_put_u8(b, l->json);
+		wk_put_blob(b, l->snap.p, l->snap.len);
+		wk_put_str(b, l->error ? l->error : "");
+	}
+}
