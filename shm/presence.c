@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "presence.h"
+#include "shm_seg.h"
 #include "wk_log.h"
 #include "wk_shard.h"
 #include "wk_time.h"
@@ -33,27 +34,11 @@ presence_create(struct presence *ps, const char *name, uint32_t nregions, uint32
 	uint64_t region_size = (sizeof(struct presence_region) +
 	    (uint64_t)capacity * (sizeof(struct presence_slot) + sizeof(uint32_t)) + 63) & ~63ull;
 	uint64_t total = 4096 + region_size * nregions;
-	int fd;
 
 	memset(ps, 0, sizeof *ps);
 	snprintf(ps->name, sizeof ps->name, "%s", name);
-	shm_unlink(name);   /* a stale segment of a master that was killed */
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd < 0) {
-		wk_log_warn("shm_open %s", name);
+	if ((ps->hdr = shm_seg_create(name, total)) == NULL)
 		return -1;
-	}
-	if (ftruncate(fd, (off_t)total) < 0) {
-		wk_log_warn("ftruncate %s", name);
-		goto fail;
-	}
-	ps->hdr = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (ps->hdr == MAP_FAILED) {
-		wk_log_warn("mmap %s", name);
-		ps->hdr = NULL;
-		goto fail;
-	}
-	close(fd);
 	ps->size = total;
 	/* ftruncate gave zeroed pages: every slot is empty. */
 	*ps->hdr = (struct presence_header){
@@ -65,10 +50,6 @@ presence_create(struct presence *ps, const char *name, uint32_t nregions, uint32
 		.created_ms = wk_wall_ms(), .master_pid = getpid(), .generation = 1,
 	};
 	return 0;
-fail:
-	close(fd);
-	shm_unlink(name);
-	return -1;
 }
 
 /* Map an existing segment, read-only or writable, and check that it is the
@@ -77,32 +58,17 @@ fail:
 int
 presence_open(struct presence *ps, const char *name, int writable)
 {
-	struct stat st;
-	int fd;
-
 	memset(ps, 0, sizeof *ps);
 	snprintf(ps->name, sizeof ps->name, "%s", name);
-	fd = shm_open(name, writable ? O_RDWR : O_RDONLY, 0);
-	if (fd < 0) {
-		wk_log_warn("shm_open %s", name);
+	if ((ps->hdr = shm_seg_open(name, writable, &ps->size)) == NULL)
 		return -1;
-	}
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct presence_header)) {
+	if (ps->size < sizeof(struct presence_header)) {
 		wk_log_warnx("presence segment %s is too small", name);
-		close(fd);
+		presence_close(ps);
 		return -1;
 	}
-	ps->hdr = mmap(NULL, st.st_size, PROT_READ | (writable ? PROT_WRITE : 0),
-	    MAP_SHARED, fd, 0);
-	close(fd);
-	if (ps->hdr == MAP_FAILED) {
-		ps->hdr = NULL;
-		wk_log_warn("mmap %s", name);
-		return -1;
-	}
-	ps->size = st.st_size;
 	if (ps->hdr->magic != PRESENCE_MAGIC || ps->hdr->version != PRESENCE_VERSION ||
-	    ps->hdr->total_size != (uint64_t)st.st_size) {
+	    ps->hdr->total_size != (uint64_t)ps->size) {
 		wk_log_warnx("presence segment %s: wrong magic, version or size", name);
 		presence_close(ps);
 		return -1;

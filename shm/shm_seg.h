@@ -1,6 +1,6 @@
 /* shm_seg.h - create and map a POSIX shared-memory segment (shm/): the
- * part every segment shares, whatever its layout (lastmsg.h uses it; the
- * presence segment still has its own copy in presence.c). */
+ * part every segment shares, whatever its layout (presence.c and lastmsg.c
+ * use it). */
 #ifndef SHM_SEG_H
 #define SHM_SEG_H
 #include <stddef.h>
