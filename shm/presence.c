@@ -1,10 +1,8 @@
 /* presence.c - lifetime and layout of the presence segment (see presence.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "presence.h"
 #include "shm_seg.h"
