@@ -77,7 +77,10 @@ struct broker {
 	int nconns_cap;
 	int nconns;
 	uint8_t *gen;                /* per fd, the generation of the last conn */
-	struct broker_conn *dirty;          /* connections with output to flush */
+	/* Connections with output to flush, oldest first: a SENDACK queued
+	 * before a large fan-out is written before the fan-out's RECVs. */
+	struct broker_conn *dirty, *dirty_tail;
+	int ndirty;
 	int listen_fd[3];            /* by enum broker_conn_kind, -1 when off */
 	SSL_CTX *tls;
 	struct presence presence;
@@ -98,6 +101,9 @@ void broker_conn_kick(struct broker_conn *c, uint8_t reason, const char *text, i
 /* Encode one packet for c and queue it (one WebSocket message on ws/wss). */
 int broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt);
 void broker_flush_all(void);
+/* Before a fan-out to many connections: write what is already queued, so
+ * earlier small outputs (SENDACKs) do not wait behind the fan-out. */
+void broker_flush_before_fanout(size_t targets);
 void broker_sweep(void);
 /* Bytes arrived for c's WKProto stream (from the socket or a WS message). */
 void broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n);

@@ -77,6 +77,44 @@ broker_notify_closed(uint64_t id, const char *uid)
 	wk_wbuf_free(&b);
 }
 
+/* Put c at the tail of the flush list (once): broker_flush_all writes the
+ * list in the order output was queued, so a sender's SENDACK is not written
+ * after the hundreds of RECVs queued behind it (a LIFO list did that). */
+static void
+conn_mark_dirty(struct broker_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	c->next_dirty = NULL;
+	if (broker.dirty_tail)
+		broker.dirty_tail->next_dirty = c;
+	else
+		broker.dirty = c;
+	broker.dirty_tail = c;
+	broker.ndirty++;
+}
+
+/* Take c off the flush list (a close in the middle of the iteration). */
+static void
+dirty_unlink(struct broker_conn *c)
+{
+	struct broker_conn *prev = NULL;
+
+	for (struct broker_conn *x = broker.dirty; x; prev = x, x = x->next_dirty)
+		if (x == c) {
+			if (prev)
+				prev->next_dirty = c->next_dirty;
+			else
+				broker.dirty = c->next_dirty;
+			if (broker.dirty_tail == c)
+				broker.dirty_tail = prev;
+			broker.ndirty--;
+			break;
+		}
+	c->dirty = 0;
+}
+
 /* Close c now and free it: the mailbox shard learns it (if it registered c
  * in presence), c leaves the flush list, and its retry queue, WebSocket,
  * TLS and crypto state go with it. */
@@ -93,12 +131,8 @@ broker_conn_close(struct broker_conn *c, const char *why)
 	broker.conns[c->fd] = NULL;
 	broker.nconns--;
 	broker.st.closed++;
-	/* Unlink from the flush list. */
-	for (struct broker_conn **pp = &broker.dirty; *pp; pp = &(*pp)->next_dirty)
-		if (*pp == c) {
-			*pp = c->next_dirty;
-			break;
-		}
+	if (c->dirty)
+		dirty_unlink(c);
 	broker_retry_free(c);
 	broker_ws_free(c);
 	broker_tls_free(c);
@@ -165,17 +199,6 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 	}
 }
 
-/* Put c on the flush list (once): broker_flush_all writes it, or closes
- * it, at the end of the iteration. */
-static void
-conn_mark_dirty(struct broker_conn *c)
-{
-	if (!c->dirty) {
-		c->dirty = 1;
-		c->next_dirty = broker.dirty;
-		broker.dirty = c;
-	}
-}
 
 /* Append n bytes to c's output, written at the end of the iteration. The
  * bound: past limits.outputBufferMax the client is too slow to keep, and
@@ -271,11 +294,25 @@ broker_flush_all(void)
 	while (broker.dirty) {
 		struct broker_conn *c = broker.dirty;
 		broker.dirty = c->next_dirty;
+		if (!broker.dirty)
+			broker.dirty_tail = NULL;
+		broker.ndirty--;
 		c->dirty = 0;
 		if (conn_flush(c) < 0 || (c->state == BROKER_CS_CLOSING && c->outlen == 0) ||
 		    c->close_at_ms == 1)
 			broker_conn_close(c, c->state == BROKER_CS_CLOSING ? NULL : "write failed");
 	}
+}
+
+/* A fan-out to many connections fills many buffers; write the few small
+ * outputs queued before it first (a frame or two each), so their latency
+ * does not include the fan-out's encoding. Below the threshold the end of
+ * the iteration's flush is soon enough. */
+void
+broker_flush_before_fanout(size_t targets)
+{
+	if (targets >= 64 && broker.ndirty > 0 && broker.ndirty < 64)
+		broker_flush_all();
 }
 
 /* The mailbox shard that owns c's user. */

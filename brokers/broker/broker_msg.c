@@ -384,6 +384,7 @@ broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		wk_fatalx("BROKER_DELIVER from %s/%u: malformed payload", wk_role_name(h->sender_role),
 		    h->sender_instance);
 	wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
+	broker_flush_before_fanout(zframe_size(tf) / 8);
 	while (t.off < t.len) {
 		struct broker_conn *c = broker_conn_find(wk_get_u64(&t));
 		if (c && c->state == BROKER_CS_READY)
