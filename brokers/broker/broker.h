@@ -43,6 +43,7 @@ struct broker_conn {
 	uint8_t want_write;          /* EPOLLOUT registered */
 	uint8_t registered;          /* the mailbox shard has it in presence */
 	uint8_t user_flags;          /* WK_USER_SEND_BAN */
+	uint8_t half_closed;         /* our WS Close is out, FIN sent: waiting for theirs */
 	char uid[BROKER_UID_MAX];
 	char device_id[BROKER_DEVICE_ID_MAX];
 	uint8_t client_key[WK_CRYPTO_KEY_LEN];
@@ -93,6 +94,9 @@ extern struct broker broker;
 void broker_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg);
 struct broker_conn *broker_conn_find(uint64_t id);
 void broker_conn_close(struct broker_conn *c, const char *why);
+/* Refuse c: a Close frame with ws_code on WebSocket, then close it once
+ * its output (CONNACK, the Close) is written. */
+void broker_conn_refuse(struct broker_conn *c, uint16_t ws_code, const char *why);
 /* Tell the user's mailbox shard that connection id is gone. */
 void broker_notify_closed(uint64_t id, const char *uid);
 void broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t user_flags);
@@ -148,6 +152,8 @@ int broker_ws_start(struct broker_conn *c);
 /* Feed socket bytes in BROKER_CS_WS_UPGRADE or BROKER_CS_READY..: returns -1 to close. */
 int broker_ws_on_readable(struct broker_conn *c);
 int broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n);
+/* Queue a Close frame (code: WSLAY_CODE_*) unless one was sent. */
+void broker_ws_close(struct broker_conn *c, uint16_t code, const char *reason);
 void broker_ws_free(struct broker_conn *c);
 
 /* broker_tls.c */

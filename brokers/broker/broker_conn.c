@@ -143,6 +143,19 @@ broker_conn_close(struct broker_conn *c, const char *why)
 	free(c);
 }
 
+/* Refuse c: on WebSocket a Close frame says why (a browser otherwise
+ * reports 1006); the connection ends once its output is written, or after
+ * the 5 s the sweep allows a closing connection. */
+void
+broker_conn_refuse(struct broker_conn *c, uint16_t ws_code, const char *why)
+{
+	if (c->kind != BROKER_CONN_TCP)
+		broker_ws_close(c, ws_code, why);
+	c->state = BROKER_CS_CLOSING;
+	c->last_in_ms = wk_now_ms();
+	conn_mark_dirty(c);
+}
+
 /* The pause after running out of descriptors is over: watch the listener
  * again. */
 static void
@@ -285,6 +298,29 @@ conn_flush(struct broker_conn *c)
 	return 0;
 }
 
+/* A closing connection whose output is all written: closed, 1; or, on
+ * WebSocket while our Close is unanswered, half-closed, 0: the reader waits
+ * for the client's Close (or EOF, or the sweep's 5 s), because closing with
+ * its answer unread makes the kernel send a reset and the browser reports
+ * the close as unclean.  The user is offline from now either way. */
+static int
+conn_end(struct broker_conn *c)
+{
+	if (c->half_closed)
+		return 0;
+	if (c->ws && wslay_event_get_close_sent(c->ws) && !wslay_event_get_close_received(c->ws)) {
+		if (c->registered)
+			broker_notify_closed(c->id, c->uid);
+		c->registered = 0;
+		c->half_closed = 1;
+		c->last_in_ms = wk_now_ms();
+		shutdown(c->fd, SHUT_WR);
+		return 0;
+	}
+	broker_conn_close(c, NULL);
+	return 1;
+}
+
 /* End of the iteration: write every connection on the flush list, and
  * close those that failed, finished closing, or went over their output
  * bound. */
@@ -298,9 +334,10 @@ broker_flush_all(void)
 			broker.dirty_tail = NULL;
 		broker.ndirty--;
 		c->dirty = 0;
-		if (conn_flush(c) < 0 || (c->state == BROKER_CS_CLOSING && c->outlen == 0) ||
-		    c->close_at_ms == 1)
+		if (conn_flush(c) < 0 || c->close_at_ms == 1)
 			broker_conn_close(c, c->state == BROKER_CS_CLOSING ? NULL : "write failed");
+		else if (c->state == BROKER_CS_CLOSING && c->outlen == 0)
+			conn_end(c);
 	}
 }
 
@@ -403,8 +440,7 @@ broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t us
 		/* The reference closes silently and the SDK retries every 3 s
 		 * forever; a CONNACK with the reason makes it stop. */
 		broker_conn_send(c, &pkt);
-		c->state = BROKER_CS_CLOSING;
-		c->last_in_ms = wk_now_ms();
+		broker_conn_refuse(c, WSLAY_CODE_POLICY_VIOLATION, "connect refused");
 		return;
 	}
 	broker.st.auth_ok++;
@@ -453,7 +489,8 @@ on_packet(struct broker_conn *c, const struct wkproto_packet *pkt)
 	case WKPROTO_SUB:   /* the reference ignores SUB too */
 		return 0;
 	case WKPROTO_DISCONNECT:
-		return -1;
+		broker_conn_refuse(c, WSLAY_CODE_NORMAL_CLOSURE, "disconnect");
+		return 0;
 	default:
 		wk_log_limited(&rl_proto, WK_LOG_INFO, "%s: unexpected %s packet; closing",
 		    c->uid, wkproto_type_name(pkt->type));
@@ -483,8 +520,7 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 	if (c->state == BROKER_CS_AUTH && c->inlen > PENDING_MAX) {
 		wk_log_limited(&rl_proto, WK_LOG_INFO, "%s: %zu bytes before authentication; closing",
 		    c->uid, c->inlen);
-		c->state = BROKER_CS_CLOSING;
-		c->close_at_ms = 1;
+		broker_conn_refuse(c, WSLAY_CODE_POLICY_VIOLATION, "too much before authentication");
 		return;
 	}
 	while (c->state == BROKER_CS_CONNECT || c->state == BROKER_CS_READY) {
@@ -508,9 +544,7 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 			    c->uid[0] ? c->uid : "-", (unsigned long long)c->id,
 			    rc == -100 ? "first packet is not CONNECT" :
 			    rc < -1 ? wkproto_strerror(rc) : "bad packet");
-			c->state = BROKER_CS_CLOSING;
-			c->close_at_ms = 1;
-			conn_mark_dirty(c);
+			broker_conn_refuse(c, WSLAY_CODE_PROTOCOL_ERROR, "bad packet");
 			return;
 		}
 	}
@@ -575,10 +609,8 @@ on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 			broker_conn_close(c, "write failed");
 			return;
 		}
-		if (c->state == BROKER_CS_CLOSING && c->outlen == 0) {
-			broker_conn_close(c, NULL);
+		if (c->state == BROKER_CS_CLOSING && c->outlen == 0 && conn_end(c))
 			return;
-		}
 	}
 	if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;

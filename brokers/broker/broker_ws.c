@@ -62,19 +62,19 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int fla
 }
 
 /* A whole WebSocket message: binary data goes to the WKProto splitter as
- * if it came from TCP; a text frame closes the connection. */
+ * if it came from TCP; a text frame is refused with 1003.  Nothing more is
+ * taken once the connection is closing. */
 static void
 ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
 	struct broker_conn *c = user;
 
+	if (c->state == BROKER_CS_CLOSING)
+		return;
 	if (arg->opcode == WSLAY_BINARY_FRAME)
 		broker_conn_input(c, arg->msg, arg->msg_length);
-	else if (arg->opcode == WSLAY_TEXT_FRAME) {
-		/* JSON-RPC over text frames is not supported (COMPATIBILITY.md). */
-		c->state = BROKER_CS_CLOSING;
-		c->close_at_ms = 1;
-	}
+	else if (arg->opcode == WSLAY_TEXT_FRAME)
+		broker_conn_refuse(c, WSLAY_CODE_UNSUPPORTED_DATA, "text frame");
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {
@@ -196,8 +196,17 @@ broker_ws_on_readable(struct broker_conn *c)
 	/* Control frames (pong, close) wslay wants to answer. */
 	if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0)
 		return -1;
-	if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws) && c->outlen == 0)
-		return -1;   /* closing handshake done */
+	/* A Close from the client has been answered: the TCP connection ends
+	 * as soon as the output is written, not when the browser gives up
+	 * waiting (Chromium: 2 s), and the user is offline from that moment.
+	 * A Close of ours (a refusal, or wslay's own 1002/1009) is answered by
+	 * the client: conn_end waits for that. */
+	if (wslay_event_get_close_received(c->ws)) {
+		if (c->outlen == 0)
+			return -1;
+		c->state = BROKER_CS_CLOSING;
+	} else if (wslay_event_get_close_sent(c->ws))
+		c->state = BROKER_CS_CLOSING;
 	free(c->ws_pre);
 	c->ws_pre = NULL;
 	c->ws_prelen = c->ws_preoff = 0;
@@ -216,6 +225,17 @@ broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n)
 	if (wslay_event_queue_msg(c->ws, &msg) != 0 || wslay_event_send(c->ws) != 0)
 		return -1;
 	return 0;
+}
+
+/* Queue a Close frame with code (RFC 6455 §7.4.1) and a short reason,
+ * once: the refusal a browser can read instead of 1006. */
+void
+broker_ws_close(struct broker_conn *c, uint16_t code, const char *reason)
+{
+	if (c->ws == NULL || wslay_event_get_close_sent(c->ws))
+		return;
+	if (wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason)) == 0)
+		wslay_event_send(c->ws);
 }
 
 /* Free the connection's wslay context. */

@@ -47,9 +47,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { commands, out } from './driver_io.mjs';
 
-const t0 = Date.now();
-const out = (ev, obj = {}) => process.stdout.write(JSON.stringify({ ev, t: Date.now() - t0, ...obj }) + '\n');
 
 const opts = { 'device-flag': '1', heartbeat: '500', 'on-kick': 'none' };
 for (const a of process.argv.slice(2)) {
@@ -209,34 +208,25 @@ function bye(code) {
 	process.exit(code);
 }
 
-let pending = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-	pending += chunk;
-	let i;
-	while ((i = pending.indexOf('\n')) >= 0) {
-		const cmd = pending.slice(0, i).trim();
-		pending = pending.slice(i + 1);
-		if (cmd === 'connect')
-			cm.connect();
-		else if (cmd.startsWith('send ')) {
-			const m = /^send (\S+) (\d+) (.*)$/s.exec(cmd);
-			if (m)
-				send(m[1], Number(m[2]), m[3]);
-			else
-				out('error', { msg: `bad send command ${cmd}` });
-		} else if (cmd === 'state')
-			state();
-		else if (cmd === 'disconnect') {
-			cm.disconnect();
-			out('disconnected');
-		} else if (cmd === 'exit')
-			bye(0);
-		else if (cmd !== '')
-			out('error', { msg: `unknown command ${cmd}` });
-	}
-});
-process.stdin.on('end', () => bye(0));
+commands((cmd) => {
+	if (cmd === 'connect')
+		cm.connect();
+	else if (cmd.startsWith('send ')) {
+		const m = /^send (\S+) (\d+) (.*)$/s.exec(cmd);
+		if (m)
+			send(m[1], Number(m[2]), m[3]);
+		else
+			out('error', { msg: `bad send command ${cmd}` });
+	} else if (cmd === 'state')
+		state();
+	else if (cmd === 'disconnect') {
+		cm.disconnect();
+		out('disconnected');
+	} else if (cmd === 'exit')
+		bye(0);
+	else if (cmd !== '')
+		out('error', { msg: `unknown command ${cmd}` });
+}, () => bye(0));
 
 if (!opts['no-connect'])
 	cm.connect();

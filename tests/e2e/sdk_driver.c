@@ -40,7 +40,7 @@ extern char **environ;
 static char *node_bin, *npm_bin;
 static const char *loader_flag;          /* --import or --experimental-loader */
 static char *loader_file;                /* register.mjs or loader-hooks.mjs */
-static char *client_script, *modules_dir;
+static char *e2e_dir, *modules_dir;       /* the scripts; the npm packages */
 struct wkt_tree sdk_tree;
 
 /* ---- one SDK client process ---- */
@@ -80,6 +80,7 @@ on_line(struct sdk *c, char *line)
 		return;
 	}
 	int type = (int)json_integer_value(json_object_get(j, "type"));
+	json_array_append(c->lines, j);
 	if (strcmp(ev, "loaded") == 0)
 		c->loaded = 1;
 	else if (strcmp(ev, "error") == 0)
@@ -240,14 +241,13 @@ sdk_why(struct sdk *c)
 }
 
 struct sdk *
-sdk_start(const char *name, const char *uid, const char *token, int device_flag,
-    int heartbeat_ms, const char *extra)
+sdk_start_script(const char *name, const char *script, const char *const *args)
 {
 	struct sdk *c = calloc(1, sizeof *c);
 	int in[2], out[2], err, slot = -1;
-	char addr[96], a_uid[160], a_token[160], a_flag[32], a_hb[48], *a_mod;
+	char *a_mod, *path;
 	posix_spawn_file_actions_t fa;
-	char *argv[16];
+	char *argv[24];
 	int argc = 0;
 
 	for (int i = 0; i < MAX_CLIENTS; i++)
@@ -258,29 +258,21 @@ sdk_start(const char *name, const char *uid, const char *token, int device_flag,
 	ck_assert_int_ge(slot, 0);
 	snprintf(c->name, sizeof c->name, "%s", name);
 	snprintf(c->errlog, sizeof c->errlog, "%s/sdk-%s.stderr", sdk_tree.dir, name);
+	c->lines = json_array();
 	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
 	err = open(c->errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	ck_assert_int_ge(err, 0);
-	snprintf(addr, sizeof addr, "--addr=ws://127.0.0.1:%d", sdk_tree.ws_port);
-	snprintf(a_uid, sizeof a_uid, "--uid=%s", uid);
-	snprintf(a_token, sizeof a_token, "--token=%s", token);
-	snprintf(a_flag, sizeof a_flag, "--device-flag=%d", device_flag);
-	snprintf(a_hb, sizeof a_hb, "--heartbeat=%d", heartbeat_ms);
-	if (asprintf(&a_mod, "--modules=%s", modules_dir) < 0)
+	if (asprintf(&a_mod, "--modules=%s", modules_dir) < 0 ||
+	    asprintf(&path, "%s/%s", e2e_dir, script) < 0)
 		abort();
 	argv[argc++] = node_bin;
 	argv[argc++] = (char *)loader_flag;
 	argv[argc++] = loader_file;
-	argv[argc++] = client_script;
-	argv[argc++] = addr;
-	argv[argc++] = a_uid;
-	argv[argc++] = a_token;
-	argv[argc++] = a_flag;
-	argv[argc++] = a_hb;
+	argv[argc++] = path;
 	argv[argc++] = a_mod;
-	if (extra)
-		argv[argc++] = (char *)extra;
+	for (int i = 0; args && args[i] && argc < 23; i++)
+		argv[argc++] = (char *)args[i];
 	argv[argc] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -293,11 +285,39 @@ sdk_start(const char *name, const char *uid, const char *token, int device_flag,
 	close(out[1]);
 	close(err);
 	free(a_mod);
+	free(path);
 	c->in = in[1];
 	c->out = out[0];
 	fcntl(c->out, F_SETFL, O_NONBLOCK);
 	clients[slot] = c;
 	return c;
+}
+
+struct sdk *
+sdk_start(const char *name, const char *uid, const char *token, int device_flag,
+    int heartbeat_ms, const char *extra)
+{
+	char addr[96], a_uid[160], a_token[160], a_flag[32], a_hb[48];
+
+	snprintf(addr, sizeof addr, "--addr=ws://127.0.0.1:%d", sdk_tree.ws_port);
+	snprintf(a_uid, sizeof a_uid, "--uid=%s", uid);
+	snprintf(a_token, sizeof a_token, "--token=%s", token);
+	snprintf(a_flag, sizeof a_flag, "--device-flag=%d", device_flag);
+	snprintf(a_hb, sizeof a_hb, "--heartbeat=%d", heartbeat_ms);
+	return sdk_start_script(name, "sdk_client.mjs",
+	    (const char *const[]){ addr, a_uid, a_token, a_flag, a_hb, extra, NULL });
+}
+
+/* The last line c printed whose "ev" is ev, or NULL (borrowed). */
+json_t *
+sdk_line(struct sdk *c, const char *ev)
+{
+	for (size_t i = json_array_size(c->lines); i-- > 0;) {
+		json_t *j = json_array_get(c->lines, i);
+		if (strcmp(json_string_value(json_object_get(j, "ev")), ev) == 0)
+			return j;
+	}
+	return NULL;
 }
 
 void
@@ -415,6 +435,7 @@ sdk_stop(struct sdk *c)
 	close(c->in);
 	close(c->out);
 	json_decref(c->state);
+	json_decref(c->lines);
 	free(c->trace);
 	free(c);
 }
@@ -552,7 +573,7 @@ sdk_prepare(void)
 	    major > 20 || (major == 20 && minor >= 6) || (major == 18 && minor >= 19);
 	loader_flag = use_register ? "--import" : "--experimental-loader";
 	if (asprintf(&loader_file, "%s/%s", e2e_src, use_register ? "register.mjs" : "loader-hooks.mjs") < 0 ||
-	    asprintf(&client_script, "%s/sdk_client.mjs", e2e_src) < 0 ||
+	    (e2e_dir = strdup(e2e_src)) == NULL ||
 	    asprintf(&modules_dir, "%s/node_modules", e2e_build) < 0)
 		abort();
 	fprintf(stderr, "check_sdk: %s v%d.%d.%d, %s %s\n", node_bin, major, minor, patch,

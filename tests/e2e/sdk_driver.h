@@ -63,6 +63,7 @@ struct sdk {
 	struct sdk_sent sent[MAX_MSGS];
 	int ncmds;                    /* CMD listener calls */
 	char cmds[MAX_MSGS][64], cmd_channels[MAX_MSGS][64];
+	json_t *lines;                /* every JSON line, in order */
 };
 
 /* The tree of the running test (its HTTP API, its WebSocket port). */
@@ -77,6 +78,11 @@ int sdk_main(const char *name, void (*add_tests)(TCase *tc));
  * heartbeat_ms; extra: one more sdk_client.mjs option, or NULL. */
 struct sdk *sdk_start(const char *name, const char *uid, const char *token, int device_flag,
     int heartbeat_ms, const char *extra);
+/* Start another script of tests/e2e (browser_ws.mjs...) the same way:
+ * node <loader> <script> --modules=DIR args... (NULL-terminated). */
+struct sdk *sdk_start_script(const char *name, const char *script, const char *const *args);
+/* The last line c printed whose "ev" is ev, or NULL (borrowed). */
+json_t *sdk_line(struct sdk *c, const char *ev);
 /* One command line to the client (sdk_client.mjs). */
 void sdk_cmd(struct sdk *c, const char *cmd);
 /* Ask the client for the SDK's connection state; the answer (borrowed). */

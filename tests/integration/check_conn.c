@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <wslay/wslay.h>
 #include "wkclient.h"
 #include "wktest.h"
 
@@ -121,6 +122,9 @@ START_TEST(test_conn_bad_token_gets_reason_2)
 		    WKPROTO_REASON_AUTH_FAIL);
 		ck_assert_int_eq(ack.server_key.len, 0);
 		ck_assert_int_eq(wkc_wait_closed(c, 5000, &reason), 0);
+		/* On WebSocket a Close frame says why (a browser shows 1008, not 1006). */
+		if (ws)
+			ck_assert_int_eq(c->ws_close_code, 1008);
 		wkc_close(c);
 	}
 	/* With the token stored, the same uid gets in. */
@@ -170,11 +174,56 @@ START_TEST(test_conn_garbage_closes_client_only)
 	struct wkc *c = dial(1);
 	ck_assert_int_eq(wkc_send_raw(c, "\xd0\x00", 2), 0);
 	ck_assert_int_eq(wkc_wait_closed(c, 3000, NULL), 0);
+	ck_assert_int_eq(c->ws_close_code, 1002);   /* protocol error */
+	ck_assert_int_eq(wkc_wait_eof(c, 3000), 0);
 	wkc_close(c);
 	ck_assert_int_eq(wkt_tree_pid(&tree, "broker", 0), b0);
 	ck_assert_int_eq(wkt_tree_pid(&tree, "broker", 1), b1);
 	c = dial(0);
 	ck_assert_int_eq(wkc_handshake(c, "after", "", 5, 1, "d", NULL), 1);
+	wkc_close(c);
+}
+END_TEST
+
+/* A client's Close frame (what a browser sends on ws.close()): answered
+ * with the same code, the TCP connection closed at once, the user offline
+ * at once - not when the client gives up waiting (Chromium: 2 s). */
+START_TEST(test_conn_ws_close_frame_closes_at_once)
+{
+	struct wkc *c = dial(1);
+	uint64_t t0;
+
+	ck_assert_int_eq(wkc_handshake(c, "closer", "", 5, 1, "d", NULL), 1);
+	ck_assert_int_eq(wait_online("closer", 1, 5000), 1);
+	t0 = wkt_now_ms();
+	ck_assert_int_eq(wkc_ws_close(c, 1000), 0);
+	ck_assert_msg(wkc_wait_eof(c, 2000) == 0, "TCP connection left open after the Close");
+	ck_assert_msg(wkt_now_ms() - t0 < 300, "TCP closed after %llu ms",
+	    (unsigned long long)(wkt_now_ms() - t0));
+	ck_assert_int_eq(c->ws_close_code, 1000);
+	ck_assert_int_eq(wait_online("closer", 0, 300), 0);
+	wkc_close(c);
+	/* Before the CONNECT too. */
+	c = dial(1);
+	ck_assert_int_eq(wkc_ws_close(c, 1001), 0);
+	ck_assert_int_eq(wkc_wait_eof(c, 300), 0);
+	ck_assert_int_eq(c->ws_close_code, 1001);
+	wkc_close(c);
+}
+END_TEST
+
+/* A text frame on a connection that speaks binary WKProto: 1003. */
+START_TEST(test_conn_ws_text_after_binary_is_1003)
+{
+	struct wkc *c = dial(1);
+	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)"{}", 2 };
+
+	ck_assert_int_eq(wkc_handshake(c, "texter", "", 5, 1, "d", NULL), 1);
+	ck_assert_int_eq(wslay_event_queue_msg(c->wsctx, &m), 0);
+	ck_assert_int_eq(wslay_event_send(c->wsctx), 0);
+	ck_assert_int_eq(wkc_wait_closed(c, 3000, NULL), 0);
+	ck_assert_int_eq(c->ws_close_code, 1003);
+	ck_assert_int_eq(wait_online("texter", 0, 1000), 0);
 	wkc_close(c);
 }
 END_TEST
@@ -295,6 +344,8 @@ main(void)
 	tcase_add_test(open, test_conn_versions_tcp_and_ws);
 	tcase_add_test(open, test_conn_preauth_timeout);
 	tcase_add_test(open, test_conn_garbage_closes_client_only);
+	tcase_add_test(open, test_conn_ws_close_frame_closes_at_once);
+	tcase_add_test(open, test_conn_ws_text_after_binary_is_1003);
 	tcase_add_test(open, test_conn_broker_kill9_clears_presence);
 	tcase_add_test(open, test_conn_mailbox_kill9_no_stale_entries);
 	tcase_add_test(auth, test_conn_bad_token_gets_reason_2);

@@ -93,7 +93,7 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, voi
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	c->closed = 1;
+	c->closed = c->eof = 1;
 	wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 	return -1;
 }
@@ -127,6 +127,7 @@ ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg 
 
 	if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
 		c->closed = 1;
+		c->ws_close_code = arg->status_code;
 		return;
 	}
 	if (arg->opcode != WSLAY_BINARY_FRAME || c->inlen + arg->msg_length > sizeof c->in)
@@ -261,7 +262,7 @@ fill(struct wkc *c, int timeout_ms)
 	}
 	ssize_t n = read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
 	if (n <= 0) {
-		c->closed = 1;
+		c->closed = c->eof = 1;
 		return -2;
 	}
 	c->inlen += n;
@@ -472,4 +473,45 @@ wkc_recvack(struct wkc *c, const struct wkproto_packet *recv)
 	a.recvack.message_id = recv->recv.message_id;
 	a.recvack.message_seq = recv->recv.message_seq;
 	return wkc_send(c, &a);
+}
+
+int
+wkc_ws_close(struct wkc *c, int code)
+{
+	if (!c->ws || wslay_event_queue_close(c->wsctx, (uint16_t)code, NULL, 0) != 0)
+		return -1;
+	while (wslay_event_want_write(c->wsctx))
+		if (wslay_event_send(c->wsctx) != 0)
+			return -1;
+	return 0;
+}
+
+int
+wkc_wait_eof(struct wkc *c, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	while (!c->eof) {
+		int64_t left = (int64_t)(end - now_ms());
+		struct pollfd p = { c->fd, POLLIN, 0 };
+		if (left <= 0)
+			return -1;
+		if ((!c->ssl || SSL_pending(c->ssl) == 0) && poll(&p, 1, (int)left) != 1)
+			continue;
+		/* After a Close wslay reads no more: read the socket itself. */
+		if (!c->ws || wslay_event_get_close_received(c->wsctx)) {
+			char buf[4096];
+			ssize_t n = io_read(c, buf, sizeof buf, 1);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				c->eof = 1;
+			continue;
+		}
+		if (wslay_event_recv(c->wsctx) != 0)
+			c->eof = 1;
+		/* The Close reply wslay queued, as a browser sends it. */
+		while (!c->eof && wslay_event_want_write(c->wsctx))
+			if (wslay_event_send(c->wsctx) != 0)
+				break;
+	}
+	return 0;
 }

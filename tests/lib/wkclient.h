@@ -19,6 +19,8 @@ struct wkc {
 	int ws_msgs;                 /* WebSocket messages received */
 	int ws_multi;                /* messages that held more than one packet */
 	int closed;
+	int eof;                     /* the server closed the TCP connection */
+	int ws_close_code;           /* status of the server's Close frame, 0 if none */
 	struct wk_crypto_keypair kp;
 	struct wk_crypto_session crypto;
 };
@@ -63,5 +65,11 @@ int wkc_recvack(struct wkc *c, const struct wkproto_packet *recv);
  * Packets received meanwhile are discarded but for the last DISCONNECT,
  * whose reason is stored in *disconnect_reason (-1 if none). */
 int wkc_wait_closed(struct wkc *c, int timeout_ms, int *disconnect_reason);
+
+/* WebSocket: send a Close frame with code (as a browser's ws.close()). */
+int wkc_ws_close(struct wkc *c, int code);
+/* Wait until the server has closed the TCP connection (answering its
+ * Close frame as a browser does): 0, or -1 on timeout. */
+int wkc_wait_eof(struct wkc *c, int timeout_ms);
 
 #endif
