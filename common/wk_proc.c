@@ -14,6 +14,7 @@
 #include "wk_webhook.h"
 #include "wk_log.h"
 #include "wk_proc.h"
+#include "wk_shard.h"
 #include "wk_time.h"
 #include "wk_txn.h"
 
@@ -557,6 +558,14 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		return 0;
 	}
 	wk_log_configure(&p->cfg);
+	{
+		/* Placement by the function the data was written with. */
+		char err[512];
+		if (wk_shard_layout_load(p->cfg.dataDir, err, sizeof err) < 0) {
+			wk_log_warnx("%s", err);
+			return 2;
+		}
+	}
 
 	/* Signals arrive through a descriptor in the loop, never asynchronously. */
 	sigemptyset(&mask);

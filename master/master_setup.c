@@ -75,9 +75,10 @@ int
 master_adopt_layout(struct master *m, char *err, size_t errlen)
 {
 	int nch, nmb;
+	enum wk_shard_fn fn;
 	char v[16];
 
-	if (wk_shard_layout_read(m->cfg.dataDir, &nch, &nmb) == 0 &&
+	if (wk_shard_layout_read(m->cfg.dataDir, &nch, &nmb, NULL) == 0 &&
 	    (nch != m->cfg.processes_channel || nmb != m->cfg.processes_mailbox)) {
 		int auto_ch = m->cfg.count_auto[WK_CKI_processes_channel];
 		int auto_mb = m->cfg.count_auto[WK_CKI_processes_mailbox];
@@ -95,8 +96,15 @@ master_adopt_layout(struct master *m, char *err, size_t errlen)
 	setenv("WK_PROCESSES_CHANNEL", v, 1);
 	snprintf(v, sizeof v, "%d", m->cfg.processes_mailbox);
 	setenv("WK_PROCESSES_MAILBOX", v, 1);
-	return wk_shard_layout_check(m->cfg.dataDir, m->cfg.processes_channel,
-	    m->cfg.processes_mailbox, err, errlen);
+	if (wk_shard_layout_check(m->cfg.dataDir, m->cfg.processes_channel,
+	    m->cfg.processes_mailbox, &fn, err, errlen) < 0)
+		return -1;
+	/* The children read the function from LAYOUT themselves (wk_proc). */
+	wk_shard_use(fn);
+	if (fn != WK_SHARD_FNV1A64_FMIX64)
+		wk_log_info("%s/LAYOUT: the data was placed with %s; keeping it",
+		    m->cfg.dataDir, wk_shard_fn_name(fn));
+	return 0;
 }
 
 /* A detached master with no logger.dir and no syslog socket would log into

@@ -82,24 +82,13 @@ stored(const struct wkt_tree *t, int c, char *have)
 static void
 restored_tree_start(struct wkt_tree *t, const char *backup)
 {
-	char text[512], *out = NULL;
+	char *out = NULL;
 
-	memset(t, 0, sizeof *t);
-	t->dir = wkt_tmpdir();
-	t->tcp_port = wkt_free_port();
-	t->ws_port = wkt_free_port();
-	t->http_port = wkt_free_port();
-	snprintf(t->http, sizeof t->http, "http://127.0.0.1:%d", t->http_port);
-	snprintf(text, sizeof text, "addr: tcp://127.0.0.1:%d\nwsAddr: ws://127.0.0.1:%d\n"
-	    "httpAddr: 127.0.0.1:%d\ntokenAuthOn: false\n", t->tcp_port, t->ws_port, t->http_port);
-	t->config = wkt_write_config(t->dir, text);
-	if (asprintf(&t->run, "%s/run", t->dir) < 0)
-		abort();
+	wkt_tree_prepare(t, "tokenAuthOn: false\n");
 	ck_assert_msg(wkt_run(&out, "%s/wkctl -f %s restore %s", WK_TEST_BUILDDIR, t->config,
 	    backup) == 0, "restore: %s", out);
 	free(out);
-	t->master = wkt_start_master(t->config, t->dir);
-	ck_assert_int_eq(wkt_wait_ready(t->run, WKT_NPROCS, 20000), 0);
+	wkt_tree_launch(t);
 }
 
 START_TEST(test_backup_under_load_restored)

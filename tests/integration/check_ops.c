@@ -17,6 +17,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
+#include <jansson.h>
+#include "wk_shard.h"
 #include "wkrx.h"
 #include "wktest.h"
 
@@ -307,6 +309,64 @@ START_TEST(test_ops_layout_keeps_counts)
 }
 END_TEST
 
+/* Data placed with FNV-1a 32 (a LAYOUT from before the hash field) keeps
+ * that function across restarts: its channel is written on the shard the
+ * old function names, found there after a restart, and LAYOUT is left as
+ * it was.  A new directory would use fnv1a64-fmix64 (check_shard). */
+START_TEST(test_ops_layout_keeps_hash)
+{
+	struct wkt_tree t;
+	char path[512], id[32], body[256], *text, *out = NULL;
+	int old_shard = -1;
+	json_t *j;
+
+	/* A channel the two functions place on different shards. */
+	for (int i = 0; old_shard < 0; i++) {
+		int n = snprintf(id, sizeof id, "lk%d", i);
+		wk_shard_use(WK_SHARD_FNV1A32);
+		old_shard = wk_shard_channel(id, (size_t)n, 2);
+		wk_shard_use(WK_SHARD_FNV1A64_FMIX64);
+		if (wk_shard_channel(id, (size_t)n, 2) == old_shard)
+			old_shard = -1;
+	}
+	wkt_tree_prepare(&t, NULL);
+	snprintf(path, sizeof path, "%s/data", t.dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/data/LAYOUT", t.dir);
+	wkt_write_file(path, "channel=2 mailbox=2\n");
+	for (int round = 0; round < 2; round++) {
+		wkt_tree_launch(&t);
+		if (round == 0) {
+			snprintf(body, sizeof body, "{\"channel_id\":\"%s\",\"channel_type\":2,"
+			    "\"subscribers\":[\"a\",\"b\"]}", id);
+			wkt_post_ok(&t, "/channel", body);
+			ck_assert_int_eq(wkt_send_text(&t, "a", id, 2, "kept", NULL, NULL, NULL), 1);
+		}
+		snprintf(body, sizeof body, "{\"login_uid\":\"a\",\"channel_id\":\"%s\","
+		    "\"channel_type\":2,\"start_message_seq\":1,\"end_message_seq\":0,"
+		    "\"limit\":10,\"pull_mode\":1}", id);
+		j = wkt_call(&t, "POST", "/channel/messagesync", body, 200);
+		ck_assert_int_eq(json_array_size(json_object_get(j, "messages")), 1);
+		json_decref(j);
+		wkt_tree_halt(&t);
+	}
+	ck_assert_msg(wkt_run(&out, "grep -rlF '%s' '%s/data/channel-%d'", id, t.dir, old_shard) == 0,
+	    "%s is not on channel/%d, the shard FNV-1a 32 names", id, old_shard);
+	free(out);
+	ck_assert_msg(wkt_run(&out, "grep -rlF '%s' '%s/data/channel-%d'", id, t.dir,
+	    1 - old_shard) != 0, "%s is on channel/%d too: %s", id, 1 - old_shard, out);
+	free(out);
+	text = wkt_read_file(path);
+	ck_assert_str_eq(text, "channel=2 mailbox=2\n");
+	free(text);
+	snprintf(path, sizeof path, "%s/master.log", t.dir);
+	text = wkt_read_file(path);
+	ck_assert_msg(strstr(text, "placed with fnv1a32") != NULL, "%s", text);
+	free(text);
+	wkt_tree_stop(&t);
+}
+END_TEST
+
 /* The first webhook request's body and signature header. */
 static struct {
 	pthread_mutex_t mu;
@@ -427,6 +487,7 @@ ops_suite(void)
 	tcase_add_test(tc, test_ops_broken_yaml_status_and_stop);
 	tcase_add_test(tc, test_ops_respawn_served_child_quickly);
 	tcase_add_test(tc, test_ops_layout_keeps_counts);
+	tcase_add_test(tc, test_ops_layout_keeps_hash);
 	tcase_add_test(tc, test_ops_help);
 	tcase_add_test(tc, test_ops_webhook_signature);
 	tcase_add_test(tc, test_ops_sd_notify_ready);

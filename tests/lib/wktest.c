@@ -429,9 +429,16 @@ start_watchdog(struct wkt_tree *t)
 				close(fd);
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
-		if (kill(t->master, 0) == 0) {
-			kill(t->master, SIGTERM);
-			for (int i = 0; i < 1000 && kill(t->master, 0) == 0; i++)
+		/* The tree may have been restarted since: its pid file names the
+		 * master of now. */
+		char path[512], *pidtext;
+		pid_t master = t->master;
+		snprintf(path, sizeof path, "%s/wk-master.pid", t->run);
+		if ((pidtext = wkt_read_file(path)) != NULL && atoi(pidtext) > 0)
+			master = atoi(pidtext);
+		if (kill(master, 0) == 0) {
+			kill(master, SIGTERM);
+			for (int i = 0; i < 1000 && kill(master, 0) == 0; i++)
 				poll(NULL, 0, 20);
 		}
 		if (strncmp(t->dir, "/tmp/wkt-", 9) == 0)
@@ -443,7 +450,7 @@ start_watchdog(struct wkt_tree *t)
 }
 
 void
-wkt_tree_start(struct wkt_tree *t, const char *extra)
+wkt_tree_prepare(struct wkt_tree *t, const char *extra)
 {
 	char text[4096];
 
@@ -458,14 +465,35 @@ wkt_tree_start(struct wkt_tree *t, const char *extra)
 	t->config = wkt_write_config(t->dir, text);
 	if (asprintf(&t->run, "%s/run", t->dir) < 0)
 		abort();
+}
+
+void
+wkt_tree_launch(struct wkt_tree *t)
+{
 	t->master = wkt_start_master(t->config, t->dir);
-	start_watchdog(t);
+	if (t->watchdog == 0)
+		start_watchdog(t);
 	if (wkt_wait_ready(t->run, WKT_NPROCS, 20000) < 0) {
 		char path[512], *log;
 		snprintf(path, sizeof path, "%s/master.log", t->dir);
 		log = wkt_read_file(path);
 		ck_abort_msg("tree not ready; master.log:\n%s", log ? log : "(none)");
 	}
+}
+
+void
+wkt_tree_start(struct wkt_tree *t, const char *extra)
+{
+	wkt_tree_prepare(t, extra);
+	wkt_tree_launch(t);
+}
+
+void
+wkt_tree_halt(struct wkt_tree *t)
+{
+	kill(t->master, SIGTERM);
+	ck_assert_int_eq(wkt_wait_exit(t->master, 20000, NULL), 0);
+	t->master = 0;
 }
 
 void

@@ -62,6 +62,14 @@ struct wkt_tree {
 /* Start it (config: wkt_write_config + ports + extra) and wait until every
  * process is ready; aborts the test with master.log on failure. */
 void wkt_tree_start(struct wkt_tree *t, const char *extra);
+/* The same in two steps, for a test that prepares the directory (a
+ * restored backup, an old LAYOUT) before the first start: prepare makes the
+ * directory, ports and config; launch starts the master and waits (again
+ * after halt: the same directory, config and ports).  halt: SIGTERM the
+ * master and wait for a clean exit (fails the test otherwise). */
+void wkt_tree_prepare(struct wkt_tree *t, const char *extra);
+void wkt_tree_launch(struct wkt_tree *t);
+void wkt_tree_halt(struct wkt_tree *t);
 /* SIGTERM the master, wait for it, remove the directory (kept, and named
  * on stderr, when WKT_KEEP is set). */
 void wkt_tree_stop(struct wkt_tree *t);
