@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "wk_shard.h"
 #include "wkclient.h"
 #include "wktest.h"
 
@@ -352,6 +353,109 @@ START_TEST(test_chat_sending_through_channel_kill9)
 }
 END_TEST
 
+/* A group channel on channel shard `shard` (of 2): its id into id. */
+static void
+channel_on_shard(int shard, const char *prefix, char *id, size_t cap)
+{
+	for (int i = 0;; i++) {
+		int n = snprintf(id, cap, "%s%d", prefix, i);
+		if (wk_shard_channel(id, (size_t)n, 2) == shard)
+			return;
+	}
+}
+
+/* No head-of-line blocking between shards: with one channel shard frozen
+ * (SIGSTOP) and SENDs to it queued behind the broker, SENDs to a channel of
+ * the other shard, from the same connection and from another, still get
+ * their SENDACK and their RECV, within a bounded wait.  Once the shard
+ * thaws, the queued SENDs are acknowledged and delivered too. */
+START_TEST(test_chat_frozen_shard_no_hol)
+{
+	enum { NFROZEN = 50, NLIVE = 40, WAIT_MS = 5000 };
+	struct wkc *s1 = login("hs1", "d", 0, 5), *s2 = login("hs2", "d", 1, 5);
+	struct wkc *r = login("hr", "d", 0, 5);
+	char live[32], frozen[32], body[256], text[64];
+	int acks = 0, recvs = 0, refused = 0, frozen_acks = 0, stray = 0, pid;
+	static char got[NLIVE + 1];
+	struct wkproto_packet p;
+	uint64_t t0, end, took;
+
+	channel_on_shard(0, "hl", live, sizeof live);
+	channel_on_shard(1, "hf", frozen, sizeof frozen);
+	for (int k = 0; k < 2; k++) {
+		snprintf(body, sizeof body, "{\"channel_id\":\"%s\",\"channel_type\":2,"
+		    "\"subscribers\":[\"hs1\",\"hs2\",\"hr\"]}", k ? frozen : live);
+		post("/channel", body);
+	}
+	/* Both channels work before the freeze. */
+	ck_assert_int_eq(send_wait(s1, frozen, 2, "{}", "", 1, NULL, NULL), 1);
+	ck_assert_int_eq(send_wait(s1, live, 2, "{}", "", 2, NULL, NULL), 1);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(wkc_expect(r, WKPROTO_RECV, &p, WAIT_MS), 0);
+		ck_assert_int_eq(wkc_recvack(r, &p), 0);
+	}
+
+	pid = wkt_tree_pid(&tree, "channel", 1);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	/* Nothing below asserts until SIGCONT: a failing test must not leave
+	 * the shard stopped for the teardown. */
+	for (int i = 0; i < NFROZEN; i++)
+		wkc_send_msg(s1, frozen, 2, "{\"f\":1}", "", (uint32_t)(100 + i), 0);
+	t0 = wkt_now_ms();
+	for (int i = 1; i <= NLIVE; i++) {
+		snprintf(text, sizeof text, "{\"n\":%d}", i);
+		wkc_send_msg(i % 2 ? s1 : s2, live, 2, text, "", (uint32_t)(1000 + i), 0);
+	}
+	end = t0 + WAIT_MS;
+	while ((acks < NLIVE || recvs < NLIVE) && wkt_now_ms() < end) {
+		for (int k = 0; k < 2; k++) {
+			struct wkc *s = k ? s2 : s1;
+			while (wkc_expect(s, WKPROTO_SENDACK, &p, 1) == 0) {
+				if (p.sendack.client_seq > 1000) {
+					acks++;
+					refused += p.sendack.reason_code != 1;
+				} else
+					frozen_acks++;
+			}
+		}
+		while (wkc_expect(r, WKPROTO_RECV, &p, 10) == 0) {
+			char plain[64];
+			int n = -1;
+			if (wkc_open_recv(r, &p.recv, plain, sizeof plain) >= 0 &&
+			    p.recv.channel_id.len == strlen(live) &&
+			    memcmp(p.recv.channel_id.p, live, strlen(live)) == 0 &&
+			    sscanf(plain, "{\"n\":%d}", &n) == 1 && n >= 1 && n <= NLIVE) {
+				recvs += !got[n];
+				got[n] = 1;
+			} else
+				stray++;
+			wkc_recvack(r, &p);
+		}
+	}
+	took = wkt_now_ms() - t0;
+	kill(pid, SIGCONT);
+	fprintf(stderr, "frozen channel/1: %d of %d live SENDACKs, %d of %d RECVs in %llu ms\n",
+	    acks, NLIVE, recvs, NLIVE, (unsigned long long)took);
+	ck_assert_int_eq(acks, NLIVE);
+	ck_assert_int_eq(refused, 0);
+	ck_assert_int_eq(recvs, NLIVE);
+	ck_assert_int_eq(frozen_acks, 0);            /* the frozen shard really was */
+	ck_assert_int_eq(stray, 0);
+	/* Thawed: the queued SENDs are stored and acknowledged. */
+	end = wkt_now_ms() + 10000;
+	while (frozen_acks < NFROZEN && wkt_now_ms() < end)
+		if (wkc_expect(s1, WKPROTO_SENDACK, &p, 500) == 0) {
+			ck_assert_int_eq(p.sendack.reason_code, 1);
+			frozen_acks++;
+		}
+	ck_assert_int_eq(frozen_acks, NFROZEN);
+	wkc_close(s1);
+	wkc_close(s2);
+	wkc_close(r);
+}
+END_TEST
+
 /* from sends text to (id, type); `to` receives it, shown as channel `seen`. */
 static void
 relay(struct wkc *from, struct wkc *to, const char *id, int type, const char *text,
@@ -441,6 +545,7 @@ main(void)
 	tcase_add_test(tc, test_chat_dedup_and_retry);
 	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
 	tcase_add_test(tc, test_chat_sending_through_channel_kill9);
+	tcase_add_test(tc, test_chat_frozen_shard_no_hol);
 	tcase_add_test(tc, test_chat_service_channel_types);
 	suite_add_tcase(s, tc);
 	TCase *wl = tcase_create("whitelist");
