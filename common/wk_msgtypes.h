@@ -81,7 +81,9 @@ X(BROKER_EVENT, 60, "channel: frame pairs, each a stream event (wk_chevent) then
  * "->" is the 200 answer after API_ANSWER's u16 status.  A channel id is
  * the stored one (a person chat's "a@b") and at most 1024 bytes, as uids.
  * A message in an answer is a wk_chmsg, then u8 1 and the stream state if
- * it is a stream anchor with events, else u8 0.  The stream state: str
+ * it is a stream anchor with events, else u8 0, then u8 1 and {u8 revoked,
+ * u32 extra_version, u32 edited_at, str revoker} if it was revoked or
+ * edited, else u8 0.  The stream state: str
  * client_msg_no, u8 completed, u64 event_seq, u32 n, n lanes {str key, u8
  * status (0 open, 1 closed, 2 error, 3 cancelled), u64 last_msg_event_seq,
  * u8 end_reason, u8 snapshot is JSON, blob snapshot, str error}. */
@@ -93,7 +95,7 @@ X(CHANNEL_LIST_GET, 74, "api, ctl: str channel_id, u8 channel_type, u8 list -> u
 X(CHANNEL_GET, 75, "ctl: str channel_id, u8 channel_type -> u8 flags, u32 last_seq, u32 members, u32 blacklist, u32 whitelist; 404 none")
 X(CHANNEL_MSG_SEND, 76, "api: str channel_id, u8 channel_type, str from_uid, str client_msg_no, u8 flags, u32 expire, u8 setting, blob payload, u32 n, n str recipient (0: the channel's) -> u8 reason, u64 message_id, u32 seq")
 X(CHANNEL_MSG_SENDBATCH, 77, "api: str from_uid, u8 flags, blob payload, u32 n, n {str person chat id, str client_msg_no} -> nothing, once committed")
-X(CHANNEL_MSG_SYNC, 78, "api: str channel_id, u8 channel_type, u64 start_seq, u64 end_seq, u64 limit (int64), u8 pull_mode (0 down, 1 up, 2 other) -> u8 more, u32 n, n messages ascending")
+X(CHANNEL_MSG_SYNC, 78, "api: str channel_id, u8 channel_type, u64 start_seq, u64 end_seq, u64 limit (int64), u8 pull_mode (0 down, 1 up, 2 other) -> u8 more, u32 n, n messages ascending, u32 history start seq (0: never cut by retention)")
 X(CHANNEL_MSG_SEARCH, 79, "api: str channel_id, u8 channel_type, u32 n, n u32 seq, u32 n, n u64 message_id, u32 n, n str client_msg_no -> u32 n, n messages (those found, in that order)")
 X(CHANNEL_MSG_GET, 80, "api: str channel_id, u8 channel_type, u64 message_id (0: by client_msg_no), str client_msg_no -> u8 found, then the message if found")
 X(CHANNEL_MSG_LAST, 81, "api: str channel_id, u8 channel_type -> u8 found, then the newest message if found")
@@ -101,6 +103,11 @@ X(CHANNEL_MSG_MAX_SEQ, 82, "api: str channel_id, u8 channel_type -> u32 last seq
 X(CHANNEL_CONV_RECENTS, 83, "api: str uid, u32 msg_count, u32 n, n {str channel_id, u8 channel_type, u64 start seq} -> u32 n, n {u32 last_seq, u32 uid's last sent seq, u32 m, m messages newest first}; only the channels the last-message table cannot answer, one per shard and request")
 X(CHANNEL_MSG_EVENT, 84, "api: str channel_id, u8 channel_type, str from_uid, u64 message_id, str client_msg_no, str event_id, str event_type, str event_key, str visibility, u64 occurred_at, blob payload (the client's JSON text, empty: none) -> str client_msg_no, str event_key, str event_id, u64 msg_event_seq, u8 stream_status, str from_uid")
 X(CHANNEL_MSG_EVENTSYNC, 85, "api: str channel_id, u8 channel_type, str client_msg_no, str event_key, u64 from_seq, u32 limit, u8 include_private -> u8 more, u64 next seq, u32 n, n {u64 seq, str event_id, str event_key, str event_type, str visibility, u64 occurred_at, blob payload JSON text}")
+/* Revoke, edit, retention (channel_edit.c, channel_retention.c; wk-api sends
+ * the members' cmd notice itself, through CHANNEL_MSG_SEND, once answered). */
+X(CHANNEL_MSG_REVOKE, 90, "api: str channel_id, u8 channel_type, u64 message_id (0: by client_msg_no), str client_msg_no, str revoker -> u64 message_id, u32 seq, u32 extra_version, str client_msg_no, str from_uid; 404 no such message; the payload is scrubbed from the record")
+X(CHANNEL_MSG_EDIT, 91, "api: as CHANNEL_MSG_REVOKE (str editor), then blob the new payload -> as CHANNEL_MSG_REVOKE; 400 if revoked")
+X(CHANNEL_RETENTION, 92, "api: str channel_id, u8 channel_type, u32 age seconds, u32 count (each 0: no limit, 0xffffffff: channel.retention*) -> u32 history start seq (0: all kept)")
 
 /* HTTP API ops on the mailbox shards (api_user.c, api_conv.c ->
  * mailbox_users.c, mailbox_conv.c, mailbox_cmd.c).  Each is answered by one

@@ -239,6 +239,16 @@ void api_route_message(struct wk_proc *p, struct api_req *r);
 void api_route_message_byclientmsgno(struct wk_proc *p, struct api_req *r);
 void api_route_max_message_seq(struct wk_proc *p, struct api_req *r);
 void api_route_last_message(struct wk_proc *p, struct api_req *r);
+/* A payload member ([]byte: base64 text, checked as Go decodes it); ""
+ * when absent or null.  -1 after answering 400. */
+int api_in_payload(struct api_in *in, const char **out);
+/* The bytes of a payload api_in_payload accepted, as a blob. */
+void api_put_payload(struct wk_wbuf *w, const char *b64);
+
+/* ---- api_msgops.c: revoke, edit, retention (beyond the reference) ---- */
+void api_route_message_revoke(struct wk_proc *p, struct api_req *r);
+void api_route_message_edit(struct wk_proc *p, struct api_req *r);
+void api_route_channel_retention(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_conv.c, api_convsync.c: conversations ---- */
 /* A cmd twin ("<id>____cmd"): never a conversation of its own. */
@@ -251,7 +261,8 @@ void api_conv_ask_rows(struct wk_proc *p, struct api_req *r, const char *uid, ui
     uint8_t filter, uint32_t filter_max, api_then_fn *then);
 
 /* ---- api_msgresp.c: messages in the channel shards' answers ---- */
-/* One message (wk_chmsg, then its stream state) as MessageResp; NULL and
+/* One message (wk_chmsg, then its stream state, then what a revoke or an
+ * edit left) as MessageResp; NULL and
  * rb->err if it does not decode. */
 json_t *api_msg_get(struct wk_rbuf *rb);
 /* u32 n, then n messages: a JSON array; NULL if it does not decode. */
@@ -264,7 +275,7 @@ struct api_msgv {
 	struct wk_chmsg m;
 	const char *from, *peer;     /* from_uid and channel_id as MessageResp shows them */
 	size_t from_len, peer_len;
-	int valid, has_stream;
+	int valid, has_stream, has_extra;
 	struct wk_rbuf at;           /* where it starts in the answer */
 };
 /* 0, or -1 (rb->err). */

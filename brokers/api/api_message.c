@@ -59,8 +59,8 @@ key_row(struct wk_wbuf *w, const char *sid, json_int_t type)
 }
 
 /* A base64 payload wk-api checked (b64_bad_at) as the bytes it stands for. */
-static void
-put_payload(struct wk_wbuf *w, const char *b64)
+void
+api_put_payload(struct wk_wbuf *w, const char *b64)
 {
 	size_t n = strlen(b64);
 	uint8_t *buf = wk_malloc(WK_B64_DECODED_MAX(n) + 1);
@@ -90,8 +90,8 @@ b64_bad_at(const char *s)
 
 /* A payload member ([]byte: base64 text); "" when absent or null.  -1
  * after answering 400 as Go does. */
-static int
-in_payload(struct api_in *in, const char **out)
+int
+api_in_payload(struct api_in *in, const char **out)
 {
 	char msg[96];
 	long at;
@@ -244,7 +244,7 @@ ask_send(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
 	wk_put_u8(&w, flags);
 	wk_put_u32(&w, (uint32_t)expire);
 	wk_put_u8(&w, setting);
-	put_payload(&w, payload);
+	api_put_payload(&w, payload);
 	api_put_strs(&w, subs);
 	api_ctx_keep(r, json_pack("{s:s}", "client_msg_no", cmn));
 	ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_SEND, &w, send_then);
@@ -270,7 +270,7 @@ api_route_message_send(struct wk_proc *p, struct api_req *r)
 	    api_in_str(&in, "from_uid", &from) < 0 || api_in_str(&in, "channel_id", &id) < 0 ||
 	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
 	    api_in_int(&in, "expire", "uint32", 0, UINT32_MAX, &expire) < 0 ||
-	    api_in_strs(&in, "subscribers", &subs) < 0 || in_payload(&in, &payload) < 0 ||
+	    api_in_strs(&in, "subscribers", &subs) < 0 || api_in_payload(&in, &payload) < 0 ||
 	    api_in_int(&in, "is_stream", "int", API_GO_INT_MIN, API_GO_INT_MAX, &stream) < 0)
 		goto out;
 	if (api_is_blank(from))
@@ -339,7 +339,7 @@ api_route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 	if ((in.o = api_body_json(r, JSON_OBJECT, in.type)) == NULL)
 		return;
 	if (in_header(&in, &flags) < 0 || api_in_str(&in, "from_uid", &from) < 0 ||
-	    api_in_strs(&in, "subscribers", &subs) < 0 || in_payload(&in, &payload) < 0)
+	    api_in_strs(&in, "subscribers", &subs) < 0 || api_in_payload(&in, &payload) < 0)
 		goto out;
 	if (api_is_blank(from)) {
 		api_answer_error(r, 400, "from_uid不能为空！");
@@ -382,7 +382,7 @@ api_route_message_sendbatch(struct wk_proc *p, struct api_req *r)
 		wk_wbuf_init(&w);
 		wk_put_str(&w, from);
 		wk_put_u8(&w, flags);
-		put_payload(&w, payload);
+		api_put_payload(&w, payload);
 		wk_put_u32(&w, count[s]);
 		wk_put_mem(&w, per[s].p, per[s].len);
 		if (asked >= 0 && api_ask_op(p, r, WK_ROLE_CHANNEL, s, WK_MSG_CHANNEL_MSG_SENDBATCH, &w,
@@ -429,16 +429,22 @@ read_key(struct api_req *r, const char *id, json_int_t type, const char *login, 
 }
 
 /* A sync's answer: the request's bounds (r->ctx, none for a search),
- * more, the messages. */
+ * more, the messages; for a sync (sync 1) then where the channel's history
+ * starts, when retention cut it: history_start_seq (wk-api(8)). */
 static void
-msgs_answer(struct api_req *r, json_int_t start, json_int_t end, int more, struct wk_rbuf *rb)
+msgs_answer(struct api_req *r, json_int_t start, json_int_t end, int more, struct wk_rbuf *rb,
+    int sync)
 {
-	json_t *msgs = api_msgs_get(rb);
+	json_t *msgs = api_msgs_get(rb), *o;
+	uint32_t first = sync ? wk_get_u32(rb) : 0;
 
 	if (msgs == NULL || wk_rbuf_done(rb) < 0)
 		api_op_malformed(r, 0);
-	api_answer_json(r, 200, json_pack("{s:I,s:I,s:i,s:o}", "start_message_seq", start,
-	    "end_message_seq", end, "more", more, "messages", msgs));
+	o = json_pack("{s:I,s:I,s:i,s:o}", "start_message_seq", start, "end_message_seq", end,
+	    "more", more, "messages", msgs);
+	if (first > 0)
+		json_object_set_new(o, "history_start_seq", json_integer(first));
+	api_answer_json(r, 200, o);
 }
 
 static void
@@ -451,7 +457,7 @@ sync_then(struct wk_proc *p, struct api_req *r)
 	api_op_read(r, 0, &rb);
 	more = wk_get_u8(&rb);
 	msgs_answer(r, wk_jint(r->ctx, "start_message_seq"), wk_jint(r->ctx, "end_message_seq"),
-	    more, &rb);
+	    more, &rb, 1);
 }
 
 static void
@@ -461,7 +467,7 @@ search_then(struct wk_proc *p, struct api_req *r)
 
 	(void)p;
 	api_op_read(r, 0, &rb);
-	msgs_answer(r, 0, 0, 0, &rb);
+	msgs_answer(r, 0, 0, 0, &rb, 0);
 }
 
 /* POST /channel/messagesync (http-api.md §2.20). */

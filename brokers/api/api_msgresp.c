@@ -125,8 +125,55 @@ stream_fields(struct wk_rbuf *rb, json_t *o)
 	return 0;
 }
 
+/* What a revoke or an edit left (wk_msgtypes.h): u8 revoked, u32
+ * extra_version, u32 edited_at, str revoker. */
+struct extra {
+	uint8_t revoked;
+	uint32_t version, edited_at;
+	const char *revoker;
+	size_t revoker_len;
+};
+
+static void
+extra_get(struct wk_rbuf *rb, struct extra *x)
+{
+	x->revoked = wk_get_u8(rb);
+	x->version = wk_get_u32(rb);
+	x->edited_at = wk_get_u32(rb);
+	x->revoker = wk_get_strv(rb, &x->revoker_len);
+}
+
+/* The fields the JS SDK reads of a revoked or edited message (jssdk.md,
+ * wk-api(8)): "revoke", and "message_extra" with the edit version, the
+ * revoker, edited_at and, for an edit, the new content as JSON in
+ * content_edit (when the payload is JSON; the payload itself is the new
+ * content too). */
+static void
+extra_fields(struct wk_rbuf *rb, const struct wk_chmsg *m, json_t *o)
+{
+	struct extra x;
+	char idstr[32];
+	json_t *e, *edit;
+
+	extra_get(rb, &x);
+	if (rb->err)
+		return;
+	snprintf(idstr, sizeof idstr, "%lld", (long long)m->message_id);
+	e = json_pack("{s:I,s:s,s:I,s:i,s:I,s:I}", "message_id", (json_int_t)m->message_id,
+	    "message_id_str", idstr, "message_seq", (json_int_t)m->seq, "revoke", x.revoked,
+	    "extra_version", (json_int_t)x.version, "edited_at", (json_int_t)x.edited_at);
+	if (x.revoker_len && api_jw_is_utf8(x.revoker, x.revoker_len))
+		json_object_set_new(e, "revoker", json_stringn(x.revoker, x.revoker_len));
+	if (!x.revoked && x.edited_at && m->payload.len &&
+	    (edit = json_loadb((const char *)m->payload.p, m->payload.len, 0, NULL)) != NULL)
+		json_object_set_new(e, "content_edit", edit);
+	json_object_set_new(o, "revoke", json_integer(x.revoked));
+	json_object_set_new(o, "message_extra", e);
+}
+
 /* One message of a shard's answer as a MessageResp object: the record,
- * then a byte (1: a stream state follows).  NULL if the bytes are bad. */
+ * then a byte (1: a stream state follows), then a byte (1: what a revoke
+ * or an edit left follows).  NULL if the bytes are bad. */
 json_t *
 api_msg_get(struct wk_rbuf *rb)
 {
@@ -138,6 +185,8 @@ api_msg_get(struct wk_rbuf *rb)
 	o = wk_msgresp(&m);
 	if (wk_get_u8(rb) == 1 && stream_fields(rb, o) < 0)
 		rb->err = 1;
+	if (!rb->err && wk_get_u8(rb) == 1)
+		extra_fields(rb, &m, o);
 	if (rb->err) {
 		json_decref(o);
 		return NULL;
@@ -176,6 +225,10 @@ api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 		return -1;
 	if ((v->has_stream = wk_get_u8(rb) == 1))
 		stream_skip(rb);
+	if ((v->has_extra = wk_get_u8(rb) == 1)) {
+		struct extra x;
+		extra_get(rb, &x);
+	}
 	if (rb->err)
 		return -1;
 	/* As wk_msgresp: the peer of a person chat, "" for the system uid. */
@@ -202,8 +255,9 @@ api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 	const struct wk_chmsg *m = &v->m;
 	char idstr[API_JW_INT_MAX];
 
-	if (v->has_stream) {
-		/* Rare (a stream anchor with events): the tree, printed. */
+	if (v->has_stream || v->has_extra) {
+		/* Rare (a stream anchor with events, a message revoked or
+		 * edited): the tree, printed. */
 		struct wk_rbuf rb = v->at;
 		json_t *o = api_msg_get(&rb);
 		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -1,6 +1,6 @@
 /* api_routes.c - wk-api's route table (wk-api(8)): method and path to the
  * handler.  The handlers live by resource: api_user.c, api_channel.c,
- * api_message.c, api_conv.c, api_stream.c, api_health.c.  Routes marked
+ * api_message.c, api_msgops.c, api_conv.c, api_stream.c, api_health.c.  Routes marked
  * open need no manager token (api_auth.c).
  */
 #include <string.h>
@@ -50,6 +50,10 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/conversations/delete", api_route_conversations_delete, 0 },
 	{ "POST", "/message/sync", api_route_message_sync, 0 },
 	{ "POST", "/message/syncack", api_route_message_syncack, 0 },
+	/* Beyond the reference (api_msgops.c). */
+	{ "POST", "/message/revoke", api_route_message_revoke, 0 },
+	{ "POST", "/message/edit", api_route_message_edit, 0 },
+	{ "POST", "/channel/retention", api_route_channel_retention, 0 },
 };
 
 const struct api_route *

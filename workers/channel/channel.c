@@ -6,8 +6,8 @@
  * the skeleton from channel_databases, see channel_store.c).
  *
  * Messages handled: the HTTP API op rows CHANNEL_UPSERT ...
- * CHANNEL_MSG_EVENTSYNC from wk-api (channel_api.c, channel_msgops.c,
- * channel_conv.c, channel_stream.c), CHANNEL_APPEND from the brokers
+ * CHANNEL_RETENTION from wk-api (channel_api.c, channel_msgops.c,
+ * channel_edit.c, channel_retention.c, channel_conv.c, channel_stream.c), CHANNEL_APPEND from the brokers
  * (channel_append.c), CHANNEL_CMD_ACK from the mailbox shards
  * (channel_cmd.c), CHANNEL_PERSON_CHECK, _CHECK_REP, _CHANGED and _FLUSH
  * from the other channel shards (channel_person.c, channel_append.c), and
@@ -38,6 +38,9 @@ static const struct wk_dispatch channel_dispatch[] = {
 	{ WK_MSG_CHANNEL_CONV_RECENTS, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_MSG_EVENT, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_MSG_EVENTSYNC, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_REVOKE, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_EDIT, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_RETENTION, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
 	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
 	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },
@@ -80,6 +83,7 @@ channel_on_tick(struct wk_proc *p)
 	channel_append_tick(p);
 	channel_cmd_tick(p);
 	channel_stream_tick(p);
+	channel_retention_step(p);
 }
 
 static int
@@ -101,6 +105,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_sendcache_status(buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_hook_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_retention_status(buf + n, len - n);
 	return n;
 }
 

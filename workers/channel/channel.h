@@ -205,6 +205,15 @@ struct channel_msg {
 	size_t stream_no_len;
 	const void *payload;
 	size_t payload_len;
+	/* After a revoke or an edit (a version 2 record, channel_msgrec.c):
+	 * revoked (its payload is gone), the channel's edit version when it
+	 * changed last (0: never), when it was edited (seconds, 0: never),
+	 * who revoked it. */
+	uint8_t revoked;
+	uint32_t extra_version;
+	uint32_t edited_at;
+	const char *revoker;
+	size_t revoker_len;
 };
 
 /* Store m as the channel's next message: m->seq = last_seq + 1, in the
@@ -226,6 +235,33 @@ long channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t
  * anyone): 1 found (message_id and seq set), 0 none, -1 error. */
 int channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
     const char *from_uid, const char *client_msg_no, int64_t *message_id, uint32_t *seq);
+
+/* Replace stored message m->seq of the channel by m (a revoke or an
+ * edit), in the current transaction.  With `scrub`, the old record's bytes
+ * are first overwritten by zeros of the same length, so the page keeps
+ * none of them (wk-channel(8) says what the log keeps).  0, or -1 (the
+ * transaction is marked failed). */
+int channel_msg_replace(struct wk_proc *p, const char *id, uint8_t type,
+    const struct channel_msg *m, int scrub);
+/* The next edit version of the channel (its record counts them): 0 on error. */
+uint32_t channel_extra_next(struct wk_proc *p, const char *id, uint8_t type);
+
+/* A messages.db record (channel_msgrec.c): version 1, or 2 when m was
+ * revoked or edited (m->extra_version != 0).  decode: m's strings and
+ * payload point into rec; 0, or -1 for an unknown version or a bad record. */
+void channel_msg_encode(struct wk_wbuf *v, const struct channel_msg *m);
+int channel_msg_decode(struct channel_msg *m, uint32_t seq, const void *rec, size_t len);
+
+/* ---- channel_retention.c: old messages out, a few at a time ---- */
+/* A channel's retention: age in seconds and count (CHANNEL_RETENTION_DEFAULT:
+ * the configured default; 0: no limit). */
+#define CHANNEL_RETENTION_DEFAULT UINT32_MAX
+/* The oldest seq the channel still keeps (0: all, never cut): 0, or -1. */
+int channel_history_start(struct wk_proc *p, const char *id, uint8_t type, uint32_t *first);
+/* The timer's step: up to channel.retentionBatch messages out, in the
+ * iteration's transaction, resuming where the last step stopped. */
+void channel_retention_step(struct wk_proc *p);
+int channel_retention_status(char *buf, size_t len);
 
 /* The seq of the newest message uid sent in the channel (0: none): 0, -1. */
 int channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const char *uid,
@@ -261,6 +297,14 @@ void channel_answer_storage_error(struct wk_proc *p, struct wk_answer *a);
 /* ---- channel_msgops.c: the message op rows ---- */
 channel_op_fn channel_op_msg_send, channel_op_msg_sendbatch, channel_op_msg_sync,
     channel_op_msg_search, channel_op_msg_get, channel_op_msg_last, channel_op_msg_max_seq;
+/* The seq of a channel's message by id (not 0), else by client_msg_no:
+ * 1 found, 0 none, -1 storage error. */
+int channel_msg_locate(struct wk_proc *p, const char *id, uint8_t type, int64_t message_id,
+    const char *client_msg_no, uint32_t *seq);
+/* CHANNEL_MSG_REVOKE, CHANNEL_MSG_EDIT (channel_edit.c). */
+channel_op_fn channel_op_msg_revoke, channel_op_msg_edit;
+/* CHANNEL_RETENTION (channel_retention.c). */
+channel_op_fn channel_op_retention;
 /* A stored message as the op rows answer it: wk_chmsg, then the stream
  * state (channel_stream_put) or u8 0. */
 void channel_msg_put(const char *id, uint8_t type, const struct channel_msg *m,

@@ -298,6 +298,9 @@ static const struct wk_op ops[] = {
 	{ WK_MSG_CHANNEL_CONV_RECENTS, channel_op_conv_recents },
 	{ WK_MSG_CHANNEL_MSG_EVENT, channel_op_event },
 	{ WK_MSG_CHANNEL_MSG_EVENTSYNC, channel_op_eventsync },
+	{ WK_MSG_CHANNEL_MSG_REVOKE, channel_op_msg_revoke },
+	{ WK_MSG_CHANNEL_MSG_EDIT, channel_op_msg_edit },
+	{ WK_MSG_CHANNEL_RETENTION, channel_op_retention },
 };
 
 void

@@ -5,9 +5,7 @@
  *   messages.db     u64 num, u32 seq                 -> the message
  *   clientmsgno.db  u64 num, u16 n, client_msg_no[n], from_uid  -> u64 message_id, u32 seq
  *   senders.db      u64 num, from_uid                -> u32 the last seq from_uid sent
- * Message: u8 version 1, u64 message_id, u32 timestamp, u8 flags,
- * u8 setting, u32 expire, then from_uid, client_msg_no, topic, stream_no
- * each as u16 length, bytes, NUL; then u32 length and the payload.
+ * The message record is channel_msgrec.c's.
  * The channel's last_seq is in its record (channel_store.c), written once
  * per commit however many messages were appended.
  */
@@ -19,57 +17,6 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_shard.h"
-
-/* The first byte of every stored message: a new layout gets a new version,
- * and old records still decode by theirs. */
-#define MSG_VERSION 1
-
-
-/* A string of a stored message: u16 length, the bytes, then a NUL, so that
- * a decoded message can point into the record as C strings. */
-static void
-put_cstr(struct wk_wbuf *b, const char *s, size_t n)
-{
-	wk_put_u16(b, (uint16_t)n);
-	wk_put_mem(b, s, n);
-	wk_put_u8(b, 0);
-}
-
-/* A u16-length, NUL-terminated string of a stored message. */
-static const char *
-get_cstr(struct wk_rbuf *r, size_t *n)
-{
-	const char *s = wk_get_strv(r, n);
-
-	if (wk_get_u8(r) != 0)
-		r->err = 1;
-	return r->err ? "" : s;
-}
-
-/* A messages.db record as m; its strings and payload point into p (which
- * must outlive m). -1 for an unknown version or a bad record. */
-static int
-msg_decode(struct channel_msg *m, uint32_t seq, const void *p, size_t len)
-{
-	struct wk_rbuf r;
-
-	memset(m, 0, sizeof *m);
-	wk_rbuf_init(&r, p, len);
-	if (wk_get_u8(&r) != MSG_VERSION)
-		return -1;
-	m->seq = seq;
-	m->message_id = (int64_t)wk_get_u64(&r);
-	m->timestamp = (int32_t)wk_get_u32(&r);
-	m->flags = wk_get_u8(&r);
-	m->setting = wk_get_u8(&r);
-	m->expire = wk_get_u32(&r);
-	m->from_uid = get_cstr(&r, &m->from_uid_len);
-	m->client_msg_no = get_cstr(&r, &m->client_msg_no_len);
-	m->topic = get_cstr(&r, &m->topic_len);
-	m->stream_no = get_cstr(&r, &m->stream_no_len);
-	m->payload = wk_get_blob(&r, &m->payload_len);
-	return wk_rbuf_done(&r);
-}
 
 /* clientmsgno.db key: u64 num, u16 n, client_msg_no, then from_uid if any. */
 static void
@@ -169,17 +116,7 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	wk_be64_put(k, c->num);
 	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
 	wk_wbuf_init(&v);
-	wk_put_u8(&v, MSG_VERSION);
-	wk_put_u64(&v, (uint64_t)m->message_id);
-	wk_put_u32(&v, (uint32_t)m->timestamp);
-	wk_put_u8(&v, m->flags);
-	wk_put_u8(&v, m->setting);
-	wk_put_u32(&v, m->expire);
-	put_cstr(&v, m->from_uid, m->from_uid_len);
-	put_cstr(&v, m->client_msg_no, m->client_msg_no_len);
-	put_cstr(&v, m->topic, m->topic_len);
-	put_cstr(&v, m->stream_no, m->stream_no_len);
-	wk_put_blob(&v, m->payload, m->payload_len);
+	channel_msg_encode(&v, m);
 	DBT key = { .data = k, .size = sizeof k };
 	DBT data = { .data = v.p, .size = (u_int32_t)v.len };
 	wk_db_writes++;
@@ -248,7 +185,7 @@ channel_msg_get_num(struct wk_proc *p, uint64_t num, uint32_t seq, struct channe
 	if (rc == DB_NOTFOUND)
 		return 0;
 	buf->len = data.size;
-	if (rc == 0 && msg_decode(m, seq, buf->p, buf->len) == 0)
+	if (rc == 0 && channel_msg_decode(m, seq, buf->p, buf->len) == 0)
 		return 1;
 	wk_log_warnx("channel #%llu: message %u: %s", (unsigned long long)num, seq,
 	    rc ? db_strerror(rc) : "bad record");
@@ -279,7 +216,7 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 		return 0;
 	/* The newest message alone (a sync's msg_count 1): from memory. */
 	if (reverse && limit == 1 && hi == c->last_seq && c->newest && c->newest_seq == hi) {
-		if (msg_decode(&m, hi, c->newest, c->newest_len) < 0) {
+		if (channel_msg_decode(&m, hi, c->newest, c->newest_len) < 0) {
 			wk_log_warnx("channel %s/%u: message %u: bad record", id, type, hi);
 			return -1;
 		}
@@ -305,7 +242,7 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 		seq = wk_be32_get((uint8_t *)key.data + CHANNEL_NUM_SIZE);
 		if (seq < lo || seq > hi)
 			break;
-		if (msg_decode(&m, seq, data.data, data.size) < 0) {
+		if (channel_msg_decode(&m, seq, data.data, data.size) < 0) {
 			wk_log_warnx("channel %s/%u: message %u: bad record", id, type, seq);
 			n = -1;
 			break;
@@ -369,4 +306,76 @@ channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
 		return -1;
 	}
 	return found;
+}
+
+/* The key of message seq of channel num. */
+static void
+msg_key(uint8_t k[CHANNEL_NUM_SIZE + 4], uint64_t num, uint32_t seq)
+{
+	wk_be64_put(k, num);
+	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
+}
+
+/* Overwrite the stored record of key with zeros of its own length: a put
+ * of the same size replaces the bytes where they are (on the page, or in
+ * the overflow pages for a DB_DBT_PARTIAL put of the whole length), where
+ * a smaller record would leave the tail of the old one in the page's free
+ * space.  0, or a Berkeley DB error. */
+static int
+scrub(struct wk_proc *p, DBT *key)
+{
+	DB *db = p->db[CHANNEL_DB_MESSAGES];
+	DBT old = { .flags = DB_DBT_MALLOC };
+	void *zeros;
+	int rc = db->get(db, channel_txn(p), key, &old, 0);
+
+	if (rc != 0)
+		return rc;
+	free(old.data);
+	zeros = wk_calloc(1, old.size ? old.size : 1);
+	DBT z = { .data = zeros, .size = old.size, .dlen = old.size, .doff = 0,
+	    .flags = DB_DBT_PARTIAL };
+	wk_db_writes++;
+	rc = db->put(db, channel_txn(p), key, &z, 0);
+	free(zeros);
+	return rc;
+}
+
+int
+channel_msg_replace(struct wk_proc *p, const char *id, uint8_t type, const struct channel_msg *m,
+    int scrub_old)
+{
+	DB *db = p->db[CHANNEL_DB_MESSAGES];
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
+	uint8_t k[CHANNEL_NUM_SIZE + 4];
+	struct wk_wbuf v;
+	int rc;
+
+	if (c == NULL || c->num == 0)
+		return channel_store_op_failed(p);
+	msg_key(k, c->num, m->seq);
+	DBT key = { .data = k, .size = sizeof k };
+	if (scrub_old && (rc = scrub(p, &key)) != 0)
+		return channel_store_write_failed("messages.db scrub", id, type, rc);
+	wk_wbuf_init(&v);
+	channel_msg_encode(&v, m);
+	DBT data = { .data = v.p, .size = (u_int32_t)v.len };
+	wk_db_writes++;
+	rc = db->put(db, channel_txn(p), &key, &data, 0);
+	if (rc == 0 && c->newest_seq == m->seq)
+		channel_rec_newest_set(c, m->seq, v.p, v.len);
+	wk_wbuf_free(&v);
+	if (rc != 0)
+		return channel_store_write_failed("messages.db replace", id, type, rc);
+	return 0;
+}
+
+uint32_t
+channel_extra_next(struct wk_proc *p, const char *id, uint8_t type)
+{
+	struct channel_rec *c = channel_rec_get(p, id, type, 1);
+
+	if (c == NULL || c->extra_version == UINT32_MAX)
+		return 0;
+	return ++c->extra_version;
 }

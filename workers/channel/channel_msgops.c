@@ -36,6 +36,14 @@ channel_msg_put(const char *id, uint8_t type, const struct channel_msg *m, struc
 		channel_stream_put(id, type, m->client_msg_no ? m->client_msg_no : "", b);
 	else
 		wk_put_u8(b, 0);
+	/* Revoked or edited: what the message_extra of the answer shows. */
+	wk_put_u8(b, m->extra_version != 0);
+	if (m->extra_version == 0)
+		return;
+	wk_put_u8(b, m->revoked);
+	wk_put_u32(b, m->extra_version);
+	wk_put_u32(b, m->edited_at);
+	wk_put_strn(b, m->revoker, m->revoker_len);
 }
 
 void
@@ -175,7 +183,7 @@ channel_op_msg_sync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	char id[CHANNEL_ID_MAX + 1];
 	uint8_t type, mode;
 	int64_t start, end, limit;
-	uint32_t s32, e32, lo = 0, hi = 0;
+	uint32_t s32, e32, lo = 0, hi = 0, first = 0;
 	int reverse = 0, none = 0, more;
 	struct channel_msgs ms;
 	long n = 0;
@@ -205,7 +213,9 @@ channel_op_msg_sync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 		reverse = 1;
 	} else
 		none = 1;
-	if (limit > 0 && !none)
+	if (channel_history_start(p, id, type, &first) < 0)
+		n = -1;
+	else if (limit > 0 && !none)
 		n = channel_msg_range(p, id, type, lo, hi, (uint32_t)limit, reverse, channel_msgs_add,
 		    &ms);
 	if (n < 0) {
@@ -223,6 +233,7 @@ channel_op_msg_sync(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	}
 	wk_put_u8(&a->body, (uint8_t)more);
 	channel_msgs_put(&ms, reverse, &a->body);
+	wk_put_u32(&a->body, first);
 	channel_msgs_free(&ms);
 	return 0;
 }
@@ -447,4 +458,25 @@ channel_op_msg_sendbatch(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer
 		channel_append_api(p, &m, NULL, 0, send_done, NULL);
 	}
 	return 0;
+}
+
+int
+channel_msg_locate(struct wk_proc *p, const char *id, uint8_t type, int64_t message_id,
+    const char *client_msg_no, uint32_t *seq)
+{
+	struct channel_msgs ms;
+	int rc;
+
+	channel_msgs_init(&ms, id, type);
+	if (message_id != 0) {
+		ms.want_cmn = client_msg_no && *client_msg_no ? client_msg_no : NULL;
+		rc = add_id(p, &ms, message_id);
+	} else
+		rc = client_msg_no && *client_msg_no ? add_client_msg_no(p, &ms, client_msg_no) : 0;
+	if (rc == 0 && ms.n > 0) {
+		*seq = ms.seq[0];
+		rc = 1;
+	}
+	channel_msgs_free(&ms);
+	return rc;
 }

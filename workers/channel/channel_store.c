@@ -16,8 +16,12 @@
  *   senders.db      u64 num, from_uid                -> u32 the last seq from_uid sent
  *                   (conversations: what a user sent counts as read)
  *   cmdout.db       the hand-overs to mailbox shards (channel_cmd.c)
- * Record: u8 version 1, u64 num, u32 last_seq, u8 flags, u32 members,
- * u32 blacklist, u32 whitelist, u64 created_ms, u64 updated_ms.
+ * Record: u8 version 2, u64 num, u32 last_seq, u8 flags, u32 members,
+ * u32 blacklist, u32 whitelist, u64 created_ms, u64 updated_ms, u32
+ * first_seq (the oldest kept by retention; 0: all), u32 retention seconds,
+ * u32 retention count (0xffffffff: the configured default, 0: no limit),
+ * u32 the last edit version.  Version 1 (older releases) ends at
+ * updated_ms and reads as all kept, default retention, no edits.
  * Message: u8 version 1, u64 message_id, u32 timestamp, u8 flags,
  * u8 setting, u32 expire, then from_uid, client_msg_no, topic, stream_no
  * each as u16 length, bytes, NUL; then u32 length and the payload.
@@ -47,8 +51,7 @@ const char *const channel_databases[CHANNEL_DB_COUNT + 1] = {
 	"cmdout.db", "streams.db", NULL,
 };
 
-#define RECORD_VERSION 1
-#define RECORD_SIZE (1 + 8 + 4 + 1 + 4 * 3 + 8 + 8)
+#define RECORD_SIZE CHANNEL_RECORD_SIZE_V2
 /* Bound on the record cache: past CACHE_MAX entries it is emptied at the
  * end of a transaction (never inside one, when dirty entries are in use). */
 #define CACHE_MAX 65536               /* cached records before the cache is emptied */
@@ -157,26 +160,31 @@ txn_ended(struct wk_proc *p, int rc)
 }
 
 /* The fixed-size channels.db value of c (layout in the header comment). */
-static void
-record_encode(const struct channel_rec *c, uint8_t out[RECORD_SIZE])
+void
+channel_record_encode(const struct channel_rec *c, uint8_t out[RECORD_SIZE])
 {
 	uint8_t *b = out;
 
-	*b++ = RECORD_VERSION;
+	*b++ = 2;
 	wk_be64_put(b, c->num), b += 8;
 	wk_be32_put(b, c->last_seq), b += 4;
 	*b++ = c->flags;
 	for (int i = 0; i < CHANNEL_L_COUNT; i++)
 		wk_be32_put(b, c->count[i]), b += 4;
 	wk_be64_put(b, c->created_ms), b += 8;
-	wk_be64_put(b, c->updated_ms);
+	wk_be64_put(b, c->updated_ms), b += 8;
+	wk_be32_put(b, c->first_seq), b += 4;
+	wk_be32_put(b, c->ret_secs), b += 4;
+	wk_be32_put(b, c->ret_count), b += 4;
+	wk_be32_put(b, c->extra_version);
 }
 
-/* Read a channels.db value into c; -1 on a wrong size or version. */
-static int
-record_decode(struct channel_rec *c, const uint8_t *b, size_t len)
+/* Read a channels.db value of version 1 or 2 into c. */
+int
+channel_record_decode(struct channel_rec *c, const uint8_t *b, size_t len)
 {
-	if (len != RECORD_SIZE || b[0] != RECORD_VERSION)
+	if (len < 1 || !((b[0] == 1 && len == CHANNEL_RECORD_SIZE_V1) ||
+	    (b[0] == 2 && len == CHANNEL_RECORD_SIZE_V2)))
 		return -1;
 	b++;
 	c->num = wk_be64_get(b), b += 8;
@@ -185,7 +193,18 @@ record_decode(struct channel_rec *c, const uint8_t *b, size_t len)
 	for (int i = 0; i < CHANNEL_L_COUNT; i++)
 		c->count[i] = wk_be32_get(b), b += 4;
 	c->created_ms = wk_be64_get(b), b += 8;
-	c->updated_ms = wk_be64_get(b);
+	c->updated_ms = wk_be64_get(b), b += 8;
+	c->first_seq = 0;
+	c->ret_secs = c->ret_count = CHANNEL_RETENTION_DEFAULT;
+	c->extra_version = 0;
+	if (len == CHANNEL_RECORD_SIZE_V1)
+		return 0;
+	c->first_seq = wk_be32_get(b), b += 4;
+	c->ret_secs = wk_be32_get(b), b += 4;
+	c->ret_count = wk_be32_get(b), b += 4;
+	c->extra_version = wk_be32_get(b);
+	if (c->first_seq > c->last_seq + 1 && c->last_seq != UINT32_MAX)
+		return -1;
 	return 0;
 }
 
@@ -212,7 +231,7 @@ flush_records(struct wk_proc *p, DB_TXN *txn)
 		DBT key = { .data = k, .size = (u_int32_t)record_key(c, k) };
 		DBT data = { .data = v, .size = RECORD_SIZE };
 
-		record_encode(c, v);
+		channel_record_encode(c, v);
 		wk_db_writes++;
 		if ((rc = db->put(db, txn, &key, &data, 0)) != 0) {
 			wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type, db_strerror(rc));
@@ -362,10 +381,11 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 		c->hkey = hkey;
 		c->id = strchr(hkey, '/') + 1;
 		c->type = type;
+		c->ret_secs = c->ret_count = CHANNEL_RETENTION_DEFAULT;
 		DBT key = { .data = k, .size = (u_int32_t)record_key(c, k) };
 		DBT data = { .data = v, .ulen = sizeof v, .flags = DB_DBT_USERMEM };
 		rc = db->get(db, st.txn, &key, &data, 0);
-		if ((rc != 0 && rc != DB_NOTFOUND) || (rc == 0 && record_decode(c, v, data.size) < 0)) {
+		if ((rc != 0 && rc != DB_NOTFOUND) || (rc == 0 && channel_record_decode(c, v, data.size) < 0)) {
 			wk_log_warnx("channel %s/%u: get record: %s", id, type,
 			    rc ? db_strerror(rc) : "bad record");
 			chan_free((void **)&c);
@@ -406,7 +426,7 @@ channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg)
 		return -1;
 	while (!stop && (rc = cur->get(cur, &key, &data, DB_NEXT)) == 0) {
 		if (key.size < 1 || key.size > CHANNEL_ID_MAX + 1 ||
-		    record_decode(&c, data.data, data.size) < 0)
+		    channel_record_decode(&c, data.data, data.size) < 0)
 			continue;
 		memcpy(id, (const char *)key.data + 1, key.size - 1);
 		id[key.size - 1] = '\0';

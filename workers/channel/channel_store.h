@@ -26,6 +26,10 @@ struct channel_rec {
 	uint8_t flags;
 	uint32_t count[CHANNEL_L_COUNT];
 	uint64_t created_ms, updated_ms;
+	/* Record version 2: the oldest seq retention kept (0, 1: all), the
+	 * channel's retention (CHANNEL_RETENTION_DEFAULT: the configured one),
+	 * the last edit version handed out (channel_extra_next). */
+	uint32_t first_seq, ret_secs, ret_count, extra_version;
 	int dirty;
 	struct channel_rec *dirty_next;
 	/* The newest message, as the last-message table publishes it
@@ -46,6 +50,14 @@ struct channel_rec {
 #define CHANNEL_NEWEST_MAX 1024
 /* Keep v (n bytes) as c's newest message, seq; nothing if it is too big. */
 void channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_t n);
+
+/* The channels.db value (channel_store.c): version 1 (RECORD_SIZE_V1
+ * bytes, read only) or 2 (RECORD_SIZE_V2, written).  decode: 0, or -1 for
+ * a wrong size or version. */
+#define CHANNEL_RECORD_SIZE_V1 (1 + 8 + 4 + 1 + 4 * 3 + 8 + 8)
+#define CHANNEL_RECORD_SIZE_V2 (CHANNEL_RECORD_SIZE_V1 + 4 * 4)
+void channel_record_encode(const struct channel_rec *c, uint8_t out[CHANNEL_RECORD_SIZE_V2]);
+int channel_record_decode(struct channel_rec *c, const uint8_t *b, size_t len);
 
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty: written at the commit).  NULL on error. */
