@@ -342,6 +342,21 @@ scrub(struct wk_proc *p, DBT *key)
 }
 
 int
+channel_msg_scrub_current(DBC *cur, size_t size)
+{
+	void *zeros = wk_calloc(1, size ? size : 1);
+	DBT key = { 0 };
+	DBT z = { .data = zeros, .size = (u_int32_t)size, .dlen = (u_int32_t)size,
+	    .flags = DB_DBT_PARTIAL };
+	int rc;
+
+	wk_db_writes++;
+	rc = cur->put(cur, &key, &z, DB_CURRENT);
+	free(zeros);
+	return rc;
+}
+
+int
 channel_msg_replace(struct wk_proc *p, const char *id, uint8_t type, const struct channel_msg *m,
     int scrub_old)
 {

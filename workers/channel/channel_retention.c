@@ -2,7 +2,9 @@
  * messages for an age and/or up to a count, its own (POST
  * /channel/retention, CHANNEL_RETENTION) or the configured default
  * (channel.retentionDays, channel.retentionCount); older ones are deleted
- * from messages.db, with their client_msg_no rows, in the background.
+ * from messages.db, with their client_msg_no rows, in the background; each
+ * record is overwritten with zeros before it is deleted, so the page does
+ * not keep its bytes in its free space.
  *
  * The deletion never stalls the shard's loop: each step (the 500 ms tick)
  * deletes at most channel.retentionBatch messages and looks at most
@@ -132,7 +134,8 @@ trim(struct wk_proc *p, struct channel_rec *c, uint32_t secs, uint32_t count, si
 		}
 		if (seq > cut && (int64_t)m.timestamp >= before)
 			break;           /* the oldest message that stays */
-		if ((rc = drop_cmn(p, c->num, &m)) != 0)
+		if ((rc = drop_cmn(p, c->num, &m)) != 0 ||
+		    (rc = channel_msg_scrub_current(cur, data.size)) != 0)
 			break;
 		wk_db_writes++;
 		if ((rc = cur->del(cur, 0)) != 0)

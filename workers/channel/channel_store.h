@@ -78,6 +78,10 @@ int channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix,
 typedef int channel_rec_fn(struct wk_proc *p, const char *id, uint8_t type, uint64_t num,
     uint32_t last_seq, void *arg);
 int channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg);
+/* Overwrite the record under cursor cur (size bytes) with zeros of its
+ * length, before a delete, so the page keeps none of its bytes (as
+ * channel_msg_replace's scrub): 0, or a Berkeley DB error. */
+int channel_msg_scrub_current(DBC *cur, size_t size);
 /* The message (num, seq) of a channel: as channel_msg_get. */
 int channel_msg_get_num(struct wk_proc *p, uint64_t num, uint32_t seq, struct channel_msg *m,
     struct wk_wbuf *buf);
