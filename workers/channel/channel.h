@@ -258,6 +258,9 @@ int channel_msg_decode(struct channel_msg *m, uint32_t seq, const void *rec, siz
 #define CHANNEL_RETENTION_DEFAULT UINT32_MAX
 /* The oldest seq the channel still keeps (0: all, never cut): 0, or -1. */
 int channel_history_start(struct wk_proc *p, const char *id, uint8_t type, uint32_t *first);
+/* Set a channel's retention (creating its record); *first as above: 0, -1. */
+int channel_retention_set(struct wk_proc *p, const char *id, uint8_t type, uint32_t secs,
+    uint32_t count, uint32_t *first);
 /* The timer's step: up to channel.retentionBatch messages out, in the
  * iteration's transaction, resuming where the last step stopped. */
 void channel_retention_step(struct wk_proc *p);
@@ -303,7 +306,7 @@ int channel_msg_locate(struct wk_proc *p, const char *id, uint8_t type, int64_t 
     const char *client_msg_no, uint32_t *seq);
 /* CHANNEL_MSG_REVOKE, CHANNEL_MSG_EDIT (channel_edit.c). */
 channel_op_fn channel_op_msg_revoke, channel_op_msg_edit;
-/* CHANNEL_RETENTION (channel_retention.c). */
+/* CHANNEL_RETENTION (channel_edit.c). */
 channel_op_fn channel_op_retention;
 /* A stored message as the op rows answer it: wk_chmsg, then the stream
  * state (channel_stream_put) or u8 0. */

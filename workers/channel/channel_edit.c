@@ -1,6 +1,7 @@
 /* channel_edit.c - revoke and edit a stored message (wk-channel(8)): the
  * op rows CHANNEL_MSG_REVOKE and CHANNEL_MSG_EDIT (POST /message/revoke,
- * /message/edit; payloads in wk_msgtypes.h).
+ * /message/edit; payloads in wk_msgtypes.h), and CHANNEL_RETENTION (POST
+ * /channel/retention), which sets a channel's retention.
  *
  * Both rewrite the message's record in messages.db as a version 2 record
  * (channel_msgrec.c) carrying the channel's next edit version
@@ -102,4 +103,25 @@ int
 channel_op_msg_edit(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 {
 	return change(p, rb, a, 0);
+}
+
+/* CHANNEL_RETENTION: set the channel's; the answer is where its history
+ * starts now (channel_retention.c deletes in the background). */
+int
+channel_op_retention(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
+{
+	char id[CHANNEL_ID_MAX + 1];
+	uint32_t secs, count, first;
+	uint8_t type;
+
+	channel_get_key(rb, id, &type);
+	secs = wk_get_u32(rb);
+	count = wk_get_u32(rb);
+	if (channel_op_decoded(p, rb, a) < 0)
+		return -1;
+	if (channel_retention_set(p, id, type, secs, count, &first) < 0)
+		channel_answer_storage_error(p, a);
+	else
+		wk_put_u32(&a->body, first);
+	return 0;
 }

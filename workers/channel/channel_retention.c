@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "channel_store.h"
-#include "wk_answer.h"
 #include "wk_buf.h"
 #include "wk_db.h"
 #include "wk_log.h"
@@ -49,29 +48,18 @@ channel_history_start(struct wk_proc *p, const char *id, uint8_t type, uint32_t 
 	return 0;
 }
 
-/* CHANNEL_RETENTION: set the channel's (creating its record); the answer
- * is where its history starts now. */
 int
-channel_op_retention(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
+channel_retention_set(struct wk_proc *p, const char *id, uint8_t type, uint32_t secs,
+    uint32_t count, uint32_t *first)
 {
-	char id[CHANNEL_ID_MAX + 1];
-	struct channel_rec *c;
-	uint32_t secs, count;
-	uint8_t type;
+	struct channel_rec *c = channel_rec_get(p, id, type, 1);
 
-	channel_get_key(rb, id, &type);
-	secs = wk_get_u32(rb);
-	count = wk_get_u32(rb);
-	if (channel_op_decoded(p, rb, a) < 0)
-		return -1;
-	if ((c = channel_rec_get(p, id, type, 1)) == NULL) {
-		channel_answer_storage_error(p, a);
-		return 0;
-	}
+	if (c == NULL)
+		return channel_store_op_failed(p);
 	c->ret_secs = secs;
 	c->ret_count = count;
 	c->updated_ms = (uint64_t)wk_wall_ms();
-	wk_put_u32(&a->body, c->first_seq > 1 ? c->first_seq : 0);
+	*first = c->first_seq > 1 ? c->first_seq : 0;
 	return 0;
 }
 
