@@ -247,3 +247,29 @@ wk_db_env_close(struct wk_db_env *e)
 	free(e->dir);
 	e->dir = NULL;
 }
+
+/* The cache's and the log's counters; 0 or -1. */
+int
+wk_db_env_stats(struct wk_db_env *e, struct wk_db_stats *out)
+{
+	DB_MPOOL_STAT *mp = NULL;
+	DB_LOG_STAT *lg = NULL;
+
+	memset(out, 0, sizeof *out);
+	if (e->env->memp_stat(e->env, &mp, NULL, 0) != 0)
+		return -1;
+	out->cache_hits = mp->st_cache_hit;
+	out->cache_misses = mp->st_cache_miss;
+	out->cache_bytes = (uint64_t)mp->st_gbytes * 1073741824ull + mp->st_bytes;
+	out->cache_pages = mp->st_pages;
+	out->cache_dirty = mp->st_page_dirty;
+	out->evictions = mp->st_ro_evict + mp->st_rw_evict;
+	free(mp);
+	if (e->env->log_stat(e->env, &lg, 0) != 0)
+		return -1;
+	out->log_bytes = (uint64_t)lg->st_w_mbytes * 1048576ull + lg->st_w_bytes;
+	out->log_writes = lg->st_wcount;
+	out->log_syncs = lg->st_scount;
+	free(lg);
+	return 0;
+}

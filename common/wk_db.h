@@ -38,6 +38,14 @@ int wk_db_backup(struct wk_db_env *e, const char *target, char *err, size_t errl
 /* The marker file in a backup copy: the next open runs DB_RECOVER_FATAL. */
 #define WK_DB_RECOVER_FATAL "wk-recover-fatal"
 
+/* What Berkeley DB says of the environment's cache and log (memp_stat,
+ * log_stat), for the statistics segment. */
+struct wk_db_stats {
+	uint64_t cache_hits, cache_misses, cache_bytes, cache_pages, cache_dirty, evictions;
+	uint64_t log_bytes, log_writes, log_syncs;
+};
+int wk_db_env_stats(struct wk_db_env *e, struct wk_db_stats *out);
+
 /* Checkpoint and remove log files no longer needed. */
 int wk_db_checkpoint(struct wk_db_env *e);
 

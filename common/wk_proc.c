@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "config.h"
@@ -101,6 +102,75 @@ proc_on_checkpoint(struct wk_loop *l, uint64_t id, void *arg)
 
 	if (p->env)
 		wk_db_checkpoint(p->env);
+}
+
+/* Map the statistics segment and take this process's row (stats.h): under
+ * wk-master only, which makes the segment before it starts anyone. */
+static void
+proc_stats_open(struct wk_proc *p)
+{
+	if (p->master_fd < 0)
+		return;
+	if (stats_attach(&p->stats_seg, p->cfg.runDir, 1) < 0 ||
+	    (p->stats = stats_row_find(&p->stats_seg, p->def->role, p->instance)) == NULL) {
+		wk_log_warnx("no row in the statistics segment: /metrics will not show this process");
+		stats_close(&p->stats_seg);
+		return;
+	}
+	stats_row_claim(p->stats, getpid(), wk_wall_ms());
+}
+
+/* Resident set size in bytes (/proc/self/statm), 0 if unknown. */
+static uint64_t
+proc_rss(void)
+{
+	unsigned long long size, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Timer (WK_STATS_REFRESH_MS): the skeleton's values, the store's, then
+ * the process's own (on_stats). */
+static void
+proc_on_stats(struct wk_loop *l, uint64_t id, void *arg)
+{
+	struct wk_proc *p = arg;
+	struct stats_row *r = p->stats;
+	struct rusage ru;
+	struct wk_db_stats ds;
+
+	stats_set(r, STATS_IPC_IN, p->msgs_in);
+	stats_set(r, STATS_IPC_OUT, p->msgs_out);
+	stats_set(r, STATS_IPC_DROPS, p->send_drops);
+	stats_set(r, STATS_IPC_BAD, p->bad_msgs);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		stats_set(r, STATS_CPU_US, (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec));
+	stats_set(r, STATS_RSS_BYTES, proc_rss());
+	if (p->env && wk_db_env_stats(p->env, &ds) == 0) {
+		stats_set(r, STATS_DB_CACHE_HITS, ds.cache_hits);
+		stats_set(r, STATS_DB_CACHE_MISSES, ds.cache_misses);
+		stats_set(r, STATS_DB_CACHE_BYTES, ds.cache_bytes);
+		stats_set(r, STATS_DB_CACHE_PAGES, ds.cache_pages);
+		stats_set(r, STATS_DB_CACHE_DIRTY, ds.cache_dirty);
+		stats_set(r, STATS_DB_CACHE_EVICTIONS, ds.evictions);
+		stats_set(r, STATS_DB_LOG_BYTES, ds.log_bytes);
+		stats_set(r, STATS_DB_LOG_WRITES, ds.log_writes);
+		stats_set(r, STATS_DB_LOG_SYNCS, ds.log_syncs);
+	}
+	if (p->txn) {
+		stats_set(r, STATS_DB_COMMITS, wk_txn_commits(p->txn));
+		stats_set(r, STATS_DB_ABORTS, wk_txn_aborts(p->txn));
+		stats_set(r, STATS_TXN_WAITING, wk_txn_waiting(p->txn));
+	}
+	if (p->def->on_stats)
+		p->def->on_stats(p, r);
 }
 
 /* A message with only its header frame, from this process: the caller
@@ -601,6 +671,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	wk_loop_add(p->loop, zsock_fd(p->inbox), EPOLLIN, proc_on_inbox, p);
 
 	p->started_ms = wk_now_ms();
+	proc_stats_open(p);
 	if (def->databases) {
 		if (proc_store_open(p) < 0)
 			wk_fatalx("cannot open the store");
@@ -611,6 +682,10 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		wk_fatalx("start failed");
 	if (def->on_tick && def->tick_ms)
 		wk_loop_timer(p->loop, def->tick_ms, def->tick_ms, proc_on_tick, p);
+	if (p->stats) {
+		proc_on_stats(p->loop, 0, p);
+		wk_loop_timer(p->loop, WK_STATS_REFRESH_MS, WK_STATS_REFRESH_MS, proc_on_stats, p);
+	}
 	wk_loop_set_iteration(p->loop, proc_iteration, p);
 	/* "ready" last: the databases are open and on_start succeeded, so
 	 * whatever the master starts after us can rely on this process. */
@@ -628,6 +703,8 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		free(p->peers[r]);
 	}
 	zsock_destroy(&p->inbox);
+	p->stats = NULL;
+	stats_close(&p->stats_seg);
 	wk_loop_destroy(&p->loop);
 	wk_config_free(&p->cfg);
 	free(p->config_path);

@@ -8,8 +8,10 @@
  * ipc://<runDir>/<role>-<instance>.ipc, PUSH sockets to peers made on first
  * use), the loop, the once-per-iteration callback and the producers run
  * after it, a tick timer, the STATUS and PING requests every process
- * answers, and for a process with databases its store and its group
- * commit (p->txn, wk_txn.h).
+ * answers, for a process with databases its store and its group
+ * commit (p->txn, wk_txn.h), and the process's row of the statistics
+ * segment (p->stats, stats.h): the skeleton fills its own values every
+ * WK_STATS_REFRESH_MS and then calls on_stats for the process's.
  *
  * One loop iteration: drain the inbox (at most INBOX_BATCH messages, fewer
  * once p->txn is busy), on_iteration (the process commits, acknowledges,
@@ -25,6 +27,7 @@
 #include "wk_dispatch.h"
 #include "wk_loop.h"
 #include "wk_msg.h"
+#include "stats.h"
 
 #define WK_EAGAIN (-2)   /* a send that would block: the peer's queue is full */
 
@@ -50,6 +53,10 @@ struct wk_proc_def {
 	void (*on_reload)(struct wk_proc *p, const struct wk_config *old);
 	/* Extra " key=value" pairs for STATUS (queue depths); returns length written. */
 	int (*on_status)(struct wk_proc *p, char *buf, size_t len);
+	/* Every WK_STATS_REFRESH_MS: copy the process's counters and gauges
+	 * into its row (stats_set); values counted as they happen are added
+	 * to p->stats directly (stats_add, stats_observe). */
+	void (*on_stats)(struct wk_proc *p, struct stats_row *row);
 	/* Databases this process owns (NULL-terminated), or NULL for none.  The
 	 * skeleton opens its environment <dataDir>/<role>-<instance> and these
 	 * databases as p->db[i] before on_start, checkpoints on a timer, and
@@ -58,6 +65,7 @@ struct wk_proc_def {
 };
 
 #define WK_PROC_MAX_DBS 12
+#define WK_STATS_REFRESH_MS 1000     /* how often on_stats runs */
 #define WK_PROC_MAX_PRODUCERS 8      /* per-iteration producers (wk_proc_on_iteration) */
 
 typedef void wk_proc_iter_fn(struct wk_proc *p, void *arg);
@@ -87,6 +95,8 @@ struct wk_proc {
 	char master_in[4400];        /* a partial line from wk-master */
 	size_t master_inlen;
 	char *backup_dir;            /* a backup wk-master asked for, not yet taken */
+	struct stats stats_seg;      /* the statistics segment, mapped writable */
+	struct stats_row *stats;     /* this process's row; NULL without wk-master */
 };
 
 int wk_proc_main(int argc, char **argv, const struct wk_proc_def *def);

@@ -4,6 +4,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_proc.h"
+#include "wk_time.h"
 #include "wk_txn.h"
 
 /* A callback waiting for the end of the transaction. */
@@ -160,7 +161,10 @@ wk_txn_commit(struct wk_txn *t)
 		return -1;
 	}
 	/* A failed commit has aborted the transaction and freed its handle. */
-	if ((rc = txn->commit(txn, 0)) != 0) {
+	uint64_t t0 = wk_now_us();
+	rc = txn->commit(txn, 0);
+	stats_observe(t->p->stats, STATS_H_COMMIT, wk_now_us() - t0);
+	if (rc != 0) {
 		wk_log_warnx("commit: %s", db_strerror(rc));
 		ended(t, -1);
 		return -1;
@@ -177,4 +181,10 @@ wk_txn_abort(struct wk_txn *t)
 		return;
 	t->txn->abort(t->txn);
 	ended(t, -1);
+}
+
+size_t
+wk_txn_waiting(const struct wk_txn *t)
+{
+	return t->n;
 }

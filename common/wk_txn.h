@@ -71,5 +71,7 @@ void wk_txn_abort(struct wk_txn *t);
 /* Commits and aborts so far. */
 uint64_t wk_txn_commits(const struct wk_txn *t);
 uint64_t wk_txn_aborts(const struct wk_txn *t);
+/* Callbacks waiting for the open transaction's end. */
+size_t wk_txn_waiting(const struct wk_txn *t);
 
 #endif

@@ -292,6 +292,10 @@ cleanup(struct master *m)
 		lastmsg_close(&m->lastmsg);
 		lastmsg_unlink(m->last_name);
 	}
+	if (m->stats.hdr) {
+		stats_close(&m->stats);
+		stats_unlink(m->stats_name);
+	}
 	/* ZeroMQ removes its ipc files on a clean close; a killed child leaves them. */
 	for (int i = 0; i < m->nchildren; i++) {
 		snprintf(path, sizeof path, "%s/%s-%d.ipc", m->cfg.runDir,
@@ -420,6 +424,8 @@ main(int argc, char **argv)
 		wk_fatal("control socket %s", m->ctl_path);
 
 	master_children_init(m);
+	if (master_stats_create(m) < 0)
+		wk_fatalx("cannot create the statistics segment %s", m->stats_name);
 	wk_log_info("starting %d processes (wk %s, config %s, data %s)", m->nchildren,
 	    PACKAGE_VERSION, m->config_path ? m->config_path : "(defaults)", m->cfg.dataDir);
 	for (int i = 0; i < m->nchildren; i++)

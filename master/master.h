@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include "lastmsg.h"
 #include "presence.h"
+#include "stats.h"
 #include "wk_config.h"
 #include "wk_loop.h"
 
@@ -70,6 +71,8 @@ struct master {
 	char shm_name[64];
 	struct lastmsg lastmsg;      /* the channels' last messages (lastmsg.h) */
 	char last_name[64];
+	struct stats stats;          /* one row per child (stats.h) */
+	char stats_name[64];
 	char *pid_path, *ctl_path, *exec_dir;
 	int pid_fd, ctl_fd, sig_fd;
 	int ready_fd;                /* daemon start: tells the waiting parent */
@@ -126,6 +129,7 @@ int master_log_file(struct master *m);
 int master_fallback_config(struct wk_config *cfg, const char *path);
 void master_log_addresses(const struct wk_config *cfg, FILE *out);
 void master_sd_notify(const char *state);
+int master_stats_create(struct master *m);
 
 /* master.c */
 int master_reload(struct master *m, char **errors);

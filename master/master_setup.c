@@ -1,7 +1,8 @@
 /* master_setup.c - what wk-master settles before it forks (wk-master(8)):
  * the generated manager token, the shard counts of existing data, the log
- * file of a detached tree, the addresses it announces, and a config good
- * enough to find a running tree when wk.yaml does not parse. */
+ * file of a detached tree, the addresses it announces, a config good
+ * enough to find a running tree when wk.yaml does not parse, and the
+ * statistics segment. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -216,4 +217,25 @@ master_sd_notify(const char *state)
 	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
 		wk_log_warn("notify systemd (%s)", path);
 	close(fd);
+}
+
+/* The statistics segment, one row per child in the order of m->children
+ * (stats.h): made after the children's list and before the first fork, so
+ * every child finds its row. */
+int
+master_stats_create(struct master *m)
+{
+	uint8_t *roles = wk_calloc(m->nchildren, 1);
+	uint16_t *inst = wk_calloc(m->nchildren, sizeof *inst);
+	int rc;
+
+	for (int i = 0; i < m->nchildren; i++) {
+		roles[i] = (uint8_t)m->children[i].role;
+		inst[i] = (uint16_t)m->children[i].instance;
+	}
+	stats_name(m->cfg.runDir, m->stats_name, sizeof m->stats_name);
+	rc = stats_create(&m->stats, m->stats_name, (uint32_t)m->nchildren, roles, inst);
+	free(roles);
+	free(inst);
+	return rc;
 }

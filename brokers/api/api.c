@@ -403,6 +403,16 @@ api_on_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)st->requests, st->npending, (unsigned long long)st->timeouts);
 }
 
+static void
+api_on_stats(struct wk_proc *p, struct stats_row *r)
+{
+	struct api_state *st = api_state(p);
+
+	stats_set(r, STATS_HTTP_REQUESTS, st->requests);
+	stats_set(r, STATS_HTTP_PENDING, st->npending);
+	stats_set(r, STATS_HTTP_TIMEOUTS, st->timeouts);
+}
+
 static const struct wk_dispatch api_dispatch[] = {
 	{ WK_MSG_API_ANSWER, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_answer },
 };
@@ -418,6 +428,7 @@ static const struct wk_proc_def api_def = {
 	.tick_ms = API_TICK_MS,
 	.on_stop = api_on_stop,
 	.on_status = api_on_status,
+	.on_stats = api_on_stats,
 };
 
 int

@@ -272,6 +272,36 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)s->pieces);
 }
 
+/* The statistics row (every WK_STATS_REFRESH_MS): the counters above, and
+ * the bytes waiting in output buffers, summed over the connections. */
+static void
+broker_on_stats(struct wk_proc *p, struct stats_row *r)
+{
+	const struct broker_stats *s = &broker.st;
+	uint64_t out = 0;
+
+	for (int fd = 0; fd < broker.nconns_cap; fd++)
+		if (broker.conns[fd])
+			out += broker.conns[fd]->outlen;
+	stats_set(r, STATS_CONNECTIONS, (uint64_t)broker.nconns);
+	stats_set(r, STATS_CONN_ACCEPTED, s->accepted);
+	stats_set(r, STATS_CONN_REFUSED, s->refused);
+	stats_set(r, STATS_AUTH_OK, s->auth_ok);
+	stats_set(r, STATS_AUTH_FAIL, s->auth_fail);
+	stats_set(r, STATS_KICKED, s->kicked);
+	stats_set(r, STATS_SLOW_CLIENTS, s->slow_clients);
+	stats_set(r, STATS_BYTES_IN, s->bytes_in);
+	stats_set(r, STATS_BYTES_OUT, s->bytes_out);
+	stats_set(r, STATS_PACKETS_IN, s->packets_in);
+	stats_set(r, STATS_PACKETS_OUT, s->packets_out);
+	stats_set(r, STATS_SENDS, s->sends);
+	stats_set(r, STATS_DELIVERIES, s->delivered);
+	stats_set(r, STATS_RETRIES, s->retries);
+	stats_set(r, STATS_OUT_QUEUE_BYTES, out);
+	stats_set(r, STATS_RETRY_QUEUE, broker.retry_count);
+	stats_set(r, STATS_RETRY_QUEUE_BYTES, broker.retry_bytes);
+}
+
 static const struct wk_proc_def broker_def = {
 	.name = "wk-broker",
 	.role = WK_ROLE_BROKER,
@@ -284,6 +314,7 @@ static const struct wk_proc_def broker_def = {
 	.tick_ms = 250,
 	.on_stop = broker_on_stop,
 	.on_status = broker_on_status,
+	.on_stats = broker_on_stats,
 };
 
 int

@@ -33,6 +33,13 @@ enum broker_conn_state {
 	BROKER_CS_CLOSING,      /* flushing the last output, then close */
 };
 
+/* Per connection, as the reference's /connz counts: messages are SENDs
+ * in and RECVs out, packets every WKProto packet. */
+struct broker_conn_stats {
+	uint64_t in_msgs, out_msgs, in_msg_bytes, out_msg_bytes;
+	uint64_t in_packets, out_packets, in_packet_bytes, out_packet_bytes;
+};
+
 struct broker_conn {
 	int fd;
 	uint64_t id;                 /* pid << 32 | generation << 24 | fd */
@@ -62,6 +69,7 @@ struct broker_conn {
 	struct broker_conn *next_dirty;
 	struct retry *retry;         /* RECVs waiting for RECVACK, oldest first */
 	uint32_t nretry;
+	struct broker_conn_stats cs; /* what /connz shows */
 };
 
 struct broker_stats {
@@ -86,6 +94,7 @@ struct broker {
 	SSL_CTX *tls;
 	struct presence presence;
 	struct broker_stats st;
+	uint64_t retry_count, retry_bytes;  /* RECVs waiting for RECVACK, all connections */
 };
 
 extern struct broker broker;

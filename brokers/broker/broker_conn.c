@@ -241,7 +241,11 @@ broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n)
 	int rc = c->kind == BROKER_CONN_TCP ? broker_conn_queue(c, p, n) :
 	    broker_ws_send_packet(c, p, n);   /* one packet, one WS message */
 
-	broker.st.packets_out += rc == 0;
+	if (rc == 0) {
+		broker.st.packets_out++;
+		c->cs.out_packets++;
+		c->cs.out_packet_bytes += n;
+	}
 	return rc;
 }
 
@@ -482,6 +486,8 @@ on_packet(struct broker_conn *c, const struct wkproto_packet *pkt)
 		return broker_conn_send(c, &out) < 0 ? -1 : 0;
 	case WKPROTO_SEND:
 		broker.st.sends++;
+		c->cs.in_msgs++;
+		c->cs.in_msg_bytes += pkt->send.payload.len;
 		return broker_on_send(c, pkt);
 	case WKPROTO_RECVACK:
 		broker_on_recvack(c, &pkt->recvack);
@@ -533,6 +539,8 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 			    c->proto_version, &pkt);
 			off += f.total;
 			broker.st.packets_in++;
+			c->cs.in_packets++;
+			c->cs.in_packet_bytes += f.total;
 		}
 		if (rc == 0 && c->state == BROKER_CS_CONNECT)
 			rc = pkt.type == WKPROTO_CONNECT ? on_connect(c, &pkt.connect) : -100;

@@ -159,6 +159,16 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		send_sendack(c, flags, client_seq, (int64_t)message_id, seq, reason);
 }
 
+/* Free r, already unlinked from c's list, and count it out. */
+static void
+retry_drop(struct broker_conn *c, struct retry *r)
+{
+	c->nretry--;
+	broker.retry_count--;
+	broker.retry_bytes -= r->len;
+	free(r);
+}
+
 /* Remember a RECV until its RECVACK. */
 static void
 retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes, size_t len)
@@ -174,8 +184,7 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 		/* The client is not acknowledging: it will sync; drop the oldest. */
 		r = c->retry;
 		c->retry = r->next;
-		free(r);
-		c->nretry--;
+		retry_drop(c, r);
 	}
 	r = wk_malloc(sizeof *r + len);
 	r->message_id = m->message_id;
@@ -192,6 +201,8 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 		;
 	*pp = r;
 	c->nretry++;
+	broker.retry_count++;
+	broker.retry_bytes += len;
 }
 
 /* Forget every unacknowledged RECV of c (it is closing). */
@@ -201,9 +212,8 @@ broker_retry_free(struct broker_conn *c)
 	while (c->retry) {
 		struct retry *r = c->retry;
 		c->retry = r->next;
-		free(r);
+		retry_drop(c, r);
 	}
-	c->nretry = 0;
 }
 
 /* Send what is due again; called from the sweep. */
@@ -222,8 +232,7 @@ broker_retry_due(struct broker_conn *c, uint64_t now)
 		 * client gets it at its next sync. */
 		if (r->tries >= (uint32_t)cfg->messageRetry_maxCount) {
 			*pp = r->next;
-			free(r);
-			c->nretry--;
+			retry_drop(c, r);
 			continue;
 		}
 		r->tries++;
@@ -266,8 +275,7 @@ broker_on_recvack(struct broker_conn *c, const struct wkproto_recvack *a)
 			*pp = r->next;
 			if (r->cmd)
 				cmd_acked(c, r);
-			free(r);
-			c->nretry--;
+			retry_drop(c, r);
 			return;
 		}
 }
@@ -359,6 +367,8 @@ broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct br
 	n = wkproto_encode(&pkt, c->proto_version, buf, (size_t)n);
 	if (n > 0 && broker_conn_send_bytes(c, buf, (size_t)n) == 0) {
 		broker.st.delivered++;
+		c->cs.out_msgs++;
+		c->cs.out_msg_bytes += (uint64_t)n;
 		if (!(m->flags & WKPROTO_FLAG_NOPERSIST) && piece == NULL)
 			retry_add(c, m, buf, (size_t)n);
 	}

@@ -55,6 +55,7 @@ struct pending {
 	int64_t message_id;
 	uint32_t seq;
 	uint8_t channel_type;
+	uint64_t arrived_us;         /* when the append came in (stats: SENDACK latency) */
 	char *channel_id;
 	struct wk_wbuf msg;          /* BROKER_DELIVER frame 1 */
 	struct pending *next_fanout; /* waiting for channel_append_flush */
@@ -182,10 +183,13 @@ append_done(struct wk_proc *p, int rc, void *arg)
 
 	if (pd->done)
 		pd->done(p, pd->done_arg, reason, pd->message_id, seq);
-	else
+	else {
 		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, seq,
 		    (uint8_t)reason);
+		stats_observe(p->stats, STATS_H_SENDACK, wk_now_us() - pd->arrived_us);
+	}
 	if (rc == 0 && !pd->dup) {
+		stats_add_typed(p->stats, STATS_MSGS_IN, pd->channel_type, 1);
 		/* Every SENDACK of this commit goes out before any fan-out (and
 		 * before the webhooks, cmd messages included): one large group's
 		 * delivery must not hold back the others' acks. */
@@ -233,6 +237,7 @@ struct req {
 	struct wk_chmsg m;
 	zframe_t *frame;             /* owns the bytes */
 	uint64_t corr;               /* while parked */
+	uint64_t arrived_us;
 	uint64_t deadline_ms;
 	char *peer;                  /* while parked: the recipient asked about */
 	struct req *next;
@@ -263,6 +268,7 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	pd->client_seq = q->client_seq;
 	pd->flags = m->flags;
 	pd->channel_type = m->channel_type;
+	pd->arrived_us = q->arrived_us;
 	pd->channel_id = dupstr(m->channel_id);
 	/* A stored cmd message lives in the channel's cmd twin, with its own
 	 * seqs, and goes to the recipients' mailboxes (channel_cmd.c). */
@@ -277,6 +283,7 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	    &pd->message_id, &pd->seq) == 1) {
 		pd->dup = 1;
 		ap.duplicates++;
+		stats_add(p->stats, STATS_APPEND_DUPLICATES, 1);
 	} else if (m->stream_no.len && !cmd && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
 	    channel_stream_on_send(p, pd->channel_id, m, pd->broker, pd->conn, message_id,
 	    &pd->message_id, &pd->seq) == 1) {
@@ -323,6 +330,7 @@ static void
 refuse(struct wk_proc *p, const struct req *q, int64_t message_id, int reason)
 {
 	ap.refused++;
+	stats_add(p->stats, STATS_APPEND_REFUSED, 1);
 	if (q->done)
 		q->done(p, q->done_arg, reason, message_id, 0);
 	else
@@ -395,6 +403,7 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	struct wk_rbuf r;
 	int reason;
 
+	q->arrived_us = wk_now_us();
 	q->frame = zmsg_pop(msg);
 	wk_rbuf_init(&r, zframe_data(q->frame), zframe_size(q->frame));
 	q->broker = wk_get_u16(&r);

@@ -255,6 +255,8 @@ channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *fram
 		channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
 	}
 	delivered_to += f.targets;
+	if (type == WK_MSG_BROKER_DELIVER)
+		stats_add_typed(p->stats, STATS_MSGS_OUT, channel_type, f.targets);
 	wk_fanout_add(&f, batch, type, frame, len);
 	wk_fanout_end(&f);
 }

@@ -246,6 +246,13 @@ hook_on_status(struct wk_proc *p, char *buf, size_t len)
 	return n;
 }
 
+static void
+hook_on_stats(struct wk_proc *p, struct stats_row *r)
+{
+	hook_queue_stats(r);
+	hook_post_stats(r);
+}
+
 static const struct wk_proc_def hook_def = {
 	.name = "wk-hook",
 	.role = WK_ROLE_HOOK,
@@ -255,6 +262,7 @@ static const struct wk_proc_def hook_def = {
 	.on_iteration = hook_on_iteration,
 	.on_stop = hook_on_stop,
 	.on_status = hook_on_status,
+	.on_stats = hook_on_stats,
 	.databases = hook_databases,
 };
 

@@ -89,12 +89,17 @@ void hook_queue_done(struct wk_proc *p, int ev, struct hook_event *list);
 /* Events on disk (posted ones are gone), per kind. */
 uint64_t hook_queue_depth(int ev);
 int hook_queue_status(char *buf, size_t len);
+/* The queue's depth and memory into the statistics row. */
+struct stats_row;
+void hook_queue_stats(struct stats_row *r);
 
 /* ---- hook_post.c ---- */
 /* Start the requests that are due; arms a timer for the next due time. */
 void hook_post_schedule(struct wk_proc *p);
 void hook_post_close(struct wk_proc *p);
 int hook_post_status(char *buf, size_t len);
+/* The POSTs' counters into the statistics row. */
+void hook_post_stats(struct stats_row *r);
 
 /* ---- hook_http.c ---- */
 /* done(p, arg, status): the HTTP status, or 0 when there was no answer

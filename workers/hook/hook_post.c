@@ -237,3 +237,12 @@ hook_post_status(char *buf, size_t len)
 	    (unsigned long long)ps.posted[WK_WEBHOOK_USER_ONLINESTATUS],
 	    (unsigned long long)ps.dropped);
 }
+
+void
+hook_post_stats(struct stats_row *r)
+{
+	stats_set(r, STATS_HOOK_INFLIGHT, (uint64_t)ps.inflight);
+	stats_set(r, STATS_HOOK_REQUESTS, ps.requests);
+	stats_set(r, STATS_HOOK_FAILURES, ps.failures);
+	stats_set(r, STATS_HOOK_DROPPED, ps.dropped);
+}

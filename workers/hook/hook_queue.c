@@ -431,3 +431,16 @@ hook_queue_status(char *buf, size_t len)
 	    (unsigned long long)q.k[WK_WEBHOOK_USER_ONLINESTATUS].depth, mem, spilled,
 	    (unsigned long long)q.loaded, (unsigned long long)q.commits);
 }
+
+void
+hook_queue_stats(struct stats_row *r)
+{
+	uint64_t depth = 0, mem = 0;
+
+	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++) {
+		depth += q.k[ev].depth;
+		mem += q.k[ev].mem;
+	}
+	stats_set(r, STATS_HOOK_QUEUED, depth);
+	stats_set(r, STATS_HOOK_QUEUE_BYTES, mem);
+}

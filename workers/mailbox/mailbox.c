@@ -124,6 +124,14 @@ mailbox_on_status(struct wk_proc *p, char *buf, size_t len)
 	return n;
 }
 
+/* Presence fill of this shard's region, for the statistics row. */
+static void
+mailbox_on_stats(struct wk_proc *p, struct stats_row *row)
+{
+	stats_set(row, STATS_PRESENCE_USED, presence_region(&presence, p->instance)->used);
+	stats_set(row, STATS_PRESENCE_CAPACITY, presence.hdr->capacity);
+}
+
 static const struct wk_proc_def mailbox_def = {
 	.name = "wk-mailbox",
 	.role = WK_ROLE_MAILBOX,
@@ -134,6 +142,7 @@ static const struct wk_proc_def mailbox_def = {
 	.on_iteration = mailbox_on_iteration,
 	.on_stop = mailbox_on_stop,
 	.on_status = mailbox_on_status,
+	.on_stats = mailbox_on_stats,
 	.databases = mailbox_databases,
 };
 
