@@ -27,6 +27,24 @@
 #define WK_CHANNEL_LIST_REMOVE 3
 #define WK_CHANNEL_LIST_CLEAR 4      /* no uids */
 #endif
+/* BROKER_CONN_LIST's sort keys (the reference's /connz sort values; each
+ * also descending).  Ties go by connection id. */
+#ifndef WK_CONN_SORT_ID
+#define WK_CONN_SORT_ID 0
+#define WK_CONN_SORT_IN_MSG 1
+#define WK_CONN_SORT_OUT_MSG 2
+#define WK_CONN_SORT_IN_MSG_BYTES 3
+#define WK_CONN_SORT_OUT_MSG_BYTES 4
+#define WK_CONN_SORT_PENDING_BYTES 5
+#define WK_CONN_SORT_UPTIME 6        /* by connect time */
+#define WK_CONN_SORT_IDLE 7          /* by last activity */
+#define WK_CONN_SORT_IN_PACKET 8
+#define WK_CONN_SORT_OUT_PACKET 9
+#define WK_CONN_SORT_IN_PACKET_BYTES 10
+#define WK_CONN_SORT_OUT_PACKET_BYTES 11
+#define WK_CONN_SORT_PROTO_VERSION 12
+#define WK_CONN_SORT_COUNT 13
+#endif
 #ifdef X
 /* Any process: introspection (wkctl status, tests). */
 X(STATUS_REQ, 1, "report pid, uptime, role, instance, queue depths")
@@ -43,6 +61,10 @@ X(MAILBOX_BROKER_HELLO, 14, "broker started: u16 broker, u32 pid; drop its older
 X(BROKER_MAILBOX_HELLO, 15, "mailbox started: u16 mailbox; brokers restore its users' connections")
 X(MAILBOX_CONN_RESTORE, 16, "broker: as MAILBOX_AUTH plus u8 device_level, no token check")
 X(BROKER_USER_FLAGS, 17, "mailbox: u64 conn, u8 user flags (WK_USER_SEND_BAN)")
+/* Connections for the operator (wk-api's /connz, /conn/kick, /conn/remove;
+ * broker_admin.c), answered by one API_ANSWER as the op rows below. */
+X(BROKER_CONN_LIST, 18, "api: str uid (a substring; empty: all), u8 sort (WK_CONN_SORT_*), u8 descending, u32 max -> u32 connections open, u32 matched, u32 n, n (at most max, sorted) {u64 id, str uid, str ip, u16 port, u64 connected (wall ms), u64 last activity (wall ms), u32 pending bytes, u64 in_msgs, out_msgs, in_msg_bytes, out_msg_bytes, in_packets, out_packets, in_packet_bytes, out_packet_bytes, u8 device_flag, u8 device_level, str device_id, u8 proto version}; only authenticated connections")
+X(BROKER_CONN_CLOSE, 19, "api: u64 conn, str uid (empty: any), u8 kick (1: DISCONNECT ConnectKick \"server kick\", closed 2 s later; 0: closed now) -> u8 found")
 
 /* HTTP API: wk-api sends the shard that owns the data one op row (70-99
  * channel shards, 100-119 mailbox shards), validated in the reference's

@@ -14,7 +14,7 @@
 #define STATS_HEADER_PAGE 4096u
 
 static const struct stats_info infos[STATS_NVALUES] = {
-#define X(name, kind, scale, prom, help) { prom, help, STATS_##kind, scale },
+#define X(name, kind, scale, owner, prom, help) { prom, help, STATS_##kind, scale, owner },
 	STATS_VALUES(X)
 #undef X
 };
@@ -105,6 +105,17 @@ const struct stats_info *
 stats_info(enum stats_id id)
 {
 	return (unsigned)id < STATS_NVALUES ? &infos[id] : NULL;
+}
+
+int
+stats_owned(enum stats_id id, const char *role)
+{
+	const char *o = infos[id].owner;
+
+	if (strcmp(o, "db") == 0)   /* the roles that declare databases */
+		return strcmp(role, "channel") == 0 || strcmp(role, "mailbox") == 0 ||
+		    strcmp(role, "hook") == 0;
+	return strcmp(o, "*") == 0 || strcmp(o, role) == 0;
 }
 
 struct stats_row *

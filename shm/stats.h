@@ -39,68 +39,70 @@
 
 enum stats_kind { STATS_COUNTER, STATS_GAUGE };
 
-/* X(NAME, kind, scale, prometheus name, help): scale divides the stored
- * integer for display (1000000: microseconds shown as seconds).  Append
- * only: a value's index is part of the layout (STATS_VERSION). */
+/* X(NAME, kind, scale, owner, prometheus name, help): scale divides the
+ * stored integer for display (1000000: microseconds shown as seconds);
+ * owner is the role name (wk_role_name) of the processes that write it,
+ * "*" every process, "db" those with databases.  Append only: a value's
+ * index is part of the layout (STATS_VERSION). */
 #define STATS_VALUES(X) \
 	/* every process (the skeleton, refreshed every WK_STATS_REFRESH_MS) */ \
-	X(IPC_IN, COUNTER, 1, "ipc_messages_in_total", "internal messages received") \
-	X(IPC_OUT, COUNTER, 1, "ipc_messages_out_total", "internal messages sent") \
-	X(IPC_DROPS, COUNTER, 1, "ipc_send_drops_total", "internal sends refused (peer queue full or gone)") \
-	X(IPC_BAD, COUNTER, 1, "ipc_bad_messages_total", "malformed internal messages dropped") \
-	X(CPU_US, COUNTER, 1000000, "process_cpu_seconds_total", "user and system CPU time") \
-	X(RSS_BYTES, GAUGE, 1, "process_resident_memory_bytes", "resident memory") \
+	X(IPC_IN, COUNTER, 1, "*", "ipc_messages_in_total", "internal messages received") \
+	X(IPC_OUT, COUNTER, 1, "*", "ipc_messages_out_total", "internal messages sent") \
+	X(IPC_DROPS, COUNTER, 1, "*", "ipc_send_drops_total", "internal sends refused (peer queue full or gone)") \
+	X(IPC_BAD, COUNTER, 1, "*", "ipc_bad_messages_total", "malformed internal messages dropped") \
+	X(CPU_US, COUNTER, 1000000, "*", "process_cpu_seconds_total", "user and system CPU time") \
+	X(RSS_BYTES, GAUGE, 1, "*", "process_resident_memory_bytes", "resident memory") \
 	/* processes with databases: Berkeley DB (memp_stat, log_stat) and the group commit */ \
-	X(DB_CACHE_HITS, COUNTER, 1, "db_cache_hits_total", "pages found in the Berkeley DB cache") \
-	X(DB_CACHE_MISSES, COUNTER, 1, "db_cache_misses_total", "pages read into the Berkeley DB cache") \
-	X(DB_CACHE_BYTES, GAUGE, 1, "db_cache_size_bytes", "Berkeley DB cache size") \
-	X(DB_CACHE_PAGES, GAUGE, 1, "db_cache_pages", "pages in the Berkeley DB cache") \
-	X(DB_CACHE_DIRTY, GAUGE, 1, "db_cache_dirty_pages", "dirty pages in the Berkeley DB cache") \
-	X(DB_CACHE_EVICTIONS, COUNTER, 1, "db_cache_evictions_total", "pages evicted from the Berkeley DB cache") \
-	X(DB_LOG_BYTES, COUNTER, 1, "db_log_written_bytes_total", "bytes written to the Berkeley DB log") \
-	X(DB_LOG_WRITES, COUNTER, 1, "db_log_writes_total", "writes to the Berkeley DB log") \
-	X(DB_LOG_SYNCS, COUNTER, 1, "db_log_syncs_total", "fsyncs of the Berkeley DB log") \
-	X(DB_COMMITS, COUNTER, 1, "db_commits_total", "group commits") \
-	X(DB_ABORTS, COUNTER, 1, "db_aborts_total", "group commits aborted") \
-	X(TXN_WAITING, GAUGE, 1, "commit_waiting", "replies waiting for the next commit") \
+	X(DB_CACHE_HITS, COUNTER, 1, "db", "db_cache_hits_total", "pages found in the Berkeley DB cache") \
+	X(DB_CACHE_MISSES, COUNTER, 1, "db", "db_cache_misses_total", "pages read into the Berkeley DB cache") \
+	X(DB_CACHE_BYTES, GAUGE, 1, "db", "db_cache_size_bytes", "Berkeley DB cache size") \
+	X(DB_CACHE_PAGES, GAUGE, 1, "db", "db_cache_pages", "pages in the Berkeley DB cache") \
+	X(DB_CACHE_DIRTY, GAUGE, 1, "db", "db_cache_dirty_pages", "dirty pages in the Berkeley DB cache") \
+	X(DB_CACHE_EVICTIONS, COUNTER, 1, "db", "db_cache_evictions_total", "pages evicted from the Berkeley DB cache") \
+	X(DB_LOG_BYTES, COUNTER, 1, "db", "db_log_written_bytes_total", "bytes written to the Berkeley DB log") \
+	X(DB_LOG_WRITES, COUNTER, 1, "db", "db_log_writes_total", "writes to the Berkeley DB log") \
+	X(DB_LOG_SYNCS, COUNTER, 1, "db", "db_log_syncs_total", "fsyncs of the Berkeley DB log") \
+	X(DB_COMMITS, COUNTER, 1, "db", "db_commits_total", "group commits") \
+	X(DB_ABORTS, COUNTER, 1, "db", "db_aborts_total", "group commits aborted") \
+	X(TXN_WAITING, GAUGE, 1, "db", "commit_waiting", "replies waiting for the next commit") \
 	/* wk-broker */ \
-	X(CONNECTIONS, GAUGE, 1, "connections", "client connections open") \
-	X(CONN_ACCEPTED, COUNTER, 1, "connections_accepted_total", "client connections accepted") \
-	X(CONN_REFUSED, COUNTER, 1, "connections_refused_total", "client connections refused (limits)") \
-	X(AUTH_OK, COUNTER, 1, "auth_ok_total", "CONNECTs accepted") \
-	X(AUTH_FAIL, COUNTER, 1, "auth_failed_total", "CONNECTs refused") \
-	X(KICKED, COUNTER, 1, "connections_kicked_total", "connections kicked") \
-	X(SLOW_CLIENTS, COUNTER, 1, "slow_clients_total", "connections closed for output over limits.outputBufferMax") \
-	X(BYTES_IN, COUNTER, 1, "client_bytes_in_total", "bytes read from clients") \
-	X(BYTES_OUT, COUNTER, 1, "client_bytes_out_total", "bytes written to clients") \
-	X(PACKETS_IN, COUNTER, 1, "client_packets_in_total", "WKProto packets from clients") \
-	X(PACKETS_OUT, COUNTER, 1, "client_packets_out_total", "WKProto packets to clients") \
-	X(SENDS, COUNTER, 1, "client_sends_total", "SEND packets from clients") \
-	X(DELIVERIES, COUNTER, 1, "deliveries_total", "RECV packets written for stored messages (first tries)") \
-	X(RETRIES, COUNTER, 1, "delivery_retries_total", "RECV packets sent again for lack of a RECVACK") \
-	X(OUT_QUEUE_BYTES, GAUGE, 1, "output_queue_bytes", "bytes waiting in the connections' output buffers") \
-	X(RETRY_QUEUE, GAUGE, 1, "retry_queue", "RECVs waiting for a RECVACK") \
-	X(RETRY_QUEUE_BYTES, GAUGE, 1, "retry_queue_bytes", "bytes of the RECVs waiting for a RECVACK") \
+	X(CONNECTIONS, GAUGE, 1, "broker", "connections", "client connections open") \
+	X(CONN_ACCEPTED, COUNTER, 1, "broker", "connections_accepted_total", "client connections accepted") \
+	X(CONN_REFUSED, COUNTER, 1, "broker", "connections_refused_total", "client connections refused (limits)") \
+	X(AUTH_OK, COUNTER, 1, "broker", "auth_ok_total", "CONNECTs accepted") \
+	X(AUTH_FAIL, COUNTER, 1, "broker", "auth_failed_total", "CONNECTs refused") \
+	X(KICKED, COUNTER, 1, "broker", "connections_kicked_total", "connections kicked") \
+	X(SLOW_CLIENTS, COUNTER, 1, "broker", "slow_clients_total", "connections closed for output over limits.outputBufferMax") \
+	X(BYTES_IN, COUNTER, 1, "broker", "client_bytes_in_total", "bytes read from clients") \
+	X(BYTES_OUT, COUNTER, 1, "broker", "client_bytes_out_total", "bytes written to clients") \
+	X(PACKETS_IN, COUNTER, 1, "broker", "client_packets_in_total", "WKProto packets from clients") \
+	X(PACKETS_OUT, COUNTER, 1, "broker", "client_packets_out_total", "WKProto packets to clients") \
+	X(SENDS, COUNTER, 1, "broker", "client_sends_total", "SEND packets from clients") \
+	X(DELIVERIES, COUNTER, 1, "broker", "deliveries_total", "RECV packets written for stored messages (first tries)") \
+	X(RETRIES, COUNTER, 1, "broker", "delivery_retries_total", "RECV packets sent again for lack of a RECVACK") \
+	X(OUT_QUEUE_BYTES, GAUGE, 1, "broker", "output_queue_bytes", "bytes waiting in the connections' output buffers") \
+	X(RETRY_QUEUE, GAUGE, 1, "broker", "retry_queue", "RECVs waiting for a RECVACK") \
+	X(RETRY_QUEUE_BYTES, GAUGE, 1, "broker", "retry_queue_bytes", "bytes of the RECVs waiting for a RECVACK") \
 	/* wk-channel */ \
-	X(APPEND_REFUSED, COUNTER, 1, "messages_refused_total", "appends refused (permissions, bans, errors)") \
-	X(APPEND_DUPLICATES, COUNTER, 1, "messages_duplicate_total", "appends answered as repeats of a stored message") \
+	X(APPEND_REFUSED, COUNTER, 1, "channel", "messages_refused_total", "appends refused (permissions, bans, errors)") \
+	X(APPEND_DUPLICATES, COUNTER, 1, "channel", "messages_duplicate_total", "appends answered as repeats of a stored message") \
 	/* wk-mailbox */ \
-	X(PRESENCE_USED, GAUGE, 1, "presence_slots_used", "presence slots in use in this shard's region") \
-	X(PRESENCE_CAPACITY, GAUGE, 1, "presence_slots", "presence slots of this shard's region") \
+	X(PRESENCE_USED, GAUGE, 1, "mailbox", "presence_slots_used", "presence slots in use in this shard's region") \
+	X(PRESENCE_CAPACITY, GAUGE, 1, "mailbox", "presence_slots", "presence slots of this shard's region") \
 	/* wk-hook and the webhook producers */ \
-	X(HOOK_QUEUED, GAUGE, 1, "webhook_queued", "webhook events in the durable queue") \
-	X(HOOK_QUEUE_BYTES, GAUGE, 1, "webhook_queue_bytes", "bytes of webhook events held in memory") \
-	X(HOOK_INFLIGHT, GAUGE, 1, "webhook_inflight", "webhook POSTs under way") \
-	X(HOOK_REQUESTS, COUNTER, 1, "webhook_requests_total", "webhook POSTs made") \
-	X(HOOK_FAILURES, COUNTER, 1, "webhook_failures_total", "webhook POSTs that failed (retried)") \
-	X(HOOK_DROPPED, COUNTER, 1, "webhook_dropped_total", "webhook events given up") \
+	X(HOOK_QUEUED, GAUGE, 1, "hook", "webhook_queued", "webhook events in the durable queue") \
+	X(HOOK_QUEUE_BYTES, GAUGE, 1, "hook", "webhook_queue_bytes", "bytes of webhook events held in memory") \
+	X(HOOK_INFLIGHT, GAUGE, 1, "hook", "webhook_inflight", "webhook POSTs under way") \
+	X(HOOK_REQUESTS, COUNTER, 1, "hook", "webhook_requests_total", "webhook POSTs made") \
+	X(HOOK_FAILURES, COUNTER, 1, "hook", "webhook_failures_total", "webhook POSTs that failed (retried)") \
+	X(HOOK_DROPPED, COUNTER, 1, "hook", "webhook_dropped_total", "webhook events given up") \
 	/* wk-api */ \
-	X(HTTP_REQUESTS, COUNTER, 1, "http_requests_total", "HTTP requests") \
-	X(HTTP_PENDING, GAUGE, 1, "http_pending", "HTTP requests waiting on shards") \
-	X(HTTP_TIMEOUTS, COUNTER, 1, "http_timeouts_total", "HTTP requests answered 500 timeout")
+	X(HTTP_REQUESTS, COUNTER, 1, "api", "http_requests_total", "HTTP requests") \
+	X(HTTP_PENDING, GAUGE, 1, "api", "http_pending", "HTTP requests waiting on shards") \
+	X(HTTP_TIMEOUTS, COUNTER, 1, "api", "http_timeouts_total", "HTTP requests answered 500 timeout")
 
 enum stats_id {
-#define X(name, kind, scale, prom, help) STATS_##name,
+#define X(name, kind, scale, owner, prom, help) STATS_##name,
 	STATS_VALUES(X)
 #undef X
 	STATS_NVALUES
@@ -159,6 +161,7 @@ struct stats_info {
 	const char *help;
 	enum stats_kind kind;
 	uint32_t scale;
+	const char *owner;           /* a role name, "*" or "db" */
 };
 
 /* The segment name for a run directory ("/wk.<hash>.stats"). */
@@ -178,6 +181,8 @@ int stats_unlink(const char *name);
 static inline uint32_t stats_nrows(const struct stats *s) { return s->hdr ? s->hdr->nrows : 0; }
 const struct stats_row *stats_row_at(const struct stats *s, uint32_t i);
 const struct stats_info *stats_info(enum stats_id id);
+/* 1 if processes of role (its wk_role_name) write value id. */
+int stats_owned(enum stats_id id, const char *role);
 static inline uint64_t
 stats_get(const struct stats_row *r, int id)
 {

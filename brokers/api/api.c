@@ -9,8 +9,9 @@
  * makes the answer (or asks another round).  A round that is not answered
  * within API_SHARD_TIMEOUT_MS is answered 500 "timeout".
  *
- * Messages handled: API_ANSWER from wk-mailbox and wk-channel.
- * Sends: the op rows (wk_msgtypes.h 70-119) to wk-mailbox and wk-channel.
+ * Messages handled: API_ANSWER from wk-mailbox, wk-channel and wk-broker.
+ * Sends: the op rows (wk_msgtypes.h 70-119) to wk-mailbox and wk-channel,
+ * BROKER_CONN_LIST and BROKER_CONN_CLOSE to every wk-broker.
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -370,6 +371,8 @@ api_on_start(struct wk_proc *p)
 	}
 	if (lastmsg_attach(&st->lastmsg, p->cfg.runDir, 0) < 0)
 		wk_log_warnx("no last-message table: /conversation/sync asks every channel shard");
+	if (p->master_fd >= 0 && stats_attach(&st->stats, p->cfg.runDir, 0) < 0)
+		wk_log_warnx("no statistics segment: /metrics and /varz show only presence");
 	return api_http_start(p);
 }
 
@@ -392,6 +395,7 @@ api_on_stop(struct wk_proc *p)
 	api_http_stop(p);
 	presence_close(&st->presence);
 	lastmsg_close(&st->lastmsg);
+	stats_close(&st->stats);
 }
 
 static int
@@ -414,7 +418,8 @@ api_on_stats(struct wk_proc *p, struct stats_row *r)
 }
 
 static const struct wk_dispatch api_dispatch[] = {
-	{ WK_MSG_API_ANSWER, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL), api_on_answer },
+	{ WK_MSG_API_ANSWER, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL) |
+	    WK_ROLE_BIT(WK_ROLE_BROKER), api_on_answer },
 };
 
 static const struct wk_proc_def api_def = {

@@ -13,6 +13,8 @@
  *   api_convsync.c /conversation/sync and syncByChannels (the last-message table)
  *   api_jw.c      a streaming JSON writer
  *   api_stream.c  the stream message routes (/message/event, /message/eventsync)
+ *   api_metrics.c /metrics and /varz: the statistics segment (stats.h)
+ *   api_connz.c   /connz, /conn/kick, /conn/remove: asked of the brokers
  */
 #ifndef API_H
 #define API_H
@@ -21,6 +23,7 @@
 #include <jansson.h>
 #include "lastmsg.h"
 #include "presence.h"
+#include "stats.h"
 #include "wk_chmsg.h"
 #include "wk_buf.h"
 #include "wk_proc.h"
@@ -99,6 +102,7 @@ struct api_state {
 	int mhd_dirty;               /* run libmicrohttpd before the loop sleeps */
 	struct presence presence;
 	struct lastmsg lastmsg;      /* hdr NULL: none, every conversation asks its shard */
+	struct stats stats;          /* hdr NULL: none (wk-api run by hand) */
 	uint64_t next_corr;
 	struct api_req *head, *tail; /* waiting on shards, by deadline */
 	struct api_req *buckets[API_NBUCKETS];
@@ -219,6 +223,20 @@ void api_route_user_onlinestatus(struct wk_proc *p, struct api_req *r);
 void api_route_sysuids_add(struct wk_proc *p, struct api_req *r);
 void api_route_sysuids_remove(struct wk_proc *p, struct api_req *r);
 void api_route_sysuids(struct wk_proc *p, struct api_req *r);
+/* The client-facing addresses as /route answers them (r NULL: the external
+ * ones and api_url, for /varz). */
+json_t *api_route_addrs(struct wk_proc *p, struct api_req *r);
+
+/* ---- api_metrics.c, api_connz.c: the operator's routes ---- */
+void api_route_metrics(struct wk_proc *p, struct api_req *r);
+void api_route_varz(struct wk_proc *p, struct api_req *r);
+void api_route_connz(struct wk_proc *p, struct api_req *r);
+void api_route_conn_kick(struct wk_proc *p, struct api_req *r);
+void api_route_conn_remove(struct wk_proc *p, struct api_req *r);
+/* The /varz object without its "conns". */
+json_t *api_varz(struct wk_proc *p);
+/* The reference's uptime text ("1h2m3s") of ms. */
+void api_uptime(char *out, size_t len, uint64_t ms);
 
 /* ---- api_channel.c: the /channel routes ---- */
 void api_route_channel(struct wk_proc *p, struct api_req *r);

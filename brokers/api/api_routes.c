@@ -1,6 +1,7 @@
 /* api_routes.c - wk-api's route table (wk-api(8)): method and path to the
  * handler.  The handlers live by resource: api_user.c, api_channel.c,
- * api_message.c, api_msgops.c, api_conv.c, api_stream.c, api_health.c.  Routes marked
+ * api_message.c, api_msgops.c, api_conv.c, api_stream.c, api_health.c,
+ * api_metrics.c, api_connz.c.  Routes marked
  * open need no manager token (api_auth.c).
  */
 #include <string.h>
@@ -54,6 +55,12 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/message/revoke", api_route_message_revoke, 0 },
 	{ "POST", "/message/edit", api_route_message_edit, 0 },
 	{ "POST", "/channel/retention", api_route_channel_retention, 0 },
+	/* The operator's (api_metrics.c, api_connz.c). */
+	{ "GET", "/metrics", api_route_metrics, 0 },
+	{ "GET", "/varz", api_route_varz, 0 },
+	{ "GET", "/connz", api_route_connz, 0 },
+	{ "POST", "/conn/kick", api_route_conn_kick, 0 },
+	{ "POST", "/conn/remove", api_route_conn_remove, 0 },
 };
 
 const struct api_route *

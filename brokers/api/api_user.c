@@ -44,22 +44,31 @@ external_addr(const char *configured, const char *listen, int with_scheme, const
 	return json_string(buf);
 }
 
-/* {"tcp_addr","ws_addr","wss_addr"} for /route and /route/batch. */
-static json_t *
+/* {"tcp_addr","ws_addr","wss_addr"} for /route and /route/batch; r NULL
+ * (/varz): the external ones and "api_url" too. */
+json_t *
 api_route_addrs(struct wk_proc *p, struct api_req *r)
 {
 	const struct wk_config *c = &p->cfg;
-	const char *q = api_query(r, "intranet"), *ip;
+	const char *q = r ? api_query(r, "intranet") : NULL, *ip;
+	json_t *o;
 
 	if (q && atoi(q) == 1)
 		return json_pack("{s:s,s:s,s:s}", "tcp_addr", c->intranet_tcpAddr,
 		    "ws_addr", "", "wss_addr", "");
 	ip = api_is_blank(c->external_ip) ? "127.0.0.1" : c->external_ip;
-	return json_pack("{s:o,s:o,s:o}",
+	o = json_pack("{s:o,s:o,s:o}",
 	    "tcp_addr", external_addr(c->external_tcpAddr, c->addr, 0, ip),
 	    "ws_addr", external_addr(c->external_wsAddr, c->wsAddr, 1, ip),
 	    "wss_addr", api_is_blank(c->wssAddr) ? json_string(c->external_wssAddr) :
 	    external_addr(c->external_wssAddr, c->wssAddr, 1, ip));
+	if (r == NULL) {
+		char url[512];
+		snprintf(url, sizeof url, "http://%s:%ld", ip, addr_port(c->httpAddr));
+		json_object_set_new(o, "api_url", json_string(api_is_blank(c->external_apiUrl) ?
+		    url : c->external_apiUrl));
+	}
+	return o;
 }
 
 /* GET /route: where a client connects (no uid needed: every broker serves

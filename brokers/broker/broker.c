@@ -10,7 +10,8 @@
  * BROKER_USER_FLAGS (a user's send ban changed) comes from the mailbox too;
  * BROKER_SENDACK, BROKER_DELIVER and BROKER_EVENT come from the channel
  * shards (broker_msg.c, broker_event.c) and BROKER_DELIVER also from the
- * mailbox shards (cmd messages).  The dispatch table below checks each
+ * mailbox shards (cmd messages).  BROKER_CONN_LIST and BROKER_CONN_CLOSE
+ * come from wk-api (broker_admin.c).  The dispatch table below checks each
  * message's sender role and frame count before a handler runs.
  *
  * Ownership: a broker owns its connections and their ids; a connection's
@@ -182,6 +183,8 @@ static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_SENDACK, 1, 1, FROM_CHANNEL, broker_on_sendack },
 	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL | WK_ROLE_BIT(WK_ROLE_MAILBOX), broker_on_deliver },
 	{ WK_MSG_BROKER_EVENT, 2, 256, FROM_CHANNEL, broker_on_event },
+	{ WK_MSG_BROKER_CONN_LIST, 1, 1, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), broker_on_admin },
+	{ WK_MSG_BROKER_CONN_CLOSE, 1, 1, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), broker_on_admin },
 };
 
 /* Attach to presence (read-only), listen on the configured addresses and

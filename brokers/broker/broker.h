@@ -7,6 +7,7 @@
  *   broker_event.c stream events (BROKER_EVENT) as EVENT or stream RECV
  *   broker_ws.c    the WebSocket layer (HTTP upgrade, wslay framing)
  *   broker_tls.c   TLS for wssAddr (OpenSSL)
+ *   broker_admin.c the connections for the operator (/connz, /conn/kick)
  */
 #ifndef BROKER_H
 #define BROKER_H
@@ -151,6 +152,10 @@ void broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 void broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_retry_due(struct broker_conn *c, uint64_t now);
 void broker_retry_free(struct broker_conn *c);
+
+/* broker_admin.c */
+/* BROKER_CONN_LIST, BROKER_CONN_CLOSE: wk-api's connection routes. */
+void broker_on_admin(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 
 /* broker_event.c */
 /* BROKER_EVENT: an EVENT at version 5, a stream RECV at versions 2-4. */
