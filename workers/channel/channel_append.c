@@ -181,15 +181,18 @@ append_done(struct wk_proc *p, int rc, void *arg)
 	int reason = rc == 0 ? WKPROTO_REASON_SUCCESS : WKPROTO_REASON_SYSTEM_ERROR;
 	uint32_t seq = rc == 0 ? pd->seq : 0;
 
+	/* Counted before the answer leaves, so that whoever has the answer
+	 * sees the message counted. */
+	if (rc == 0 && !pd->dup)
+		stats_add_typed(p->stats, STATS_MSGS_IN, pd->channel_type, 1);
 	if (pd->done)
 		pd->done(p, pd->done_arg, reason, pd->message_id, seq);
 	else {
+		stats_observe(p->stats, STATS_H_SENDACK, wk_now_us() - pd->arrived_us);
 		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, seq,
 		    (uint8_t)reason);
-		stats_observe(p->stats, STATS_H_SENDACK, wk_now_us() - pd->arrived_us);
 	}
 	if (rc == 0 && !pd->dup) {
-		stats_add_typed(p->stats, STATS_MSGS_IN, pd->channel_type, 1);
 		/* Every SENDACK of this commit goes out before any fan-out (and
 		 * before the webhooks, cmd messages included): one large group's
 		 * delivery must not hold back the others' acks. */
