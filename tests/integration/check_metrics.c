@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "wk_buf.h"
+#include "wk_msg.h"
 #include "wkclient.h"
 #include "wktest.h"
 
@@ -351,6 +353,77 @@ START_TEST(test_metrics_need_the_token)
 }
 END_TEST
 
+/* BROKER_CONN_LIST and BROKER_CONN_CLOSE spoken directly, as a tool:
+ * every malformed payload is answered 400 and the broker lives on; a good
+ * one is answered as wk-api expects. */
+START_TEST(test_broker_ops_malformed)
+{
+	enum { EMPTY, SHORT, TRAILING, BAD_SORT, HUGE_STR };
+	static const struct { const char *what; int type, how; } bad[] = {
+		{ "list: empty", WK_MSG_BROKER_CONN_LIST, EMPTY },
+		{ "list: no max", WK_MSG_BROKER_CONN_LIST, SHORT },
+		{ "list: trailing byte", WK_MSG_BROKER_CONN_LIST, TRAILING },
+		{ "list: sort 13", WK_MSG_BROKER_CONN_LIST, BAD_SORT },
+		{ "list: uid length 65535, no bytes", WK_MSG_BROKER_CONN_LIST, HUGE_STR },
+		{ "close: empty", WK_MSG_BROKER_CONN_CLOSE, EMPTY },
+		{ "close: no kick byte", WK_MSG_BROKER_CONN_CLOSE, SHORT },
+		{ "close: trailing byte", WK_MSG_BROKER_CONN_CLOSE, TRAILING },
+		{ "close: uid length 65535, no bytes", WK_MSG_BROKER_CONN_CLOSE, HUGE_STR },
+	};
+	struct wkt_shard_link *l = wkt_shard_link_new(&tree);
+	int pid = wkt_tree_pid(&tree, "broker", 0);
+	struct wkc *c = login("bo");
+	uint8_t *a = NULL;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct wk_wbuf b;
+		int list = bad[i].type == WK_MSG_BROKER_CONN_LIST;
+		wk_wbuf_init(&b);
+		if (bad[i].how == HUGE_STR) {
+			if (!list)
+				wk_put_u64(&b, 1);
+			wk_put_u16(&b, 65535);
+		} else if (bad[i].how != EMPTY) {
+			if (list) {
+				wk_put_str(&b, "");
+				wk_put_u8(&b, bad[i].how == BAD_SORT ? 13 : 0);
+				wk_put_u8(&b, 0);
+				if (bad[i].how != SHORT)
+					wk_put_u32(&b, 10);
+			} else {
+				wk_put_u64(&b, 1);
+				wk_put_str(&b, "");
+				if (bad[i].how != SHORT)
+					wk_put_u8(&b, 0);
+			}
+			if (bad[i].how == TRAILING)
+				wk_put_u8(&b, 7);
+		}
+		ck_assert_msg(wkt_shard_ask(l, "broker", 0, bad[i].type, b.p, b.len, &a, &len) == 400,
+		    "%s: not answered 400", bad[i].what);
+		free(a);
+		a = NULL;
+		wk_wbuf_free(&b);
+	}
+	/* Still the same process, and it answers a good list. */
+	struct wk_wbuf b;
+	wk_wbuf_init(&b);
+	wk_put_str(&b, "");
+	wk_put_u8(&b, 0);
+	wk_put_u8(&b, 0);
+	wk_put_u32(&b, 10);
+	ck_assert_int_eq(wkt_shard_ask(l, "broker", 0, WK_MSG_BROKER_CONN_LIST, b.p, b.len, &a,
+	    &len), 200);
+	ck_assert(len >= 12);
+	wk_wbuf_free(&b);
+	free(a);
+	ck_assert_int_eq(wkt_tree_pid(&tree, "broker", 0), pid);
+	wkt_shard_link_destroy(&l);
+	wkc_close(c);
+}
+END_TEST
+
 static void setup_token(void) { wkt_tree_start(&tree, "tokenAuthOn: false\nmanagerToken: s3cret\n"); }
 
 int
@@ -367,6 +440,7 @@ main(void)
 	tcase_add_test(tc, test_metrics_varz);
 	tcase_add_test(tc, test_connz_paging_sorting);
 	tcase_add_test(tc, test_conn_kick_and_remove);
+	tcase_add_test(tc, test_broker_ops_malformed);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tt, setup_token, teardown);
 	tcase_set_timeout(tt, 60);
