@@ -28,11 +28,14 @@ struct batch {
 	uint64_t seq;
 	int sent;
 	struct wk_wbuf b;
+	struct wk_wbuf tokens;       /* u64s: the producer's durable copies of its events */
 };
 
 static struct {
 	uint64_t epoch, next_seq;
 	struct wk_wbuf cur;          /* this iteration's events, after the header */
+	struct wk_wbuf cur_tokens;   /* and their tokens (wk_webhook_emit_durable) */
+	wk_webhook_acked_fn *acked;  /* told the tokens wk-hook has committed */
 	struct batch *head, **tail;  /* kept, in seq order */
 	size_t kept;                 /* bytes in head... */
 	uint64_t timer, flush_timer, flushed_ms;
@@ -89,11 +92,11 @@ wk_webhook_on(const struct wk_proc *p, int ev)
 }
 
 /* Append one event to the open batch (starting it with its header).  At
- * WK_WEBHOOK_KEEP_MAX kept bytes the event is dropped: the producer's
+ * WK_WEBHOOK_KEEP_MAX kept bytes the event is dropped (-1): the producer's
  * memory stays bounded when wk-hook is down, and the message path never
  * waits for it. */
-void
-wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
+static int
+emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
 {
 	size_t need = (hk.cur.len ? 0 : HOOK_HDR) + 9 + len;
 
@@ -102,7 +105,7 @@ wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_
 		wk_log_limited(&rl_full, WK_LOG_WARN, "hook queue full: %zu bytes wait for wk-hook; "
 		    "%s event dropped (%llu so far)", hk.kept + hk.cur.len, names[ev],
 		    (unsigned long long)hk.dropped);
-		return;
+		return -1;
 	}
 	if (hk.cur.len == 0) {
 		if (hk.epoch == 0)
@@ -116,6 +119,29 @@ wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_
 	wk_put_u32(&hk.cur, key);
 	wk_put_blob(&hk.cur, data, len);
 	hk.events++;
+	return 0;
+}
+
+void
+wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len)
+{
+	emit(p, ev, key, data, len);
+}
+
+int
+wk_webhook_emit_durable(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len,
+    uint64_t token)
+{
+	if (emit(p, ev, key, data, len) < 0)
+		return -1;
+	wk_put_u64(&hk.cur_tokens, token);
+	return 0;
+}
+
+void
+wk_webhook_on_acked(wk_webhook_acked_fn *fn)
+{
+	hk.acked = fn;
 }
 
 static void send_kept(struct wk_proc *p);
@@ -159,7 +185,9 @@ close_batch(struct wk_proc *p)
 	b->seq = ++hk.next_seq;
 	wk_be64_put(hk.cur.p + 8, b->seq);
 	b->b = hk.cur;
+	b->tokens = hk.cur_tokens;
 	wk_wbuf_init(&hk.cur);
+	wk_wbuf_init(&hk.cur_tokens);
 	hk.kept += b->b.len;
 	*hk.tail = b;
 	hk.tail = &b->next;
@@ -213,6 +241,9 @@ wk_webhook_on_ack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		struct batch *b = hk.head;
 		hk.head = b->next;
 		hk.kept -= b->b.len;
+		if (b->tokens.len && hk.acked)
+			hk.acked(p, b->tokens.p, b->tokens.len / 8);
+		wk_wbuf_free(&b->tokens);
 		wk_wbuf_free(&b->b);
 		free(b);
 	}

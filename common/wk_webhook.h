@@ -16,9 +16,14 @@
  * after a gap is dropped until the missing one comes again.  So a kill -9
  * of wk-hook loses nothing.  What is lost: the batches a producer still
  * kept when it died or stopped (normally the events of its last few
- * milliseconds).  The bytes kept are bounded by WK_WEBHOOK_KEEP_MAX; past it new
- * events are dropped, counted (hook_dropped in STATUS) and logged,
- * rate-limited: "hook queue full".
+ * milliseconds), unless the producer stored them itself: an event emitted
+ * with wk_webhook_emit_durable carries a token (the producer's key of its
+ * own durable copy, written in the commit that made the event happen), and
+ * the producer is told each token once wk-hook acknowledged its batch; the
+ * producer deletes its copy then, and emits again what it still holds when
+ * it starts (wk-channel's msg.notify).  The bytes kept are bounded by
+ * WK_WEBHOOK_KEEP_MAX; past it new events are dropped, counted
+ * (hook_dropped in STATUS) and logged, rate-limited: "hook queue full".
  *
  * HOOK_EVENT payload, one frame: u64 epoch (the producer's start, wall
  * clock ms), u64 batch seq (1, 2, ... within the epoch), then records to
@@ -63,6 +68,14 @@ int wk_webhook_on(const struct wk_proc *p, int ev);
 /* Hand one event over (data as above, copied).  key: events with the same
  * key are posted in this order. */
 void wk_webhook_emit(struct wk_proc *p, int ev, uint32_t key, const void *data, size_t len);
+/* The same for an event the producer keeps a durable copy of, named by
+ * token: 0, or -1 if it was dropped (the copy stays for the next start). */
+int wk_webhook_emit_durable(struct wk_proc *p, int ev, uint32_t key, const void *data,
+    size_t len, uint64_t token);
+/* fn(p, tokens, n) is called when wk-hook has committed the events of
+ * those tokens (n big-endian u64s): the producer may forget its copies. */
+typedef void wk_webhook_acked_fn(struct wk_proc *p, const uint8_t *tokens, size_t n);
+void wk_webhook_on_acked(wk_webhook_acked_fn *fn);
 
 /* For the skeleton (wk_proc.c): HOOK_ACK and HOOK_HELLO; the " hook_..."
  * STATUS pairs (nothing while no event was ever raised and webhooks are off). */

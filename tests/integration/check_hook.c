@@ -9,7 +9,8 @@
  * every event arrives, in order per channel, none twice; wk-hook killed
  * with kill -9 while events are queued, and messages sent while it is
  * down: nothing lost; a receiver that never answers does not slow message
- * delivery; webhooks off: no event is even built. */
+ * delivery; a message's msg.notify survives kill -9 of its channel shard
+ * with wk-hook frozen; webhooks off: no event is even built. */
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <zlib.h>
 #include <jansson.h>
 #include "wk_crypto.h"
+#include "wk_shard.h"
 #include "wkclient.h"
 #include "wkrx.h"
 #include "wktest.h"
@@ -578,15 +580,15 @@ START_TEST(test_hook_retry_in_order)
 }
 END_TEST
 
-/* Wait until wk-hook reports key >= want. */
+/* Wait until the processes of role report key >= want (summed). */
 static void
-wait_hook_stat(const char *key, long long want)
+wait_stat(const char *role, const char *key, long long want)
 {
 	uint64_t end = wkt_now_ms() + WAIT_MS;
 
-	while (wkt_now_ms() < end && wkt_status_sum(tree.run, "hook", key) < want)
+	while (wkt_now_ms() < end && wkt_status_sum(tree.run, role, key) < want)
 		wkt_tick();
-	ck_assert_msg(wkt_status_sum(tree.run, "hook", key) >= want, "hook %s < %lld", key, want);
+	ck_assert_msg(wkt_status_sum(tree.run, role, key) >= want, "%s %s < %lld", role, key, want);
 }
 
 /* Events queued while the receiver is down survive a kill -9 of wk-hook;
@@ -605,8 +607,8 @@ START_TEST(test_hook_kill9_loses_nothing)
 	    "tokenAuthOn: false\n");
 	make_groups(chans, "k1");
 	send_round(chans, "k1", 0, 30);
-	wait_hook_stat("queued_notify", 30);   /* durable in wk-hook's queue */
-	wait_hook_stat("failures", 1);         /* and the receiver said no */
+	wait_stat("hook", "queued_notify", 30);   /* durable in wk-hook's queue */
+	wait_stat("hook", "failures", 1);         /* and the receiver said no */
 	pid = wkt_tree_pid(&tree, "hook", 0);
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
@@ -621,7 +623,7 @@ START_TEST(test_hook_kill9_loses_nothing)
 		ck_assert_msg(wkt_now_ms() < end, "wk-hook was not restarted");
 		wkt_tick();
 	}
-	wait_hook_stat("queued_notify", 90);
+	wait_stat("hook", "queued_notify", 90);
 	/* The batches raised while it was away were sent again on its HELLO. */
 	ck_assert(wkt_status_sum(tree.run, "channel", "hook_resent") > 0);
 	pthread_mutex_lock(&rx.mu);
@@ -630,6 +632,35 @@ START_TEST(test_hook_kill9_loses_nothing)
 	all = wait_notify(90);
 	check_order(all, 30, chans, 3);
 	json_decref(all);
+	check_requests();
+}
+END_TEST
+
+/* msg.notify is as durable as its message.  wk-hook frozen (SIGSTOP: no
+ * HOOK_ACK can come), a message accepted (so committed), its channel shard
+ * killed with kill -9, then wk-hook too (what sat in its socket buffer dies
+ * with it): nothing in any process's memory holds the event any more, and
+ * the restarted shard hands it over again from its cmdout.db. */
+START_TEST(test_hook_notify_survives_channel_kill9)
+{
+	int64_t before, after;
+	int hook, shard = wk_shard_channel("dn", 2, 2);
+
+	start("  focusEvents: [msg.notify]\n", "tokenAuthOn: false\n");
+	post_ok("/channel", "{\"channel_id\":\"dn\",\"channel_type\":2,\"subscribers\":[\"d1\",\"d2\"]}");
+	api_send("d1", "dn", 2, "before", &before, NULL);
+	json_decref(wait_msg("msg.notify", before));
+	hook = wkt_tree_pid(&tree, "hook", 0);
+	ck_assert_int_gt(hook, 0);
+	ck_assert_int_eq(kill(hook, SIGSTOP), 0);
+	api_send("d1", "dn", 2, "after", &after, NULL);
+	wkt_tree_kill9(&tree, "channel", shard);
+	wait_stat("channel", "notify_replayed", 1);
+	wkt_tree_kill9(&tree, "hook", 0);
+	json_decref(wait_msg("msg.notify", after));
+	/* At least once: never lost; a second copy is allowed (wk-hook(8)). */
+	ck_assert_int_ge(count_msg("msg.notify", after), 1);
+	ck_assert_int_eq(count_msg("msg.notify", before), 1);
 	check_requests();
 }
 END_TEST
@@ -668,7 +699,7 @@ START_TEST(test_hook_silent_receiver)
 	/* Every message went round in well under the 30 s the hung requests
 	 * wait for; wk-hook holds them all and is still waiting. */
 	ck_assert_msg(worst < 1000, "slowest message: %llu ms", (unsigned long long)worst);
-	wait_hook_stat("queued_notify", 200);
+	wait_stat("hook", "queued_notify", 200);
 	ck_assert(wkt_status_sum(tree.run, "hook", "inflight") > 0);
 	ck_assert_int_eq(wkt_status_sum(tree.run, "hook", "posted_notify"), 0);
 	wkc_close(a);
@@ -708,6 +739,7 @@ main(void)
 	tcase_add_test(tc, test_hook_master_slave);
 	tcase_add_test(tc, test_hook_retry_in_order);
 	tcase_add_test(tc, test_hook_kill9_loses_nothing);
+	tcase_add_test(tc, test_hook_notify_survives_channel_kill9);
 	tcase_add_test(tc, test_hook_silent_receiver);
 	tcase_add_test(tc, test_hook_off);
 	suite_add_tcase(s, tc);

@@ -56,7 +56,7 @@ channel_on_start(struct wk_proc *p)
 	if (channel_store_open(p) < 0)
 		return -1;
 	channel_lastmsg_open(p);     /* without it, wk-api asks the shard */
-	if (channel_cmd_open(p) < 0 || channel_stream_open(p) < 0 ||
+	if (channel_cmd_open(p) < 0 || channel_notify_open(p) < 0 || channel_stream_open(p) < 0 ||
 	    channel_person_open(p) < 0)
 		return -1;
 	return channel_append_open(p);
@@ -107,6 +107,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_hook_status(buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_retention_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_notify_status(buf + n, len - n);
 	return n;
 }
 

@@ -30,6 +30,7 @@
  *   channel_stream_store.c  streams.db: stream records, logged events
  *   channel_stream.h        what the three stream files share
  *   channel_webhook.c       msg.notify and msg.offline webhooks
+ *   channel_notify.c        msg.notify kept durable until wk-hook has it
  *
  * Transactions (group commit).  Every write, from any file, goes into the
  * one transaction of the current loop iteration, channel_txn() (the
@@ -419,6 +420,20 @@ void channel_hook_offline_step(struct wk_proc *p);
 void channel_hook_offline_drain(struct wk_proc *p);
 /* " offline_jobs=N ..." for the status line. */
 int channel_hook_status(char *buf, size_t len);
+
+/* ---- channel_notify.c: msg.notify kept in cmdout.db until wk-hook has it ---- */
+/* In the transaction that stores m (frame: m as wk_chmsg_put wrote it): its
+ * msg.notify row, if it raises one.  0, or -1 (the transaction is failed). */
+int channel_notify_keep(struct wk_proc *p, const struct wk_chmsg *m, const void *frame,
+    size_t len);
+/* After the commit: hand m's msg.notify to wk-hook; its row goes when wk-hook
+ * acknowledges it. */
+void channel_notify_emit(struct wk_proc *p, const struct wk_chmsg *m, const void *frame,
+    size_t len);
+/* At start: emit the rows left (or delete them, msg.notify off). */
+int channel_notify_open(struct wk_proc *p);
+/* " notify_kept=N notify_acked=N notify_replayed=N" for the status line. */
+int channel_notify_status(char *buf, size_t len);
 
 /* ---- channel_person.c: who may write to whom in a person chat ---- */
 /* The recipient's lists, which this shard owns: 4 if from is on to's

@@ -313,6 +313,7 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		m->timestamp = cm.timestamp;
 		wk_wbuf_init(&pd->msg);
 		wk_chmsg_put(&pd->msg, m);
+		channel_notify_keep(p, m, pd->msg.p, pd->msg.len);
 		ap.appended++;
 		if (cmd && cm.seq > 0)
 			channel_cmd_handover(p, m, pd->to, pd->to_len, pd->broker, pd->conn);

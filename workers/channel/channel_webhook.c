@@ -282,7 +282,7 @@ channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char 
 		return;
 	key = wk_shard_hash(m.channel_id.p, m.channel_id.len);
 	if (notify && m.seq != 0 && !(m.flags & WKPROTO_FLAG_NOPERSIST))
-		wk_webhook_emit(p, WK_WEBHOOK_MSG_NOTIFY, key, frame, len);
+		channel_notify_emit(p, &m, frame, len);   /* its cmdout.db row (channel_notify.c) */
 	if (offline)
 		hook_offline(p, &m, frame, len, to, to_len, key);
 }
