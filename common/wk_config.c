@@ -50,7 +50,7 @@ static const char *const reference_keys[] = {
 	"goPool.*", "timingWheelTick", "timingWheelSize", "reactor.*",
 	"coreReactor.*", "deliver.*", "deadlockCheck", "customerService.visitorsOn",
 	/* Reference switches whose behaviour wk has fixed. */
-	"disableJSONRPC", "disableCMDMessageSync",
+	"disableCMDMessageSync",
 };
 
 /* Print one message, "FILE:LINE:COL: [warning: ]text" or "WK_NAME: text". */

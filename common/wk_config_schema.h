@@ -30,6 +30,7 @@ X("managerToken", STR, managerToken, "", 0, 0, 1, "if set, HTTP admin routes nee
 X("managerTokenOn", BOOL, managerTokenOn, "true", 0, 0, 0, "with no managerToken: generate one into <rootDir>/managerToken and require it on admin routes from non-loopback clients; false = open API (warned at every start)")
 X("managerUID", STR, managerUID, "____manager", 0, 0, 0, "the manager user id")
 X("disableEncryption", BOOL, disableEncryption, "false", 0, 0, 0, "no X25519/AES on client payloads (the JS SDK cannot work without encryption)")
+X("disableJSONRPC", BOOL, disableJSONRPC, "false", 0, 0, 0, "refuse JSON-RPC (WuKongEasySDK) on the WebSocket listeners: a connection whose first message is a text frame is closed with 1003")
 X("connIdleTime", DUR, connIdleTime, "3m", "1s", "24h", 1, "close a client connection after this long without inbound data")
 X("connAuthTimeout", DUR, connAuthTimeout, "4s", "100ms", "5m", 1, "close a client connection that has not authenticated within this time")
 X("whitelistOffOfPerson", BOOL, whitelistOffOfPerson, "true", 0, 0, 1, "true: a person chat needs no whitelist entry; false: the recipient's whitelist must hold the sender (reason 13)")

@@ -6,6 +6,8 @@
  *                  retry, cmd RECVACK to the mailbox
  *   broker_event.c stream events (BROKER_EVENT) as EVENT or stream RECV
  *   broker_ws.c    the WebSocket layer (HTTP upgrade, wslay framing)
+ *   broker_rpc_conn.c  JSON-RPC connections (WuKongEasySDK) on WebSocket;
+ *                  broker_rpc.c is their codec
  *   broker_tls.c   TLS for wssAddr (OpenSSL)
  *   broker_admin.c the connections for the operator (/connz, /conn/kick)
  */
@@ -24,6 +26,9 @@
 #define BROKER_DEVICE_ID_MAX 128
 
 enum broker_conn_kind { BROKER_CONN_TCP, BROKER_CONN_WS, BROKER_CONN_WSS };
+
+/* What a WebSocket connection speaks, chosen by its first message. */
+enum broker_ws_mode { BROKER_WS_UNSET, BROKER_WS_BINARY, BROKER_WS_JSONRPC };
 
 enum broker_conn_state {
 	BROKER_CS_TLS,          /* TLS handshake (wss) */
@@ -52,6 +57,7 @@ struct broker_conn {
 	uint8_t registered;          /* the mailbox shard has it in presence */
 	uint8_t user_flags;          /* WK_USER_SEND_BAN */
 	uint8_t half_closed;         /* our WS Close is out, FIN sent: waiting for theirs */
+	uint8_t ws_mode;             /* enum broker_ws_mode */
 	char uid[BROKER_UID_MAX];
 	char device_id[BROKER_DEVICE_ID_MAX];
 	uint8_t client_key[WK_CRYPTO_KEY_LEN];
@@ -68,6 +74,7 @@ struct broker_conn {
 	uint8_t *ws_pre;             /* bytes read past the upgrade request */
 	size_t ws_prelen, ws_preoff;
 	struct broker_conn *next_dirty;
+	struct broker_rpc_conn *rpc; /* JSON-RPC request ids (broker_rpc_conn.c) */
 	struct retry *retry;         /* RECVs waiting for RECVACK, oldest first */
 	uint32_t nretry;
 	struct broker_conn_stats cs; /* what /connz shows */
@@ -129,6 +136,16 @@ void broker_conn_restore_to(int mailbox);
 
 /* Queue one already encoded packet (as broker_conn_send does after encoding). */
 int broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n);
+/* One decoded packet from c (CONNECT first, then the rest): 0, or -1
+ * after refusing c. */
+int broker_conn_packet(struct broker_conn *c, const struct wkproto_packet *pkt);
+/* Whether c's payloads are encrypted: not with disableEncryption, not on
+ * JSON-RPC connections. */
+static inline int
+broker_conn_encrypts(const struct broker_conn *c)
+{
+	return !broker.proc->cfg.disableEncryption && c->ws_mode != BROKER_WS_JSONRPC;
+}
 
 /* broker_msg.c */
 int broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt);
@@ -169,6 +186,13 @@ int broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n);
 /* Queue a Close frame (code: WSLAY_CODE_*) unless one was sent. */
 void broker_ws_close(struct broker_conn *c, uint16_t code, const char *reason);
 void broker_ws_free(struct broker_conn *c);
+
+/* broker_rpc_conn.c */
+/* A text message from a JSON-RPC connection. */
+void broker_rpc_input(struct broker_conn *c, const uint8_t *p, size_t n);
+/* pkt as JSON-RPC text to c: 0, or -1. */
+int broker_rpc_send(struct broker_conn *c, const struct wkproto_packet *pkt);
+void broker_rpc_free(struct broker_conn *c);
 
 /* broker_tls.c */
 int broker_tls_init(const struct wk_config *cfg);

@@ -134,6 +134,7 @@ broker_conn_close(struct broker_conn *c, const char *why)
 	if (c->dirty)
 		dirty_unlink(c);
 	broker_retry_free(c);
+	broker_rpc_free(c);
 	broker_ws_free(c);
 	broker_tls_free(c);
 	wk_crypto_session_clear(&c->crypto);
@@ -249,16 +250,19 @@ broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n)
 	return rc;
 }
 
-/* Encode pkt in the version c negotiated and send it; small packets are
- * encoded on the stack. */
+/* Encode pkt in the version c negotiated (or as JSON-RPC text) and send
+ * it; small packets are encoded on the stack. */
 int
 broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 {
 	uint8_t stackbuf[4096], *buf = stackbuf;
 	int version = c->proto_version ? c->proto_version : WKPROTO_VERSION_MAX;
-	ssize_t n = wkproto_encoded_size(pkt, version);
+	ssize_t n;
 	int rc;
 
+	if (c->ws_mode == BROKER_WS_JSONRPC)
+		return broker_rpc_send(c, pkt);
+	n = wkproto_encoded_size(pkt, version);
 	if (n < 0)
 		return -1;
 	if ((size_t)n > sizeof stackbuf)
@@ -395,7 +399,7 @@ on_connect(struct broker_conn *c, const struct wkproto_connect *p)
 	c->uid[p->uid.len] = '\0';
 	memcpy(c->device_id, p->device_id.p, p->device_id.len);
 	c->device_id[p->device_id.len] = '\0';
-	if (!proc->cfg.disableEncryption &&
+	if (broker_conn_encrypts(c) &&
 	    wk_crypto_decode_key(p->client_key.p, p->client_key.len, c->client_key) < 0) {
 		/* The reference slices without checking; wk answers with a reason. */
 		broker_conn_on_auth(c, WKPROTO_REASON_CLIENT_KEY_IS_EMPTY, 0, 0);
@@ -426,7 +430,7 @@ broker_conn_on_auth(struct broker_conn *c, int reason, uint8_t level, uint8_t us
 		pkt.flags = WKPROTO_FLAG_HAS_SERVER_VERSION;
 		pkt.connack.server_version = c->proto_version;
 	}
-	if (reason == WKPROTO_REASON_SUCCESS && !broker.proc->cfg.disableEncryption) {
+	if (reason == WKPROTO_REASON_SUCCESS && broker_conn_encrypts(c)) {
 		if (wk_crypto_agree(c->client_key, pub, shared) < 0 ||
 		    wk_crypto_derive_key(shared, aes_key) < 0 || wk_crypto_salt(salt) < 0 ||
 		    wk_crypto_session_init(&c->crypto, aes_key, salt) < 0)
@@ -504,6 +508,33 @@ on_packet(struct broker_conn *c, const struct wkproto_packet *pkt)
 	}
 }
 
+/* A bad packet from c (rc: a wkproto error, -100 not CONNECT first, -1
+ * refused by its handler): logged, counted, and c refused with 1002. */
+static void
+conn_protocol_error(struct broker_conn *c, int rc)
+{
+	broker.st.proto_errors++;
+	wk_log_limited(&rl_proto, WK_LOG_INFO, "%s conn %llx: %s; closing",
+	    c->uid[0] ? c->uid : "-", (unsigned long long)c->id,
+	    rc == -100 ? "first packet is not CONNECT" :
+	    rc < -1 ? wkproto_strerror(rc) : "bad packet");
+	broker_conn_refuse(c, WSLAY_CODE_PROTOCOL_ERROR, "bad packet");
+}
+
+int
+broker_conn_packet(struct broker_conn *c, const struct wkproto_packet *pkt)
+{
+	int rc;
+
+	if (c->state == BROKER_CS_CONNECT)
+		rc = pkt->type == WKPROTO_CONNECT ? on_connect(c, &pkt->connect) : -100;
+	else
+		rc = on_packet(c, pkt);
+	if (rc != 0)
+		conn_protocol_error(c, rc);
+	return rc ? -1 : 0;
+}
+
 /* Bytes from the client (p may be NULL: run what is buffered). Packets are
  * handled while the connection is in CONNECT or READY; during AUTH they
  * wait in c->in (bounded by PENDING_MAX) and run when the answer comes. A
@@ -542,19 +573,12 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 			c->cs.in_packets++;
 			c->cs.in_packet_bytes += f.total;
 		}
-		if (rc == 0 && c->state == BROKER_CS_CONNECT)
-			rc = pkt.type == WKPROTO_CONNECT ? on_connect(c, &pkt.connect) : -100;
-		else if (rc == 0)
-			rc = on_packet(c, &pkt);
 		if (rc != 0) {
-			broker.st.proto_errors++;
-			wk_log_limited(&rl_proto, WK_LOG_INFO, "%s conn %llx: %s; closing",
-			    c->uid[0] ? c->uid : "-", (unsigned long long)c->id,
-			    rc == -100 ? "first packet is not CONNECT" :
-			    rc < -1 ? wkproto_strerror(rc) : "bad packet");
-			broker_conn_refuse(c, WSLAY_CODE_PROTOCOL_ERROR, "bad packet");
+			conn_protocol_error(c, rc);
 			return;
 		}
+		if (broker_conn_packet(c, &pkt) < 0)
+			return;
 	}
 	memmove(c->in, c->in + off, c->inlen - off);
 	c->inlen -= off;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "broker.h"
+#include "broker_rpc.h"
 #include "wk_alloc.h"
 #include "wk_channelid.h"
 #include "wk_chevent.h"
@@ -74,7 +75,7 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	}
 	m.payload.p = s->payload.p;
 	m.payload.len = s->payload.len;
-	if (!p->cfg.disableEncryption) {
+	if (broker_conn_encrypts(c)) {
 		/* The reference answers 9 for a bad msgKey too (not 8). */
 		plain = wk_malloc(WK_B64_DECODED_MAX(s->payload.len) + 1);
 		if (wk_crypto_verify_send(&c->crypto, s) < 0 ||
@@ -347,7 +348,7 @@ broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct br
 	rv->timestamp = m->timestamp;
 	rv->topic = m->topic;
 	rv->payload = m->payload;
-	if (!broker.proc->cfg.disableEncryption) {
+	if (broker_conn_encrypts(c)) {
 		if (cap > sizeof stackbuf)
 			sealed = wk_malloc(cap);
 		n = wk_crypto_encrypt(&c->crypto, m->payload.p, m->payload.len, sealed, cap);
@@ -359,12 +360,16 @@ broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct br
 			goto out;
 		rv->msg_key = wk_str_n(msgkey, sizeof msgkey);
 	}
-	n = wkproto_encoded_size(&pkt, c->proto_version);
-	if (n < 0)
-		goto out;
-	if ((size_t)n > sizeof out)
-		buf = wk_malloc((size_t)n);
-	n = wkproto_encode(&pkt, c->proto_version, buf, (size_t)n);
+	if (c->ws_mode == BROKER_WS_JSONRPC) {
+		/* A "recv" notification; resent as it is until its recvack. */
+		size_t len = 0;
+		buf = (uint8_t *)broker_rpc_encode(&pkt, NULL, &len);
+		n = buf ? (ssize_t)len : -1;
+	} else if ((n = wkproto_encoded_size(&pkt, c->proto_version)) >= 0) {
+		if ((size_t)n > sizeof out)
+			buf = wk_malloc((size_t)n);
+		n = wkproto_encode(&pkt, c->proto_version, buf, (size_t)n);
+	}
 	if (n > 0 && broker_conn_send_bytes(c, buf, (size_t)n) == 0) {
 		broker.st.delivered++;
 		c->cs.out_msgs++;
@@ -373,7 +378,7 @@ broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct br
 			retry_add(c, m, buf, (size_t)n);
 	}
 	if (buf != out)
-		free(buf);
+		free(buf);   /* free(NULL) when the JSON-RPC encoding failed */
 out:
 	if (sealed != stackbuf)
 		free(sealed);

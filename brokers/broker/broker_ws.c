@@ -61,20 +61,29 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int fla
 	return (ssize_t)len;
 }
 
-/* A whole WebSocket message: binary data goes to the WKProto splitter as
- * if it came from TCP; a text frame is refused with 1003.  Nothing more is
- * taken once the connection is closing. */
+/* A whole WebSocket message.  The first one chooses what the connection
+ * speaks: binary, WKProto (a byte stream for the splitter, as if from
+ * TCP); text, JSON-RPC (one request per message).  The other kind later is
+ * refused with 1003.  Nothing more is taken once the connection is closing. */
 static void
 ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
 	struct broker_conn *c = user;
+	int text = arg->opcode == WSLAY_TEXT_FRAME;
 
-	if (c->state == BROKER_CS_CLOSING)
+	if (c->state == BROKER_CS_CLOSING ||
+	    (arg->opcode != WSLAY_BINARY_FRAME && arg->opcode != WSLAY_TEXT_FRAME))
 		return;
-	if (arg->opcode == WSLAY_BINARY_FRAME)
+	if (c->ws_mode == BROKER_WS_UNSET)
+		c->ws_mode = !text ? BROKER_WS_BINARY : broker.proc->cfg.disableJSONRPC ?
+		    BROKER_WS_BINARY : BROKER_WS_JSONRPC;
+	if (c->ws_mode == BROKER_WS_BINARY && !text)
 		broker_conn_input(c, arg->msg, arg->msg_length);
-	else if (arg->opcode == WSLAY_TEXT_FRAME)
-		broker_conn_refuse(c, WSLAY_CODE_UNSUPPORTED_DATA, "text frame");
+	else if (c->ws_mode == BROKER_WS_JSONRPC && text)
+		broker_rpc_input(c, arg->msg, arg->msg_length);
+	else
+		broker_conn_refuse(c, WSLAY_CODE_UNSUPPORTED_DATA,
+		    text ? "text on a binary connection" : "binary on a JSON-RPC connection");
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {
@@ -213,12 +222,14 @@ broker_ws_on_readable(struct broker_conn *c)
 	return 0;
 }
 
-/* One WKProto packet as one binary message (see the header for why); the
- * frame goes to the output buffer, not the socket. */
+/* One WKProto packet as one binary message (see the header for why), or
+ * one JSON-RPC text as a text message; the frame goes to the output
+ * buffer, not the socket. */
 int
 broker_ws_send_packet(struct broker_conn *c, const uint8_t *p, size_t n)
 {
-	struct wslay_event_msg msg = { WSLAY_BINARY_FRAME, p, n };
+	struct wslay_event_msg msg = { c->ws_mode == BROKER_WS_JSONRPC ? WSLAY_TEXT_FRAME :
+	    WSLAY_BINARY_FRAME, p, n };
 
 	if (c->ws == NULL)
 		return -1;

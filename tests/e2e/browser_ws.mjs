@@ -24,20 +24,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { commands, out } from './driver_io.mjs';
+import { commands, fail, failOnUncaught, options, out } from './driver_io.mjs';
 
-const opts = { chromium: '/usr/bin/chromium' };
-for (const a of process.argv.slice(2)) {
-	const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(a);
-	if (m)
-		opts[m[1]] = m[2] === undefined ? '1' : m[2];
-}
-const fail = (e) => {
-	out('error', { msg: String(e && e.stack ? e.stack : e) });
-	process.exit(70);
-};
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
+failOnUncaught();
+const opts = options({ chromium: '/usr/bin/chromium' });
 if (!opts.addr)
 	fail('--addr is required');
 

@@ -22,3 +22,26 @@ export function commands(onCommand, onEnd) {
 	});
 	process.stdin.on('end', onEnd);
 }
+
+// --name=value options over defaults (a bare --name is "1").
+export function options(defaults) {
+	const opts = { ...defaults };
+	for (const a of process.argv.slice(2)) {
+		const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(a);
+		if (m)
+			opts[m[1]] = m[2] === undefined ? '1' : m[2];
+	}
+	return opts;
+}
+
+// Report e as an "error" line and exit 70: the driver fails the test.
+export function fail(e) {
+	out('error', { msg: String(e && e.stack ? e.stack : e) });
+	process.exit(70);
+}
+
+// Uncaught exceptions and rejections fail the same way.
+export function failOnUncaught() {
+	process.on('uncaughtException', fail);
+	process.on('unhandledRejection', fail);
+}

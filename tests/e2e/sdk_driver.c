@@ -308,6 +308,29 @@ sdk_start(const char *name, const char *uid, const char *token, int device_flag,
 	    (const char *const[]){ addr, a_uid, a_token, a_flag, a_hb, extra, NULL });
 }
 
+/* The n-th (from 1) line c printed whose "ev" is ev, or NULL. */
+static json_t *
+nth_line(struct sdk *c, const char *ev, int n)
+{
+	for (size_t i = 0; i < json_array_size(c->lines); i++) {
+		json_t *j = json_array_get(c->lines, i);
+		if (strcmp(json_string_value(json_object_get(j, "ev")), ev) == 0 && --n == 0)
+			return j;
+	}
+	return NULL;
+}
+
+json_t *
+sdk_wait_line(struct sdk *c, const char *ev, int n, int timeout_ms)
+{
+	json_t *j = NULL;
+
+	ck_assert_msg(SDK_WAIT_FOR((j = nth_line(c, ev, n)) != NULL || c->eof, timeout_ms) &&
+	    (j = nth_line(c, ev, n)) != NULL, "client %s: no \"%s\" line #%d within %d ms%s",
+	    c->name, ev, n, timeout_ms, sdk_why(c));
+	return j;
+}
+
 /* The last line c printed whose "ev" is ev, or NULL (borrowed). */
 json_t *
 sdk_line(struct sdk *c, const char *ev)

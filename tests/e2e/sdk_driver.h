@@ -83,6 +83,9 @@ struct sdk *sdk_start(const char *name, const char *uid, const char *token, int 
 struct sdk *sdk_start_script(const char *name, const char *script, const char *const *args);
 /* The last line c printed whose "ev" is ev, or NULL (borrowed). */
 json_t *sdk_line(struct sdk *c, const char *ev);
+/* The n-th (from 1) line whose "ev" is ev, waiting for it; fails the test
+ * when it does not come (borrowed). */
+json_t *sdk_wait_line(struct sdk *c, const char *ev, int n, int timeout_ms);
 /* One command line to the client (sdk_client.mjs). */
 void sdk_cmd(struct sdk *c, const char *cmd);
 /* Ask the client for the SDK's connection state; the answer (borrowed). */

@@ -212,9 +212,13 @@ START_TEST(test_conn_ws_close_frame_closes_at_once)
 }
 END_TEST
 
-/* A text frame on a connection that speaks binary WKProto: 1003. */
-START_TEST(test_conn_ws_text_after_binary_is_1003)
+/* What a WebSocket connection speaks is fixed by its first message: a text
+ * frame on a binary WKProto connection, or a binary one on a JSON-RPC
+ * connection, is refused with 1003. */
+START_TEST(test_conn_ws_mixed_frames_are_1003)
 {
+	static const char connect[] = "{\"method\":\"connect\",\"id\":\"1\",\"params\":"
+	    "{\"uid\":\"rpc\",\"token\":\"\"}}";
 	struct wkc *c = dial(1);
 	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)"{}", 2 };
 
@@ -224,6 +228,18 @@ START_TEST(test_conn_ws_text_after_binary_is_1003)
 	ck_assert_int_eq(wkc_wait_closed(c, 3000, NULL), 0);
 	ck_assert_int_eq(c->ws_close_code, 1003);
 	ck_assert_int_eq(wait_online("texter", 0, 1000), 0);
+	wkc_close(c);
+	/* A JSON-RPC connect (its answer is a text frame this client skips),
+	 * then a binary PING. */
+	c = dial(1);
+	m = (struct wslay_event_msg){ WSLAY_TEXT_FRAME, (const uint8_t *)connect, sizeof connect - 1 };
+	ck_assert_int_eq(wslay_event_queue_msg(c->wsctx, &m), 0);
+	ck_assert_int_eq(wslay_event_send(c->wsctx), 0);
+	ck_assert_int_eq(wait_online("rpc", 1, 5000), 1);
+	ck_assert_int_eq(wkc_send_raw(c, "\x70", 1), 0);
+	ck_assert_int_eq(wkc_wait_closed(c, 3000, NULL), 0);
+	ck_assert_int_eq(c->ws_close_code, 1003);
+	ck_assert_int_eq(wait_online("rpc", 0, 1000), 0);
 	wkc_close(c);
 }
 END_TEST
@@ -345,7 +361,7 @@ main(void)
 	tcase_add_test(open, test_conn_preauth_timeout);
 	tcase_add_test(open, test_conn_garbage_closes_client_only);
 	tcase_add_test(open, test_conn_ws_close_frame_closes_at_once);
-	tcase_add_test(open, test_conn_ws_text_after_binary_is_1003);
+	tcase_add_test(open, test_conn_ws_mixed_frames_are_1003);
 	tcase_add_test(open, test_conn_broker_kill9_clears_presence);
 	tcase_add_test(open, test_conn_mailbox_kill9_no_stale_entries);
 	tcase_add_test(auth, test_conn_bad_token_gets_reason_2);
