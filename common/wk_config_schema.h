@@ -59,7 +59,7 @@ X("channel.offlineBatch", INT, channel_offlineBatch, "1000", "1", "1000000", 0, 
 X("channel.offlineLargeGroup", INT, channel_offlineLargeGroup, "1000", "1", "100000000", 0, "msg.offline is made in batches (channel.offlineBatch) for a channel with at least this many members, or with the large flag")
 X("channel.retentionDays", INT, channel_retentionDays, "0", "0", "36500", 0, "keep a channel's messages this many days; older ones are deleted from disk in the background; 0 = forever; POST /channel/retention sets a channel's own")
 X("channel.retentionCount", INT, channel_retentionCount, "0", "0", "4294967294", 0, "keep at most this many of a channel's newest messages; the older ones are deleted from disk in the background; 0 = no limit")
-X("channel.retentionBatch", INT, channel_retentionBatch, "500", "1", "100000", 0, "retention: messages a channel shard deletes per step (one step each 500 ms), so its loop never stalls")
+X("channel.retentionBatch", INT, channel_retentionBatch, "200", "1", "100000", 0, "retention: messages a channel shard deletes per step (one step each 500 ms), so its loop never stalls")
 /* ---- delivery retry ---- */
 X("messageRetry.interval", DUR, messageRetry_interval, "60s", "100ms", "1h", 1, "re-send a RECV not acknowledged by RECVACK after this long")
 X("messageRetry.scanInterval", DUR, messageRetry_scanInterval, "30s", "10ms", "1h", 1, "how often the retry queue is scanned")

@@ -33,6 +33,7 @@ static struct {
 	uint8_t resume[1 + CHANNEL_ID_MAX];   /* channels.db key to start the next step at */
 	size_t resume_len;                    /* 0: from the first */
 	uint64_t deleted, steps;
+	uint64_t step_max_us;                 /* the longest step (not its commit) */
 } rs;
 
 int
@@ -190,8 +191,8 @@ resume_at(const char *id, uint8_t type)
 	rs.resume_len = n + 1;
 }
 
-void
-channel_retention_step(struct wk_proc *p)
+static void
+step(struct wk_proc *p)
 {
 	static char ids[STEP_CHANNELS][CHANNEL_ID_MAX + 1];
 	static uint8_t types[STEP_CHANNELS];
@@ -220,9 +221,20 @@ channel_retention_step(struct wk_proc *p)
 	}
 }
 
+void
+channel_retention_step(struct wk_proc *p)
+{
+	uint64_t t0 = wk_now_us(), us;
+
+	step(p);
+	if ((us = wk_now_us() - t0) > rs.step_max_us)
+		rs.step_max_us = us;
+}
+
 int
 channel_retention_status(char *buf, size_t len)
 {
-	return snprintf(buf, len, " retention_deleted=%llu retention_steps=%llu",
-	    (unsigned long long)rs.deleted, (unsigned long long)rs.steps);
+	return snprintf(buf, len, " retention_deleted=%llu retention_steps=%llu"
+	    " retention_step_max_us=%llu", (unsigned long long)rs.deleted,
+	    (unsigned long long)rs.steps, (unsigned long long)rs.step_max_us);
 }
