@@ -1,8 +1,8 @@
 /* check_msgops.c - revoke, edit and retention against the real tree
  * (wk-api(8), wk-channel(8)): a revoked message's payload bytes leave the
  * channel shard's messages.db (its record stays, emptied), the members
- * online get the "messageRevoke" cmd, sync shows it revoked; an edit shows
- * in /channel/messagesync and /conversation/sync with its version, and the
+ * online get the "messageRevoke" cmd, sync shows it revoked; an edit (whose
+ * old content leaves the file too) shows in /channel/messagesync and /conversation/sync with its version, and the
  * members get "messageEdit"; retention by count and by age deletes old
  * messages a small batch per step, and a sync below the kept range says
  * where history starts (history_start_seq). */
@@ -249,6 +249,7 @@ START_TEST(test_msgops_edit)
 	    "\"subscribers\":[\"ea\",\"eb\"]}");
 	seq = wkt_send_text(&tree, "eb", "ev", 2, v1, NULL, ",\"client_msg_no\":\"ev-1\"", &id);
 	b64[wk_b64_encode(v2, strlen(v2), b64)] = '\0';
+	wait_db("ev", "\"content\":\"hello\"}", 1);
 	/* By client_msg_no. */
 	snprintf(body, sizeof body, "{\"channel_id\":\"ev\",\"channel_type\":2,"
 	    "\"client_msg_no\":\"ev-1\",\"from_uid\":\"eb\",\"payload\":\"%s\"}", b64);
@@ -270,6 +271,8 @@ START_TEST(test_msgops_edit)
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(x, "content_edit"),
 	    "content")), "hello edited");
 	json_decref(s);
+	/* The old content is gone from the file as well. */
+	wait_db("ev", "\"content\":\"hello\"}", 0);
 	/* Again, by id: the channel's next version; conversation sync shows it. */
 	snprintf(body, sizeof body, "{\"channel_id\":\"ev\",\"channel_type\":2,\"message_id\":%lld,"
 	    "\"payload\":\"%s\"}", (long long)id, b64);

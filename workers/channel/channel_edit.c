@@ -6,9 +6,9 @@
  * Both rewrite the message's record in messages.db as a version 2 record
  * (channel_msgrec.c) carrying the channel's next edit version
  * (extra_version, counted in the channel's record).  A revoke empties the
- * payload and first overwrites the old record with zeros of its length
- * (channel_msg_replace's scrub), so the page keeps none of its bytes; an
- * edit replaces the payload.  A revoked message is not edited again (400),
+ * payload, an edit replaces it; both first overwrite the old record with
+ * zeros of its length (channel_msg_replace's scrub), so the page keeps
+ * none of the old content.  A revoked message is not edited again (400),
  * and a second revoke changes nothing.  Telling the members is wk-api's
  * next step: a cmd message it sends through CHANNEL_MSG_SEND.
  */
@@ -84,7 +84,7 @@ change(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a, int revoke)
 			m.payload_len = payload_len;
 			m.edited_at = (uint32_t)(wk_wall_ms() / 1000);
 		}
-		if (channel_msg_replace(p, id, type, &m, revoke) < 0)
+		if (channel_msg_replace(p, id, type, &m, 1) < 0)
 			channel_answer_storage_error(p, a);
 		else
 			answer(a, &m);
