@@ -17,6 +17,7 @@
 #include "wk_alloc.h"
 #include "wk_config.h"
 #include "wk_config_int.h"
+#include "wk_proxyproto.h"
 
 const struct wk_config_key wk_config_keys[] = {
 #define X(path, kind, field, def, min, max, reload, help) \
@@ -300,6 +301,23 @@ validate(struct wk_config_loader *ld)
 		    !*cfg->wssConfig_certFile && !*cfg->wssConfig_keyFile ?
 		    "wssConfig.certFile and wssConfig.keyFile" :
 		    !*cfg->wssConfig_certFile ? "wssConfig.certFile" : "wssConfig.keyFile");
+	}
+	for (int i = 0; i < cfg->proxyProtocol_allowFrom.n; i++) {
+		struct wk_cidr net;
+		if (wk_cidr_parse(cfg->proxyProtocol_allowFrom.v[i], &net) < 0) {
+			w = key_where(ld, WK_CKI_proxyProtocol_allowFrom, 1, env, sizeof env);
+			wk_config_report(ld, &w, 0, "proxyProtocol.allowFrom: \"%.60s\" is not a network "
+			    "(10.0.0.0/8, 2001:db8::/32, or one address, no host bits past the prefix)",
+			    cfg->proxyProtocol_allowFrom.v[i]);
+		}
+	}
+	if ((cfg->proxyProtocol_addr || cfg->proxyProtocol_wsAddr || cfg->proxyProtocol_wssAddr) &&
+	    cfg->proxyProtocol_allowFrom.n == 0) {
+		int ki = cfg->proxyProtocol_addr ? WK_CKI_proxyProtocol_addr : cfg->proxyProtocol_wsAddr ?
+		    WK_CKI_proxyProtocol_wsAddr : WK_CKI_proxyProtocol_wssAddr;
+		w = key_where(ld, ki, 1, env, sizeof env);
+		wk_config_report(ld, &w, 0, "%s: needs proxyProtocol.allowFrom, the networks of the "
+		    "load balancers", wk_config_keys[ki].path);
 	}
 	if (cfg->supervisor_respawnDelay > cfg->supervisor_respawnDelayMax) {
 		int ki = cfg->origin[WK_CKI_supervisor_respawnDelay] != WK_CO_DEFAULT ?

@@ -19,6 +19,11 @@ X("wssAddr", STR, wssAddr, "", 0, 0, 0, "WKProto over secure WebSocket listen ad
 X("wssConfig.certFile", STR, wssConfig_certFile, "", 0, 0, 0, "PEM certificate chain for wssAddr")
 X("wssConfig.keyFile", STR, wssConfig_keyFile, "", 0, 0, 0, "PEM private key for wssAddr")
 X("httpAddr", STR, httpAddr, "0.0.0.0:5001", 0, 0, 0, "HTTP API listen address")
+/* ---- PROXY protocol (wk's own) ---- */
+X("proxyProtocol.addr", BOOL, proxyProtocol_addr, "false", 0, 0, 0, "connections to addr start with a PROXY protocol header (v1 or v2) and come from proxyProtocol.allowFrom")
+X("proxyProtocol.wsAddr", BOOL, proxyProtocol_wsAddr, "false", 0, 0, 0, "the same for wsAddr")
+X("proxyProtocol.wssAddr", BOOL, proxyProtocol_wssAddr, "false", 0, 0, 0, "the same for wssAddr (the header comes before TLS)")
+X("proxyProtocol.allowFrom", LIST, proxyProtocol_allowFrom, "", 0, 0, 0, "networks (CIDR, or single addresses) the load balancers connect from; needed when a listener has the PROXY protocol on")
 /* ---- directories ---- */
 X("rootDir", STR, rootDir, "wkdata", 0, 0, 0, "base directory; a relative path is taken from the directory of the config file (the working directory when there is none)")
 X("dataDir", STR, dataDir, "", 0, 0, 0, "Berkeley DB environments, one per shard; empty = <rootDir>/data")

@@ -200,6 +200,8 @@ broker_on_start(struct wk_proc *p)
 	raise_fd_limit(cfg);
 	if (presence_attach(&broker.presence, cfg->runDir, 0) < 0)
 		return -1;
+	if (broker_proxy_init(cfg) < 0)
+		return -1;
 	if (cfg->addr[0] && (broker.listen_fd[BROKER_CONN_TCP] = listen_on(cfg->addr, "tcp://")) < 0)
 		return -1;
 	if (cfg->wsAddr[0] && (broker.listen_fd[BROKER_CONN_WS] = listen_on(cfg->wsAddr, "ws://")) < 0)
@@ -250,6 +252,8 @@ broker_on_stop(struct wk_proc *p)
 		if (broker.conns[fd])
 			broker_conn_close(broker.conns[fd], NULL);
 	presence_close(&broker.presence);
+	free(broker.proxy_nets);
+	broker.proxy_nets = NULL;
 	if (broker.tls)
 		SSL_CTX_free(broker.tls);
 	broker.tls = NULL;

@@ -10,6 +10,7 @@
  *                  broker_rpc.c is their codec
  *   broker_tls.c   TLS for wssAddr (OpenSSL)
  *   broker_admin.c the connections for the operator (/connz, /conn/kick)
+ *   broker_proxy.c the PROXY protocol header on listeners that want one
  */
 #ifndef BROKER_H
 #define BROKER_H
@@ -19,6 +20,7 @@
 #include "presence.h"
 #include "wk_crypto.h"
 #include "wk_proc.h"
+#include "wk_proxyproto.h"
 #include "wkproto.h"
 
 #define BROKER_NODE_ID 1001   /* CONNACK nodeId: the reference's single-node default */
@@ -31,6 +33,7 @@ enum broker_conn_kind { BROKER_CONN_TCP, BROKER_CONN_WS, BROKER_CONN_WSS };
 enum broker_ws_mode { BROKER_WS_UNSET, BROKER_WS_BINARY, BROKER_WS_JSONRPC };
 
 enum broker_conn_state {
+	BROKER_CS_PROXY,        /* reading the PROXY protocol header (proxyProtocol.*) */
 	BROKER_CS_TLS,          /* TLS handshake (wss) */
 	BROKER_CS_WS_UPGRADE,   /* reading the HTTP upgrade request (ws, wss) */
 	BROKER_CS_CONNECT,      /* waiting for the CONNECT packet */
@@ -69,6 +72,8 @@ struct broker_conn {
 	uint8_t *out;                /* encoded, not yet written (TCP/TLS bytes) */
 	size_t outlen, outcap;
 	uint64_t accepted_ms, last_in_ms, close_at_ms;
+	struct sockaddr_storage peer; /* the client (from the PROXY header if any): /connz */
+	char addr[56];               /* the same as "ip:port", for log lines */
 	SSL *ssl;
 	wslay_event_context_ptr ws;
 	uint8_t *ws_pre;             /* bytes read past the upgrade request */
@@ -100,6 +105,9 @@ struct broker {
 	int ndirty;
 	int listen_fd[3];            /* by enum broker_conn_kind, -1 when off */
 	SSL_CTX *tls;
+	uint8_t proxy_on[3];         /* by enum broker_conn_kind: proxyProtocol.* */
+	struct wk_cidr *proxy_nets;  /* proxyProtocol.allowFrom */
+	size_t nproxy_nets;
 	struct presence presence;
 	struct broker_stats st;
 	uint64_t retry_count, retry_bytes;  /* RECVs waiting for RECVACK, all connections */
@@ -193,6 +201,14 @@ void broker_rpc_input(struct broker_conn *c, const uint8_t *p, size_t n);
 /* pkt as JSON-RPC text to c: 0, or -1. */
 int broker_rpc_send(struct broker_conn *c, const struct wkproto_packet *pkt);
 void broker_rpc_free(struct broker_conn *c);
+
+/* broker_proxy.c */
+int broker_proxy_init(const struct wk_config *cfg);
+/* Whether a connection from sa (addr, for the log) may use a PROXY listener. */
+int broker_proxy_allowed(const struct sockaddr *sa, const char *addr);
+/* Read c's PROXY header: 1 read (c->addr is the client's), 0 incomplete,
+ * -1 close (malformed, too long, EOF). */
+int broker_proxy_read(struct broker_conn *c);
 
 /* broker_tls.c */
 int broker_tls_init(const struct wk_config *cfg);

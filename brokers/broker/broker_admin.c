@@ -16,7 +16,8 @@
 #define KICK_DELAY_MS 2000
 #define UID_ARG_MAX 1025     /* wk-api passes uids of up to 1024 bytes (API_CHANNEL_ID_MAX) */   /* /conn/kick: the reference closes 2 s after its DISCONNECT */
 
-/* c as a row; the peer address only when `full` (a system call). */
+/* c as a row (the strings only when `full`); the peer is the client's
+ * address as accepted, or as its PROXY header gave it. */
 static void
 conn_row(const struct broker_conn *c, struct wk_connrow *row, int full)
 {
@@ -30,20 +31,17 @@ conn_row(const struct broker_conn *c, struct wk_connrow *row, int full)
 	row->version = c->proto_version;
 	if (!full)
 		return;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
+	const struct sockaddr_storage *ss = &c->peer;
 	row->ip[0] = '\0';
 	row->port = 0;
-	if (getpeername(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &a->sin_addr, row->ip, sizeof row->ip);
-			row->port = ntohs(a->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &a->sin6_addr, row->ip, sizeof row->ip);
-			row->port = ntohs(a->sin6_port);
-		}
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, row->ip, sizeof row->ip);
+		row->port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, row->ip, sizeof row->ip);
+		row->port = ntohs(a->sin6_port);
 	}
 	snprintf(row->uid, sizeof row->uid, "%s", c->uid);
 	snprintf(row->device_id, sizeof row->device_id, "%s", c->device_id);

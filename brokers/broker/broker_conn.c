@@ -122,8 +122,8 @@ void
 broker_conn_close(struct broker_conn *c, const char *why)
 {
 	if (why)
-		wk_log_debug("close %s conn %llx: %s", c->uid[0] ? c->uid : "-",
-		    (unsigned long long)c->id, why);
+		wk_log_debug("close %s conn %llx from %s: %s", c->uid[0] ? c->uid : "-",
+		    (unsigned long long)c->id, c->addr, why);
 	if (c->registered)
 		broker_notify_closed(c->id, c->uid);
 	wk_loop_del(broker.proc->loop, c->fd);
@@ -165,6 +165,17 @@ resume_accept(struct wk_loop *l, uint64_t id, void *arg)
 	wk_loop_mod(l, (int)(intptr_t)arg, EPOLLIN);
 }
 
+/* The state a new connection starts in (after its PROXY header, if its
+ * listener wants one): CONNECT on TCP, the HTTP upgrade on WS, TLS on WSS.
+ * -1 if TLS cannot be set up. */
+static int
+conn_first_state(struct broker_conn *c)
+{
+	c->state = c->kind == BROKER_CONN_TCP ? BROKER_CS_CONNECT : c->kind == BROKER_CONN_WS ?
+	    BROKER_CS_WS_UPGRADE : BROKER_CS_TLS;
+	return c->kind == BROKER_CONN_WSS ? broker_tls_start(c) : 0;
+}
+
 /* Accept up to 256 connections per event (so one busy listener cannot
  * starve the loop), refusing those over limits.maxConnections. */
 void
@@ -173,7 +184,10 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 	int kind = (int)(intptr_t)arg, one = 1;
 
 	for (int i = 0; i < 256; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof peer;
+		char addr[56];
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
 			/* Out of descriptors: the listener stays readable, so stop
 			 * watching it for a while instead of spinning on it. */
@@ -187,7 +201,9 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 		}
 		if (fd < 0)
 			return;   /* EAGAIN, or a transient error: try at the next event */
-		if (broker.nconns >= broker.proc->cfg.limits_maxConnections || fd > 0xffffff) {
+		wk_sockaddr_str((struct sockaddr *)&peer, addr, sizeof addr);
+		if (broker.nconns >= broker.proc->cfg.limits_maxConnections || fd > 0xffffff ||
+		    (broker.proxy_on[kind] && !broker_proxy_allowed((struct sockaddr *)&peer, addr))) {
 			broker.st.refused++;
 			close(fd);
 			continue;
@@ -203,12 +219,15 @@ broker_accept(struct wk_loop *l, int lfd, uint32_t ev, void *arg)
 		 * finds nothing. */
 		c->id = (uint64_t)getpid() << 32 | (uint64_t)(++broker.gen[fd]) << 24 | (uint64_t)fd;
 		c->accepted_ms = c->last_in_ms = wk_now_ms();
-		c->state = kind == BROKER_CONN_TCP ? BROKER_CS_CONNECT : kind == BROKER_CONN_WS ? BROKER_CS_WS_UPGRADE : BROKER_CS_TLS;
+		c->peer = peer;
+		memcpy(c->addr, addr, sizeof addr);
 		broker.conns[fd] = c;
 		broker.nconns++;
 		broker.st.accepted++;
 		wk_loop_add(l, fd, EPOLLIN | EPOLLRDHUP, on_conn_event, NULL);
-		if (kind == BROKER_CONN_WSS && broker_tls_start(c) < 0)
+		if (broker.proxy_on[kind])
+			c->state = BROKER_CS_PROXY;
+		else if (conn_first_state(c) < 0)
 			broker_conn_close(c, "tls setup failed");
 	}
 }
@@ -514,8 +533,8 @@ static void
 conn_protocol_error(struct broker_conn *c, int rc)
 {
 	broker.st.proto_errors++;
-	wk_log_limited(&rl_proto, WK_LOG_INFO, "%s conn %llx: %s; closing",
-	    c->uid[0] ? c->uid : "-", (unsigned long long)c->id,
+	wk_log_limited(&rl_proto, WK_LOG_INFO, "%s conn %llx from %s: %s; closing",
+	    c->uid[0] ? c->uid : "-", (unsigned long long)c->id, c->addr,
 	    rc == -100 ? "first packet is not CONNECT" :
 	    rc < -1 ? wkproto_strerror(rc) : "bad packet");
 	broker_conn_refuse(c, WSLAY_CODE_PROTOCOL_ERROR, "bad packet");
@@ -646,6 +665,17 @@ on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 	}
 	if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
+	if (c->state == BROKER_CS_PROXY) {
+		rc = broker_proxy_read(c);
+		if (rc > 0)
+			rc = conn_first_state(c) < 0 ? -1 : 1;
+		if (rc <= 0) {
+			if (rc < 0)
+				broker_conn_close(c, "bad PROXY header");
+			return;
+		}
+		rc = 0;   /* what follows the header may be here already */
+	}
 	if (c->state == BROKER_CS_TLS) {
 		rc = broker_tls_handshake(c);
 		if (rc > 0)

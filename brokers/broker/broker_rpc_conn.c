@@ -55,8 +55,8 @@ answer_error(struct broker_conn *c, const char *id, int code, const char *why)
 static void
 refuse(struct broker_conn *c, const char *id, int code, const char *why, uint16_t ws_code)
 {
-	wk_log_limited(&rl_rpc, WK_LOG_INFO, "%s conn %llx: JSON-RPC: %s; closing",
-	    c->uid[0] ? c->uid : "-", (unsigned long long)c->id, why);
+	wk_log_limited(&rl_rpc, WK_LOG_INFO, "%s conn %llx from %s: JSON-RPC: %s; closing",
+	    c->uid[0] ? c->uid : "-", (unsigned long long)c->id, c->addr, why);
 	broker.st.proto_errors++;
 	answer_error(c, id, code, why);
 	broker_conn_refuse(c, ws_code, "bad JSON-RPC");

@@ -183,7 +183,18 @@ fail:
 struct wkc *
 wkc_connect_ws(const char *host, int port)
 {
+	return wkc_connect_ws_after(host, port, NULL, 0);
+}
+
+struct wkc *
+wkc_connect_ws_after(const char *host, int port, const void *pre, size_t n)
+{
 	struct wkc *c = wkc_connect_tcp(host, port);
+
+	if (c && n && send(c->fd, pre, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		wkc_close(c);
+		return NULL;
+	}
 	return c ? ws_upgrade(c) : NULL;
 }
 

@@ -28,6 +28,8 @@ struct wkc {
 struct wkc *wkc_connect_tcp(const char *host, int port);
 /* The HTTP upgrade and then WebSocket framing (wslay, client side). */
 struct wkc *wkc_connect_ws(const char *host, int port);
+/* The same after sending the n bytes of pre first (a PROXY header). */
+struct wkc *wkc_connect_ws_after(const char *host, int port, const void *pre, size_t n);
 /* The same over TLS (the server's certificate is not verified: tests use a
  * self-signed one). */
 struct wkc *wkc_connect_wss(const char *host, int port);

@@ -294,6 +294,16 @@ static const struct {
 	{ "wssAddr without certificate and key",
 	  "wssAddr: wss://0.0.0.0:5210\n",
 	  "wk.yaml:1:1: wssAddr: needs wssConfig.certFile and wssConfig.keyFile\n" },
+	{ "a PROXY listener without allowFrom",
+	  "proxyProtocol:\n"
+	  "  wsAddr: on\n",
+	  "wk.yaml:2:11: proxyProtocol.wsAddr: needs proxyProtocol.allowFrom, the networks of the "
+	  "load balancers\n" },
+	{ "allowFrom with a bad network",
+	  "proxyProtocol:\n"
+	  "  allowFrom: [10.0.0.0/8, 10.1.2.3/8]\n",
+	  "wk.yaml:2:14: proxyProtocol.allowFrom: \"10.1.2.3/8\" is not a network (10.0.0.0/8, "
+	  "2001:db8::/32, or one address, no host bits past the prefix)\n" },
 	{ "respawn delay above its bound",
 	  "supervisor:\n"
 	  "  respawnDelayMax: 1s\n"
