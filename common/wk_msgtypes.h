@@ -135,7 +135,7 @@ X(CHANNEL_RETENTION, 92, "api: str channel_id, u8 channel_type, u32 age seconds,
  * mailbox_users.c, mailbox_conv.c, mailbox_cmd.c).  Each is answered by one
  * API_ANSWER; "-> nothing" means 200 {"status":200} at the edge.
  * Strings are u16-length; a list is u32 n then n items. */
-X(MAILBOX_USER_TOKEN, 100, "api: str uid, str token, u8 device_flag, u8 device_level -> u16 status for the body (200, or 19: the user is banned)")
+X(MAILBOX_USER_TOKEN, 100, "api: str uid, str token, u8 device_flag, u8 device_level -> u16 status for the body (200, 19: the user is banned, 24: disbanded)")
 X(MAILBOX_DEVICE_QUIT, 101, "api: str uid, u64 device_flag (an int64: -1 every device, outside 0-255 nothing) -> nothing")
 X(MAILBOX_USER_FLAGS, 102, "api: str uid, u8 ban, u8 send_ban, u8 disband, u8 large, u8 allow_stranger (each 0/1, all overwritten) -> nothing")
 X(MAILBOX_SYSUID_ADD, 103, "api: list of str uids -> nothing")

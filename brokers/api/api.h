@@ -46,6 +46,7 @@ struct api_route {
 	const char *path;
 	void (*fn)(struct wk_proc *p, struct api_req *r);
 	int open;                    /* 1: no manager token ever (/health, /route) */
+	const char *why;             /* api_route_unsupported: why wk does not have it */
 };
 
 /* One shard's API_ANSWER to a part of a request: the op's binary answer
@@ -303,6 +304,22 @@ void api_msgv_write(struct api_jw *w, const struct api_msgv *v);
 /* A shard's answer to part i of r that does not decode: a bug there, fatal
  * as any bad internal message. */
 void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));
+
+/* ---- api_compat.c: the reference's routes wk answers without doing ---- */
+#define API_WHY_MANAGER "wk has no manager console; wkctl(8) and the managerToken do its work"
+#define API_WHY_MIGRATE "wk has no WuKongIM v1 migration"
+#define API_WHY_TAG "wk has no receiver-tag cache: members are read where they are stored"
+#define API_WHY_PLUGIN "wk has no plugin system"
+#define API_WHY_METRICS "the manager console's chart data; GET /metrics has the figures"
+#define API_WHY_CLUSTER "wk runs on one host; it has no cluster to administer"
+/* 400 {"msg":"not supported: <why>","status":400}, the reference's error
+ * envelope, for the routes marked with a why. */
+void api_route_unsupported(struct wk_proc *p, struct api_req *r);
+/* /docs...: the reference's answers in release mode. */
+void api_route_docs(struct wk_proc *p, struct api_req *r);
+void api_route_docs_health(struct wk_proc *p, struct api_req *r);
+void api_route_tmp_subscriber_set(struct wk_proc *p, struct api_req *r);
+void api_route_conversation_sync_messages(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_stream.c: stream message routes ---- */
 void api_route_message_event(struct wk_proc *p, struct api_req *r);

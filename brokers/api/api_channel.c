@@ -366,6 +366,36 @@ api_route_subscriber_remove_all(struct wk_proc *p, struct api_req *r)
 	chan_done(&cr);
 }
 
+/* POST /tmpchannel/subscriber_set: the members of temporary channel
+ * (channel_id, 8) become exactly uids.  The reference keeps them as a tag in
+ * memory; wk stores them as the channel's members, so a later
+ * /message/send to (channel_id, 8) reaches them, after a restart too.  A
+ * temporary channel makes no conversation rows (semantics.md §1). */
+void
+api_route_tmp_subscriber_set(struct wk_proc *p, struct api_req *r)
+{
+	struct chan_req cr;
+	const char *err = NULL;
+
+	if (chan_read(r, "tmpSubscriberSetReq", CR_UIDS, ERR_WRAP, &cr) < 0)
+		return;
+	if (*cr.id == '\0')
+		err = "channel_id不能为空！";
+	else if (api_has_special(cr.id))
+		err = "频道ID不能包含特殊字符！";
+	else if (json_array_size(cr.list) == 0)
+		err = "uids不能为空！";
+	if (err)
+		api_answer_error(r, 400, err);
+	else {
+		struct wk_wbuf w;
+		cr.type = WKPROTO_CHANNEL_TEMP;
+		list_row(&w, &cr, 'm', WK_CHANNEL_LIST_SET);
+		ask_channel(p, r, &cr, WK_MSG_CHANNEL_LIST, &w);
+	}
+	chan_done(&cr);
+}
+
 /* The blacklist and whitelist routes.  The whitelist's add and remove also
  * refuse special characters in the channel id and blank uid lists. */
 static void

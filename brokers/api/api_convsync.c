@@ -652,6 +652,10 @@ api_route_conversation_sync_by_channels(struct wk_proc *p, struct api_req *r)
 		api_answer_error(r, 400, "uid不能为空！");
 		return;
 	}
+	if (json_array_size(chs) == 0) {
+		api_answer_error(r, 400, "channels cannot be empty");   /* the reference's words */
+		return;
+	}
 	if (api_check_len(r, "uid", uid) < 0)
 		return;
 	if (c->msg_count <= 0)

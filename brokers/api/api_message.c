@@ -25,6 +25,7 @@
 
 #define SEND_REFUSED "无法处理发送消息请求！"
 #define BAD_CHANNEL_ID "频道ID不合法！"
+#define NO_TYPE "channel_type不能为0"   /* the reference's words in /message/byclientmsgno */
 
 /* The stored id of (id, type) as seen by uid: a person chat's "a@b", else
  * id.  -1 if it is longer than wk-channel stores. */
@@ -546,6 +547,8 @@ api_route_messages(struct wk_proc *p, struct api_req *r)
 	}
 	if (api_is_blank(id))
 		api_answer_error(r, 400, "channel_id不能为空！");
+	else if (type == 0)   /* the reference searches a channel that cannot exist */
+		api_answer_error(r, 400, NO_TYPE);
 	else if (read_key(r, id, type, login, 0, sid) == 0) {
 		json_t *seqs = api_in_get(&in, "message_seqs"), *ids = api_in_get(&in, "message_ids"), *v;
 		struct wk_wbuf w;
@@ -628,9 +631,11 @@ api_route_message_byclientmsgno(struct wk_proc *p, struct api_req *r)
 	const char *id = api_query_str(r, "channel_id"), *cmn = api_query_str(r, "client_msg_no");
 
 	if (api_is_blank(id))
-		api_answer_error(r, 400, "channel_id不能为空！");
+		api_answer_error(r, 400, "channel_id不能为空");
+	else if (api_query_type(r) == 0)
+		api_answer_error(r, 400, NO_TYPE);
 	else if (api_is_blank(cmn))
-		api_answer_error(r, 400, "client_msg_no不能为空！");
+		api_answer_error(r, 400, "client_msg_no不能为空");
 	else if (api_check_len(r, "channel_id", id) == 0 && api_check_len(r, "client_msg_no", cmn) == 0)
 		ask_get(p, r, id, api_query_type(r), 0, cmn);
 }

@@ -254,8 +254,10 @@ mailbox_op_user_token(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *
 	if ((txn = mailbox_txn_begin(p, a)) == NULL)
 		return 0;
 	ok = flags_get(p, txn, uid, flags) == 0;
-	if (ok && flags[F_BAN]) {
-		wk_put_u16(&a->body, WKPROTO_REASON_BAN);   /* nothing written */
+	/* As the reference's permission check of the user's person channel:
+	 * a status body, no token (banned before disbanded). */
+	if (ok && (flags[F_BAN] || flags[F_DISBAND])) {
+		wk_put_u16(&a->body, flags[F_BAN] ? WKPROTO_REASON_BAN : WKPROTO_REASON_DISBAND);
 		return 0;
 	}
 	/* The user record, created once. */
