@@ -50,6 +50,7 @@ static const char *const reference_keys[] = {
 	"trace.*", "db.*", "eventPoolSize", "deliveryMsgPoolSize", "handlePoolSize",
 	"goPool.*", "timingWheelTick", "timingWheelSize", "reactor.*",
 	"coreReactor.*", "deliver.*", "deadlockCheck", "customerService.visitorsOn",
+	"logger.loki.*", "violent", "monitor.*", "unitTest",
 	/* Reference switches whose behaviour wk has fixed. */
 	"disableCMDMessageSync",
 };
@@ -124,6 +125,64 @@ wk_config_reference_match(const char *path)
 			return 1;
 	}
 	return found;
+}
+
+/* Levenshtein distance of a and b, case-insensitive (keys are). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(b), prev[128], cur[128];
+
+	if (n >= sizeof prev / sizeof prev[0])
+		return (size_t)-1;
+	for (size_t j = 0; j <= n; j++)
+		prev[j] = j;
+	for (size_t i = 1; a[i - 1]; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= n; j++) {
+			size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (n + 1) * sizeof prev[0]);
+	}
+	return prev[n];
+}
+
+/* The schema key or section nearest to the unknown `path`, if it is near
+ * enough to be a misspelling (a third of its length, at least 2 edits);
+ * NULL if none.  The result points into a static buffer. */
+const char *
+wk_config_suggest(const char *path)
+{
+	static char best[128];
+	size_t bestd = (size_t)-1, limit = strlen(path) / 3;
+
+	if (limit < 2)
+		limit = 2;
+	for (size_t i = 0; i < wk_config_nkeys; i++) {
+		const char *k = wk_config_keys[i].path;
+		/* The key itself and each section above it ("webhook" of
+		 * "webhook.httpAddr"). */
+		for (const char *dot = k;; dot++) {
+			if (*dot == '.' || *dot == '\0') {
+				char cand[128];
+				size_t len = (size_t)(dot - k), d;
+				if (len >= sizeof cand)
+					break;
+				memcpy(cand, k, len);
+				cand[len] = '\0';
+				if ((d = edit_distance(path, cand)) < bestd) {
+					bestd = d;
+					memcpy(best, cand, len + 1);
+				}
+			}
+			if (*dot == '\0')
+				break;
+		}
+	}
+	return bestd <= limit && bestd > 0 ? best : NULL;
 }
 
 /* ---- environment, derived values, cross-key checks ---- */

@@ -39,6 +39,8 @@ void wk_config_report(struct wk_config_loader *ld, const struct wk_config_where 
 int wk_config_key_index(const char *path);
 int wk_config_is_section(const char *path);
 int wk_config_reference_match(const char *path);
+/* The schema key or section an unknown key is probably a misspelling of, or NULL. */
+const char *wk_config_suggest(const char *path);
 
 /* wk_config_value.c: text to a typed field. */
 int wk_config_parse_int(const char *s, int64_t *out);

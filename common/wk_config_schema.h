@@ -41,11 +41,11 @@ X("connAuthTimeout", DUR, connAuthTimeout, "4s", "100ms", "5m", 1, "close a clie
 X("whitelistOffOfPerson", BOOL, whitelistOffOfPerson, "true", 0, 0, 1, "true: a person chat needs no whitelist entry; false: the recipient's whitelist must hold the sender (reason 13)")
 X("customerService.visitorsSuffix", STR, customerService_visitorsSuffix, "___vstr", 0, 0, 0, "uids with this suffix skip token auth")
 /* ---- external addresses returned by /route ---- */
-X("external.ip", STR, external_ip, "", 0, 0, 1, "address advertised to clients; empty = 127.0.0.1")
+X("external.ip", STR, external_ip, "", 0, 0, 1, "address advertised to clients by /route; empty = the address each client reached: the Host of its HTTP request, else the local address of the connection")
 X("external.tcpAddr", STR, external_tcpAddr, "", 0, 0, 1, "TCP address returned by /route; empty = <external.ip>:<port of addr>")
 X("external.wsAddr", STR, external_wsAddr, "", 0, 0, 1, "WebSocket address returned by /route; empty = ws://<external.ip>:<port of wsAddr>")
 X("external.wssAddr", STR, external_wssAddr, "", 0, 0, 1, "secure WebSocket address returned by /route; empty = derived from wssAddr when set")
-X("external.apiUrl", STR, external_apiUrl, "", 0, 0, 1, "HTTP API URL; empty = http://<external.ip>:<port of httpAddr>")
+X("external.apiUrl", STR, external_apiUrl, "", 0, 0, 1, "the HTTP API's URL as clients reach it, logged by wk-api at start and shown in /varz; empty = http://<external.ip, or the address the client reached>:<port of httpAddr>")
 X("intranet.tcpAddr", STR, intranet_tcpAddr, "", 0, 0, 1, "TCP address returned by /route?intranet=1")
 /* ---- logging ---- */
 X("logger.level", INT, logger_level, "0", "0", "4", 1, "0 = by mode, 1 debug, 2 info, 3 warn, 4 error")
@@ -67,7 +67,7 @@ X("channel.retentionCount", INT, channel_retentionCount, "0", "0", "4294967294",
 X("channel.retentionBatch", INT, channel_retentionBatch, "200", "1", "100000", 0, "retention: messages a channel shard deletes per step (one step each 500 ms), so its loop never stalls")
 /* ---- delivery retry ---- */
 X("messageRetry.interval", DUR, messageRetry_interval, "60s", "100ms", "1h", 1, "re-send a RECV not acknowledged by RECVACK after this long")
-X("messageRetry.scanInterval", DUR, messageRetry_scanInterval, "30s", "10ms", "1h", 1, "how often the retry queue is scanned")
+X("messageRetry.scanInterval", DUR, messageRetry_scanInterval, "30s", "10ms", "1h", 1, "how often each broker looks for RECVs due for a re-send (no more often than its 250 ms tick): a RECV goes again between interval and interval + scanInterval after it was sent")
 X("messageRetry.maxCount", INT, messageRetry_maxCount, "5", "0", "1000", 1, "re-sends per RECV before giving up (the message stays stored)")
 /* ---- stream messages (wk's own) ---- */
 X("stream.timeout", DUR, stream_timeout, "5m", "100ms", "24h", 1, "a stream message with no event for this long is ended with an error (end_reason 1, timeout) and its memory freed")

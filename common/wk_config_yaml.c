@@ -108,6 +108,7 @@ static void
 walk_pair(struct wk_config_loader *ld, yaml_node_t *kn, yaml_node_t *v, const char *name, int ignored)
 {
 	struct wk_config_where kw = mark_where(kn->start_mark), vw = mark_where(v->start_mark);
+	const char *hint;
 	int ki, ref;
 
 	if (ignored) {
@@ -136,7 +137,10 @@ walk_pair(struct wk_config_loader *ld, yaml_node_t *kn, yaml_node_t *v, const ch
 			wk_config_report(ld, &kw, 1, "%s is a WuKongIM key that wk does not use; ignored", name);
 		return;
 	}
-	wk_config_report(ld, &kw, 0, "unknown key '%s'", name);
+	if ((hint = wk_config_suggest(name)) != NULL)
+		wk_config_report(ld, &kw, 0, "unknown key '%s'; did you mean '%s'?", name, hint);
+	else
+		wk_config_report(ld, &kw, 0, "unknown key '%s'", name);
 }
 
 /* Every key of a mapping, in document order; `prefix` is the section path. */

@@ -165,6 +165,8 @@ void api_http_iteration(struct wk_proc *p);
 void api_http_resume(struct wk_proc *p, struct api_req *r);
 /* A query argument of the request, or NULL. */
 const char *api_query(struct api_req *r, const char *name);
+/* The socket of r's connection, or -1. */
+int api_conn_fd(struct api_req *r);
 /* A request header (case-insensitive name), NULL if absent. */
 const char *api_header(struct api_req *r, const char *name);
 /* Set the answer; body is malloc'd and taken over (NULL for none). */

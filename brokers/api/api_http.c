@@ -85,6 +85,15 @@ api_query(struct api_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+int
+api_conn_fd(struct api_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return ci ? ci->connect_fd : -1;
+}
+
 const char *
 api_header(struct api_req *r, const char *name)
 {
@@ -453,7 +462,10 @@ api_http_start(struct wk_proc *p)
 		return -1;
 	}
 	api_http_arm(p);
-	wk_log_info("HTTP API on %s", p->cfg.httpAddr);
+	if (api_is_blank(p->cfg.external_apiUrl))
+		wk_log_info("HTTP API on %s", p->cfg.httpAddr);
+	else
+		wk_log_info("HTTP API on %s, reached as %s", p->cfg.httpAddr, p->cfg.external_apiUrl);
 	return 0;
 }
 

@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "api.h"
+#include "wk_alloc.h"
 #include "wk_chmsg.h"
 #include "wk_log.h"
 #include "wk_shard.h"
@@ -44,6 +48,45 @@ external_addr(const char *configured, const char *listen, int with_scheme, const
 	return json_string(buf);
 }
 
+/* The host the client reached us by, when external.ip is not set: the
+ * Host header without its port (a name or an address, "[v6]" kept), else
+ * the local address of the accepted socket, else 127.0.0.1.  The reference
+ * guesses its first intranet address instead, which a client elsewhere
+ * cannot reach. */
+static void
+reached_host(struct api_req *r, char *out, size_t cap)
+{
+	const char *h = api_header(r, "Host"), *end;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int fd;
+
+	if (h && *h && !api_is_blank(h)) {
+		end = *h == '[' ? strchr(h, ']') : strrchr(h, ':');
+		if (end && *end == ']')
+			end++;
+		if (end == NULL || end == h)
+			end = h + strlen(h);
+		if ((size_t)(end - h) < cap && strcspn(h, " \t/@") >= (size_t)(end - h)) {
+			snprintf(out, cap, "%.*s", (int)(end - h), h);
+			return;
+		}
+	}
+	snprintf(out, cap, "127.0.0.1");
+	if ((fd = api_conn_fd(r)) < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+	else if (ss.ss_family == AF_INET6 && cap > 2) {
+		out[0] = '[';
+		if (inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out + 1,
+		    (socklen_t)cap - 2) != NULL)
+			strcat(out, "]");
+		else
+			snprintf(out, cap, "127.0.0.1");
+	}
+}
+
 /* {"tcp_addr","ws_addr","wss_addr"} for /route and /route/batch; r NULL
  * (/varz): the external ones and "api_url" too. */
 json_t *
@@ -51,12 +94,19 @@ api_route_addrs(struct wk_proc *p, struct api_req *r)
 {
 	const struct wk_config *c = &p->cfg;
 	const char *q = r ? api_query(r, "intranet") : NULL, *ip;
+	char host[256];
 	json_t *o;
 
 	if (q && atoi(q) == 1)
 		return json_pack("{s:s,s:s,s:s}", "tcp_addr", c->intranet_tcpAddr,
 		    "ws_addr", "", "wss_addr", "");
-	ip = api_is_blank(c->external_ip) ? "127.0.0.1" : c->external_ip;
+	if (!api_is_blank(c->external_ip))
+		ip = c->external_ip;
+	else if (r != NULL) {
+		reached_host(r, host, sizeof host);
+		ip = host;
+	} else
+		ip = "127.0.0.1";   /* /varz: no client to ask */
 	o = json_pack("{s:o,s:o,s:o}",
 	    "tcp_addr", external_addr(c->external_tcpAddr, c->addr, 0, ip),
 	    "ws_addr", external_addr(c->external_wsAddr, c->wsAddr, 1, ip),

@@ -688,13 +688,18 @@ on_conn_event(struct wk_loop *l, int fd, uint32_t ev, void *arg)
 		broker_conn_close(c, "peer closed or read failed");
 }
 
-/* Every tick (broker.c, 250 ms): pre-auth and idle timeouts, kick delays. */
+/* Every tick (broker.c, 250 ms): pre-auth and idle timeouts, kick delays;
+ * every messageRetry.scanInterval, the RECVs due for a re-send. */
 void
 broker_sweep(void)
 {
+	static uint64_t retry_scan_at;   /* the next look for RECVs due again */
 	const struct wk_config *cfg = &broker.proc->cfg;
 	uint64_t now = wk_now_ms();
+	int scan = now >= retry_scan_at;
 
+	if (scan)
+		retry_scan_at = now + (uint64_t)cfg->messageRetry_scanInterval;
 	for (int fd = 0; fd < broker.nconns_cap; fd++) {
 		struct broker_conn *c = broker.conns[fd];
 		if (c == NULL)
@@ -710,7 +715,7 @@ broker_sweep(void)
 			broker_conn_close(c, "idle");
 		} else if (c->state == BROKER_CS_CLOSING && now - c->last_in_ms > 5000)
 			broker_conn_close(c, "close timed out");
-		else if (c->retry)
+		else if (c->retry && scan)
 			broker_retry_due(c, now);
 	}
 }

@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include "wkclient.h"
 #include "wkproto.h"
@@ -206,6 +210,57 @@ START_TEST(test_apicompat_conversations)
 }
 END_TEST
 
+/* A raw HTTP/1.0 request without a Host header: the body of the answer. */
+static char *
+raw_get(const char *path)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)tree.http_port) };
+	char req[256], *out = calloc(1, 8192), *body;
+	size_t n = 0;
+	ssize_t k;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+	ck_assert(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	while (n < 8191 && (k = read(fd, out + n, 8191 - n)) > 0)
+		n += (size_t)k;
+	close(fd);
+	body = strstr(out, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	body = strdup(body + 4);
+	free(out);
+	return body;
+}
+
+/* external.ip unset: /route names the host the client reached. */
+START_TEST(test_apicompat_route_reached_host)
+{
+	const char *const hdr[] = { "Host: im.example.org:5001", NULL };
+	const char *const hdr6[] = { "Host: [2001:db8::7]", NULL };
+	char url[128], want[256], *body = NULL;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/route", tree.http_port);
+	ck_assert_int_eq(wkt_http("GET", url, NULL, &body, hdr), 200);
+	snprintf(want, sizeof want, "{\"tcp_addr\":\"im.example.org:%d\",\"ws_addr\":"
+	    "\"ws://im.example.org:%d\",\"wss_addr\":\"\"}", tree.tcp_port, tree.ws_port);
+	ck_assert_str_eq(body, want);
+	free(body);
+	ck_assert_int_eq(wkt_http("GET", url, NULL, &body, hdr6), 200);
+	snprintf(want, sizeof want, "{\"tcp_addr\":\"[2001:db8::7]:%d\",\"ws_addr\":"
+	    "\"ws://[2001:db8::7]:%d\",\"wss_addr\":\"\"}", tree.tcp_port, tree.ws_port);
+	ck_assert_str_eq(body, want);
+	free(body);
+	/* No Host: the local address of the connection. */
+	body = raw_get("/route");
+	snprintf(want, sizeof want, "{\"tcp_addr\":\"127.0.0.1:%d\",\"ws_addr\":"
+	    "\"ws://127.0.0.1:%d\",\"wss_addr\":\"\"}", tree.tcp_port, tree.ws_port);
+	ck_assert_str_eq(body, want);
+	free(body);
+}
+END_TEST
+
 static Suite *
 apicompat_suite(void)
 {
@@ -220,6 +275,7 @@ apicompat_suite(void)
 	tcase_add_test(tc, test_apicompat_unsupported);
 	tcase_add_test(tc, test_apicompat_token_disbanded);
 	tcase_add_test(tc, test_apicompat_conversations);
+	tcase_add_test(tc, test_apicompat_route_reached_host);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,7 +18,7 @@ static struct wkt_tree tree;
 static void
 setup(void)
 {
-	wkt_tree_start(&tree, "tokenAuthOn: false\nmessageRetry:\n  interval: 400ms\n  maxCount: 2\n");
+	wkt_tree_start(&tree, "tokenAuthOn: false\nmessageRetry:\n  interval: 400ms\n  scanInterval: 100ms\n  maxCount: 2\n");
 }
 
 static void

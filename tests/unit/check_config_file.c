@@ -166,7 +166,22 @@ static const struct {
 	{ "unknown key in a section",
 	  "webhook:\n"
 	  "  httpAdr: http://x\n",
-	  "wk.yaml:2:3: unknown key 'webhook.httpAdr'\n" },
+	  "wk.yaml:2:3: unknown key 'webhook.httpAdr'; did you mean 'webhook.httpAddr'?\n" },
+	{ "misspelt top-level key",
+	  "tokenAuthOnn: true\n",
+	  "wk.yaml:1:1: unknown key 'tokenAuthOnn'; did you mean 'tokenAuthOn'?\n" },
+	{ "misspelt section",
+	  "webhok:\n"
+	  "  httpAddr: http://x\n",
+	  "wk.yaml:1:1: unknown key 'webhok'; did you mean 'webhook'?\n" },
+	{ "misspelt key of wk's own section",
+	  "messageRetry:\n"
+	  "  scanIntervall: 1s\n"
+	  "storage:\n"
+	  "  snyc: none\n",
+	  "wk.yaml:2:3: unknown key 'messageRetry.scanIntervall'; did you mean "
+	  "'messageRetry.scanInterval'?\n"
+	  "wk.yaml:4:3: unknown key 'storage.snyc'; did you mean 'storage.sync'?\n" },
 	{ "several errors, all reported in order",
 	  "connIdleTime: 10\n"
 	  "tokenAuthOn: maybe\n"
@@ -359,6 +374,7 @@ START_TEST(test_config_reference_keys_warn)
 	    "logger:\n"
 	    "  lineNum: true\n"
 	    "  level: 2\n"
+	    "  loki: {url: \"http://loki:3100\"}\n"
 	    "stress: false\n"
 	    "external:\n"
 	    "  managerAddr: x:5300\n"
@@ -370,20 +386,28 @@ START_TEST(test_config_reference_keys_warn)
 	    "demo: {on: true}\n"
 	    "conversation:\n"
 	    "  syncInterval: 1m\n"
-	    "  on: true\n";
+	    "  on: true\n"
+	    "violent: true\n"
+	    "monitor:\n"
+	    "  on: true\n"
+	    "unitTest: false\n";
 	static const char want[] =
 	    "wk.yaml:3:3: warning: cluster.nodeId is a WuKongIM key that wk does not use; ignored\n"
 	    "wk.yaml:4:3: warning: cluster.initNodes is a WuKongIM key that wk does not use; ignored\n"
 	    "wk.yaml:6:3: warning: logger.lineNum is a WuKongIM key that wk does not use; ignored\n"
-	    "wk.yaml:8:1: warning: stress is a WuKongIM key that wk does not use; ignored\n"
-	    "wk.yaml:10:3: warning: external.managerAddr is a WuKongIM key that wk does not use; "
+	    "wk.yaml:8:10: warning: logger.loki.url is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:9:1: warning: stress is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:11:3: warning: external.managerAddr is a WuKongIM key that wk does not use; "
 	    "ignored\n"
-	    "wk.yaml:13:3: warning: webhook.grpcAddr is a WuKongIM key that wk does not use; "
+	    "wk.yaml:14:3: warning: webhook.grpcAddr is a WuKongIM key that wk does not use; "
 	    "ignored\n"
-	    "wk.yaml:15:1: warning: jwt is a WuKongIM key that wk does not use; ignored\n"
-	    "wk.yaml:16:8: warning: demo.on is a WuKongIM key that wk does not use; ignored\n"
-	    "wk.yaml:18:3: warning: conversation.syncInterval is a WuKongIM key that wk does not "
-	    "use; ignored\n";
+	    "wk.yaml:16:1: warning: jwt is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:17:8: warning: demo.on is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:19:3: warning: conversation.syncInterval is a WuKongIM key that wk does not "
+	    "use; ignored\n"
+	    "wk.yaml:21:1: warning: violent is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:23:3: warning: monitor.on is a WuKongIM key that wk does not use; ignored\n"
+	    "wk.yaml:24:1: warning: unitTest is a WuKongIM key that wk does not use; ignored\n";
 	struct wk_config c;
 	char *out;
 
