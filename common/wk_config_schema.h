@@ -58,6 +58,7 @@ X("webhook.msgNotifyEventRetryMaxCount", INT, webhook_msgNotifyEventRetryMaxCoun
 X("webhook.secret", STR, webhook_secret, "", 0, 0, 1, "if set, each webhook request carries X-WK-Signature: sha256=<hex HMAC-SHA256 of the body keyed with this>")
 X("webhook.focusEvents", LIST, webhook_focusEvents, "", 0, 0, 1, "events to send; empty = all (msg.offline, msg.notify, user.onlinestatus)")
 X("webhook.retryDelay", DUR, webhook_retryDelay, "1s", "10ms", "1h", 1, "wait before the first retry of a failed webhook request; 4 times longer before each next one, at most 1m (1s: 5 attempts span 81s)")
+X("agent.webhook.httpAddr", STR, agent_webhook_httpAddr, "", 0, 0, 1, "POST <httpAddr>?event=msg.notify with the messages of agent channels (type 11) instead of sending them to webhook.httpAddr, as the reference; empty = they go with the others")
 X("channel.subscriberCompressOfCount", INT, channel_subscriberCompressOfCount, "0", "0", "100000000", 1, "msg.offline: above this many recipients, to_uids is sent gzip-compressed in compress_to_uids; 0 = never")
 X("channel.memberCacheMax", INT, channel_memberCacheMax, "2000000", "0", "1000000000", 0, "uids of members, blacklists and whitelists each channel shard keeps in memory (its hot channels, least recently used out); a longer list is read from disk; 0 = none")
 X("channel.offlineBatch", INT, channel_offlineBatch, "1000", "1", "1000000", 0, "msg.offline of a large group: uids per body; the bodies are made after the fan-out, one batch per loop iteration")

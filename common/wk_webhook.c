@@ -52,6 +52,7 @@ static const char *const names[WK_WEBHOOK_NEVENTS] = {
 	[WK_WEBHOOK_MSG_NOTIFY] = "msg.notify",
 	[WK_WEBHOOK_MSG_OFFLINE] = "msg.offline",
 	[WK_WEBHOOK_USER_ONLINESTATUS] = "user.onlinestatus",
+	[WK_WEBHOOK_AGENT_NOTIFY] = "msg.notify",   /* from_name finds MSG_NOTIFY first */
 };
 
 /* The name of an event number, or NULL. */
@@ -80,6 +81,8 @@ wk_webhook_on(const struct wk_proc *p, int ev)
 	const struct wk_strlist *f = &p->cfg.webhook_focusEvents;
 	int known = 0;
 
+	if (ev == WK_WEBHOOK_AGENT_NOTIFY)
+		return p->cfg.agent_webhook_httpAddr[0] != '\0';
 	if (p->cfg.webhook_httpAddr[0] == '\0')
 		return 0;
 	for (int i = 0; i < f->n; i++) {
@@ -266,7 +269,8 @@ wk_webhook_on_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 int
 wk_webhook_status(const struct wk_proc *p, char *buf, size_t len)
 {
-	if (hk.events == 0 && hk.dropped == 0 && p->cfg.webhook_httpAddr[0] == '\0')
+	if (hk.events == 0 && hk.dropped == 0 && p->cfg.webhook_httpAddr[0] == '\0' &&
+	    p->cfg.agent_webhook_httpAddr[0] == '\0')
 		return 0;
 	return snprintf(buf, len, " hook_events=%llu hook_dropped=%llu hook_kept=%zu hook_resent=%llu",
 	    (unsigned long long)hk.events, (unsigned long long)hk.dropped, hk.kept + hk.cur.len,

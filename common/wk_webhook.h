@@ -48,6 +48,9 @@ enum wk_webhook_event {
 	WK_WEBHOOK_MSG_NOTIFY,          /* item of a JSON array: one MessageResp */
 	WK_WEBHOOK_MSG_OFFLINE,         /* the whole body: one object */
 	WK_WEBHOOK_USER_ONLINESTATUS,   /* item of a JSON array: one string */
+	/* msg.notify of an agent channel (type 11) while agent.webhook.httpAddr
+	 * is set: posted there, as the reference does, not to webhook.httpAddr. */
+	WK_WEBHOOK_AGENT_NOTIFY,
 	WK_WEBHOOK_NEVENTS
 };
 
@@ -57,13 +60,15 @@ enum wk_webhook_event {
 struct wk_proc;
 struct wk_msg_hdr;
 
-/* "msg.notify", "msg.offline", "user.onlinestatus"; NULL if out of range. */
+/* "msg.notify", "msg.offline", "user.onlinestatus" (agent msg.notify:
+ * "msg.notify"); NULL if out of range. */
 const char *wk_webhook_event_name(int ev);
 /* The event of a name, or -1. */
 int wk_webhook_event_from_name(const char *name);
 /* 1 if events of this kind are wanted: webhook.httpAddr is set and
  * webhook.focusEvents is empty or names it (names it does not know are
- * ignored, as the reference does). */
+ * ignored, as the reference does); agent msg.notify: agent.webhook.httpAddr
+ * is set. */
 int wk_webhook_on(const struct wk_proc *p, int ev);
 /* Hand one event over (data as above, copied).  key: events with the same
  * key are posted in this order. */

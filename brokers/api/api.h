@@ -215,6 +215,8 @@ int api_has_special(const char *id);
 /* The stored id of (id, type) as uid sees it: a person chat's "a@b". */
 #define API_STORED_ID_MAX (2 * API_CHANNEL_ID_MAX + 2)
 int api_stored_id(const char *uid, const char *id, json_int_t type, char *out);
+/* The same for a message from `from`: also an agent channel's "from@agent". */
+int api_send_id(const char *from, const char *id, json_int_t type, char *out);
 
 /* ---- api_user.c: /health, /route, /user/... ---- */
 void api_route_health(struct wk_proc *p, struct api_req *r);

@@ -42,6 +42,20 @@ api_stored_id(const char *uid, const char *id, json_int_t type, char *out)
 	return n < 0 || n > API_CHANNEL_ID_MAX ? -1 : 0;
 }
 
+/* The stored id of the channel a message from `from` to (id, type) goes to:
+ * an agent channel's "from@agent", as a client SEND makes it (semantics.md
+ * §5.1), else api_stored_id's.  -1 if it is too long. */
+int
+api_send_id(const char *from, const char *id, json_int_t type, char *out)
+{
+	int n;
+
+	if (type != WKPROTO_CHANNEL_AGENT)
+		return api_stored_id(from, id, type, out);
+	n = snprintf(out, API_STORED_ID_MAX, "%s@%s", from, id);
+	return n < 0 || n > API_CHANNEL_ID_MAX ? -1 : 0;
+}
+
 /* Send op row `type` (payload w, freed) to the shard of stored id sid. */
 static void
 ask_stored(struct wk_proc *p, struct api_req *r, const char *sid, int type, struct wk_wbuf *w,
@@ -302,7 +316,7 @@ api_route_message_send(struct wk_proc *p, struct api_req *r)
 	else if (api_has_special(id))
 		api_answer_error(r, 400, BAD_CHANNEL_ID);
 	else if (api_check_len(r, "from_uid", from) == 0 && api_check_len(r, "client_msg_no", cmn) == 0) {
-		if (api_stored_id(from, id, type, sid) < 0)
+		if (api_send_id(from, id, type, sid) < 0)
 			api_answer_error(r, 400, BAD_CHANNEL_ID);
 		else
 			ask_send(p, r, sid, type, from, cmn, flags, expire,
@@ -429,9 +443,37 @@ read_key(struct api_req *r, const char *id, json_int_t type, const char *login, 
 	return 0;
 }
 
+/* event_summary_mode "basic": the events of each stream message's
+ * event_meta without their snapshots (the reference's summary; stream_data
+ * stays). */
+static void
+drop_snapshots(json_t *msgs)
+{
+	json_t *m, *e;
+	size_t i, j;
+
+	json_array_foreach(msgs, i, m)
+		json_array_foreach(json_object_get(json_object_get(m, "event_meta"), "events"), j, e)
+			json_object_del(e, "snapshot");
+}
+
+/* event_summary_mode as the reference reads it: trimmed, any case. */
+static int
+is_basic(const char *s)
+{
+	size_t n;
+
+	s += strspn(s, " \t\r\n");
+	n = strlen(s);
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+		n--;
+	return n == 5 && strncasecmp(s, "basic", 5) == 0;
+}
+
 /* A sync's answer: the request's bounds (r->ctx, none for a search),
  * more, the messages; for a sync (sync 1) then where the channel's history
- * starts, when retention cut it: history_start_seq (wk-api(8)). */
+ * starts, when retention cut it: history_start_seq (wk-api(8)); and with
+ * event_summary_mode basic, no snapshots. */
 static void
 msgs_answer(struct api_req *r, json_int_t start, json_int_t end, int more, struct wk_rbuf *rb,
     int sync)
@@ -441,6 +483,8 @@ msgs_answer(struct api_req *r, json_int_t start, json_int_t end, int more, struc
 
 	if (msgs == NULL || wk_rbuf_done(rb) < 0)
 		api_op_malformed(r, 0);
+	if (sync && json_is_true(json_object_get(r->ctx, "basic")))
+		drop_snapshots(msgs);
 	o = json_pack("{s:I,s:I,s:i,s:o}", "start_message_seq", start, "end_message_seq", end,
 	    "more", more, "messages", msgs);
 	if (first > 0)
@@ -476,14 +520,17 @@ void
 api_route_channel_messagesync(struct wk_proc *p, struct api_req *r)
 {
 	struct api_in in = { r, NULL, "" };
-	const char *login, *id;
+	const char *login, *id, *summary;
 	json_int_t type, start, end, limit, mode;
 	char sid[API_STORED_ID_MAX];
 
 	if ((in.o = api_body_json(r, JSON_OBJECT, "struct { LoginUID string; ChannelID string; "
 	    "ChannelType uint8; StartMessageSeq uint64; EndMessageSeq uint64; Limit int; "
-	    "PullMode api.PullMode }")) == NULL)
+	    "PullMode api.PullMode; EventSummaryMode string }")) == NULL)
 		return;
+	if (api_in_str(&in, "event_summary_mode", &summary) < 0)
+		goto out;
+
 	if (api_in_str(&in, "login_uid", &login) < 0 || api_in_str(&in, "channel_id", &id) < 0 ||
 	    api_in_int(&in, "channel_type", "uint8", 0, 255, &type) < 0 ||
 	    api_in_int(&in, "start_message_seq", "uint64", 0, API_GO_INT_MAX, &start) < 0 ||
@@ -502,8 +549,8 @@ api_route_channel_messagesync(struct wk_proc *p, struct api_req *r)
 		wk_put_u64(&w, (uint64_t)end);
 		wk_put_u64(&w, (uint64_t)limit);
 		wk_put_u8(&w, mode == 0 ? 0 : mode == 1 ? 1 : 2);
-		api_ctx_keep(r, json_pack("{s:I,s:I}", "start_message_seq", start,
-		    "end_message_seq", end));
+		api_ctx_keep(r, json_pack("{s:I,s:I,s:b}", "start_message_seq", start,
+		    "end_message_seq", end, "basic", is_basic(summary)));
 		ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_SYNC, &w, sync_then);
 	}
 out:

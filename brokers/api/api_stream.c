@@ -8,7 +8,8 @@
  * The anchor is any stored message with setting bit 0x02 (/message/send
  * with is_stream 1).  A person chat's stored id is made from from_uid and
  * channel_id as for /message/send (no from_uid: the system uid), or is the
- * channel_id itself when that is already a stored "a@b" id. */
+ * channel_id itself when that is already a stored "a@b" id; an agent
+ * channel's (type 11) is "from_uid@channel_id", as /message/send makes it. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,12 @@ stream_channel(struct api_req *r, const char *id, json_int_t type, const char *f
 {
 	if (api_check_len(r, "channel_id", id) < 0 || api_check_len(r, "from_uid", from) < 0)
 		return -1;
-	if (type == WKPROTO_CHANNEL_PERSON && strchr(id, '@') != NULL) {
+	if ((type == WKPROTO_CHANNEL_PERSON || type == WKPROTO_CHANNEL_AGENT) &&
+	    strchr(id, '@') != NULL) {
 		snprintf(sid, API_STORED_ID_MAX, "%s", id);
 		return 0;
 	}
-	if (api_stored_id(from, id, type, sid) == 0)
+	if (api_send_id(from, id, type, sid) == 0)
 		return 0;
 	api_answer_error(r, 400, "频道ID不合法！");
 	return -1;

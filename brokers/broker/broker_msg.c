@@ -332,14 +332,17 @@ broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const struct br
 		rv->from_uid = wk_str_n("", 0);
 	rv->channel_id = m->channel_id;
 	rv->channel_type = m->channel_type;
-	if (m->channel_type == WKPROTO_CHANNEL_PERSON) {
-		/* The receiver sees the other party as the channel (semantics §8.2). */
+	if (m->channel_type == WKPROTO_CHANNEL_PERSON || m->channel_type == WKPROTO_CHANNEL_AGENT) {
+		/* The receiver sees the other party as the channel (semantics
+		 * §8.2): in an agent channel "uid@agent" the user sees the agent
+		 * and the agent the user, never the stored id. */
 		const char *peer;
 		size_t plen;
 		if (wk_channelid_person_peer(m->channel_id.p, m->channel_id.len, c->uid,
-		    strlen(c->uid), &peer, &plen) < 0)
+		    strlen(c->uid), &peer, &plen) == 0)
+			rv->channel_id = wk_str_n(peer, plen);
+		else if (m->channel_type == WKPROTO_CHANNEL_PERSON)
 			return;
-		rv->channel_id = wk_str_n(peer, plen);
 	}
 	rv->expire = m->expire;
 	rv->client_msg_no = m->client_msg_no;

@@ -482,6 +482,8 @@ START_TEST(test_chat_service_channel_types)
 	struct wkc *v = login("vis1", "d", 0, 5), *ag = login("agent1", "d", 1, 5);
 	struct wkc *x = login("stranger", "d", 0, 5);
 	struct wkproto_packet p;
+	long long seq;
+	char text[64];
 
 	post("/channel/subscriber_add", "{\"channel_id\":\"vis1|shop\",\"channel_type\":3,"
 	    "\"subscribers\":[\"agent1\"]}");
@@ -499,11 +501,28 @@ START_TEST(test_chat_service_channel_types)
 	ck_assert_int_eq(send_wait(x, "vis1", 10, "{}", "", 2, NULL, NULL), 3);
 
 	/* Agent channel: a SEND to the agent is stored under "sender@agent" and
-	 * reaches the two parties, nobody else; the id is the client's to
-	 * make, never an "a@b" of its choosing. */
-	relay(v, ag, "agent1", 11, "{\"g\":1}", 3, "vis1@agent1");
+	 * reaches the two parties, nobody else, each seeing the other as the
+	 * channel; the id is the client's to make, never an "a@b" of its
+	 * choosing. */
+	relay(v, ag, "agent1", 11, "{\"g\":1}", 3, "vis1");
 	ck_assert_int_eq(send_wait(x, "vis1@agent1", 11, "{}", "", 3, NULL, NULL), 16);
 	ck_assert_int_eq(wkc_expect(v, WKPROTO_RECV, &p, 300), -1);
+	ck_assert_int_eq(wkc_expect(x, WKPROTO_RECV, &p, 300), -1);
+	/* Over HTTP the same: from_uid and the agent make "vis1@agent1". */
+	seq = wkt_send_text(&tree, "vis1", "agent1", 11, "by-http", NULL, NULL, NULL);
+	ck_assert_int_eq(seq, 2);
+	/* (Earlier copies not read above come first.) */
+	do
+		p = recv_msg(ag, text, sizeof text);
+	while (strcmp(text, "by-http") != 0);
+	ck_assert_uint_eq(p.recv.channel_id.len, 4);
+	ck_assert_mem_eq(p.recv.channel_id.p, "vis1", 4);
+	ck_assert_int_eq(p.recv.message_seq, 2);
+	do
+		p = recv_msg(v, text, sizeof text);
+	while (strcmp(text, "by-http") != 0);
+	ck_assert_uint_eq(p.recv.channel_id.len, 6);
+	ck_assert_mem_eq(p.recv.channel_id.p, "agent1", 6);
 	ck_assert_int_eq(wkc_expect(x, WKPROTO_RECV, &p, 300), -1);
 	wkc_close(v);
 	wkc_close(ag);

@@ -727,6 +727,74 @@ START_TEST(test_hook_off)
 }
 END_TEST
 
+/* The agent receiver: the msg.notify items it was sent. */
+static struct {
+	pthread_mutex_t mu;
+	json_t *items;
+	int other;                   /* requests for another event */
+} arx = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static unsigned
+arx_record(void *arg, const char *method, const char *event, const char *ctype, const char *body,
+    size_t len)
+{
+	json_t *b = json_loadb(body, len, 0, NULL), *v;
+	size_t i;
+
+	pthread_mutex_lock(&arx.mu);
+	if (strcmp(event, "msg.notify") != 0 || !json_is_array(b))
+		arx.other++;
+	json_array_foreach(b, i, v)
+		json_array_append(arx.items, v);
+	pthread_mutex_unlock(&arx.mu);
+	json_decref(b);
+	return 200;
+}
+
+/* agent.webhook.httpAddr: an agent channel's msg.notify goes there, and
+ * only there; the others' go to webhook.httpAddr as before. */
+START_TEST(test_hook_agent_webhook)
+{
+	struct wkrx *agent;
+	char extra[256];
+	int64_t aid = 0, gid = 0;
+	uint64_t end;
+	int found = 0;
+	json_t *v;
+
+	arx.items = json_array();
+	agent = wkrx_start(0, arx_record, NULL);
+	ck_assert_ptr_nonnull(agent);
+	snprintf(extra, sizeof extra, "tokenAuthOn: false\nagent:\n  webhook:\n"
+	    "    httpAddr: http://127.0.0.1:%d/agent\n", wkrx_port(agent));
+	start("", extra);
+	wkt_post_ok(&tree, "/channel", "{\"channel_id\":\"ag\",\"channel_type\":2,"
+	    "\"subscribers\":[\"au\"]}");
+	wkt_send_text(&tree, "au", "bot", 11, "to-agent", NULL, NULL, &aid);
+	wkt_send_text(&tree, "au", "ag", 2, "to-group", NULL, NULL, &gid);
+	json_decref(wait_msg("msg.notify", gid));
+	for (end = wkt_now_ms() + WAIT_MS; !found && wkt_now_ms() < end; wkt_tick()) {
+		size_t i;
+		pthread_mutex_lock(&arx.mu);
+		json_array_foreach(arx.items, i, v)
+			if (jint(v, "message_id") == aid) {
+				found = 1;
+				ck_assert_int_eq(jint(v, "channel_type"), 11);
+				ck_assert_str_eq(json_string_value(json_object_get(v, "from_uid")), "au");
+			}
+		pthread_mutex_unlock(&arx.mu);
+	}
+	ck_assert_msg(found, "no agent msg.notify");
+	ck_assert_int_eq(count_msg("msg.notify", aid), 0);
+	pthread_mutex_lock(&arx.mu);
+	ck_assert_int_eq(arx.other, 0);
+	ck_assert_uint_eq(json_array_size(arx.items), 1);
+	pthread_mutex_unlock(&arx.mu);
+	wkrx_stop(&agent);
+	json_decref(arx.items);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -742,6 +810,7 @@ main(void)
 	tcase_add_test(tc, test_hook_notify_survives_channel_kill9);
 	tcase_add_test(tc, test_hook_silent_receiver);
 	tcase_add_test(tc, test_hook_off);
+	tcase_add_test(tc, test_hook_agent_webhook);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

@@ -579,6 +579,44 @@ START_TEST(test_stream_survives_kill9)
 }
 END_TEST
 
+/* A stream in an agent channel through HTTP ("from@agent", as a client's
+ * SEND makes it), and /channel/messagesync's event_summary_mode "basic":
+ * the events without their snapshots, the stream's text still there. */
+START_TEST(test_stream_agent_and_summary)
+{
+#define SUMMARY_SYNC(mode) "{\"login_uid\":\"au\",\"channel_id\":\"au@abot\"," \
+	    "\"channel_type\":11,\"limit\":10,\"event_summary_mode\":\"" mode "\"}"
+	char *text;
+	json_t *j, *m, *e;
+
+	anchor("au", "abot", 11, "ag1", "x");
+	delta("au", "abot", 11, "ag1", "e1", "Hi");
+	json_decref(event("au", "abot", 11, "ag1", "e2", "stream.close", NULL, 200));
+	m = synced("au", "au@abot", 11);
+	e = json_array_get(json_object_get(json_object_get(m, "event_meta"), "events"), 0);
+	ck_assert_ptr_nonnull(json_object_get(e, "snapshot"));
+	json_decref(m);
+	j = wkt_call(&tree, "POST", "/channel/messagesync", SUMMARY_SYNC(" Basic "), 200);
+	m = json_array_get(json_object_get(j, "messages"), 0);
+	e = json_array_get(json_object_get(json_object_get(m, "event_meta"), "events"), 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_null(json_object_get(e, "snapshot"));
+	ck_assert_str_eq(json_string_value(json_object_get(e, "status")), "closed");
+	text = stream_text(m);
+	ck_assert_str_eq(text, "Hi");
+	free(text);
+	json_decref(j);
+	j = wkt_call(&tree, "POST", "/channel/messagesync", SUMMARY_SYNC("full"), 200);
+	m = json_array_get(json_object_get(j, "messages"), 0);
+	e = json_array_get(json_object_get(json_object_get(m, "event_meta"), "events"), 0);
+	ck_assert_ptr_nonnull(json_object_get(e, "snapshot"));
+	json_decref(j);
+	wkt_expect_400(&tree, "POST", "/channel/messagesync", "{\"login_uid\":\"au\",\"channel_id\":"
+	    "\"a\",\"event_summary_mode\":1}", "json: cannot unmarshal number 1 into Go struct field "
+	    ".event_summary_mode of type string");
+}
+END_TEST
+
 static const struct { const char *path, *body, *msg; } bad[] = {
 	{ "/message/event", "", "EOF" },
 	{ "/message/event", "[]", "json: cannot unmarshal array into Go value of type api.eventAppendReq" },
@@ -636,6 +674,7 @@ main(void)
 	tcase_add_test(tc, test_stream_group_interleaved);
 	tcase_add_test(tc, test_stream_survives_kill9);
 	tcase_add_test(tc, test_stream_bad_requests);
+	tcase_add_test(tc, test_stream_agent_and_summary);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tt, 60);
 	tcase_add_checked_fixture(tt, setup_timeout, teardown);

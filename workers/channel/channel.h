@@ -422,6 +422,9 @@ void channel_hook_offline_drain(struct wk_proc *p);
 int channel_hook_status(char *buf, size_t len);
 
 /* ---- channel_notify.c: msg.notify kept in cmdout.db until wk-hook has it ---- */
+/* The event stored message m raises: WK_WEBHOOK_AGENT_NOTIFY (an agent
+ * channel's, with agent.webhook.httpAddr set), WK_WEBHOOK_MSG_NOTIFY, or -1. */
+int channel_notify_event(struct wk_proc *p, const struct wk_chmsg *m);
 /* In the transaction that stores m (frame: m as wk_chmsg_put wrote it): its
  * msg.notify row, if it raises one.  0, or -1 (the transaction is failed). */
 int channel_notify_keep(struct wk_proc *p, const struct wk_chmsg *m, const void *frame,

@@ -42,12 +42,15 @@ notify_key(uint8_t k[NOTIFY_KEY_LEN], uint64_t message_id)
 	wk_be64_put(k + 1, message_id);
 }
 
-/* Does stored message m raise msg.notify (channel_hook_frame's rule). */
-static int
-raises_notify(struct wk_proc *p, const struct wk_chmsg *m)
+int
+channel_notify_event(struct wk_proc *p, const struct wk_chmsg *m)
 {
-	return m->seq != 0 && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
-	    wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY);
+	if (m->seq == 0 || (m->flags & WKPROTO_FLAG_NOPERSIST))
+		return -1;
+	/* An agent channel's messages go to the agent webhook when there is one. */
+	if (m->channel_type == WKPROTO_CHANNEL_AGENT && wk_webhook_on(p, WK_WEBHOOK_AGENT_NOTIFY))
+		return WK_WEBHOOK_AGENT_NOTIFY;
+	return wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY) ? WK_WEBHOOK_MSG_NOTIFY : -1;
 }
 
 int
@@ -56,7 +59,7 @@ channel_notify_keep(struct wk_proc *p, const struct wk_chmsg *m, const void *fra
 	uint8_t k[NOTIFY_KEY_LEN];
 	DB_TXN *txn;
 
-	if (!raises_notify(p, m))
+	if (channel_notify_event(p, m) < 0)
 		return 0;
 	if ((txn = channel_txn(p)) == NULL)
 		return -1;
@@ -73,10 +76,11 @@ void
 channel_notify_emit(struct wk_proc *p, const struct wk_chmsg *m, const void *frame, size_t len)
 {
 	uint32_t key = wk_shard_hash(m->channel_id.p, m->channel_id.len);
+	int ev = channel_notify_event(p, m);
 
 	/* Dropped (wk-hook away too long): the row stays for the next start. */
-	wk_webhook_emit_durable(p, WK_WEBHOOK_MSG_NOTIFY, key, frame, len,
-	    (uint64_t)m->message_id);
+	if (ev >= 0)
+		wk_webhook_emit_durable(p, ev, key, frame, len, (uint64_t)m->message_id);
 }
 
 /* wk-hook committed these events: their rows go with this iteration's
@@ -104,7 +108,7 @@ channel_notify_open(struct wk_proc *p)
 	DB *db = p->db[CHANNEL_DB_CMDOUT];
 	DBT key = { .data = k, .size = 1, .ulen = sizeof k, .flags = DB_DBT_USERMEM };
 	DBT data = { 0 };
-	int on = wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY), rc;
+	int rc;
 	uint64_t dropped = 0;
 	DBC *cur;
 
@@ -123,7 +127,7 @@ channel_notify_open(struct wk_proc *p)
 		if (key.size != NOTIFY_KEY_LEN || k[0] != 'h')
 			break;
 		wk_rbuf_init(&r, data.data, data.size);
-		if (!on || wk_chmsg_get(&r, &m) < 0) {
+		if (wk_chmsg_get(&r, &m) < 0 || channel_notify_event(p, &m) < 0) {
 			dropped++;
 			cur->del(cur, 0);
 			continue;

@@ -271,17 +271,18 @@ void
 channel_hook_frame(struct wk_proc *p, const void *frame, size_t len, const char *to, size_t to_len)
 {
 	int notify = wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY), offline = wk_webhook_on(p, WK_WEBHOOK_MSG_OFFLINE);
+	int agent = wk_webhook_on(p, WK_WEBHOOK_AGENT_NOTIFY);
 	struct wk_chmsg m;
 	struct wk_rbuf r;
 	uint32_t key;
 
-	if (!notify && !offline)
+	if (!notify && !offline && !agent)
 		return;
 	wk_rbuf_init(&r, frame, len);
 	if (wk_chmsg_get(&r, &m) < 0)
 		return;
 	key = wk_shard_hash(m.channel_id.p, m.channel_id.len);
-	if (notify && m.seq != 0 && !(m.flags & WKPROTO_FLAG_NOPERSIST))
+	if (channel_notify_event(p, &m) >= 0)
 		channel_notify_emit(p, &m, frame, len);   /* its cmdout.db row (channel_notify.c) */
 	if (offline)
 		hook_offline(p, &m, frame, len, to, to_len, key);
@@ -292,7 +293,8 @@ channel_hook_message(struct wk_proc *p, const struct wk_chmsg *m, const char *to
 {
 	struct wk_wbuf b;
 
-	if (!wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY) && !wk_webhook_on(p, WK_WEBHOOK_MSG_OFFLINE))
+	if (!wk_webhook_on(p, WK_WEBHOOK_MSG_NOTIFY) && !wk_webhook_on(p, WK_WEBHOOK_MSG_OFFLINE) &&
+	    !(m->channel_type == WKPROTO_CHANNEL_AGENT && wk_webhook_on(p, WK_WEBHOOK_AGENT_NOTIFY)))
 		return;
 	wk_wbuf_init(&b);
 	wk_chmsg_put(&b, m);

@@ -1,7 +1,8 @@
 /* hook_post.c - wk-hook's POSTs (wk-hook(8), hook.h).
  *
  * Per event kind and lane, one request at a time: POST
- * <webhook.httpAddr>?event=<name>, Content-Type application/json.
+ * <webhook.httpAddr>?event=<name>, Content-Type application/json (an agent
+ * channel's msg.notify: <agent.webhook.httpAddr>?event=msg.notify).
  *   msg.notify         a JSON array of up to msgNotifyEventCountPerPush
  *                      MessageResp, sent when that many wait in the lane or
  *                      the oldest has waited msgNotifyEventPushInterval;
@@ -80,12 +81,20 @@ body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len
 
 static void on_done(struct wk_proc *p, void *arg, long status);
 
-/* POST l's batch to webhook.httpAddr, with ?event=<name> (or &event= when
- * the address has a query already). */
+/* Where events of kind ev go: agent.webhook.httpAddr for an agent
+ * channel's msg.notify, else webhook.httpAddr ("": off). */
+static const char *
+target(const struct wk_proc *p, int ev)
+{
+	return ev == WK_WEBHOOK_AGENT_NOTIFY ? p->cfg.agent_webhook_httpAddr : p->cfg.webhook_httpAddr;
+}
+
+/* POST l's batch to its target, with ?event=<name> (or &event= when the
+ * address has a query already). */
 static void
 post(struct wk_proc *p, struct post *l)
 {
-	const char *addr = p->cfg.webhook_httpAddr;
+	const char *addr = target(p, l->ev);
 	size_t len;
 	char *b = body(p, l->ev, l->batch, &len), url[4096];
 
@@ -168,7 +177,8 @@ lane_due(const struct wk_proc *p, struct post *l, uint64_t now)
 	n = hook_queue_waiting(l->ev, l->lane, &since);
 	if (n == 0)
 		return UINT64_MAX;
-	if (l->ev != WK_WEBHOOK_MSG_NOTIFY || n >= (size_t)p->cfg.webhook_msgNotifyEventCountPerPush)
+	if ((l->ev != WK_WEBHOOK_MSG_NOTIFY && l->ev != WK_WEBHOOK_AGENT_NOTIFY) ||
+	    n >= (size_t)p->cfg.webhook_msgNotifyEventCountPerPush)
 		return now;
 	/* Lane i waits (1 - i / 2 HOOK_LANES) of the interval: never longer
 	 * than the interval, and the lanes do not all post at once (a burst of
@@ -188,10 +198,11 @@ hook_post_schedule(struct wk_proc *p)
 	};
 	uint64_t now = wk_now_ms(), next = UINT64_MAX;
 
-	if (p->cfg.webhook_httpAddr[0] == '\0' || p->stopping)
-		return;   /* webhooks off (a reload): the queue waits */
+	if (p->stopping)
+		return;
 	for (int ev = 0; ev < WK_WEBHOOK_NEVENTS; ev++)
-		for (int i = 0; i < HOOK_LANES; i++) {
+		for (int i = 0; i < HOOK_LANES && target(p, ev)[0] != '\0'; i++) {
+			/* (An address emptied by a reload: that kind's queue waits.) */
 			struct post *l = &ps.lanes[ev][i];
 			uint64_t due;
 
