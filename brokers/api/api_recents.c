@@ -59,6 +59,7 @@ recents_then(struct wk_proc *p, struct api_req *r)
 			api_op_read(r, k + 1, &rb);
 			wk_get_u8(&rb);          /* more */
 			msgs = msgs_read(r, k + 1, &rb);
+			wk_get_u32(&rb);         /* where retention left the history */
 			if (wk_rbuf_done(&rb) < 0)
 				api_op_malformed(r, k + 1);
 		}
