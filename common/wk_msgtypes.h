@@ -57,7 +57,7 @@ X(MAILBOX_AUTH, 10, "broker: u16 broker, u64 conn, u8 device_flag, u8 proto, str
 X(BROKER_AUTH_REP, 11, "mailbox: u64 conn, u8 reason, u8 device_level, str uid, u8 user flags")
 X(MAILBOX_CONN_CLOSED, 12, "broker: u16 broker, u64 conn, str uid")
 X(BROKER_KICK, 13, "mailbox: u64 conn, u8 reason, u32 delay_ms, u8 send_disconnect, str text")
-X(MAILBOX_BROKER_HELLO, 14, "broker started: u16 broker, u32 pid; drop its older connections")
+X(MAILBOX_BROKER_HELLO, 14, "broker started, or done re-asserting: u16 broker, u32 pid; drop its connections not named")
 X(BROKER_MAILBOX_HELLO, 15, "mailbox started: u16 mailbox; brokers restore its users' connections")
 X(MAILBOX_CONN_RESTORE, 16, "broker: as MAILBOX_AUTH plus u8 device_level, no token check")
 X(BROKER_USER_FLAGS, 17, "mailbox: u64 conn, u8 user flags (WK_USER_SEND_BAN)")

@@ -242,8 +242,10 @@ child_exited(struct master *m, struct master_child *c, int status)
 	close_child_fd(m, c);
 	c->pid = 0;
 	m->health_changed = 1;
+	/* Its users stay visible while it restarts: only what it may have
+	 * torn in dying is dropped; the brokers re-assert the rest. */
 	if (c->role == WK_ROLE_MAILBOX && m->presence.hdr)
-		presence_region_clear(&m->presence, c->instance);
+		presence_region_rebuild(&m->presence, c->instance);
 	if (m->stopping) {
 		c->state = MASTER_CHILD_STOPPED;
 		wk_log_debug("%s/%d %s", wk_role_name(c->role), c->instance, how);

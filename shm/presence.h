@@ -90,8 +90,15 @@ struct presence_region *presence_region(const struct presence *ps, uint32_t regi
 struct presence_slot *presence_slots(const struct presence *ps, uint32_t region);
 /* The region's dense list: capacity u32 slot indexes, the first `used` live. */
 uint32_t *presence_dense(const struct presence *ps, uint32_t region);
-/* Master: empty the region of a dead mailbox shard before respawning it. */
+/* Empty a region (a new segment, tests). */
 void presence_region_clear(struct presence *ps, uint32_t region);
+/* The region of a mailbox shard that died, possibly in the middle of an
+ * update: rebuilt from the slots that read consistently (a torn slot is
+ * dropped, an entry a shift left twice is kept once), so the connections
+ * stay visible while the shard restarts and the brokers re-assert them.
+ * The master calls it when the shard dies, the shard again at start.  The
+ * count kept. */
+int presence_region_rebuild(struct presence *ps, uint32_t region);
 
 /* ---- the table (presence_table.c) ---- */
 
@@ -122,6 +129,11 @@ int presence_remove(struct presence *ps, uint32_t region, const char *uid,
     uint16_t broker_id, uint64_t conn_id);
 /* Writer only: drop every connection of a dead broker; returns how many. */
 int presence_remove_broker(struct presence *ps, uint32_t region, uint16_t broker_id);
+/* Writer only: drop every connection for which drop(c, arg) is true; how many. */
+int presence_remove_if(struct presence *ps, uint32_t region,
+    int (*drop)(const struct presence_conn *c, void *arg), void *arg);
+/* Anyone: 1 if connection c (uid, broker id, conn id) is in the table. */
+int presence_has(const struct presence *ps, const struct presence_conn *c);
 /* Anyone: the connections of uid (at most max); count or PRESENCE_EBUSY. */
 int presence_lookup(const struct presence *ps, const char *uid,
     struct presence_conn *out, int max);

@@ -15,6 +15,7 @@
  * it inside the same `moves` window, so a reader of the list (which could
  * otherwise step over the entry moved backwards) scans again.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "presence.h"
 #include "shm_seq.h"
@@ -170,23 +171,82 @@ presence_remove(struct presence *ps, uint32_t region, const char *uid,
 }
 
 int
-presence_remove_broker(struct presence *ps, uint32_t region, uint16_t broker_id)
+presence_remove_if(struct presence *ps, uint32_t region,
+    int (*drop)(const struct presence_conn *c, void *arg), void *arg)
 {
 	struct presence_slot *slots = presence_slots(ps, region);
+	struct presence_conn c;
 	int removed = 0;
 
-	/* A shift can move an entry of this broker into a slot already passed:
+	/* A shift can move a selected entry into a slot already passed:
 	 * repeat until a full pass removes nothing. */
 	for (int again = 1; again;) {
 		again = 0;
-		for (uint32_t i = 0; i < ps->hdr->capacity; i++)
-			if (slots[i].state == 1 && slots[i].broker_id == broker_id) {
+		for (uint32_t i = 0; i < ps->hdr->capacity; i++) {
+			if (slots[i].state != 1)
+				continue;
+			conn_of(&slots[i], &c);
+			if (drop(&c, arg)) {
 				delete_at(ps, region, i);
 				removed++;
 				again = 1;
 			}
+		}
 	}
 	return removed;
+}
+
+static int
+of_broker(const struct presence_conn *c, void *arg)
+{
+	return c->broker_id == *(const uint16_t *)arg;
+}
+
+int
+presence_remove_broker(struct presence *ps, uint32_t region, uint16_t broker_id)
+{
+	return presence_remove_if(ps, region, of_broker, &broker_id);
+}
+
+/* Is connection c (uid, broker, conn id) in the table. */
+int
+presence_has(const struct presence *ps, const struct presence_conn *c)
+{
+	struct presence_conn v[PRESENCE_CONNS_MAX];
+	int n = presence_lookup(ps, c->uid, v, PRESENCE_CONNS_MAX);
+
+	for (int i = 0; i < n; i++)
+		if (v[i].conn_id == c->conn_id && v[i].broker_id == c->broker_id)
+			return 1;
+	return 0;
+}
+
+int
+presence_region_rebuild(struct presence *ps, uint32_t region)
+{
+	struct presence_slot *slots = presence_slots(ps, region), s;
+	struct presence_conn *keep;
+	uint32_t cap = ps->hdr->capacity, n = 0, got = 0, kept = 0;
+
+	if (region >= ps->hdr->nregions)
+		return 0;
+	for (uint32_t i = 0; i < cap; i++)
+		n += slots[i].state == 1;
+	keep = n ? malloc(n * sizeof *keep) : NULL;
+	n = keep ? n : 0;
+	for (uint32_t i = 0; i < cap && got < n; i++)
+		if (slot_read(&slots[i], &s) == 1)   /* a torn slot (-1) is dropped */
+			conn_of(&s, &keep[got++]);
+	presence_region_clear(ps, region);
+	for (uint32_t k = 0; k < got; k++) {
+		if (keep[k].uid[0] == '\0' || presence_region_of(ps, keep[k].uid) != region ||
+		    presence_has(ps, &keep[k]))
+			continue;                     /* a half-shifted duplicate, or garbage */
+		if (presence_add(ps, region, &keep[k]) == 0)
+			kept++;
+	}
+	free(keep);
+	return (int)kept;
 }
 
 int

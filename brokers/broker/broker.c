@@ -194,7 +194,6 @@ static int
 broker_on_start(struct wk_proc *p)
 {
 	const struct wk_config *cfg = &p->cfg;
-	struct wk_wbuf b;
 
 	broker.proc = p;
 	raise_fd_limit(cfg);
@@ -216,12 +215,26 @@ broker_on_start(struct wk_proc *p)
 			wk_loop_add(p->loop, broker.listen_fd[k], EPOLLIN, broker_accept,
 			    (void *)(intptr_t)k);
 	/* Our connections from an earlier life (if we were restarted) are gone. */
+	broker_send_hello(p, -1);
+	return 0;
+}
+
+/* MAILBOX_BROKER_HELLO to one mailbox shard (-1: all): every connection of
+ * ours it holds and we did not name (AUTH, CONN_RESTORE) is gone. */
+void
+broker_send_hello(struct wk_proc *p, int mailbox)
+{
+	struct wk_wbuf b;
+
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
 	wk_put_u32(&b, (uint32_t)getpid());
-	wk_proc_broadcast(p, WK_ROLE_MAILBOX, cfg->processes_mailbox, WK_MSG_MAILBOX_BROKER_HELLO, &b);
+	if (mailbox < 0)
+		wk_proc_broadcast(p, WK_ROLE_MAILBOX, p->cfg.processes_mailbox,
+		    WK_MSG_MAILBOX_BROKER_HELLO, &b);
+	else
+		wk_proc_send_buf(p, WK_ROLE_MAILBOX, mailbox, WK_MSG_MAILBOX_BROKER_HELLO, 0, &b);
 	wk_wbuf_free(&b);
-	return 0;
 }
 
 /* Once per loop iteration: write everything queued this iteration. */

@@ -141,6 +141,9 @@ ssize_t broker_read(struct broker_conn *c, void *buf, size_t len);
 /* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */
 int broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n);
 void broker_conn_restore_to(int mailbox);
+/* broker.c: MAILBOX_BROKER_HELLO (our instance and pid) to one mailbox
+ * shard, or to all with -1. */
+void broker_send_hello(struct wk_proc *p, int mailbox);
 
 /* Queue one already encoded packet (as broker_conn_send does after encoding). */
 int broker_conn_send_bytes(struct broker_conn *c, const uint8_t *p, size_t n);

@@ -739,6 +739,8 @@ broker_conn_restore_to(int mailbox)
 		wk_wbuf_free(&b);
 		n++;
 	}
+	/* Done: the slots it kept that we did not name are dropped. */
+	broker_send_hello(p, mailbox);
 	if (n)
 		wk_log_info("mailbox/%d restarted: restored %d connections", mailbox, n);
 }

@@ -2,7 +2,8 @@
  * client over TCP and WebSocket at protocol versions 2, 4 and 5 (CONNACK
  * layout, key agreement, PING), auth failure with a reason, the pre-auth
  * timeout, garbage, oversize packets, the master-login kick, presence as
- * /user/onlinestatus shows it, kill -9 of a broker and of a mailbox, WSS. */
+ * /user/onlinestatus shows it, kill -9 of a broker and of a mailbox (its
+ * users stay online and deliverable through the restart), WSS. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <jansson.h>
 #include <wslay/wslay.h>
+#include "wk_shard.h"
 #include "wkclient.h"
 #include "wktest.h"
 
@@ -319,6 +321,48 @@ START_TEST(test_conn_mailbox_kill9_no_stale_entries)
 }
 END_TEST
 
+/* kill -9 of a mailbox shard with its users online: they stay online and
+ * deliverable through its restart without reconnecting.  Both brokers are
+ * frozen meanwhile, so nothing is re-asserted until they resume: what
+ * shows and what is delivered is what the restarted shard kept.  A
+ * connection closed meanwhile goes once its broker resumes. */
+START_TEST(test_conn_mailbox_kill9_keeps_users)
+{
+	struct wkc *r = dial(0), *gone = dial(1);
+	struct wkproto_packet p;
+	int b[2], online, got = -1;
+	char text[128];
+
+	ck_assert_int_eq(wkc_handshake(r, "dave", "", 5, 1, "d", NULL), 1);
+	ck_assert_int_eq(wkc_handshake(gone, "dave", "", 5, 2, "pc", NULL), 1);
+	ck_assert_int_eq(wait_online("dave", 2, 3000), 2);
+	for (int i = 0; i < 2; i++) {
+		b[i] = wkt_tree_pid(&tree, "broker", i);
+		ck_assert_int_eq(kill(b[i], SIGSTOP), 0);
+	}
+	wkc_close(gone);
+	wkt_tree_kill9(&tree, "mailbox", wk_shard_uid("dave", 4, 2));
+	online = wkt_online_count(&tree, "dave", -1);
+	wkt_send_text(&tree, "erin", "dave", 1, "while the shard restarted", NULL, NULL, NULL);
+	for (int i = 0; i < 2; i++)
+		kill(b[i], SIGCONT);
+	ck_assert_int_eq(online, 2);
+	if (wkc_expect(r, WKPROTO_RECV, &p, 5000) == 0 &&
+	    wkc_open_recv(r, &p.recv, text, sizeof text) >= 0)
+		got = strcmp(text, "while the shard restarted");
+	ck_assert_msg(got == 0, "no RECV of the message sent while the mailbox restarted");
+	ck_assert_int_eq(wkc_recvack(r, &p), 0);
+	ck_assert_int_eq(wait_online("dave", 1, 5000), 1);
+	/* Confirmed by its broker: still there, still delivered. */
+	wkt_send_text(&tree, "erin", "dave", 1, "after", NULL, NULL, NULL);
+	ck_assert_int_eq(wkc_expect(r, WKPROTO_RECV, &p, 5000), 0);
+	ck_assert_int_eq(wkc_open_recv(r, &p.recv, text, sizeof text), 5);
+	ck_assert_int_eq(wait_online("dave", 1, 100), 1);
+	wkc_close(r);
+	ck_assert_int_eq(wait_online("dave", 0, 5000), 0);
+}
+END_TEST
+
 START_TEST(test_conn_wss)
 {
 	struct wkproto_connack ack;
@@ -364,6 +408,7 @@ main(void)
 	tcase_add_test(open, test_conn_ws_mixed_frames_are_1003);
 	tcase_add_test(open, test_conn_broker_kill9_clears_presence);
 	tcase_add_test(open, test_conn_mailbox_kill9_no_stale_entries);
+	tcase_add_test(open, test_conn_mailbox_kill9_keeps_users);
 	tcase_add_test(auth, test_conn_bad_token_gets_reason_2);
 	tcase_add_test(auth, test_conn_master_login_kicks_other_device);
 	tcase_set_timeout(wss, 60);

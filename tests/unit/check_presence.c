@@ -335,6 +335,58 @@ START_TEST(test_presence_writer_killed_mid_update)
 }
 END_TEST
 
+/* A mailbox shard's death keeps its users visible: the rebuild keeps every
+ * slot that reads consistently, once, drops the one it died inside, and
+ * leaves a table whose lookups and dense list agree. */
+START_TEST(test_presence_region_rebuild)
+{
+	struct presence_conn out[128];
+	struct presence_slot *s;
+	char uid[16];
+	int torn = -1, dup = -1, total = 0;
+
+	setup_cap(1, 256);
+	for (int i = 0; i < 100; i++) {
+		snprintf(uid, sizeof uid, "u%d", i);
+		ck_assert_int_eq(add(uid, (uint16_t)(i % 2), (uint64_t)i + 1), 0);
+	}
+	s = presence_slots(&ps, 0);
+	for (uint32_t i = 0; i < 256; i++) {
+		if (s[i].state == 1 && torn < 0)
+			torn = (int)i;
+		else if (s[i].state == 1 && dup < 0)
+			dup = (int)i;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		if (s[i].state == 0) {           /* a shift that copied and died */
+			uint32_t seq = s[i].seq;
+			s[i] = s[dup];
+			s[i].seq = seq;
+			break;
+		}
+	s[torn].seq++;                      /* a write begun, never ended */
+	snprintf(uid, sizeof uid, "%s", s[torn].uid);
+	ck_assert_int_eq(presence_region_rebuild(&ps, 0), 99);
+	ck_assert_uint_eq(presence_region(&ps, 0)->used, 99);
+	ck_assert_int_eq(presence_lookup(&ps, uid, out, 4), 0);
+	for (int i = 0; i < 100; i++) {
+		char u[16];
+		snprintf(u, sizeof u, "u%d", i);
+		int n = presence_lookup(&ps, u, out, 4);
+		ck_assert_int_eq(n, strcmp(u, uid) == 0 ? 0 : 1);
+		if (n == 1) {
+			ck_assert_uint_eq(out[0].conn_id, (uint64_t)i + 1);
+			ck_assert_int_eq(out[0].broker_id, i % 2);
+			ck_assert(presence_has(&ps, &out[0]));
+		}
+		total += n;
+	}
+	ck_assert_int_eq(total, 99);
+	ck_assert_int_eq(presence_region_conns(&ps, 0, out, 128), 99);
+	teardown();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -350,6 +402,7 @@ main(void)
 	tcase_add_test(tc, test_presence_concurrent_readers);
 	tcase_add_test(tc, test_presence_dense_concurrent);
 	tcase_add_test(tc, test_presence_writer_killed_mid_update);
+	tcase_add_test(tc, test_presence_region_rebuild);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

@@ -75,10 +75,15 @@ mailbox_on_start(struct wk_proc *p)
 		    presence.hdr->nregions);
 		return -1;
 	}
-	/* A previous instance of this shard may have died mid-update: start
-	 * from an empty region; the brokers restore what is still connected. */
-	presence_region_clear(&presence, p->instance);
+	/* A previous instance of this shard may have died mid-update: rebuild
+	 * the region from its consistent slots.  Its connections stay
+	 * deliverable, unconfirmed (in the table, not in our registry) until
+	 * each broker re-asserts its own (MAILBOX_CONN_RESTORE) and says it is
+	 * done (MAILBOX_BROKER_HELLO): what it did not name is dropped then. */
+	int kept = presence_region_rebuild(&presence, p->instance);
 	presence_region(&presence, p->instance)->writer_pid = getpid();
+	if (kept)
+		wk_log_info("kept %d connections online until the brokers re-assert them", kept);
 	/* conv.rows' filter reads it; without it every row is answered. */
 	if (lastmsg_attach(&lastmsg, p->cfg.runDir, 0) < 0)
 		wk_log_warnx("no last-message table: conv.rows answers every row");

@@ -137,7 +137,9 @@ conn_add(struct wk_proc *p, const struct auth *a)
 		if (c->conn_id == a->conn_id && c->broker_id == a->broker_id)
 			return WKPROTO_REASON_SUCCESS;   /* a restore of a known one */
 	snprintf(pc.uid, sizeof pc.uid, "%s", a->uid);
-	rc = presence_add(mailbox_presence(), (uint32_t)p->instance, &pc);
+	/* A restore of a slot kept over our restart: now confirmed. */
+	rc = presence_has(mailbox_presence(), &pc) ? 0 :
+	    presence_add(mailbox_presence(), (uint32_t)p->instance, &pc);
 	if (rc < 0) {
 		wk_log_limited(&rl_bad, WK_LOG_WARN, "auth %s: presence: %s", a->uid,
 		    rc == PRESENCE_EFULL ? "table full (raise presence.capacity)" : "bad uid");
@@ -334,6 +336,8 @@ mailbox_on_conn_closed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 		wk_fatalx("MAILBOX_CONN_CLOSED from broker/%u: malformed payload", h->sender_instance);
 	m.uid = uid;
 	conn_remove_if(p, bucket(uid), is_conn, &m);
+	/* Not registered: a slot kept over our restart, not re-asserted yet. */
+	presence_remove(mailbox_presence(), (uint32_t)p->instance, uid, m.broker, m.conn);
 }
 
 struct match_broker { uint16_t broker; uint32_t pid; };
@@ -347,16 +351,33 @@ is_stale(const struct mconn *c, const void *arg)
 	return c->broker_id == m->broker && (uint32_t)(c->conn_id >> 32) != m->pid;
 }
 
-/* A broker (re)started: its connections from an earlier life are gone. */
-/* MAILBOX_BROKER_HELLO: a broker (re)started; its old connections are gone
- * without CONN_CLOSED, so drop them here. */
+/* presence_remove_if selector: a slot of broker `broker` kept over this
+ * shard's restart that the broker did not re-assert (not registered). */
+static int
+is_unconfirmed(const struct presence_conn *pc, void *arg)
+{
+	const struct match_broker *m = arg;
+
+	if (pc->broker_id != m->broker)
+		return 0;
+	for (struct mconn *c = *bucket(pc->uid); c; c = c->next)
+		if (c->conn_id == pc->conn_id && c->broker_id == pc->broker_id)
+			return 0;
+	return 1;
+}
+
+/* MAILBOX_BROKER_HELLO: a broker (re)started, or finished re-asserting its
+ * connections after our restart (it sends the hello after its
+ * MAILBOX_CONN_RESTOREs).  Either way every connection of it that it did
+ * not name is gone without CONN_CLOSED: those of an earlier life of the
+ * broker, and the slots kept over our restart that it did not re-assert. */
 void
 mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	zframe_t *f = zmsg_first(msg);
 	struct wk_rbuf r;
 	struct match_broker m;
-	int n = 0;
+	int n = 0, kept;
 
 	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
 	m.broker = wk_get_u16(&r);
@@ -368,6 +389,9 @@ mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 			n += conn_remove_if(p, &buckets[i], is_stale, &m);
 	if (n)
 		wk_log_info("broker/%u restarted: dropped %d of its old connections", m.broker, n);
+	kept = presence_remove_if(mailbox_presence(), (uint32_t)p->instance, is_unconfirmed, &m);
+	if (kept)
+		wk_log_info("broker/%u: dropped %d connections it did not re-assert", m.broker, kept);
 }
 
 /* A user's send ban changed: tell the broker of each of their connections,
