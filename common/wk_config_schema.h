@@ -19,6 +19,10 @@ X("wssAddr", STR, wssAddr, "", 0, 0, 0, "WKProto over secure WebSocket listen ad
 X("wssConfig.certFile", STR, wssConfig_certFile, "", 0, 0, 0, "PEM certificate chain for wssAddr")
 X("wssConfig.keyFile", STR, wssConfig_keyFile, "", 0, 0, 0, "PEM private key for wssAddr")
 X("httpAddr", STR, httpAddr, "0.0.0.0:5001", 0, 0, 0, "HTTP API listen address")
+X("manager.on", BOOL, manager_on, "true", 0, 0, 0, "serve the web console on manager.addr (wk-api(8), CONSOLE)")
+X("manager.addr", STR, manager_addr, "127.0.0.1:5300", 0, 0, 0, "web console listen address; loopback unless set (the reference listens on 0.0.0.0:5300)")
+X("demo.on", BOOL, demo_on, "true", 0, 0, 0, "serve the demo chat page on demo.addr (wk-api(8), DEMO CHAT)")
+X("demo.addr", STR, demo_addr, "127.0.0.1:5172", 0, 0, 0, "demo chat listen address; loopback unless set (the reference listens on 0.0.0.0:5172)")
 /* ---- PROXY protocol (wk's own) ---- */
 X("proxyProtocol.addr", BOOL, proxyProtocol_addr, "false", 0, 0, 0, "connections to addr start with a PROXY protocol header (v1 or v2) and come from proxyProtocol.allowFrom")
 X("proxyProtocol.wsAddr", BOOL, proxyProtocol_wsAddr, "false", 0, 0, 0, "the same for wsAddr")
@@ -34,6 +38,7 @@ X("tokenAuthOn", BOOL, tokenAuthOn, "true", 0, 0, 1, "check the CONNECT token ag
 X("managerToken", STR, managerToken, "", 0, 0, 1, "if set, HTTP admin routes need header token: <managerToken> from every client, and managerUID connects with it")
 X("managerTokenOn", BOOL, managerTokenOn, "true", 0, 0, 0, "with no managerToken: generate one into <rootDir>/managerToken and require it on admin routes from non-loopback clients; false = open API (warned at every start)")
 X("managerUID", STR, managerUID, "____manager", 0, 0, 0, "the manager user id")
+X("auth.users", LIST, auth_users, "", 0, 0, 1, "console logins: user:password:* may change things, user:password:[resource:r,...] reads only unless an entry has w; none = one read-only guest:guest")
 X("disableEncryption", BOOL, disableEncryption, "false", 0, 0, 0, "no X25519/AES on client payloads (the JS SDK cannot work without encryption)")
 X("disableJSONRPC", BOOL, disableJSONRPC, "false", 0, 0, 0, "refuse JSON-RPC (WuKongEasySDK) on the WebSocket listeners: a connection whose first message is a text frame is closed with 1003")
 X("connIdleTime", DUR, connIdleTime, "3m", "1s", "24h", 1, "close a client connection after this long without inbound data")

@@ -359,7 +359,6 @@ api_on_start(struct wk_proc *p)
 	struct api_state *st = wk_calloc(1, sizeof *st);
 
 	p->state = st;
-	st->mhd_fd = -1;
 	/* Answers of a few hundred KB (/conversation/sync of a thousand
 	 * conversations) come and go many times a second: from the heap,
 	 * not a fresh mmap each (whose every page faults in again). */
@@ -393,6 +392,7 @@ api_on_stop(struct wk_proc *p)
 		return;
 	api_pending_abort(p, "shutting down");
 	api_http_stop(p);
+	api_console_stop(p);
 	presence_close(&st->presence);
 	lastmsg_close(&st->lastmsg);
 	stats_close(&st->stats);

@@ -66,6 +66,8 @@ typedef void api_then_fn(struct wk_proc *p, struct api_req *r);
 /* One HTTP request, from its headers until libmicrohttpd is done with it. */
 struct api_req {
 	struct MHD_Connection *conn;
+	struct api_listener *lis;    /* the listener it came in on */
+	int session_write;           /* console: the session may change things */
 	const struct api_route *route;
 	char *body;                  /* the request body, NUL-terminated */
 	size_t len, cap;
@@ -95,12 +97,28 @@ struct api_req {
 
 #define API_NBUCKETS 1024
 
-struct api_state {
-	struct MHD_Daemon *mhd;
+/* What a listener serves: the HTTP API (httpAddr), the console
+ * (manager.addr: its pages, /manager/login, the API for a logged-in
+ * session) or the demo chat (demo.addr: its pages and /route). */
+enum api_face { API_FACE_API, API_FACE_CONSOLE, API_FACE_DEMO, API_NFACES };
+
+/* One libmicrohttpd daemon and its place in the skeleton's loop. */
+struct api_listener {
+	struct wk_proc *p;
+	enum api_face face;
+	const char *addr;            /* the configured address (for logs) */
+	struct MHD_Daemon *mhd;      /* NULL: not serving */
 	int mhd_fd;                  /* libmicrohttpd's epoll descriptor */
 	uint64_t mhd_timer;          /* wk_loop timer id for MHD_get_timeout, 0 none */
 	uint64_t mhd_timer_at;       /* when it fires */
 	int mhd_dirty;               /* run libmicrohttpd before the loop sleeps */
+};
+
+struct api_console;
+
+struct api_state {
+	struct api_listener lis[API_NFACES];
+	struct api_console *console; /* sessions (api_console_auth.c) */
 	struct presence presence;
 	struct lastmsg lastmsg;      /* hdr NULL: none, every conversation asks its shard */
 	struct stats stats;          /* hdr NULL: none (wk-api run by hand) */
@@ -152,9 +170,37 @@ void api_auth_stop(struct wk_proc *p);
 /* 1 if r may use a route that is not open: the configured managerToken from
  * anyone, else the generated one from clients not on loopback. */
 int api_auth_ok(struct wk_proc *p, struct api_req *r);
+/* The secret a request may carry as its `token` header: the configured
+ * managerToken, else the generated one; NULL when there is none. */
+const char *api_auth_secret(struct wk_proc *p);
+/* Constant-time comparison of a received secret with the expected one. */
+int api_auth_equal(const char *got, const char *want);
 /* ---- api_routes.c ---- */
 /* 1 if some route at path is open (a pre-flight for it needs no token). */
 int api_route_is_open(const char *path);
+
+/* ---- api_assets.c (made by scripts/embed): the console's and the demo's files ---- */
+struct api_asset {
+	const char *path;            /* "console/index.html" */
+	const unsigned char *data;
+	unsigned len;
+};
+extern const struct api_asset api_assets[];
+extern const unsigned api_nassets;
+
+/* ---- api_console.c, api_console_auth.c, api_console_tree.c: the console and the demo ---- */
+/* Decide a console or demo request at its headers: answer it (a page,
+ * 401, 403, 404) or set r->route. */
+void api_console_headers(struct wk_proc *p, struct api_req *r, const char *method,
+    const char *url);
+/* The session of r's Authorization header (or the managerToken): -1 none,
+ * 0 read-only, 1 may change things. */
+int api_console_session(struct wk_proc *p, struct api_req *r);
+/* 1 if a read-only session may call the API route (it changes nothing). */
+int api_console_route_reads(const struct api_route *rt);
+void api_route_manager_login(struct wk_proc *p, struct api_req *r);
+void api_route_console_tree(struct wk_proc *p, struct api_req *r);
+void api_console_stop(struct wk_proc *p);
 
 /* ---- api_http.c ---- */
 int api_http_start(struct wk_proc *p);
@@ -310,7 +356,7 @@ void api_msgv_write(struct api_jw *w, const struct api_msgv *v);
 void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));
 
 /* ---- api_compat.c: the reference's routes wk answers without doing ---- */
-#define API_WHY_MANAGER "wk has no manager console; wkctl(8) and the managerToken do its work"
+#define API_WHY_MANAGER "wk serves its console on manager.addr, not on the HTTP API (wk-api(8), CONSOLE)"
 #define API_WHY_MIGRATE "wk has no WuKongIM v1 migration"
 #define API_WHY_TAG "wk has no receiver-tag cache: members are read where they are stored"
 #define API_WHY_PLUGIN "wk has no plugin system"

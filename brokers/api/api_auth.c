@@ -89,8 +89,8 @@ client_is_loopback(struct MHD_Connection *c)
 
 /* Constant-time token comparison: a timing difference must not reveal how
  * much of a guessed token was right. */
-static int
-token_equal(const char *got, const char *want)
+int
+api_auth_equal(const char *got, const char *want)
 {
 	size_t n = strlen(want);
 
@@ -104,10 +104,24 @@ api_auth_ok(struct wk_proc *p, struct api_req *r)
 	const char *tok = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "token");
 
 	if (!token_blank(p->cfg.managerToken))
-		return token_equal(tok, p->cfg.managerToken);
+		return api_auth_equal(tok, p->cfg.managerToken);
 	if (!p->cfg.managerTokenOn || client_is_loopback(r->conn))
 		return 1;
 	if (st->admin_token == NULL)
 		load_token(p, 0);
-	return st->admin_token != NULL && token_equal(tok, st->admin_token);
+	return st->admin_token != NULL && api_auth_equal(tok, st->admin_token);
+}
+
+const char *
+api_auth_secret(struct wk_proc *p)
+{
+	struct api_state *st = api_state(p);
+
+	if (!token_blank(p->cfg.managerToken))
+		return p->cfg.managerToken;
+	if (!p->cfg.managerTokenOn)
+		return NULL;
+	if (st->admin_token == NULL)
+		load_token(p, 0);
+	return st->admin_token;
 }

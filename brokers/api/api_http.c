@@ -9,6 +9,10 @@
  * declared body too large 413), then its body is collected (at most
  * API_BODY_MAX), then its route handler answers or asks shards; a
  * connection waiting on shards is suspended until api.c has the answer.
+ *
+ * The console (manager.addr) and the demo chat (demo.addr) are two more
+ * libmicrohttpd daemons on the same loop with the same requests; only the
+ * decision at the headers differs (api_console.c).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -28,13 +32,14 @@
 /* A bound on open HTTP connections: past it libmicrohttpd refuses new ones
  * rather than let descriptors run out under the shards' sockets. */
 #define API_CONN_LIMIT 10000
+#define API_CONSOLE_CONN_LIMIT 256 /* the console's and the demo's: a few browsers */
 
 /* Client mistakes are logged at most 10 a second, libmicrohttpd's own
  * complaints 5: a misbehaving caller must not flood the log. */
 static struct wk_ratelimit rl_bad = WK_RATELIMIT_INIT(10);
 static struct wk_ratelimit rl_mhd = WK_RATELIMIT_INIT(5);
 
-static void api_http_run(struct wk_proc *p);
+static void api_http_run(struct api_listener *l);
 
 /* Record r's answer (body is taken over, malloc'd); it is queued to
  * libmicrohttpd when the access handler next runs for r.  A second answer
@@ -149,6 +154,10 @@ api_http_headers(struct wk_proc *p, struct api_req *r, const char *method, const
 	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
 		r->too_big = 1;
+	if (r->lis->face != API_FACE_API) {
+		api_console_headers(p, r, method, url);
+		return;
+	}
 	/* The reference checks the token before CORS: pre-flights get 401 too.
 	 * Open routes (/health, /route) need none (api_auth.c). */
 	if (!api_route_is_open(url) && !api_auth_ok(p, r)) {
@@ -212,12 +221,14 @@ static enum MHD_Result
 api_on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-	struct wk_proc *p = cls;
+	struct api_listener *l = cls;
+	struct wk_proc *p = l->p;
 	struct api_req *r = *con_cls;
 
 	if (r == NULL) {
 		r = wk_calloc(1, sizeof *r);
 		r->conn = c;
+		r->lis = l;
 		*con_cls = r;
 		api_state(p)->requests++;
 		api_http_headers(p, r, method, url);
@@ -265,12 +276,12 @@ static void
 api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct wk_proc *p = cls;
+	struct api_listener *l = cls;
 	struct api_req *r = *con_cls;
 
 	if (r == NULL)
 		return;
-	api_pending_drop(p, r);
+	api_pending_drop(l->p, r);
 	free(r->body);
 	free(r->resp);
 	api_ops_free(r);
@@ -299,49 +310,46 @@ api_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* libmicrohttpd's deadline (idle connections, timeouts) came: run it. */
 static void
-api_on_mhd_timer(struct wk_loop *l, uint64_t id, void *arg)
+api_on_mhd_timer(struct wk_loop *lp, uint64_t id, void *arg)
 {
-	struct wk_proc *p = arg;
+	struct api_listener *l = arg;
 
-	api_state(p)->mhd_timer = 0;
-	api_http_run(p);
+	l->mhd_timer = 0;
+	api_http_run(l);
 }
 
 /* Arm the loop for libmicrohttpd's next deadline (MHD_get_timeout). */
 static void
-api_http_arm(struct wk_proc *p)
+api_http_arm(struct api_listener *l)
 {
-	struct api_state *st = api_state(p);
 	MHD_UNSIGNED_LONG_LONG t;
 	uint64_t at;
 
-	if (MHD_get_timeout(st->mhd, &t) != MHD_YES)
+	if (MHD_get_timeout(l->mhd, &t) != MHD_YES)
 		return;
 	if (t == 0) {
-		st->mhd_dirty = 1;
-		wk_loop_pending(p->loop);
+		l->mhd_dirty = 1;
+		wk_loop_pending(l->p->loop);
 		return;
 	}
 	at = wk_now_ms() + t;
-	if (st->mhd_timer != 0 && st->mhd_timer_at <= at)
+	if (l->mhd_timer != 0 && l->mhd_timer_at <= at)
 		return;
-	if (st->mhd_timer != 0)
-		wk_loop_timer_cancel(p->loop, st->mhd_timer);
-	st->mhd_timer = wk_loop_timer(p->loop, t, 0, api_on_mhd_timer, p);
-	st->mhd_timer_at = at;
+	if (l->mhd_timer != 0)
+		wk_loop_timer_cancel(l->p->loop, l->mhd_timer);
+	l->mhd_timer = wk_loop_timer(l->p->loop, t, 0, api_on_mhd_timer, l);
+	l->mhd_timer_at = at;
 }
 
 /* One non-blocking MHD_run, then re-arm its timer; runs every handler of
  * connections that are ready, so it may answer and suspend requests. */
 static void
-api_http_run(struct wk_proc *p)
+api_http_run(struct api_listener *l)
 {
-	struct api_state *st = api_state(p);
-
-	st->mhd_dirty = 0;
-	if (MHD_run(st->mhd) != MHD_YES)
+	l->mhd_dirty = 0;
+	if (MHD_run(l->mhd) != MHD_YES)
 		wk_log_limited(&rl_mhd, WK_LOG_WARN, "MHD_run failed");
-	api_http_arm(p);
+	api_http_arm(l);
 }
 
 /* End of a loop iteration: run libmicrohttpd again when a resume or a zero
@@ -351,8 +359,9 @@ api_http_iteration(struct wk_proc *p)
 {
 	struct api_state *st = api_state(p);
 
-	if (st->mhd && st->mhd_dirty)
-		api_http_run(p);
+	for (int i = 0; i < API_NFACES; i++)
+		if (st->lis[i].mhd && st->lis[i].mhd_dirty)
+			api_http_run(&st->lis[i]);
 }
 
 /* A suspended request got its shards' answers: resume it; the answer is
@@ -360,25 +369,24 @@ api_http_iteration(struct wk_proc *p)
 void
 api_http_resume(struct wk_proc *p, struct api_req *r)
 {
-	struct api_state *st = api_state(p);
-
 	if (r->suspended) {
 		r->suspended = 0;
 		MHD_resume_connection(r->conn);
 	}
-	st->mhd_dirty = 1;
+	r->lis->mhd_dirty = 1;
 }
 
 /* libmicrohttpd's epoll descriptor is readable: something to accept/read. */
 static void
-api_on_mhd_fd(struct wk_loop *l, int fd, uint32_t ev, void *arg)
+api_on_mhd_fd(struct wk_loop *lp, int fd, uint32_t ev, void *arg)
 {
 	api_http_run(arg);
 }
 
-/* A listening socket for httpAddr ("host:port", "[v6]:port", ":port"). */
+/* A listening socket for an address ("host:port", "[v6]:port", ":port");
+ * key names the config key in messages. */
 static int
-api_http_listen(const char *addr)
+api_http_listen(const char *key, const char *addr)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *res, *ai;
 	char host[256];
@@ -387,20 +395,20 @@ api_http_listen(const char *addr)
 	int fd = -1, one = 1, rc;
 
 	if (colon == NULL || colon[1] == '\0') {
-		wk_log_warnx("httpAddr \"%s\": expected host:port", addr);
+		wk_log_warnx("%s \"%s\": expected host:port", key, addr);
 		return -1;
 	}
 	hl = colon - addr;
 	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
 		h++, hl -= 2;
 	if (hl >= sizeof host) {
-		wk_log_warnx("httpAddr \"%s\": host too long", addr);
+		wk_log_warnx("%s \"%s\": host too long", key, addr);
 		return -1;
 	}
 	memcpy(host, h, hl);
 	host[hl] = '\0';
 	if ((rc = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res)) != 0) {
-		wk_log_warnx("httpAddr \"%s\": %s", addr, gai_strerror(rc));
+		wk_log_warnx("%s \"%s\": %s", key, addr, gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -414,58 +422,90 @@ api_http_listen(const char *addr)
 		fd = -1;
 	}
 	if (fd < 0)
-		wk_log_warn("listen on httpAddr %s", addr);
+		wk_log_warn("listen on %s %s", key, addr);
 	freeaddrinfo(res);
 	return fd;
 }
 
-/* Listen on httpAddr ourselves (to report a bad address in our words) and
- * hand the socket to libmicrohttpd in epoll mode without threads, so every
- * handler runs on the skeleton's loop and needs no locking. */
+/* Serve face on addr: listen ourselves (to report a bad address in our
+ * words) and hand the socket to libmicrohttpd in epoll mode without
+ * threads, so every handler runs on the skeleton's loop and needs no
+ * locking.  0, or -1 after logging why. */
+static int
+api_http_open(struct wk_proc *p, enum api_face face, const char *key, const char *addr,
+    unsigned conn_limit)
+{
+	struct api_listener *l = &api_state(p)->lis[face];
+	const union MHD_DaemonInfo *di;
+	int fd = api_http_listen(key, addr);
+
+	l->p = p;
+	l->face = face;
+	l->addr = addr;
+	l->mhd_fd = -1;
+	if (fd < 0)
+		return -1;
+	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, api_on_request, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, api_on_completed, l,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, conn_limit,
+	    MHD_OPTION_END);
+	if (l->mhd == NULL) {
+		wk_log_warnx("cannot start the HTTP server on %s %s", key, addr);
+		close(fd);
+		return -1;
+	}
+	di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (di == NULL || di->epoll_fd < 0) {
+		wk_log_warnx("libmicrohttpd has no epoll descriptor");
+		return -1;
+	}
+	l->mhd_fd = di->epoll_fd;
+	if (wk_loop_add(p->loop, l->mhd_fd, EPOLLIN, api_on_mhd_fd, l) < 0) {
+		wk_log_warn("epoll add");
+		return -1;
+	}
+	api_http_arm(l);
+	return 0;
+}
+
+/* The HTTP API on httpAddr (its failure fails the start), then the console
+ * and the demo when they are on: a console that cannot listen (its port
+ * taken by another tree on this host) is logged, and the API serves on. */
 int
 api_http_start(struct wk_proc *p)
 {
-	struct api_state *st = api_state(p);
-	const union MHD_DaemonInfo *di;
 	struct rlimit rl;
-	int fd = api_http_listen(p->cfg.httpAddr);
 
-	if (fd < 0)
-		return -1;
 	api_auth_start(p);
 	/* Room for API_CONN_LIMIT connections where the hard limit allows. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < API_CONN_LIMIT + 64) {
 		rl.rlim_cur = rl.rlim_max < API_CONN_LIMIT + 64 ? rl.rlim_max : API_CONN_LIMIT + 64;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	st->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, api_on_request, p,
-	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_NOTIFY_COMPLETED, api_on_completed, p,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_LIMIT,
-	    MHD_OPTION_END);
-	if (st->mhd == NULL) {
-		wk_log_warnx("cannot start the HTTP server on %s", p->cfg.httpAddr);
-		close(fd);
+	if (api_http_open(p, API_FACE_API, "httpAddr", p->cfg.httpAddr, API_CONN_LIMIT) < 0)
 		return -1;
-	}
-	di = MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (di == NULL || di->epoll_fd < 0) {
-		wk_log_warnx("libmicrohttpd has no epoll descriptor");
-		return -1;
-	}
-	st->mhd_fd = di->epoll_fd;
-	if (wk_loop_add(p->loop, st->mhd_fd, EPOLLIN, api_on_mhd_fd, p) < 0) {
-		wk_log_warn("epoll add");
-		return -1;
-	}
-	api_http_arm(p);
 	if (api_is_blank(p->cfg.external_apiUrl))
 		wk_log_info("HTTP API on %s", p->cfg.httpAddr);
 	else
 		wk_log_info("HTTP API on %s, reached as %s", p->cfg.httpAddr, p->cfg.external_apiUrl);
+	if (p->cfg.manager_on) {
+		if (api_http_open(p, API_FACE_CONSOLE, "manager.addr", p->cfg.manager_addr,
+		    API_CONSOLE_CONN_LIMIT) == 0)
+			wk_log_info("console on http://%s/", p->cfg.manager_addr);
+		else
+			wk_log_warnx("console off: cannot serve manager.addr %s", p->cfg.manager_addr);
+	}
+	if (p->cfg.demo_on) {
+		if (api_http_open(p, API_FACE_DEMO, "demo.addr", p->cfg.demo_addr,
+		    API_CONSOLE_CONN_LIMIT) == 0)
+			wk_log_info("demo chat on http://%s/", p->cfg.demo_addr);
+		else
+			wk_log_warnx("demo chat off: cannot serve demo.addr %s", p->cfg.demo_addr);
+	}
 	return 0;
 }
 
@@ -476,15 +516,19 @@ api_http_stop(struct wk_proc *p)
 	struct api_state *st = api_state(p);
 
 	api_auth_stop(p);
-	if (st->mhd == NULL)
-		return;
-	/* A few non-blocking rounds write the answers just given. */
-	for (int i = 0; i < 4; i++)
-		MHD_run(st->mhd);
-	wk_loop_del(p->loop, st->mhd_fd);
-	if (st->mhd_timer != 0)
-		wk_loop_timer_cancel(p->loop, st->mhd_timer);
-	MHD_stop_daemon(st->mhd);
-	st->mhd = NULL;
-	st->mhd_fd = -1;
+	for (int i = 0; i < API_NFACES; i++) {
+		struct api_listener *l = &st->lis[i];
+		if (l->mhd == NULL)
+			continue;
+		/* A few non-blocking rounds write the answers just given. */
+		for (int k = 0; k < 4; k++)
+			MHD_run(l->mhd);
+		if (l->mhd_fd >= 0)
+			wk_loop_del(p->loop, l->mhd_fd);
+		if (l->mhd_timer != 0)
+			wk_loop_timer_cancel(p->loop, l->mhd_timer);
+		MHD_stop_daemon(l->mhd);
+		l->mhd = NULL;
+		l->mhd_fd = -1;
+	}
 }

@@ -93,6 +93,18 @@ wkt_read_file(const char *path)
 	return buf;
 }
 
+/* Does the YAML text have the top-level section `name`? */
+static int
+has_section(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, name, n) == 0 && l[n] == ':')
+			return 1;
+	return 0;
+}
+
 char *
 wkt_write_config(const char *dir, const char *extra)
 {
@@ -100,6 +112,8 @@ wkt_write_config(const char *dir, const char *extra)
 
 	if (asprintf(&path, "%s/wk.yaml", dir) < 0)
 		abort();
+	/* The console and the demo listen on fixed ports by default: off in
+	 * tests (trees run side by side) unless extra configures them. */
 	snprintf(text, sizeof text,
 	    "rootDir: %s\n"
 	    "logger:\n  level: 2\n"
@@ -107,7 +121,8 @@ wkt_write_config(const char *dir, const char *extra)
 	    "supervisor:\n  readyTimeout: 10s\n  stopTimeout: 5s\n  respawnDelay: 100ms\n"
 	    "presence:\n  capacity: 1024\n"
 	    "storage:\n  cacheSize: 4m\n"
-	    "%s", dir, extra ? extra : "");
+	    "%s%s%s", dir, has_section(extra, "manager") ? "" : "manager:\n  on: false\n",
+	    has_section(extra, "demo") ? "" : "demo:\n  on: false\n", extra ? extra : "");
 	wkt_write_file(path, text);
 	return path;
 }
