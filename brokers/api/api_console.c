@@ -130,13 +130,15 @@ api_console_headers(struct wk_proc *p, struct api_req *r, const char *method, co
 		return;
 	}
 	r->session_write = s;
-	if (rt == NULL && (rt = api_route_find(method, url)) == NULL) {
-		not_found(r);
-		return;
-	}
-	if (!s && !api_console_route_reads(rt)) {
+	if (rt == NULL)
+		rt = api_route_find(method, url);
+	/* Read-only: only routes that read, and unknown ones only by GET. */
+	if (!s && (rt ? !api_console_route_reads(rt) : !is_get)) {
 		api_answer_error(r, MHD_HTTP_FORBIDDEN, "read-only user: this route changes data");
 		return;
 	}
-	r->route = rt;
+	if (rt == NULL)
+		not_found(r);
+	else
+		r->route = rt;
 }

@@ -563,7 +563,7 @@ copy_file(const char *from, const char *to)
 
 #define FAIL(...) do { fprintf(stderr, "check_sdk: FAIL: " __VA_ARGS__); return -1; } while (0)
 
-static int
+int
 sdk_prepare(void)
 {
 	const char *src = getenv("WK_SRCDIR"), *build = getenv("WK_BUILDDIR");
@@ -647,6 +647,18 @@ sdk_prepare(void)
 	flock(lockfd, LOCK_UN);
 	close(lockfd);
 	return 0;
+}
+
+const char *
+sdk_node(void)
+{
+	return node_bin;
+}
+
+const char *
+sdk_modules(void)
+{
+	return modules_dir;
 }
 
 int

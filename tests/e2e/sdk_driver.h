@@ -74,6 +74,14 @@ extern struct wkt_tree sdk_tree;
  * tree and every client killed afterwards.  The exit status. */
 int sdk_main(const char *name, void (*add_tests)(TCase *tc));
 
+/* Node.js and the npm packages made ready (what sdk_main does first), for a
+ * program with its own suite (check_console): 0, 77 (skip: distcheck
+ * without the packages) or -1 after saying why; then the node program and
+ * the node_modules directory. */
+int sdk_prepare(void);
+const char *sdk_node(void);
+const char *sdk_modules(void);
+
 /* Start a client of uid with token at device_flag, heartbeat every
  * heartbeat_ms; extra: one more sdk_client.mjs option, or NULL. */
 struct sdk *sdk_start(const char *name, const char *uid, const char *token, int device_flag,

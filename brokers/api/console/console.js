@@ -210,7 +210,10 @@ async function pollRates() {
 	ring.push(s);
 	if (ring.length > RING)
 		ring.shift();
-	$('rate-now').textContent = s.rate === undefined ? '0' : s.rate.toFixed(s.rate < 10 ? 1 : 0);
+	const now = $('rate-now');
+	now.textContent = s.rate === undefined ? '0' : s.rate.toFixed(s.rate < 10 ? 1 : 0);
+	now.dataset.samples = ring.length;   // what tests and scrapers of the page read
+	now.dataset.max = Math.max(Number(now.dataset.max || 0), s.rate || 0);
 	$('msgs-total').textContent = String(s.msgs);
 	$('rate-out').textContent = s.outRate === undefined ? '-' : s.outRate.toFixed(0);
 	$('conn-now').textContent = s.conns === undefined ? '-' : String(s.conns);

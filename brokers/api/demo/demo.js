@@ -30,7 +30,8 @@ $('join').addEventListener('submit', async (ev) => {
 	sdk.config.token = $('token').value || 'demo';
 	channel = sdk.newChannel($('peer').value.trim(), $('group').checked ? 2 : 1);
 	sdk.connectManager.addConnectStatusListener((status, reason) => {
-		$('status').textContent = (statusNames[status] || status) + (reason ? ` (reason ${reason})` : '');
+		const ok = status === ConnectStatus.Connected;
+		$('status').textContent = (statusNames[status] || status) + (!ok && reason ? ` (reason ${reason})` : '');
 		$('chat').hidden = status !== ConnectStatus.Connected;
 	});
 	sdk.connectManager.connect();
