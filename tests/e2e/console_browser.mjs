@@ -157,7 +157,7 @@ try {
 			await page.type('#peer', peer);
 			await page.click('#connect');
 			await page.waitForFunction(() => document.getElementById('status').textContent === 'connected',
-			    { timeout: 10000 });
+			    { timeout: 10000, polling: 100 });
 		};
 		await join(a, u1, t1, u2);
 		await join(b, u2, t2, u1);
@@ -166,8 +166,9 @@ try {
 			await page.type('#text', words);
 			await page.click('#send');
 		};
+		// Polled by interval: a background tab gets no animation frames.
 		const seen = (page, words) => page.waitForFunction((w) => [...document.querySelectorAll('#log .msg:not(.mine)')]
-		    .some((e) => e.textContent.endsWith(w)), { timeout: 10000 }, words);
+		    .some((e) => e.textContent.endsWith(w)), { timeout: 10000, polling: 100 }, words);
 		await say(a, 'hello from ' + u1);
 		await seen(b, 'hello from ' + u1);
 		await say(b, 'hello back from ' + u2);
