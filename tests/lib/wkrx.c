@@ -7,6 +7,8 @@
 
 /* The connection whose request the callback is handling (wkrx_header). */
 static __thread struct MHD_Connection *current;
+/* The body the callback chose (wkrx_reply), or NULL for "ok". */
+static __thread char *reply;
 
 struct wkrx {
 	struct MHD_Daemon *d;
@@ -52,7 +54,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	current = c;
 	status = rx->fn(rx->arg, method, ev ? ev : "", ct ? ct : "", u->p ? u->p : "", u->n);
 	current = NULL;
-	resp = MHD_create_response_from_buffer(2, ok, MHD_RESPMEM_PERSISTENT);
+	if (reply) {
+		resp = MHD_create_response_from_buffer(strlen(reply), reply, MHD_RESPMEM_MUST_FREE);
+		reply = NULL;
+	} else
+		resp = MHD_create_response_from_buffer(2, ok, MHD_RESPMEM_PERSISTENT);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -62,6 +68,13 @@ const char *
 wkrx_header(const char *name)
 {
 	return current ? MHD_lookup_connection_value(current, MHD_HEADER_KIND, name) : NULL;
+}
+
+void
+wkrx_reply(const char *body)
+{
+	free(reply);
+	reply = strdup(body);
 }
 
 static void

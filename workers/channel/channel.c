@@ -109,6 +109,8 @@ channel_on_status(struct wk_proc *p, char *buf, size_t len)
 		n += channel_retention_status(buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += channel_notify_status(buf + n, len - n);
+	if (n > 0 && (size_t)n < len)
+		n += channel_beforesend_status(buf + n, len - n);
 	return n;
 }
 
@@ -127,6 +129,7 @@ channel_on_stop(struct wk_proc *p)
 	channel_mcache_close();
 	channel_sendcache_close();
 	channel_append_close(p);
+	channel_beforesend_close();
 	channel_cmd_close(p);
 	channel_person_close(p);
 }

@@ -17,6 +17,8 @@
  *   channel_lastmsg.c       this shard's region of the last-message table
  *   channel_append.c        APPEND from brokers: permissions, dedup, append;
  *                           SENDACK after the commit, then the fan-out
+ *   channel_beforesend.c    the msg.before_send hook: a message parked until
+ *                           the receiver allows, rejects or rewrites it
  *   channel_fanout.c        who receives a channel's messages; the fan-out to
  *                           their connections (wk_fanout.h)
  *   channel_person.c        who may write to whom in a person chat: the
@@ -275,7 +277,8 @@ int channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const
 struct wk_answer;
 struct wk_rbuf;
 /* Every op row: the op decodes, runs, and is answered (API_ANSWER) after
- * the iteration's commit, or at once if it set a->now. */
+ * the iteration's commit, or at once if it set a->now, or by itself when
+ * it returned 1 (a send: after its msg.before_send verdict and commit). */
 void channel_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 /* An op: reads its payload from rb and writes its answer into a (an error
  * with wk_answer_error).  It must decode all of rb before it writes
@@ -521,5 +524,25 @@ void channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char 
 void channel_append_flush(struct wk_proc *p);
 /* Once in a while: refuse appends whose check was not answered in time. */
 void channel_append_tick(struct wk_proc *p);
+
+/* ---- channel_beforesend.c ---- */
+/* msg.before_send's verdict: reason WKPROTO_REASON_SUCCESS stores the
+ * message, with payload (payload_len bytes, valid during the call) in
+ * place of its own when not NULL; another reason refuses it. */
+struct channel_verdict {
+	int reason;
+	const uint8_t *payload;
+	size_t payload_len;
+};
+typedef void channel_verdict_fn(struct wk_proc *p, void *arg, const struct channel_verdict *v);
+/* webhook.beforeSendUrl is set. */
+int channel_beforesend_is_on(const struct wk_proc *p);
+/* Ask the receiver about m; fn runs from the loop with the verdict (per
+ * channel in the order asked), or before this returns when no call can be
+ * made.  m's bytes must live until fn. */
+void channel_beforesend_ask(struct wk_proc *p, const struct wk_chmsg *m, channel_verdict_fn *fn,
+    void *arg);
+void channel_beforesend_close(void);
+int channel_beforesend_status(char *buf, size_t len);
 
 #endif

@@ -311,6 +311,8 @@ channel_on_op(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 
 	if (rc < 0)
 		return;                  /* answered already: it did not decode */
+	if (rc > 0)
+		return;                  /* the op answers by itself, later */
 	if (a->now)
 		wk_answer_send(p, 0, a); /* it wrote nothing that needs the commit */
 	else if (channel_after_commit(p, wk_answer_send, a) < 0)

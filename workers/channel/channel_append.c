@@ -15,6 +15,10 @@
  * the order asked, and a recipient with an ask outstanding is not answered
  * from the cache, so one sender's messages keep their order.
  *
+ * Past every check, with msg.before_send on, the append is parked again
+ * until the receiver's verdict (channel_beforesend.c): refused, stored, or
+ * stored with the payload it gave.
+ *
  * System accounts (/user/systemuids_add) skip the sender checks and may be
  * written to by anyone; every channel shard keeps the set as the members of
  * the pseudo channel WK_SYSUID_CHANNEL/0.  With whitelistOffOfPerson false
@@ -239,6 +243,9 @@ struct req {
 	size_t to_len;
 	struct wk_chmsg m;
 	zframe_t *frame;             /* owns the bytes */
+	char *to_own;                /* owns `to` (once parked) */
+	uint8_t *payload;            /* owns a rewritten payload */
+	int64_t message_id;          /* while msg.before_send decides */
 	uint64_t corr;               /* while parked */
 	uint64_t arrived_us;
 	uint64_t deadline_ms;
@@ -347,7 +354,69 @@ req_free(struct req *q)
 {
 	zframe_destroy(&q->frame);
 	free(q->peer);
+	free(q->to_own);
+	free(q->payload);
 	free(q);
+}
+
+/* A copy of a request whose bytes live only during the call, owning them. */
+static struct req *
+req_own(const struct req *q)
+{
+	struct req *c = wk_malloc(sizeof *c);
+	struct wk_wbuf b;
+	struct wk_rbuf r;
+
+	*c = *q;
+	wk_wbuf_init(&b);
+	wk_chmsg_put(&b, &q->m);
+	c->frame = zframe_new(b.p, b.len);
+	wk_wbuf_free(&b);
+	wk_rbuf_init(&r, zframe_data(c->frame), zframe_size(c->frame));
+	if (wk_chmsg_get(&r, &c->m) < 0)
+		wk_fatalx("append: a message re-read from its own encoding is malformed");
+	if (q->to) {
+		c->to_own = wk_malloc(q->to_len);
+		memcpy(c->to_own, q->to, q->to_len);
+		c->to = c->to_own;
+	}
+	return c;
+}
+
+/* msg.before_send decided: refuse, or store (maybe its new payload). */
+static void
+on_verdict(struct wk_proc *p, void *arg, const struct channel_verdict *v)
+{
+	struct req *q = arg;
+
+	if (v->reason != WKPROTO_REASON_SUCCESS)
+		refuse(p, q, q->message_id, v->reason);
+	else {
+		if (v->payload) {
+			q->payload = wk_malloc(v->payload_len);
+			memcpy(q->payload, v->payload, v->payload_len);
+			q->m.payload.p = q->payload;
+			q->m.payload.len = v->payload_len;
+		}
+		accept_append(p, q, q->message_id);
+	}
+	req_free(q);
+}
+
+/* Past every check: accept, or first ask msg.before_send (q parked until
+ * its verdict).  q is taken. */
+static void
+admit(struct wk_proc *p, struct req *q, int64_t message_id)
+{
+	if (!channel_beforesend_is_on(p)) {
+		accept_append(p, q, message_id);
+		req_free(q);
+		return;
+	}
+	q->message_id = message_id;
+	q->m.message_id = message_id;
+	q->m.timestamp = (int32_t)(wk_wall_ms() / 1000);
+	channel_beforesend_ask(p, &q->m, on_verdict, q);
 }
 
 /* Ask the shard of (to, 1) whether `from` is on to's blacklist. */
@@ -430,10 +499,11 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	free(from);
 	if (reason < 0)
 		return;   /* parked until the other shard answers */
-	if (reason == WKPROTO_REASON_SUCCESS)
-		accept_append(p, q, message_id);
-	else
-		refuse(p, q, message_id, reason);
+	if (reason == WKPROTO_REASON_SUCCESS) {
+		admit(p, q, message_id);
+		return;
+	}
+	refuse(p, q, message_id, reason);
 	req_free(q);
 }
 
@@ -457,10 +527,12 @@ channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to, 
 	if (m->channel_id.len > 0 && m->channel_id.len <= CHANNEL_ID_MAX)
 		reason = (m->flags & WKPROTO_FLAG_SYNCONCE) ? WKPROTO_REASON_SUCCESS :
 		    check_permissions(p, id, m->channel_type, from, 1);
-	if (reason == WKPROTO_REASON_SUCCESS)
-		accept_append(p, &q, message_id);
-	else
+	if (reason != WKPROTO_REASON_SUCCESS)
 		refuse(p, &q, message_id, reason);
+	else if (channel_beforesend_is_on(p))
+		admit(p, req_own(&q), message_id);
+	else
+		accept_append(p, &q, message_id);
 	free(id);
 	free(from);
 }
@@ -491,10 +563,11 @@ channel_on_person_check_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_
 	char *from = dupstr(q->m.from_uid);
 	channel_person_answered(q->peer, from, !p->cfg.whitelistOffOfPerson, reason);
 	free(from);
-	if (reason == WKPROTO_REASON_SUCCESS)
-		accept_append(p, q, wk_msgid_next(&ap.ids));
-	else
-		refuse(p, q, wk_msgid_next(&ap.ids), reason);
+	if (reason == WKPROTO_REASON_SUCCESS) {
+		admit(p, q, wk_msgid_next(&ap.ids));
+		return;
+	}
+	refuse(p, q, wk_msgid_next(&ap.ids), reason);
 	req_free(q);
 }
 

@@ -366,22 +366,23 @@ channel_op_msg_max_seq(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *
 	return rc == -2 ? -1 : 0;
 }
 
-/* The outcome of a send (after the commit, or at once for a refusal). */
+/* The outcome of a send (after the commit, or at once for a refusal),
+ * answered here: with msg.before_send on it comes iterations later. */
 static void
 send_done(struct wk_proc *p, void *arg, int reason, int64_t message_id, uint32_t seq)
 {
 	struct wk_answer *a = arg;
 
-	(void)p;
 	if (a == NULL)
 		return;                  /* sendbatch: wk-api made the answer */
 	a->body.len = 0;
 	wk_put_u8(&a->body, (uint8_t)reason);
 	wk_put_u64(&a->body, (uint64_t)message_id);
 	wk_put_u32(&a->body, seq);
+	wk_answer_send(p, 0, a);
 }
 
-/* CHANNEL_MSG_SEND: the answer is written by send_done. */
+/* CHANNEL_MSG_SEND: answered by send_done (1). */
 int
 channel_op_msg_send(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 {
@@ -419,7 +420,7 @@ channel_op_msg_send(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	}
 	channel_append_api(p, &m, nto ? (const char *)to.p : NULL, to.len, send_done, a);
 	wk_wbuf_free(&to);
-	return 0;
+	return 1;
 }
 
 /* CHANNEL_MSG_SENDBATCH: one person message per stored id, each with its

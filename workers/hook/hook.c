@@ -2,7 +2,7 @@
  *
  * Owns <dataDir>/hook-0, a Berkeley DB environment holding the durable
  * queue of the events the other processes raise (hook_queue.c), and posts
- * them to webhook.httpAddr (hook_post.c, hook_http.c).
+ * them to webhook.httpAddr (hook_post.c, common/wk_http.c).
  *
  * Messages handled: HOOK_EVENT from the producers (wk-channel,
  * wk-mailbox), and the built-in STATUS_REQ and PING_REQ.  Each producer's
@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "hook.h"
 #include "wk_buf.h"
+#include "wk_http.h"
 #include "wk_log.h"
 #include "wk_time.h"
 #include "wk_txn.h"
@@ -176,7 +177,8 @@ hook_on_start(struct wk_proc *p)
 	 * channel shard; and a lower priority than theirs. */
 	if (sched_setscheduler(0, SCHED_BATCH, &sp) < 0 || setpriority(PRIO_PROCESS, 0, HOOK_NICE) < 0)
 		wk_log_warn("lowering the scheduling priority");
-	if (hook_queue_open(p) < 0 || hook_http_open(p) < 0)
+	/* One connection per lane and kind: a request never waits for one. */
+	if (hook_queue_open(p) < 0 || wk_http_open(p, (long)(HOOK_LANES * WK_WEBHOOK_NEVENTS), 0) < 0)
 		return -1;
 	send_hello(p);
 	hook_post_schedule(p);
@@ -228,7 +230,7 @@ hook_on_stop(struct wk_proc *p)
 	commits.timer = 0;
 	hook_queue_commit(p);
 	hook_post_close(p);
-	hook_http_close();
+	wk_http_close();
 	hook_queue_close(p);
 }
 

@@ -8,7 +8,7 @@
  *                 the part of it held in memory, in lanes
  *   hook_post.c   the POSTs: batching, one request in flight per lane,
  *                 retries with back-off, drops after the last attempt
- *   hook_http.c   libcurl's multi interface on the skeleton's loop
+ *   (common/wk_http.c: libcurl's multi interface on the skeleton's loop)
  *
  * Order.  Every event carries an order key (the hash of its channel, or of
  * its uid); its lane is hook_lane(key).  A lane's events are posted in queue
@@ -100,16 +100,5 @@ void hook_post_close(struct wk_proc *p);
 int hook_post_status(char *buf, size_t len);
 /* The POSTs' counters into the statistics row. */
 void hook_post_stats(struct stats_row *r);
-
-/* ---- hook_http.c ---- */
-/* done(p, arg, status): the HTTP status, or 0 when there was no answer
- * (refused, timed out, ...); body freed by then. */
-typedef void hook_http_done_fn(struct wk_proc *p, void *arg, long status);
-int hook_http_open(struct wk_proc *p);
-void hook_http_close(void);
-/* POST body (malloc'd; hook_http owns it) to url, Content-Type
- * application/json; done is called from the loop, never from here. */
-void hook_http_post(struct wk_proc *p, const char *url, char *body, size_t len,
-    hook_http_done_fn *done, void *arg);
 
 #endif

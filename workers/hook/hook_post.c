@@ -23,11 +23,13 @@
 #include "hook.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
+#include "wk_http.h"
 #include "wk_log.h"
 #include "wk_time.h"
 
 #define HOOK_ONLINESTATUS_PER_PUSH 1000
 #define HOOK_BACKOFF_MAX_MS (60 * 1000)
+#define HOOK_TIMEOUT_MS 30000L       /* in all, as the reference's client */
 
 /* A lane's posting state: its batch stays here, the same events, until it
  * is posted or dropped, so a retry sends exactly what failed. */
@@ -49,7 +51,7 @@ static struct {
 static struct wk_ratelimit rl_fail = WK_RATELIMIT_INIT(2);
 
 /* The request body: the event's JSON, or the events' as one JSON array
- * (hook_format.c).  malloc'd, for hook_http_post. */
+ * (hook_format.c).  malloc'd, for wk_http_post. */
 static char *
 body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len)
 {
@@ -79,7 +81,8 @@ body(const struct wk_proc *p, int ev, const struct hook_event *list, size_t *len
 	return (char *)b.p;
 }
 
-static void on_done(struct wk_proc *p, void *arg, long status);
+static void on_done(struct wk_proc *p, void *arg, long status, const char *answer,
+    size_t alen);
 
 /* Where events of kind ev go: agent.webhook.httpAddr for an agent
  * channel's msg.notify, else webhook.httpAddr ("": off). */
@@ -104,7 +107,7 @@ post(struct wk_proc *p, struct post *l)
 	l->attempts++;
 	ps.inflight++;
 	ps.requests++;
-	hook_http_post(p, url, b, len, on_done, l);
+	wk_http_post(p, url, b, len, HOOK_TIMEOUT_MS, on_done, l);
 }
 
 /* The wait before attempt attempts + 1: webhook.retryDelay, times 4 per
@@ -123,7 +126,7 @@ backoff_ms(const struct wk_proc *p, int attempts)
  * queue; anything else keeps it for a retry after the backoff, until the
  * retry limit drops it. */
 static void
-on_done(struct wk_proc *p, void *arg, long status)
+on_done(struct wk_proc *p, void *arg, long status, const char *answer, size_t alen)
 {
 	struct post *l = arg;
 	int64_t max = p->cfg.webhook_msgNotifyEventRetryMaxCount;

@@ -1,10 +1,12 @@
-/* hook_http.c - libcurl's multi interface driven by the skeleton's loop
- * (wk-hook(8), hook.h): curl tells us which sockets to watch and when to
+/* wk_http.c - libcurl's multi interface driven by the skeleton's loop
+ * (wk_http.h; wk-hook(8) posts its webhooks with it, wk-channel(8) its
+ * msg.before_send calls): curl tells us which sockets to watch and when to
  * wake it (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION), the loop
  * calls curl_multi_socket_action, and finished transfers are reported to
  * their done callbacks.  Nothing blocks: name resolution runs in curl's
  * own resolver thread, connections are kept alive and reused.  Timeouts
- * as the reference's client: 5 s to connect, 30 s in all.
+ * as the reference's client: 5 s to connect, and what the caller gives in
+ * all (30 s for the webhooks).
  *
  * With webhook.secret set, each request carries
  * X-WK-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>
@@ -15,12 +17,12 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include "hook.h"
+#include "wk_http.h"
+#include "wk_proc.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
 
 #define CONNECT_TIMEOUT_MS 5000L
-#define TIMEOUT_MS 30000L
 
 /* A transfer: its easy handle is reused from the free list, so the options
  * are set once per handle. */
@@ -29,7 +31,10 @@ struct req {
 	CURL *easy;
 	char *body;
 	struct curl_slist *signed_headers;   /* the headers with its signature, or NULL */
-	hook_http_done_fn *done;
+	char *answer;                /* the answer's body, when kept */
+	size_t answer_len;
+	int too_long;
+	wk_http_done_fn *done;
 	void *arg;
 };
 
@@ -40,6 +45,7 @@ static struct {
 	struct req *free;
 	uint64_t timer;
 	struct req *failed;          /* requests that could not start */
+	size_t max_body;
 } h;
 
 static struct wk_ratelimit rl_err = WK_RATELIMIT_INIT(2);
@@ -77,11 +83,24 @@ req_sign(struct wk_proc *p, struct req *r, const char *body, size_t len)
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->signed_headers);
 }
 
-/* The receiver's answer body is not used: only the status counts. */
+/* The answer's body: kept up to max_body bytes, else dropped. */
 static size_t
-discard(char *ptr, size_t size, size_t n, void *arg)
+on_body(char *ptr, size_t size, size_t n, void *arg)
 {
-	return size * n;
+	struct req *r = arg;
+
+	n *= size;
+	if (h.max_body == 0 || r->too_long)
+		return n;
+	if (r->answer_len + n > h.max_body) {
+		r->too_long = 1;
+		return n;
+	}
+	r->answer = wk_realloc(r->answer, r->answer_len + n + 1);
+	memcpy(r->answer + r->answer_len, ptr, n);
+	r->answer_len += n;
+	r->answer[r->answer_len] = '\0';
+	return n;
 }
 
 /* r is over (status: the HTTP status, 0 for none): its handle goes back to
@@ -90,12 +109,21 @@ discard(char *ptr, size_t size, size_t n, void *arg)
 static void
 req_done(struct req *r, long status)
 {
+	char *answer = r->answer;
+	size_t len = r->answer_len;
+
+	if (r->too_long)
+		status = 0;
 	free(r->body);
 	r->body = NULL;
+	r->answer = NULL;
+	r->answer_len = 0;
+	r->too_long = 0;
 	req_unsign(r);
 	r->next = h.free;
 	h.free = r;
-	r->done(h.p, r->arg, status);
+	r->done(h.p, r->arg, status, status ? answer : NULL, status ? len : 0);
+	free(answer);
 }
 
 /* Report every finished transfer. */
@@ -185,20 +213,21 @@ on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* Set up the multi handle and the headers every POST carries. */
 int
-hook_http_open(struct wk_proc *p)
+wk_http_open(struct wk_proc *p, long max_conns, size_t max_body)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
 	h.p = p;
+	h.max_body = max_body;
 	h.multi = curl_multi_init();
 	if (h.multi == NULL)
 		return -1;
 	curl_multi_setopt(h.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(h.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	/* One connection per lane and kind is enough: requests never wait for
-	 * a connection, and idle ones stay open for the next request. */
-	curl_multi_setopt(h.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(HOOK_LANES * WK_WEBHOOK_NEVENTS));
-	curl_multi_setopt(h.multi, CURLMOPT_MAXCONNECTS, (long)(HOOK_LANES * WK_WEBHOOK_NEVENTS));
+	/* Enough connections that requests never wait for one; idle ones stay
+	 * open for the next request. */
+	curl_multi_setopt(h.multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_conns);
+	curl_multi_setopt(h.multi, CURLMOPT_MAXCONNECTS, max_conns);
 	h.headers = curl_slist_append(NULL, "Content-Type: application/json");
 	h.headers = curl_slist_append(h.headers, "Expect:");   /* no 100-continue round trip */
 	return 0;
@@ -206,7 +235,7 @@ hook_http_open(struct wk_proc *p)
 
 /* Free the handles; no callback runs any more. */
 void
-hook_http_close(void)
+wk_http_close(void)
 {
 	struct req *r;
 
@@ -227,6 +256,12 @@ hook_http_close(void)
 	curl_global_cleanup();
 }
 
+int
+wk_http_is_open(void)
+{
+	return h.multi != NULL;
+}
+
 /* A transfer from the free list, or a new one with the fixed options. */
 static struct req *
 req_get(void)
@@ -243,9 +278,9 @@ req_get(void)
 		wk_fatalx("curl_easy_init failed");
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h.headers);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
 	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
 	return r;
@@ -263,11 +298,11 @@ on_failed(struct wk_loop *l, uint64_t id, void *arg)
 	}
 }
 
-/* Start POSTing body (taken; freed when done) to url; done(status) runs
- * from the loop in every case, also when the transfer cannot start. */
+/* Start POSTing body (taken; freed when done) to url; done runs from the
+ * loop in every case, also when the transfer cannot start. */
 void
-hook_http_post(struct wk_proc *p, const char *url, char *body, size_t len,
-    hook_http_done_fn *done, void *arg)
+wk_http_post(struct wk_proc *p, const char *url, char *body, size_t len, long timeout_ms,
+    wk_http_done_fn *done, void *arg)
 {
 	struct req *r = req_get();
 	CURLMcode rc;
@@ -276,6 +311,7 @@ hook_http_post(struct wk_proc *p, const char *url, char *body, size_t len,
 	r->done = done;
 	r->arg = arg;
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	req_sign(p, r, body, len);
