@@ -94,6 +94,7 @@ X(MAILBOX_CMD_RECVACK, 42, "broker: str uid, u64 message_id: a master device ack
 X(HOOK_EVENT, 50, "producer: u64 epoch, u64 batch seq, then records {u8 event, u32 order key, blob the event's facts (wk_webhook.h)}")
 X(HOOK_ACK, 51, "hook: u64 epoch, u64 seq: every batch up to seq is in the durable queue")
 X(HOOK_HELLO, 52, "hook started: u32 pid; send again every batch not acknowledged")
+X(CHANNEL_MSG_IMPORT, 53, "api: str channel_id, u8 channel_type, u32 n, n messages (wk_chmsg, message_id, seq and timestamp set; seq ascending) -> u32 stored, u32 already there; 409 when another message holds a seq")
 
 /* Stream messages: channel shard -> brokers (channel_stream.c, broker_event.c). */
 X(BROKER_EVENT, 60, "channel: frame pairs, each a stream event (wk_chevent) then its u64 target conns")
@@ -150,6 +151,6 @@ X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq -> nothing")
 
 /* Reserved ranges so that work in parallel does not collide:
  * 36-39 the person-chat permission cache, 43-49 conversations and cmd
- * mailboxes, 50-59 webhooks (wk-hook), 60-69 streams and EVENT, 70-99 the
+ * mailboxes, 50-52 webhooks (wk-hook), 53-55 msg.before_send and import, 60-69 streams and EVENT, 70-99 the
  * channel shards' API ops, 100-119 the mailbox shards' API ops. */
 #endif /* X */

@@ -313,6 +313,28 @@ cleanup(struct master *m)
  * lock before daemonize (a second master fails in the foreground where the
  * user sees it), signals blocked before any fork (children unblock them),
  * segments created before the first child attaches to them. */
+/* -c apiurl: where this tree's HTTP API answers on this host (httpAddr,
+ * a wildcard host as 127.0.0.1); -c apitoken: the configured managerToken,
+ * or nothing (the generated one is not needed from loopback).  For wkctl
+ * import. */
+static int
+master_print_api(const struct wk_config *cfg, const char *what)
+{
+	const char *colon = strrchr(cfg->httpAddr, ':');
+
+	if (strcmp(what, "apitoken") == 0) {
+		printf("%s\n", cfg->managerToken);
+		return 0;
+	}
+	if (colon == NULL)
+		return 2;
+	int wild = colon == cfg->httpAddr || strncmp(cfg->httpAddr, "0.0.0.0:", 8) == 0 ||
+	    strncmp(cfg->httpAddr, "[::]:", 5) == 0;
+	printf("http://%.*s%s\n", wild ? 9 : (int)(colon - cfg->httpAddr),
+	    wild ? "127.0.0.1" : cfg->httpAddr, colon);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -372,6 +394,8 @@ main(int argc, char **argv)
 			printf("%s\n", m->cfg.dataDir);   /* for wkctl restore */
 			return 0;
 		}
+		if (strcmp(cmd, "apiurl") == 0 || strcmp(cmd, "apitoken") == 0)
+			return master_print_api(&m->cfg, cmd);   /* for wkctl import */
 		if (strcmp(cmd, "presence") == 0)
 			return master_ctl_presence(&m->cfg, optind < argc ? argv[optind] : NULL);
 		return master_ctl_client(&m->cfg, cmd, raw);

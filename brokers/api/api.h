@@ -69,6 +69,7 @@ struct api_req {
 	struct api_listener *lis;    /* the listener it came in on */
 	int session_write;           /* console: the session may change things */
 	const struct api_route *route;
+	char *path;                  /* the URL's path (routes with * segments read it) */
 	char *body;                  /* the request body, NUL-terminated */
 	size_t len, cap;
 	int too_big;                 /* the body passed API_BODY_MAX */
@@ -225,7 +226,8 @@ void api_answer_error(struct api_req *r, unsigned status, const char *msg);
 void api_answer_ok(struct api_req *r);
 
 /* ---- api_routes.c ---- */
-/* The route for (method, path), or NULL. */
+/* The route for (method, path), or NULL; a * segment of a route's path
+ * matches any one non-empty segment. */
 const struct api_route *api_route_find(const char *method, const char *path);
 
 /* Reading a request body the way Go's encoding/json reads it into the
@@ -370,6 +372,10 @@ void api_route_docs(struct wk_proc *p, struct api_req *r);
 void api_route_docs_health(struct wk_proc *p, struct api_req *r);
 void api_route_tmp_subscriber_set(struct wk_proc *p, struct api_req *r);
 void api_route_conversation_sync_messages(struct wk_proc *p, struct api_req *r);
+/* ---- api_import.c: what wkctl import reads and writes ---- */
+void api_route_cluster_channels(struct wk_proc *p, struct api_req *r);
+void api_route_cluster_list(struct wk_proc *p, struct api_req *r);
+void api_route_message_import(struct wk_proc *p, struct api_req *r);
 
 /* ---- api_stream.c: stream message routes ---- */
 void api_route_message_event(struct wk_proc *p, struct api_req *r);

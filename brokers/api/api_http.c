@@ -169,6 +169,8 @@ api_http_headers(struct wk_proc *p, struct api_req *r, const char *method, const
 		api_answer(r, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
 	else if ((r->route = api_route_find(method, url)) == NULL)
 		api_answer(r, MHD_HTTP_NOT_FOUND, "text/plain", wk_strdup("404 page not found"), 18);
+	else
+		r->path = wk_strdup(url);
 }
 
 /* Whether the request announces a body. */
@@ -282,6 +284,7 @@ api_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r == NULL)
 		return;
 	api_pending_drop(l->p, r);
+	free(r->path);
 	free(r->body);
 	free(r->resp);
 	api_ops_free(r);

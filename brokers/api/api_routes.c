@@ -1,9 +1,10 @@
 /* api_routes.c - wk-api's route table (wk-api(8)): method and path to the
  * handler.  The handlers live by resource: api_user.c, api_channel.c,
  * api_message.c, api_msgops.c, api_conv.c, api_stream.c, api_health.c,
- * api_metrics.c, api_connz.c, api_compat.c.
- * Routes marked open need no manager token (api_auth.c).  A path ending in
- * '*' matches every path that starts with what comes before it.  Every
+ * api_metrics.c, api_connz.c, api_compat.c, api_import.c.
+ * Routes marked open need no manager token (api_auth.c).  A * segment
+ * matches any one non-empty segment, and a * ending the path everything
+ * after what comes before it; the first row that matches wins.  Every
  * route of the reference has a row here or a decision in wk-api(8),
  * "Reference routes".
  */
@@ -74,6 +75,14 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/docs/", api_route_docs, 0, NULL },
 	{ "GET", "/docs/openapi.json", api_route_docs, 0, NULL },
 	{ "GET", "/docs/health", api_route_docs_health, 0, NULL },
+	/* What wkctl import reads of a source (the reference's cluster routes,
+	 * a wk tree as a source answers them too) and writes into wk
+	 * (api_import.c); before the other cluster routes. */
+	{ "GET", "/cluster/channels", api_route_cluster_channels, 0, NULL },
+	{ "GET", "/cluster/channels/*/*/subscribers", api_route_cluster_list, 0, NULL },
+	{ "GET", "/cluster/channels/*/*/denylist", api_route_cluster_list, 0, NULL },
+	{ "GET", "/cluster/channels/*/*/allowlist", api_route_cluster_list, 0, NULL },
+	{ "POST", "/message/import", api_route_message_import, 0, NULL },
 	/* The reference's "not supported" answer, with why (api_compat.c). */
 	{ "POST", "/manager/login", api_route_unsupported, 0, API_WHY_MANAGER },
 	{ "GET", "/varz/setting", api_route_unsupported, 0, API_WHY_MANAGER },
@@ -92,17 +101,27 @@ static const struct api_route api_routes[] = {
 	{ "*", "/cluster/*", api_route_unsupported, 0, API_WHY_CLUSTER },
 };
 
-/* Does route t match (method, path)? */
+/* Does route t match (method, path)?  A * segment matches one non-empty
+ * segment; a * ending the pattern matches whatever is left. */
 static int
 route_is(const struct api_route *t, const char *method, const char *path)
 {
-	size_t n = strlen(t->path);
+	const char *pattern = t->path;
 
 	if (strcmp(t->method, "*") != 0 && strcmp(t->method, method) != 0)
 		return 0;
-	if (n > 0 && t->path[n - 1] == '*')
-		return strncmp(t->path, path, n - 1) == 0;
-	return strcmp(t->path, path) == 0;
+	while (*pattern && *path) {
+		if (*pattern == '*' && pattern[1] == '\0')
+			return 1;
+		if (*pattern == '*') {
+			if (*path == '/')
+				return 0;
+			path += strcspn(path, "/");
+			pattern++;
+		} else if (*pattern++ != *path++)
+			return 0;
+	}
+	return *path == '\0' && (*pattern == '\0' || strcmp(pattern, "*") == 0);
 }
 
 const struct api_route *

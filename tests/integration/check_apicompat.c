@@ -137,7 +137,7 @@ START_TEST(test_apicompat_unsupported)
 {
 	static const struct { const char *method, *path; } rows[] = {
 		{ "GET", "/cluster/nodes" }, { "POST", "/cluster/slots/1/migrate" },
-		{ "GET", "/cluster/channels/g/2/subscribers" }, { "GET", "/varz/setting" },
+		{ "GET", "/cluster/channels/g/2/replicas" }, { "GET", "/varz/setting" },
 		{ "POST", "/manager/login" }, { "GET", "/tags" },
 		{ "GET", "/tag" }, { "POST", "/tag/remove" }, { "GET", "/plugins" },
 		{ "POST", "/plugins/ai/chat" }, { "GET", "/plugin/bind" }, { "POST", "/plugin/uninstall" },

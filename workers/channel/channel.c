@@ -6,8 +6,9 @@
  * the skeleton from channel_databases, see channel_store.c).
  *
  * Messages handled: the HTTP API op rows CHANNEL_UPSERT ...
- * CHANNEL_RETENTION from wk-api (channel_api.c, channel_msgops.c,
- * channel_edit.c, channel_retention.c, channel_conv.c, channel_stream.c), CHANNEL_APPEND from the brokers
+ * CHANNEL_RETENTION and CHANNEL_MSG_IMPORT from wk-api (channel_api.c,
+ * channel_msgops.c, channel_edit.c, channel_retention.c, channel_conv.c,
+ * channel_stream.c, channel_import.c), CHANNEL_APPEND from the brokers
  * (channel_append.c), CHANNEL_CMD_ACK from the mailbox shards
  * (channel_cmd.c), CHANNEL_PERSON_CHECK, _CHECK_REP, _CHANGED and _FLUSH
  * from the other channel shards (channel_person.c, channel_append.c), and
@@ -41,6 +42,7 @@ static const struct wk_dispatch channel_dispatch[] = {
 	{ WK_MSG_CHANNEL_MSG_REVOKE, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_MSG_EDIT, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_RETENTION, 1, 1, FROM_API, channel_on_op },
+	{ WK_MSG_CHANNEL_MSG_IMPORT, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
 	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
 	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },

@@ -33,6 +33,7 @@
  *   channel_stream.h        what the three stream files share
  *   channel_webhook.c       msg.notify and msg.offline webhooks
  *   channel_notify.c        msg.notify kept durable until wk-hook has it
+ *   channel_import.c        CHANNEL_MSG_IMPORT: history with its ids and seqs
  *
  * Transactions (group commit).  Every write, from any file, goes into the
  * one transaction of the current loop iteration, channel_txn() (the
@@ -223,6 +224,9 @@ struct channel_msg {
  * current transaction; indexes a non-empty client_msg_no; creates the
  * channel record if missing.  0, or -1 (nothing stored, seq unchanged). */
 int channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m);
+/* An imported message at its own m->seq, id and timestamp kept: 1 stored,
+ * 0 already there (same id), -2 another message holds the seq, -1 error. */
+int channel_msg_put_at(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m);
 /* The message with `seq`: 1 found (m points into buf, which the caller
  * owns and frees with wk_wbuf_free), 0 none, -1 error. */
 int channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
@@ -343,6 +347,10 @@ void channel_stream_close(struct wk_proc *p);
 /* CHANNEL_MSG_EVENT and CHANNEL_MSG_EVENTSYNC (POST /message/event,
  * /message/eventsync). */
 channel_op_fn channel_op_event, channel_op_eventsync;
+
+/* ---- channel_import.c ---- */
+/* CHANNEL_MSG_IMPORT: history copied from another server (wkctl import). */
+channel_op_fn channel_op_msg_import;
 /* The stream state of a stream message (wk_msgtypes.h, from which wk-api
  * makes event_meta, stream_data, end...): u8 1 and the state if it has
  * events, else u8 0. */

@@ -301,6 +301,7 @@ static const struct wk_op ops[] = {
 	{ WK_MSG_CHANNEL_MSG_REVOKE, channel_op_msg_revoke },
 	{ WK_MSG_CHANNEL_MSG_EDIT, channel_op_msg_edit },
 	{ WK_MSG_CHANNEL_RETENTION, channel_op_retention },
+	{ WK_MSG_CHANNEL_MSG_IMPORT, channel_op_msg_import },
 };
 
 void

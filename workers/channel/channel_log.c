@@ -149,6 +149,34 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	return 0;
 }
 
+/* An imported message at its own seq (m->seq), its id and timestamp kept:
+ * 1 stored, 0 the same message (id) is there already, -2 another message
+ * holds that seq, -1 an error (the transaction is poisoned).  A seq past
+ * last_seq + 1 leaves the seqs between empty, as a source that lost them. */
+int
+channel_msg_put_at(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m)
+{
+	struct channel_rec *c = channel_rec_get(p, id, type, 1);
+	struct channel_msg old;
+	struct wk_wbuf buf;
+	int rc;
+
+	if (c == NULL)
+		return channel_store_op_failed(p);
+	if (m->seq <= c->last_seq) {
+		wk_wbuf_init(&buf);
+		rc = channel_msg_get(p, id, type, m->seq, &old, &buf);
+		if (rc == 1)
+			rc = old.message_id == m->message_id ? 0 : -2;
+		else if (rc == 0)
+			rc = -2;         /* a seq left empty: not filled afterwards */
+		wk_wbuf_free(&buf);
+		return rc;
+	}
+	c->last_seq = m->seq - 1;    /* channel_msg_append takes the next */
+	return channel_msg_append(p, id, type, m) < 0 ? -1 : 1;
+}
+
 /* Message seq of the channel into m (decoded from buf, which the caller
  * reuses across calls): 1, 0 if there is none, -1 on an error. */
 int
