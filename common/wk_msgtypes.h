@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 17
+#define WK_MSG_VERSION 18
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -151,6 +151,7 @@ X(MAILBOX_CMD_SYNCACK, 111, "api: str uid, u64 last_message_seq -> nothing")
 
 /* Reserved ranges so that work in parallel does not collide:
  * 36-39 the person-chat permission cache, 43-49 conversations and cmd
- * mailboxes, 50-52 webhooks (wk-hook), 53-55 msg.before_send and import, 60-69 streams and EVENT, 70-99 the
- * channel shards' API ops, 100-119 the mailbox shards' API ops. */
+ * mailboxes, 50-52 webhooks (wk-hook), 53-55 msg.before_send and import,
+ * 60-69 streams and EVENT, 70-99 the channel shards' API ops, 100-119 the
+ * mailbox shards' API ops. */
 #endif /* X */
