@@ -365,7 +365,7 @@ START_TEST(test_presence_region_rebuild)
 			break;
 		}
 	s[torn].seq++;                      /* a write begun, never ended */
-	snprintf(uid, sizeof uid, "%s", s[torn].uid);
+	snprintf(uid, sizeof uid, "%.15s", s[torn].uid);
 	ck_assert_int_eq(presence_region_rebuild(&ps, 0), 99);
 	ck_assert_uint_eq(presence_region(&ps, 0)->used, 99);
 	ck_assert_int_eq(presence_lookup(&ps, uid, out, 4), 0);
