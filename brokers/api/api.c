@@ -13,7 +13,6 @@
  * Sends: the op rows (wk_msgtypes.h 70-119) to wk-mailbox and wk-channel,
  * BROKER_CONN_LIST and BROKER_CONN_CLOSE to every wk-broker.
  */
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
@@ -22,7 +21,6 @@
 #include "wk_shard.h"
 #include "wk_time.h"
 
-#define API_ANSWER_HEAP_MAX (16u << 20)
 
 /* Warnings about shards (busy, unreachable, slow): a stuck shard would
  * otherwise log once per request. */
@@ -359,11 +357,6 @@ api_on_start(struct wk_proc *p)
 	struct api_state *st = wk_calloc(1, sizeof *st);
 
 	p->state = st;
-	/* Answers of a few hundred KB (/conversation/sync of a thousand
-	 * conversations) come and go many times a second: from the heap,
-	 * not a fresh mmap each (whose every page faults in again). */
-	mallopt(M_MMAP_THRESHOLD, API_ANSWER_HEAP_MAX);
-	mallopt(M_TRIM_THRESHOLD, 2 * API_ANSWER_HEAP_MAX);
 	if (presence_attach(&st->presence, p->cfg.runDir, 0) < 0) {
 		wk_log_warnx("cannot attach the presence segment of %s", p->cfg.runDir);
 		return -1;
