@@ -21,7 +21,7 @@
 #include "wk_txn.h"
 
 #define INBOX_BATCH 1024   /* messages handled per iteration before other work */
-#define WK_HEAP_KEEP (16 << 20) /* below this, big buffers come from a heap kept (see wk_proc_main) */
+#define WK_HEAP_KEEP (32 << 20) /* big buffers below this come from a heap that is kept (wk_proc_main) */
 
 static void proc_handle_msg(struct wk_proc *p, zmsg_t *msg);
 static void proc_backup_run(struct wk_proc *p);
@@ -647,7 +647,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	 * next answer faults every page in again: a third of a channel
 	 * shard's time in the 1,000-conversation sync). */
 	mallopt(M_MMAP_THRESHOLD, WK_HEAP_KEEP);
-	mallopt(M_TRIM_THRESHOLD, 2 * WK_HEAP_KEEP);
+	mallopt(M_TRIM_THRESHOLD, 4 * WK_HEAP_KEEP);
 
 	/* Signals arrive through a descriptor in the loop, never asynchronously. */
 	sigemptyset(&mask);
