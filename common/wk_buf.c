@@ -10,27 +10,21 @@ void wk_wbuf_init(struct wk_wbuf *b) { b->p = NULL; b->len = b->cap = 0; }
 void wk_wbuf_free(struct wk_wbuf *b) { wk_free(&b->p); b->len = b->cap = 0; }
 
 /* Make room for n more bytes; the returned pointer is where they go. */
-static uint8_t *
+static inline uint8_t *
 grow(struct wk_wbuf *b, size_t n)
 {
-	wk_grow(&b->p, &b->cap, b->len + n);
+	if (b->len + n > b->cap)
+		wk_grow(&b->p, &b->cap, b->len + n);
 	b->len += n;
 	return b->p + b->len - n;
 }
 
-/* v as n big-endian bytes. */
-static void
-put_be(struct wk_wbuf *b, uint64_t v, int n)
-{
-	uint8_t *p = grow(b, n);
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-void wk_put_u8(struct wk_wbuf *b, uint8_t v) { put_be(b, v, 1); }
-void wk_put_u16(struct wk_wbuf *b, uint16_t v) { put_be(b, v, 2); }
-void wk_put_u32(struct wk_wbuf *b, uint32_t v) { put_be(b, v, 4); }
-void wk_put_u64(struct wk_wbuf *b, uint64_t v) { put_be(b, v, 8); }
+/* Fixed widths, each its own function: a loop over n bytes was a call
+ * and a loop per integer on the hot decoders (conversation sync). */
+void wk_put_u8(struct wk_wbuf *b, uint8_t v) { *grow(b, 1) = v; }
+void wk_put_u16(struct wk_wbuf *b, uint16_t v) { wk_be16_put(grow(b, 2), v); }
+void wk_put_u32(struct wk_wbuf *b, uint32_t v) { wk_be32_put(grow(b, 4), v); }
+void wk_put_u64(struct wk_wbuf *b, uint64_t v) { wk_be64_put(grow(b, 8), v); }
 
 void
 wk_put_mem(struct wk_wbuf *b, const void *p, size_t n)
@@ -73,7 +67,7 @@ wk_rbuf_init(struct wk_rbuf *r, const void *p, size_t len)
 }
 
 /* n bytes at the cursor, or NULL (and err) if there are fewer. */
-static const uint8_t *
+static inline const uint8_t *
 take(struct wk_rbuf *r, size_t n)
 {
 	if (r->err || r->len - r->off < n) {
@@ -84,22 +78,34 @@ take(struct wk_rbuf *r, size_t n)
 	return r->p + r->off - n;
 }
 
-/* n big-endian bytes as an integer; 0 if they are not there. */
-static uint64_t
-get_be(struct wk_rbuf *r, int n)
+/* Big-endian integers; 0 if they are not there. */
+uint8_t
+wk_get_u8(struct wk_rbuf *r)
 {
-	const uint8_t *p = take(r, n);
-	uint64_t v = 0;
-
-	for (int i = 0; p && i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	const uint8_t *p = take(r, 1);
+	return p ? *p : 0;
 }
 
-uint8_t wk_get_u8(struct wk_rbuf *r) { return (uint8_t)get_be(r, 1); }
-uint16_t wk_get_u16(struct wk_rbuf *r) { return (uint16_t)get_be(r, 2); }
-uint32_t wk_get_u32(struct wk_rbuf *r) { return (uint32_t)get_be(r, 4); }
-uint64_t wk_get_u64(struct wk_rbuf *r) { return get_be(r, 8); }
+uint16_t
+wk_get_u16(struct wk_rbuf *r)
+{
+	const uint8_t *p = take(r, 2);
+	return p ? wk_be16_get(p) : 0;
+}
+
+uint32_t
+wk_get_u32(struct wk_rbuf *r)
+{
+	const uint8_t *p = take(r, 4);
+	return p ? wk_be32_get(p) : 0;
+}
+
+uint64_t
+wk_get_u64(struct wk_rbuf *r)
+{
+	const uint8_t *p = take(r, 8);
+	return p ? wk_be64_get(p) : 0;
+}
 
 /* A string in place (not NUL-terminated): its bytes and *n; "" if short. */
 const char *

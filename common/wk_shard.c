@@ -47,12 +47,7 @@ wk_shard_hash64(const void *key, size_t len)
 		h ^= p[i];
 		h *= 0x100000001b3ull;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
+	return wk_fmix64(h);
 }
 
 void wk_shard_use(enum wk_shard_fn fn) { in_use = fn; }

@@ -8,6 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* murmur3's fmix64: every bit of h reaches every bit of the result. */
+static inline uint64_t
+wk_fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 /* The placement functions a LAYOUT can name.  Never renumber or change one:
  * data on disk depends on them. */
 enum wk_shard_fn {

@@ -46,6 +46,7 @@ struct item {
 	int known;                   /* LASTMSG_* */
 	struct lastmsg_row lm;
 	int ask;                     /* asked its channel shard */
+	int shard;                   /* which (wk_shard_channel, computed once) */
 	/* The shard's answer (round 2), decoded once: its first valid
 	 * message (MessageResp's recents[0]) and where the rest begins. */
 	uint32_t mine, nmsg;
@@ -338,7 +339,7 @@ ask_recents(struct wk_proc *p, struct api_req *r, struct sync_ctx *c)
 		    (it->known == LASTMSG_HIT && first <= it->lm.last_seq);
 		if (!it->ask)
 			continue;
-		int s = wk_shard_channel(it->sid, it->sid_len, n);
+		int s = it->shard = wk_shard_channel(it->sid, it->sid_len, n);
 		wk_put_strn(&per[s], it->sid, it->sid_len);
 		wk_put_u8(&per[s], it->type);
 		wk_put_u64(&per[s], it->start);
@@ -350,7 +351,7 @@ ask_recents(struct wk_proc *p, struct api_req *r, struct sync_ctx *c)
 			continue;
 		uint32_t *ix = wk_malloc(count[s] * sizeof *ix), k = 0;
 		for (size_t i = 0; i < c->n; i++)
-			if (c->it[i].ask && wk_shard_channel(c->it[i].sid, c->it[i].sid_len, n) == s)
+			if (c->it[i].ask && c->it[i].shard == s)
 				ix[k++] = (uint32_t)i;
 		c->part_items[c->nparts] = ix;
 		c->part_n[c->nparts++] = count[s];

@@ -144,9 +144,8 @@ put_escaped(struct wk_wbuf *b, const char *s, size_t n)
 }
 
 void
-api_jw_key(struct api_jw *w, const char *k)
+api_jw_keyn(struct api_jw *w, const char *k, size_t n)
 {
-	size_t n = strlen(k);
 	uint8_t *o;
 
 	/* Keys are the callers' literals: nothing to escape (api_jw.h). */
@@ -176,30 +175,34 @@ api_jw_itoa(char t[API_JW_INT_MAX], long long v)
 	    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	    "8081828384858687888990919293949596979899";
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	char d[API_JW_INT_MAX], *e = d + sizeof d, *q = e;
-	size_t n = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, x;
+	size_t n = v < 0, len = 1;
+	char *q;
 
 	if (v >= 0 && v < 10) {          /* flags, types, zeros: most of them */
 		t[0] = (char)('0' + v);
 		return 1;
 	}
-	/* Two digits a division, from the end. */
+	/* The digits counted first, then written in place from the end, two
+	 * a division (no copy from a scratch buffer). */
+	for (x = u; x >= 10; x /= 10)
+		len++;
+	if (v < 0)
+		t[0] = '-';
+	q = t + n + len;
 	while (u >= 100) {
 		unsigned r = (unsigned)(u % 100);
 		u /= 100;
 		q -= 2;
-		memcpy(q, pairs + 2 * r, 2);
+		q[0] = pairs[2 * r];
+		q[1] = pairs[2 * r + 1];
 	}
 	if (u >= 10) {
-		q -= 2;
-		memcpy(q, pairs + 2 * u, 2);
+		q[-2] = pairs[2 * u];
+		q[-1] = pairs[2 * u + 1];
 	} else
-		*--q = (char)('0' + u);
-	if (v < 0)
-		t[n++] = '-';
-	memcpy(t + n, q, (size_t)(e - q));
-	return n + (size_t)(e - q);
+		q[-1] = (char)('0' + u);
+	return n + len;
 }
 
 void
@@ -233,20 +236,6 @@ api_jw_raw(struct api_jw *w, const char *text, size_t n)
 {
 	value_begin(w);
 	put_mem(&w->b, text, n);
-}
-
-void
-api_jw_kstr(struct api_jw *w, const char *k, const char *s, size_t n)
-{
-	api_jw_key(w, k);
-	api_jw_str(w, s, n);
-}
-
-void
-api_jw_kint(struct api_jw *w, const char *k, long long v)
-{
-	api_jw_key(w, k);
-	api_jw_int(w, v);
 }
 
 /* As jansson's utf8 check: no overlong forms, no surrogates, <= U+10FFFF. */

@@ -30,7 +30,7 @@ void api_jw_object(struct api_jw *w);
 /* Closes the innermost array or object. */
 void api_jw_end(struct api_jw *w, char close);
 /* k is written as it is: a name that needs no escaping (a literal). */
-void api_jw_key(struct api_jw *w, const char *k);
+void api_jw_keyn(struct api_jw *w, const char *k, size_t n);
 void api_jw_str(struct api_jw *w, const char *s, size_t n);
 void api_jw_int(struct api_jw *w, long long v);
 void api_jw_null(struct api_jw *w);
@@ -42,9 +42,27 @@ size_t api_jw_itoa(char t[API_JW_INT_MAX], long long v);
 void api_jw_reserve(struct api_jw *w, size_t n);
 /* A value already in JSON (json_dumps output, say). */
 void api_jw_raw(struct api_jw *w, const char *text, size_t n);
+/* Inline so that strlen of a literal key is folded to a constant. */
+static inline void
+api_jw_key(struct api_jw *w, const char *k)
+{
+	api_jw_keyn(w, k, __builtin_strlen(k));
+}
+
 /* Shorthands: key then value. */
-void api_jw_kstr(struct api_jw *w, const char *k, const char *s, size_t n);
-void api_jw_kint(struct api_jw *w, const char *k, long long v);
+static inline void
+api_jw_kstr(struct api_jw *w, const char *k, const char *s, size_t n)
+{
+	api_jw_key(w, k);
+	api_jw_str(w, s, n);
+}
+
+static inline void
+api_jw_kint(struct api_jw *w, const char *k, long long v)
+{
+	api_jw_key(w, k);
+	api_jw_int(w, v);
+}
 
 /* 1 if s[0..n) is valid UTF-8 (jansson refuses a string that is not). */
 int api_jw_is_utf8(const char *s, size_t n);

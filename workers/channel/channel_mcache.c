@@ -22,10 +22,10 @@
 #include "channel_store.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
+#include "wk_map.h"
 #include "wk_time.h"
 
 struct mentry {
-	char key[24];                /* "<num hex>/<list>" */
 	uint64_t num;
 	uint8_t list;
 	struct channel_mset set;
@@ -37,30 +37,22 @@ struct mentry {
 };
 
 static struct {
-	zhashx_t *map;
+	struct wk_map map;           /* (num, list) -> struct mentry */
 	struct mentry *head, *tail, *touched;
 	uint64_t total;              /* uids cached */
 	uint64_t max;                /* channel.memberCacheMax */
+	int configured;              /* max set: caching on */
 	uint64_t hits, misses, builds_ms, evictions;
 } mc;
 
-/* The map key of (channel number, list): "<num hex>/<list letter>". */
-static void
-mkkey(char *k, uint64_t num, enum channel_list list)
-{
-	static const char hex[] = "0123456789abcdef";
-	char d[16];
-	int n = 0;
+/* The map key of (channel number, list): the number's bytes, the list's. */
+#define KEY_LEN 9
 
-	/* "%llx/%c" without printf: this runs for every conversation of a sync. */
-	do
-		d[n++] = hex[num & 15];
-	while ((num >>= 4) != 0);
-	while (n > 0)
-		*k++ = d[--n];
-	*k++ = '/';
-	*k++ = (char)list;
-	*k = '\0';
+static void
+mkkey(char k[KEY_LEN], uint64_t num, enum channel_list list)
+{
+	memcpy(k, &num, 8);
+	k[8] = (char)list;
 }
 
 /* Take e out of the LRU list (head: most recently used). */
@@ -103,7 +95,10 @@ entry_drop(struct mentry *e)
 	}
 	lru_unlink(e);
 	mc.total -= e->set.n;
-	zhashx_delete(mc.map, e->key);
+	char k[KEY_LEN];
+
+	mkkey(k, e->num, (enum channel_list)e->list);
+	wk_map_del(&mc.map, k, sizeof k);
 	channel_mset_free(&e->set);
 	free(e);
 }
@@ -126,8 +121,7 @@ void
 channel_mcache_configure(uint64_t max)
 {
 	mc.max = max;
-	if (mc.map == NULL)
-		mc.map = zhashx_new();
+	mc.configured = 1;
 	for (struct mentry *e = mc.tail, *prev; e && mc.total > mc.max; e = prev) {
 		prev = e->prev;
 		if (!e->pinned)
@@ -141,19 +135,18 @@ channel_mcache_close(void)
 {
 	while (mc.head)
 		entry_drop(mc.head);
-	zhashx_destroy(&mc.map);
+	wk_map_free(&mc.map, NULL);
+	mc.configured = 0;
 }
 
 /* The cached entry of (num, list), or NULL. */
 static struct mentry *
 lookup(uint64_t num, enum channel_list list)
 {
-	char k[24];
+	char k[KEY_LEN];
 
-	if (mc.map == NULL)
-		return NULL;
 	mkkey(k, num, list);
-	return zhashx_lookup(mc.map, k);
+	return wk_map_get(&mc.map, k, sizeof k);
 }
 
 /* channel_list_foreach callback while building a set from members.db. */
@@ -174,7 +167,7 @@ channel_mcache_get(struct wk_proc *p, const struct channel_rec *c, enum channel_
 	    list == CHANNEL_BLACKLIST ? CHANNEL_L_BLACKLIST : CHANNEL_L_WHITELIST];
 	struct mentry *e;
 
-	if (mc.map == NULL || c->num == 0 || count > mc.max)
+	if (!mc.configured || c->num == 0 || count > mc.max)
 		return NULL;
 	if ((e = lookup(c->num, list)) != NULL) {
 		if (e->set.n == count && !e->stale) {
@@ -193,7 +186,6 @@ channel_mcache_get(struct wk_proc *p, const struct channel_rec *c, enum channel_
 	mc.misses++;
 	uint64_t t0 = wk_now_ms();
 	e = wk_calloc(1, sizeof *e);
-	mkkey(e->key, c->num, list);
 	e->num = c->num;
 	e->list = (uint8_t)list;
 	channel_mset_init(&e->set);
@@ -204,7 +196,9 @@ channel_mcache_get(struct wk_proc *p, const struct channel_rec *c, enum channel_
 	}
 	channel_mset_trim(&e->set);
 	mc.builds_ms += wk_now_ms() - t0;
-	zhashx_insert(mc.map, e->key, e);
+	char k[KEY_LEN];
+	mkkey(k, c->num, list);
+	wk_map_set(&mc.map, k, sizeof k, e);
 	lru_front(e);
 	touch(e);
 	mc.total += e->set.n;

@@ -14,39 +14,34 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <czmq.h>
 #include "channel_store.h"
 #include "wk_alloc.h"
+#include "wk_map.h"
 
 #define SENDCACHE_MAX 262144
 
 static struct {
-	zhashx_t *seqs;              /* "num-hex/uid" -> seq + 1 */
+	struct wk_map seqs;          /* num (8 bytes) then uid -> seq + 1 */
 	uint64_t hits, misses, purges;
 } sc;
 
-/* The key into k (sized CHANNEL_ID_MAX + 18): "%016llx/" then the uid. */
-static const char *
+/* The key into k (sized CHANNEL_ID_MAX + 8): the number's bytes, then
+ * the uid; its length. */
+static size_t
 key(char *k, uint64_t num, const char *uid, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 15; i >= 0; i--, num >>= 4)
-		k[i] = hex[num & 15];
-	k[16] = '/';
-	memcpy(k + 17, uid, len);
-	k[17 + len] = '\0';
-	return k;
+	memcpy(k, &num, sizeof num);
+	memcpy(k + sizeof num, uid, len);
+	return sizeof num + len;
 }
 
 int
 channel_sendcache_get(uint64_t num, const char *uid, size_t len, uint32_t *seq)
 {
-	char k[CHANNEL_ID_MAX + 18];
+	char k[CHANNEL_ID_MAX + 8];
 	void *v;
 
-	if (sc.seqs == NULL || len > CHANNEL_ID_MAX ||
-	    (v = zhashx_lookup(sc.seqs, key(k, num, uid, len))) == NULL) {
+	if (len > CHANNEL_ID_MAX || (v = wk_map_get(&sc.seqs, k, key(k, num, uid, len))) == NULL) {
 		sc.misses++;
 		return 0;
 	}
@@ -58,24 +53,21 @@ channel_sendcache_get(uint64_t num, const char *uid, size_t len, uint32_t *seq)
 void
 channel_sendcache_put(uint64_t num, const char *uid, size_t len, uint32_t seq)
 {
-	char k[CHANNEL_ID_MAX + 18];
+	char k[CHANNEL_ID_MAX + 8];
 
 	if (len > CHANNEL_ID_MAX)
 		return;
-	if (sc.seqs == NULL)
-		sc.seqs = zhashx_new();
-	if (zhashx_size(sc.seqs) >= SENDCACHE_MAX) {
-		zhashx_purge(sc.seqs);
+	if (wk_map_size(&sc.seqs) >= SENDCACHE_MAX) {
+		wk_map_clear(&sc.seqs, NULL);
 		sc.purges++;
 	}
-	zhashx_update(sc.seqs, key(k, num, uid, len), (void *)((uintptr_t)seq + 1));
+	wk_map_set(&sc.seqs, k, key(k, num, uid, len), (void *)((uintptr_t)seq + 1));
 }
 
 void
 channel_sendcache_clear(void)
 {
-	if (sc.seqs)
-		zhashx_purge(sc.seqs);
+	wk_map_clear(&sc.seqs, NULL);
 }
 
 int
@@ -83,12 +75,12 @@ channel_sendcache_status(char *buf, size_t len)
 {
 	return snprintf(buf, len, " sendcache_entries=%zu sendcache_hits=%llu"
 	    " sendcache_misses=%llu sendcache_purges=%llu",
-	    sc.seqs ? zhashx_size(sc.seqs) : 0, (unsigned long long)sc.hits,
+	    wk_map_size(&sc.seqs), (unsigned long long)sc.hits,
 	    (unsigned long long)sc.misses, (unsigned long long)sc.purges);
 }
 
 void
 channel_sendcache_close(void)
 {
-	zhashx_destroy(&sc.seqs);
+	wk_map_free(&sc.seqs, NULL);
 }

@@ -40,6 +40,7 @@
 #include <string.h>
 #include "channel_store.h"
 #include "wk_alloc.h"
+#include "wk_map.h"
 #include "wk_buf.h"
 #include "wk_db.h"
 #include "wk_log.h"
@@ -67,7 +68,7 @@ enum {                                /* record flag bits */
 static struct {
 	struct wk_txn *t;             /* p->txn, the group commit (wk_txn.h) */
 	DB_TXN *txn;                  /* its open transaction, as channel_txn returned it */
-	zhashx_t *cache;              /* hkey -> struct channel_rec */
+	struct wk_map cache;          /* hkey -> struct channel_rec */
 	struct channel_rec *dirty;           /* records changed in txn */
 	struct channel_rec *last;     /* the record found last (chan_free forgets it) */
 } st;
@@ -75,9 +76,9 @@ static struct {
 
 /* The cache's destructor: a record and its "type/id" key. */
 static void
-chan_free(void **item)
+chan_free(void *item)
 {
-	struct channel_rec *c = *item;
+	struct channel_rec *c = item;
 
 	if (c) {
 		if (st.last == c)
@@ -85,19 +86,7 @@ chan_free(void **item)
 		free(c->newest);
 		free(c->hkey);
 		free(c);
-		*item = NULL;
 	}
-}
-
-/* The record cache, made on first use (hkey "type/id" -> channel_rec). */
-static zhashx_t *
-cache(void)
-{
-	if (st.cache == NULL) {
-		st.cache = zhashx_new();
-		zhashx_set_destructor(st.cache, chan_free);
-	}
-	return st.cache;
 }
 
 /* ---- the transaction: wrappers over p->txn (wk_txn.h) ---- */
@@ -147,7 +136,7 @@ txn_ended(struct wk_proc *p, int rc)
 		c->dirty = 0;
 		c->dirty_next = NULL;
 		if (rc < 0)
-			zhashx_delete(st.cache, c->hkey);
+			chan_free(wk_map_del(&st.cache, c->hkey, strlen(c->hkey)));
 		else if (c->last_seq != c->pub_seq)
 			channel_lastmsg_publish(c);   /* before the acks: after-commit work runs next */
 	}
@@ -155,8 +144,8 @@ txn_ended(struct wk_proc *p, int rc)
 	channel_mcache_ended(rc);
 	if (rc < 0)
 		channel_sendcache_clear();
-	if (st.cache && zhashx_size(st.cache) > CACHE_MAX)
-		zhashx_purge(st.cache);
+	if (wk_map_size(&st.cache) > CACHE_MAX)
+		wk_map_clear(&st.cache, chan_free);
 }
 
 /* The fixed-size channels.db value of c (layout in the header comment). */
@@ -269,7 +258,6 @@ channel_store_open(struct wk_proc *p)
 
 	st.t = p->txn;
 	wk_txn_set_hooks(p->txn, &hooks);
-	cache();
 	return 0;
 }
 
@@ -280,7 +268,7 @@ channel_store_close(struct wk_proc *p)
 {
 	channel_abort(p);
 	st.t = NULL;
-	zhashx_destroy(&st.cache);
+	wk_map_free(&st.cache, chan_free);
 }
 
 /* ---- low-level access, all inside the transaction ---- */
@@ -375,7 +363,7 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 	memcpy(look, tbuf, tl);
 	look[tl] = '/';
 	memcpy(look + tl + 1, id, idlen + 1);
-	if ((c = zhashx_lookup(cache(), look)) == NULL) {
+	if ((c = wk_map_get(&st.cache, look, tl + 1 + idlen)) == NULL) {
 		hkey = wk_strdup(look);
 		c = wk_calloc(1, sizeof *c);
 		c->hkey = hkey;
@@ -388,11 +376,11 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 		if ((rc != 0 && rc != DB_NOTFOUND) || (rc == 0 && channel_record_decode(c, v, data.size) < 0)) {
 			wk_log_warnx("channel %s/%u: get record: %s", id, type,
 			    rc ? db_strerror(rc) : "bad record");
-			chan_free((void **)&c);
+			chan_free(c);
 			return NULL;
 		}
 		c->pub_seq = c->last_seq;   /* the table has it (rebuilt at start) */
-		zhashx_insert(st.cache, hkey, c);
+		wk_map_set(&st.cache, look, tl + 1 + idlen, c);
 	}
 	st.last = c;
 found:
@@ -487,8 +475,11 @@ channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, siz
 static void
 info_fill(struct channel_info *info, const char *id, uint8_t type, const struct channel_rec *c)
 {
+	size_t n = strnlen(id, sizeof info->id - 1);
+
+	/* Not snprintf: a sync reads a record per conversation. */
 	memset(info, 0, sizeof *info);
-	snprintf(info->id, sizeof info->id, "%s", id);
+	memcpy(info->id, id, n);
 	info->type = type;
 	if (c == NULL || c->num == 0)
 		return;
