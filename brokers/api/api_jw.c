@@ -185,8 +185,9 @@ api_jw_itoa(char t[API_JW_INT_MAX], long long v)
 	}
 	/* The digits counted first, then written in place from the end, two
 	 * a division (no copy from a scratch buffer). */
-	for (x = u; x >= 10; x /= 10)
-		len++;
+	/* Compares, not divisions: ids and times are 10 to 19 digits. */
+	for (x = 10; len < 20 && u >= x; len++)
+		x = len < 19 ? x * 10 : x;
 	if (v < 0)
 		t[0] = '-';
 	q = t + n + len;

@@ -62,7 +62,8 @@ END_TEST
 START_TEST(test_api_jw_ints_match_jansson)
 {
 	static const long long v[] = { 0, 1, -1, 9, 10, -10, 123456789, LLONG_MAX, LLONG_MIN,
-	    LLONG_MIN + 1, 1700000000LL * 1000000000LL };
+	    LLONG_MIN + 1, 1700000000LL * 1000000000LL, 99, 100, -99, -100,
+	    999999999999999999LL, 1000000000000000000LL, -1000000000000000000LL };
 	struct api_jw w;
 	json_t *a = json_array();
 
