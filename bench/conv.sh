@@ -7,6 +7,7 @@
 #
 #   bench/conv.sh BUILDDIR [--quick]
 #   CONV_SIZES="100 1000 10000" CONV_ONLY=1 bench/conv.sh BUILDDIR   (the table)
+#   CONV_CLIENTS="4 8 16" ...  the same at several concurrencies
 #   CONV_BOUND=1 ...   also, per size, one full answer saved and served by
 #                      convbound (nothing behind it): the HTTP edge's limit
 set -eu
@@ -28,7 +29,12 @@ for convs in ${CONV_SIZES:-1000}; do
 	start_tree convbench "conversation:
   userMaxCount: $(( convs > 1000 ? convs : 1000 ))"
 	echo "== /conversation/sync, msg_count 1, $convs conversations"
-	"$build/bench/convbench" -H "127.0.0.1:$http" -t "$secs" -n "$convs"
+	# CONV_CLIENTS="4 8 16": one run per concurrency, each its own users.
+	for c in ${CONV_CLIENTS:-16}; do
+		[ "${CONV_CLIENTS:-16}" = 16 ] || echo "-- $c clients"
+		"$build/bench/convbench" -H "127.0.0.1:$http" -t "$secs" -n "$convs" -c "$c" \
+		    -x "$( [ "$c" = 16 ] && echo cb || echo "cb$c")"
+	done
 	if [ -n "${CONV_BOUND:-}" ]; then
 		ans=$(mktemp /tmp/convbound.XXXXXX)
 		curl -s -o "$ans" -d "{\"uid\":\"cb-u$convs\",\"msg_count\":1}" \

@@ -650,6 +650,10 @@ START_TEST(test_hook_notify_survives_channel_kill9)
 	post_ok("/channel", "{\"channel_id\":\"dn\",\"channel_type\":2,\"subscribers\":[\"d1\",\"d2\"]}");
 	api_send("d1", "dn", 2, "before", &before, NULL);
 	json_decref(wait_msg("msg.notify", before));
+	/* Its HOOK_ACK reached the shard: only "after" is left to replay (an
+	 * ack still on its way would make "before" come twice, which
+	 * at-least-once allows but this test does not ask about). */
+	wait_stat("channel", "notify_acked", 1);
 	hook = wkt_tree_pid(&tree, "hook", 0);
 	ck_assert_int_gt(hook, 0);
 	ck_assert_int_eq(kill(hook, SIGSTOP), 0);
