@@ -11,6 +11,8 @@
 //   readonly URL USER PASS   a change (add members, kick) refused with 403
 //   badlogin URL USER PASS   the login refused, the console stays closed
 //   conns URL USER PASS      open the connections view: its load time
+//   load URL USER PASS       every view's load time, as a person opens them
+//                            (bench/console.sh, with many connections)
 //   demo URL UID1 TOK1 UID2 TOK2   two tabs chat with each other
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -145,6 +147,45 @@ try {
 		result.summary = await text(page, '#conn-summary');
 		result.msg = await text(page, '#conn-msg');
 		result.rows = await page.$$eval('#conns tbody tr', (r) => r.length);
+	} else if (scenario === 'load') {
+		const [user, pass] = rest;
+		// From asking for the page to seeing its content, per view.
+		let t0 = Date.now();
+		const page = await open(url);
+		result.page_ms = Date.now() - t0;
+		t0 = Date.now();
+		await login(page, user, pass);
+		await page.waitForSelector('#tree tr[data-role="channel"]', { timeout: 10000 });
+		result.login_tree_ms = Date.now() - t0;
+		t0 = Date.now();
+		await page.click('nav button[data-view="conns"]');
+		await page.waitForFunction(() => document.getElementById('conn-summary').dataset.total !== undefined,
+		    { timeout: 10000 });
+		result.conns_ms = Date.now() - t0;
+		result.total = Number(await page.$eval('#conn-summary', (e) => e.dataset.total));
+		result.rows = await page.$$eval('#conns tbody tr', (r) => r.length);
+		result.sorted_ms = {};
+		for (const sort of ['idleDesc', 'uptimeDesc', 'inMsgDesc', 'outMsgDesc', 'pendingBytesDesc']) {
+			await page.$eval('#conn-summary', (e) => { e.textContent = ''; });
+			await page.select('#conn-sort', sort);
+			await page.$eval('#conn-offset', (e) => { e.value = '25000'; });
+			t0 = Date.now();
+			await page.click('#conn-form button[type="submit"]');
+			await page.waitForFunction(() => document.getElementById('conn-summary').textContent !== '',
+			    { timeout: 10000 });
+			result.sorted_ms[sort] = Date.now() - t0;
+		}
+		t0 = Date.now();
+		await page.click('nav button[data-view="hooks"]');
+		await page.waitForFunction(() => document.querySelectorAll('#hooks tbody tr').length > 0,
+		    { timeout: 10000 });
+		result.hooks_ms = Date.now() - t0;
+		t0 = Date.now();
+		await page.click('nav button[data-view="rates"]');
+		await page.waitForFunction(() => Number(document.getElementById('rate-now').dataset.samples) >= 1,
+		    { timeout: 10000 });
+		result.rates_ms = Date.now() - t0;
+		result.msg = await text(page, '#conn-msg');
 	} else if (scenario === 'demo') {
 		const [u1, t1, u2, t2] = rest;
 		const a = await open(url), b = await open(url);
