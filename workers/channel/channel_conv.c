@@ -10,6 +10,7 @@
  * newest first, one entry per item in the items' order. */
 #include <string.h>
 #include "channel.h"
+#include "channel_store.h"
 #include "wk_answer.h"
 #include "wk_buf.h"
 
@@ -21,19 +22,21 @@ conv_item(struct wk_proc *p, const char *uid, const char *id, uint8_t type, uint
     uint32_t count, struct wk_answer *a)
 {
 	struct channel_msgs ms;
-	struct channel_info ci;
+	/* The record itself, not channel_get's copy (a kilobyte cleared
+	 * per conversation). */
+	struct channel_rec *c = channel_rec_get(p, id, type, 0);
 	uint32_t mine = 0, last = 0;
 	long n = 0;
-	int rc;
+	int rc = c == NULL ? -1 : c->num != 0;
 
 	channel_msgs_init(&ms, id, type);
-	if ((rc = channel_get(p, id, type, &ci)) == 1 && ci.last_seq > 0) {
-		last = ci.last_seq;
+	if (rc == 1 && c->last_seq > 0) {
+		last = c->last_seq;
 		if (start < 1)
 			start = 1;
 		/* Nothing new since the client's position (the usual incremental
 		 * sync): no walk and no read of the sender index. */
-		if (start <= ci.last_seq)
+		if (start <= last)
 			n = channel_msg_range(p, id, type, (uint32_t)start, 0, count, 1,
 			    channel_msgs_add, &ms);
 		/* A member taken off by a reset, remove_all or a disband still
