@@ -82,6 +82,7 @@ struct api_req {
 	size_t resp_len;
 	const char *ctype;           /* NULL: no Content-Type (empty bodies) */
 	int cors;                    /* add the CORS headers */
+	unsigned retry_after;        /* > 0: a Retry-After header, in seconds */
 	/* Waiting on shards. */
 	uint64_t corr;               /* 0 until the first part is sent */
 	int waiting;                 /* answers still expected */
@@ -222,6 +223,8 @@ void api_answer(struct api_req *r, unsigned status, const char *ctype, char *bod
 void api_answer_json(struct api_req *r, unsigned status, json_t *body);
 /* {"msg":msg,"status":status} with HTTP status `status`. */
 void api_answer_error(struct api_req *r, unsigned status, const char *msg);
+/* The same with a Retry-After of secs seconds (429, 503). */
+void api_answer_retry_after(struct api_req *r, unsigned status, const char *msg, unsigned secs);
 /* 200 {"status":200}. */
 void api_answer_ok(struct api_req *r);
 

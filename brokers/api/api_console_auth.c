@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/rand.h>
 #include "api.h"
 #include "wk_alloc.h"
@@ -40,8 +42,25 @@ struct api_session {
 	uint64_t expires_ms;           /* wk_now_ms() */
 };
 
+/* Failed logins by client address: LOGIN_FAILS_MAX failures within
+ * LOGIN_WINDOW_MS and that address is refused (429, Retry-After) until the
+ * window ends, whatever password it sends; a login that succeeds clears
+ * its count.  A fixed table (the stalest entry reused): a flood from many
+ * addresses can push entries out, never grow wk-api's memory. */
+#define LOGIN_ADDRS 256
+#define LOGIN_FAILS_MAX 5
+#define LOGIN_WINDOW_MS 60000
+
+struct login_fail {
+	uint8_t addr[17];            /* family, then 4 or 16 address bytes; [0] 0: free */
+	uint32_t fails;
+	uint64_t since_ms;           /* the window's start: the first failure */
+};
+
 struct api_console {
 	struct api_session s[CONSOLE_SESSIONS];
+	struct login_fail f[LOGIN_ADDRS];
+	uint64_t throttled;          /* logins refused for it */
 };
 
 static struct wk_ratelimit rl_login = WK_RATELIMIT_INIT(5);
@@ -170,7 +189,72 @@ api_console_session(struct wk_proc *p, struct api_req *r)
 	return -1;
 }
 
-/* POST /manager/login: the reference's checks and words (400 each). */
+/* The client's address as a key (family byte, then the address). */
+static void
+login_addr(struct api_req *r, uint8_t key[17])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	memset(key, 0, 17);
+	if (sa && sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		key[0] = 6;
+		memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else
+		key[0] = 1;              /* unknown: all such clients share one entry */
+}
+
+/* The entry of key: found, or (add) the free or stalest one taken over. */
+static struct login_fail *
+login_entry(struct api_console *c, const uint8_t key[17], int add, uint64_t now)
+{
+	struct login_fail *old = &c->f[0];
+
+	for (int i = 0; i < LOGIN_ADDRS; i++) {
+		struct login_fail *f = &c->f[i];
+		if (f->addr[0] && memcmp(f->addr, key, 17) == 0)
+			return f;
+		if (!f->addr[0] || (old->addr[0] && f->since_ms < old->since_ms))
+			old = f;
+	}
+	if (!add)
+		return NULL;
+	memcpy(old->addr, key, 17);
+	old->fails = 0;
+	old->since_ms = now;
+	return old;
+}
+
+/* Seconds until key may try again, or 0. */
+static unsigned
+login_blocked(struct api_console *c, const uint8_t key[17], uint64_t now)
+{
+	struct login_fail *f = login_entry(c, key, 0, now);
+
+	if (f == NULL || f->fails < LOGIN_FAILS_MAX || now - f->since_ms >= LOGIN_WINDOW_MS)
+		return 0;
+	return (unsigned)((f->since_ms + LOGIN_WINDOW_MS - now + 999) / 1000);
+}
+
+static void
+login_failed(struct api_console *c, const uint8_t key[17], uint64_t now)
+{
+	struct login_fail *f = login_entry(c, key, 1, now);
+
+	if (now - f->since_ms >= LOGIN_WINDOW_MS) {   /* a new window */
+		f->fails = 0;
+		f->since_ms = now;
+	}
+	f->fails++;
+}
+
+/* POST /manager/login: the reference's checks and words (400 each); an
+ * address that failed too often is refused before its password is looked
+ * at (429). */
 void
 api_route_manager_login(struct wk_proc *p, struct api_req *r)
 {
@@ -178,10 +262,25 @@ api_route_manager_login(struct wk_proc *p, struct api_req *r)
 	struct api_in in = { r, o, "struct { Username string; Password string }" };
 	const char *name, *pass, *perms = "";
 	struct api_session *s;
+	struct api_console *c = console(p);
+	uint64_t now = wk_now_ms();
+	uint8_t key[17];
+	unsigned wait;
 	int write;
 
 	if (o == NULL)
 		return;
+	login_addr(r, key);
+	if ((wait = login_blocked(c, key, now)) > 0) {
+		char msg[96];
+		c->throttled++;
+		wk_log_limited(&rl_login, WK_LOG_WARN, "console: logins from an address refused for "
+		    "%u s after %d failures (%llu refused so far)", wait, LOGIN_FAILS_MAX,
+		    (unsigned long long)c->throttled);
+		snprintf(msg, sizeof msg, "too many failed logins: retry in %u s", wait);
+		api_answer_retry_after(r, 429, msg, wait);
+		goto out;
+	}
 	if (api_in_str(&in, "username", &name) < 0 || api_in_str(&in, "password", &pass) < 0)
 		goto out;
 	if (api_is_blank(pass)) {
@@ -194,9 +293,13 @@ api_route_manager_login(struct wk_proc *p, struct api_req *r)
 	}
 	if (strlen(name) >= CONSOLE_NAME_MAX || (write = user_check(p, name, pass, &perms)) < 0) {
 		wk_log_limited(&rl_login, WK_LOG_INFO, "console: login of \"%.64s\" refused", name);
+		login_failed(c, key, now);
 		api_answer_error(r, 400, "用户名或密码错误");
 		goto out;
 	}
+	struct login_fail *f = login_entry(c, key, 0, now);
+	if (f)
+		memset(f, 0, sizeof *f);
 	s = session_new(p, name, write);
 	wk_log_info("console: %s logged in (%s)", name, write ? "read and write" : "read only");
 	api_answer_json(r, 200, json_pack("{s:s,s:s,s:I,s:s}", "username", name, "token", s->token,

@@ -76,6 +76,13 @@ api_answer_error(struct api_req *r, unsigned status, const char *msg)
 	api_answer_json(r, status, json_pack("{s:s,s:i}", "msg", msg, "status", (int)status));
 }
 
+void
+api_answer_retry_after(struct api_req *r, unsigned status, const char *msg, unsigned secs)
+{
+	api_answer_error(r, status, msg);
+	r->retry_after = secs;
+}
+
 /* The reference's success shape for routes with nothing to return. */
 void
 api_answer_ok(struct api_req *r)
@@ -140,6 +147,11 @@ api_http_queue(struct api_req *r, const char *method, const char *url)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
 	if (r->cors)
 		api_http_cors(resp);
+	if (r->retry_after) {
+		char secs[16];
+		snprintf(secs, sizeof secs, "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	rc = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return rc;

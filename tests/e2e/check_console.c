@@ -148,6 +148,51 @@ START_TEST(test_console_wrong_password)
 }
 END_TEST
 
+/* POST /manager/login n times with password pw: the last status (and
+ * its body in *last, if asked). */
+static long
+logins(int n, const char *pw, char **last)
+{
+	char url[64], body[128], *resp = NULL;
+	long st = -1;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/manager/login", port);
+	snprintf(body, sizeof body, "{\"username\":\"admin\",\"password\":\"%s\"}", pw);
+	for (int i = 0; i < n; i++) {
+		free(resp);
+		resp = NULL;
+		st = wkt_http("POST", url, body, &resp, NULL);
+	}
+	if (last)
+		*last = resp;
+	else
+		free(resp);
+	return st;
+}
+
+/* Guessing passwords: five failures from one address and its logins are
+ * refused (429, the right password too) for the rest of the minute; a
+ * success before that clears the count. */
+START_TEST(test_console_login_throttled)
+{
+	char *resp = NULL;
+
+	start("manager", USERS);
+	ck_assert_int_eq(logins(4, "wrong", NULL), 400);
+	ck_assert_int_eq(logins(1, "s3cret", NULL), 200);      /* clears the four */
+	ck_assert_int_eq(logins(4, "wrong", NULL), 400);
+	ck_assert_int_eq(logins(1, "s3cret", NULL), 200);
+	ck_assert_int_eq(logins(5, "wrong", NULL), 400);       /* the fifth failure */
+	ck_assert_int_eq(logins(1, "s3cret", &resp), 429);
+	ck_assert_msg(resp && strstr(resp, "too many failed logins"), "429 body: %s", resp);
+	free(resp);
+	ck_assert_int_eq(logins(1, "wrong", NULL), 429);
+	/* The API port is not the console's: its clients are not throttled. */
+	json_decref(wkt_call(&tree, "GET", "/health", NULL, 200));
+	wkt_tree_stop(&tree);
+}
+END_TEST
+
 /* Two demo tabs, alice and bob (tokens set by the app server, as with
  * tokenAuthOn), chat both ways through the official JS SDK. */
 START_TEST(test_demo_two_tabs_chat)
@@ -184,6 +229,7 @@ main(void)
 	tcase_add_test(tc, test_console_readonly_refused);
 	tcase_add_test(tc, test_console_guest_default);
 	tcase_add_test(tc, test_console_wrong_password);
+	tcase_add_test(tc, test_console_login_throttled);
 	tcase_add_test(tc, test_demo_two_tabs_chat);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
