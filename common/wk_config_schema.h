@@ -75,6 +75,8 @@ X("channel.offlineLargeGroup", INT, channel_offlineLargeGroup, "1000", "1", "100
 X("channel.retentionDays", INT, channel_retentionDays, "0", "0", "36500", 0, "keep a channel's messages this many days; older ones are deleted from disk in the background; 0 = forever; POST /channel/retention sets a channel's own")
 X("channel.retentionCount", INT, channel_retentionCount, "0", "0", "4294967294", 0, "keep at most this many of a channel's newest messages; the older ones are deleted from disk in the background; 0 = no limit")
 X("channel.retentionBatch", INT, channel_retentionBatch, "200", "1", "100000", 0, "retention: messages a channel shard deletes per step (one step each 500 ms), so its loop never stalls")
+X("cmd.maxPerUser", INT, cmd_maxPerUser, "10000", "0", "1000000000", 1, "cmd messages (sync_once) a user's mailbox keeps at most: past it the oldest are deleted in the background, counted (cmd_capped) and logged; 0 = no limit")
+X("cmd.maxAge", DUR, cmd_maxAge, "30d", "0", "3650d", 1, "cmd messages older than this are deleted from the mailboxes in the background (users who never come back), counted (cmd_expired) and logged; 0 = kept until acknowledged")
 /* ---- delivery retry ---- */
 X("messageRetry.interval", DUR, messageRetry_interval, "60s", "100ms", "1h", 1, "re-send a RECV not acknowledged by RECVACK after this long")
 X("messageRetry.scanInterval", DUR, messageRetry_scanInterval, "30s", "10ms", "1h", 1, "how often each broker looks for RECVs due for a re-send (no more often than its 250 ms tick): a RECV goes again between interval and interval + scanInterval after it was sent")

@@ -230,6 +230,65 @@ expect_all(const char *uid, int n)
 	json_decref(l);
 }
 
+/* Wait (bounded) until the mailbox shards' `key` counters add up to at
+ * least want. */
+static void
+wait_dropped(const char *key, long long want)
+{
+	uint64_t end = wkt_now_ms() + 15000;
+
+	while (wkt_now_ms() < end && wkt_status_sum(tree.run, "mailbox", key) < want)
+		wkt_tick();
+	ck_assert_int_ge(wkt_status_sum(tree.run, "mailbox", key), want);
+}
+
+/* uid's mailbox holds exactly the texts want[0..n), in order. */
+static void
+mailbox_is(const char *uid, const char *const *want, size_t n)
+{
+	json_t *l = sync_cmd(uid, 1000), *m;
+	char text[64];
+	size_t i;
+
+	ck_assert_uint_eq(json_array_size(l), n);
+	json_array_foreach(l, i, m) {
+		payload_of(m, text, sizeof text);
+		ck_assert_str_eq(text, want[i]);
+	}
+	json_decref(l);
+}
+
+/* A user who never comes back keeps the newest cmd.maxPerUser messages
+ * (the oldest go, counted), and none older than cmd.maxAge. */
+START_TEST(test_cmd_mailbox_bound)
+{
+	static const char *const newest[] = { "cap 4", "cap 5", "cap 6" },
+	    *later[] = { "cap 6", "cap 7", "cap 8" }, *none[] = { NULL };
+	char text[32];
+
+	wkt_tree_stop(&tree);
+	wkt_tree_start(&tree, "tokenAuthOn: false\ncmd:\n  maxPerUser: 3\n  maxAge: 8s\n");
+	post_ok("/channel", "{\"channel_id\":\"cap\",\"channel_type\":2,"
+	    "\"subscribers\":[\"ca\",\"cb\"]}");
+	for (int i = 0; i < 7; i++) {
+		snprintf(text, sizeof text, "cap %d", i);
+		send_cmd("cap", text);
+	}
+	wait_dropped("cmd_capped", 8);          /* 4 of each user's 7 */
+	mailbox_is("ca", newest, 3);
+	mailbox_is("cb", newest, 3);
+	send_cmd("cap", "cap 7");
+	send_cmd("cap", "cap 8");
+	wait_dropped("cmd_capped", 12);
+	mailbox_is("ca", later, 3);
+	ck_assert_int_eq(wkt_status_sum(tree.run, "mailbox", "cmd_capped"), 12);
+	/* Then they age out: nothing is left 8 s on. */
+	wait_dropped("cmd_expired", 6);
+	mailbox_is("ca", none, 0);
+	mailbox_is("cb", none, 0);
+}
+END_TEST
+
 /* cmd messages "k from" .. "k to-1" to kg. */
 static void
 send_ks(int from, int to)
@@ -280,6 +339,7 @@ cmd_suite(void)
 	tcase_add_test(tc, test_cmd_exact_pages);
 	tcase_add_test(tc, test_cmd_new_member_and_subscribers);
 	tcase_add_test(tc, test_cmd_survives_kills);
+	tcase_add_test(tc, test_cmd_mailbox_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -105,6 +105,14 @@ mailbox_on_iteration(struct wk_proc *p)
 	mailbox_cmd_flush(p);
 }
 
+/* Once a second: a step of the bound on cmd mailboxes (its writes are
+ * committed at the end of the iteration like any other). */
+static void
+mailbox_on_tick(struct wk_proc *p)
+{
+	mailbox_cmd_bound_step(p);
+}
+
 static void
 mailbox_on_stop(struct wk_proc *p)
 {
@@ -146,6 +154,8 @@ static const struct wk_proc_def mailbox_def = {
 	.on_start = mailbox_on_start,
 	.on_iteration = mailbox_on_iteration,
 	.on_stop = mailbox_on_stop,
+	.tick_ms = 1000,
+	.on_tick = mailbox_on_tick,
 	.on_status = mailbox_on_status,
 	.on_stats = mailbox_on_stats,
 	.databases = mailbox_databases,

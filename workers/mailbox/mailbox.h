@@ -122,6 +122,9 @@ void mailbox_cmd_txn_ended(struct wk_proc *p, int rc);
  * (CHANNEL_CMD_ACK), then deliver them. */
 void mailbox_cmd_flush(struct wk_proc *p);
 int mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len);
+/* A step of the bound on cmd mailboxes (cmd.maxAge, cmd.maxPerUser):
+ * a tick's worth of records walked, what is past the bound deleted. */
+void mailbox_cmd_bound_step(struct wk_proc *p);
 
 /* ---- mailbox_conn.c ---- */
 void mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);

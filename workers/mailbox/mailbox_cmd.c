@@ -38,6 +38,7 @@
 #include "wk_chmsg.h"
 #include "wk_db.h"
 #include "wk_log.h"
+#include "wk_time.h"
 #include "wk_shard.h"
 #include "wk_fanout.h"
 #include "wk_txn.h"
@@ -69,6 +70,7 @@ static struct {
 	uint64_t counter;
 	struct delivery *head, **tail;
 	uint64_t applied_n, dups, gaps, delivered, acked;
+	uint64_t expired, capped;    /* dropped by the bound (cmd_bound_step) */
 } mc;
 
 /* cmdbox.db key of the last entry applied from channel shard `shard`. */
@@ -373,9 +375,11 @@ int
 mailbox_cmd_status(struct wk_proc *p, char *buf, size_t len)
 {
 	return snprintf(buf, len, " cmd_applied=%llu cmd_dups=%llu cmd_gaps=%llu "
-	    "cmd_delivered_to=%llu cmd_recvacked=%llu", (unsigned long long)mc.applied_n,
-	    (unsigned long long)mc.dups, (unsigned long long)mc.gaps,
-	    (unsigned long long)mc.delivered, (unsigned long long)mc.acked);
+	    "cmd_delivered_to=%llu cmd_recvacked=%llu cmd_expired=%llu cmd_capped=%llu",
+	    (unsigned long long)mc.applied_n, (unsigned long long)mc.dups,
+	    (unsigned long long)mc.gaps, (unsigned long long)mc.delivered,
+	    (unsigned long long)mc.acked, (unsigned long long)mc.expired,
+	    (unsigned long long)mc.capped);
 }
 
 /* cmd.sync: the oldest `limit` unacknowledged messages. */
@@ -470,4 +474,115 @@ mailbox_op_cmd_syncack(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 		ok = 0;
 	mailbox_txn_end(txn, ok, a);
 	return 0;
+}
+
+/* ---- the bound: users who never come back ---- */
+
+#define BOUND_STEP 2000              /* records looked at per step (one a tick) */
+
+/* Where the walk is: it goes backwards through the 'm' records (each
+ * user's newest first), a step a tick, and wraps at the first of them. */
+static struct {
+	uint8_t resume[KEY_MAX];     /* the key the next step starts before */
+	size_t resume_len;           /* 0: from the last record */
+	char uid[PRESENCE_UID_MAX];  /* the user being walked, and how many of */
+	size_t uid_len;              /* its messages were kept so far */
+	uint64_t kept;
+} cb;
+
+static struct wk_ratelimit rl_bound = WK_RATELIMIT_INIT(5);
+
+/* Whether the record at key/data goes: older than the age, or past the
+ * user's newest maxPerUser. */
+static int
+bound_drop(struct wk_proc *p, const DBT *key, const DBT *data, int64_t now)
+{
+	const uint8_t *k = key->data;
+	size_t ul = key->size - 10;  /* 'm' uid NUL seq */
+	struct wk_rbuf r;
+	struct wk_chmsg m;
+	int64_t max_age = (int64_t)(p->cfg.cmd_maxAge / 1000);   /* seconds, as timestamps */
+
+	if (ul != cb.uid_len || memcmp(k + 1, cb.uid, ul) != 0) {
+		memcpy(cb.uid, k + 1, ul);
+		cb.uid_len = ul;
+		cb.kept = 0;
+	}
+	wk_rbuf_init(&r, data->data, data->size);
+	if (max_age > 0 && wk_chmsg_get(&r, &m) == 0 && now - (int64_t)m.timestamp > max_age) {
+		mc.expired++;
+		return 1;
+	}
+	if (p->cfg.cmd_maxPerUser > 0 && cb.kept >= (uint64_t)p->cfg.cmd_maxPerUser) {
+		mc.capped++;
+		return 1;
+	}
+	cb.kept++;
+	return 0;
+}
+
+/* A message key ('m' uid NUL u64 seq)? */
+static int
+is_msg_key(const DBT *key)
+{
+	const uint8_t *k = key->data;
+
+	return key->size >= 11 && key->size <= KEY_MAX && k[0] == 'm' && k[key->size - 9] == 0;
+}
+
+/* One step of the walk, in the iteration's transaction (its deletes are
+ * committed with the iteration's other writes): at most BOUND_STEP
+ * records, so the loop never stalls on a large cmdbox.db. */
+void
+mailbox_cmd_bound_step(struct wk_proc *p)
+{
+	DB *db = p->db[MAILBOX_DB_CMD];
+	DBT key = { 0 }, data = { 0 };
+	uint64_t before = mc.expired + mc.capped;
+	int64_t now = wk_wall_ms() / 1000;
+	DBC *cur;
+	int rc, n = 0;
+
+	if ((p->cfg.cmd_maxAge <= 0 && p->cfg.cmd_maxPerUser <= 0) || cmd_txn(p) == NULL ||
+	    !cmd_ok(p) || db->cursor(db, mc.txn, &cur, 0) != 0)
+		return;
+	if (cb.resume_len) {
+		/* At the record the last step stopped before, or (gone since)
+		 * the next older one. */
+		key.data = cb.resume;
+		key.size = (u_int32_t)cb.resume_len;
+		rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+		if (rc == DB_NOTFOUND)
+			rc = cur->get(cur, &key, &data, DB_LAST);
+		else if (rc == 0 && (key.size != cb.resume_len ||
+		    memcmp(key.data, cb.resume, key.size) != 0))
+			rc = cur->get(cur, &key, &data, DB_PREV);
+	} else
+		rc = cur->get(cur, &key, &data, DB_LAST);
+	cb.resume_len = 0;
+	for (; rc == 0; rc = cur->get(cur, &key, &data, DB_PREV)) {
+		if (((uint8_t *)key.data)[0] < 'm')
+			break;           /* before the first message: the walk wraps */
+		if (!is_msg_key(&key))
+			continue;
+		if (n++ == BOUND_STEP) {
+			memcpy(cb.resume, key.data, key.size);   /* the next step starts here */
+			cb.resume_len = key.size;
+			break;
+		}
+		if (bound_drop(p, &key, &data, now) && cur->del(cur, 0) != 0) {
+			wk_txn_fail(p->txn);
+			break;
+		}
+	}
+	if (cb.resume_len == 0)
+		cb.uid_len = 0;          /* a new walk: nobody's messages counted yet */
+	if (rc != 0 && rc != DB_NOTFOUND)
+		wk_txn_fail(p->txn);
+	cur->close(cur);
+	if (mc.expired + mc.capped > before)
+		wk_log_limited(&rl_bound, WK_LOG_INFO, "cmd mailboxes: %llu message(s) dropped by "
+		    "cmd.maxAge/cmd.maxPerUser (%llu expired, %llu capped in all)",
+		    (unsigned long long)(mc.expired + mc.capped - before),
+		    (unsigned long long)mc.expired, (unsigned long long)mc.capped);
 }
