@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <curl/curl.h>
+#include <sys/mman.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,6 +23,9 @@
 #include "wk_db.h"
 #include "wk_proc.h"
 #include "wk_txn.h"
+#include "lastmsg.h"
+#include "presence.h"
+#include "stats.h"
 #include "wktest.h"
 
 int
@@ -517,6 +521,18 @@ wkt_tree_stop(struct wkt_tree *t)
 	if (t->master > 0) {
 		kill(t->master, SIGTERM);
 		wkt_wait_exit(t->master, 20000, NULL);
+	}
+	/* A master killed with SIGKILL and not started again (a test that
+	 * failed half-way) leaves its shared-memory segments behind, ~16 MB
+	 * of /dev/shm each time; one that exited has removed them already. */
+	if (t->run) {
+		char name[64];
+		presence_name(t->run, name, sizeof name);
+		shm_unlink(name);
+		lastmsg_name(t->run, name, sizeof name);
+		shm_unlink(name);
+		stats_name(t->run, name, sizeof name);
+		shm_unlink(name);
 	}
 	if (getenv("WKT_KEEP"))   /* to read master.log after a failure */
 		fprintf(stderr, "wktest: kept %s\n", t->dir);
