@@ -107,14 +107,6 @@ wk_map_get(const struct wk_map *m, const void *key, size_t n)
 	return m->slots[i].key ? m->slots[i].val : NULL;
 }
 
-const char *
-wk_map_key(const struct wk_map *m, const void *key, size_t n)
-{
-	if (m->n == 0)
-		return NULL;
-	return m->slots[find(m, key, n, wk_map_hash(key, n))].key;
-}
-
 void *
 wk_map_set(struct wk_map *m, const void *key, size_t n, void *val)
 {

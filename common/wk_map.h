@@ -44,7 +44,5 @@ void *wk_map_get(const struct wk_map *m, const void *key, size_t n);
 void *wk_map_set(struct wk_map *m, const void *key, size_t n, void *val);
 /* Remove key: its value, or NULL if it was not there. */
 void *wk_map_del(struct wk_map *m, const void *key, size_t n);
-/* The map's copy of key (valid while the entry is), or NULL. */
-const char *wk_map_key(const struct wk_map *m, const void *key, size_t n);
 
 #endif

@@ -175,7 +175,12 @@ api_jw_itoa(char t[API_JW_INT_MAX], long long v)
 	    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	    "8081828384858687888990919293949596979899";
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, x;
+	static const unsigned long long p10[] = { 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+	    1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+	    100000000000ULL, 1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+	    1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+	    1000000000000000000ULL, 10000000000000000000ULL };
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	size_t n = v < 0, len = 1;
 	char *q;
 
@@ -183,11 +188,10 @@ api_jw_itoa(char t[API_JW_INT_MAX], long long v)
 		t[0] = (char)('0' + v);
 		return 1;
 	}
-	/* The digits counted first, then written in place from the end, two
-	 * a division (no copy from a scratch buffer). */
-	/* Compares, not divisions: ids and times are 10 to 19 digits. */
-	for (x = 10; len < 20 && u >= x; len++)
-		x = len < 19 ? x * 10 : x;
+	/* The digits counted by compares (ids and times are 10 to 19 of
+	 * them), then written in place from the end, two a division. */
+	while (len < 20 && u >= p10[len - 1])
+		len++;
 	if (v < 0)
 		t[0] = '-';
 	q = t + n + len;

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <curl/curl.h>
-#include <sys/mman.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -528,11 +527,11 @@ wkt_tree_stop(struct wkt_tree *t)
 	if (t->run) {
 		char name[64];
 		presence_name(t->run, name, sizeof name);
-		shm_unlink(name);
+		presence_unlink(name);
 		lastmsg_name(t->run, name, sizeof name);
-		shm_unlink(name);
+		lastmsg_unlink(name);
 		stats_name(t->run, name, sizeof name);
-		shm_unlink(name);
+		stats_unlink(name);
 	}
 	if (getenv("WKT_KEEP"))   /* to read master.log after a failure */
 		fprintf(stderr, "wktest: kept %s\n", t->dir);
