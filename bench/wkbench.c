@@ -144,6 +144,15 @@ report(const struct totals *t0, const struct totals *t1, const struct totals *t2
 	printf("SENDACK latency us: p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  (n=%llu)\n",
 	    hist_pct(&ha, .5), hist_pct(&ha, .99), hist_pct(&ha, .999), hist_max(&ha),
 	    (unsigned long long)ha.n);
+	double worst = 0;
+	int worst_sec = 0;
+	for (int i = 0; i < nworkers; i++)
+		if (wkbench_sh->w[i].worst_p99 > worst) {
+			worst = wkbench_sh->w[i].worst_p99;
+			worst_sec = wkbench_sh->w[i].worst_sec;
+		}
+	printf("SENDACK worst second: p99 %.0f us (second %d of the measurement%s)\n", worst,
+	    worst_sec, nworkers > 1 ? ", the worst worker's" : "");
 	printf("RECV latency us:    p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  (n=%llu)\n",
 	    hist_pct(&hr, .5), hist_pct(&hr, .99), hist_pct(&hr, .999), hist_max(&hr),
 	    (unsigned long long)hr.n);

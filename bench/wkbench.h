@@ -36,6 +36,8 @@ struct wstat {
 	long		 sent, acked, ack_bad, recvd, recv_bad, seq_gap, seq_dup;
 	long		 disconnects, backlog;
 	uint64_t	 win_max;	/* largest SENDACK latency since the last progress line */
+	double		 worst_p99;	/* the largest SENDACK p99 of one whole second measured */
+	int		 worst_sec;	/* which second of the measurement (from 1) */
 	double		 cpu;
 	struct hist	 h_ack, h_recv;
 };

@@ -53,6 +53,9 @@ static struct bc **senders;
 static int nsenders;
 static struct bc *dirty_head;
 static struct wstat *me;
+static struct hist h_sec;	/* this second's SENDACK latencies (measurement only) */
+static uint64_t sec_start;
+static int sec_no;
 static struct sockaddr_in dst;	/* the server */
 static int version = WKPROTO_VERSION_MAX;
 
@@ -198,6 +201,26 @@ send_one(struct bc *c, uint64_t t)
 	INC(me->sent, 1);
 }
 
+/* The worst second: a histogram per whole second of the measurement,
+ * its p99 kept when it is the largest so far. */
+static void
+second_add(uint64_t now, uint64_t lat)
+{
+	if (sec_start == 0)
+		sec_start = now;
+	if (now - sec_start >= 1000000) {
+		double p99 = hist_pct(&h_sec, .99);
+		sec_no++;
+		if (p99 > me->worst_p99) {
+			me->worst_p99 = p99;
+			me->worst_sec = sec_no;
+		}
+		memset(&h_sec, 0, sizeof h_sec);
+		sec_start = now;
+	}
+	hist_add(&h_sec, lat);
+}
+
 static void
 on_sendack(struct bc *c, const struct wkproto_sendack *a, uint64_t now, int phase)
 {
@@ -208,8 +231,10 @@ on_sendack(struct bc *c, const struct wkproto_sendack *a, uint64_t now, int phas
 	if (a->reason_code != WKPROTO_REASON_SUCCESS)
 		INC(me->ack_bad, 1);
 	uint64_t lat = now - c->sent_at[a->client_seq & (RING - 1)];
-	if (phase == PH_MEASURE)
+	if (phase == PH_MEASURE) {
 		hist_add(&me->h_ack, lat);
+		second_add(now, lat);
+	}
 	if (lat > LOAD(me->win_max))
 		STORE(me->win_max, lat);
 	/* Closed loop: the next one as soon as one is acknowledged. */

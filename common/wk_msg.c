@@ -120,3 +120,52 @@ wk_msg_new(const struct wk_msg_hdr *h)
 	zmsg_addmem(m, buf, sizeof buf);
 	return m;
 }
+
+/* BATCH payload: the messages one after another, each a u16 frame count
+ * and then its frames as blobs (u32 length, bytes). */
+void
+wk_msg_batch_put(struct wk_wbuf *b, zmsg_t *m)
+{
+	wk_put_u16(b, (uint16_t)zmsg_size(m));
+	for (zframe_t *f = zmsg_first(m); f; f = zmsg_next(m))
+		wk_put_blob(b, zframe_data(f), zframe_size(f));
+}
+
+/* The same for a message of a header and one payload, without a zmsg_t. */
+void
+wk_msg_batch_put2(struct wk_wbuf *b, const struct wk_msg_hdr *h, const void *payload,
+    size_t len)
+{
+	uint8_t hdr[WK_MSG_HDR_SIZE];
+
+	wk_msg_hdr_encode(h, hdr);
+	wk_put_u16(b, 2);
+	wk_put_blob(b, hdr, sizeof hdr);
+	wk_put_blob(b, payload, len);
+}
+
+/* The next message of a BATCH payload (a copy), or NULL at its end or
+ * when it is malformed (r->err set: a count of zero frames or a frame
+ * past the end). */
+zmsg_t *
+wk_msg_batch_next(struct wk_rbuf *r)
+{
+	if (r->err || r->off == r->len)
+		return NULL;
+	uint16_t n = wk_get_u16(r);
+	if (n == 0)
+		r->err = 1;
+	if (r->err)
+		return NULL;
+	zmsg_t *m = zmsg_new();
+	for (uint16_t i = 0; i < n; i++) {
+		size_t len;
+		const void *d = wk_get_blob(r, &len);
+		if (r->err) {
+			zmsg_destroy(&m);
+			return NULL;
+		}
+		zmsg_addmem(m, d, len);
+	}
+	return m;
+}

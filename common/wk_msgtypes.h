@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 18
+#define WK_MSG_VERSION 19
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -51,6 +51,7 @@ X(STATUS_REQ, 1, "report pid, uptime, role, instance, queue depths")
 X(STATUS_REP, 2, "reply to STATUS_REQ: one text frame of key=value pairs")
 X(PING_REQ, 3, "liveness probe; echoed as PING_REP with the same payload")
 X(PING_REP, 4, "reply to PING_REQ")
+X(BATCH, 5, "any process: n {u16 frames, frames {u32 len, bytes}}: the messages one process sent another in one loop iteration, in order")
 
 /* Connections: broker <-> mailbox shard of the uid. */
 X(MAILBOX_AUTH, 10, "broker: u16 broker, u64 conn, u8 device_flag, u8 proto, str uid, str token, str device_id")

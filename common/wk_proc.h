@@ -17,12 +17,19 @@
  * once p->txn is busy), on_iteration (the process commits, acknowledges,
  * fans out), then the per-iteration producers in the order registered
  * (the webhook events of wk_webhook.c register themselves when raised).
+ *
+ * Messages to another process are batched: what an iteration sends one
+ * peer leaves as one ZeroMQ message (BATCH) after the inbox was drained
+ * and again after the producers, so a hop costs one ZeroMQ message and
+ * one wake-up per iteration, not per message.  Order per peer is kept.
+ * Tools (role ctl) get their answers unbatched.
  */
 #ifndef WK_PROC_H
 #define WK_PROC_H
 #include <signal.h>
 #include <stdint.h>
 #include <czmq.h>
+#include "wk_buf.h"
 #include "wk_config.h"
 #include "wk_dispatch.h"
 #include "wk_loop.h"
@@ -70,6 +77,7 @@ struct wk_proc_def {
 
 typedef void wk_proc_iter_fn(struct wk_proc *p, void *arg);
 struct wk_txn;
+struct wk_proc_peer;                 /* a PUSH socket and its waiting batch (wk_proc.c) */
 
 struct wk_proc {
 	const struct wk_proc_def *def;
@@ -79,8 +87,12 @@ struct wk_proc {
 	int foreground;
 	struct wk_loop *loop;
 	zsock_t *inbox;
-	zsock_t **peers[WK_ROLE_COUNT];
+	struct wk_proc_peer **peers[WK_ROLE_COUNT];
 	int npeers[WK_ROLE_COUNT];
+	struct wk_proc_peer **dirty;      /* peers with a batch waiting */
+	int ndirty, npeer_all, flush_retry;
+	zmsg_t *in_batch;                 /* a BATCH being read (resumed next iteration) */
+	struct wk_rbuf in_r;
 	int master_fd;               /* -1 when run without wk-master */
 	int sig_fd;
 	uint64_t started_ms;
@@ -113,7 +125,9 @@ char *wk_proc_data_dir(const struct wk_proc *p);
 
 /* A message with this process as the sender. */
 zmsg_t *wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key);
-/* Send without blocking; consumes *msg.  0, -1 (error) or WK_EAGAIN. */
+/* Send without blocking (batched until the end of the iteration); consumes
+ * *msg.  0, -1 (error) or WK_EAGAIN: the peer is not taking messages and
+ * limits.internalQueue bytes wait for it. */
 int wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg);
 struct wk_wbuf;
 /* A message of `type` whose one payload frame is b, to (role, instance). */

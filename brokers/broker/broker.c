@@ -280,7 +280,8 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	return snprintf(buf, len, " connections=%d accepted=%llu refused=%llu auth_ok=%llu "
 	    "auth_fail=%llu kicked=%llu timeouts=%llu proto_errors=%llu slow_clients=%llu "
 	    "bytes_in=%llu bytes_out=%llu packets_in=%llu packets_out=%llu sends=%llu "
-	    "delivered=%llu retries=%llu events=%llu pieces=%llu",
+	    "delivered=%llu retries=%llu events=%llu pieces=%llu unacked=%llu paused=%u "
+	    "send_pauses=%llu",
 	    broker.nconns, (unsigned long long)s->accepted, (unsigned long long)s->refused,
 	    (unsigned long long)s->auth_ok, (unsigned long long)s->auth_fail,
 	    (unsigned long long)s->kicked, (unsigned long long)s->timeouts,
@@ -289,7 +290,8 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)s->packets_in, (unsigned long long)s->packets_out,
 	    (unsigned long long)s->sends, (unsigned long long)s->delivered,
 	    (unsigned long long)s->retries, (unsigned long long)s->events,
-	    (unsigned long long)s->pieces);
+	    (unsigned long long)s->pieces, (unsigned long long)broker.unacked, broker.npaused,
+	    (unsigned long long)s->send_pauses);
 }
 
 /* The statistics row (every WK_STATS_REFRESH_MS): the counters above, and

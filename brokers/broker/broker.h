@@ -61,6 +61,9 @@ struct broker_conn {
 	uint8_t user_flags;          /* WK_USER_SEND_BAN */
 	uint8_t half_closed;         /* our WS Close is out, FIN sent: waiting for theirs */
 	uint8_t ws_mode;             /* enum broker_ws_mode */
+	uint8_t paused;              /* not read: too many SENDs unacknowledged */
+	uint32_t unacked;            /* SENDs passed to a channel shard, no SENDACK yet */
+	uint32_t pause_at;           /* unacked when it was paused */
 	char uid[BROKER_UID_MAX];
 	char device_id[BROKER_DEVICE_ID_MAX];
 	uint8_t client_key[WK_CRYPTO_KEY_LEN];
@@ -91,6 +94,7 @@ struct broker_stats {
 	uint64_t proto_errors, slow_clients, timeouts;
 	uint64_t sends, delivered, retries;
 	uint64_t events, pieces;      /* stream events sent as EVENT / as stream RECV */
+	uint64_t send_pauses;         /* connections paused by the send window or backlog */
 };
 
 struct broker {
@@ -98,6 +102,9 @@ struct broker {
 	struct broker_conn **conns;         /* indexed by fd */
 	int nconns_cap;
 	int nconns;
+	uint64_t unacked;            /* SENDs of every connection waiting for SENDACK */
+	uint32_t senders;            /* connections with one or more of them */
+	uint32_t npaused;
 	uint8_t *gen;                /* per fd, the generation of the last conn */
 	/* Connections with output to flush, oldest first: a SENDACK queued
 	 * before a large fan-out is written before the fan-out's RECVs. */
@@ -136,6 +143,11 @@ void broker_flush_before_fanout(size_t targets);
 void broker_sweep(void);
 /* Bytes arrived for c's WKProto stream (from the socket or a WS message). */
 void broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n);
+/* A SEND of c went to its channel shard / its SENDACK came back: the
+ * send window (limits.sendWindow) and the broker's backlog
+ * (limits.sendBacklog) pause and resume reading c (broker_conn.c). */
+void broker_conn_sent(struct broker_conn *c);
+void broker_conn_acked(struct broker_conn *c);
 /* Read from the client: bytes read, 0 if it would block, -1 on EOF or error. */
 ssize_t broker_read(struct broker_conn *c, void *buf, size_t len);
 /* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */

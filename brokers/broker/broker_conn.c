@@ -133,6 +133,9 @@ broker_conn_close(struct broker_conn *c, const char *why)
 	broker.st.closed++;
 	if (c->dirty)
 		dirty_unlink(c);
+	broker.unacked -= c->unacked;   /* their SENDACKs will find no connection */
+	broker.senders -= c->unacked > 0;
+	broker.npaused -= c->paused;
 	broker_retry_free(c);
 	broker_rpc_free(c);
 	broker_ws_free(c);
@@ -293,6 +296,16 @@ broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	return rc;
 }
 
+/* What epoll watches on c: reads unless paused (backpressure: a paused
+ * connection's hang-up is seen when it resumes, or as an error), writes
+ * while output waits. */
+static void
+conn_set_events(struct broker_conn *c)
+{
+	wk_loop_mod(broker.proc->loop, c->fd, (c->paused ? 0 : EPOLLIN | EPOLLRDHUP) |
+	    (c->want_write ? EPOLLOUT : 0));
+}
+
 /* Write what is queued; 0 when all went or the socket is full, -1 to close. */
 static int
 conn_flush(struct broker_conn *c)
@@ -320,9 +333,52 @@ conn_flush(struct broker_conn *c)
 	int want = c->outlen > 0;
 	if (want != c->want_write) {
 		c->want_write = (uint8_t)want;
-		wk_loop_mod(broker.proc->loop, c->fd, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
+		conn_set_events(c);
 	}
 	return 0;
+}
+
+/* Backpressure.  Past limits.sendWindow SENDs without their SENDACK, or
+ * when the broker's SENDs waiting pass limits.sendBacklog and c has at
+ * least its share of them (the heaviest senders first), c is not read:
+ * its SENDs wait in the kernel's buffers and then in the client, which
+ * TCP slows down, while everyone else is served.  Reading resumes once
+ * half of what c had waiting is acknowledged. */
+void
+broker_conn_sent(struct broker_conn *c)
+{
+	const struct wk_config *cfg = &broker.proc->cfg;
+
+	if (c->unacked++ == 0)
+		broker.senders++;
+	broker.unacked++;
+	if (c->paused)
+		return;
+	if (c->unacked >= (uint32_t)cfg->limits_sendWindow ||
+	    (broker.unacked > (uint64_t)cfg->limits_sendBacklog &&
+	    (uint64_t)c->unacked * broker.senders >= broker.unacked)) {
+		c->paused = 1;
+		c->pause_at = c->unacked;
+		broker.npaused++;
+		broker.st.send_pauses++;
+		conn_set_events(c);
+	}
+}
+
+void
+broker_conn_acked(struct broker_conn *c)
+{
+	if (c->unacked == 0)
+		return;
+	broker.unacked--;
+	if (--c->unacked == 0)
+		broker.senders--;
+	if (c->paused && c->unacked <= c->pause_at / 2) {
+		c->paused = 0;
+		broker.npaused--;
+		conn_set_events(c);
+		broker_conn_input(c, NULL, 0);   /* what was read before the pause */
+	}
 }
 
 /* A closing connection whose output is all written: closed, 1; or, on
@@ -579,7 +635,7 @@ broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n)
 		broker_conn_refuse(c, WSLAY_CODE_POLICY_VIOLATION, "too much before authentication");
 		return;
 	}
-	while (c->state == BROKER_CS_CONNECT || c->state == BROKER_CS_READY) {
+	while ((c->state == BROKER_CS_CONNECT || c->state == BROKER_CS_READY) && !c->paused) {
 		rc = wkproto_split(c->in + off, c->inlen - off,
 		    (uint32_t)broker.proc->cfg.limits_maxPacketSize, &f);
 		if (rc == WKPROTO_ENEED)
@@ -637,7 +693,7 @@ tcp_on_readable(struct broker_conn *c)
 		if (n <= 0)
 			return (int)n;
 		broker_conn_input(c, buf, n);
-		if (c->state == BROKER_CS_CLOSING || broker.conns[c->fd] != c)
+		if (c->state == BROKER_CS_CLOSING || broker.conns[c->fd] != c || c->paused)
 			return 0;
 		/* A short read emptied the socket: no need to try again. */
 		if ((size_t)n < sizeof buf)

@@ -132,6 +132,8 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	free(plain);
 	if (rc < 0)   /* the shard's queue is full: refuse now, never lose silently */
 		send_sendack(c, pkt->flags, s->client_seq, 0, 0, WKPROTO_REASON_SYSTEM_ERROR);
+	else
+		broker_conn_sent(c);
 	return 0;
 }
 
@@ -158,6 +160,8 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	struct broker_conn *c = broker_conn_find(id);
 	if (c && c->state == BROKER_CS_READY)
 		send_sendack(c, flags, client_seq, (int64_t)message_id, seq, reason);
+	if (c)
+		broker_conn_acked(c);
 }
 
 /* Free r, already unlinked from c's list, and count it out. */

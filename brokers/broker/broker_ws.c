@@ -38,6 +38,10 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, voi
 		c->ws_preoff += n;
 		return n;
 	}
+	if (c->paused) {   /* backpressure (broker_conn_sent): read nothing more */
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
 	n = broker_io_read(c, buf, len);
 	if (n > 0) {
 		broker.st.bytes_in += n;

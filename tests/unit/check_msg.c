@@ -255,6 +255,79 @@ START_TEST(test_msg_chevent_round_trip_and_malformed)
 }
 END_TEST
 
+/* BATCH payloads: messages round-trip in order with their frames; then
+ * the malformed ones: every truncation (never a read past the end), a
+ * count of zero frames, a frame length past the end. */
+START_TEST(test_msg_batch_round_trip_and_malformed)
+{
+	struct wk_msg_hdr h = hdr(WK_MSG_PING_REQ, WK_ROLE_BROKER), d;
+	struct wk_wbuf b;
+	struct wk_rbuf r;
+	zmsg_t *m = wk_msg_new(&h), *got;
+
+	zmsg_addstr(m, "first");
+	zmsg_addmem(m, "", 0);                    /* an empty frame survives */
+	wk_wbuf_init(&b);
+	wk_msg_batch_put(&b, m);
+	h.corr = 99;
+	wk_msg_batch_put2(&b, &h, "second", 6);
+	size_t whole = b.len;
+
+	wk_rbuf_init(&r, b.p, b.len);
+	got = wk_msg_batch_next(&r);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq((int)zmsg_size(got), 3);
+	ck_assert_int_eq(wk_msg_hdr_decode(zframe_data(zmsg_first(got)), WK_MSG_HDR_SIZE, &d), 0);
+	ck_assert_uint_eq(d.corr, 0x0102030405060708ull);
+	ck_assert(zframe_streq(zmsg_next(got), "first"));
+	ck_assert_uint_eq(zframe_size(zmsg_next(got)), 0);
+	zmsg_destroy(&got);
+	got = wk_msg_batch_next(&r);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq((int)zmsg_size(got), 2);
+	ck_assert_int_eq(wk_msg_hdr_decode(zframe_data(zmsg_first(got)), WK_MSG_HDR_SIZE, &d), 0);
+	ck_assert_uint_eq(d.corr, 99);
+	ck_assert(zframe_streq(zmsg_last(got), "second"));
+	zmsg_destroy(&got);
+	ck_assert_ptr_null(wk_msg_batch_next(&r));   /* the end, not an error */
+	ck_assert_int_eq(r.err, 0);
+
+	/* Every cut inside a message is an error; a cut between two is a
+	 * shorter batch. */
+	size_t first_len = whole - (2 + 4 + WK_MSG_HDR_SIZE + 4 + 6);
+	for (size_t n = 1; n < whole; n++) {
+		int msgs = 0;
+		wk_rbuf_init(&r, b.p, n);
+		while ((got = wk_msg_batch_next(&r)) != NULL) {
+			msgs++;
+			zmsg_destroy(&got);
+		}
+		if (n == first_len)
+			ck_assert_msg(r.err == 0 && msgs == 1, "cut %zu between messages", n);
+		else
+			ck_assert_msg(r.err != 0 && msgs == (n > first_len), "cut %zu", n);
+	}
+	static const struct {
+		const char *name;
+		uint8_t bytes[12];
+		size_t len;
+	} bad[] = {
+		{ "zero frames", { 0, 0 }, 2 },
+		{ "frame length past the end", { 0, 1, 0, 0, 0, 9, 'a', 'b' }, 8 },
+		{ "huge frame length", { 0, 1, 0xff, 0xff, 0xff, 0xff, 'a' }, 7 },
+		{ "count without frames", { 0, 2, 0, 0, 0, 1, 'a' }, 7 },
+		{ "one byte", { 1 }, 1 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		wk_rbuf_init(&r, bad[i].bytes, bad[i].len);
+		got = wk_msg_batch_next(&r);
+		ck_assert_msg(got == NULL && r.err != 0, "%s", bad[i].name);
+	}
+	zmsg_destroy(&m);
+	wk_wbuf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -269,6 +342,7 @@ main(void)
 	tcase_add_test(tc, test_msg_ids_increase_and_carry_the_node);
 	tcase_add_test(tc, test_msg_chmsg_round_trip_and_truncation);
 	tcase_add_test(tc, test_msg_chevent_round_trip_and_malformed);
+	tcase_add_test(tc, test_msg_batch_round_trip_and_malformed);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

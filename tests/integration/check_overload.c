@@ -1,0 +1,227 @@
+/* check_overload.c - more SENDs than the server can take (wk-broker(8),
+ * limits.sendWindow, limits.internalQueue in wk.yaml(5)).
+ *
+ * Overload is made certain, not hoped for: every channel shard is frozen
+ * (SIGSTOP) while a client writes thousands of SENDs, from a child process
+ * so that a blocked write cannot hang the test, and the parent reads the
+ * SENDACKs on the same socket.  With a send window the broker stops
+ * reading the connection at exactly the window (backpressure) and serves
+ * others meanwhile; with an unlimited window the internal queue's byte
+ * bound refuses the excess with reason code 15.  Either way, once the
+ * shards thaw, every SEND gets exactly one SENDACK, the accepted ones are
+ * stored with contiguous seqs, and the tree is healthy. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "wkclient.h"
+#include "wktest.h"
+
+enum { NCHANNEL = 2 };
+static struct wkt_tree tree;
+static pid_t shard[NCHANNEL];
+
+static void teardown(void) { wkt_tree_stop(&tree); }
+
+static void
+freeze(int sig)
+{
+	for (int i = 0; i < NCHANNEL; i++) {
+		if (sig == SIGSTOP)
+			shard[i] = wkt_tree_pid(&tree, "channel", i);
+		ck_assert_int_gt(shard[i], 0);
+		ck_assert_int_eq(kill(shard[i], sig), 0);
+	}
+}
+
+/* A child writes n SENDs (client_seq 1..n) to `to` on c and exits; the
+ * parent keeps c to read the answers. */
+static pid_t
+flood(struct wkc *c, const char *to, int n)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (int i = 1; i <= n; i++)
+			if (wkc_send_msg(c, to, 1, "{\"type\":1,\"content\":\"flood\"}", "",
+			    (uint32_t)i, 0) != 0)
+				_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static uint8_t seen[100001];   /* by client_seq: its SENDACK came */
+
+/* Read SENDACKs of client_seq 1..n until `want` more came, each once (or
+ * timeout): counts of accepted and refused (reason 15); accepted seqs
+ * must rise by one. */
+static void
+collect(struct wkc *c, int n, int want, int *ok, int *refused, int timeout_ms)
+{
+	struct wkproto_packet p;
+	uint32_t last_seq = 0;
+	uint64_t end = wkt_now_ms() + (uint64_t)timeout_ms;
+	int got = 0;
+
+	ck_assert_int_le(n, 100000);
+	while (got < want && wkt_now_ms() < end) {
+		if (wkc_expect(c, WKPROTO_SENDACK, &p, 500) != 0)
+			continue;
+		uint32_t cs = p.sendack.client_seq;
+		ck_assert_msg(cs >= 1 && cs <= (uint32_t)n && !seen[cs], "SENDACK %u twice or unknown",
+		    cs);
+		seen[cs] = 1;
+		got++;
+		if (p.sendack.reason_code == WKPROTO_REASON_SUCCESS) {
+			ck_assert_uint_eq(p.sendack.message_seq, last_seq + 1);
+			last_seq = p.sendack.message_seq;
+			(*ok)++;
+		} else {
+			ck_assert_int_eq(p.sendack.reason_code, WKPROTO_REASON_SYSTEM_ERROR);
+			(*refused)++;
+		}
+	}
+	ck_assert_int_eq(got, want);
+}
+
+/* After the flood: a new client sends and is acknowledged at once. */
+static void
+healthy(void)
+{
+	struct wkc *c = wkc_login("127.0.0.1", tree.tcp_port, "ov-after", "d", 5);
+	struct wkproto_packet p;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(wkc_send_msg(c, "ov-peer", 1, "{\"type\":1}", "", 1, 0), 0);
+	ck_assert_int_eq(wkc_expect(c, WKPROTO_SENDACK, &p, 5000), 0);
+	ck_assert_int_eq(p.sendack.reason_code, WKPROTO_REASON_SUCCESS);
+	wkc_close(c);
+	ck_assert_int_eq(wkt_wait_ready(tree.run, WKT_NPROCS, 5000), 0);
+}
+
+/* Backpressure: the broker reads a connection up to its window and then
+ * no further while the shards are frozen (unacked stays at the window,
+ * the connection is paused), other clients are still served, and after
+ * the thaw all SENDs are acknowledged, none refused. */
+START_TEST(test_overload_window_backpressure)
+{
+	enum { N = 20000, WINDOW = 64 };
+	struct wkc *c, *other;
+	struct wkproto_packet p;
+	int ok = 0, refused = 0, st;
+	long long unacked = -1, paused = -1;
+
+	wkt_tree_start(&tree, "tokenAuthOn: false\nlimits:\n  sendWindow: 64\n");
+	c = wkc_login("127.0.0.1", tree.tcp_port, "ov-w", "d", 5);
+	ck_assert_ptr_nonnull(c);
+	freeze(SIGSTOP);
+	pid_t child = flood(c, "ov-peer", N);
+	/* Nothing asserts until SIGCONT: a failure must not leave the shards stopped. */
+	uint64_t end = wkt_now_ms() + 10000;
+	while (wkt_now_ms() < end) {
+		unacked = wkt_status_sum(tree.run, "broker", "unacked");
+		paused = wkt_status_sum(tree.run, "broker", "paused");
+		if (unacked == WINDOW && paused == 1)
+			break;
+		wkt_tick();
+	}
+	/* It stays there: the broker is not reading. */
+	long long later = -1;
+	for (int i = 0; i < 10; i++) {
+		wkt_tick();
+		later = wkt_status_sum(tree.run, "broker", "unacked");
+	}
+	/* Another client is served meanwhile (CONNACK from the mailbox shard, PONG). */
+	other = wkc_login("127.0.0.1", tree.tcp_port, "ov-other", "d", 5);
+	int pong = -1;
+	if (other) {
+		struct wkproto_packet ping = { .type = WKPROTO_PING };
+		wkc_send(other, &ping);
+		pong = wkc_expect(other, WKPROTO_PONG, &p, 3000);
+	}
+	freeze(SIGCONT);
+	fprintf(stderr, "window %d: unacked %lld (later %lld), paused %lld\n", WINDOW, unacked,
+	    later, paused);
+	ck_assert_int_eq(unacked, WINDOW);
+	ck_assert_int_eq(later, WINDOW);
+	ck_assert_int_eq(paused, 1);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(pong, 0);
+	memset(seen, 0, sizeof seen);
+	collect(c, N, N, &ok, &refused, 60000);
+	ck_assert_int_eq(ok, N);
+	ck_assert_int_eq(refused, 0);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(wkt_status_sum(tree.run, "broker", "unacked"), 0);
+	ck_assert_int_eq(wkt_status_sum(tree.run, "broker", "paused"), 0);
+	ck_assert_int_ge(wkt_status_sum(tree.run, "broker", "send_pauses"), 1);
+	wkc_close(other);
+	wkc_close(c);
+	healthy();
+}
+END_TEST
+
+/* The byte bound: with no window, what the frozen shards cannot take
+ * fills the broker's queue towards them (limits.internalQueue 1m) and the
+ * rest is refused at once with reason 15 (seen while still frozen); after
+ * the thaw every SEND has exactly one SENDACK and the accepted are stored
+ * in order. */
+START_TEST(test_overload_queue_bound_refuses)
+{
+	enum { N = 60000 };
+	struct wkc *c;
+	struct wkproto_packet p;
+	int ok = 0, refused = 0, early_refused = 0, early_ok = 0, st;
+
+	wkt_tree_start(&tree, "tokenAuthOn: false\nlimits:\n  sendWindow: 1000000\n"
+	    "  sendBacklog: 100000000\n  internalQueue: 1m\n");
+	c = wkc_login("127.0.0.1", tree.tcp_port, "ov-q", "d", 5);
+	ck_assert_ptr_nonnull(c);
+	freeze(SIGSTOP);
+	pid_t child = flood(c, "ov-peer", N);
+	uint64_t end = wkt_now_ms() + 10000;
+	memset(seen, 0, sizeof seen);
+	while (early_refused == 0 && wkt_now_ms() < end)
+		if (wkc_expect(c, WKPROTO_SENDACK, &p, 200) == 0) {
+			early_refused += p.sendack.reason_code == WKPROTO_REASON_SYSTEM_ERROR;
+			early_ok += p.sendack.reason_code == WKPROTO_REASON_SUCCESS;
+			if (p.sendack.client_seq >= 1 && p.sendack.client_seq <= N)
+				seen[p.sendack.client_seq] = 1;
+		}
+	freeze(SIGCONT);
+	fprintf(stderr, "queue bound: first refusal while frozen %s\n",
+	    early_refused ? "seen" : "NOT seen");
+	ck_assert_int_eq(early_refused, 1);
+	ck_assert_int_eq(early_ok, 0);             /* the shards really were frozen */
+	collect(c, N, N - 1, &ok, &refused, 60000);   /* the rest */
+	refused += early_refused;
+	fprintf(stderr, "queue bound: %d accepted, %d refused of %d\n", ok, refused, N);
+	ck_assert_int_gt(ok, 0);
+	ck_assert_int_gt(refused, 0);
+	ck_assert_int_eq(ok + refused, N);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	wkc_close(c);
+	healthy();
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("overload");
+	TCase *tc = tcase_create("overload");
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_overload_window_backpressure);
+	tcase_add_test(tc, test_overload_queue_bound_refuses);
+	suite_add_tcase(s, tc);
+	return wkt_run_suite(s);
+}
