@@ -113,9 +113,13 @@ static void
 proc_on_checkpoint(struct wk_loop *l, uint64_t id, void *arg)
 {
 	struct wk_proc *p = arg;
+	uint64_t t0 = wk_now_us();
 
 	if (p->env)
 		wk_db_checkpoint(p->env);
+	uint64_t took = wk_now_us() - t0;
+	if (took > 20000)   /* the loop stood still that long (bench/README.md): say so */
+		wk_log_info("checkpoint took %llu ms", (unsigned long long)(took / 1000));
 }
 
 /* Map the statistics segment and take this process's row (stats.h): under
