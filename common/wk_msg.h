@@ -72,7 +72,7 @@ int wk_msg_hdr_decode(const uint8_t *buf, size_t len, struct wk_msg_hdr *h);
 /* A new zmsg_t whose first frame is the header. */
 zmsg_t *wk_msg_new(const struct wk_msg_hdr *h);
 
-/* BATCH (many messages to one peer in one ZeroMQ message, wk_proc.c):
+/* BATCH (many messages to one peer in one ZeroMQ message, wk_proc_send.c):
  * append a message's frames to a batch payload, or a header and one
  * payload frame; read the next message back (a new zmsg_t), NULL at the
  * end or, with r->err set, on a malformed payload. */

@@ -77,7 +77,7 @@ struct wk_proc_def {
 
 typedef void wk_proc_iter_fn(struct wk_proc *p, void *arg);
 struct wk_txn;
-struct wk_proc_peer;                 /* a PUSH socket and its waiting batch (wk_proc.c) */
+struct wk_proc_peer;                 /* a PUSH socket and its waiting batch (wk_proc_send.c) */
 
 struct wk_proc {
 	const struct wk_proc_def *def;
@@ -138,6 +138,13 @@ void wk_proc_broadcast(struct wk_proc *p, int role, int count, int type,
     const struct wk_wbuf *b);
 /* Reply to a request: same corr id, REPLY flag, to the sender's inbox. */
 int wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload);
+
+/* The skeleton's own use (wk_proc_send.c): send every waiting batch;
+ * ZeroMQ's queue length per peer in messages (limits.internalQueue over
+ * the batch size); close every peer at exit. */
+void wk_proc_flush(struct wk_proc *p);
+int wk_proc_queue_msgs(const struct wk_proc *p);
+void wk_proc_peers_free(struct wk_proc *p);
 
 /* The status line ("role=... instance=... pid=..."). */
 void wk_proc_status(struct wk_proc *p, char *buf, size_t len);

@@ -1,0 +1,284 @@
+/* wk_proc_send.c - the skeleton's sending side (wk_proc.h, wk(7)): a PUSH
+ * socket per peer made on first use, and the batch waiting for each: what
+ * one loop iteration sends a peer leaves as one BATCH message when the
+ * skeleton flushes (after the inbox is drained, after the producers), so
+ * a hop costs one ZeroMQ message and one wake-up per iteration.  Queues
+ * are bounded in bytes (limits.internalQueue). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "wk_alloc.h"
+#include "wk_buf.h"
+#include "wk_log.h"
+#include "wk_proc.h"
+
+#define BATCH_FLUSH 65536  /* a peer's batch is sent once it would pass this (bytes) */
+#define BATCH_ALONE 16384  /* a message this large is sent by itself */
+#define BATCH_WAIT_MAX (16 * BATCH_FLUSH) /* bytes that may wait for a full peer */
+
+/* ZeroMQ's queue per peer, in messages: limits.internalQueue bytes of
+ * batches of at most BATCH_FLUSH bytes. */
+int
+wk_proc_queue_msgs(const struct wk_proc *p)
+{
+	int64_t n = (int64_t)p->cfg.limits_internalQueue / BATCH_FLUSH;
+	return n < 16 ? 16 : n > 1000000 ? 1000000 : (int)n;
+}
+
+/* A message with only its header frame, from this process: the caller
+ * appends the payload frames. */
+zmsg_t *
+wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key)
+{
+	struct wk_msg_hdr h = {
+		.version = WK_MSG_VERSION, .type = (uint16_t)type,
+		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
+		.corr = corr, .key = key,
+	};
+	return wk_msg_new(&h);
+}
+
+/* A PUSH socket to another process and the BATCH payload waiting for it. */
+struct wk_proc_peer {
+	zsock_t *sock;
+	struct wk_wbuf out;          /* messages one after another (wk_msg_batch_put) */
+	uint32_t n;                  /* how many */
+	int dirty;                   /* on p->dirty */
+	int direct;                  /* a tool (ctl): never batched */
+};
+
+/* The peer (role, instance), its socket connected on first use. */
+static struct wk_proc_peer *
+peer(struct wk_proc *p, int role, int instance)
+{
+	if (role < 0 || role >= WK_ROLE_COUNT || instance < 0 || instance > 65535)
+		return NULL;
+	if (instance >= p->npeers[role]) {
+		int n = instance + 1;
+		p->peers[role] = wk_realloc(p->peers[role], n * sizeof *p->peers[role]);
+		memset(p->peers[role] + p->npeers[role], 0,
+		    (n - p->npeers[role]) * sizeof *p->peers[role]);
+		p->npeers[role] = n;
+	}
+	if (p->peers[role][instance] == NULL) {
+		char *ep = wk_proc_endpoint(&p->cfg, role, instance);
+		zsock_t *s = zsock_new(ZMQ_PUSH);
+		/* Bounded queue (limits.internalQueue, in batches of at most
+		 * BATCH_FLUSH bytes); a full peer is reported as WK_EAGAIN,
+		 * never waited for. */
+		zsock_set_sndhwm(s, wk_proc_queue_msgs(p));
+		zsock_set_sndtimeo(s, 0);
+		zsock_set_linger(s, 1000);
+		if (zsock_connect(s, "%s", ep) < 0) {
+			wk_log_warnx("connect %s failed", ep);
+			zsock_destroy(&s);
+			free(ep);
+			return NULL;
+		}
+		free(ep);
+		struct wk_proc_peer *pp = wk_calloc(1, sizeof *pp);
+		pp->sock = s;
+		pp->direct = role == WK_ROLE_CTL;
+		wk_wbuf_init(&pp->out);
+		p->peers[role][instance] = pp;
+		p->dirty = wk_realloc(p->dirty, (size_t)(++p->npeer_all) * sizeof *p->dirty);
+	}
+	return p->peers[role][instance];
+}
+
+/* The loop wakes (timers run before the iteration, which flushes) to try
+ * a full peer again. */
+static void
+proc_on_flush_retry(struct wk_loop *l, uint64_t id, void *arg)
+{
+	((struct wk_proc *)arg)->flush_retry = 0;
+}
+
+/* Send pp's waiting messages as one BATCH.  0 (sent or nothing waiting),
+ * WK_EAGAIN (the peer's queue is full: kept for the next try) or -1 (an
+ * error: the messages are counted in send_drops and dropped). */
+static int
+peer_flush(struct wk_proc *p, struct wk_proc_peer *pp)
+{
+	if (pp->n == 0)
+		return 0;
+	zmsg_t *m = wk_proc_msg(p, WK_MSG_BATCH, 0, 0);
+	zmsg_addmem(m, pp->out.p, pp->out.len);
+	if (zmsg_send(&m, pp->sock) < 0) {
+		int again = errno == EAGAIN;
+		zmsg_destroy(&m);
+		if (again)
+			return WK_EAGAIN;
+		p->send_drops += pp->n;
+	}
+	pp->n = 0;
+	pp->out.len = 0;
+	if (pp->out.cap > 4 * BATCH_FLUSH) {   /* after a backlog: give the room back */
+		wk_wbuf_free(&pp->out);
+		wk_wbuf_init(&pp->out);
+	}
+	return 0;
+}
+
+/* Send every waiting batch; a peer that is full keeps its batch, and a
+ * timer wakes the loop to try again in a millisecond. */
+void
+wk_proc_flush(struct wk_proc *p)
+{
+	int kept = 0;
+
+	for (int i = 0; i < p->ndirty; i++) {
+		struct wk_proc_peer *pp = p->dirty[i];
+		if (peer_flush(p, pp) == WK_EAGAIN)
+			p->dirty[kept++] = pp;
+		else
+			pp->dirty = 0;
+	}
+	p->ndirty = kept;
+	if (kept && !p->flush_retry && p->loop) {
+		p->flush_retry = 1;
+		wk_loop_timer(p->loop, 1, 0, proc_on_flush_retry, p);
+	}
+}
+
+/* Room for len more bytes in pp's batch: a batch that would pass
+ * BATCH_FLUSH is sent first; 0, or WK_EAGAIN when the peer is full and
+ * BATCH_WAIT_MAX bytes already wait for it. */
+static int
+peer_room(struct wk_proc *p, struct wk_proc_peer *pp, size_t len)
+{
+	if (pp->n && pp->out.len + len > BATCH_FLUSH)
+		peer_flush(p, pp);
+	if (pp->n && pp->out.len + len > BATCH_WAIT_MAX)
+		return WK_EAGAIN;
+	if (!pp->dirty) {
+		pp->dirty = 1;
+		p->dirty[p->ndirty++] = pp;
+	}
+	return 0;
+}
+
+/* A message that does not wait for a batch: to a tool, or one so large
+ * that copying it into a batch costs more than its own send.  What waits
+ * for the peer goes first, so order holds. */
+static int
+peer_send_now(struct wk_proc *p, struct wk_proc_peer *pp, zmsg_t **msg)
+{
+	if (peer_flush(p, pp) == WK_EAGAIN || zmsg_send(msg, pp->sock) < 0) {
+		zmsg_destroy(msg);
+		p->send_drops++;
+		return WK_EAGAIN;
+	}
+	p->msgs_out++;
+	return 0;
+}
+
+/* Send msg (always consumed) to (role, instance). Never blocks: a peer
+ * that is not taking messages, with BATCH_WAIT_MAX bytes waiting for it,
+ * gives WK_EAGAIN, and the caller chooses (retry, drop, answer busy);
+ * every failed send counts in send_drops. */
+int
+wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
+{
+	struct wk_proc_peer *pp = peer(p, role, instance);
+	size_t len = 2;
+
+	if (pp == NULL) {
+		zmsg_destroy(msg);
+		return -1;
+	}
+	for (zframe_t *f = zmsg_first(*msg); f; f = zmsg_next(*msg))
+		len += 4 + zframe_size(f);
+	if (pp->direct || len >= BATCH_ALONE)
+		return peer_send_now(p, pp, msg);
+	if (peer_room(p, pp, len) < 0) {
+		zmsg_destroy(msg);
+		p->send_drops++;
+		return WK_EAGAIN;
+	}
+	wk_msg_batch_put(&pp->out, *msg);
+	pp->n++;
+	zmsg_destroy(msg);
+	p->msgs_out++;
+	return 0;
+}
+
+/* Send a one-frame message whose payload is b (copied; b stays the
+ * caller's): straight into the peer's batch, no zmsg_t made. */
+int
+wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t corr,
+    const struct wk_wbuf *b)
+{
+	struct wk_proc_peer *pp = peer(p, role, instance);
+	size_t len = 2 + 4 + WK_MSG_HDR_SIZE + 4 + b->len;
+
+	if (pp == NULL)
+		return -1;
+	if (pp->direct || len >= BATCH_ALONE) {
+		zmsg_t *m = wk_proc_msg(p, type, corr, 0);
+		zmsg_addmem(m, b->p, b->len);
+		return peer_send_now(p, pp, &m);
+	}
+	if (peer_room(p, pp, len) < 0) {
+		p->send_drops++;
+		return WK_EAGAIN;
+	}
+	struct wk_msg_hdr h = {
+		.version = WK_MSG_VERSION, .type = (uint16_t)type,
+		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
+		.corr = corr,
+	};
+	wk_msg_batch_put2(&pp->out, &h, b->p, b->len);
+	pp->n++;
+	p->msgs_out++;
+	return 0;
+}
+
+/* The same message to instances 0..count-1 of role; a failed send to one
+ * does not stop the others. */
+void
+wk_proc_broadcast(struct wk_proc *p, int role, int count, int type, const struct wk_wbuf *b)
+{
+	for (int i = 0; i < count; i++)
+		wk_proc_send_buf(p, role, i, type, 0, b);
+}
+
+/* Answer request req: its corr and key are echoed and the reply flag is
+ * set, so that the requester can match it; payload's frames are moved, not
+ * copied. */
+int
+wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload)
+{
+	zmsg_t *m = wk_proc_msg(p, type, req->corr, req->key);
+	zframe_t *f = zmsg_first(m);
+
+	zframe_data(f)[3] |= WK_MSG_F_REPLY;  /* flags byte of the header */
+	if (payload && *payload) {
+		while ((f = zmsg_pop(*payload)) != NULL)
+			zmsg_append(m, &f);
+		zmsg_destroy(payload);
+	}
+	return wk_proc_send(p, req->sender_role, req->sender_instance, &m);
+}
+
+/* At exit: every socket (linger sends what ZeroMQ still holds) and batch. */
+void
+wk_proc_peers_free(struct wk_proc *p)
+{
+	for (int r = 0; r < WK_ROLE_COUNT; r++) {
+		for (int i = 0; i < p->npeers[r]; i++) {
+			struct wk_proc_peer *pp = p->peers[r][i];
+			if (pp == NULL)
+				continue;
+			zsock_destroy(&pp->sock);
+			wk_wbuf_free(&pp->out);
+			free(pp);
+		}
+		free(p->peers[r]);
+		p->peers[r] = NULL;
+		p->npeers[r] = 0;
+	}
+	free(p->dirty);
+	p->dirty = NULL;
+	p->ndirty = 0;
+}
