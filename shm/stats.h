@@ -99,7 +99,11 @@ enum stats_kind { STATS_COUNTER, STATS_GAUGE };
 	/* wk-api */ \
 	X(HTTP_REQUESTS, COUNTER, 1, "api", "http_requests_total", "HTTP requests") \
 	X(HTTP_PENDING, GAUGE, 1, "api", "http_pending", "HTTP requests waiting on shards") \
-	X(HTTP_TIMEOUTS, COUNTER, 1, "api", "http_timeouts_total", "HTTP requests answered 500 timeout")
+	X(HTTP_TIMEOUTS, COUNTER, 1, "api", "http_timeouts_total", "HTTP requests answered 500 timeout") \
+	/* wk-broker: backpressure (limits.sendWindow, limits.sendBacklog) */ \
+	X(SENDS_UNACKED, GAUGE, 1, "broker", "sends_unacked", "SENDs passed to a channel shard and not yet acknowledged") \
+	X(CONNS_PAUSED, GAUGE, 1, "broker", "connections_paused", "connections not read for too many unacknowledged SENDs") \
+	X(SEND_PAUSES, COUNTER, 1, "broker", "send_pauses_total", "times a connection was paused by the send window or backlog")
 
 enum stats_id {
 #define X(name, kind, scale, owner, prom, help) STATS_##name,

@@ -322,6 +322,9 @@ broker_on_stats(struct wk_proc *p, struct stats_row *r)
 	stats_set(r, STATS_OUT_QUEUE_BYTES, out);
 	stats_set(r, STATS_RETRY_QUEUE, broker.retry_count);
 	stats_set(r, STATS_RETRY_QUEUE_BYTES, broker.retry_bytes);
+	stats_set(r, STATS_SENDS_UNACKED, broker.unacked);
+	stats_set(r, STATS_CONNS_PAUSED, broker.npaused);
+	stats_set(r, STATS_SEND_PAUSES, s->send_pauses);
 }
 
 static const struct wk_proc_def broker_def = {

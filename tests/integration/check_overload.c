@@ -89,6 +89,33 @@ collect(struct wkc *c, int n, int want, int *ok, int *refused, int timeout_ms)
 	ck_assert_int_eq(got, want);
 }
 
+/* The sum of a broker family's samples in /metrics (refreshed every
+ * second): waits up to 5 s for it to reach at least `want`. */
+static long long
+metric_at_least(const char *family, long long want)
+{
+	char url[128], key[96];
+	long long sum = -1;
+	uint64_t end = wkt_now_ms() + 5000;
+
+	snprintf(url, sizeof url, "%s/metrics", tree.http);
+	snprintf(key, sizeof key, "\n%s{role=\"broker\"", family);
+	while (sum < want && wkt_now_ms() < end) {
+		char *body = NULL;
+		sum = 0;
+		if (wkt_http("GET", url, NULL, &body, NULL) == 200 && body)
+			for (char *q = strstr(body, key); q; q = strstr(q + 1, key)) {
+				char *v = strchr(q + 1, ' ');
+				if (v)
+					sum += atoll(v + 1);
+			}
+		free(body);
+		if (sum < want)
+			wkt_tick();
+	}
+	return sum;
+}
+
 /* After the flood: a new client sends and is acknowledged at once. */
 static void
 healthy(void)
@@ -161,6 +188,7 @@ START_TEST(test_overload_window_backpressure)
 	ck_assert_int_eq(wkt_status_sum(tree.run, "broker", "unacked"), 0);
 	ck_assert_int_eq(wkt_status_sum(tree.run, "broker", "paused"), 0);
 	ck_assert_int_ge(wkt_status_sum(tree.run, "broker", "send_pauses"), 1);
+	ck_assert_int_ge(metric_at_least("wk_send_pauses_total", 1), 1);   /* /metrics too */
 	wkc_close(other);
 	wkc_close(c);
 	healthy();
