@@ -145,20 +145,20 @@ next(struct wkc *c, int timeout_ms)
 }
 
 /* Read a whole streamed answer on a version-5 connection: the anchor from
- * the bot, EVENTs in order, the end; the text, and the largest and
- * smallest gap between pieces in *min_gap / *max_gap (ms). */
+ * the bot, EVENTs in order, the end; the text, and the mean and the
+ * largest gap between pieces in *mean_gap / *max_gap (ms). */
 static void
-read_v5(struct wkc *c, char *text, size_t cap, uint64_t *min_gap, uint64_t *max_gap)
+read_v5(struct wkc *c, char *text, size_t cap, uint64_t *mean_gap, uint64_t *max_gap)
 {
 	struct wkproto_packet p = next(c, 10000);
-	uint64_t last = 0;
+	uint64_t last = 0, first = 0;
 	int n = 0;
 
 	ck_assert_int_eq(p.type, WKPROTO_RECV);
 	ck_assert(p.recv.setting & WKPROTO_SETTING_STREAM);
 	ck_assert_int_eq(p.recv.from_uid.len, strlen(BOT));
 	text[0] = '\0';
-	*min_gap = UINT64_MAX;
+	*mean_gap = 0;
 	*max_gap = 0;
 	for (;;) {
 		p = next(c, 5000);
@@ -181,13 +181,14 @@ read_v5(struct wkc *c, char *text, size_t cap, uint64_t *min_gap, uint64_t *max_
 		    cap - strlen(text) - 1);
 		json_decref(d);
 		uint64_t now = wkt_now_ms();
-		if (last) {
-			*min_gap = now - last < *min_gap ? now - last : *min_gap;
+		if (last)
 			*max_gap = now - last > *max_gap ? now - last : *max_gap;
-		}
+		else
+			first = now;
 		last = now;
 	}
 	ck_assert_int_gt(n, 5);
+	*mean_gap = (last - first) / (uint64_t)(n - 1);
 }
 
 /* The same on a version-2 connection: start, pieces, end. */
@@ -237,19 +238,21 @@ check_history(const char *user, const char *want)
 }
 
 /* The answer to question q reaches user's v5 and v2 connections whole, its
- * pieces 100-300 ms apart (60-1500 allowed: a loaded machine), and is in
+ * pieces 100-300 ms apart (a mean of at least 60 ms and no gap over 1500:
+ * paced, not all at once; one piece held back by a shard's checkpoint
+ * may land right before the next), and is in
  * the history. */
 static void
 expect_answer(struct wkc *c5, struct wkc *c2, const char *user, const char *q)
 {
 	char t5[1024], t2[1024], want[512];
-	uint64_t min_gap, max_gap;
+	uint64_t mean_gap, max_gap;
 
 	expected(q, want, sizeof want);
-	read_v5(c5, t5, sizeof t5, &min_gap, &max_gap);
+	read_v5(c5, t5, sizeof t5, &mean_gap, &max_gap);
 	ck_assert_str_eq(t5, want);
-	ck_assert_msg(min_gap >= 60 && max_gap <= 1500, "pieces %llu..%llu ms apart",
-	    (unsigned long long)min_gap, (unsigned long long)max_gap);
+	ck_assert_msg(mean_gap >= 60 && max_gap <= 1500, "pieces %llu ms apart on average, "
+	    "at most %llu", (unsigned long long)mean_gap, (unsigned long long)max_gap);
 	read_v2(c2, t2, sizeof t2);
 	ck_assert_str_eq(t2, want);
 	check_history(user, want);
