@@ -35,13 +35,7 @@ cores=$(getconf _NPROCESSORS_ONLN)
 brokers=$(( (want * 115 / 100 + nofile - 201) / (nofile - 200) ))
 [ "$brokers" -lt "$cores" ] && brokers=$cores
 
-cpid=""
-cleanup() {
-	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null || true
-	stop_tree
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_tree_on_exit
 
 mport=$(pick_port); picked="$picked $mport"
 start_tree wkcons "presence:
@@ -68,10 +62,10 @@ echo "== console views, $(conns) connections"
 views
 echo "== wkconnbench: $want connections, held"
 "$bench" -m "$config" -M "$master" -p "$tcp" -n "$want" -s 4 -d 600 -o /dev/null >"$dir/connbench.log" 2>&1 &
-cpid=$!
+client_pid=$!
 i=0
 while [ "$(conns)" -lt "$want" ]; do
-	kill -0 "$cpid" 2>/dev/null || { echo "$me: wkconnbench exited" >&2; cat "$dir/connbench.log" >&2; exit 1; }
+	kill -0 "$client_pid" 2>/dev/null || { echo "$me: wkconnbench exited" >&2; cat "$dir/connbench.log" >&2; exit 1; }
 	i=$((i + 1))
 	[ $i -lt 600 ] || { echo "$me: $want connections not up in 300 s" >&2; exit 1; }
 	sleep 0.5

@@ -38,13 +38,7 @@ if [ ! -d "$here/peers/node_modules/mqtt" ] || [ ! -d "$here/peers/node_modules/
 	(cd "$here/peers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-ppid_=""
-cleanup() {
-	[ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null || true
-	stop_tree
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_tree_on_exit
 out=$(mktemp -d /tmp/peers.XXXXXX)
 
 # wk: the same tree as bench/ab.sh.
@@ -70,9 +64,9 @@ wait_port() {
 peer() {   # NAME PORT: run peers.mjs against the peer listening on PORT
 	wait_port "$2"
 	node "$here/peers/peers.mjs" "$1" "$2" "$pairs" "$depth" "$secs" | sed -n 's/^RESULT //p'
-	kill "$ppid_" 2>/dev/null || true
-	wait "$ppid_" 2>/dev/null || true
-	ppid_=""
+	kill "$client_pid" 2>/dev/null || true
+	wait "$client_pid" 2>/dev/null || true
+	client_pid=""
 }
 
 mport=$(pick_port)
@@ -86,12 +80,12 @@ max_inflight_messages 0
 max_queued_messages 1000000
 EOC
 mosquitto -c "$out/mosquitto.conf" >"$out/mosquitto.log" 2>&1 &
-ppid_=$!
+client_pid=$!
 mqtt_line=$(peer mqtt "$mport")
 
 nport=$(pick_port)
 nats-server -a 127.0.0.1 -p "$nport" -js -sd "$out/nats" >"$out/nats.log" 2>&1 &
-ppid_=$!
+client_pid=$!
 nats_line=$(peer nats "$nport")
 
 echo "== one-to-one, durable, closed loop: $pairs pairs, $depth in flight each, $secs s"

@@ -7,6 +7,8 @@
 #                                  config, tcp, ws, http, mpid, children
 #   stop_tree                      SIGTERM (SIGKILL after 30 s), remove dir
 #                                  unless WK_BENCH_KEEP=1
+#   stop_tree_on_exit              at exit (or INT/TERM) kill the client in
+#                                  $client_pid, if any, then stop_tree
 #   need_built FILE...             exit 2 unless every FILE is an executable;
 #                                  raise the open-file limit for the clients
 # The caller sets `master` (the wk-master binary) and `me` (its name).
@@ -88,4 +90,14 @@ stop_tree() {
 		fi
 	fi
 	dir=""
+}
+
+client_pid=""
+tree_cleanup() {
+	[ -n "$client_pid" ] && kill "$client_pid" 2>/dev/null || true
+	stop_tree
+}
+stop_tree_on_exit() {
+	trap tree_cleanup EXIT
+	trap 'exit 130' INT TERM
 }

@@ -262,7 +262,9 @@ proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
 	zmsg_destroy(&msg);
 }
 
-/* A BATCH: kept as p->in_batch and read one message at a time. */
+/* A BATCH from another process: kept as p->in_batch and read one
+ * message at a time.  Tools never batch: a BATCH from one goes to the
+ * dispatcher, which has no row for it and drops it. */
 static int
 proc_is_batch(zmsg_t *m)
 {
@@ -270,7 +272,7 @@ proc_is_batch(zmsg_t *m)
 	struct wk_msg_hdr h;
 
 	return zmsg_size(m) == 2 && wk_msg_hdr_decode(zframe_data(f), zframe_size(f), &h) ==
-	    WK_MSG_OK && h.type == WK_MSG_BATCH;
+	    WK_MSG_OK && h.type == WK_MSG_BATCH && h.sender_role != WK_ROLE_CTL;
 }
 
 /* The next message: from the BATCH being read, else from the inbox.  A

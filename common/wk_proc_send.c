@@ -25,16 +25,23 @@ wk_proc_queue_msgs(const struct wk_proc *p)
 	return n < 16 ? 16 : n > 1000000 ? 1000000 : (int)n;
 }
 
+/* The header of a message of `type` from this process. */
+static struct wk_msg_hdr
+proc_hdr(const struct wk_proc *p, int type, uint64_t corr, uint32_t key)
+{
+	return (struct wk_msg_hdr){
+		.version = WK_MSG_VERSION, .type = (uint16_t)type,
+		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
+		.corr = corr, .key = key,
+	};
+}
+
 /* A message with only its header frame, from this process: the caller
  * appends the payload frames. */
 zmsg_t *
 wk_proc_msg(struct wk_proc *p, int type, uint64_t corr, uint32_t key)
 {
-	struct wk_msg_hdr h = {
-		.version = WK_MSG_VERSION, .type = (uint16_t)type,
-		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
-		.corr = corr, .key = key,
-	};
+	struct wk_msg_hdr h = proc_hdr(p, type, corr, key);
 	return wk_msg_new(&h);
 }
 
@@ -44,6 +51,7 @@ struct wk_proc_peer {
 	struct wk_wbuf out;          /* messages one after another (wk_msg_batch_put) */
 	uint32_t n;                  /* how many */
 	int dirty;                   /* on p->dirty */
+	int full;                    /* the last flush found its queue full */
 	int direct;                  /* a tool (ctl): never batched */
 };
 
@@ -107,10 +115,13 @@ peer_flush(struct wk_proc *p, struct wk_proc_peer *pp)
 	if (zmsg_send(&m, pp->sock) < 0) {
 		int again = errno == EAGAIN;
 		zmsg_destroy(&m);
-		if (again)
+		if (again) {
+			pp->full = 1;
 			return WK_EAGAIN;
+		}
 		p->send_drops += pp->n;
 	}
+	pp->full = 0;
 	pp->n = 0;
 	pp->out.len = 0;
 	if (pp->out.cap > 4 * BATCH_FLUSH) {   /* after a backlog: give the room back */
@@ -142,15 +153,19 @@ wk_proc_flush(struct wk_proc *p)
 }
 
 /* Room for len more bytes in pp's batch: a batch that would pass
- * BATCH_FLUSH is sent first; 0, or WK_EAGAIN when the peer is full and
- * BATCH_WAIT_MAX bytes already wait for it. */
+ * BATCH_FLUSH is sent first (unless the peer was full: the flush at the
+ * end of the iteration, or its retry timer, tries again, not every send);
+ * 0, or WK_EAGAIN, counted in send_drops, when BATCH_WAIT_MAX bytes
+ * already wait for a full peer. */
 static int
 peer_room(struct wk_proc *p, struct wk_proc_peer *pp, size_t len)
 {
-	if (pp->n && pp->out.len + len > BATCH_FLUSH)
+	if (pp->n && !pp->full && pp->out.len + len > BATCH_FLUSH)
 		peer_flush(p, pp);
-	if (pp->n && pp->out.len + len > BATCH_WAIT_MAX)
+	if (pp->n && pp->out.len + len > BATCH_WAIT_MAX) {
+		p->send_drops++;
 		return WK_EAGAIN;
+	}
 	if (!pp->dirty) {
 		pp->dirty = 1;
 		p->dirty[p->ndirty++] = pp;
@@ -164,7 +179,7 @@ peer_room(struct wk_proc *p, struct wk_proc_peer *pp, size_t len)
 static int
 peer_send_now(struct wk_proc *p, struct wk_proc_peer *pp, zmsg_t **msg)
 {
-	if (peer_flush(p, pp) == WK_EAGAIN || zmsg_send(msg, pp->sock) < 0) {
+	if (pp->full || peer_flush(p, pp) == WK_EAGAIN || zmsg_send(msg, pp->sock) < 0) {
 		zmsg_destroy(msg);
 		p->send_drops++;
 		return WK_EAGAIN;
@@ -193,7 +208,6 @@ wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
 		return peer_send_now(p, pp, msg);
 	if (peer_room(p, pp, len) < 0) {
 		zmsg_destroy(msg);
-		p->send_drops++;
 		return WK_EAGAIN;
 	}
 	wk_msg_batch_put(&pp->out, *msg);
@@ -219,15 +233,9 @@ wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t c
 		zmsg_addmem(m, b->p, b->len);
 		return peer_send_now(p, pp, &m);
 	}
-	if (peer_room(p, pp, len) < 0) {
-		p->send_drops++;
+	if (peer_room(p, pp, len) < 0)
 		return WK_EAGAIN;
-	}
-	struct wk_msg_hdr h = {
-		.version = WK_MSG_VERSION, .type = (uint16_t)type,
-		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
-		.corr = corr,
-	};
+	struct wk_msg_hdr h = proc_hdr(p, type, corr, 0);
 	wk_msg_batch_put2(&pp->out, &h, b->p, b->len);
 	pp->n++;
 	p->msgs_out++;

@@ -11,6 +11,7 @@
  *   broker_tls.c   TLS for wssAddr (OpenSSL)
  *   broker_admin.c the connections for the operator (/connz, /conn/kick)
  *   broker_proxy.c the PROXY protocol header on listeners that want one
+ *   broker_window.c backpressure: the send window and backlog per connection
  */
 #ifndef BROKER_H
 #define BROKER_H
@@ -64,6 +65,7 @@ struct broker_conn {
 	uint8_t paused;              /* not read: too many SENDs unacknowledged */
 	uint32_t unacked;            /* SENDs passed to a channel shard, no SENDACK yet */
 	uint32_t pause_at;           /* unacked when it was paused */
+	uint64_t last_ack_ms;        /* the last SENDACK (or the first SEND waiting) */
 	char uid[BROKER_UID_MAX];
 	char device_id[BROKER_DEVICE_ID_MAX];
 	uint8_t client_key[WK_CRYPTO_KEY_LEN];
@@ -145,9 +147,13 @@ void broker_sweep(void);
 void broker_conn_input(struct broker_conn *c, const uint8_t *p, size_t n);
 /* A SEND of c went to its channel shard / its SENDACK came back: the
  * send window (limits.sendWindow) and the broker's backlog
- * (limits.sendBacklog) pause and resume reading c (broker_conn.c). */
+ * (limits.sendBacklog) pause and resume reading c (broker_window.c). */
 void broker_conn_sent(struct broker_conn *c);
 void broker_conn_acked(struct broker_conn *c);
+/* The sweep: forget SENDs whose SENDACK is long overdue (broker_window.c). */
+void broker_window_check(struct broker_conn *c, uint64_t now);
+/* Set what epoll watches on c from its state (paused, output waiting). */
+void broker_conn_set_events(struct broker_conn *c);
 /* Read from the client: bytes read, 0 if it would block, -1 on EOF or error. */
 ssize_t broker_read(struct broker_conn *c, void *buf, size_t len);
 /* Queue raw bytes for the socket (TCP, or framed WS output from wslay). */

@@ -299,8 +299,8 @@ broker_conn_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 /* What epoll watches on c: reads unless paused (backpressure: a paused
  * connection's hang-up is seen when it resumes, or as an error), writes
  * while output waits. */
-static void
-conn_set_events(struct broker_conn *c)
+void
+broker_conn_set_events(struct broker_conn *c)
 {
 	wk_loop_mod(broker.proc->loop, c->fd, (c->paused ? 0 : EPOLLIN | EPOLLRDHUP) |
 	    (c->want_write ? EPOLLOUT : 0));
@@ -333,52 +333,9 @@ conn_flush(struct broker_conn *c)
 	int want = c->outlen > 0;
 	if (want != c->want_write) {
 		c->want_write = (uint8_t)want;
-		conn_set_events(c);
+		broker_conn_set_events(c);
 	}
 	return 0;
-}
-
-/* Backpressure.  Past limits.sendWindow SENDs without their SENDACK, or
- * when the broker's SENDs waiting pass limits.sendBacklog and c has at
- * least its share of them (the heaviest senders first), c is not read:
- * its SENDs wait in the kernel's buffers and then in the client, which
- * TCP slows down, while everyone else is served.  Reading resumes once
- * half of what c had waiting is acknowledged. */
-void
-broker_conn_sent(struct broker_conn *c)
-{
-	const struct wk_config *cfg = &broker.proc->cfg;
-
-	if (c->unacked++ == 0)
-		broker.senders++;
-	broker.unacked++;
-	if (c->paused)
-		return;
-	if (c->unacked >= (uint32_t)cfg->limits_sendWindow ||
-	    (broker.unacked > (uint64_t)cfg->limits_sendBacklog &&
-	    (uint64_t)c->unacked * broker.senders >= broker.unacked)) {
-		c->paused = 1;
-		c->pause_at = c->unacked;
-		broker.npaused++;
-		broker.st.send_pauses++;
-		conn_set_events(c);
-	}
-}
-
-void
-broker_conn_acked(struct broker_conn *c)
-{
-	if (c->unacked == 0)
-		return;
-	broker.unacked--;
-	if (--c->unacked == 0)
-		broker.senders--;
-	if (c->paused && c->unacked <= c->pause_at / 2) {
-		c->paused = 0;
-		broker.npaused--;
-		conn_set_events(c);
-		broker_conn_input(c, NULL, 0);   /* what was read before the pause */
-	}
 }
 
 /* A closing connection whose output is all written: closed, 1; or, on
@@ -771,8 +728,12 @@ broker_sweep(void)
 			broker_conn_close(c, "idle");
 		} else if (c->state == BROKER_CS_CLOSING && now - c->last_in_ms > 5000)
 			broker_conn_close(c, "close timed out");
-		else if (c->retry && scan)
-			broker_retry_due(c, now);
+		else {
+			if (c->retry && scan)
+				broker_retry_due(c, now);
+			if (c->unacked)
+				broker_window_check(c, now);
+		}
 	}
 }
 
