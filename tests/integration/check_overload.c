@@ -116,6 +116,18 @@ metric_at_least(const char *family, long long want)
 	return sum;
 }
 
+/* A tree with a send window of 64, uid logged in as *c, the channel
+ * shards frozen, and a child flooding n SENDs on *c. */
+static pid_t
+window_flood(const char *uid, int n, struct wkc **c)
+{
+	wkt_tree_start(&tree, "tokenAuthOn: false\nlimits:\n  sendWindow: 64\n");
+	*c = wkc_login("127.0.0.1", tree.tcp_port, uid, "d", 5);
+	ck_assert_ptr_nonnull(*c);
+	freeze(SIGSTOP);
+	return flood(*c, "ov-peer", n);
+}
+
 /* After the flood: a new client sends and is acknowledged at once. */
 static void
 healthy(void)
@@ -143,11 +155,7 @@ START_TEST(test_overload_window_backpressure)
 	int ok = 0, refused = 0, st;
 	long long unacked = -1, paused = -1;
 
-	wkt_tree_start(&tree, "tokenAuthOn: false\nlimits:\n  sendWindow: 64\n");
-	c = wkc_login("127.0.0.1", tree.tcp_port, "ov-w", "d", 5);
-	ck_assert_ptr_nonnull(c);
-	freeze(SIGSTOP);
-	pid_t child = flood(c, "ov-peer", N);
+	pid_t child = window_flood("ov-w", N, &c);
 	/* Nothing asserts until SIGCONT: a failure must not leave the shards stopped. */
 	uint64_t end = wkt_now_ms() + 10000;
 	while (wkt_now_ms() < end) {
@@ -253,11 +261,7 @@ START_TEST(test_overload_kill9_while_paused)
 	int ok = 0, refused = 0, st;
 	long long paused, unacked = -1;
 
-	wkt_tree_start(&tree, "tokenAuthOn: false\nlimits:\n  sendWindow: 64\n");
-	c = wkc_login("127.0.0.1", tree.tcp_port, "ov-l", "d", 5);
-	ck_assert_ptr_nonnull(c);
-	freeze(SIGSTOP);
-	pid_t child = flood(c, "ov-peer", N);
+	pid_t child = window_flood("ov-l", N, &c);
 	uint64_t end = wkt_now_ms() + 10000;
 	while ((paused = wkt_status_sum(tree.run, "broker", "paused")) != 1 && wkt_now_ms() < end)
 		wkt_tick();
