@@ -102,7 +102,7 @@ X("supervisor.pingTimeout", DUR, supervisor_pingTimeout, "5s", "100ms", "10m", 1
 /* ---- wk's own: storage ---- */
 X("storage.sync", ENUM, storage_sync, "fsync", "fsync|write|none", 0, 0, "fsync: durable before any ack; write: OS buffers only; none: in memory until checkpoint")
 X("storage.cacheSize", SIZE, storage_cacheSize, "64m", "1m", "64g", 0, "Berkeley DB cache per shard")
-X("storage.checkpointInterval", DUR, storage_checkpointInterval, "60s", "1s", "1h", 1, "checkpoint and log removal period")
+X("storage.checkpointInterval", DUR, storage_checkpointInterval, "1s", "1s", "1h", 1, "checkpoint and log removal period")
 /* ---- wk's own: presence ---- */
 X("presence.capacity", INT, presence_capacity, "65536", "64", "16777216", 0, "connection slots per mailbox shard in the presence table")
 /* ---- wk's own: limits ---- */

@@ -10,6 +10,7 @@
 #include "wk_db.h"
 #include "wk_fs.h"
 #include "wk_log.h"
+#include "wk_time.h"
 
 /* Puts and deletes since start, for the status line: one process, one
  * thread, so a plain counter. */
@@ -105,12 +106,16 @@ int
 wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t cache_bytes)
 {
 	char lockpath[4096];
+	/* DB_THREAD: the checkpoint thread (wk_db_checkpointer_start) uses the
+	 * same handle as the loop. */
 	uint32_t flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_PRIVATE;
+	    DB_INIT_TXN | DB_PRIVATE | DB_THREAD;
 	int rc, fatal;
 
 	memset(e, 0, sizeof *e);
 	e->lock_fd = -1;
+	pthread_mutex_init(&e->ckpt_mu, NULL);
+	pthread_cond_init(&e->ckpt_cv, NULL);
 	if (wk_mkdirs(dir) < 0) {
 		wk_log_warn("mkdir %s", dir);
 		return -1;
@@ -203,6 +208,129 @@ wk_db_checkpoint(struct wk_db_env *e)
 	return 0;
 }
 
+/* The checkpoint thread's body: a checkpoint every interval until told to
+ * stop.  It writes the cache's dirty pages and fsyncs the database files
+ * while the loop goes on committing; Berkeley DB's own latches order the
+ * two (a page being written is waited for only by a writer of that page). */
+static void *
+db_checkpointer(void *arg)
+{
+	struct wk_db_env *e = arg;
+	struct timespec last, at;
+
+	pthread_mutex_lock(&e->ckpt_mu);
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	while (!e->ckpt_stop) {
+		/* Recomputed after every wake-up: a reload may have changed it. */
+		at = last;
+		at.tv_sec += e->ckpt_interval_ms / 1000;
+		at.tv_nsec += (e->ckpt_interval_ms % 1000) * 1000000;
+		if (at.tv_nsec >= 1000000000) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000;
+		}
+		if (pthread_cond_timedwait(&e->ckpt_cv, &e->ckpt_mu, &at) != ETIMEDOUT)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &last);
+		pthread_mutex_unlock(&e->ckpt_mu);
+		uint64_t t0 = wk_now_us();
+		wk_db_checkpoint(e);
+		uint64_t took = wk_now_us() - t0;
+		e->ckpt_last_us = took;
+		if (took > e->ckpt_max_us)
+			e->ckpt_max_us = took;
+		e->ckpt_count++;
+		pthread_mutex_lock(&e->ckpt_mu);
+	}
+	pthread_mutex_unlock(&e->ckpt_mu);
+	return NULL;
+}
+
+int
+wk_db_checkpointer_start(struct wk_db_env *e, int64_t interval_ms)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	/* The wait is on the monotonic clock: a wall-clock step neither
+	 * skips checkpoints nor bunches them. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&e->ckpt_cv);
+	pthread_cond_init(&e->ckpt_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	e->ckpt_interval_ms = interval_ms > 0 ? interval_ms : 1000;
+	e->ckpt_stop = 0;
+	if ((rc = pthread_create(&e->ckpt_thread, NULL, db_checkpointer, e)) != 0) {
+		wk_log_warnx("checkpoint thread: %s", strerror(rc));
+		return -1;
+	}
+	e->ckpt_running = 1;
+	return 0;
+}
+
+void
+wk_db_checkpointer_interval(struct wk_db_env *e, int64_t interval_ms)
+{
+	pthread_mutex_lock(&e->ckpt_mu);
+	e->ckpt_interval_ms = interval_ms > 0 ? interval_ms : 1000;
+	pthread_cond_signal(&e->ckpt_cv);
+	pthread_mutex_unlock(&e->ckpt_mu);
+}
+
+/* Stop and join the checkpoint thread; it finishes a checkpoint it is in. */
+static void
+db_checkpointer_stop(struct wk_db_env *e)
+{
+	if (!e->ckpt_running)
+		return;
+	pthread_mutex_lock(&e->ckpt_mu);
+	e->ckpt_stop = 1;
+	pthread_cond_signal(&e->ckpt_cv);
+	pthread_mutex_unlock(&e->ckpt_mu);
+	pthread_join(e->ckpt_thread, NULL);
+	e->ckpt_running = 0;
+}
+
+/* One DBT of wk_db_cget: without a memory flag it becomes DB_DBT_REALLOC
+ * over a buffer of its own, holding a copy of what it pointed at (the
+ * input key of DB_SET_RANGE). */
+static void
+db_dbt_own(DBT *d)
+{
+	void *p = NULL;
+
+	if (d->flags & (DB_DBT_MALLOC | DB_DBT_REALLOC | DB_DBT_USERMEM))
+		return;
+	if (d->size > 0) {
+		p = wk_malloc(d->size);
+		memcpy(p, d->data, d->size);
+	}
+	d->data = p;
+	d->flags |= DB_DBT_REALLOC;
+}
+
+int
+wk_db_cget(DBC *c, DBT *key, DBT *data, u_int32_t flags)
+{
+	db_dbt_own(key);
+	db_dbt_own(data);
+	return c->get(c, key, data, flags);
+}
+
+void
+wk_db_dbt_free(DBT *key, DBT *data)
+{
+	DBT *d[2] = { key, data };
+
+	for (int i = 0; i < 2; i++)
+		if (d[i] && (d[i]->flags & DB_DBT_REALLOC)) {
+			free(d[i]->data);
+			d[i]->data = NULL;
+			d[i]->size = 0;
+		}
+}
+
 /* A hot backup of e into target (created; it must not hold another
  * backup): Berkeley DB's own DB_ENV->backup copies the database files and
  * then every log file, so what was committed before the call is in the
@@ -236,6 +364,7 @@ wk_db_backup(struct wk_db_env *e, const char *target, char *err, size_t errlen)
 void
 wk_db_env_close(struct wk_db_env *e)
 {
+	db_checkpointer_stop(e);
 	if (e->env) {
 		e->env->txn_checkpoint(e->env, 0, 0, 0);
 		e->env->close(e->env, 0);

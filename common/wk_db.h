@@ -3,6 +3,7 @@
  * durability that storage.sync asks for. */
 #ifndef WK_DB_H
 #define WK_DB_H
+#include <pthread.h>
 #include <stdint.h>
 #include <db.h>
 
@@ -10,6 +11,15 @@ struct wk_db_env {
 	DB_ENV *env;
 	char *dir;
 	int lock_fd;
+	/* The checkpoint thread (wk_db_checkpointer_start): its own, the
+	 * loop's thread only starts and stops it. */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_mu;
+	pthread_cond_t ckpt_cv;
+	int ckpt_running, ckpt_stop;
+	int64_t ckpt_interval_ms;
+	/* Written by the thread, read by the status line. */
+	_Atomic uint64_t ckpt_count, ckpt_last_us, ckpt_max_us;
 };
 
 /* Create `dir` if needed, take its LOCK file (fails if another process holds
@@ -48,5 +58,20 @@ int wk_db_env_stats(struct wk_db_env *e, struct wk_db_stats *out);
 
 /* Checkpoint and remove log files no longer needed. */
 int wk_db_checkpoint(struct wk_db_env *e);
+/* Checkpoint every interval_ms on a thread of its own, so the caller's loop
+ * never waits for the cache to be written out (bench/README.md, "the
+ * checkpoint stall"); stopped by wk_db_env_close.  0 or -1. */
+int wk_db_checkpointer_start(struct wk_db_env *e, int64_t interval_ms);
+/* A new interval (SIGHUP), counted from the last checkpoint. */
+void wk_db_checkpointer_interval(struct wk_db_env *e, int64_t interval_ms);
+
+/* The environment is DB_THREAD (the checkpoint thread shares it), so
+ * Berkeley DB never lends its own memory to a read.  wk_db_cget is
+ * DBC->get for DBTs that have no memory flag: each gets DB_DBT_REALLOC
+ * and keeps its buffer from one call to the next (an input key is copied
+ * into it first); wk_db_dbt_free releases what wk_db_cget allocated.  The
+ * result is valid until the next call with the same DBT, as before. */
+int wk_db_cget(DBC *c, DBT *key, DBT *data, u_int32_t flags);
+void wk_db_dbt_free(DBT *key, DBT *data);
 
 #endif

@@ -96,21 +96,6 @@ proc_store_close(struct wk_proc *p)
 	}
 }
 
-/* Timer (storage.checkpointInterval): a checkpoint bounds the log that
- * recovery replays after a crash (and lets old log files go). */
-static void
-proc_on_checkpoint(struct wk_loop *l, uint64_t id, void *arg)
-{
-	struct wk_proc *p = arg;
-	uint64_t t0 = wk_now_us();
-
-	if (p->env)
-		wk_db_checkpoint(p->env);
-	uint64_t took = wk_now_us() - t0;
-	if (took > 20000)   /* the loop stood still that long (bench/README.md): say so */
-		wk_log_info("checkpoint took %llu ms", (unsigned long long)(took / 1000));
-}
-
 /* Map the statistics segment and take this process's row (stats.h): under
  * wk-master only, which makes the segment before it starts anyone. */
 static void
@@ -193,6 +178,11 @@ wk_proc_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out,
 	    (unsigned long long)p->send_drops, (unsigned long long)p->bad_msgs,
 	    (unsigned long long)wk_db_writes);
+	if (p->env && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " checkpoints=%llu checkpoint_last_ms=%llu "
+		    "checkpoint_max_ms=%llu", (unsigned long long)p->env->ckpt_count,
+		    (unsigned long long)p->env->ckpt_last_us / 1000,
+		    (unsigned long long)p->env->ckpt_max_us / 1000);
 	if (n > 0 && (size_t)n < len)
 		n += wk_webhook_status(p, buf + n, len - n);
 	if (p->def->on_status && n > 0 && (size_t)n < len)
@@ -404,6 +394,8 @@ proc_reload(struct wk_proc *p)
 	free(errs);
 	old = p->cfg;
 	p->cfg = next;
+	if (p->env)
+		wk_db_checkpointer_interval(p->env, p->cfg.storage_checkpointInterval);
 	if (p->def->on_reload)
 		p->def->on_reload(p, &old);
 	wk_config_free(&old);
@@ -625,8 +617,10 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	if (def->databases) {
 		if (proc_store_open(p) < 0)
 			wk_fatalx("cannot open the store");
-		wk_loop_timer(p->loop, p->cfg.storage_checkpointInterval,
-		    p->cfg.storage_checkpointInterval, proc_on_checkpoint, p);
+		/* storage.checkpointInterval: a checkpoint bounds the log that
+		 * recovery replays after a crash (and lets old log files go). */
+		if (wk_db_checkpointer_start(p->env, p->cfg.storage_checkpointInterval) < 0)
+			wk_fatalx("cannot start the checkpoint thread");
 	}
 	if (def->on_start && def->on_start(p) < 0)
 		wk_fatalx("start failed");

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "presence.h"
 #include "wktest.h"
 
@@ -252,6 +253,53 @@ START_TEST(test_tree_sighup_bad_config_keeps_running)
 }
 END_TEST
 
+/* Checkpoints run on each shard's own thread (status: checkpoints=) every
+ * storage.checkpointInterval, which a reload changes without a restart;
+ * a channel shard killed after them recovers every message. */
+START_TEST(test_tree_checkpoint_thread_follows_reload)
+{
+	struct wkt_tree t = { 0 };
+	struct wkt_proc before[32], v[32];
+	char *cfg, *at, *out, *wkctl = wkt_bin("wkctl");
+	const char *body = "{\"from_uid\":\"u1\",\"channel_id\":\"ckpt\",\"channel_type\":2,"
+	    "\"payload\":\"aGk=\"}";
+	int n, rc;
+
+	wkt_tree_start(&t, "tokenAuthOn: false\nstorage:\n  cacheSize: 4m\n"
+	    "  checkpointInterval: 1h\n");
+	for (int i = 0; i < 20; i++)
+		json_decref(wkt_call(&t, "POST", "/message/send", body, 200));
+	ck_assert_int_eq(wkt_status_sum(t.run, "channel", "checkpoints"), 0);
+	n = wkt_status(t.run, before, 32);
+
+	cfg = wkt_read_file(t.config);
+	ck_assert_ptr_nonnull(at = strstr(cfg, "checkpointInterval: 1h"));
+	at[strlen("checkpointInterval: 1")] = 's';
+	wkt_write_file(t.config, cfg);
+	free(cfg);
+	rc = wkt_run(&out, "%s -f %s reload", wkctl, t.config);
+	ck_assert_msg(rc == 0, "reload: %s", out);
+	free(out);
+	uint64_t end = wkt_now_ms() + 10000;
+	while (wkt_status_sum(t.run, "channel", "checkpoints") < 2 && wkt_now_ms() < end)
+		wkt_tick();
+	ck_assert_int_ge(wkt_status_sum(t.run, "channel", "checkpoints"), 2);
+	ck_assert_int_eq(wkt_status(t.run, v, 32), n);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(v[i].pid, before[i].pid);
+
+	for (int i = 0; i < 2; i++)
+		wkt_tree_kill9(&t, "channel", i);
+	ck_assert_int_eq(wkt_wait_ready(t.run, NPROCS, READY_MS), 0);
+	json_t *j = wkt_call(&t, "GET", "/channel/max_message_seq?channel_id=ckpt&channel_type=2",
+	    NULL, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "message_seq")), 20);
+	json_decref(j);
+	free(wkctl);
+	wkt_tree_stop(&t);
+}
+END_TEST
+
 /* kill -9 of the master: the children see the pipe close and exit; a new
  * master starts over the leftovers (pid file, socket, segment). */
 START_TEST(test_tree_master_kill9_then_restart)
@@ -289,6 +337,7 @@ tree_suite(void)
 	tcase_add_test(tc, test_tree_bad_config_exits_2_with_position);
 	tcase_add_test(tc, test_tree_sighup_bad_config_keeps_running);
 	tcase_add_test(tc, test_tree_master_kill9_then_restart);
+	tcase_add_test(tc, test_tree_checkpoint_thread_follows_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }

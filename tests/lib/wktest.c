@@ -116,15 +116,16 @@ wkt_write_config(const char *dir, const char *extra)
 	if (asprintf(&path, "%s/wk.yaml", dir) < 0)
 		abort();
 	/* The console and the demo listen on fixed ports by default: off in
-	 * tests (trees run side by side) unless extra configures them. */
+	 * tests (trees run side by side) unless extra configures them; a small
+	 * cache unless extra has a storage section of its own. */
 	snprintf(text, sizeof text,
 	    "rootDir: %s\n"
 	    "logger:\n  level: 2\n"
 	    "processes:\n  broker: 2\n  channel: 2\n  mailbox: 2\n"
 	    "supervisor:\n  readyTimeout: 10s\n  stopTimeout: 5s\n  respawnDelay: 100ms\n"
 	    "presence:\n  capacity: 1024\n"
-	    "storage:\n  cacheSize: 4m\n"
-	    "%s%s%s", dir, has_section(extra, "manager") ? "" : "manager:\n  on: false\n",
+	    "%s%s%s%s", dir, has_section(extra, "storage") ? "" : "storage:\n  cacheSize: 4m\n",
+	    has_section(extra, "manager") ? "" : "manager:\n  on: false\n",
 	    has_section(extra, "demo") ? "" : "demo:\n  on: false\n", extra ? extra : "");
 	wkt_write_file(path, text);
 	return path;

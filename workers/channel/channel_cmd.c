@@ -103,10 +103,11 @@ load(struct wk_proc *p, DB_TXN *txn)
 			return -1;
 		DBT key = { .data = k, .size = sizeof k, .ulen = sizeof k, .flags = DB_DBT_USERMEM };
 		DBT data = { .flags = DB_DBT_PARTIAL };
-		rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+		rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE);
 		if (rc == 0 && key.size == sizeof k && k[0] == 'e' && wk_be16_get(k + 1) == s)
 			q->acked = wk_be64_get(k + 3) - 1;
 		cur->close(cur);
+		wk_db_dbt_free(&key, &data);
 		q->sent = q->acked;
 	}
 	cs.loaded = 1;
@@ -356,8 +357,8 @@ send_from(struct wk_proc *p, int s)
 		return;
 	}
 	entry_key(k, s, q->sent + 1);
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0 &&
-	    q->sent - q->acked < WINDOW; rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0 &&
+	    q->sent - q->acked < WINDOW; rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size != sizeof k || k[0] != 'e' || wk_be16_get(k + 1) != s)
 			break;
 		uint64_t n = wk_be64_get(k + 3);
@@ -371,6 +372,7 @@ send_from(struct wk_proc *p, int s)
 		q->sent = n;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	q->progress_ms = wk_now_ms();
 }
 

@@ -233,8 +233,8 @@ list_walk(struct wk_proc *p, const char *id, uint8_t type, enum channel_list lis
 	if ((cur = channel_store_cursor(p, CHANNEL_DB_MEMBERS)) == NULL)
 		return -1;
 	key.size = (u_int32_t)entry_key(k, c->num, list, after ? after : "", alen);
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size < plen || key.size > ENTRY_KEY_MAX || memcmp(key.data, k, plen) != 0)
 			break;
 		e.len = key.size - plen;
@@ -252,6 +252,7 @@ list_walk(struct wk_proc *p, const char *id, uint8_t type, enum channel_list lis
 			break;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (ret == 0 && rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("channel %s/%u: members.db walk: %s", id, type, db_strerror(rc));
 		return -1;

@@ -256,15 +256,15 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 	wk_be64_put(k, c->num);
 	wk_be32_put(k + CHANNEL_NUM_SIZE, reverse ? hi : lo);
 	/* Reverse: the first key at or after hi, then step back unless it is hi. */
-	rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+	rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE);
 	if (reverse) {
 		if (rc == DB_NOTFOUND)
-			rc = cur->get(cur, &key, &data, DB_LAST);
+			rc = wk_db_cget(cur, &key, &data, DB_LAST);
 		else if (rc == 0 && (key.size != sizeof k || memcmp(key.data, k, CHANNEL_NUM_SIZE) != 0 ||
 		    wk_be32_get((uint8_t *)key.data + CHANNEL_NUM_SIZE) > hi))
-			rc = cur->get(cur, &key, &data, DB_PREV);
+			rc = wk_db_cget(cur, &key, &data, DB_PREV);
 	}
-	for (; rc == 0; rc = cur->get(cur, &key, &data, reverse ? DB_PREV : DB_NEXT)) {
+	for (; rc == 0; rc = wk_db_cget(cur, &key, &data, reverse ? DB_PREV : DB_NEXT)) {
 		if (key.size != sizeof k || memcmp(key.data, k, CHANNEL_NUM_SIZE) != 0)
 			break;
 		seq = wk_be32_get((uint8_t *)key.data + CHANNEL_NUM_SIZE);
@@ -282,6 +282,7 @@ channel_msg_range(struct wk_proc *p, const char *id, uint8_t type, uint32_t lo,
 			break;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (n >= 0 && rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("channel %s/%u: messages.db walk: %s", id, type, db_strerror(rc));
 		return -1;
@@ -315,8 +316,8 @@ channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
 	/* With a sender: the one key.  Without: every sender's, keep the newest. */
 	key.data = k.p;
 	key.size = (u_int32_t)k.len;
-	for (rc = cur->get(cur, &key, &data, from_uid ? DB_SET : DB_SET_RANGE); rc == 0;
-	    rc = from_uid ? DB_NOTFOUND : cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, from_uid ? DB_SET : DB_SET_RANGE); rc == 0;
+	    rc = from_uid ? DB_NOTFOUND : wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size < plen || memcmp(key.data, k.p, plen) != 0)
 			break;
 		if (data.size != 12)
@@ -328,6 +329,7 @@ channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
 		found = 1;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	wk_wbuf_free(&k);
 	if (rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("channel %s/%u: clientmsgno.db: %s", id, type, db_strerror(rc));

@@ -120,8 +120,8 @@ channel_notify_open(struct wk_proc *p)
 		return -1;
 	}
 	k[0] = 'h';
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		struct wk_chmsg m;
 		struct wk_rbuf r;
 		if (key.size != NOTIFY_KEY_LEN || k[0] != 'h')
@@ -136,6 +136,7 @@ channel_notify_open(struct wk_proc *p)
 		nt.replayed++;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("cmdout.db: %s", db_strerror(rc));
 		return -1;

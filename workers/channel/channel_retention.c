@@ -109,8 +109,8 @@ trim(struct wk_proc *p, struct channel_rec *c, uint32_t secs, uint32_t count, si
 		return channel_store_op_failed(p);
 	wk_be64_put(k, c->num);
 	wk_be32_put(k + CHANNEL_NUM_SIZE, c->first_seq > 1 ? c->first_seq : 1);
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0 && *budget > 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0 && *budget > 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size != sizeof k || memcmp(key.data, k, CHANNEL_NUM_SIZE) != 0) {
 			rc = DB_NOTFOUND;
 			break;
@@ -136,6 +136,7 @@ trim(struct wk_proc *p, struct channel_rec *c, uint32_t secs, uint32_t count, si
 		rs.deleted++;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return channel_store_write_failed("retention", c->id, c->type, rc);
 	if (next) {
@@ -158,8 +159,8 @@ next_channels(struct wk_proc *p, char (*ids)[CHANNEL_ID_MAX + 1], uint8_t *types
 
 	if (cur == NULL)
 		return -1;
-	rc = cur->get(cur, &key, &data, rs.resume_len ? DB_SET_RANGE : DB_FIRST);
-	for (; rc == 0 && n < STEP_CHANNELS; rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	rc = wk_db_cget(cur, &key, &data, rs.resume_len ? DB_SET_RANGE : DB_FIRST);
+	for (; rc == 0 && n < STEP_CHANNELS; rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size < 1 || key.size > 1 + CHANNEL_ID_MAX)
 			continue;
 		types[n] = ((const uint8_t *)key.data)[0];
@@ -173,6 +174,7 @@ next_channels(struct wk_proc *p, char (*ids)[CHANNEL_ID_MAX + 1], uint8_t *types
 	} else
 		rs.resume_len = 0;
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("retention: channels.db walk: %s", db_strerror(rc));
 		return -1;

@@ -412,7 +412,7 @@ channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg)
 
 	if (cur == NULL)
 		return -1;
-	while (!stop && (rc = cur->get(cur, &key, &data, DB_NEXT)) == 0) {
+	while (!stop && (rc = wk_db_cget(cur, &key, &data, DB_NEXT)) == 0) {
 		if (key.size < 1 || key.size > CHANNEL_ID_MAX + 1 ||
 		    channel_record_decode(&c, data.data, data.size) < 0)
 			continue;
@@ -421,6 +421,7 @@ channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg)
 		stop = fn(p, id, ((const uint8_t *)key.data)[0], c.num, c.last_seq, arg);
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (!stop && rc != DB_NOTFOUND) {
 		wk_log_warnx("channels.db walk: %s", db_strerror(rc));
 		return -1;
@@ -455,8 +456,8 @@ channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, siz
 
 	if (cur == NULL)
 		return -1;
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size < n || memcmp(key.data, prefix, n) != 0)
 			break;
 		wk_db_writes++;
@@ -464,6 +465,7 @@ channel_store_prefix_delete(struct wk_proc *p, int i, const uint8_t *prefix, siz
 			break;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return channel_store_write_failed("delete", channel_databases[i], 0, rc);
 	return 0;

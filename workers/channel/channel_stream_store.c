@@ -112,8 +112,8 @@ walk(struct wk_proc *p, const struct wk_wbuf *prefix, int delete,
 
 	if (txn == NULL || db(p)->cursor(db(p), txn, &cur, 0) != 0)
 		return -1;
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size < prefix->len || memcmp(key.data, prefix->p, prefix->len) != 0)
 			break;
 		if (fn && fn(&key, &data, arg) != 0)
@@ -125,6 +125,7 @@ walk(struct wk_proc *p, const struct wk_wbuf *prefix, int delete,
 		}
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("streams.db walk: %s", db_strerror(rc));
 		channel_txn_fail(p);

@@ -136,8 +136,8 @@ refill(int ev)
 	if ((rc = q.queue->cursor(q.queue, NULL, &c, 0)) != 0)
 		wk_fatalx("queue.db cursor: %s", db_strerror(rc));
 	qkey(kb, ev, k->loaded_upto + 1);
-	for (rc = c->get(c, &key, &data, DB_SET_RANGE); rc == 0 && kb[0] == ev;
-	    rc = c->get(c, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(c, &key, &data, DB_SET_RANGE); rc == 0 && kb[0] == ev;
+	    rc = wk_db_cget(c, &key, &data, DB_NEXT)) {
 		if (k->mem >= HOOK_MEM_MAX / 4 * 3)
 			break;
 		struct hook_event *e = ev_from_row(&key, &data);
@@ -151,6 +151,7 @@ refill(int ev)
 	if (rc == DB_NOTFOUND || kb[0] != ev)
 		k->spilled = 0;
 	c->close(c);
+	wk_db_dbt_free(&key, &data);
 }
 
 /* Scan the queue once: depth and next seq of each kind. */
@@ -165,7 +166,7 @@ scan(void)
 
 	if ((rc = q.queue->cursor(q.queue, NULL, &c, 0)) != 0)
 		wk_fatalx("queue.db cursor: %s", db_strerror(rc));
-	while ((rc = c->get(c, &key, &data, DB_NEXT)) == 0) {
+	while ((rc = wk_db_cget(c, &key, &data, DB_NEXT)) == 0) {
 		if (key.size != QKEY_LEN || kb[0] >= WK_WEBHOOK_NEVENTS)
 			wk_fatalx("queue.db: a key of %u bytes, event %u", key.size, kb[0]);
 		q.k[kb[0]].depth++;
@@ -174,6 +175,7 @@ scan(void)
 	if (rc != DB_NOTFOUND)
 		wk_fatalx("queue.db scan: %s", db_strerror(rc));
 	c->close(c);
+	wk_db_dbt_free(&key, &data);
 }
 
 /* Read producers.db into q.prod; a bad row is fatal (the database is
@@ -189,7 +191,7 @@ load_producers(void)
 
 	if ((rc = q.producers->cursor(q.producers, NULL, &c, 0)) != 0)
 		wk_fatalx("producers.db cursor: %s", db_strerror(rc));
-	while ((rc = c->get(c, &key, &data, DB_NEXT)) == 0) {
+	while ((rc = wk_db_cget(c, &key, &data, DB_NEXT)) == 0) {
 		int role = kb[0], inst = wk_be16_get(kb + 1);
 		if (key.size != 3 || data.size != 16 || role >= WK_ROLE_COUNT || inst >= HOOK_MAX_INSTANCES)
 			wk_fatalx("producers.db: a bad row");
@@ -198,6 +200,7 @@ load_producers(void)
 	if (rc != DB_NOTFOUND)
 		wk_fatalx("producers.db: %s", db_strerror(rc));
 	c->close(c);
+	wk_db_dbt_free(&key, &data);
 }
 
 /* Open the queue: set up the lanes, find each kind's depth and next seq,

@@ -412,8 +412,8 @@ mailbox_op_cmd_sync(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 		wk_answer_error(a, 500, "storage error");
 		return 0;
 	}
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0 && n < limit;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0 && n < limit;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size != 2 + ul + 8 || memcmp(key.data, k, 2 + ul) != 0)
 			break;
 		wk_rbuf_init(&r, data.data, data.size);
@@ -424,6 +424,7 @@ mailbox_op_cmd_sync(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a)
 		n++;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (mailbox_walk_end(a, rc, "cmdbox.db") == 0)
 		wk_be32_put(a->body.p + count_at, n);
 	return 0;
@@ -458,8 +459,8 @@ mailbox_op_cmd_syncack(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 		mailbox_txn_end(txn, 0, a);
 		return 0;
 	}
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size != 2 + ul + 8 || memcmp(key.data, k, 2 + ul) != 0 ||
 		    wk_be64_get((uint8_t *)key.data + 2 + ul) > upto)
 			break;
@@ -470,6 +471,7 @@ mailbox_op_cmd_syncack(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer 
 		}
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		ok = 0;
 	mailbox_txn_end(txn, ok, a);
@@ -551,16 +553,16 @@ mailbox_cmd_bound_step(struct wk_proc *p)
 		 * the next older one. */
 		key.data = cb.resume;
 		key.size = (u_int32_t)cb.resume_len;
-		rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+		rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE);
 		if (rc == DB_NOTFOUND)
-			rc = cur->get(cur, &key, &data, DB_LAST);
+			rc = wk_db_cget(cur, &key, &data, DB_LAST);
 		else if (rc == 0 && (key.size != cb.resume_len ||
 		    memcmp(key.data, cb.resume, key.size) != 0))
-			rc = cur->get(cur, &key, &data, DB_PREV);
+			rc = wk_db_cget(cur, &key, &data, DB_PREV);
 	} else
-		rc = cur->get(cur, &key, &data, DB_LAST);
+		rc = wk_db_cget(cur, &key, &data, DB_LAST);
 	cb.resume_len = 0;
-	for (; rc == 0; rc = cur->get(cur, &key, &data, DB_PREV)) {
+	for (; rc == 0; rc = wk_db_cget(cur, &key, &data, DB_PREV)) {
 		if (((uint8_t *)key.data)[0] < 'm')
 			break;           /* before the first message: the walk wraps */
 		if (!is_msg_key(&key))
@@ -580,6 +582,7 @@ mailbox_cmd_bound_step(struct wk_proc *p)
 	if (rc != 0 && rc != DB_NOTFOUND)
 		wk_txn_fail(p->txn);
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (mc.expired + mc.capped > before)
 		wk_log_limited(&rl_bound, WK_LOG_INFO, "cmd mailboxes: %llu message(s) dropped by "
 		    "cmd.maxAge/cmd.maxPerUser (%llu expired, %llu capped in all)",

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <czmq.h>
 #include "mailbox.h"
+#include "wk_db.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
 
@@ -139,8 +140,8 @@ rows_load(struct wk_proc *p, const char *uid, struct mailbox_crows *out,
 		return -1;
 	}
 	/* The keys and values stay valid only until the next get: copy. */
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size <= plen || memcmp(key.data, uid, plen) != 0)
 			break;
 		memset(&row, 0, sizeof row);
@@ -156,6 +157,7 @@ rows_load(struct wk_proc *p, const char *uid, struct mailbox_crows *out,
 		out->v[out->n++] = row;
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (mailbox_walk_end(a, rc, "convs.db") < 0) {
 		mailbox_crows_free(out);
 		return -1;

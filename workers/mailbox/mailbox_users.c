@@ -205,8 +205,8 @@ sysuid_load(struct wk_proc *p)
 		return -1;
 	}
 	sysuids = zhashx_new();
-	for (rc = cur->get(cur, &key, &data, DB_SET_RANGE); rc == 0;
-	    rc = cur->get(cur, &key, &data, DB_NEXT)) {
+	for (rc = wk_db_cget(cur, &key, &data, DB_SET_RANGE); rc == 0;
+	    rc = wk_db_cget(cur, &key, &data, DB_NEXT)) {
 		if (key.size < 2 || memcmp(key.data, "s/", 2) != 0)
 			break;
 		uid = wk_strndup((const char *)key.data + 2, key.size - 2);
@@ -214,6 +214,7 @@ sysuid_load(struct wk_proc *p)
 		free(uid);
 	}
 	cur->close(cur);
+	wk_db_dbt_free(&key, &data);
 	if (rc != 0 && rc != DB_NOTFOUND) {
 		wk_log_warnx("users.db system uids: %s", db_strerror(rc));
 		zhashx_destroy(&sysuids);
