@@ -109,11 +109,9 @@ p99() {
 }
 
 echo "== 1. SENDACK p99, wkbench -s 2 -n 100 -r $rate, ${secs} s; one tree, webhooks switched by reload"
-echo "   (storage.checkpointInterval 1h: no checkpoint inside a window), $runs rounds of off, all, msg.notify"
+echo "   (checkpoints at the default interval, on their own thread), $runs rounds of off, all, msg.notify"
 rx_start
-tree_with "storage:
-  checkpointInterval: 1h
-webhook:
+tree_with "webhook:
   httpAddr: \"\""
 offs="" alls="" notifs=""
 run=0   # not i: tree.sh's start_tree counts with i
