@@ -4,7 +4,7 @@
  *   path:   the YAML key path as the reference server spells it (case-insensitive
  *           when read); WK_<PATH with . -> _ , upper-cased> overrides it.
  *   kind:   STR, BOOL, INT, DUR (milliseconds; Go syntax 500ms/30s/5m/2h, plus d),
- *           SIZE (bytes; 64k/16m/1g), COUNT (integer or "auto"; auto = perCore x cores),
+ *           SIZE (bytes; 64k/16m/1g), COUNT (integer or "auto"; auto = perCore x cores for shards, cores for brokers),
  *           ENUM (one of the words in `min`, a "|" list), LIST (strings).
  *   field:  the member of struct wk_config (spelt like the key, dots -> _).
  *   default: a string, parsed like a value from the file.
@@ -88,7 +88,7 @@ X("conversation.on", BOOL, conversation_on, "true", 0, 0, 0, "keep recent conver
 X("conversation.userMaxCount", INT, conversation_userMaxCount, "1000", "1", "1000000", 1, "max conversations returned per user by /conversation/sync")
 X("conversation.lastMsgSlots", INT, conversation_lastMsgSlots, "65536", "64", "16777216", 0, "channel rows per channel shard in the last-message table")
 /* ---- wk's own: process layout ---- */
-X("processes.perCore", INT, processes_perCore, "1", "1", "64", 0, "workers per core for every count set to auto")
+X("processes.perCore", INT, processes_perCore, "1", "1", "64", 0, "shards (channel, mailbox) per core for their counts set to auto; brokers on auto are one per core")
 X("processes.broker", COUNT, processes_broker, "auto", "1", "256", 0, "wk-broker processes (share the client ports with SO_REUSEPORT)")
 X("processes.channel", COUNT, processes_channel, "auto", "1", "256", 0, "wk-channel shards; fixed once data exists")
 X("processes.mailbox", COUNT, processes_mailbox, "auto", "1", "256", 0, "wk-mailbox shards; fixed once data exists")
