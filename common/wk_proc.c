@@ -145,6 +145,9 @@ proc_on_stats(struct wk_loop *l, uint64_t id, void *arg)
 		stats_set(r, STATS_CPU_US, (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
 		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec));
 	stats_set(r, STATS_RSS_BYTES, proc_rss());
+	int full;
+	stats_set(r, STATS_IPC_WAITING_BYTES, wk_proc_waiting_bytes(p, &full));
+	stats_set(r, STATS_IPC_PEERS_FULL, (uint64_t)full);
 	if (p->env && wk_db_env_stats(p->env, &ds) == 0) {
 		stats_set(r, STATS_DB_CACHE_HITS, ds.cache_hits);
 		stats_set(r, STATS_DB_CACHE_MISSES, ds.cache_misses);
@@ -155,6 +158,11 @@ proc_on_stats(struct wk_loop *l, uint64_t id, void *arg)
 		stats_set(r, STATS_DB_LOG_BYTES, ds.log_bytes);
 		stats_set(r, STATS_DB_LOG_WRITES, ds.log_writes);
 		stats_set(r, STATS_DB_LOG_SYNCS, ds.log_syncs);
+	}
+	if (p->env) {
+		stats_set(r, STATS_DB_CHECKPOINTS, p->env->ckpt_count);
+		stats_set(r, STATS_DB_CHECKPOINT_LAST_US, p->env->ckpt_last_us);
+		stats_set(r, STATS_DB_CHECKPOINT_MAX_US, p->env->ckpt_max_us);
 	}
 	if (p->txn) {
 		stats_set(r, STATS_DB_COMMITS, wk_txn_commits(p->txn));

@@ -145,6 +145,9 @@ int wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zms
 void wk_proc_flush(struct wk_proc *p);
 int wk_proc_queue_msgs(const struct wk_proc *p);
 void wk_proc_peers_free(struct wk_proc *p);
+/* Bytes in batches not yet handed to ZeroMQ, and how many peers are full
+ * (between iterations only full peers keep a batch). */
+size_t wk_proc_waiting_bytes(const struct wk_proc *p, int *full);
 
 /* The status line ("role=... instance=... pid=..."). */
 void wk_proc_status(struct wk_proc *p, char *buf, size_t len);

@@ -269,6 +269,19 @@ wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t 
 	return wk_proc_send(p, req->sender_role, req->sender_instance, &m);
 }
 
+size_t
+wk_proc_waiting_bytes(const struct wk_proc *p, int *full)
+{
+	size_t n = 0;
+
+	*full = 0;
+	for (int i = 0; i < p->ndirty; i++) {
+		n += p->dirty[i]->out.len;
+		*full += p->dirty[i]->full;
+	}
+	return n;
+}
+
 /* At exit: every socket (linger sends what ZeroMQ still holds) and batch. */
 void
 wk_proc_peers_free(struct wk_proc *p)

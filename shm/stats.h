@@ -103,7 +103,14 @@ enum stats_kind { STATS_COUNTER, STATS_GAUGE };
 	/* wk-broker: backpressure (limits.sendWindow, limits.sendBacklog) */ \
 	X(SENDS_UNACKED, GAUGE, 1, "broker", "sends_unacked", "SENDs passed to a channel shard and not yet acknowledged") \
 	X(CONNS_PAUSED, GAUGE, 1, "broker", "connections_paused", "connections not read for too many unacknowledged SENDs") \
-	X(SEND_PAUSES, COUNTER, 1, "broker", "send_pauses_total", "times a connection was paused by the send window or backlog")
+	X(SEND_PAUSES, COUNTER, 1, "broker", "send_pauses_total", "times a connection was paused by the send window or backlog") \
+	/* every process: batches held back by a full peer (limits.internalQueue) */ \
+	X(IPC_WAITING_BYTES, GAUGE, 1, "*", "ipc_waiting_bytes", "bytes of internal messages waiting for a peer whose queue is full") \
+	X(IPC_PEERS_FULL, GAUGE, 1, "*", "ipc_peers_full", "peers whose queue was full at the last try") \
+	/* processes with databases: the checkpoint thread (storage.checkpointInterval) */ \
+	X(DB_CHECKPOINTS, COUNTER, 1, "db", "db_checkpoints_total", "Berkeley DB checkpoints taken (on the checkpoint thread)") \
+	X(DB_CHECKPOINT_LAST_US, GAUGE, 1000000, "db", "db_checkpoint_last_seconds", "how long the last checkpoint took") \
+	X(DB_CHECKPOINT_MAX_US, GAUGE, 1000000, "db", "db_checkpoint_max_seconds", "the longest checkpoint since the process started")
 
 enum stats_id {
 #define X(name, kind, scale, owner, prom, help) STATS_##name,

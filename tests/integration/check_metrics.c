@@ -163,6 +163,19 @@ START_TEST(test_metrics_counters_exact)
 	ck_assert(metric(s1, "wk_webhook_queued", "role=hook") >= 0);
 	ck_assert(metric(s1, "wk_output_queue_bytes", "role=broker") >= 0);
 	ck_assert_double_eq(metric(s1, "wk_process_restarts_total", ""), 0);
+	/* Nothing waits for a full peer in a healthy tree. */
+	ck_assert_double_eq(metric(s1, "wk_ipc_waiting_bytes", ""), 0);
+	ck_assert_double_eq(metric(s1, "wk_ipc_peers_full", ""), 0);
+	/* Checkpoints on their own thread, every second by default. */
+	double ck;
+	uint64_t end = wkt_now_ms() + 5000;
+	do {
+		char *s = scrape();
+		ck = metric(s, "wk_db_checkpoints_total", "role=channel");
+		free(s);
+	} while (ck < 2 && wkt_now_ms() < end && (wkt_tick(), 1));
+	ck_assert(ck >= 2);
+	ck_assert(metric(s1, "wk_db_checkpoint_max_seconds", "role=channel") >= 0);
 	free(s0);
 	free(s1);
 	wkc_close(a);

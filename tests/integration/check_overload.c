@@ -230,9 +230,14 @@ START_TEST(test_overload_queue_bound_refuses)
 			if (p.sendack.client_seq >= 1 && p.sendack.client_seq <= N)
 				seen[p.sendack.client_seq] = 1;
 		}
+	/* What waits in the broker for the full shard queue is in /metrics. */
+	long long waiting = metric_at_least("wk_ipc_waiting_bytes", 1);
+	long long full = metric_at_least("wk_ipc_peers_full", 1);
 	freeze(SIGCONT);
-	fprintf(stderr, "queue bound: first refusal while frozen %s\n",
-	    early_refused ? "seen" : "NOT seen");
+	fprintf(stderr, "queue bound: first refusal while frozen %s; %lld bytes waiting "
+	    "for %lld full peers\n", early_refused ? "seen" : "NOT seen", waiting, full);
+	ck_assert_int_ge(waiting, 1);
+	ck_assert_int_ge(full, 1);
 	ck_assert_int_eq(early_refused, 1);
 	ck_assert_int_eq(early_ok, 0);             /* the shards really were frozen */
 	collect(c, N, N - 1, &ok, &refused, 60000);   /* the rest */
