@@ -3,7 +3,6 @@
  * fork), and the definition is the one every library of the program gets
  * (dlsym in the global scope, the way libzmq's call is bound, finds the
  * program's, not libc's). */
-#define _GNU_SOURCE
 #include <check.h>
 #include <dlfcn.h>
 #include <string.h>
