@@ -10,6 +10,7 @@
 #include "wk_db.h"
 #include "wk_fs.h"
 #include "wk_log.h"
+#include "wk_rep.h"
 #include "wk_time.h"
 
 /* Puts and deletes since start, for the status line: one process, one
@@ -105,6 +106,14 @@ db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 int
 wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t cache_bytes)
 {
+	return wk_db_env_open_rep(e, dir, sync, cache_bytes, NULL, NULL);
+}
+
+/* The same, as a site of a replication group when rc (wk_rep.h) is set. */
+int
+wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64_t cache_bytes,
+    struct wk_rep *rep, const struct wk_rep_config *rc_cfg)
+{
 	char lockpath[4096];
 	/* DB_THREAD: the checkpoint thread (wk_db_checkpointer_start) uses the
 	 * same handle as the loop. */
@@ -155,8 +164,19 @@ wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t c
 	snprintf(lockpath, sizeof lockpath, "%s/" WK_DB_RECOVER_FATAL, dir);
 	fatal = access(lockpath, F_OK) == 0;
 	flags |= fatal ? DB_RECOVER_FATAL : DB_RECOVER;
+	if (rc_cfg) {
+		if (wk_rep_configure(rep, e->env, rc_cfg) < 0) {
+			rc = EINVAL;
+			goto fail;
+		}
+		flags |= DB_INIT_REP;
+	}
 	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
 		goto fail;
+	if (rc_cfg && wk_rep_start(rep, e->env) < 0) {
+		rc = EINVAL;
+		goto fail;
+	}
 	if (fatal) {
 		wk_log_info("%s: catastrophic recovery of a restored backup done", dir);
 		e->env->txn_checkpoint(e->env, 0, 0, DB_FORCE);
@@ -181,10 +201,24 @@ wk_db_open(struct wk_db_env *e, const char *name, DB **out)
 	DB *db;
 	int rc;
 
-	if ((rc = db_create(&db, e->env, 0)) != 0)
+	DB_TXN *txn;
+
+	/* In an explicit transaction, begun first: under replication a lockout
+	 * then fails the begin at once (DB_REP_CONF_NOWAIT), before there is a
+	 * handle to close, where DB->close or an open without a transaction
+	 * would wait it out inside the library (5 s). */
+	if ((rc = e->env->txn_begin(e->env, NULL, &txn, 0)) != 0)
 		goto fail;
-	if ((rc = db->open(db, NULL, name, NULL, DB_BTREE,
-	    DB_CREATE | DB_AUTO_COMMIT, 0644)) != 0) {
+	if ((rc = db_create(&db, e->env, 0)) != 0) {
+		txn->abort(txn);
+		goto fail;
+	}
+	if ((rc = db->open(db, txn, name, NULL, DB_BTREE, DB_CREATE, 0644)) != 0) {
+		txn->abort(txn);
+		db->close(db, 0);
+		goto fail;
+	}
+	if ((rc = txn->commit(txn, 0)) != 0) {
 		db->close(db, 0);
 		goto fail;
 	}

@@ -26,6 +26,13 @@ struct wk_db_env {
  * it), open the environment with DB_RECOVER.  sync: "fsync", "write", "none". */
 int wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync,
     int64_t cache_bytes);
+/* The same, as a site of a Berkeley DB replication group (wk_rep.h) when
+ * cfg is set: rep receives the site's role; commits then go through
+ * wk_rep_commit. */
+struct wk_rep;
+struct wk_rep_config;
+int wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync,
+    int64_t cache_bytes, struct wk_rep *rep, const struct wk_rep_config *cfg);
 void wk_db_env_close(struct wk_db_env *e);
 /* Open (creating) a btree database inside the environment, transactionally. */
 int wk_db_open(struct wk_db_env *e, const char *name, DB **out);

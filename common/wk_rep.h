@@ -1,0 +1,50 @@
+/* wk_rep.h - a shard's Berkeley DB environment as one site of a
+ * replication group run by Berkeley DB's replication manager (issue 18;
+ * what it does and why each setting: notes/cluster-repmgr.md).  The manager
+ * elects the master among the sites; a commit on the master counts only
+ * once a quorum of sites has it.  The building block of the cluster: a
+ * single host never calls it and pays nothing for it. */
+#ifndef WK_REP_H
+#define WK_REP_H
+#include <stdint.h>
+#include <db.h>
+
+#define WK_REP_MAX_PEERS 8
+
+struct wk_rep_site {
+	char host[64];
+	unsigned port;
+};
+
+struct wk_rep_config {
+	struct wk_rep_site self;
+	struct wk_rep_site peer[WK_REP_MAX_PEERS];
+	int npeers;
+};
+
+enum wk_rep_role { WK_REP_STARTING, WK_REP_CLIENT, WK_REP_MASTER };
+
+/* Written by the replication manager's threads (its event callback), read
+ * by the shard's loop. */
+struct wk_rep {
+	_Atomic int role;               /* enum wk_rep_role */
+	_Atomic int master_eid;         /* -1 until a master is known */
+	_Atomic uint64_t role_changes;
+	_Atomic uint64_t perm_failed;   /* commits a quorum did not acknowledge */
+};
+
+/* Before DB_ENV->open: this site and its peers, quorum acknowledgements,
+ * the timeouts, the event callback.  0, or -1 logged. */
+int wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c);
+/* After DB_ENV->open (with DB_INIT_REP and DB_THREAD): start the manager's
+ * threads and call an election.  0, or -1 logged. */
+int wk_rep_start(struct wk_rep *r, DB_ENV *env);
+/* Commit txn on the master.  0: committed and a quorum of sites has it (an
+ * acknowledgement may be sent); WK_REP_NOT_DURABLE: committed here but
+ * not acknowledged by a quorum in time (not to be acknowledged: a new
+ * master may roll it back); else the Berkeley DB error (the transaction
+ * is gone either way). */
+#define WK_REP_NOT_DURABLE (-30000)
+int wk_rep_commit(DB_TXN *txn);
+
+#endif
