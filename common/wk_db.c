@@ -92,11 +92,19 @@ wk_db_exists(DB *db, DB_TXN *txn, const void *k, size_t klen)
 	return -1;
 }
 
-/* Berkeley DB's own error text goes to our log, with the role tag. */
+/* Berkeley DB's own error text goes to our log, with the role tag, at most
+ * ten lines a second: it is called from the loop, the checkpoint thread and
+ * a replication manager's threads, and a replication lockout repeats its
+ * line on every call it refuses. */
 static void
 db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
-	wk_log_warnx("berkeley db: %s", msg);
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static struct wk_ratelimit rl = WK_RATELIMIT_INIT(10);
+
+	pthread_mutex_lock(&mu);
+	wk_log_limited(&rl, WK_LOG_WARN, "berkeley db: %s", msg);
+	pthread_mutex_unlock(&mu);
 }
 
 /* Open (and create) the transactional environment in dir, recovering after
