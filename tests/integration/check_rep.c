@@ -3,9 +3,11 @@
  * TCP on 127.0.0.1.  Whichever site the election makes master appends
  * numbered records, and reports each commit wk_rep_commit calls durable
  * on a quorum.  The test kills that master with SIGKILL, waits for another
- * master to acknowledge writes, kills everyone, and then reads the new
- * master's files: every acknowledged record is there, with the value its
- * writer gave it, and the numbers run without a gap. */
+ * master to acknowledge writes, starts the killed site again and waits for
+ * it to catch up as a client, kills everyone, and then reads the files of
+ * the new master and of the site that came back: every acknowledged record
+ * is there, with the value its writer gave it, and the numbers run without
+ * a gap. */
 #include <check.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,11 +66,35 @@ last_seq(DB_ENV *env, DB *db)
 	return seq;
 }
 
+/* The "log" database in a transaction begun first (a lockout fails the
+ * begin, leaving no handle to close); created only by a master. */
+static DB *
+open_log(DB_ENV *env, int create)
+{
+	DB_TXN *txn;
+	DB *db = NULL;
+
+	if (env->txn_begin(env, NULL, &txn, 0) != 0)
+		return NULL;
+	if (db_create(&db, env, 0) != 0 ||
+	    db->open(db, txn, "log", NULL, DB_BTREE, create ? DB_CREATE : 0, 0644) != 0) {
+		txn->abort(txn);
+		if (db)
+			db->close(db, DB_NOSYNC);
+		return NULL;
+	}
+	if (txn->commit(txn, 0) != 0) {
+		db->close(db, DB_NOSYNC);
+		return NULL;
+	}
+	return db;
+}
+
 /* One site: as master, append record seq+1 = "<site>:<seq+1>" and report
- * "<site> A <seq>" when a quorum has it ("F" when not); as client, wait.
- * The handle stays open across role changes (closing one during a lockout
- * waits inside the library); only a rollback (DB_REP_HANDLE_DEAD) makes it
- * reopen. */
+ * "<site> A <seq>" when a quorum has it ("F" when not); as client, report
+ * "<site> C <seq>", the highest record it holds, every 50 ms.  The handle
+ * stays open across role changes (closing one during a lockout waits
+ * inside the library); only a rollback (DB_REP_HANDLE_DEAD) reopens it. */
 static void __attribute__((noreturn))
 site_main(int i, const char *dir, const struct wk_rep_config *cfg, int out)
 {
@@ -76,25 +102,31 @@ site_main(int i, const char *dir, const struct wk_rep_config *cfg, int out)
 	struct wk_rep rep;
 	DB *db = NULL;
 	int64_t seq = -1;           /* -1: to be read again (a new mastership) */
-	uint64_t changes = 0;
+	uint64_t changes = 0, tick = 0;
 	struct timespec pace = { 0, 2000000 };
 
 	if (wk_db_env_open_rep(&e, dir, "fsync", 8 << 20, &rep, cfg) < 0)
 		_exit(2);
-	for (;; nanosleep(&pace, NULL)) {
+	for (;; nanosleep(&pace, NULL), tick++) {
 		DB_TXN *txn;
 		uint8_t k[8];
 		char v[32];
-		int rc;
+		int rc, master = rep.role == WK_REP_MASTER;
 
 		if (rep.role_changes != changes) {
 			changes = rep.role_changes;
 			seq = -1;
 		}
-		if (rep.role != WK_REP_MASTER)
-			continue;               /* a client has nothing to do */
-		if (db == NULL && wk_db_open(&e, "log", &db) < 0)
-			continue;               /* a lockout while the clients sync */
+		if (!master && tick % 25 != 0)
+			continue;
+		if (db == NULL && (db = open_log(e.env, master)) == NULL)
+			continue;               /* a lockout, or no records yet */
+		if (!master) {
+			int64_t held = last_seq(e.env, db);
+			if (held >= 0)
+				dprintf(out, "%d C %lld\n", i, (long long)held);
+			continue;
+		}
 		if (seq < 0 && (seq = last_seq(e.env, db)) < 0)
 			continue;
 		be64(k, (uint64_t)seq + 1);
@@ -123,6 +155,8 @@ struct run {
 	FILE *in;
 	int8_t acked_by[MAXSEQ + 1];    /* -1: not acknowledged */
 	int acks[NSITES];
+	int64_t held[NSITES];           /* a client's highest record, reported */
+	int64_t last_acked;
 };
 
 /* Read the sites' reports until site `want` (or any site but `not`, when
@@ -141,10 +175,14 @@ wait_acks(struct run *r, int want, int not, int n, int timeout_ms)
 		char kind;
 		long long seq;
 		if (sscanf(line, "%d %c %lld", &site, &kind, &seq) != 3 || site < 0 ||
-		    site >= NSITES || seq < 1 || seq > MAXSEQ)
+		    site >= NSITES || seq < 0 || seq > MAXSEQ)
 			ck_abort_msg("bad report: %s", line);
+		if (kind == 'C' && seq > r->held[site])
+			r->held[site] = seq;
 		if (kind != 'A')
 			continue;
+		if (seq > r->last_acked)
+			r->last_acked = seq;
 		ck_assert_msg(r->acked_by[seq] < 0, "record %lld acknowledged by sites %d and %d",
 		    seq, r->acked_by[seq], site);
 		r->acked_by[seq] = (int8_t)site;
@@ -153,6 +191,67 @@ wait_acks(struct run *r, int want, int not, int n, int timeout_ms)
 			return site;
 	}
 	return -1;
+}
+
+/* Read the reports for up to timeout_ms until client `site` holds record
+ * `want`; 1 if it does. */
+static int
+wait_held(struct run *r, int site, int64_t want, int timeout_ms)
+{
+	uint64_t end = wkt_now_ms() + (uint64_t)timeout_ms;
+
+	while (r->held[site] < want && wkt_now_ms() < end)
+		wait_acks(r, -2, -1, MAXSEQ, 100);    /* no site reaches MAXSEQ: reads 100 ms */
+	return r->held[site] >= want;
+}
+
+/* A site's files opened alone (recovery, no replication): the records run
+ * 1, 2, ... without a gap, and each acknowledged one up to `upto` is there
+ * with its writer's value.  The acknowledged records found. */
+static int64_t
+verify_site(struct run *r, const char *dir, int64_t upto)
+{
+	struct wk_db_env e;
+	DB *db;
+	DBC *c;
+	DBT k = { 0 }, d = { 0 };
+	int64_t expect = 1, seen = 0;
+
+	ck_assert_int_eq(wk_db_env_open(&e, dir, "fsync", 8 << 20), 0);
+	ck_assert_int_eq(wk_db_open(&e, "log", &db), 0);
+	ck_assert_int_eq(db->cursor(db, NULL, &c, 0), 0);
+	while (wk_db_cget(c, &k, &d, DB_NEXT) == 0) {
+		ck_assert_int_eq(k.size, 8);
+		int64_t seq = (int64_t)unbe64(k.data);
+		ck_assert_int_eq(seq, expect++);      /* no gap */
+		if (seq <= upto && r->acked_by[seq] >= 0) {
+			char want[32];
+			snprintf(want, sizeof want, "%d:%lld", r->acked_by[seq], (long long)seq);
+			ck_assert_msg(d.size == strlen(want) && memcmp(d.data, want, d.size) == 0,
+			    "%s: record %lld is %.*s, acknowledged as %s", dir, (long long)seq,
+			    (int)d.size, (char *)d.data, want);
+			seen++;
+		}
+	}
+	c->close(c);
+	wk_db_dbt_free(&k, &d);
+	db->close(db, 0);
+	wk_db_env_close(&e);
+	return seen;
+}
+
+static pid_t
+start_site(int i, const char *dir, const struct wk_rep_config *cfg, int rfd, int wfd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a failed test leaves no site */
+		close(rfd);
+		site_main(i, dir, cfg, wfd);
+	}
+	ck_assert_int_gt(pid, 0);
+	return pid;
 }
 
 START_TEST(test_rep_quorum_survives_master_kill)
@@ -180,16 +279,9 @@ START_TEST(test_rep_quorum_survives_master_kill)
 		ck_assert(asprintf(&r.dir[i], "%s/site-%d", base, i) > 0);
 	}
 	ck_assert_int_eq(pipe(fds), 0);
-	for (int i = 0; i < NSITES; i++) {
-		if ((r.pid[i] = fork()) == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a failed test leaves no site */
-			close(fds[0]);
-			site_main(i, r.dir[i], &cfg[i], fds[1]);
-		}
-		ck_assert_int_gt(r.pid[i], 0);
-	}
-	close(fds[1]);
 	r.in = fdopen(fds[0], "r");
+	for (int i = 0; i < NSITES; i++)
+		r.pid[i] = start_site(i, r.dir[i], &cfg[i], fds[0], fds[1]);
 
 	/* An elected master acknowledges; then it dies without warning. */
 	master = wait_acks(&r, -1, -1, BEFORE, 30000);
@@ -197,7 +289,6 @@ START_TEST(test_rep_quorum_survives_master_kill)
 	kill(r.pid[master], SIGKILL);
 	uint64_t t_kill = wkt_now_ms();
 	waitpid(r.pid[master], NULL, 0);
-	r.pid[master] = 0;
 	int before = r.acks[master];
 
 	/* Another site is elected and acknowledges in its turn. */
@@ -206,48 +297,42 @@ START_TEST(test_rep_quorum_survives_master_kill)
 	fprintf(stderr, "rep: site %d acknowledged %d, killed; site %d acknowledged its first %llu ms later\n",
 	    master, before, next, (unsigned long long)(wkt_now_ms() - t_kill));
 	ck_assert_int_eq(wait_acks(&r, next, -1, AFTER, 30000), next);
-	for (int i = 0; i < NSITES; i++)
-		if (r.pid[i] > 0) {
-			kill(r.pid[i], SIGKILL);
-			waitpid(r.pid[i], NULL, 0);
-		}
-	/* Reports written before the kills and not yet read. */
-	wait_acks(&r, -2, -1, MAXSEQ, 300);
+
+	/* The killed site comes back, as a client, and catches up. */
+	int64_t target = r.last_acked;
+	uint64_t t_back = wkt_now_ms();
+	r.held[master] = -1;
+	r.pid[master] = start_site(master, r.dir[master], &cfg[master], fds[0], fds[1]);
+	ck_assert_msg(wait_held(&r, master, target, 30000), "site %d came back holding %lld, not %lld",
+	    master, (long long)r.held[master], (long long)target);
+	fprintf(stderr, "rep: site %d back, holding record %lld (the last acknowledged when it "
+	    "started) %llu ms after\n", master, (long long)target,
+	    (unsigned long long)(wkt_now_ms() - t_back));
+	/* And the group goes on with it. */
+	ck_assert_int_eq(wait_acks(&r, next, -1, r.acks[next] + 50, 30000), next);
+
+	for (int i = 0; i < NSITES; i++) {
+		kill(r.pid[i], SIGKILL);
+		waitpid(r.pid[i], NULL, 0);
+	}
+	close(fds[1]);
+	wait_acks(&r, -2, -1, MAXSEQ, 300);   /* reports written before the kills */
 	fclose(r.in);
 
-	/* The new master's files, opened alone (recovery, no replication). */
-	struct wk_db_env e;
-	DB *db;
-	DBC *c;
-	DBT k = { 0 }, d = { 0 };
-	int64_t expect = 1, acked_seen = 0, acked_total = 0;
-
+	int64_t acked = 0;
 	for (int s = 1; s <= MAXSEQ; s++)
-		acked_total += r.acked_by[s] >= 0;
-	ck_assert_int_eq(wk_db_env_open(&e, r.dir[next], "fsync", 8 << 20), 0);
-	ck_assert_int_eq(wk_db_open(&e, "log", &db), 0);
-	ck_assert_int_eq(db->cursor(db, NULL, &c, 0), 0);
-	while (wk_db_cget(c, &k, &d, DB_NEXT) == 0) {
-		ck_assert_int_eq(k.size, 8);
-		int64_t seq = (int64_t)unbe64(k.data);
-		ck_assert_int_eq(seq, expect++);      /* no gap */
-		if (seq <= MAXSEQ && r.acked_by[seq] >= 0) {
-			char want[32];
-			snprintf(want, sizeof want, "%d:%lld", r.acked_by[seq], (long long)seq);
-			ck_assert_msg(d.size == strlen(want) && memcmp(d.data, want, d.size) == 0,
-			    "record %lld is %.*s, acknowledged as %s", (long long)seq, (int)d.size,
-			    (char *)d.data, want);
-			acked_seen++;
-		}
-	}
-	c->close(c);
-	wk_db_dbt_free(&k, &d);
-	db->close(db, 0);
-	wk_db_env_close(&e);
-	fprintf(stderr, "rep: %lld acknowledged, %lld found on the new master, %lld records\n",
-	    (long long)acked_total, (long long)acked_seen, (long long)(expect - 1));
-	ck_assert_int_ge(acked_total, BEFORE + AFTER);
-	ck_assert_int_eq(acked_seen, acked_total);
+		acked += r.acked_by[s] >= 0;
+	int64_t on_next = verify_site(&r, r.dir[next], MAXSEQ);
+	int64_t on_back = verify_site(&r, r.dir[master], target);
+	int64_t upto = 0;
+	for (int s = 1; s <= target; s++)
+		upto += r.acked_by[s] >= 0;
+	fprintf(stderr, "rep: %lld acknowledged; %lld on the new master; %lld of the %lld up to "
+	    "record %lld on the site that came back\n", (long long)acked, (long long)on_next,
+	    (long long)on_back, (long long)upto, (long long)target);
+	ck_assert_int_ge(acked, BEFORE + AFTER + 50);
+	ck_assert_int_eq(on_next, acked);
+	ck_assert_int_eq(on_back, upto);
 	wkt_rm_rf(base);
 }
 END_TEST
