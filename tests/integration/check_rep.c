@@ -44,24 +44,26 @@ unbe64(const uint8_t *k)
 	return v;
 }
 
-/* The highest number in db, 0 if empty; -1 on an error. */
+/* The highest number in db, 0 if empty; a negative Berkeley DB error
+ * (DB_REP_HANDLE_DEAD after a rollback: the handle must be reopened). */
 static int64_t
 last_seq(DB_ENV *env, DB *db)
 {
 	DB_TXN *txn;
 	DBC *c;
 	DBT k = { 0 }, d = { 0 };
-	int64_t seq = -1;
+	int64_t seq;
 	int rc;
 
-	if (env->txn_begin(env, NULL, &txn, 0) != 0)
-		return -1;
-	if (db->cursor(db, txn, &c, 0) == 0) {
+	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0)
+		return rc < 0 ? rc : -1;
+	if ((rc = db->cursor(db, txn, &c, 0)) == 0) {
 		rc = wk_db_cget(c, &k, &d, DB_LAST);
-		seq = rc == 0 && k.size == 8 ? (int64_t)unbe64(k.data) : rc == DB_NOTFOUND ? 0 : -1;
 		c->close(c);
-		wk_db_dbt_free(&k, &d);
 	}
+	seq = rc == 0 && k.size == 8 ? (int64_t)unbe64(k.data) : rc == DB_NOTFOUND ? 0 :
+	    rc < 0 ? rc : -1;
+	wk_db_dbt_free(&k, &d);
 	txn->commit(txn, 0);
 	return seq;
 }
@@ -121,13 +123,14 @@ site_main(int i, const char *dir, const struct wk_rep_config *cfg, int out)
 			continue;
 		if (db == NULL && (db = open_log(e.env, master)) == NULL)
 			continue;               /* a lockout, or no records yet */
-		if (!master) {
-			int64_t held = last_seq(e.env, db);
-			if (held >= 0)
-				dprintf(out, "%d C %lld\n", i, (long long)held);
-			continue;
+		int64_t held = seq >= 0 && master ? seq : last_seq(e.env, db);
+		if (held == DB_REP_HANDLE_DEAD) {
+			db->close(db, DB_NOSYNC);   /* rolled back under it: reopen */
+			db = NULL;
 		}
-		if (seq < 0 && (seq = last_seq(e.env, db)) < 0)
+		if (!master && held >= 0)
+			dprintf(out, "%d C %lld\n", i, (long long)held);
+		if (!master || (seq = held) < 0)
 			continue;
 		be64(k, (uint64_t)seq + 1);
 		snprintf(v, sizeof v, "%d:%lld", i, (long long)seq + 1);
@@ -157,6 +160,7 @@ struct run {
 	int acks[NSITES];
 	int64_t held[NSITES];           /* a client's highest record, reported */
 	int64_t last_acked;
+	int last_site;                  /* the site of the last acknowledgement */
 };
 
 /* Read the sites' reports until site `want` (or any site but `not`, when
@@ -183,6 +187,7 @@ wait_acks(struct run *r, int want, int not, int n, int timeout_ms)
 			continue;
 		if (seq > r->last_acked)
 			r->last_acked = seq;
+		r->last_site = site;
 		ck_assert_msg(r->acked_by[seq] < 0, "record %lld acknowledged by sites %d and %d",
 		    seq, r->acked_by[seq], site);
 		r->acked_by[seq] = (int8_t)site;
@@ -254,16 +259,16 @@ start_site(int i, const char *dir, const struct wk_rep_config *cfg, int rfd, int
 	return pid;
 }
 
-START_TEST(test_rep_quorum_survives_master_kill)
+/* Three sites on free ports of 127.0.0.1, each listing the other two,
+ * started; their reports come on fds[0] (r->in).  The base directory. */
+static char *
+group_start(struct run *r, struct wk_rep_config cfg[NSITES], int fds[2])
 {
-	static struct run r;
-	struct wk_rep_config cfg[NSITES];
 	unsigned port[NSITES];
-	int fds[2], master, next;
 	char *base = wkt_tmpdir();
 
-	memset(&r, 0, sizeof r);
-	memset(r.acked_by, -1, sizeof r.acked_by);
+	memset(r, 0, sizeof *r);
+	memset(r->acked_by, -1, sizeof r->acked_by);
 	for (int i = 0; i < NSITES; i++)
 		port[i] = (unsigned)wkt_free_port();
 	for (int i = 0; i < NSITES; i++) {
@@ -276,16 +281,57 @@ START_TEST(test_rep_quorum_survives_master_kill)
 				snprintf(s->host, sizeof s->host, "127.0.0.1");
 				s->port = port[j];
 			}
-		ck_assert(asprintf(&r.dir[i], "%s/site-%d", base, i) > 0);
+		ck_assert(asprintf(&r->dir[i], "%s/site-%d", base, i) > 0);
 	}
 	ck_assert_int_eq(pipe(fds), 0);
-	r.in = fdopen(fds[0], "r");
+	r->in = fdopen(fds[0], "r");
 	for (int i = 0; i < NSITES; i++)
-		r.pid[i] = start_site(i, r.dir[i], &cfg[i], fds[0], fds[1]);
+		r->pid[i] = start_site(i, r->dir[i], &cfg[i], fds[0], fds[1]);
+	return base;
+}
+
+/* Kill every site, read what they reported before dying. */
+static void
+group_kill(struct run *r, int fds[2])
+{
+	for (int i = 0; i < NSITES; i++) {
+		kill(r->pid[i], SIGKILL);
+		waitpid(r->pid[i], NULL, 0);
+	}
+	close(fds[1]);
+	wait_acks(r, -2, -1, MAXSEQ, 300);
+	fclose(r->in);
+}
+
+static int64_t
+count_acked(const struct run *r, int64_t upto)
+{
+	int64_t n = 0;
+
+	for (int64_t s = 1; s <= upto && s <= MAXSEQ; s++)
+		n += r->acked_by[s] >= 0;
+	return n;
+}
+
+/* The site the election made master, once it has acknowledged BEFORE. */
+static int
+first_master(struct run *r)
+{
+	int m = wait_acks(r, -1, -1, BEFORE, 30000);
+
+	ck_assert_msg(m >= 0, "no site acknowledged %d writes in 30 s", BEFORE);
+	return m;
+}
+
+START_TEST(test_rep_quorum_survives_master_kill)
+{
+	static struct run r;
+	struct wk_rep_config cfg[NSITES];
+	int fds[2], master, next;
+	char *base = group_start(&r, cfg, fds);
 
 	/* An elected master acknowledges; then it dies without warning. */
-	master = wait_acks(&r, -1, -1, BEFORE, 30000);
-	ck_assert_msg(master >= 0, "no site acknowledged %d writes in 30 s", BEFORE);
+	master = first_master(&r);
 	kill(r.pid[master], SIGKILL);
 	uint64_t t_kill = wkt_now_ms();
 	waitpid(r.pid[master], NULL, 0);
@@ -311,28 +357,58 @@ START_TEST(test_rep_quorum_survives_master_kill)
 	/* And the group goes on with it. */
 	ck_assert_int_eq(wait_acks(&r, next, -1, r.acks[next] + 50, 30000), next);
 
-	for (int i = 0; i < NSITES; i++) {
-		kill(r.pid[i], SIGKILL);
-		waitpid(r.pid[i], NULL, 0);
-	}
-	close(fds[1]);
-	wait_acks(&r, -2, -1, MAXSEQ, 300);   /* reports written before the kills */
-	fclose(r.in);
+	group_kill(&r, fds);
 
-	int64_t acked = 0;
-	for (int s = 1; s <= MAXSEQ; s++)
-		acked += r.acked_by[s] >= 0;
+	int64_t acked = count_acked(&r, MAXSEQ), upto = count_acked(&r, target);
 	int64_t on_next = verify_site(&r, r.dir[next], MAXSEQ);
 	int64_t on_back = verify_site(&r, r.dir[master], target);
-	int64_t upto = 0;
-	for (int s = 1; s <= target; s++)
-		upto += r.acked_by[s] >= 0;
 	fprintf(stderr, "rep: %lld acknowledged; %lld on the new master; %lld of the %lld up to "
 	    "record %lld on the site that came back\n", (long long)acked, (long long)on_next,
 	    (long long)on_back, (long long)upto, (long long)target);
 	ck_assert_int_ge(acked, BEFORE + AFTER + 50);
 	ck_assert_int_eq(on_next, acked);
 	ck_assert_int_eq(on_back, upto);
+	wkt_rm_rf(base);
+}
+END_TEST
+
+/* A master stopped (SIGSTOP) past the heartbeat timeout is replaced; when
+ * it runs again it must not acknowledge anything: a record acknowledged by
+ * two sites fails the test as it is read (wait_acks), and the last master's
+ * files hold every acknowledged record. */
+START_TEST(test_rep_stopped_master_never_acknowledges_twice)
+{
+	static struct run r;
+	struct wk_rep_config cfg[NSITES];
+	int fds[2], master, next;
+	char *base = group_start(&r, cfg, fds);
+
+	master = first_master(&r);
+	kill(r.pid[master], SIGSTOP);
+	uint64_t t_stop = wkt_now_ms();
+	next = wait_acks(&r, -1, master, 1, 30000);
+	ck_assert_msg(next >= 0, "no new master within 30 s of the stop");
+	fprintf(stderr, "rep: site %d stopped after %d acknowledgements; site %d acknowledged "
+	    "%llu ms later\n", master, r.acks[master], next,
+	    (unsigned long long)(wkt_now_ms() - t_stop));
+	ck_assert_int_eq(wait_acks(&r, next, -1, 50, 30000), next);
+
+	/* Both run again: whoever ends up master goes on acknowledging. */
+	int64_t resumed = r.last_acked;
+	kill(r.pid[master], SIGCONT);
+	int total = r.acks[0] + r.acks[1] + r.acks[2];
+	uint64_t end = wkt_now_ms() + 30000;
+	while (r.acks[0] + r.acks[1] + r.acks[2] < total + 100 && wkt_now_ms() < end)
+		wait_acks(&r, -2, -1, MAXSEQ, 100);
+	ck_assert_int_ge(r.acks[0] + r.acks[1] + r.acks[2], total + 100);
+	int last = r.last_site;
+	group_kill(&r, fds);
+
+	int64_t acked = count_acked(&r, MAXSEQ), on_last = verify_site(&r, r.dir[last], MAXSEQ);
+	fprintf(stderr, "rep: after the stopped site ran again (record %lld), site %d was master "
+	    "last; %lld acknowledged, %lld on it\n", (long long)resumed, last, (long long)acked,
+	    (long long)on_last);
+	ck_assert_int_eq(on_last, acked);
 	wkt_rm_rf(base);
 }
 END_TEST
@@ -345,6 +421,7 @@ main(void)
 
 	tcase_set_timeout(tc, 150);
 	tcase_add_test(tc, test_rep_quorum_survives_master_kill);
+	tcase_add_test(tc, test_rep_stopped_master_never_acknowledges_twice);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }
