@@ -117,10 +117,10 @@ wk_db_env_open(struct wk_db_env *e, const char *dir, const char *sync, int64_t c
 	return wk_db_env_open_rep(e, dir, sync, cache_bytes, NULL, NULL);
 }
 
-/* The same, as a site of a replication group when rc (wk_rep.h) is set. */
+/* The same, as a site of a replication group when rep_cfg is set (wk_rep.h). */
 int
 wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64_t cache_bytes,
-    struct wk_rep *rep, const struct wk_rep_config *rc_cfg)
+    struct wk_rep *rep, const struct wk_rep_config *rep_cfg)
 {
 	char lockpath[4096];
 	/* DB_THREAD: the checkpoint thread (wk_db_checkpointer_start) uses the
@@ -172,8 +172,8 @@ wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64
 	snprintf(lockpath, sizeof lockpath, "%s/" WK_DB_RECOVER_FATAL, dir);
 	fatal = access(lockpath, F_OK) == 0;
 	flags |= fatal ? DB_RECOVER_FATAL : DB_RECOVER;
-	if (rc_cfg) {
-		if (wk_rep_configure(rep, e->env, rc_cfg) < 0) {
+	if (rep_cfg) {
+		if (wk_rep_configure(rep, e->env, rep_cfg) < 0) {
 			rc = EINVAL;
 			goto fail;
 		}
@@ -181,7 +181,7 @@ wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64
 	}
 	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
 		goto fail;
-	if (rc_cfg && wk_rep_start(rep, e->env) < 0) {
+	if (rep_cfg && wk_rep_start(rep, e->env) < 0) {
 		rc = EINVAL;
 		goto fail;
 	}
@@ -207,9 +207,8 @@ int
 wk_db_open(struct wk_db_env *e, const char *name, DB **out)
 {
 	DB *db;
-	int rc;
-
 	DB_TXN *txn;
+	int rc;
 
 	/* In an explicit transaction, begun first: under replication a lockout
 	 * then fails the begin at once (DB_REP_CONF_NOWAIT), before there is a
