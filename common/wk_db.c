@@ -129,10 +129,17 @@ wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64
 	    DB_INIT_TXN | DB_PRIVATE | DB_THREAD;
 	int rc, fatal;
 
+	pthread_condattr_t ca;
+
 	memset(e, 0, sizeof *e);
 	e->lock_fd = -1;
 	pthread_mutex_init(&e->ckpt_mu, NULL);
-	pthread_cond_init(&e->ckpt_cv, NULL);
+	/* The checkpoint thread waits on the monotonic clock: a wall-clock
+	 * step neither skips checkpoints nor bunches them. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->ckpt_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (wk_mkdirs(dir) < 0) {
 		wk_log_warn("mkdir %s", dir);
 		return -1;
@@ -181,7 +188,7 @@ wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64
 	}
 	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
 		goto fail;
-	if (rep_cfg && wk_rep_start(rep, e->env) < 0) {
+	if (rep_cfg && wk_rep_start(e->env) < 0) {
 		rc = EINVAL;
 		goto fail;
 	}
@@ -237,8 +244,8 @@ fail:
 }
 
 /* A checkpoint: recovery after a crash replays the log from the last one. */
-int
-wk_db_checkpoint(struct wk_db_env *e)
+static int
+db_checkpoint(struct wk_db_env *e)
 {
 	int rc = e->env->txn_checkpoint(e->env, 0, 0, 0);
 
@@ -275,7 +282,7 @@ db_checkpointer(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &last);
 		pthread_mutex_unlock(&e->ckpt_mu);
 		uint64_t t0 = wk_now_us();
-		wk_db_checkpoint(e);
+		db_checkpoint(e);
 		uint64_t took = wk_now_us() - t0;
 		e->ckpt_last_us = took;
 		if (took > e->ckpt_max_us)
@@ -290,16 +297,8 @@ db_checkpointer(void *arg)
 int
 wk_db_checkpointer_start(struct wk_db_env *e, int64_t interval_ms)
 {
-	pthread_condattr_t ca;
 	int rc;
 
-	/* The wait is on the monotonic clock: a wall-clock step neither
-	 * skips checkpoints nor bunches them. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_destroy(&e->ckpt_cv);
-	pthread_cond_init(&e->ckpt_cv, &ca);
-	pthread_condattr_destroy(&ca);
 	e->ckpt_interval_ms = interval_ms > 0 ? interval_ms : 1000;
 	e->ckpt_stop = 0;
 	if ((rc = pthread_create(&e->ckpt_thread, NULL, db_checkpointer, e)) != 0) {

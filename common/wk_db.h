@@ -63,9 +63,8 @@ struct wk_db_stats {
 };
 int wk_db_env_stats(struct wk_db_env *e, struct wk_db_stats *out);
 
-/* Checkpoint and remove log files no longer needed. */
-int wk_db_checkpoint(struct wk_db_env *e);
-/* Checkpoint every interval_ms on a thread of its own, so the caller's loop
+/* Checkpoint (which also lets log files no longer needed go) every
+ * interval_ms on a thread of its own, so the caller's loop
  * never waits for the cache to be written out (bench/README.md, "the
  * checkpoint stall"); stopped by wk_db_env_close.  0 or -1. */
 int wk_db_checkpointer_start(struct wk_db_env *e, int64_t interval_ms);

@@ -67,11 +67,7 @@ rep_event(DB_ENV *env, u_int32_t ev, void *info)
 	case DB_EVENT_REP_CLIENT:
 		rep_set_role(r, WK_REP_CLIENT);
 		break;
-	case DB_EVENT_REP_NEWMASTER:
-		r->master_eid = *(int *)info;
-		break;
 	case DB_EVENT_REP_PERM_FAILED:
-		r->perm_failed++;
 		if (rep_in_commit)
 			rep_perm_failed = 1;
 		break;
@@ -113,7 +109,7 @@ int
 wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c)
 {
 	r->role = WK_REP_STARTING;
-	r->master_eid = -1;
+	r->role_changes = 0;
 	env->app_private = r;
 	env->set_event_notify(env, rep_event);
 	if (rep_site(env, &c->self, 1) < 0)
@@ -138,11 +134,10 @@ wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c)
 }
 
 int
-wk_rep_start(struct wk_rep *r, DB_ENV *env)
+wk_rep_start(DB_ENV *env)
 {
 	int rc = env->repmgr_start(env, 3, DB_REP_ELECTION);
 
-	(void)r;
 	if (rc != 0 && rc != DB_REP_IGNORE) {
 		wk_log_warnx("replication start: %s", db_strerror(rc));
 		return -1;

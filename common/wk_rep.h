@@ -28,9 +28,7 @@ enum wk_rep_role { WK_REP_STARTING, WK_REP_CLIENT, WK_REP_MASTER };
  * by the shard's loop. */
 struct wk_rep {
 	_Atomic int role;               /* enum wk_rep_role */
-	_Atomic int master_eid;         /* -1 until a master is known */
 	_Atomic uint64_t role_changes;
-	_Atomic uint64_t perm_failed;   /* commits a quorum did not acknowledge */
 };
 
 /* Before DB_ENV->open: this site and its peers, quorum acknowledgements,
@@ -38,7 +36,7 @@ struct wk_rep {
 int wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c);
 /* After DB_ENV->open (with DB_INIT_REP and DB_THREAD): start the manager's
  * threads and call an election.  0, or -1 logged. */
-int wk_rep_start(struct wk_rep *r, DB_ENV *env);
+int wk_rep_start(DB_ENV *env);
 /* Commit txn on the master.  0: committed and a quorum of sites has it (an
  * acknowledgement may be sent); WK_REP_NOT_DURABLE: committed here but
  * not acknowledged by a quorum in time (not to be acknowledged: a new
