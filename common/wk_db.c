@@ -243,11 +243,25 @@ fail:
 	return -1;
 }
 
-/* A checkpoint: recovery after a crash replays the log from the last one. */
+/* A checkpoint: recovery after a crash replays the log from the last one.
+ * Berkeley DB skips one when nothing was logged since the last, but on its
+ * own thread a checkpoint can race a commit: the commit's pages, dirtied
+ * after the cache was written, stay dirty behind a checkpoint record that
+ * follows the commit, and every later checkpoint would be skipped while the
+ * shard is idle (a revoked message's bytes left in the file for good).  So
+ * a cache with dirty pages is always checkpointed; a clean one never. */
 static int
 db_checkpoint(struct wk_db_env *e)
 {
-	int rc = e->env->txn_checkpoint(e->env, 0, 0, 0);
+	DB_MPOOL_STAT *mp = NULL;
+	u_int32_t flags = 0;
+	int rc;
+
+	if (e->env->memp_stat(e->env, &mp, NULL, 0) == 0) {
+		flags = mp->st_page_dirty ? DB_FORCE : 0;
+		free(mp);
+	}
+	rc = e->env->txn_checkpoint(e->env, 0, 0, flags);
 
 	if (rc != 0) {
 		wk_log_warnx("checkpoint %s: %s", e->dir, db_strerror(rc));
