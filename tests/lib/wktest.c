@@ -366,16 +366,34 @@ wkt_store_close(struct wk_proc *p)
 int
 wkt_free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	static unsigned seed;
+	static int given[64], ngiven;
 
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		abort();
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	/* Not port 0's pick: the kernel hands that out from the ephemeral range
+	 * (32768-60999), where any process's next outgoing connection (a
+	 * client, a replication site reconnecting) may take it before the tree
+	 * binds it.  Below that range only another explicit choice can: a
+	 * random one of 22,000 rarely meets another test's, and never one this
+	 * process gave lately (not bound yet, it would look free). */
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)wkt_now_ms();
+	for (int tries = 0; tries < 1000; tries++) {
+		int port = 10000 + (int)(rand_r(&seed) % 22000), fd, ok = 1;
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)port) };
+
+		for (int i = 0; i < ngiven && i < 64; i++)
+			ok &= given[i] != port;
+		if (!ok || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+			continue;
+		ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		close(fd);
+		if (ok) {
+			given[ngiven++ % 64] = port;
+			return port;
+		}
+	}
+	abort();
 }
 
 struct http_body {

@@ -97,7 +97,8 @@ struct wk_proc;
 void wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs, const char *sync);
 void wkt_store_close(struct wk_proc *p);
 
-/* A TCP port that was free a moment ago (bind to port 0, then close). */
+/* A TCP port below the ephemeral range that was free a moment ago and
+ * that this process has not given out lately. */
 int wkt_free_port(void);
 /* An HTTP request with libcurl: the status, or -1; *body gets the response
  * body (malloc'd).  Extra headers as "Name: value", NULL-terminated. */
