@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 19
+#define WK_MSG_VERSION 20
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN
@@ -125,7 +125,7 @@ X(CHANNEL_MSG_GET, 80, "api: str channel_id, u8 channel_type, u64 message_id (0:
 X(CHANNEL_MSG_LAST, 81, "api: str channel_id, u8 channel_type -> u8 found, then the newest message if found")
 X(CHANNEL_MSG_MAX_SEQ, 82, "api: str channel_id, u8 channel_type -> u32 last seq (0: no such channel)")
 X(CHANNEL_CONV_RECENTS, 83, "api: str uid, u32 msg_count, u32 n, n {str channel_id, u8 channel_type, u64 start seq} -> u32 n, n {u32 last_seq, u32 uid's last sent seq, u32 m, m messages newest first}; only the channels the last-message table cannot answer, one per shard and request")
-X(CHANNEL_MSG_EVENT, 84, "api: str channel_id, u8 channel_type, str from_uid, u64 message_id, str client_msg_no, str event_id, str event_type, str event_key, str visibility, u64 occurred_at, blob payload (the client's JSON text, empty: none) -> str client_msg_no, str event_key, str event_id, u64 msg_event_seq, u8 stream_status, str from_uid")
+X(CHANNEL_MSG_EVENT, 84, "api: str channel_id, u8 channel_type, str from_uid, u64 message_id, str client_msg_no, str event_id, str event_type, str event_key, str visibility, u64 occurred_at, blob payload (the client's JSON text, compact, empty: none), u8 1 and blob the delta's text if the event is a text delta (a stream.delta whose payload is {\"delta\": a string} with no \"kind\" or kind \"text\"), else u8 0 -> str client_msg_no, str event_key, str event_id, u64 msg_event_seq, u8 stream_status, str from_uid")
 X(CHANNEL_MSG_EVENTSYNC, 85, "api: str channel_id, u8 channel_type, str client_msg_no, str event_key, u64 from_seq, u32 limit, u8 include_private -> u8 more, u64 next seq, u32 n, n {u64 seq, str event_id, str event_key, str event_type, str visibility, u64 occurred_at, blob payload JSON text}")
 /* Revoke, edit, retention (channel_edit.c, channel_retention.c; wk-api sends
  * the members' cmd notice itself, through CHANNEL_MSG_SEND, once answered). */

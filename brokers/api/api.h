@@ -11,7 +11,6 @@
  *   api_msgresp.c messages of the channel shards' answers as MessageResp JSON
  *   api_conv.c    conversations (cursor routes, membership rows) and the cmd mailbox
  *   api_convsync.c /conversation/sync and syncByChannels (the last-message table)
- *   api_jw.c      a streaming JSON writer
  *   api_stream.c  the stream message routes (/message/event, /message/eventsync)
  *   api_metrics.c /metrics and /varz: the statistics segment (stats.h)
  *   api_connz.c   /connz, /conn/kick, /conn/remove: asked of the brokers
@@ -344,7 +343,7 @@ json_t *api_msgs_get(struct wk_rbuf *rb);
 /* One message of an answer, decoded without copying (its strings point
  * into the answer): what the MessageResp shows of it, and whether
  * wk_msgresp would make one (valid: its strings are UTF-8). */
-struct api_jw;
+struct wk_jw;
 struct api_msgv {
 	struct wk_chmsg m;
 	const char *from, *peer;     /* from_uid and channel_id as MessageResp shows them */
@@ -355,7 +354,7 @@ struct api_msgv {
 /* 0, or -1 (rb->err). */
 int api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v);
 /* The MessageResp of v (a valid one), as api_msg_get and json_dumps. */
-void api_msgv_write(struct api_jw *w, const struct api_msgv *v);
+void api_msgv_write(struct wk_jw *w, const struct api_msgv *v);
 /* A shard's answer to part i of r that does not decode: a bug there, fatal
  * as any bad internal message. */
 void api_op_malformed(const struct api_req *r, int i) __attribute__((noreturn));

@@ -12,14 +12,14 @@
  * time; a channel the table cannot tell is kept).  Round 2 asks each
  * channel shard concerned once, batched (CHANNEL_CONV_RECENTS), for the
  * newest messages of the conversations left; the answer is written as it
- * is produced (api_jw.h), byte for byte what the jansson tree of the
+ * is produced (wk_jw.h), byte for byte what the jansson tree of the
  * earlier code printed.  A deleted conversation that comes back counts as
  * unread only what came after the deletion.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
-#include "api_jw.h"
+#include "wk_jw.h"
 #include "wk_alloc.h"
 #include "wk_channelid.h"
 #include "wk_json.h"
@@ -407,7 +407,7 @@ sync_then_recents(struct wk_proc *p, struct api_req *r)
 
 /* One conversation from its row and its channel's answer (§10.2 step 8). */
 static void
-write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
+write_item(struct wk_jw *w, const struct sync_ctx *c, const struct item *it)
 {
 	const struct api_msgv *last = &it->first;
 	struct api_msgv v;
@@ -435,23 +435,23 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 			readed = ls;
 		}
 	}
-	api_jw_object(w);
-	api_jw_kstr(w, "channel_id", it->cid, it->cid_len);
-	api_jw_kint(w, "channel_type", it->type);
-	api_jw_kint(w, "unread", unread);
-	api_jw_kint(w, "timestamp", has ? last->m.timestamp : 0);
-	api_jw_kint(w, "last_msg_seq", ls);
+	wk_jw_object(w);
+	wk_jw_kstr(w, "channel_id", it->cid, it->cid_len);
+	wk_jw_kint(w, "channel_type", it->type);
+	wk_jw_kint(w, "unread", unread);
+	wk_jw_kint(w, "timestamp", has ? last->m.timestamp : 0);
+	wk_jw_kint(w, "last_msg_seq", ls);
 	if (has)
-		api_jw_kstr(w, "last_client_msg_no", last->m.client_msg_no.p,
+		wk_jw_kstr(w, "last_client_msg_no", last->m.client_msg_no.p,
 		    last->m.client_msg_no.len);
 	else
-		api_jw_kstr(w, "last_client_msg_no", "", 0);
-	api_jw_kint(w, "offset_msg_seq", 0);
-	api_jw_kint(w, "readed_to_msg_seq", readed);
-	api_jw_kint(w, "version", has ? (long long)last->m.timestamp * 1000000000LL :
+		wk_jw_kstr(w, "last_client_msg_no", "", 0);
+	wk_jw_kint(w, "offset_msg_seq", 0);
+	wk_jw_kint(w, "readed_to_msg_seq", readed);
+	wk_jw_kint(w, "version", has ? (long long)last->m.timestamp * 1000000000LL :
 	    (long long)it->updated * 1000000LL);
-	api_jw_key(w, "recents");
-	api_jw_array(w);
+	wk_jw_key(w, "recents");
+	wk_jw_array(w);
 	/* The messages before the first valid one are not shown either. */
 	if (has) {
 		api_msgv_write(w, last);
@@ -460,26 +460,26 @@ write_item(struct api_jw *w, const struct sync_ctx *c, const struct item *it)
 			if (api_msgv_get(&rb, &v) == 0 && v.valid)
 				api_msgv_write(w, &v);
 	}
-	api_jw_end(w, ']');
-	api_jw_end(w, '}');
+	wk_jw_end(w, ']');
+	wk_jw_end(w, '}');
 }
 
 static void
 write_answer(struct api_req *r, struct sync_ctx *c)
 {
-	struct api_jw w;
+	struct wk_jw w;
 	size_t len;
 	char *text;
 
-	api_jw_init(&w);
+	wk_jw_init(&w);
 	/* ~600 bytes a conversation with one recent (measured): one allocation. */
-	api_jw_reserve(&w, 64 + c->n * (c->msg_count > 1 ? 1200 : 640));
-	api_jw_array(&w);
+	wk_jw_reserve(&w, 64 + c->n * (c->msg_count > 1 ? 1200 : 640));
+	wk_jw_array(&w);
 	for (size_t i = 0; i < c->n; i++)
 		write_item(&w, c, &c->it[i]);
-	api_jw_end(&w, ']');
-	text = api_jw_take(&w, &len);
-	api_jw_free(&w);
+	wk_jw_end(&w, ']');
+	text = wk_jw_take(&w, &len);
+	wk_jw_free(&w);
 	api_answer(r, 200, API_JSON, text, len);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
-#include "api_jw.h"
+#include "wk_jw.h"
 #include "wk_alloc.h"
 #include "wk_channelid.h"
 #include "wk_crypto.h"
@@ -162,7 +162,7 @@ extra_fields(struct wk_rbuf *rb, const struct wk_chmsg *m, json_t *o)
 	e = json_pack("{s:I,s:s,s:I,s:i,s:I,s:I}", "message_id", (json_int_t)m->message_id,
 	    "message_id_str", idstr, "message_seq", (json_int_t)m->seq, "revoke", x.revoked,
 	    "extra_version", (json_int_t)x.version, "edited_at", (json_int_t)x.edited_at);
-	if (x.revoker_len && api_jw_is_utf8(x.revoker, x.revoker_len))
+	if (x.revoker_len && wk_jw_is_utf8(x.revoker, x.revoker_len))
 		json_object_set_new(e, "revoker", json_stringn(x.revoker, x.revoker_len));
 	if (!x.revoked && x.edited_at && m->payload.len &&
 	    (edit = json_loadb((const char *)m->payload.p, m->payload.len, 0, NULL)) != NULL)
@@ -242,18 +242,18 @@ api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 	if (v->from_len == sizeof WK_SYSTEM_UID - 1 && memcmp(v->from, WK_SYSTEM_UID, v->from_len) == 0)
 		v->from_len = 0;
 	/* jansson refuses a string that is not UTF-8: wk_msgresp makes no object. */
-	v->valid = api_jw_is_utf8(v->from, v->from_len) && api_jw_is_utf8(v->peer, v->peer_len) &&
-	    (m->client_msg_no.len == 0 || api_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len));
+	v->valid = wk_jw_is_utf8(v->from, v->from_len) && wk_jw_is_utf8(v->peer, v->peer_len) &&
+	    (m->client_msg_no.len == 0 || wk_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len));
 	return 0;
 }
 
 /* Write v as MessageResp with the streaming writer, field for field in the
  * order wk_msgresp() builds them, so the bytes match the jansson path. */
 void
-api_msgv_write(struct api_jw *w, const struct api_msgv *v)
+api_msgv_write(struct wk_jw *w, const struct api_msgv *v)
 {
 	const struct wk_chmsg *m = &v->m;
-	char idstr[API_JW_INT_MAX];
+	char idstr[WK_JW_INT_MAX];
 
 	if (v->has_stream || v->has_extra) {
 		/* Rare (a stream anchor with events, a message revoked or
@@ -262,36 +262,36 @@ api_msgv_write(struct api_jw *w, const struct api_msgv *v)
 		json_t *o = api_msg_get(&rb);
 		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		if (text)
-			api_jw_raw(w, text, strlen(text));
+			wk_jw_raw(w, text, strlen(text));
 		free(text);
 		json_decref(o);
 		return;
 	}
-	api_jw_object(w);
-	api_jw_key(w, "header");
-	api_jw_object(w);
-	api_jw_kint(w, "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0);
-	api_jw_kint(w, "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0);
-	api_jw_kint(w, "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0);
-	api_jw_end(w, '}');
-	api_jw_kint(w, "setting", m->setting);
-	api_jw_kint(w, "message_id", m->message_id);
-	api_jw_kstr(w, "message_idstr", idstr, api_jw_itoa(idstr, m->message_id));
-	api_jw_kstr(w, "client_msg_no", m->client_msg_no.p, m->client_msg_no.len);
-	api_jw_kint(w, "message_seq", m->seq);
-	api_jw_kstr(w, "from_uid", v->from, v->from_len);
-	api_jw_kstr(w, "channel_id", v->peer, v->peer_len);
-	api_jw_kint(w, "channel_type", m->channel_type);
-	api_jw_kint(w, "expire", m->expire);
-	api_jw_kint(w, "timestamp", m->timestamp);
-	api_jw_key(w, "payload");
+	wk_jw_object(w);
+	wk_jw_key(w, "header");
+	wk_jw_object(w);
+	wk_jw_kint(w, "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0);
+	wk_jw_kint(w, "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0);
+	wk_jw_kint(w, "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0);
+	wk_jw_end(w, '}');
+	wk_jw_kint(w, "setting", m->setting);
+	wk_jw_kint(w, "message_id", m->message_id);
+	wk_jw_kstr(w, "message_idstr", idstr, wk_jw_itoa(idstr, m->message_id));
+	wk_jw_kstr(w, "client_msg_no", m->client_msg_no.p, m->client_msg_no.len);
+	wk_jw_kint(w, "message_seq", m->seq);
+	wk_jw_kstr(w, "from_uid", v->from, v->from_len);
+	wk_jw_kstr(w, "channel_id", v->peer, v->peer_len);
+	wk_jw_kint(w, "channel_type", m->channel_type);
+	wk_jw_kint(w, "expire", m->expire);
+	wk_jw_kint(w, "timestamp", m->timestamp);
+	wk_jw_key(w, "payload");
 	if (m->payload.len)
-		api_jw_b64(w, m->payload.p, m->payload.len);
+		wk_jw_b64(w, m->payload.p, m->payload.len);
 	else
-		api_jw_null(w);
-	if (m->topic.len && api_jw_is_utf8(m->topic.p, m->topic.len))
-		api_jw_kstr(w, "topic", m->topic.p, m->topic.len);
-	api_jw_end(w, '}');
+		wk_jw_null(w);
+	if (m->topic.len && wk_jw_is_utf8(m->topic.p, m->topic.len))
+		wk_jw_kstr(w, "topic", m->topic.p, m->topic.len);
+	wk_jw_end(w, '}');
 }
 
 /* A u32 count, then that many messages, as a JSON array; NULL if bad.

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "wk_alloc.h"
 #include "wk_chmsg.h"
+#include "wk_jw.h"
 #include "wkproto.h"
 
 #define EVENTSYNC_LIMIT_DEFAULT 200
@@ -74,13 +76,24 @@ trim(const char *s, int lower, char *out, size_t cap)
 
 static const char *const lane_status[] = { "open", "closed", "error", "cancelled" };
 
-/* CHANNEL_MSG_EVENT answered: the reference's OK with the event's state. */
+/* What event_then needs of the request: its channel as the client named it. */
+struct event_ctx {
+	json_int_t type;
+	char id[];                   /* channel_id, NUL-terminated */
+};
+
+/* CHANNEL_MSG_EVENT answered: the reference's OK with the event's state,
+ * written in place (wk_jw.h; the strings the shard echoes may come from a
+ * SEND's anchor, so not necessarily UTF-8). */
 static void
 event_then(struct wk_proc *p, struct api_req *r)
 {
+	const struct event_ctx *c = r->ctx;
 	const char *cmn, *key, *eid, *from;
-	size_t cmn_len, key_len, eid_len, from_len;
+	size_t cmn_len, key_len, eid_len, from_len, len;
 	struct wk_rbuf rb;
+	struct wk_jw w;
+	char *text;
 	uint64_t seq;
 	uint8_t status;
 
@@ -94,11 +107,42 @@ event_then(struct wk_proc *p, struct api_req *r)
 	from = wk_get_strv(&rb, &from_len);
 	if (wk_rbuf_done(&rb) < 0 || status >= sizeof lane_status / sizeof lane_status[0])
 		api_op_malformed(r, 0);
-	api_answer_json(r, 200, json_pack("{s:i,s:{s:s#,s:s#,s:s#,s:I,s:s,s:O,s:O,s:s#}}",
-	    "status", 200, "data", "client_msg_no", cmn, cmn_len, "event_key", key, key_len,
-	    "event_id", eid, eid_len, "msg_event_seq", (json_int_t)seq, "stream_status",
-	    lane_status[status], "channel_id", json_object_get(r->ctx, "channel_id"),
-	    "channel_type", json_object_get(r->ctx, "channel_type"), "from_uid", from, from_len));
+	wk_jw_init(&w);
+	wk_jw_reserve(&w, 256 + cmn_len + key_len + eid_len + from_len + strlen(c->id));
+	wk_jw_object(&w);
+	wk_jw_kint(&w, "status", 200);
+	wk_jw_key(&w, "data");
+	wk_jw_object(&w);
+	wk_jw_key(&w, "client_msg_no");
+	wk_jw_str_lossy(&w, cmn, cmn_len);
+	wk_jw_key(&w, "event_key");
+	wk_jw_str_lossy(&w, key, key_len);
+	wk_jw_key(&w, "event_id");
+	wk_jw_str_lossy(&w, eid, eid_len);
+	wk_jw_kint(&w, "msg_event_seq", (long long)seq);
+	wk_jw_kstr(&w, "stream_status", lane_status[status], strlen(lane_status[status]));
+	wk_jw_kstr(&w, "channel_id", c->id, strlen(c->id));
+	wk_jw_kint(&w, "channel_type", c->type);
+	wk_jw_key(&w, "from_uid");
+	wk_jw_str_lossy(&w, from, from_len);
+	wk_jw_end(&w, '}');
+	wk_jw_end(&w, '}');
+	text = wk_jw_take(&w, &len);
+	api_answer(r, 200, API_JSON, text, len);
+}
+
+/* The text of a text delta's payload ({"delta": a string, and no "kind" or
+ * kind "text", as wk-channel appends it}), or NULL. */
+static const char *
+text_delta(json_t *payload, size_t *n)
+{
+	json_t *d = json_object_get(payload, "delta");
+	const char *kind = json_string_value(json_object_get(payload, "kind"));
+
+	if (!json_is_string(d) || (kind != NULL && strcmp(kind, "text") != 0))
+		return NULL;
+	*n = json_string_length(d);
+	return json_string_value(d);
 }
 
 /* POST /message/event. */
@@ -109,6 +153,7 @@ api_route_message_event(struct wk_proc *p, struct api_req *r)
 	const char *id, *from, *cmn, *eid, *etype, *ekey, *vis;
 	json_int_t type, mid, occurred;
 	char sid[API_STORED_ID_MAX], t[API_CHANNEL_ID_MAX + 1], k[API_CHANNEL_ID_MAX + 1];
+	char small[1024];
 	json_t *payload;
 
 	if ((in.o = api_body_json(r, JSON_OBJECT, "api.eventAppendReq")) == NULL)
@@ -142,7 +187,10 @@ api_route_message_event(struct wk_proc *p, struct api_req *r)
 		else if (k[0] == '\0')
 			snprintf(k, sizeof k, "main");
 		struct wk_wbuf w;
+		struct event_ctx *c;
+		const char *delta = NULL;
 		char *text = NULL;
+		size_t tlen = 0, dlen = 0, idlen = strlen(id);
 		wk_wbuf_init(&w);
 		api_put_key(&w, sid, type);
 		wk_put_str(&w, api_is_blank(from) ? "" : from);
@@ -153,12 +201,28 @@ api_route_message_event(struct wk_proc *p, struct api_req *r)
 		wk_put_str(&w, k);
 		wk_put_str(&w, vis);
 		wk_put_u64(&w, (uint64_t)occurred);
-		/* The client's payload is data to the shard, as a message's is. */
-		if ((payload = api_in_get(&in, "payload")) != NULL && !json_is_null(payload))
-			text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
-		wk_put_blob(&w, text, text ? strlen(text) : 0);
+		/* The client's payload is data to the shard, as a message's is:
+		 * compact text (on the stack when it is small, as a piece is), and
+		 * a text delta's text beside it, so the shard parses nothing. */
+		if ((payload = api_in_get(&in, "payload")) != NULL && !json_is_null(payload)) {
+			tlen = json_dumpb(payload, small, sizeof small, JSON_COMPACT | JSON_ENCODE_ANY);
+			if (tlen > sizeof small) {
+				text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+				tlen = text ? strlen(text) : 0;
+			}
+			if (strcmp(t, "stream.delta") == 0)
+				delta = text_delta(payload, &dlen);
+		}
+		wk_put_blob(&w, text ? text : small, tlen);
+		wk_put_u8(&w, delta != NULL);
+		if (delta)
+			wk_put_blob(&w, delta, dlen);
 		free(text);
-		api_ctx_keep(r, json_pack("{s:s,s:I}", "channel_id", id, "channel_type", type));
+		c = wk_malloc(sizeof *c + idlen + 1);
+		c->type = type;
+		memcpy(c->id, id, idlen + 1);
+		r->ctx = c;
+		r->ctx_free = free;
 		api_ask_op_owner(p, r, WK_ROLE_CHANNEL, sid, WK_MSG_CHANNEL_MSG_EVENT, &w, event_then);
 		wk_wbuf_free(&w);
 	}

@@ -41,6 +41,7 @@
 #include "wk_chevent.h"
 #include "wk_chmsg.h"
 #include "wk_answer.h"
+#include "wk_jw.h"
 #include "wk_log.h"
 #include "wk_time.h"
 
@@ -49,28 +50,34 @@
 
 static const char *const status_names[] = { "open", "closed", "error", "cancelled" };
 
-/* An event waiting to be delivered. */
+/* An event waiting to be delivered.  Its bytes are in ss.qbuf, named by
+ * offset (the buffer moves as it grows): nothing is allocated per event
+ * once the buffers have grown to an iteration's worth. */
 struct queued {
-	char *channel_id;
+	size_t frame, frame_len;     /* BROKER_EVENT frame 1 */
+	size_t channel_id;           /* the stored channel id, NUL-terminated */
 	uint8_t channel_type;
 	uint16_t skip_broker;        /* the connection the event came from, if any */
 	uint64_t skip_conn;
 	int held;                    /* must wait for the iteration's commit */
-	struct wk_wbuf frame;        /* BROKER_EVENT frame 1 */
-	struct queued *next;
 };
 
 static struct {
 	struct wk_proc *p;
 	zhashx_t *streams;           /* hkey -> struct channel_stream, the streams in memory */
-	struct queued *head, **tail;
+	struct queued *q;            /* the queue: q[qhead..qn) wait, in order */
+	size_t qhead, qn, qcap;
+	struct wk_wbuf qbuf;         /* their frames and channel ids; emptied with the queue */
+	struct wk_jw data, piece;    /* an event's EVENT data and stream RECV payload */
+	struct wk_jw sent;           /* a SEND's piece as an HTTP delta's payload */
+	struct wk_wbuf key;          /* a lookup's memory-table key */
 	uint64_t iter;               /* iterations so far (flushes after a commit) */
 	uint64_t watched;            /* iter + 1 of the last after_commit queued */
 	int unsaved;                 /* deltas wait for the tick to be saved */
 	char **to_save;              /* hkeys of the streams the tick found unsaved */
 	size_t nto_save, next_save;
 	uint64_t events, deltas, duplicates, refused, timeouts, delivered;
-} ss = { .tail = &ss.head };
+} ss;
 
 static struct wk_ratelimit rl_stream = WK_RATELIMIT_INIT(5);
 
@@ -115,16 +122,15 @@ table(zhashx_t **t)
  * open ones that have a stream number (the same object, not a copy). */
 static zhashx_t *numbers;    /* "type/len/id" + stream number -> the open stream */
 
-/* Keep s in memory, by client_msg_no and, if it has one, by stream number. */
+/* Keep s in memory, by client_msg_no and, if it has one, by stream number
+ * (the tables copy their keys). */
 static void
 mem_put(struct channel_stream *s)
 {
 	zhashx_insert(table(&ss.streams), s->hkey, s);
-	if (s->stream_no[0]) {
-		char *k = channel_stream_hkey(s->id, s->type, s->stream_no);
-		zhashx_update(table(&numbers), k, s);
-		free(k);
-	}
+	if (s->stream_no[0])
+		zhashx_update(table(&numbers), channel_stream_hkey_in(&ss.key, s->id, s->type,
+		    s->stream_no), s);
 }
 
 /* Forget s and free it; the number index is cleared only if it still
@@ -133,10 +139,9 @@ static void
 mem_drop(struct channel_stream *s)
 {
 	if (s->stream_no[0]) {
-		char *k = channel_stream_hkey(s->id, s->type, s->stream_no);
+		const char *k = channel_stream_hkey_in(&ss.key, s->id, s->type, s->stream_no);
 		if (zhashx_lookup(table(&numbers), k) == s)
 			zhashx_delete(numbers, k);
-		free(k);
 	}
 	zhashx_delete(table(&ss.streams), s->hkey);
 	channel_stream_free(s);
@@ -176,13 +181,13 @@ find_anchor(struct wk_proc *p, struct channel_stream *s)
 static int
 lookup(struct wk_proc *p, const char *id, uint8_t type, const char *cmn, struct channel_stream **out)
 {
-	char *k = channel_stream_hkey(id, type, cmn), *real;
+	const char *k = channel_stream_hkey_in(&ss.key, id, type, cmn);
+	char *real;
 	int rc;
 
 	*out = zhashx_lookup(table(&ss.streams), k);
 	if (*out == NULL)
 		*out = zhashx_lookup(table(&numbers), k);
-	free(k);
 	if (*out)
 		return 1;
 	if ((rc = channel_stream_db_load(p, id, type, cmn, out)) != 0)
@@ -244,69 +249,90 @@ addressed(const struct channel_stream *s, const char **id, size_t *len)
 		    len);
 }
 
-/* The EVENT data (semantics.md §13.1). */
-static char *
+/* The EVENT data (semantics.md §13.1) into ss.data: the keys in the
+ * order the reference writes them, the payload as the client's JSON. */
+static void
 event_data(const struct channel_stream *s, const struct channel_lane *l, const struct channel_stream_event *e)
 {
+	struct wk_jw *w = &ss.data;
 	const char *aid;
 	size_t alen;
-	json_t *d;
-	char *text;
 
 	addressed(s, &aid, &alen);
-	d = json_pack("{s:s,s:s#,s:i,s:s,s:I,s:s,s:I,s:s}", "client_msg_no", s->cmn,
-	    "channel_id", aid, alen, "channel_type", s->type, "from_uid", s->from_uid,
-	    "message_id", (json_int_t)s->message_id, "event_key", l->key,
-	    "msg_event_seq", (json_int_t)l->last_seq, "stream_status", status_names[l->status]);
-	if (e->visibility && e->visibility[0])
-		json_object_set_new(d, "visibility", json_string(e->visibility));
-	if (e->payload)
-		json_object_set(d, "payload", e->payload);
-	text = json_dumps(d, JSON_COMPACT);
-	json_decref(d);
-	return text;
+	wk_jw_reset(w);
+	wk_jw_object(w);
+	wk_jw_key(w, "client_msg_no");
+	wk_jw_str_lossy(w, s->cmn, strlen(s->cmn));
+	wk_jw_key(w, "channel_id");
+	wk_jw_str_lossy(w, aid, alen);
+	wk_jw_kint(w, "channel_type", s->type);
+	wk_jw_key(w, "from_uid");
+	wk_jw_str_lossy(w, s->from_uid, strlen(s->from_uid));
+	wk_jw_kint(w, "message_id", s->message_id);
+	wk_jw_key(w, "event_key");
+	wk_jw_str_lossy(w, l->key, strlen(l->key));
+	wk_jw_kint(w, "msg_event_seq", (long long)l->last_seq);
+	wk_jw_key(w, "stream_status");
+	wk_jw_str(w, status_names[l->status], strlen(status_names[l->status]));
+	if (e->visibility && e->visibility[0]) {
+		wk_jw_key(w, "visibility");
+		wk_jw_str_lossy(w, e->visibility, strlen(e->visibility));
+	}
+	if (e->payload) {
+		wk_jw_key(w, "payload");
+		wk_jw_raw(w, e->payload, e->payload_len);
+	}
+	wk_jw_end(w, '}');
 }
 
-/* The payload of a piece at versions 2-4: a text message (type 1) the npm
- * SDK decodes, its content the delta (or the whole text after a snapshot;
- * "" at the end), with the event's names beside it. */
-static char *
-piece_payload(const struct channel_lane *l, const struct channel_stream_event *e)
+/* The payload of a piece at versions 2-4 into ss.piece: a text message
+ * (type 1) the npm SDK decodes, its content the delta (or the whole text
+ * after a snapshot; "" at the end), with the event's names beside it. */
+static void
+piece_payload(const struct channel_lane *l, struct channel_stream_event *e)
 {
 	int text_delta = is_type(e, "stream.delta") && !l->json;
 	int snapshot = is_type(e, "stream.snapshot") && !l->json;
-	json_t *d = json_object_get(e->payload, "delta"), *o;
-	char *out;
+	struct wk_jw *w = &ss.piece;
+	const char *text = "";
+	size_t n = 0;
 
-	o = json_pack("{s:i,s:s#,s:s,s:s,s:s}", "type", 1, "content",
-	    text_delta ? json_string_value(d) : snapshot && l->snap.len ? (const char *)l->snap.p : "",
-	    text_delta ? json_string_length(d) : snapshot ? l->snap.len : 0,
-	    "event_id", e->event_id, "event_type", e->type, "event_key", l->key);
-	if (o == NULL)   /* not UTF-8 */
-		o = json_pack("{s:i,s:s}", "type", 1, "content", "");
-	if (e->payload && !text_delta && !snapshot)
-		json_object_set(o, "payload", e->payload);
-	out = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return out;
+	if (text_delta && (text = channel_stream_event_delta(e, &n)) == NULL)
+		text = "", n = 0;
+	else if (snapshot && l->snap.len)
+		text = (const char *)l->snap.p, n = l->snap.len;
+	wk_jw_reset(w);
+	wk_jw_object(w);
+	wk_jw_kint(w, "type", 1);
+	wk_jw_key(w, "content");
+	wk_jw_str_lossy(w, text, n);
+	wk_jw_key(w, "event_id");
+	wk_jw_str_lossy(w, e->event_id, strlen(e->event_id));
+	wk_jw_kstr(w, "event_type", e->type, strlen(e->type));
+	wk_jw_key(w, "event_key");
+	wk_jw_str_lossy(w, l->key, strlen(l->key));
+	if (e->payload && !text_delta && !snapshot) {
+		wk_jw_key(w, "payload");
+		wk_jw_raw(w, e->payload, e->payload_len);
+	}
+	wk_jw_end(w, '}');
 }
 
 /* Queue e's delivery: one BROKER_EVENT, to go before or after the commit. */
 static void
-enqueue(struct wk_proc *p, struct channel_stream *s, const struct channel_stream_event *e,
+enqueue(struct wk_proc *p, struct channel_stream *s, struct channel_stream_event *e,
     const struct channel_applied *a)
 {
 	struct queued *q;
 	struct channel_lane *l = a->lane;
-	char *data, *rp;
 
 	/* A SEND's anchor has been stored since: its seq (it may change the
 	 * stream's strings, so before they are used). */
 	if (a->piece && s->seq == 0 && s->message_id)
 		find_anchor(p, s);
-	q = wk_calloc(1, sizeof *q);
-	data = event_data(s, l, e);
-	rp = a->piece ? piece_payload(l, e) : NULL;
+	event_data(s, l, e);
+	if (a->piece)
+		piece_payload(l, e);
 	struct wk_chevent ev = {
 		.msg = {
 			.message_id = s->message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
@@ -314,26 +340,29 @@ enqueue(struct wk_proc *p, struct channel_stream *s, const struct channel_stream
 			.channel_id = wk_str_of(s->id), .from_uid = wk_str_of(s->from_uid),
 			.client_msg_no = wk_str_of(s->cmn),
 			.stream_no = wk_str_of(s->stream_no[0] ? s->stream_no : s->cmn),
-			.payload = { (const uint8_t *)rp, rp ? strlen(rp) : 0 },
+			.payload = { a->piece ? ss.piece.b.p : NULL, a->piece ? ss.piece.b.len : 0 },
 		},
 		.stream_seq = a->piece, .stream_flag = a->flag,
 		.event_id = wk_str_of(e->event_id), .event_type = wk_str_of(e->type),
 		.occurred_at = e->occurred_at ? e->occurred_at : wk_wall_ms(),
-		.data = { (const uint8_t *)data, strlen(data) },
+		.data = { ss.data.b.p, ss.data.b.len },
 	};
 
 	ev.msg.seq = s->seq;
-	q->channel_id = wk_strdup(s->id);
+	if (ss.qn == ss.qcap) {
+		ss.qcap = ss.qcap ? 2 * ss.qcap : 256;
+		ss.q = wk_realloc(ss.q, ss.qcap * sizeof *ss.q);
+	}
+	q = &ss.q[ss.qn++];
+	q->channel_id = ss.qbuf.len;
+	wk_put_mem(&ss.qbuf, s->id, strlen(s->id) + 1);
+	q->frame = ss.qbuf.len;
+	wk_chevent_put(&ss.qbuf, &ev);
+	q->frame_len = ss.qbuf.len - q->frame;
 	q->channel_type = s->type;
 	q->skip_broker = e->conn ? e->broker : UINT16_MAX;
 	q->skip_conn = e->conn ? e->conn : UINT64_MAX;
 	q->held = !is_type(e, "stream.delta") || s->born_iter == ss.iter;
-	wk_wbuf_init(&q->frame);
-	wk_chevent_put(&q->frame, &ev);
-	*ss.tail = q;
-	ss.tail = &q->next;
-	free(data);
-	free(rp);
 }
 
 static void save(struct wk_proc *p, struct channel_stream *s);
@@ -363,22 +392,20 @@ channel_stream_flush(struct wk_proc *p, int after)
 			free(h);
 		}
 	}
-	while (ss.head && (after || !ss.head->held)) {
-		struct queued *q = ss.head;
-		if ((ss.head = q->next) == NULL)
-			ss.tail = &ss.head;
+	while (ss.qhead < ss.qn && (after || !ss.q[ss.qhead].held)) {
+		struct queued *q = &ss.q[ss.qhead++];
 		if (batch == NULL)
 			batch = wk_calloc(p->cfg.processes_broker, sizeof *batch);
 		/* Up to EVENT_BATCH events per message to a broker. */
-		channel_fanout_add(p, batch, WK_MSG_BROKER_EVENT, q->frame.p, q->frame.len,
-		    q->channel_id, q->channel_type, NULL, 0, q->skip_broker, q->skip_conn);
+		channel_fanout_add(p, batch, WK_MSG_BROKER_EVENT, ss.qbuf.p + q->frame, q->frame_len,
+		    (const char *)ss.qbuf.p + q->channel_id, q->channel_type, NULL, 0, q->skip_broker,
+		    q->skip_conn);
 		if (++n % EVENT_BATCH == 0)
 			channel_fanout_send(p, batch);
 		ss.delivered++;
-		wk_wbuf_free(&q->frame);
-		free(q->channel_id);
-		free(q);
 	}
+	if (ss.qhead == ss.qn)
+		ss.qhead = ss.qn = ss.qbuf.len = 0;      /* all sent: the buffers again from the start */
 	if (batch) {
 		channel_fanout_send(p, batch);
 		free(batch);
@@ -417,7 +444,7 @@ save(struct wk_proc *p, struct channel_stream *s)
 
 /* Apply e, log it, queue its delivery; the caller settles s. */
 static enum channel_apply
-append(struct wk_proc *p, struct channel_stream *s, const struct channel_stream_event *e, struct channel_applied *a)
+append(struct wk_proc *p, struct channel_stream *s, struct channel_stream_event *e, struct channel_applied *a)
 {
 	int was_open = channel_stream_is_open(s);
 	enum channel_apply rc = channel_stream_apply(s, e, a);
@@ -446,8 +473,10 @@ append(struct wk_proc *p, struct channel_stream *s, const struct channel_stream_
 /* ---- the HTTP operations ---- */
 
 /* CHANNEL_MSG_EVENT (wk_msgtypes.h): wk-api has validated the event and
- * normalised its type and key.  The payload is the client's JSON (data,
- * as a message's payload is).  A delta on an ended lane is 400. */
+ * normalised its type and key.  The payload is the client's JSON text
+ * (data, as a message's payload is: checked, not parsed), and a text
+ * delta's text comes beside it, so a piece is appended without a JSON
+ * parser.  A delta on an ended lane is 400. */
 int
 channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 {
@@ -457,8 +486,6 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	struct channel_stream_event e = { .event_id = eid, .type = etype, .key = key, .visibility = vis };
 	struct channel_stream *s;
 	struct channel_applied ap;
-	const void *payload;
-	size_t plen;
 	int64_t mid;
 	uint8_t type;
 	enum channel_apply rc;
@@ -472,17 +499,21 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 	wk_get_str(rb, key, sizeof key);
 	wk_get_str(rb, vis, sizeof vis);
 	e.occurred_at = (int64_t)wk_get_u64(rb);
-	payload = wk_get_blob(rb, &plen);
-	if (plen > 0 && !rb->err &&
-	    (e.payload = json_loadb(payload, plen, JSON_DECODE_ANY, NULL)) == NULL)
+	e.payload = wk_get_blob(rb, &e.payload_len);
+	if (e.payload_len == 0)
+		e.payload = NULL;
+	if (wk_get_u8(rb))
+		e.delta = wk_get_blob(rb, &e.delta_len);
+	/* Text copied into the EVENT as it is must be JSON (a tool's op may
+	 * carry anything; wk-api's never fails this). */
+	if (e.payload && !rb->err && !wk_jw_is_json(e.payload, e.payload_len))
 		rb->err = 1;
-	if (channel_op_decoded(p, rb, a) < 0) {
-		json_decref(e.payload);
+	if (e.delta && !rb->err && !wk_jw_is_utf8(e.delta, e.delta_len))
+		rb->err = 1;
+	if (channel_op_decoded(p, rb, a) < 0)
 		return -1;
-	}
 	if ((s = stream_get(p, id, type, cmn)) == NULL) {
 		channel_answer_storage_error(p, a);
-		json_decref(e.payload);
 		return 0;
 	}
 	if (s->from_uid[0] == '\0') {    /* no anchor: the request says */
@@ -506,7 +537,7 @@ channel_op_event(struct wk_proc *p, struct wk_rbuf *rb, struct wk_answer *a)
 		wk_put_u8(&a->body, ap.lane ? ap.lane->status : CHANNEL_LANE_OPEN);
 		wk_put_str(&a->body, from[0] ? from : s->from_uid);
 	}
-	json_decref(e.payload);
+	channel_stream_event_clear(&e);
 	settle(p, s, rc == CHANNEL_APPLY_OK);
 	return 0;
 }
@@ -615,9 +646,18 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 	if (piece) {
 		struct channel_stream_event e = { .event_id = cmn[0] ? cmn : no, .type = "stream.delta",
 		    .key = CHANNEL_STREAM_KEY_DEFAULT, .broker = broker, .conn = conn,
-		    .payload = json_pack("{s:s,s:O}", "kind", "text", "delta", text) };
+		    .delta = json_string_value(text), .delta_len = json_string_length(text) };
+		/* The payload an HTTP delta would carry: {"kind":"text","delta":...}. */
+		struct wk_jw *w = &ss.sent;
+		wk_jw_reset(w);
+		wk_jw_object(w);
+		wk_jw_kstr(w, "kind", "text", 4);
+		wk_jw_kstr(w, "delta", e.delta, e.delta_len);
+		wk_jw_end(w, '}');
+		e.payload = (const char *)w->b.p;
+		e.payload_len = w->b.len;
 		append(p, s, &e, &a);
-		json_decref(e.payload);
+		channel_stream_event_clear(&e);
 		*anchor_id = s->message_id;
 		*anchor_seq = s->seq;
 		settle(p, s, 1);
@@ -680,13 +720,14 @@ channel_stream_tick(struct wk_proc *p)
 		for (struct channel_lane *l = s->lanes; l; l = l->next) {
 			char id[64];
 			struct channel_applied a;
+			static const char timeout[] = "{\"error\":\"timeout\"}";
 			struct channel_stream_event e = { .event_id = id, .type = "stream.error", .key = l->key,
-			    .payload = json_pack("{s:s}", "error", "timeout"), .timeout = 1 };
+			    .payload = timeout, .payload_len = sizeof timeout - 1, .timeout = 1 };
 			if (l->status != CHANNEL_LANE_OPEN)
 				continue;
 			snprintf(id, sizeof id, "wk-timeout-%llu", (unsigned long long)s->event_seq + 1);
 			append(p, s, &e, &a);
-			json_decref(e.payload);
+			channel_stream_event_clear(&e);
 		}
 		wk_log_limited(&rl_stream, WK_LOG_INFO, "stream %s/%u %s: no event for %lld ms, ended",
 		    s->id, s->type, s->cmn, (long long)idle);
@@ -723,14 +764,13 @@ channel_stream_close(struct wk_proc *p)
 {
 	struct channel_stream *s;
 
-	while (ss.head) {
-		struct queued *q = ss.head;
-		ss.head = q->next;
-		wk_wbuf_free(&q->frame);
-		free(q->channel_id);
-		free(q);
-	}
-	ss.tail = &ss.head;
+	wk_free(&ss.q);
+	ss.qhead = ss.qn = ss.qcap = 0;
+	wk_wbuf_free(&ss.qbuf);
+	wk_jw_free(&ss.data);
+	wk_jw_free(&ss.piece);
+	wk_jw_free(&ss.sent);
+	wk_wbuf_free(&ss.key);
 	while (ss.next_save < ss.nto_save)
 		free(ss.to_save[ss.next_save++]);
 	wk_free(&ss.to_save);

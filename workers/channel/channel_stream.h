@@ -25,11 +25,19 @@ enum { CHANNEL_END_OK = 0, CHANNEL_END_TIMEOUT = 1, CHANNEL_END_ERROR = 2, CHANN
 #define CHANNEL_STREAM_KEY_DEFAULT "main"
 #define CHANNEL_STREAM_KEY_FINISH "__finish__"
 
-/* One event as appended (and as logged in streams.db). */
+/* One event as appended (and as logged in streams.db).  The payload is
+ * JSON text, compact as jansson prints it (wk-api made it so, the log keeps
+ * it so): it is copied into the log and the EVENT as it is, and parsed
+ * (channel_stream_event_json) only for the rare events that look inside it
+ * other than a text delta, whose text comes ready in `delta`. */
 struct channel_stream_event {
 	const char *event_id, *type, *key, *visibility;
 	int64_t occurred_at;         /* ms */
-	json_t *payload;             /* NULL: none */
+	const char *payload;         /* JSON text, NULL: none */
+	size_t payload_len;
+	const char *delta;           /* a text delta's text (not terminated), or NULL: */
+	size_t delta_len;            /* unknown, looked up in the payload if need be */
+	json_t *json;                /* the payload parsed, once asked (channel_stream_event_clear frees it) */
 	int timeout;                 /* a stream.error made by the timeout */
 	uint16_t broker;             /* a SEND's connection: not sent back to it */
 	uint64_t conn;               /* (0: the event came from wk-api) */
@@ -94,7 +102,14 @@ struct channel_applied {
 	uint8_t flag;                /* WK_STREAM_ING or WK_STREAM_END */
 };
 /* Apply e to s: the live path and the replay of logged events share it. */
-enum channel_apply channel_stream_apply(struct channel_stream *s, const struct channel_stream_event *e, struct channel_applied *out);
+enum channel_apply channel_stream_apply(struct channel_stream *s, struct channel_stream_event *e, struct channel_applied *out);
+/* e's payload parsed (NULL: none, or not JSON), kept in e->json. */
+json_t *channel_stream_event_json(struct channel_stream_event *e);
+/* The text of a text delta's payload ({"delta":"..."} with no "kind" or
+ * kind "text"), from e->delta or the payload: NULL if it is not one. */
+const char *channel_stream_event_delta(struct channel_stream_event *e, size_t *n);
+/* Free what e holds (its parsed payload). */
+void channel_stream_event_clear(struct channel_stream_event *e);
 struct channel_stream *channel_stream_new(const char *id, uint8_t type, const char *cmn);
 void channel_stream_free(struct channel_stream *s);
 struct channel_lane *channel_stream_lane(struct channel_stream *s, const char *key, int create);
@@ -104,6 +119,9 @@ void channel_seen_add(struct channel_seen *set, uint64_t h);
 uint64_t channel_stream_id_hash(const char *s);
 /* The key of a stream: "type/len/id" + client_msg_no (or stream number). */
 char *channel_stream_hkey(const char *id, uint8_t type, const char *cmn);
+/* The same into b (emptied first), NUL-terminated: a lookup's key without
+ * an allocation. */
+const char *channel_stream_hkey_in(struct wk_wbuf *b, const char *id, uint8_t type, const char *cmn);
 /* Replace a lane's snapshot with n bytes of text (json: a JSON value). */
 void channel_stream_snap_set(struct channel_lane *l, const char *p, size_t n, int json);
 /* The snapshot as a terminal event's payload holds it. */

@@ -10,6 +10,7 @@
 #include "channel_stream.h"
 #include "wk_alloc.h"
 #include "wk_chevent.h"
+#include "wk_jw.h"
 #include "wkproto.h"
 
 #define STREAM_TEXT_MAX (1024 * 1024)   /* bytes of one lane's snapshot */
@@ -58,10 +59,30 @@ channel_seen_add(struct channel_seen *set, uint64_t h)
 	set->n++;
 }
 
+const char *
+channel_stream_hkey_in(struct wk_wbuf *b, const char *id, uint8_t type, const char *cmn)
+{
+	char num[WK_JW_INT_MAX];
+	size_t idlen = strlen(id);
+
+	b->len = 0;
+	wk_put_mem(b, num, wk_jw_itoa(num, type));
+	wk_put_u8(b, '/');
+	wk_put_mem(b, num, wk_jw_itoa(num, (long long)idlen));
+	wk_put_u8(b, '/');
+	wk_put_mem(b, id, idlen);
+	wk_put_mem(b, cmn, strlen(cmn) + 1);
+	return (const char *)b->p;
+}
+
 char *
 channel_stream_hkey(const char *id, uint8_t type, const char *cmn)
 {
-	return wk_asprintf("%u/%zu/%s%s", type, strlen(id), id, cmn);
+	struct wk_wbuf b;
+
+	wk_wbuf_init(&b);
+	channel_stream_hkey_in(&b, id, type, cmn);
+	return (char *)b.p;
 }
 
 static void
@@ -160,6 +181,40 @@ channel_stream_event_is(const struct channel_stream_event *e, const char *t)
 	return strcmp(e->type, t) == 0;
 }
 
+json_t *
+channel_stream_event_json(struct channel_stream_event *e)
+{
+	if (e->json == NULL && e->payload)
+		e->json = json_loadb(e->payload, e->payload_len, JSON_DECODE_ANY, NULL);
+	return e->json;
+}
+
+const char *
+channel_stream_event_delta(struct channel_stream_event *e, size_t *n)
+{
+	json_t *j, *d;
+	const char *kind;
+
+	if (e->delta) {
+		*n = e->delta_len;
+		return e->delta;
+	}
+	j = channel_stream_event_json(e);
+	d = json_object_get(j, "delta");
+	kind = json_string_value(json_object_get(j, "kind"));
+	if (!json_is_string(d) || (kind != NULL && strcmp(kind, "text") != 0))
+		return NULL;
+	*n = json_string_length(d);
+	return json_string_value(d);
+}
+
+void
+channel_stream_event_clear(struct channel_stream_event *e)
+{
+	json_decref(e->json);
+	e->json = NULL;
+}
+
 /* A terminal type's status; CHANNEL_LANE_OPEN for the others. */
 static int
 terminal_status(const struct channel_stream_event *e)
@@ -184,39 +239,41 @@ error_text(json_t *payload)
 	return wk_strdup(t ? t : "");
 }
 
-/* A delta: text appended, any other payload replaces the snapshot. */
+/* A delta: text appended, any other payload replaces the snapshot (its
+ * text is compact JSON already: copied, not parsed). */
 static enum channel_apply
-apply_delta(struct channel_lane *l, json_t *payload)
+apply_delta(struct channel_lane *l, struct channel_stream_event *e)
 {
-	json_t *d = json_object_get(payload, "delta");
-	const char *kind = json_string_value(json_object_get(payload, "kind"));
+	size_t n;
+	const char *d = channel_stream_event_delta(e, &n);
 
-	if (json_is_string(d) && (kind == NULL || strcmp(kind, "text") == 0)) {
+	if (d) {
 		if (l->json)
 			l->snap.len = 0;
-		if (l->snap.len + json_string_length(d) > STREAM_TEXT_MAX)
+		if (l->snap.len + n > STREAM_TEXT_MAX)
 			return APPLY_TOO_BIG;
-		wk_put_mem(&l->snap, json_string_value(d), json_string_length(d));
+		wk_put_mem(&l->snap, d, n);
 		l->json = 0;
-	} else if (payload)
-		snap_set_json(l, payload);
+	} else if (e->payload)
+		channel_stream_snap_set(l, e->payload, e->payload_len, 1);
 	return CHANNEL_APPLY_OK;
 }
 
 /* A persisted event: the lane's projection, status and snapshot. */
 static void
-apply_persisted(struct channel_stream *s, struct channel_lane *l, const struct channel_stream_event *e)
+apply_persisted(struct channel_stream *s, struct channel_lane *l, struct channel_stream_event *e)
 {
 	int status = terminal_status(e);
-	json_t *payload = e->payload ? json_incref(e->payload) : NULL;
+	json_t *json = channel_stream_event_json(e);
+	json_t *payload = json ? json_incref(json) : NULL;
 
 	l->last_seq = ++s->event_seq;
 	if (channel_stream_event_is(e, "stream.snapshot")) {
-		json_t *t = json_object_get(e->payload, "text");
+		json_t *t = json_object_get(json, "text");
 		if (json_is_string(t))
 			channel_stream_snap_set(l, json_string_value(t), json_string_length(t), 0);
-		else if (e->payload)
-			snap_set_json(l, e->payload);
+		else if (json)
+			snap_set_json(l, json);
 	}
 	if (status != CHANNEL_LANE_OPEN) {
 		l->status = (uint8_t)status;
@@ -224,7 +281,7 @@ apply_persisted(struct channel_stream *s, struct channel_lane *l, const struct c
 		    status == CHANNEL_LANE_CANCELLED ? CHANNEL_END_CANCELLED : CHANNEL_END_OK;
 		if (status == CHANNEL_LANE_ERROR) {
 			free(l->error);
-			l->error = error_text(e->payload);
+			l->error = error_text(json);
 		}
 		if (channel_stream_event_is(e, "stream.finish"))
 			s->completed = 1;
@@ -270,7 +327,7 @@ apply_piece(struct channel_stream *s, const struct channel_lane *l, const struct
 }
 
 enum channel_apply
-channel_stream_apply(struct channel_stream *s, const struct channel_stream_event *e, struct channel_applied *out)
+channel_stream_apply(struct channel_stream *s, struct channel_stream_event *e, struct channel_applied *out)
 {
 	uint64_t h = channel_stream_id_hash(e->event_id);
 	int delta = channel_stream_event_is(e, "stream.delta");
@@ -287,7 +344,7 @@ channel_stream_apply(struct channel_stream *s, const struct channel_stream_event
 		return CHANNEL_APPLY_IGNORED;      /* the reference ignores them once terminal */
 	out->lane = l = channel_stream_lane(s, e->key, 1);
 	if (delta) {
-		if ((rc = apply_delta(l, e->payload)) != CHANNEL_APPLY_OK)
+		if ((rc = apply_delta(l, e)) != CHANNEL_APPLY_OK)
 			return rc;
 	} else
 		apply_persisted(s, l, e);

@@ -143,11 +143,11 @@ put_opt_str(struct wk_wbuf *b, const char *s)
 
 /* An optional JSON payload: u8 present, then its text as a blob. */
 static void
-put_payload(struct wk_wbuf *b, const char *json)
+put_payload(struct wk_wbuf *b, const char *json, size_t n)
 {
 	wk_put_u8(b, json != NULL);
 	if (json)
-		wk_put_blob(b, json, strlen(json));
+		wk_put_blob(b, json, n);
 }
 
 /* A stored string, malloc'd ("" when the record has none). */
@@ -205,7 +205,7 @@ state_encode(const struct channel_stream *s, struct wk_wbuf *b)
 			put_opt_str(b, l->proj.type);
 			put_opt_str(b, l->proj.visibility);
 			wk_put_u64(b, (uint64_t)l->proj.occurred_at);
-			put_payload(b, l->proj.payload);
+			put_payload(b, l->proj.payload, l->proj.payload ? strlen(l->proj.payload) : 0);
 		}
 	}
 	wk_put_u32(b, (uint32_t)s->seen.n);
@@ -275,8 +275,6 @@ state_decode(struct channel_stream *s, const void *p, size_t len)
 void
 channel_stream_log_add(struct channel_stream *s, const struct channel_stream_event *e)
 {
-	char *payload = e->payload ? json_dumps(e->payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-
 	if (s->log.len == 0)
 		wk_put_u8(&s->log, EVENT_VERSION);
 	wk_put_str(&s->log, e->event_id);
@@ -284,8 +282,7 @@ channel_stream_log_add(struct channel_stream *s, const struct channel_stream_eve
 	wk_put_str(&s->log, e->key);
 	put_opt_str(&s->log, e->visibility);
 	wk_put_u64(&s->log, (uint64_t)e->occurred_at);
-	put_payload(&s->log, payload);
-	free(payload);
+	put_payload(&s->log, e->payload, e->payload_len);
 }
 
 /* Write the buffered events as the next E record.  Past STREAM_LOG_MAX
@@ -394,12 +391,11 @@ replay_one(struct channel_stream *s, struct wk_rbuf *r)
 	e.key = ekey = get_dup(r);
 	e.visibility = vis = get_dup(r);
 	e.occurred_at = (int64_t)wk_get_u64(r);
-	payload = get_payload(r);
-	if (payload && (e.payload = json_loads(payload, JSON_DECODE_ANY, NULL)) == NULL)
-		r->err = 1;
+	e.payload = payload = get_payload(r);
+	e.payload_len = payload ? strlen(payload) : 0;
 	if (!r->err)
 		channel_stream_apply(s, &e, &a);
-	json_decref(e.payload);
+	channel_stream_event_clear(&e);
 	free(payload);
 	free(vis);
 	free(ekey);
