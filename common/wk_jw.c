@@ -519,3 +519,51 @@ wk_jw_is_json(const char *s, size_t n)
 
 	return scan_value(&c) && c.p == c.end;
 }
+
+/* The end of a value scanned with the white space after it. */
+static const unsigned char *
+trim_end(const unsigned char *start, const unsigned char *p)
+{
+	while (p > start && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r'))
+		p--;
+	return p;
+}
+
+int
+wk_jw_member(const char *s, size_t n, const char *key, const char **v, size_t *vn)
+{
+	struct scan c = { (const unsigned char *)s, (const unsigned char *)s + n, 1 };
+	size_t klen = strlen(key);
+	int found = 0;
+
+	if (!wk_jw_is_json(s, n))
+		return -1;
+	/* Valid: every scan below succeeds. */
+	skip_ws(&c);
+	if (*c.p != '{')
+		return 0;
+	c.p++;
+	skip_ws(&c);
+	while (*c.p != '}') {
+		const unsigned char *k = c.p + 1, *vs;
+		scan_string(&c);
+		if (memchr(k, '\\', (size_t)(c.p - 1 - k)) != NULL)
+			return -2;           /* an escaped name: jansson's to compare */
+		int match = (size_t)(c.p - 1 - k) == klen && memcmp(k, key, klen) == 0;
+		skip_ws(&c);
+		c.p++;                       /* ':' */
+		skip_ws(&c);
+		vs = c.p;
+		scan_value(&c);
+		if (match) {                 /* the last one wins, as in jansson */
+			found = 1;
+			*v = (const char *)vs;
+			*vn = (size_t)(trim_end(vs, c.p) - vs);
+		}
+		if (*c.p == ',') {
+			c.p++;
+			skip_ws(&c);
+		}
+	}
+	return found;
+}

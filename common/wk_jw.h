@@ -77,5 +77,10 @@ int wk_jw_is_utf8(const char *s, size_t n);
  * allowed, strings UTF-8 without raw control characters, nesting at most
  * WK_JW_DEPTH): what wk_jw_raw may embed.  It builds nothing. */
 int wk_jw_is_json(const char *s, size_t n);
+/* The raw text of member `key` of the JSON object s[0..n) (the last one
+ * of that name, as jansson keeps): 1 and *v, *vn; 0 if s is JSON but not
+ * an object with it; -1 if s is not JSON; -2 if a member's name has an
+ * escape (compare with a parser).  Nothing is allocated. */
+int wk_jw_member(const char *s, size_t n, const char *key, const char **v, size_t *vn);
 
 #endif

@@ -33,6 +33,12 @@
  * rather than let descriptors run out under the shards' sockets. */
 #define API_CONN_LIMIT 10000
 #define API_CONSOLE_CONN_LIMIT 256 /* the console's and the demo's: a few browsers */
+/* libmicrohttpd's memory per connection (request line, headers, read and
+ * header write buffers): it zeroes all of it after every request, so the
+ * API's is half the default 32 KB (request headers up to ~13 KB; larger
+ * is 431); the console's browsers, with their cookies, keep the default. */
+#define API_CONN_MEMORY (16 * 1024)
+#define API_CONSOLE_CONN_MEMORY (32 * 1024)
 
 /* Client mistakes are logged at most 10 a second, libmicrohttpd's own
  * complaints 5: a misbehaving caller must not flood the log. */
@@ -448,7 +454,7 @@ api_http_listen(const char *key, const char *addr)
  * locking.  0, or -1 after logging why. */
 static int
 api_http_open(struct wk_proc *p, enum api_face face, const char *key, const char *addr,
-    unsigned conn_limit)
+    unsigned conn_limit, size_t conn_memory)
 {
 	struct api_listener *l = &api_state(p)->lis[face];
 	const union MHD_DaemonInfo *di;
@@ -467,6 +473,7 @@ api_http_open(struct wk_proc *p, enum api_face face, const char *key, const char
 	    MHD_OPTION_NOTIFY_COMPLETED, api_on_completed, l,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_LIMIT, conn_limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory,
 	    MHD_OPTION_END);
 	if (l->mhd == NULL) {
 		wk_log_warnx("cannot start the HTTP server on %s %s", key, addr);
@@ -501,7 +508,8 @@ api_http_start(struct wk_proc *p)
 		rl.rlim_cur = rl.rlim_max < API_CONN_LIMIT + 64 ? rl.rlim_max : API_CONN_LIMIT + 64;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (api_http_open(p, API_FACE_API, "httpAddr", p->cfg.httpAddr, API_CONN_LIMIT) < 0)
+	if (api_http_open(p, API_FACE_API, "httpAddr", p->cfg.httpAddr, API_CONN_LIMIT,
+	    API_CONN_MEMORY) < 0)
 		return -1;
 	if (api_is_blank(p->cfg.external_apiUrl))
 		wk_log_info("HTTP API on %s", p->cfg.httpAddr);
@@ -509,14 +517,14 @@ api_http_start(struct wk_proc *p)
 		wk_log_info("HTTP API on %s, reached as %s", p->cfg.httpAddr, p->cfg.external_apiUrl);
 	if (p->cfg.manager_on) {
 		if (api_http_open(p, API_FACE_CONSOLE, "manager.addr", p->cfg.manager_addr,
-		    API_CONSOLE_CONN_LIMIT) == 0)
+		    API_CONSOLE_CONN_LIMIT, API_CONSOLE_CONN_MEMORY) == 0)
 			wk_log_info("console on http://%s/", p->cfg.manager_addr);
 		else
 			wk_log_warnx("console off: cannot serve manager.addr %s", p->cfg.manager_addr);
 	}
 	if (p->cfg.demo_on) {
 		if (api_http_open(p, API_FACE_DEMO, "demo.addr", p->cfg.demo_addr,
-		    API_CONSOLE_CONN_LIMIT) == 0)
+		    API_CONSOLE_CONN_LIMIT, API_CONSOLE_CONN_MEMORY) == 0)
 			wk_log_info("demo chat on http://%s/", p->cfg.demo_addr);
 		else
 			wk_log_warnx("demo chat off: cannot serve demo.addr %s", p->cfg.demo_addr);

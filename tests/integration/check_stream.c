@@ -359,12 +359,14 @@ END_TEST
 
 /* SENDs with a stream number: a version-2 client (the npm SDK's form) and a
  * version-4 client (the reference's form) stream to a user whose v5 and v2
- * devices each get it in their own form. */
+ * devices each get it in their own form.  A piece's text is its payload's
+ * content, escapes and all, or a payload that is not JSON as it is. */
 START_TEST(test_stream_client_sends)
 {
 	struct wkc *s2 = login("ca", "a2", 2), *s4 = login("cc", "c4", 4);
 	struct wkc *r5 = login("cb", "b5", 5), *r2 = login("cb", "b2", 2);
-	static const char *const pieces[] = { "one ", "two ", "three" };
+	static const char *const pieces[] = { "one ", "tw\"o\n", "three" };
+	static const char *const sent[] = { "one ", "tw\\\"o\\n", "three" };   /* as JSON */
 	struct wkproto_packet pk;
 	char payload[128], cmn[16];
 	int64_t id = 0;
@@ -372,7 +374,7 @@ START_TEST(test_stream_client_sends)
 	char *text;
 
 	for (int i = 0; i < 3; i++) {
-		snprintf(payload, sizeof payload, "{\"type\":1,\"content\":\"%s\"}", pieces[i]);
+		snprintf(payload, sizeof payload, "{\"type\":1,\"content\":\"%s\"}", sent[i]);
 		snprintf(cmn, sizeof cmn, "p%d", i);
 		ck_assert_int_eq(wkc_send_stream(s2, "cb", 1, payload, cmn, (uint32_t)i + 1, "n1"), 0);
 		pk = next(s2, WKPROTO_SENDACK);
@@ -399,7 +401,7 @@ START_TEST(test_stream_client_sends)
 	expect_piece(s2, 2, 3, "n1", "");   /* the sender is in the chat too */
 	m = synced("cb", "ca", 1);
 	text = stream_text(m);
-	ck_assert_str_eq(text, "one two three");
+	ck_assert_str_eq(text, "one tw\"o\nthree");
 	free(text);
 	ck_assert(json_is_true(json_object_get(json_object_get(m, "event_meta"), "completed")));
 	json_decref(m);
@@ -411,7 +413,7 @@ START_TEST(test_stream_client_sends)
 	expect_piece(r2, 0, 0, "n1", "again");
 	/* The version-4 form. */
 	ck_assert_int_eq(wkc_send_stream(s4, "cb", 1, "{\"type\":1,\"content\":\"x\"}", "q1", 1, "n4"), 0);
-	ck_assert_int_eq(wkc_send_stream(s4, "cb", 1, "{\"type\":1,\"content\":\"y\"}", "q2", 2, "n4"), 0);
+	ck_assert_int_eq(wkc_send_stream(s4, "cb", 1, "y", "q2", 2, "n4"), 0);
 	ck_assert_int_eq(next(s4, WKPROTO_SENDACK).sendack.reason_code, 1);
 	ck_assert_int_eq(next(s4, WKPROTO_SENDACK).sendack.reason_code, 1);
 	expect_piece(r2, 0, 0, "n4", "x");

@@ -187,6 +187,34 @@ START_TEST(test_wk_jw_is_json_agrees_with_jansson)
 }
 END_TEST
 
+/* wk_jw_member: the raw text of an object's member, the last of its name. */
+START_TEST(test_wk_jw_member_finds_raw_values)
+{
+	static const struct { const char *json, *want; int rc; } cases[] = {
+		{ "{\"type\":1,\"content\":\"hi\"}", "\"hi\"", 1 },
+		{ " { \"content\" : [1, {\"content\":2}] , \"x\":null } ", "[1, {\"content\":2}]", 1 },
+		{ "{\"content\":1,\"content\":\"last\"}", "\"last\"", 1 },
+		{ "{\"contents\":1,\"conten\":2}", NULL, 0 },
+		{ "[\"content\"]", NULL, 0 },
+		{ "\"content\"", NULL, 0 },
+		{ "{}", NULL, 0 },
+		{ "{\"content\":", NULL, -1 },
+		{ "plain text", NULL, -1 },
+		{ "{\"c\\u006fntent\":1}", NULL, -2 },
+	};
+	const char *v;
+	size_t vn;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = wk_jw_member(cases[i].json, strlen(cases[i].json), "content", &v, &vn);
+		ck_assert_msg(rc == cases[i].rc, "%s: %d", cases[i].json, rc);
+		if (rc == 1)
+			ck_assert_msg(vn == strlen(cases[i].want) && memcmp(v, cases[i].want, vn) == 0,
+			    "%s: %.*s", cases[i].json, (int)vn, v);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -199,6 +227,7 @@ main(void)
 	tcase_add_test(tc, test_wk_jw_utf8_agrees_with_jansson);
 	tcase_add_test(tc, test_wk_jw_str_lossy_replaces_bad_bytes);
 	tcase_add_test(tc, test_wk_jw_is_json_agrees_with_jansson);
+	tcase_add_test(tc, test_wk_jw_member_finds_raw_values);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

@@ -606,19 +606,41 @@ channel_stream_put(const char *id, uint8_t type, const char *cmn, struct wk_wbuf
 /* ---- SENDs with a stream number (versions 2-4) ---- */
 
 /* A piece's text: the "content" of a JSON payload, else the payload if it
- * is UTF-8 text, else nothing. */
-static json_t *
-piece_text(const struct wk_chmsg *m)
+ * is UTF-8 text, else nothing.  *n bytes at the result: a view into the
+ * payload when content has no escape (a piece of the npm SDK's form is
+ * taken without a parser), else *hold's string, freed by the caller. */
+static const char *
+piece_text(const struct wk_chmsg *m, json_t **hold, size_t *n)
 {
-	json_t *j = json_loadb((const char *)m->payload.p, m->payload.len, 0, NULL), *t;
+	const char *p = (const char *)m->payload.p, *v;
+	size_t len = m->payload.len, vn;
+	int rc = wk_jw_member(p, len, "content", &v, &vn);
+	json_t *j, *t;
 
-	t = json_incref(json_object_get(j, "content"));
-	json_decref(j);
-	if (!json_is_string(t)) {
-		json_decref(t);
-		t = json_stringn((const char *)m->payload.p, m->payload.len);
+	*hold = NULL;
+	if (rc == 1 && v[0] == '"' && memchr(v, '\\', vn) == NULL) {
+		*n = vn - 2;
+		return v + 1;
 	}
-	return t ? t : json_string("");
+	if (rc == 0 || (rc == 1 && v[0] != '"') || (rc == -1 && wk_jw_is_utf8(p, len))) {
+		*n = len;                    /* JSON is UTF-8 */
+		return p;
+	}
+	if (rc == 1 || rc == -2) {     /* an escape: jansson unescapes */
+		j = json_loadb(p, len, 0, NULL);
+		t = json_incref(json_object_get(j, "content"));
+		json_decref(j);
+		if (json_is_string(t)) {
+			*hold = t;
+			*n = json_string_length(t);
+			return json_string_value(t);
+		}
+		json_decref(t);
+		*n = len;
+		return p;
+	}
+	*n = 0;
+	return "";
 }
 
 /* A SEND with a stream number (versions 2-4): a new number opens a stream
@@ -634,7 +656,9 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 	struct channel_stream *s = NULL, *old;
 	struct channel_applied a;
 	struct channel_lane *l;
-	json_t *text = piece_text(m);
+	json_t *hold;
+	size_t tlen;
+	const char *text = piece_text(m, &hold, &tlen);
 	int rc = lookup(p, id, m->channel_type, no, &s), piece;
 
 	if (rc == 2) {
@@ -646,7 +670,7 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 	if (piece) {
 		struct channel_stream_event e = { .event_id = cmn[0] ? cmn : no, .type = "stream.delta",
 		    .key = CHANNEL_STREAM_KEY_DEFAULT, .broker = broker, .conn = conn,
-		    .delta = json_string_value(text), .delta_len = json_string_length(text) };
+		    .delta = text, .delta_len = tlen };
 		/* The payload an HTTP delta would carry: {"kind":"text","delta":...}. */
 		struct wk_jw *w = &ss.sent;
 		wk_jw_reset(w);
@@ -673,7 +697,7 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 		s->message_id = message_id;
 		s->setting = m->setting | WKPROTO_SETTING_STREAM;
 		l = channel_stream_lane(s, CHANNEL_STREAM_KEY_DEFAULT, 1);
-		channel_stream_snap_set(l, json_string_value(text), json_string_length(text), 0);
+		channel_stream_snap_set(l, text, tlen, 0);
 		if (cmn[0])
 			channel_seen_add(&s->seen, channel_stream_id_hash(cmn));
 		if ((old = zhashx_lookup(table(&ss.streams), s->hkey)) != NULL)
@@ -682,7 +706,7 @@ channel_stream_on_send(struct wk_proc *p, const char *id, const struct wk_chmsg 
 		channel_stream_db_checkpoint(p, s);
 		channel_stream_db_mark_open(p, s);
 	}
-	json_decref(text);
+	json_decref(hold);
 	free(cmn);
 	free(no);
 	return piece;
