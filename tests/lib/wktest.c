@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <curl/curl.h>
 #include <sys/un.h>
@@ -367,31 +368,39 @@ int
 wkt_free_port(void)
 {
 	static unsigned seed;
-	static int given[64], ngiven;
 
 	/* Not port 0's pick: the kernel hands that out from the ephemeral range
 	 * (32768-60999), where any process's next outgoing connection (a
 	 * client, a replication site reconnecting) may take it before the tree
 	 * binds it.  Below that range only another explicit choice can: a
-	 * random one of 22,000 rarely meets another test's, and never one this
-	 * process gave lately (not bound yet, it would look free). */
+	 * port is claimed with a file of its name, created exclusively, so no
+	 * test running beside this one (make -j) nor a later case of this one
+	 * takes it between the pick and the tree's bind; a claim older than
+	 * ten minutes is a finished test's and is taken over. */
 	if (seed == 0)
 		seed = (unsigned)getpid() ^ (unsigned)wkt_now_ms();
+	(void)mkdir("/tmp/wkt-ports", 01777);
 	for (int tries = 0; tries < 1000; tries++) {
-		int port = 10000 + (int)(rand_r(&seed) % 22000), fd, ok = 1;
+		int port = 10000 + (int)(rand_r(&seed) % 22000), fd, ok;
 		struct sockaddr_in sa = { .sin_family = AF_INET,
 		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)port) };
+		char claim[64];
+		struct stat st;
 
-		for (int i = 0; i < ngiven && i < 64; i++)
-			ok &= given[i] != port;
-		if (!ok || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		snprintf(claim, sizeof claim, "/tmp/wkt-ports/%d", port);
+		if ((fd = open(claim, O_WRONLY | O_CREAT | O_EXCL, 0666)) < 0) {
+			if (errno != EEXIST || stat(claim, &st) != 0 ||
+			    time(NULL) - st.st_mtime < 600 || unlink(claim) != 0 ||
+			    (fd = open(claim, O_WRONLY | O_CREAT | O_EXCL, 0666)) < 0)
+				continue;
+		}
+		close(fd);
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 			continue;
 		ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
 		close(fd);
-		if (ok) {
-			given[ngiven++ % 64] = port;
+		if (ok)
 			return port;
-		}
 	}
 	abort();
 }
