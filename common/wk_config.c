@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "wk_alloc.h"
+#include "wk_cluster.h"
 #include "wk_config.h"
 #include "wk_config_int.h"
 #include "wk_proxyproto.h"
@@ -341,6 +342,57 @@ resolve(struct wk_config_loader *ld)
 	}
 }
 
+/* A cluster (cluster.node > 0, wk-cluster(7)): every host computes the same
+ * address map from the same list, so the list must parse, hold this host,
+ * give each host its own ports, and every host must run the same shards. */
+static void
+validate_cluster(struct wk_config_loader *ld)
+{
+	static const int counts[] = { WK_CKI_processes_channel, WK_CKI_processes_mailbox };
+	struct wk_config *cfg = ld->cfg;
+	const struct wk_strlist *nodes = &cfg->cluster_nodes;
+	struct wk_config_where w;
+	char env[128], host[WK_CLUSTER_MAX][64];
+	unsigned port[WK_CLUSTER_MAX];
+
+	if (cfg->cluster_node == 0)
+		return;
+	w = key_where(ld, WK_CKI_cluster_nodes, 1, env, sizeof env);
+	if (nodes->n > WK_CLUSTER_MAX)
+		wk_config_report(ld, &w, 0, "cluster.nodes: %d hosts; at most %d", nodes->n,
+		    WK_CLUSTER_MAX);
+	for (int i = 0; i < nodes->n && i < WK_CLUSTER_MAX; i++) {
+		if (wk_cluster_parse_node(nodes->v[i], host[i], sizeof host[i], &port[i]) < 0) {
+			wk_config_report(ld, &w, 0, "cluster.nodes: \"%.60s\" is not host:port (host: an "
+			    "IPv4 address or a name, at most 63 characters; port: 1 to %d)",
+			    nodes->v[i], 65535 - WK_CLUSTER_PORTS);
+			port[i] = 0;
+			continue;
+		}
+		/* Two trees on one machine (a test, a demo) must not share a port. */
+		for (int j = 0; j < i; j++)
+			if (port[j] != 0 && strcasecmp(host[i], host[j]) == 0 &&
+			    (port[i] > port[j] ? port[i] - port[j] : port[j] - port[i]) < WK_CLUSTER_PORTS)
+				wk_config_report(ld, &w, 0, "cluster.nodes: \"%.60s\" and \"%.60s\" share "
+				    "ports (a host uses %d from its base)", nodes->v[j], nodes->v[i],
+				    WK_CLUSTER_PORTS);
+	}
+	if (cfg->cluster_node > nodes->n) {
+		w = key_where(ld, WK_CKI_cluster_node, 1, env, sizeof env);
+		wk_config_report(ld, &w, 0, "cluster.node: %lld is past the end of cluster.nodes "
+		    "(%d hosts)", (long long)cfg->cluster_node, nodes->n);
+	}
+	/* auto follows each host's cores; a shard's copies need the same count. */
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		if (!cfg->count_auto[counts[i]])
+			continue;
+		w = key_where(ld, counts[i], 1, env, sizeof env);
+		wk_config_report(ld, &w, 0, "%s: must be a number, not auto, in a cluster "
+		    "(cluster.node > 0): every host needs the same shard count",
+		    wk_config_keys[counts[i]].path);
+	}
+}
+
 /* Checks that involve more than one key or the reference's address syntax. */
 static void
 validate(struct wk_config_loader *ld)
@@ -391,6 +443,7 @@ validate(struct wk_config_loader *ld)
 		wk_config_report(ld, &w, 0, "supervisor.respawnDelay must not be more than "
 		    "supervisor.respawnDelayMax");
 	}
+	validate_cluster(ld);
 }
 
 int

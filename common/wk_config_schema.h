@@ -103,6 +103,9 @@ X("supervisor.pingTimeout", DUR, supervisor_pingTimeout, "5s", "100ms", "10m", 1
 X("storage.sync", ENUM, storage_sync, "fsync", "fsync|write|none", 0, 0, "fsync: durable before any ack; write: OS buffers only; none: in memory until checkpoint")
 X("storage.cacheSize", SIZE, storage_cacheSize, "64m", "1m", "64g", 0, "Berkeley DB cache per shard")
 X("storage.checkpointInterval", DUR, storage_checkpointInterval, "1s", "1s", "1h", 1, "checkpoint and log removal period")
+/* ---- wk's own: cluster (wk-cluster(7)) ---- */
+X("cluster.node", INT, cluster_node, "0", "0", "9", 0, "this host's position (1-based) in cluster.nodes; 0 = a single host (no cluster)")
+X("cluster.nodes", LIST, cluster_nodes, "", 0, 0, 0, "every host of the cluster as host:port, the same list in the same order on every host: host its internal address (IPv4 or name), port the first of the 1792 internal ports it uses")
 /* ---- wk's own: presence ---- */
 X("presence.capacity", INT, presence_capacity, "65536", "64", "16777216", 0, "connection slots per mailbox shard in the presence table")
 /* ---- wk's own: limits ---- */

@@ -11,6 +11,7 @@ struct wk_db_env {
 	DB_ENV *env;
 	char *dir;
 	int lock_fd;
+	int rep;                     /* a replication site (wk_db_env_open_rep) */
 	/* The checkpoint thread (wk_db_checkpointer_start): its own, the
 	 * loop's thread only starts and stops it. */
 	pthread_t ckpt_thread;

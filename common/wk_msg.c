@@ -74,7 +74,7 @@ wk_msg_hdr_encode(const struct wk_msg_hdr *h, uint8_t out[WK_MSG_HDR_SIZE])
 	out[3] = h->flags;
 	wk_be16_put(out + 4, h->type);
 	out[6] = h->sender_role;
-	out[7] = 0;
+	out[7] = h->sender_node;
 	wk_be16_put(out + 8, h->sender_instance);
 	wk_be16_put(out + 10, 0);
 	wk_be64_put(out + 12, h->corr);
@@ -97,6 +97,7 @@ wk_msg_hdr_decode(const uint8_t *b, size_t len, struct wk_msg_hdr *h)
 	if (h->version != WK_MSG_VERSION)
 		return WK_MSG_EVERSION;
 	h->flags = b[3];
+	h->sender_node = b[7];
 	h->type = wk_be16_get(b + 4);
 	if (h->type == WK_MSG_NONE || h->type >= WK_MSG_MAX || type_names[h->type] == NULL)
 		return WK_MSG_ETYPE;

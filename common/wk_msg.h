@@ -2,7 +2,7 @@
  *
  * Every internal message is a multipart ZeroMQ message: frame 0 is the fixed
  * header below (24 bytes, big-endian on the wire), frames 1..n are payload:
- *   0 magic u16 | 2 version u8 | 3 flags u8 | 4 type u16 | 6 role u8 | 7 zero u8 |
+ *   0 magic u16 | 2 version u8 | 3 flags u8 | 4 type u16 | 6 role u8 | 7 node u8 |
  *   8 instance u16 | 10 zero u16 | 12 corr u64 | 20 key u32
  * The codec here is the only place that knows the header's byte layout.
  */
@@ -39,6 +39,10 @@ enum wk_role {
 
 #define WK_MSG_HDR_SIZE 24
 #define WK_MSG_F_REPLY 0x01 /* this message answers the request with the same corr id */
+/* A copy of a replicated shard passed this on to the master's host
+ * (wk-cluster(7)): it is never passed on again, so a request that meets a
+ * second copy (the master moved meanwhile) is dropped, not bounced. */
+#define WK_MSG_F_FORWARDED 0x02
 
 struct wk_msg_hdr {
 	uint8_t version;       /* WK_MSG_VERSION */
@@ -46,6 +50,7 @@ struct wk_msg_hdr {
 	uint16_t type;         /* enum wk_msg_type */
 	uint8_t sender_role;   /* enum wk_role */
 	uint16_t sender_instance;
+	uint8_t sender_node;   /* the sender's host in a cluster (cluster.node), 0 on one host */
 	uint64_t corr;         /* correlation id: a reply echoes its request's */
 	uint32_t key;          /* routing key: the shard hash of a channel or uid */
 };

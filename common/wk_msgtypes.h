@@ -7,7 +7,7 @@
  * frame written with wk_buf.h unless said otherwise.
  */
 #ifndef WK_MSG_VERSION
-#define WK_MSG_VERSION 20
+#define WK_MSG_VERSION 21
 #endif
 /* User flags carried by AUTH replies and BROKER_USER_FLAGS. */
 #ifndef WK_USER_SEND_BAN

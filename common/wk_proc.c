@@ -12,10 +12,12 @@
 #include "config.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
+#include "wk_cluster.h"
 #include "wk_db.h"
 #include "wk_webhook.h"
 #include "wk_log.h"
 #include "wk_proc.h"
+#include "wk_proc_rep.h"
 #include "wk_shard.h"
 #include "wk_time.h"
 #include "wk_txn.h"
@@ -26,6 +28,7 @@
 static void proc_handle_msg(struct wk_proc *p, zmsg_t *msg);
 
 static void proc_backup_run(struct wk_proc *p);
+static int proc_begin(struct wk_proc *p);
 
 static void
 usage_exit(const struct wk_proc_def *def, int status)
@@ -55,7 +58,8 @@ wk_proc_data_dir(const struct wk_proc *p)
 	return wk_asprintf("%s/%s-%d", p->cfg.dataDir, wk_role_name(p->def->role), p->instance);
 }
 
-/* Open the environment and the databases the process declared. */
+/* Open the environment of the databases the process declared: in a
+ * cluster, a replicated shard's as this host's site of its group. */
 static int
 proc_store_open(struct wk_proc *p)
 {
@@ -63,18 +67,34 @@ proc_store_open(struct wk_proc *p)
 	int rc;
 
 	p->env = wk_calloc(1, sizeof *p->env);
-	rc = wk_db_env_open(p->env, dir, p->cfg.storage_sync, p->cfg.storage_cacheSize);
+	if (wk_cluster_on(&p->cfg) && wk_cluster_replicated(p->def->role))
+		rc = wk_proc_rep_open(p, p->env, dir);
+	else
+		rc = wk_db_env_open(p->env, dir, p->cfg.storage_sync, p->cfg.storage_cacheSize);
 	if (rc == 0)
 		wk_log_info("opened %s (storage.sync %s)", dir, p->cfg.storage_sync);
 	free(dir);
-	for (int i = 0; rc == 0 && p->def->databases[i]; i++) {
+	return rc;
+}
+
+/* The databases inside it and the group commit.  0, or -1 with nothing
+ * left open (a copy just elected may meet a lockout: it tries again). */
+static int
+proc_dbs_open(struct wk_proc *p)
+{
+	for (int i = 0; p->def->databases[i]; i++) {
 		if (i == WK_PROC_MAX_DBS)
 			wk_fatalx("too many databases");
-		rc = wk_db_open(p->env, p->def->databases[i], &p->db[i]);
+		if (wk_db_open(p->env, p->def->databases[i], &p->db[i]) < 0) {
+			while (i-- > 0) {
+				p->db[i]->close(p->db[i], 0);
+				p->db[i] = NULL;
+			}
+			return -1;
+		}
 	}
-	if (rc == 0)
-		p->txn = wk_txn_new(p, WK_TXN_QUEUE_MAX);
-	return rc;
+	p->txn = wk_txn_new(p, WK_TXN_QUEUE_MAX);
+	return 0;
 }
 
 /* Close what proc_store_open opened, in reverse: the group commit first
@@ -94,6 +114,7 @@ proc_store_close(struct wk_proc *p)
 		wk_db_env_close(p->env);
 		wk_free(&p->env);
 	}
+	wk_proc_rep_free(p);
 }
 
 /* Map the statistics segment and take this process's row (stats.h): under
@@ -169,7 +190,7 @@ proc_on_stats(struct wk_loop *l, uint64_t id, void *arg)
 		stats_set(r, STATS_DB_ABORTS, wk_txn_aborts(p->txn));
 		stats_set(r, STATS_TXN_WAITING, wk_txn_waiting(p->txn));
 	}
-	if (p->def->on_stats)
+	if (p->def->on_stats && p->started)
 		p->def->on_stats(p, r);
 }
 
@@ -191,9 +212,11 @@ wk_proc_status(struct wk_proc *p, char *buf, size_t len)
 		    "checkpoint_max_ms=%llu", (unsigned long long)p->env->ckpt_count,
 		    (unsigned long long)p->env->ckpt_last_us / 1000,
 		    (unsigned long long)p->env->ckpt_max_us / 1000);
+	if (p->rep && n > 0 && (size_t)n < len)
+		n += wk_proc_rep_status(p, buf + n, len - n);
 	if (n > 0 && (size_t)n < len)
 		n += wk_webhook_status(p, buf + n, len - n);
-	if (p->def->on_status && n > 0 && (size_t)n < len)
+	if (p->def->on_status && p->started && n > 0 && (size_t)n < len)
 		p->def->on_status(p, buf + n, len - n);
 }
 
@@ -235,12 +258,18 @@ proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
 	static struct wk_ratelimit rl = WK_RATELIMIT_INIT(5);
 	const struct wk_dispatch *e = NULL;
 	struct wk_msg_hdr h = { 0 };
-	int rc;
+	int rc, own = 0;
 
 	p->msgs_in++;
 	rc = wk_dispatch_check(builtin, sizeof builtin / sizeof builtin[0], msg, &h, &e);
-	if (rc == WK_DISPATCH_ENOHANDLER)
+	if (rc == WK_DISPATCH_ENOHANDLER) {
 		rc = wk_dispatch_check(p->def->dispatch, p->def->ndispatch, msg, &h, &e);
+		own = 1;
+	}
+	if (rc == 0 && own && !p->started) {
+		wk_proc_rep_route(p, &h, msg);   /* a copy: the master serves it */
+		return;
+	}
 	if (rc == 0) {
 		e->fn(p, &h, msg);
 		zmsg_destroy(&msg);
@@ -334,9 +363,11 @@ proc_iteration(struct wk_loop *l, void *arg)
 {
 	struct wk_proc *p = arg;
 
+	if (p->rep && wk_proc_rep_poll(p) && proc_begin(p) == 0)
+		wk_proc_rep_serve_held(p, proc_handle_msg);
 	proc_drain_inbox(p);
 	wk_proc_flush(p);   /* what the messages asked of others leaves before the commit */
-	if (p->def->on_iteration)
+	if (p->def->on_iteration && p->started)
 		p->def->on_iteration(p);
 	if (p->backup_dir && !(p->txn && wk_txn_is_open(p->txn)))
 		proc_backup_run(p);
@@ -362,6 +393,47 @@ wk_proc_on_iteration(struct wk_proc *p, wk_proc_iter_fn *fn, void *arg)
 
 /* The process's periodic timer (def->tick_ms). */
 static void
+proc_on_tick(struct wk_loop *l, uint64_t id, void *arg);
+
+/* A copy of a replicated shard wakes this often to follow the replication
+ * manager (the iteration asks it) and pass held messages on. */
+static void
+proc_on_rep_wake(struct wk_loop *l, uint64_t id, void *arg)
+{
+}
+
+/* Serve: open the databases, start the checkpoint thread, run on_start,
+ * arm the tick.  At start on one host; in a cluster a replicated shard's
+ * copy does this when it is elected master.  0, or -1 when its databases
+ * cannot be opened yet (a copy just elected: tried again). */
+static int
+proc_begin(struct wk_proc *p)
+{
+	const struct wk_proc_def *def = p->def;
+
+	if (def->databases) {
+		if (proc_dbs_open(p) < 0) {
+			if (p->rep == NULL)
+				wk_fatalx("cannot open the store");
+			return -1;
+		}
+		/* storage.checkpointInterval: a checkpoint bounds the log that
+		 * recovery replays after a crash (and lets old log files go). */
+		if (wk_db_checkpointer_start(p->env, p->cfg.storage_checkpointInterval) < 0)
+			wk_fatalx("cannot start the checkpoint thread");
+	}
+	p->started = 1;
+	if (def->on_start && def->on_start(p) < 0)
+		wk_fatalx("start failed");
+	wk_proc_flush(p);
+	if (def->on_tick && def->tick_ms)
+		wk_loop_timer(p->loop, def->tick_ms, def->tick_ms, proc_on_tick, p);
+	if (p->rep)
+		wk_log_info("cluster: elected master of this shard: serving");
+	return 0;
+}
+
+static void
 proc_on_tick(struct wk_loop *l, uint64_t id, void *arg)
 {
 	struct wk_proc *p = arg;
@@ -377,7 +449,7 @@ proc_stop(struct wk_proc *p)
 		return;
 	p->stopping = 1;
 	wk_log_info("stopping");
-	if (p->def->on_stop)
+	if (p->def->on_stop && p->started)
 		p->def->on_stop(p);
 	wk_loop_stop(p->loop);
 }
@@ -404,7 +476,7 @@ proc_reload(struct wk_proc *p)
 	p->cfg = next;
 	if (p->env)
 		wk_db_checkpointer_interval(p->env, p->cfg.storage_checkpointInterval);
-	if (p->def->on_reload)
+	if (p->def->on_reload && p->started)
 		p->def->on_reload(p, &old);
 	wk_config_free(&old);
 	wk_log_info("reloaded %s", p->config_path ? p->config_path : "(defaults)");
@@ -618,23 +690,26 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 	if (zsock_bind(p->inbox, "%s", ep) < 0)
 		wk_fatal("bind %s", ep);
 	free(ep);
+	/* In a cluster the other hosts reach it over TCP too (wk-cluster(7)). */
+	if (wk_cluster_on(&p->cfg) &&
+	    (ep = wk_cluster_endpoint(&p->cfg, p->cfg.cluster_node, def->role, p->instance))) {
+		if (zsock_bind(p->inbox, "%s", ep) < 0)
+			wk_fatal("bind %s", ep);
+		free(ep);
+		p->node = (int)p->cfg.cluster_node;
+	}
 	wk_loop_add(p->loop, zsock_fd(p->inbox), EPOLLIN, proc_on_inbox, p);
 
 	p->started_ms = wk_now_ms();
 	proc_stats_open(p);
-	if (def->databases) {
-		if (proc_store_open(p) < 0)
-			wk_fatalx("cannot open the store");
-		/* storage.checkpointInterval: a checkpoint bounds the log that
-		 * recovery replays after a crash (and lets old log files go). */
-		if (wk_db_checkpointer_start(p->env, p->cfg.storage_checkpointInterval) < 0)
-			wk_fatalx("cannot start the checkpoint thread");
-	}
-	if (def->on_start && def->on_start(p) < 0)
-		wk_fatalx("start failed");
-	wk_proc_flush(p);
-	if (def->on_tick && def->tick_ms)
-		wk_loop_timer(p->loop, def->tick_ms, def->tick_ms, proc_on_tick, p);
+	if (def->databases && proc_store_open(p) < 0)
+		wk_fatalx("cannot open the store");
+	/* A copy of a replicated shard is ready once its site is open: it
+	 * serves when elected (proc_iteration), forwarding until then. */
+	if (p->rep)
+		wk_loop_timer(p->loop, WK_PROC_REP_ASK_MS, WK_PROC_REP_ASK_MS, proc_on_rep_wake, p);
+	else
+		proc_begin(p);
 	if (p->stats) {
 		proc_on_stats(p->loop, 0, p);
 		wk_loop_timer(p->loop, WK_STATS_REFRESH_MS, WK_STATS_REFRESH_MS, proc_on_stats, p);

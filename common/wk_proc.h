@@ -78,6 +78,7 @@ struct wk_proc_def {
 typedef void wk_proc_iter_fn(struct wk_proc *p, void *arg);
 struct wk_txn;
 struct wk_proc_peer;                 /* a PUSH socket and its waiting batch (wk_proc_send.c) */
+struct wk_proc_rep;
 
 struct wk_proc {
 	const struct wk_proc_def *def;
@@ -89,6 +90,10 @@ struct wk_proc {
 	zsock_t *inbox;
 	struct wk_proc_peer **peers[WK_ROLE_COUNT];
 	int npeers[WK_ROLE_COUNT];
+	int node;                    /* cluster.node: this host, 0 on one host */
+	struct wk_proc_peer **remote; /* other hosts' processes (wk_proc_send.c), in a cluster */
+	struct wk_proc_rep *rep;     /* a replicated shard's routing (wk_proc_rep.h), in a cluster */
+	int started;                 /* serving: its databases open and on_start done */
 	struct wk_proc_peer **dirty;      /* peers with a batch waiting */
 	int ndirty, npeer_all, flush_retry;
 	zmsg_t *in_batch;                 /* a BATCH being read (resumed next iteration) */
@@ -136,8 +141,27 @@ int wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64
 /* The same to instances 0..count-1 of role. */
 void wk_proc_broadcast(struct wk_proc *p, int role, int count, int type,
     const struct wk_wbuf *b);
-/* Reply to a request: same corr id, REPLY flag, to the sender's inbox. */
+/* The same on every host of the cluster (this one alone on one host). */
+void wk_proc_broadcast_hosts(struct wk_proc *p, int role, int count, int type,
+    const struct wk_wbuf *b);
+/* Reply to a request: same corr id, REPLY flag, to the sender's inbox
+ * (on the sender's host in a cluster). */
 int wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t **payload);
+/* wk_proc_send and wk_proc_send_buf to (role, instance) on host `node`
+ * (wk-cluster(7)): over TCP to another host, as wk_proc_send to this one
+ * (node 0 or p->node). */
+int wk_proc_send_to(struct wk_proc *p, int node, int role, int instance, zmsg_t **msg);
+int wk_proc_send_buf_to(struct wk_proc *p, int node, int role, int instance, int type,
+    uint64_t corr, const struct wk_wbuf *b);
+/* Pass a message this copy of a replicated shard cannot serve to the same
+ * shard on host `node`, its header kept (the master answers the original
+ * sender) and marked WK_MSG_F_FORWARDED; consumes *msg. */
+int wk_proc_forward(struct wk_proc *p, int node, zmsg_t **msg);
+/* The batch still waiting for (node, role, instance) (a host that stopped
+ * taking messages), taken out and returned as a BATCH payload in *out
+ * (reset first); how many messages. */
+uint32_t wk_proc_take_waiting(struct wk_proc *p, int node, int role, int instance,
+    struct wk_wbuf *out);
 
 /* The skeleton's own use (wk_proc_send.c): send every waiting batch;
  * ZeroMQ's queue length per peer in messages (limits.internalQueue over

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "wk_alloc.h"
 #include "wk_buf.h"
+#include "wk_cluster.h"
 #include "wk_log.h"
 #include "wk_proc.h"
 
@@ -32,7 +33,7 @@ proc_hdr(const struct wk_proc *p, int type, uint64_t corr, uint32_t key)
 	return (struct wk_msg_hdr){
 		.version = WK_MSG_VERSION, .type = (uint16_t)type,
 		.sender_role = (uint8_t)p->def->role, .sender_instance = (uint16_t)p->instance,
-		.corr = corr, .key = key,
+		.sender_node = (uint8_t)p->node, .corr = corr, .key = key,
 	};
 }
 
@@ -53,7 +54,41 @@ struct wk_proc_peer {
 	int dirty;                   /* on p->dirty */
 	int full;                    /* the last flush found its queue full */
 	int direct;                  /* a tool (ctl): never batched */
+	int remote;                  /* on another host: always batched (a new
+	                              * connection's first send would fail) */
 };
+
+/* A PUSH socket connected to ep, bounded like every internal queue
+ * (limits.internalQueue, in batches of at most BATCH_FLUSH bytes): a full
+ * peer is reported as WK_EAGAIN, never waited for.  To another host
+ * (remote) ZMQ_IMMEDIATE: nothing queues for a host that is not
+ * connected, so a dead host's messages wait in our batch, where the
+ * cluster routing can take them back (wk_proc_take_waiting). */
+static struct wk_proc_peer *
+peer_new(struct wk_proc *p, char *ep, int direct, int remote)
+{
+	zsock_t *s = zsock_new(ZMQ_PUSH);
+
+	zsock_set_sndhwm(s, wk_proc_queue_msgs(p));
+	zsock_set_sndtimeo(s, 0);
+	zsock_set_linger(s, 1000);
+	if (remote)
+		zsock_set_immediate(s, 1);
+	if (ep == NULL || zsock_connect(s, "%s", ep) < 0) {
+		wk_log_warnx("connect %s failed", ep ? ep : "(no endpoint)");
+		zsock_destroy(&s);
+		free(ep);
+		return NULL;
+	}
+	free(ep);
+	struct wk_proc_peer *pp = wk_calloc(1, sizeof *pp);
+	pp->sock = s;
+	pp->direct = direct;
+	pp->remote = remote;
+	wk_wbuf_init(&pp->out);
+	p->dirty = wk_realloc(p->dirty, (size_t)(++p->npeer_all) * sizeof *p->dirty);
+	return pp;
+}
 
 /* The peer (role, instance), its socket connected on first use. */
 static struct wk_proc_peer *
@@ -68,30 +103,32 @@ peer(struct wk_proc *p, int role, int instance)
 		    (n - p->npeers[role]) * sizeof *p->peers[role]);
 		p->npeers[role] = n;
 	}
-	if (p->peers[role][instance] == NULL) {
-		char *ep = wk_proc_endpoint(&p->cfg, role, instance);
-		zsock_t *s = zsock_new(ZMQ_PUSH);
-		/* Bounded queue (limits.internalQueue, in batches of at most
-		 * BATCH_FLUSH bytes); a full peer is reported as WK_EAGAIN,
-		 * never waited for. */
-		zsock_set_sndhwm(s, wk_proc_queue_msgs(p));
-		zsock_set_sndtimeo(s, 0);
-		zsock_set_linger(s, 1000);
-		if (zsock_connect(s, "%s", ep) < 0) {
-			wk_log_warnx("connect %s failed", ep);
-			zsock_destroy(&s);
-			free(ep);
-			return NULL;
-		}
-		free(ep);
-		struct wk_proc_peer *pp = wk_calloc(1, sizeof *pp);
-		pp->sock = s;
-		pp->direct = role == WK_ROLE_CTL;
-		wk_wbuf_init(&pp->out);
-		p->peers[role][instance] = pp;
-		p->dirty = wk_realloc(p->dirty, (size_t)(++p->npeer_all) * sizeof *p->dirty);
-	}
+	if (p->peers[role][instance] == NULL)
+		p->peers[role][instance] = peer_new(p, wk_proc_endpoint(&p->cfg, role, instance),
+		    role == WK_ROLE_CTL, 0);
 	return p->peers[role][instance];
+}
+
+/* Index of (node, role, instance) in p->remote. */
+#define REMOTE_SLOTS (WK_CLUSTER_MAX * WK_ROLE_COUNT * 256)
+#define REMOTE_INDEX(node, role, instance) \
+	((((node) - 1) * WK_ROLE_COUNT + (role)) * 256 + (instance))
+
+/* The peer (role, instance) on host `node`: this host's own through ipc. */
+static struct wk_proc_peer *
+peer_at(struct wk_proc *p, int node, int role, int instance)
+{
+	if (node == 0 || node == p->node)
+		return peer(p, role, instance);
+	if (node < 0 || node > WK_CLUSTER_MAX || role <= WK_ROLE_MASTER || role >= WK_ROLE_CTL ||
+	    instance < 0 || instance > 255)
+		return NULL;
+	if (p->remote == NULL)
+		p->remote = wk_calloc(REMOTE_SLOTS, sizeof *p->remote);
+	struct wk_proc_peer **slot = &p->remote[REMOTE_INDEX(node, role, instance)];
+	if (*slot == NULL)
+		*slot = peer_new(p, wk_cluster_endpoint(&p->cfg, node, role, instance), 0, 1);
+	return *slot;
 }
 
 /* The loop wakes (timers run before the iteration, which flushes) to try
@@ -192,10 +229,9 @@ peer_send_now(struct wk_proc *p, struct wk_proc_peer *pp, zmsg_t **msg)
  * that is not taking messages, with BATCH_WAIT_MAX bytes waiting for it,
  * gives WK_EAGAIN, and the caller chooses (retry, drop, answer busy);
  * every failed send counts in send_drops. */
-int
-wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
+static int
+peer_send(struct wk_proc *p, struct wk_proc_peer *pp, zmsg_t **msg)
 {
-	struct wk_proc_peer *pp = peer(p, role, instance);
 	size_t len = 2;
 
 	if (pp == NULL) {
@@ -204,7 +240,7 @@ wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
 	}
 	for (zframe_t *f = zmsg_first(*msg); f; f = zmsg_next(*msg))
 		len += 4 + zframe_size(f);
-	if (pp->direct || len >= BATCH_ALONE)
+	if (pp->direct || (len >= BATCH_ALONE && !pp->remote))
 		return peer_send_now(p, pp, msg);
 	if (peer_room(p, pp, len) < 0) {
 		zmsg_destroy(msg);
@@ -219,16 +255,15 @@ wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
 
 /* Send a one-frame message whose payload is b (copied; b stays the
  * caller's): straight into the peer's batch, no zmsg_t made. */
-int
-wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t corr,
+static int
+peer_send_buf(struct wk_proc *p, struct wk_proc_peer *pp, int type, uint64_t corr,
     const struct wk_wbuf *b)
 {
-	struct wk_proc_peer *pp = peer(p, role, instance);
 	size_t len = 2 + 4 + WK_MSG_HDR_SIZE + 4 + b->len;
 
 	if (pp == NULL)
 		return -1;
-	if (pp->direct || len >= BATCH_ALONE) {
+	if (pp->direct || (len >= BATCH_ALONE && !pp->remote)) {
 		zmsg_t *m = wk_proc_msg(p, type, corr, 0);
 		zmsg_addmem(m, b->p, b->len);
 		return peer_send_now(p, pp, &m);
@@ -242,6 +277,59 @@ wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t c
 	return 0;
 }
 
+int
+wk_proc_send(struct wk_proc *p, int role, int instance, zmsg_t **msg)
+{
+	return peer_send(p, peer(p, role, instance), msg);
+}
+
+int
+wk_proc_send_to(struct wk_proc *p, int node, int role, int instance, zmsg_t **msg)
+{
+	return peer_send(p, peer_at(p, node, role, instance), msg);
+}
+
+int
+wk_proc_send_buf(struct wk_proc *p, int role, int instance, int type, uint64_t corr,
+    const struct wk_wbuf *b)
+{
+	return peer_send_buf(p, peer(p, role, instance), type, corr, b);
+}
+
+int
+wk_proc_send_buf_to(struct wk_proc *p, int node, int role, int instance, int type,
+    uint64_t corr, const struct wk_wbuf *b)
+{
+	return peer_send_buf(p, peer_at(p, node, role, instance), type, corr, b);
+}
+
+/* The header is kept: the master's reply goes to the original sender. */
+int
+wk_proc_forward(struct wk_proc *p, int node, zmsg_t **msg)
+{
+	zframe_t *f = zmsg_first(*msg);
+
+	zframe_data(f)[3] |= WK_MSG_F_FORWARDED;  /* flags byte of the header */
+	return wk_proc_send_to(p, node, p->def->role, p->instance, msg);
+}
+
+uint32_t
+wk_proc_take_waiting(struct wk_proc *p, int node, int role, int instance, struct wk_wbuf *out)
+{
+	struct wk_proc_peer *pp = peer_at(p, node, role, instance);
+	uint32_t n;
+
+	out->len = 0;
+	if (pp == NULL || pp->n == 0)
+		return 0;
+	wk_put_mem(out, pp->out.p, pp->out.len);
+	n = pp->n;
+	pp->n = 0;
+	pp->out.len = 0;
+	pp->full = 0;
+	return n;
+}
+
 /* The same message to instances 0..count-1 of role; a failed send to one
  * does not stop the others. */
 void
@@ -249,6 +337,17 @@ wk_proc_broadcast(struct wk_proc *p, int role, int count, int type, const struct
 {
 	for (int i = 0; i < count; i++)
 		wk_proc_send_buf(p, role, i, type, 0, b);
+}
+
+void
+wk_proc_broadcast_hosts(struct wk_proc *p, int role, int count, int type,
+    const struct wk_wbuf *b)
+{
+	int hosts = wk_cluster_count(&p->cfg);
+
+	for (int node = hosts ? 1 : 0; node <= hosts; node++)
+		for (int i = 0; i < count; i++)
+			wk_proc_send_buf_to(p, node, role, i, type, 0, b);
 }
 
 /* Answer request req: its corr and key are echoed and the reply flag is
@@ -266,7 +365,7 @@ wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zmsg_t 
 			zmsg_append(m, &f);
 		zmsg_destroy(payload);
 	}
-	return wk_proc_send(p, req->sender_role, req->sender_instance, &m);
+	return wk_proc_send_to(p, req->sender_node, req->sender_role, req->sender_instance, &m);
 }
 
 size_t
@@ -299,6 +398,15 @@ wk_proc_peers_free(struct wk_proc *p)
 		p->peers[r] = NULL;
 		p->npeers[r] = 0;
 	}
+	for (int i = 0; p->remote && i < REMOTE_SLOTS; i++) {
+		struct wk_proc_peer *pp = p->remote[i];
+		if (pp == NULL)
+			continue;
+		zsock_destroy(&pp->sock);
+		wk_wbuf_free(&pp->out);
+		free(pp);
+	}
+	wk_free(&p->remote);
 	free(p->dirty);
 	p->dirty = NULL;
 	p->ndirty = 0;

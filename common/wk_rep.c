@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,6 +68,9 @@ rep_event(DB_ENV *env, u_int32_t ev, void *info)
 	case DB_EVENT_REP_CLIENT:
 		rep_set_role(r, WK_REP_CLIENT);
 		break;
+	case DB_EVENT_REP_STARTUPDONE:
+		r->synced = 1;
+		break;
 	case DB_EVENT_REP_PERM_FAILED:
 		if (rep_in_commit)
 			rep_perm_failed = 1;
@@ -110,6 +114,7 @@ wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c)
 {
 	r->role = WK_REP_STARTING;
 	r->role_changes = 0;
+	r->synced = 0;
 	env->app_private = r;
 	env->set_event_notify(env, rep_event);
 	if (rep_site(env, &c->self, 1) < 0)
@@ -157,4 +162,28 @@ wk_rep_commit(DB_TXN *txn)
 	if (rc == 0 && rep_perm_failed)
 		return WK_REP_NOT_DURABLE;
 	return rc;
+}
+
+int
+wk_rep_master_addr(DB_ENV *env, char *host, size_t hostlen, unsigned *port)
+{
+	DB_REP_STAT *st;
+	DB_SITE *site;
+	const char *h;
+	u_int port16;
+	int eid, rc;
+
+	if (env->rep_stat(env, &st, 0) != 0)
+		return -1;
+	eid = st->st_master;
+	free(st);
+	if (eid == DB_EID_INVALID || env->repmgr_site_by_eid(env, eid, &site) != 0)
+		return -1;
+	rc = site->get_address(site, &h, &port16);
+	if (rc == 0) {
+		snprintf(host, hostlen, "%s", h);
+		*port = port16;
+	}
+	site->close(site);
+	return rc == 0 ? 0 : -1;
 }

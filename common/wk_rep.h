@@ -29,6 +29,7 @@ enum wk_rep_role { WK_REP_STARTING, WK_REP_CLIENT, WK_REP_MASTER };
 struct wk_rep {
 	_Atomic int role;               /* enum wk_rep_role */
 	_Atomic uint64_t role_changes;
+	_Atomic int synced;             /* a client that has caught up with its master */
 };
 
 /* Before DB_ENV->open: this site and its peers, quorum acknowledgements,
@@ -44,5 +45,8 @@ int wk_rep_start(DB_ENV *env);
  * is gone either way). */
 #define WK_REP_NOT_DURABLE (-30000)
 int wk_rep_commit(DB_TXN *txn);
+/* The address of the site the replication manager takes for master now:
+ * 0, or -1 when there is none (an election is running). */
+int wk_rep_master_addr(DB_ENV *env, char *host, size_t hostlen, unsigned *port);
 
 #endif

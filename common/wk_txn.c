@@ -4,6 +4,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_proc.h"
+#include "wk_rep.h"
 #include "wk_time.h"
 #include "wk_txn.h"
 
@@ -162,8 +163,19 @@ wk_txn_commit(struct wk_txn *t)
 	}
 	/* A failed commit has aborted the transaction and freed its handle. */
 	uint64_t t0 = wk_now_us();
-	rc = txn->commit(txn, 0);
+	rc = t->p->rep ? wk_rep_commit(txn) : txn->commit(txn, 0);
 	stats_observe(t->p->stats, STATS_H_COMMIT, wk_now_us() - t0);
+	if (rc == WK_REP_NOT_DURABLE) {
+		/* Committed here, but no quorum of hosts has it: it may be rolled
+		 * back by the next master, so nothing waiting is acknowledged
+		 * (the senders re-send; de-duplication finds what survived).  A
+		 * master without a quorum is cut off from the others: it starts
+		 * again from its store, as a copy until an election says more. */
+		wk_log_warnx("commit: not acknowledged by a quorum of hosts");
+		ended(t, -1);
+		wk_proc_flush(t->p);
+		wk_fatalx("commit without a quorum: restarting from the store");
+	}
 	if (rc != 0) {
 		wk_log_warnx("commit: %s", db_strerror(rc));
 		ended(t, -1);

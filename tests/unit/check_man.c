@@ -12,9 +12,9 @@
 #include "wk_config.h"
 
 static const char *const pages[] = {
-	"man/wk.7", "man/wkproto.7", "man/wk.yaml.5", "man/wkctl.8", "man/wk-master.8",
-	"man/wk-broker.8", "man/wk-api.8", "man/wk-channel.8", "man/wk-mailbox.8",
-	"man/wk-hook.8", "man/wkbench.1",
+	"man/wk.7", "man/wk-cluster.7", "man/wkproto.7", "man/wk.yaml.5", "man/wkctl.8",
+	"man/wk-master.8", "man/wk-broker.8", "man/wk-api.8", "man/wk-channel.8",
+	"man/wk-mailbox.8", "man/wk-hook.8", "man/wkbench.1",
 };
 
 /* The whole file at WK_TEST_SRCDIR/rel (malloc'd, NUL-terminated), or NULL. */

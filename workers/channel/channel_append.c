@@ -50,7 +50,9 @@ struct pending {
 	void *done_arg;
 	char *to;                    /* wk-api's recipients (NUL-separated), or NULL */
 	size_t to_len;
-	uint16_t broker;
+	uint8_t node;                /* the broker's host (cluster), 0 on one host */
+	uint16_t broker;             /* the sender's broker on this host, or UINT16_MAX */
+	uint16_t ack_broker;         /* the broker the SENDACK goes to, on node */
 	uint64_t conn;
 	uint32_t client_seq;
 	uint8_t flags;
@@ -91,8 +93,8 @@ channel_append_status(struct wk_proc *p, char *buf, size_t len)
 }
 
 static void
-sendack(struct wk_proc *p, uint16_t broker, uint64_t conn, uint32_t client_seq, uint8_t flags,
-    int64_t message_id, uint32_t seq, uint8_t reason)
+sendack(struct wk_proc *p, uint8_t node, uint16_t broker, uint64_t conn, uint32_t client_seq,
+    uint8_t flags, int64_t message_id, uint32_t seq, uint8_t reason)
 {
 	struct wk_wbuf b;
 
@@ -103,7 +105,7 @@ sendack(struct wk_proc *p, uint16_t broker, uint64_t conn, uint32_t client_seq, 
 	wk_put_u64(&b, (uint64_t)message_id);
 	wk_put_u32(&b, seq);
 	wk_put_u8(&b, reason);
-	wk_proc_send_buf(p, WK_ROLE_BROKER, broker, WK_MSG_BROKER_SENDACK, conn, &b);
+	wk_proc_send_buf_to(p, node, WK_ROLE_BROKER, broker, WK_MSG_BROKER_SENDACK, conn, &b);
 	wk_wbuf_free(&b);
 }
 
@@ -193,8 +195,8 @@ append_done(struct wk_proc *p, int rc, void *arg)
 		pd->done(p, pd->done_arg, reason, pd->message_id, seq);
 	else {
 		stats_observe(p->stats, STATS_H_SENDACK, wk_now_us() - pd->arrived_us);
-		sendack(p, pd->broker, pd->conn, pd->client_seq, pd->flags, pd->message_id, seq,
-		    (uint8_t)reason);
+		sendack(p, pd->node, pd->ack_broker, pd->conn, pd->client_seq, pd->flags,
+		    pd->message_id, seq, (uint8_t)reason);
 	}
 	if (rc == 0 && !pd->dup) {
 		/* Every SENDACK of this commit goes out before any fan-out (and
@@ -234,6 +236,7 @@ dupstr(struct wk_str s)
 
 /* A parsed append, with its own copy of the bytes its views point into. */
 struct req {
+	uint8_t node;                /* the broker's host (cluster), 0 on one host */
 	uint16_t broker;
 	uint64_t conn;
 	uint32_t client_seq;
@@ -273,7 +276,11 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		memcpy(pd->to, q->to, q->to_len);
 		pd->to_len = q->to_len;
 	}
-	pd->broker = q->broker;
+	pd->node = q->node;
+	/* A connection on another host is in no presence table here: nothing
+	 * to skip in the fan-out, no broker of ours to name (wk-cluster(7)). */
+	pd->broker = q->node && q->node != p->node ? UINT16_MAX : q->broker;
+	pd->ack_broker = q->broker;
 	pd->conn = q->conn;
 	pd->client_seq = q->client_seq;
 	pd->flags = m->flags;
@@ -345,7 +352,7 @@ refuse(struct wk_proc *p, const struct req *q, int64_t message_id, int reason)
 	if (q->done)
 		q->done(p, q->done_arg, reason, message_id, 0);
 	else
-		sendack(p, q->broker, q->conn, q->client_seq, q->m.flags, message_id, 0,
+		sendack(p, q->node, q->broker, q->conn, q->client_seq, q->m.flags, message_id, 0,
 		    (uint8_t)reason);
 }
 
@@ -479,6 +486,7 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	q->arrived_us = wk_now_us();
 	q->frame = zmsg_pop(msg);
 	wk_rbuf_init(&r, zframe_data(q->frame), zframe_size(q->frame));
+	q->node = h->sender_node;
 	q->broker = wk_get_u16(&r);
 	q->conn = wk_get_u64(&r);
 	q->client_seq = wk_get_u32(&r);

@@ -90,7 +90,8 @@ mailbox_on_start(struct wk_proc *p)
 	wk_txn_set_hooks(p->txn, &hooks);
 	wk_wbuf_init(&b);
 	wk_put_u16(&b, (uint16_t)p->instance);
-	wk_proc_broadcast(p, WK_ROLE_BROKER, p->cfg.processes_broker, WK_MSG_BROKER_MAILBOX_HELLO, &b);
+	wk_proc_broadcast_hosts(p, WK_ROLE_BROKER, p->cfg.processes_broker,
+	    WK_MSG_BROKER_MAILBOX_HELLO, &b);
 	wk_wbuf_free(&b);
 	return 0;
 }

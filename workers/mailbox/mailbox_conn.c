@@ -27,6 +27,7 @@ struct mconn {
 	char uid[PRESENCE_UID_MAX];
 	char device_id[DEVICE_ID_MAX];
 	uint8_t device_flag, device_level, proto_version;
+	uint8_t node;              /* the broker's host (cluster), 0 on one host */
 	uint16_t broker_id;
 	uint64_t conn_id;          /* broker pid << 32 | counter */
 	int64_t connected_at_ms;
@@ -55,6 +56,7 @@ mailbox_conn_count(const char *uid)
 }
 
 struct auth {
+	uint8_t node;              /* the broker's host: the sender's */
 	uint16_t broker_id;
 	uint64_t conn_id;
 	uint8_t device_flag, proto_version, device_level;
@@ -99,7 +101,8 @@ send_kick(struct wk_proc *p, const struct mconn *c, int disconnect, const char *
 	wk_put_u32(&b, delay_ms);
 	wk_put_u8(&b, (uint8_t)disconnect);
 	wk_put_str(&b, text);
-	wk_proc_send_buf(p, WK_ROLE_BROKER, c->broker_id, WK_MSG_BROKER_KICK, c->conn_id, &b);
+	wk_proc_send_buf_to(p, c->node, WK_ROLE_BROKER, c->broker_id, WK_MSG_BROKER_KICK,
+	    c->conn_id, &b);
 	wk_wbuf_free(&b);
 }
 
@@ -118,6 +121,13 @@ mailbox_kick(struct wk_proc *p, const char *uid, int device_flag, const char *te
 	return n;
 }
 
+/* A connection held by a broker of another host. */
+static int
+conn_remote(const struct wk_proc *p, uint8_t node)
+{
+	return node != 0 && node != p->node;
+}
+
 /* Register a connection and write its presence slot; a reason code. */
 /* Register an authenticated connection: presence slot first (it can fail
  * when the region is full, and then nothing is registered), then the
@@ -134,11 +144,13 @@ conn_add(struct wk_proc *p, const struct auth *a)
 	int rc;
 
 	for (c = *bp; c; c = c->next)
-		if (c->conn_id == a->conn_id && c->broker_id == a->broker_id)
+		if (c->conn_id == a->conn_id && c->broker_id == a->broker_id && c->node == a->node)
 			return WKPROTO_REASON_SUCCESS;   /* a restore of a known one */
 	snprintf(pc.uid, sizeof pc.uid, "%s", a->uid);
-	/* A restore of a slot kept over our restart: now confirmed. */
-	rc = presence_has(mailbox_presence(), &pc) ? 0 :
+	/* A restore of a slot kept over our restart: now confirmed.  A
+	 * connection on another host has no slot in this host's table (the
+	 * fan-out here cannot reach it; wk-cluster(7)). */
+	rc = conn_remote(p, a->node) || presence_has(mailbox_presence(), &pc) ? 0 :
 	    presence_add(mailbox_presence(), (uint32_t)p->instance, &pc);
 	if (rc < 0) {
 		wk_log_limited(&rl_bad, WK_LOG_WARN, "auth %s: presence: %s", a->uid,
@@ -151,6 +163,7 @@ conn_add(struct wk_proc *p, const struct auth *a)
 	c->device_flag = a->device_flag;
 	c->device_level = a->device_level;
 	c->proto_version = a->proto_version;
+	c->node = a->node;
 	c->broker_id = a->broker_id;
 	c->conn_id = a->conn_id;
 	c->connected_at_ms = pc.connected_at_ms;
@@ -176,8 +189,9 @@ conn_remove_if(struct wk_proc *p, struct mconn **bp,
 			continue;
 		}
 		*bp = c->next;
-		presence_remove(mailbox_presence(), (uint32_t)p->instance, c->uid,
-		    c->broker_id, c->conn_id);
+		if (!conn_remote(p, c->node))
+			presence_remove(mailbox_presence(), (uint32_t)p->instance, c->uid,
+			    c->broker_id, c->conn_id);
 		/* webhook user.onlinestatus (mailbox_webhook.c) */
 		mailbox_hook_onlinestatus(p, c->uid, c->device_flag, c->conn_id, 0);
 		free(c);
@@ -279,6 +293,7 @@ mailbox_on_auth(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	struct auth a;
 	int reason;
 
+	a.node = h->sender_node;
 	if (auth_parse(msg, &a, 0) < 0) {
 		/* An internal peer sent garbage: a bug there, not a client error. */
 		wk_fatalx("MAILBOX_AUTH from broker/%u: malformed payload", h->sender_instance);
@@ -304,19 +319,21 @@ mailbox_on_conn_restore(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 {
 	struct auth a;
 
+	a.node = h->sender_node;
 	if (auth_parse(msg, &a, 1) < 0)
 		wk_fatalx("MAILBOX_CONN_RESTORE from broker/%u: malformed payload", h->sender_instance);
 	conn_add(p, &a);
 }
 
-struct match_conn { const char *uid; uint16_t broker; uint64_t conn; };
+struct match_conn { const char *uid; uint8_t node; uint16_t broker; uint64_t conn; };
 
 /* conn_remove_if selector: one connection (broker, conn id, uid). */
 static int
 is_conn(const struct mconn *c, const void *arg)
 {
 	const struct match_conn *m = arg;
-	return c->conn_id == m->conn && c->broker_id == m->broker && strcmp(c->uid, m->uid) == 0;
+	return c->conn_id == m->conn && c->broker_id == m->broker && c->node == m->node &&
+	    strcmp(c->uid, m->uid) == 0;
 }
 
 /* MAILBOX_CONN_CLOSED: the broker closed a connection of our user. */
@@ -335,12 +352,14 @@ mailbox_on_conn_closed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("MAILBOX_CONN_CLOSED from broker/%u: malformed payload", h->sender_instance);
 	m.uid = uid;
+	m.node = h->sender_node;
 	conn_remove_if(p, bucket(uid), is_conn, &m);
 	/* Not registered: a slot kept over our restart, not re-asserted yet. */
-	presence_remove(mailbox_presence(), (uint32_t)p->instance, uid, m.broker, m.conn);
+	if (!conn_remote(p, m.node))
+		presence_remove(mailbox_presence(), (uint32_t)p->instance, uid, m.broker, m.conn);
 }
 
-struct match_broker { uint16_t broker; uint32_t pid; };
+struct match_broker { uint8_t node; uint16_t broker; uint32_t pid; };
 
 /* conn_remove_if selector: a connection of broker `broker` made by an
  * earlier process (conn ids carry the broker's pid in the high half). */
@@ -348,7 +367,8 @@ static int
 is_stale(const struct mconn *c, const void *arg)
 {
 	const struct match_broker *m = arg;
-	return c->broker_id == m->broker && (uint32_t)(c->conn_id >> 32) != m->pid;
+	return c->broker_id == m->broker && c->node == m->node &&
+	    (uint32_t)(c->conn_id >> 32) != m->pid;
 }
 
 /* presence_remove_if selector: a slot of broker `broker` kept over this
@@ -361,7 +381,7 @@ is_unconfirmed(const struct presence_conn *pc, void *arg)
 	if (pc->broker_id != m->broker)
 		return 0;
 	for (struct mconn *c = *bucket(pc->uid); c; c = c->next)
-		if (c->conn_id == pc->conn_id && c->broker_id == pc->broker_id)
+		if (c->conn_id == pc->conn_id && c->broker_id == pc->broker_id && c->node == m->node)
 			return 0;
 	return 1;
 }
@@ -380,6 +400,7 @@ mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 	int n = 0, kept;
 
 	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	m.node = h->sender_node;
 	m.broker = wk_get_u16(&r);
 	m.pid = wk_get_u32(&r);
 	if (wk_rbuf_done(&r) < 0)
@@ -389,7 +410,8 @@ mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 			n += conn_remove_if(p, &buckets[i], is_stale, &m);
 	if (n)
 		wk_log_info("broker/%u restarted: dropped %d of its old connections", m.broker, n);
-	kept = presence_remove_if(mailbox_presence(), (uint32_t)p->instance, is_unconfirmed, &m);
+	kept = conn_remote(p, m.node) ? 0 :
+	    presence_remove_if(mailbox_presence(), (uint32_t)p->instance, is_unconfirmed, &m);
 	if (kept)
 		wk_log_info("broker/%u: dropped %d connections it did not re-assert", m.broker, kept);
 }
@@ -406,7 +428,8 @@ mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban)
 		wk_wbuf_init(&b);
 		wk_put_u64(&b, c->conn_id);
 		wk_put_u8(&b, send_ban ? WK_USER_SEND_BAN : 0);
-		wk_proc_send_buf(p, WK_ROLE_BROKER, c->broker_id, WK_MSG_BROKER_USER_FLAGS, c->conn_id, &b);
+		wk_proc_send_buf_to(p, c->node, WK_ROLE_BROKER, c->broker_id,
+		    WK_MSG_BROKER_USER_FLAGS, c->conn_id, &b);
 		wk_wbuf_free(&b);
 	}
 }
