@@ -19,6 +19,7 @@
 #include <string.h>
 #include "wk_alloc.h"
 #include "wk_buf.h"
+#include "wk_cluster.h"
 #include "wk_fanout.h"
 #include "wk_log.h"
 #include "wk_proc.h"
@@ -61,7 +62,8 @@ wk_fanout_begin(struct wk_fanout *f, struct wk_proc *p, const struct presence *p
 	f->skip_broker = skip_broker;
 	f->skip_conn = skip_conn;
 	f->nbrokers = (int)p->cfg.processes_broker;
-	f->per_broker = wk_calloc((size_t)f->nbrokers, sizeof *f->per_broker);
+	f->nslots = wk_fanout_slots(p);
+	f->per_broker = wk_calloc((size_t)f->nslots, sizeof *f->per_broker);
 	f->targets = 0;
 }
 
@@ -84,15 +86,17 @@ wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len)
 	return added;
 }
 
-/* One connection as a target of its broker (a broker id past the
- * configured count is a row from an older layout: skipped). */
+/* One connection as a target of its broker (a broker or host past the
+ * configured counts is a row from an older layout: skipped). */
 int
 wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c)
 {
-	if (c->broker_id >= f->nbrokers ||
+	int b = c->broker_id & 0xff, slot = (c->broker_id >> 8) * f->nbrokers + b;
+
+	if (b >= f->nbrokers || slot >= f->nslots ||
 	    (c->conn_id == f->skip_conn && c->broker_id == f->skip_broker))
 		return 0;
-	wk_put_u64(&f->per_broker[c->broker_id], c->conn_id);
+	wk_put_u64(&f->per_broker[slot], c->conn_id);
 	f->targets++;
 	return 1;
 }
@@ -103,7 +107,7 @@ wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c)
 void
 wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, size_t len)
 {
-	for (int b = 0; b < f->nbrokers; b++) {
+	for (int b = 0; b < f->nslots; b++) {
 		if (f->per_broker[b].len == 0)
 			continue;
 		if (batch[b] == NULL)
@@ -114,19 +118,33 @@ wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, 
 	}
 }
 
+int
+wk_fanout_slots(const struct wk_proc *p)
+{
+	return (wk_cluster_count(&p->cfg) + 1) * (int)p->cfg.processes_broker;
+}
+
+zmsg_t **
+wk_fanout_batch_new(const struct wk_proc *p)
+{
+	return wk_calloc((size_t)wk_fanout_slots(p), sizeof(zmsg_t *));
+}
+
 /* Send every batch that has something (a full queue drops it: see above). */
 void
 wk_fanout_send(struct wk_proc *p, zmsg_t **batch)
 {
-	for (int b = 0; b < p->cfg.processes_broker; b++)
-		if (batch[b])
-			wk_proc_send(p, WK_ROLE_BROKER, b, &batch[b]);
+	int nb = (int)p->cfg.processes_broker, n = wk_fanout_slots(p);
+
+	for (int slot = 0; slot < n; slot++)
+		if (batch[slot])
+			wk_proc_send_to(p, slot / nb, WK_ROLE_BROKER, slot % nb, &batch[slot]);
 }
 
 void
 wk_fanout_deliver(struct wk_fanout *f, int type, const void *frame, size_t len)
 {
-	zmsg_t **batch = wk_calloc((size_t)f->nbrokers, sizeof *batch);
+	zmsg_t **batch = wk_fanout_batch_new(f->p);
 
 	wk_fanout_add(f, batch, type, frame, len);
 	wk_fanout_send(f->p, batch);
@@ -136,7 +154,7 @@ wk_fanout_deliver(struct wk_fanout *f, int type, const void *frame, size_t len)
 void
 wk_fanout_end(struct wk_fanout *f)
 {
-	for (int b = 0; b < f->nbrokers; b++)
+	for (int b = 0; b < f->nslots; b++)
 		wk_wbuf_free(&f->per_broker[b]);
 	free(f->per_broker);
 	f->per_broker = NULL;

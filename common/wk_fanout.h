@@ -24,6 +24,11 @@
 #define WK_FANOUT_BUSY_TRIES 3       /* reads of a busy presence row */
 #define WK_FANOUT_NO_BROKER UINT16_MAX
 #define WK_FANOUT_NO_CONN UINT64_MAX
+/* A connection's broker as the presence table and the fan-out name it: in
+ * a cluster the host is the high byte (node << 8 | broker), so a fan-out on
+ * any host reaches the broker holding the connection (wk-cluster(7)); on
+ * one host (node 0) it is the broker alone. */
+#define WK_FANOUT_BROKER_ID(node, broker) ((uint16_t)((unsigned)(node) << 8 | (broker)))
 
 struct wk_proc;
 struct wk_wbuf;
@@ -34,8 +39,9 @@ struct wk_fanout {
 	const struct presence *ps;
 	uint16_t skip_broker;        /* the sending connection: not a target */
 	uint64_t skip_conn;
-	int nbrokers;
-	struct wk_wbuf *per_broker;  /* u64 conn ids */
+	int nbrokers;                /* per host */
+	int nslots;                  /* every broker of every host: wk_fanout_slots */
+	struct wk_wbuf *per_broker;  /* u64 conn ids, by slot */
 	uint64_t targets;            /* connections added since begin */
 };
 
@@ -54,11 +60,14 @@ int wk_fanout_uid(struct wk_fanout *f, const char *uid, size_t len);
 /* Add one connection (read from the presence table by the caller, e.g. a
  * region's dense list): 1, or 0 if it is the sender's or of no broker. */
 int wk_fanout_conn(struct wk_fanout *f, const struct presence_conn *c);
-/* Add frame and its targets as two frames to batch[broker] (a message of
- * `type` made when NULL; batch has p->cfg.processes_broker entries), and
- * start the next message's targets. */
+/* The batch array of wk_fanout_add and wk_fanout_send: a slot per broker
+ * of every host (calloc'd; the caller frees it). */
+int wk_fanout_slots(const struct wk_proc *p);
+zmsg_t **wk_fanout_batch_new(const struct wk_proc *p);
+/* Add frame and its targets as two frames to batch[slot] (a message of
+ * `type` made when NULL), and start the next message's targets. */
 void wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, size_t len);
-/* Send each batch[broker] (and empty it). */
+/* Send each batch[slot] to its broker, on its host (and empty it). */
 void wk_fanout_send(struct wk_proc *p, zmsg_t **batch);
 /* wk_fanout_add and wk_fanout_send for one message. */
 void wk_fanout_deliver(struct wk_fanout *f, int type, const void *frame, size_t len);

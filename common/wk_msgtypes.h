@@ -62,6 +62,8 @@ X(MAILBOX_BROKER_HELLO, 14, "broker started, or done re-asserting: u16 broker, u
 X(BROKER_MAILBOX_HELLO, 15, "mailbox started: u16 mailbox; brokers restore its users' connections")
 X(MAILBOX_CONN_RESTORE, 16, "broker: as MAILBOX_AUTH plus u8 device_level, no token check")
 X(BROKER_USER_FLAGS, 17, "mailbox: u64 conn, u8 user flags (WK_USER_SEND_BAN)")
+/* A cluster: a mailbox shard's master -> its copies on the other hosts. */
+X(MAILBOX_PRESENCE, 20, "mailbox master -> its copies: ops, each u8 op (1 reset the region; 2 add: str uid, u8 device_flag, u8 device_level, u8 proto, u16 broker id, u64 conn, u64 connected_at_ms; 3 remove: str uid, u16 broker id, u64 conn)")
 /* Connections for the operator (wk-api's /connz, /conn/kick, /conn/remove;
  * broker_admin.c), answered by one API_ANSWER as the op rows below. */
 X(BROKER_CONN_LIST, 18, "api: str uid (a substring; empty: all), u8 sort (WK_CONN_SORT_*), u8 descending, u32 max -> u32 connections open, u32 matched, u32 n, n (at most max, sorted) {u64 id, str uid, str ip, u16 port, u64 connected (wall ms), u64 last activity (wall ms), u32 pending bytes, u64 in_msgs, out_msgs, in_msg_bytes, out_msg_bytes, in_packets, out_packets, in_packet_bytes, out_packet_bytes, u8 device_flag, u8 device_level, str device_id, u8 proto version}; only authenticated connections")

@@ -249,6 +249,16 @@ static const struct wk_dispatch builtin[] = {
 	{ WK_MSG_HOOK_HELLO, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_webhook_on_hello },
 };
 
+/* A message a copy of a replicated shard handles itself. */
+static int
+proc_copy_serves(const struct wk_proc *p, int type)
+{
+	for (size_t i = 0; i < p->def->ncopy_types; i++)
+		if (p->def->copy_types[i] == type)
+			return 1;
+	return 0;
+}
+
 /* Validate and run one inbound message.  A malformed message from an
  * internal peer is a bug there: log and exit so wk-master restarts us in a
  * known state.  From a tool (ctl) or with a header we cannot trust, drop it. */
@@ -266,7 +276,7 @@ proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
 		rc = wk_dispatch_check(p->def->dispatch, p->def->ndispatch, msg, &h, &e);
 		own = 1;
 	}
-	if (rc == 0 && own && !p->started) {
+	if (rc == 0 && own && !p->started && !proc_copy_serves(p, h.type)) {
 		wk_proc_rep_route(p, &h, msg);   /* a copy: the master serves it */
 		return;
 	}

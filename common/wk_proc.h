@@ -46,6 +46,11 @@ struct wk_proc_def {
 	int sharded;                 /* takes -i INSTANCE */
 	const struct wk_dispatch *dispatch;
 	size_t ndispatch;
+	/* In a cluster, the rows of `dispatch` that a copy of a replicated
+	 * shard serves itself (what its master sends it); a copy forwards
+	 * every other message to the master (wk_proc_rep.h). */
+	const int *copy_types;
+	size_t ncopy_types;
 	/* Open what the process owns; -1 exits 1 (wk-master respawns it). */
 	int (*on_start)(struct wk_proc *p);
 	/* Once per loop iteration, after the inbox was drained: commit p->txn,

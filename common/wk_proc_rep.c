@@ -227,3 +227,31 @@ wk_proc_rep_status(const struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)r->forwarded, r->n, (unsigned long long)r->expired,
 	    (unsigned long long)r->refused);
 }
+
+int
+wk_proc_rep_master(const struct wk_proc *p)
+{
+	return p->rep ? p->rep->master : 0;
+}
+
+uint64_t
+wk_proc_rep_connects(const struct wk_proc *p)
+{
+	return p->rep ? p->rep->rep.connects : 0;
+}
+
+int
+wk_proc_rep_node_up(struct wk_proc *p, int node)
+{
+	struct wk_rep_site up[WK_REP_MAX_PEERS];
+	int n;
+
+	if (p->rep == NULL || node == p->node)
+		return 1;
+	n = wk_rep_connected(p->env->env, up, WK_REP_MAX_PEERS);
+	for (int i = 0; i < n; i++)
+		if (wk_cluster_node_of(&p->cfg, p->def->role, p->instance, up[i].host,
+		    up[i].port) == node)
+			return 1;
+	return n < 0;   /* unknown: taken as up */
+}

@@ -38,6 +38,13 @@ void wk_proc_rep_route(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 int wk_proc_rep_poll(struct wk_proc *p);
 /* Run the held messages through `handle` (now that this copy serves). */
 void wk_proc_rep_serve_held(struct wk_proc *p, void (*handle)(struct wk_proc *, zmsg_t *));
+/* The master's node as this copy knows it (0: none known). */
+int wk_proc_rep_master(const struct wk_proc *p);
+/* Connections the replication manager made with other hosts so far: a
+ * change means a host (re)joined. */
+uint64_t wk_proc_rep_connects(const struct wk_proc *p);
+/* 1 if this site is connected with node's site now. */
+int wk_proc_rep_node_up(struct wk_proc *p, int node);
 /* " rep=master|copy|starting rep_master=N ..." for the status line. */
 int wk_proc_rep_status(const struct wk_proc *p, char *buf, size_t len);
 

@@ -76,6 +76,7 @@ rep_event(DB_ENV *env, u_int32_t ev, void *info)
 			rep_perm_failed = 1;
 		break;
 	case DB_EVENT_REP_CONNECT_ESTD:
+		r->connects++;
 		rep_nodelay_all();
 		break;
 	case DB_EVENT_PANIC:
@@ -115,6 +116,7 @@ wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c)
 	r->role = WK_REP_STARTING;
 	r->role_changes = 0;
 	r->synced = 0;
+	r->connects = 0;
 	env->app_private = r;
 	env->set_event_notify(env, rep_event);
 	if (rep_site(env, &c->self, 1) < 0)
@@ -186,4 +188,22 @@ wk_rep_master_addr(DB_ENV *env, char *host, size_t hostlen, unsigned *port)
 	}
 	site->close(site);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+wk_rep_connected(DB_ENV *env, struct wk_rep_site *out, int max)
+{
+	DB_REPMGR_SITE *list;
+	u_int count;
+	int n = 0;
+
+	if (env->repmgr_site_list(env, &count, &list) != 0)
+		return -1;
+	for (u_int i = 0; i < count && n < max; i++)
+		if (list[i].status == DB_REPMGR_CONNECTED) {
+			snprintf(out[n].host, sizeof out[n].host, "%s", list[i].host);
+			out[n++].port = list[i].port;
+		}
+	free(list);
+	return n;
 }

@@ -30,6 +30,7 @@ struct wk_rep {
 	_Atomic int role;               /* enum wk_rep_role */
 	_Atomic uint64_t role_changes;
 	_Atomic int synced;             /* a client that has caught up with its master */
+	_Atomic uint64_t connects;      /* connections made with other sites */
 };
 
 /* Before DB_ENV->open: this site and its peers, quorum acknowledgements,
@@ -48,5 +49,8 @@ int wk_rep_commit(DB_TXN *txn);
 /* The address of the site the replication manager takes for master now:
  * 0, or -1 when there is none (an election is running). */
 int wk_rep_master_addr(DB_ENV *env, char *host, size_t hostlen, unsigned *port);
+/* The sites the replication manager is connected with now, as host:port
+ * (at most max): how many, or -1. */
+int wk_rep_connected(DB_ENV *env, struct wk_rep_site *out, int max);
 
 #endif

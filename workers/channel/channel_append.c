@@ -30,6 +30,7 @@
 #include "wk_buf.h"
 #include "wk_channelid.h"
 #include "wk_chmsg.h"
+#include "wk_fanout.h"
 #include "wk_log.h"
 #include "wk_msgid.h"
 #include "wk_shard.h"
@@ -51,7 +52,7 @@ struct pending {
 	char *to;                    /* wk-api's recipients (NUL-separated), or NULL */
 	size_t to_len;
 	uint8_t node;                /* the broker's host (cluster), 0 on one host */
-	uint16_t broker;             /* the sender's broker on this host, or UINT16_MAX */
+	uint16_t broker;             /* the sender's WK_FANOUT_BROKER_ID, or UINT16_MAX */
 	uint16_t ack_broker;         /* the broker the SENDACK goes to, on node */
 	uint64_t conn;
 	uint32_t client_seq;
@@ -277,9 +278,9 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		pd->to_len = q->to_len;
 	}
 	pd->node = q->node;
-	/* A connection on another host is in no presence table here: nothing
-	 * to skip in the fan-out, no broker of ours to name (wk-cluster(7)). */
-	pd->broker = q->node && q->node != p->node ? UINT16_MAX : q->broker;
+	/* As the presence table names it: the sender's connection is skipped
+	 * in the fan-out whatever host holds it (wk-cluster(7)). */
+	pd->broker = q->conn == UINT64_MAX ? UINT16_MAX : WK_FANOUT_BROKER_ID(q->node, q->broker);
 	pd->ack_broker = q->broker;
 	pd->conn = q->conn;
 	pd->client_seq = q->client_seq;

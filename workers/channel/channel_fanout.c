@@ -273,7 +273,7 @@ void
 channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
     uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
 {
-	zmsg_t **batch = wk_calloc(p->cfg.processes_broker, sizeof *batch);
+	zmsg_t **batch = wk_fanout_batch_new(p);
 
 	channel_fanout_add(p, batch, type, frame, len, id, channel_type, to, to_len, skip_broker,
 	    skip_conn);

@@ -40,6 +40,7 @@
 #include "wk_channelid.h"
 #include "wk_chevent.h"
 #include "wk_chmsg.h"
+#include "wk_fanout.h"
 #include "wk_answer.h"
 #include "wk_jw.h"
 #include "wk_log.h"
@@ -395,7 +396,7 @@ channel_stream_flush(struct wk_proc *p, int after)
 	while (ss.qhead < ss.qn && (after || !ss.q[ss.qhead].held)) {
 		struct queued *q = &ss.q[ss.qhead++];
 		if (batch == NULL)
-			batch = wk_calloc(p->cfg.processes_broker, sizeof *batch);
+			batch = wk_fanout_batch_new(p);
 		/* Up to EVENT_BATCH events per message to a broker. */
 		channel_fanout_add(p, batch, WK_MSG_BROKER_EVENT, ss.qbuf.p + q->frame, q->frame_len,
 		    (const char *)ss.qbuf.p + q->channel_id, q->channel_type, NULL, 0, q->skip_broker,

@@ -19,7 +19,6 @@
 #include "wk_log.h"
 #include "wk_txn.h"
 
-static struct presence presence;
 static struct lastmsg lastmsg;     /* read-only; hdr NULL without one */
 
 static const char *const mailbox_databases[MAILBOX_DB_COUNT + 1] = {
@@ -47,9 +46,11 @@ static const struct wk_dispatch mailbox_dispatch[] = {
 	{ WK_MSG_MAILBOX_CMD_SYNCACK, 1, 1, FROM_API, mailbox_on_op },
 	{ WK_MSG_MAILBOX_CMD, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), mailbox_on_cmd },
 	{ WK_MSG_MAILBOX_CMD_RECVACK, 1, 1, FROM_BROKER, mailbox_on_cmd_recvack },
+	{ WK_MSG_MAILBOX_PRESENCE, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX), mailbox_on_presence },
 };
+/* In a cluster a copy of the shard keeps its host's presence region. */
+static const int mailbox_copy_types[] = { WK_MSG_MAILBOX_PRESENCE };
 
-struct presence *mailbox_presence(void) { return &presence; }
 const struct lastmsg *mailbox_lastmsg(void) { return lastmsg.hdr ? &lastmsg : NULL; }
 
 /* The iteration's transaction ended: what memory holds of it follows. */
@@ -68,22 +69,8 @@ mailbox_on_start(struct wk_proc *p)
 	static const struct wk_txn_hooks hooks = { NULL, mailbox_txn_ended };
 	struct wk_wbuf b;
 
-	if (presence_attach(&presence, p->cfg.runDir, 1) < 0)
+	if (mailbox_presence_open(p) < 0)
 		return -1;
-	if ((uint32_t)p->instance >= presence.hdr->nregions) {
-		wk_log_warnx("no presence region %d (segment has %u)", p->instance,
-		    presence.hdr->nregions);
-		return -1;
-	}
-	/* A previous instance of this shard may have died mid-update: rebuild
-	 * the region from its consistent slots.  Its connections stay
-	 * deliverable, unconfirmed (in the table, not in our registry) until
-	 * each broker re-asserts its own (MAILBOX_CONN_RESTORE) and says it is
-	 * done (MAILBOX_BROKER_HELLO): what it did not name is dropped then. */
-	int kept = presence_region_rebuild(&presence, p->instance);
-	presence_region(&presence, p->instance)->writer_pid = getpid();
-	if (kept)
-		wk_log_info("kept %d connections online until the brokers re-assert them", kept);
 	/* conv.rows' filter reads it; without it every row is answered. */
 	if (lastmsg_attach(&lastmsg, p->cfg.runDir, 0) < 0)
 		wk_log_warnx("no last-message table: conv.rows answers every row");
@@ -93,7 +80,7 @@ mailbox_on_start(struct wk_proc *p)
 	wk_proc_broadcast_hosts(p, WK_ROLE_BROKER, p->cfg.processes_broker,
 	    WK_MSG_BROKER_MAILBOX_HELLO, &b);
 	wk_wbuf_free(&b);
-	return 0;
+	return mailbox_presence_start(p);
 }
 
 /* Group commit: one commit for everything the iteration read and wrote;
@@ -112,13 +99,14 @@ static void
 mailbox_on_tick(struct wk_proc *p)
 {
 	mailbox_cmd_bound_step(p);
+	mailbox_presence_tick(p);
 }
 
 static void
 mailbox_on_stop(struct wk_proc *p)
 {
 	mailbox_on_iteration(p);
-	presence_close(&presence);
+	mailbox_presence_close();
 	if (lastmsg.hdr)
 		lastmsg_close(&lastmsg);
 	mailbox_convcache_close();
@@ -127,9 +115,10 @@ mailbox_on_stop(struct wk_proc *p)
 static int
 mailbox_on_status(struct wk_proc *p, char *buf, size_t len)
 {
-	struct presence_region *r = presence_region(&presence, p->instance);
+	struct presence *ps = mailbox_presence();
+	struct presence_region *r = presence_region(ps, p->instance);
 	int n = snprintf(buf, len, " presence_used=%u presence_capacity=%u presence_churn=%llu",
-	    r->used, presence.hdr->capacity, (unsigned long long)r->churn);
+	    r->used, ps->hdr->capacity, (unsigned long long)r->churn);
 
 	if (n > 0 && (size_t)n < len)
 		n += mailbox_cmd_status(p, buf + n, len - n);
@@ -142,8 +131,10 @@ mailbox_on_status(struct wk_proc *p, char *buf, size_t len)
 static void
 mailbox_on_stats(struct wk_proc *p, struct stats_row *row)
 {
-	stats_set(row, STATS_PRESENCE_USED, presence_region(&presence, p->instance)->used);
-	stats_set(row, STATS_PRESENCE_CAPACITY, presence.hdr->capacity);
+	struct presence *ps = mailbox_presence();
+
+	stats_set(row, STATS_PRESENCE_USED, presence_region(ps, p->instance)->used);
+	stats_set(row, STATS_PRESENCE_CAPACITY, ps->hdr->capacity);
 }
 
 static const struct wk_proc_def mailbox_def = {
@@ -152,6 +143,8 @@ static const struct wk_proc_def mailbox_def = {
 	.sharded = 1,
 	.dispatch = mailbox_dispatch,
 	.ndispatch = sizeof mailbox_dispatch / sizeof mailbox_dispatch[0],
+	.copy_types = mailbox_copy_types,
+	.ncopy_types = sizeof mailbox_copy_types / sizeof mailbox_copy_types[0],
 	.on_start = mailbox_on_start,
 	.on_iteration = mailbox_on_iteration,
 	.on_stop = mailbox_on_stop,

@@ -36,9 +36,28 @@ enum mailbox_db {
 typedef int mailbox_op_fn(struct wk_proc *p, struct wk_rbuf *req, struct wk_answer *a);
 
 /* ---- mailbox.c ---- */
-struct presence *mailbox_presence(void);
 /* The last-message table, read-only; NULL without one (a shard run alone). */
 const struct lastmsg *mailbox_lastmsg(void);
+
+/* ---- mailbox_presence.c: this host's presence region, written only
+ * there; in a cluster copied from the master to every host ---- */
+struct presence *mailbox_presence(void);
+/* Attach the segment, rebuild the region (a writer may have died in it). */
+int mailbox_presence_open(struct wk_proc *p);
+void mailbox_presence_close(void);
+/* The master begins: the region to the copies, and each change after it. */
+int mailbox_presence_start(struct wk_proc *p);
+/* Once a second: a host that (re)joined gets the region; one gone too long
+ * loses its connections (mailbox_conn_drop_node). */
+void mailbox_presence_tick(struct wk_proc *p);
+/* The region's writes (they reach the copies too); as presence_add,
+ * presence_remove, presence_remove_if. */
+int mailbox_presence_add(struct wk_proc *p, const struct presence_conn *c);
+void mailbox_presence_remove(struct wk_proc *p, const char *uid, uint16_t broker_id,
+    uint64_t conn);
+int mailbox_presence_remove_if(struct wk_proc *p,
+    int (*drop)(const struct presence_conn *, void *), void *arg);
+void mailbox_on_presence(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 
 /* ---- mailbox_users.c (the database is p->db[0], "users.db") ---- */
 /* The stored token and device level for (uid, device_flag): 1 found, 0 none. */
@@ -139,6 +158,8 @@ int mailbox_kick(struct wk_proc *p, const char *uid, int device_flag,
 void mailbox_conn_flags_changed(struct wk_proc *p, const char *uid, int send_ban);
 /* Connections this shard knows for uid (all brokers). */
 int mailbox_conn_count(const char *uid);
+/* A cluster host gone: forget the connections its brokers held; how many. */
+int mailbox_conn_drop_node(struct wk_proc *p, int node);
 
 /* ---- mailbox_webhook.c ---- */
 /* Webhook user.onlinestatus for a connection that came (online 1) or went,

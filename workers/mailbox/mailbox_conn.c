@@ -10,6 +10,7 @@
 #include "mailbox.h"
 #include "wk_alloc.h"
 #include "wk_buf.h"
+#include "wk_fanout.h"
 #include "wk_log.h"
 #include "wk_shard.h"
 #include "wk_time.h"
@@ -121,13 +122,6 @@ mailbox_kick(struct wk_proc *p, const char *uid, int device_flag, const char *te
 	return n;
 }
 
-/* A connection held by a broker of another host. */
-static int
-conn_remote(const struct wk_proc *p, uint8_t node)
-{
-	return node != 0 && node != p->node;
-}
-
 /* Register a connection and write its presence slot; a reason code. */
 /* Register an authenticated connection: presence slot first (it can fail
  * when the region is full, and then nothing is registered), then the
@@ -137,7 +131,8 @@ conn_add(struct wk_proc *p, const struct auth *a)
 {
 	struct presence_conn pc = {
 		.device_flag = a->device_flag, .device_level = a->device_level,
-		.proto_version = a->proto_version, .broker_id = a->broker_id,
+		.proto_version = a->proto_version,
+		.broker_id = WK_FANOUT_BROKER_ID(a->node, a->broker_id),
 		.conn_id = a->conn_id, .connected_at_ms = wk_wall_ms(),
 	};
 	struct mconn **bp = bucket(a->uid), *c;
@@ -147,11 +142,8 @@ conn_add(struct wk_proc *p, const struct auth *a)
 		if (c->conn_id == a->conn_id && c->broker_id == a->broker_id && c->node == a->node)
 			return WKPROTO_REASON_SUCCESS;   /* a restore of a known one */
 	snprintf(pc.uid, sizeof pc.uid, "%s", a->uid);
-	/* A restore of a slot kept over our restart: now confirmed.  A
-	 * connection on another host has no slot in this host's table (the
-	 * fan-out here cannot reach it; wk-cluster(7)). */
-	rc = conn_remote(p, a->node) || presence_has(mailbox_presence(), &pc) ? 0 :
-	    presence_add(mailbox_presence(), (uint32_t)p->instance, &pc);
+	/* A restore of a slot kept over our restart: now confirmed. */
+	rc = presence_has(mailbox_presence(), &pc) ? 0 : mailbox_presence_add(p, &pc);
 	if (rc < 0) {
 		wk_log_limited(&rl_bad, WK_LOG_WARN, "auth %s: presence: %s", a->uid,
 		    rc == PRESENCE_EFULL ? "table full (raise presence.capacity)" : "bad uid");
@@ -189,9 +181,8 @@ conn_remove_if(struct wk_proc *p, struct mconn **bp,
 			continue;
 		}
 		*bp = c->next;
-		if (!conn_remote(p, c->node))
-			presence_remove(mailbox_presence(), (uint32_t)p->instance, c->uid,
-			    c->broker_id, c->conn_id);
+		mailbox_presence_remove(p, c->uid, WK_FANOUT_BROKER_ID(c->node, c->broker_id),
+		    c->conn_id);
 		/* webhook user.onlinestatus (mailbox_webhook.c) */
 		mailbox_hook_onlinestatus(p, c->uid, c->device_flag, c->conn_id, 0);
 		free(c);
@@ -355,8 +346,7 @@ mailbox_on_conn_closed(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *ms
 	m.node = h->sender_node;
 	conn_remove_if(p, bucket(uid), is_conn, &m);
 	/* Not registered: a slot kept over our restart, not re-asserted yet. */
-	if (!conn_remote(p, m.node))
-		presence_remove(mailbox_presence(), (uint32_t)p->instance, uid, m.broker, m.conn);
+	mailbox_presence_remove(p, uid, WK_FANOUT_BROKER_ID(m.node, m.broker), m.conn);
 }
 
 struct match_broker { uint8_t node; uint16_t broker; uint32_t pid; };
@@ -378,7 +368,7 @@ is_unconfirmed(const struct presence_conn *pc, void *arg)
 {
 	const struct match_broker *m = arg;
 
-	if (pc->broker_id != m->broker)
+	if (pc->broker_id != WK_FANOUT_BROKER_ID(m->node, m->broker))
 		return 0;
 	for (struct mconn *c = *bucket(pc->uid); c; c = c->next)
 		if (c->conn_id == pc->conn_id && c->broker_id == pc->broker_id && c->node == m->node)
@@ -410,10 +400,27 @@ mailbox_on_broker_hello(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *m
 			n += conn_remove_if(p, &buckets[i], is_stale, &m);
 	if (n)
 		wk_log_info("broker/%u restarted: dropped %d of its old connections", m.broker, n);
-	kept = conn_remote(p, m.node) ? 0 :
-	    presence_remove_if(mailbox_presence(), (uint32_t)p->instance, is_unconfirmed, &m);
+	kept = mailbox_presence_remove_if(p, is_unconfirmed, &m);
 	if (kept)
 		wk_log_info("broker/%u: dropped %d connections it did not re-assert", m.broker, kept);
+}
+
+/* conn_remove_if selector: a connection held on host *node. */
+static int
+is_on_node(const struct mconn *c, const void *arg)
+{
+	return c->node == *(const int *)arg;
+}
+
+int
+mailbox_conn_drop_node(struct wk_proc *p, int node)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NBUCKETS; i++)
+		if (buckets[i])
+			n += conn_remove_if(p, &buckets[i], is_on_node, &node);
+	return n;
 }
 
 /* A user's send ban changed: tell the broker of each of their connections,
