@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,4 +143,27 @@ wk_cluster_node_of(const struct wk_config *cfg, int role, int instance, const ch
 		    strcasecmp(s.host, host) == 0)
 			return node;
 	return 0;
+}
+
+int
+wk_cluster_parse_route(const char *entry, struct wk_cluster_route *out)
+{
+	struct wk_cluster_route r = { "", "", "" };
+	char rest[8];
+	int n = sscanf(entry, "%127s %127s %127s %7s", r.tcp, r.ws, r.wss, rest);
+
+	/* The TCP address as the reference's /route gives it: host:port. */
+	if (n < 2 || n > 3 || strchr(r.tcp, ':') == NULL || strstr(r.tcp, "://") != NULL ||
+	    strncmp(r.ws, "ws://", 5) != 0 || (n == 3 && strncmp(r.wss, "wss://", 6) != 0))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int
+wk_cluster_route(const struct wk_config *cfg, int node, struct wk_cluster_route *out)
+{
+	if (node < 1 || node > wk_cluster_count(cfg) || node > cfg->cluster_routes.n)
+		return -1;
+	return wk_cluster_parse_route(cfg->cluster_routes.v[node - 1], out);
 }

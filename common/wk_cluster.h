@@ -38,4 +38,14 @@ int wk_cluster_rep_config(const struct wk_config *cfg, int role, int instance,
 int wk_cluster_node_of(const struct wk_config *cfg, int role, int instance, const char *host,
     unsigned port);
 
+/* What /route answers for a host: cluster.routes' entry, "tcpAddr wsAddr
+ * [wssAddr]" (host:port, ws://..., wss://...). */
+struct wk_cluster_route {
+	char tcp[128], ws[128], wss[128];
+};
+/* Parse one entry: 0, or -1 if malformed. */
+int wk_cluster_parse_route(const char *entry, struct wk_cluster_route *out);
+/* The entry of node (1..count): 0, or -1 (none configured, or bad). */
+int wk_cluster_route(const struct wk_config *cfg, int node, struct wk_cluster_route *out);
+
 #endif

@@ -382,6 +382,19 @@ validate_cluster(struct wk_config_loader *ld)
 		wk_config_report(ld, &w, 0, "cluster.node: %lld is past the end of cluster.nodes "
 		    "(%d hosts)", (long long)cfg->cluster_node, nodes->n);
 	}
+	if (cfg->cluster_routes.n && cfg->cluster_routes.n != nodes->n) {
+		w = key_where(ld, WK_CKI_cluster_routes, 1, env, sizeof env);
+		wk_config_report(ld, &w, 0, "cluster.routes: %d entries for %d hosts (one per host of "
+		    "cluster.nodes, in its order)", cfg->cluster_routes.n, nodes->n);
+	}
+	for (int i = 0; i < cfg->cluster_routes.n; i++) {
+		struct wk_cluster_route r;
+		if (wk_cluster_parse_route(cfg->cluster_routes.v[i], &r) < 0) {
+			w = key_where(ld, WK_CKI_cluster_routes, 1, env, sizeof env);
+			wk_config_report(ld, &w, 0, "cluster.routes: \"%.60s\" is not \"host:port "
+			    "ws://host:port [wss://host:port]\"", cfg->cluster_routes.v[i]);
+		}
+	}
 	/* auto follows each host's cores; a shard's copies need the same count. */
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
 		if (!cfg->count_auto[counts[i]])

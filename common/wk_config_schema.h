@@ -106,6 +106,7 @@ X("storage.checkpointInterval", DUR, storage_checkpointInterval, "1s", "1s", "1h
 /* ---- wk's own: cluster (wk-cluster(7)) ---- */
 X("cluster.node", INT, cluster_node, "0", "0", "9", 0, "this host's position (1-based) in cluster.nodes; 0 = a single host (no cluster)")
 X("cluster.nodes", LIST, cluster_nodes, "", 0, 0, 0, "every host of the cluster as host:port, the same list in the same order on every host: host its internal address (IPv4 or name), port the first of the 1792 internal ports it uses")
+X("cluster.routes", LIST, cluster_routes, "", 0, 0, 1, "what /route answers for each host of cluster.nodes, in the same order: \"tcpAddr wsAddr [wssAddr]\" as clients reach the host (10.0.0.11:5100 ws://10.0.0.11:5200); empty = /route names this host, as on one host")
 /* ---- wk's own: presence ---- */
 X("presence.capacity", INT, presence_capacity, "65536", "64", "16777216", 0, "connection slots per mailbox shard in the presence table")
 /* ---- wk's own: limits ---- */

@@ -237,7 +237,9 @@ proc_on_status(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 static void
 proc_on_ping(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
-	wk_proc_reply(p, h, WK_MSG_PING_REP, &msg);
+	zmsg_t *echo = zmsg_dup(msg);   /* msg stays the caller's: it destroys it */
+
+	wk_proc_reply(p, h, WK_MSG_PING_REP, &echo);
 }
 
 /* The skeleton's own rows, checked before the process's table. */

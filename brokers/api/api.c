@@ -337,6 +337,7 @@ api_on_tick(struct wk_proc *p)
 	struct api_state *st = api_state(p);
 	uint64_t now = wk_now_ms();
 
+	api_cluster_tick(p);
 	while (st->head && st->head->deadline_ms <= now) {
 		st->timeouts++;
 		wk_log_limited(&rl_shard, WK_LOG_WARN, "%s: no reply from %d shard(s) in %d ms",
@@ -395,9 +396,12 @@ static int
 api_on_status(struct wk_proc *p, char *buf, size_t len)
 {
 	struct api_state *st = api_state(p);
-
-	return snprintf(buf, len, " http_requests=%llu pending=%zu timeouts=%llu",
+	int n = snprintf(buf, len, " http_requests=%llu pending=%zu timeouts=%llu",
 	    (unsigned long long)st->requests, st->npending, (unsigned long long)st->timeouts);
+
+	if (n > 0 && (size_t)n < len)
+		n += api_cluster_status(p, buf + n, len - n);
+	return n;
 }
 
 static void
@@ -413,6 +417,7 @@ api_on_stats(struct wk_proc *p, struct stats_row *r)
 static const struct wk_dispatch api_dispatch[] = {
 	{ WK_MSG_API_ANSWER, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX) | WK_ROLE_BIT(WK_ROLE_CHANNEL) |
 	    WK_ROLE_BIT(WK_ROLE_BROKER), api_on_answer },
+	{ WK_MSG_PING_REP, 0, 4, WK_ROLE_BIT(WK_ROLE_API), api_on_ping_rep },
 };
 
 static const struct wk_proc_def api_def = {

@@ -282,6 +282,16 @@ void api_route_sysuids(struct wk_proc *p, struct api_req *r);
  * ones and api_url, for /varz). */
 json_t *api_route_addrs(struct wk_proc *p, struct api_req *r);
 
+/* ---- api_cluster.c: /route across the hosts of a cluster ---- */
+void api_cluster_tick(struct wk_proc *p);
+void api_on_ping_rep(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* The host uid is sent to (one that is up), or 0: this host's own
+ * addresses (one host, or no cluster.routes). */
+int api_cluster_route_node(const struct wk_proc *p, const char *uid);
+/* {"tcp_addr","ws_addr","wss_addr"} of node from cluster.routes. */
+json_t *api_cluster_addrs(const struct wk_proc *p, int node);
+int api_cluster_status(const struct wk_proc *p, char *buf, size_t len);
+
 /* ---- api_metrics.c, api_connz.c: the operator's routes ---- */
 void api_route_metrics(struct wk_proc *p, struct api_req *r);
 void api_route_varz(struct wk_proc *p, struct api_req *r);

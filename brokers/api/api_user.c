@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "api.h"
+#include "wk_cluster.h"
 #include "wk_alloc.h"
 #include "wk_chmsg.h"
 #include "wk_log.h"
@@ -121,12 +122,24 @@ api_route_addrs(struct wk_proc *p, struct api_req *r)
 	return o;
 }
 
-/* GET /route: where a client connects (no uid needed: every broker serves
- * every user, so the answer is the same for all). */
+/* The addresses uid connects to: in a cluster with cluster.routes, a host
+ * that is up, by the uid (api_cluster.c); else this host's. */
+static json_t *
+route_for(struct wk_proc *p, struct api_req *r, const char *uid)
+{
+	const char *q = api_query(r, "intranet");
+	int node = q && atoi(q) == 1 ? 0 : api_cluster_route_node(p, uid);
+	json_t *o = node ? api_cluster_addrs(p, node) : NULL;
+
+	return o ? o : api_route_addrs(p, r);
+}
+
+/* GET /route?uid=: where a client connects (every broker serves every
+ * user; a cluster spreads users over its hosts). */
 void
 api_route_route(struct wk_proc *p, struct api_req *r)
 {
-	api_answer_json(r, 200, api_route_addrs(p, r));
+	api_answer_json(r, 200, route_for(p, r, api_query(r, "uid")));
 }
 
 /* Body: an array of uids; answer [{"tcp_addr",..,"uids":[...]}]. */
@@ -143,9 +156,25 @@ api_route_route_batch(struct wk_proc *p, struct api_req *r)
 	json_array_foreach(uids, i, v)
 		if (!json_is_string(v))
 			goto bad;
-	one = api_route_addrs(p, r);
-	json_object_set_new(one, "uids", uids);
-	api_answer_json(r, 200, json_pack("[o]", one));
+	if (api_cluster_route_node(p, "x") == 0) {
+		one = route_for(p, r, NULL);
+		json_object_set_new(one, "uids", uids);
+		api_answer_json(r, 200, json_pack("[o]", one));
+		return;
+	}
+	/* One entry per host, with the uids it takes. */
+	json_t *out = json_array(), *per[WK_CLUSTER_MAX + 1] = { NULL };
+	json_array_foreach(uids, i, v) {
+		int node = api_cluster_route_node(p, json_string_value(v));
+		if (per[node] == NULL) {
+			per[node] = route_for(p, r, json_string_value(v));
+			json_object_set_new(per[node], "uids", json_array());
+			json_array_append_new(out, per[node]);
+		}
+		json_array_append(json_object_get(per[node], "uids"), v);
+	}
+	json_decref(uids);
+	api_answer_json(r, 200, out);
 	return;
 bad:
 	json_decref(uids);

@@ -302,6 +302,54 @@ START_TEST(test_cluster_env)
 }
 END_TEST
 
+/* cluster.routes entries: "tcpAddr wsAddr [wssAddr]". */
+static const char *const bad_routes[] = {
+	"", "h:5100", "ws://h:5200", "h:5100 h:5200", "tcp://h:5100 ws://h:5200",
+	"h5100 ws://h:5200", "h:5100 ws://h:5200 ws://h:5210", "h:5100 wss://h:5210",
+	"h:5100 ws://h:5200 wss://h:5210 extra",
+};
+
+START_TEST(test_cluster_route_malformed)
+{
+	struct wk_cluster_route r = { "untouched", "", "" };
+
+	ck_assert_msg(wk_cluster_parse_route(bad_routes[_i], &r) == -1, "\"%s\" accepted",
+	    bad_routes[_i]);
+	ck_assert_str_eq(r.tcp, "untouched");
+}
+END_TEST
+
+START_TEST(test_cluster_routes)
+{
+	struct wk_config c;
+	struct wk_cluster_route r;
+	char *out;
+
+	load_ok("cluster:\n  node: 2\n  nodes: [a:1000, b:3000]\n"
+	    "  routes: [\"10.0.0.1:5100 ws://10.0.0.1:5200\", "
+	    "\"10.0.0.2:5100 ws://10.0.0.2:5200 wss://im.example.com:5210\"]\n"
+	    "processes: {channel: 2, mailbox: 2}\n", &c);
+	ck_assert_int_eq(wk_cluster_route(&c, 1, &r), 0);
+	ck_assert_str_eq(r.tcp, "10.0.0.1:5100");
+	ck_assert_str_eq(r.ws, "ws://10.0.0.1:5200");
+	ck_assert_str_eq(r.wss, "");
+	ck_assert_int_eq(wk_cluster_route(&c, 2, &r), 0);
+	ck_assert_str_eq(r.wss, "wss://im.example.com:5210");
+	ck_assert_int_eq(wk_cluster_route(&c, 0, &r), -1);
+	ck_assert_int_eq(wk_cluster_route(&c, 3, &r), -1);
+	wk_config_free(&c);
+	/* one entry per host or none */
+	ck_assert_int_eq(ct_load("cluster:\n  node: 1\n  nodes: [a:1000, b:3000]\n"
+	    "  routes: [\"h:1 ws://h:2\"]\nprocesses: {channel: 2, mailbox: 2}\n", &c, &out), -1);
+	ck_assert_msg(strstr(out, "cluster.routes: 1 entries for 2 hosts") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(ct_load("cluster:\n  node: 1\n  nodes: [a:1000]\n"
+	    "  routes: [\"h:1\"]\nprocesses: {channel: 2, mailbox: 2}\n", &c, &out), -1);
+	ck_assert_msg(strstr(out, "cluster.routes: \"h:1\" is not") != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *
 cluster_map_suite(void)
 {
@@ -320,6 +368,9 @@ cluster_map_suite(void)
 	tcase_add_loop_test(tc, test_cluster_bad_configs, 0,
 	    sizeof bad_configs / sizeof bad_configs[0]);
 	tcase_add_test(tc, test_cluster_env);
+	tcase_add_loop_test(tc, test_cluster_route_malformed, 0,
+	    sizeof bad_routes / sizeof bad_routes[0]);
+	tcase_add_test(tc, test_cluster_routes);
 	suite_add_tcase(s, tc);
 	return s;
 }
