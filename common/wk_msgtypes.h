@@ -52,6 +52,7 @@ X(STATUS_REP, 2, "reply to STATUS_REQ: one text frame of key=value pairs")
 X(PING_REQ, 3, "liveness probe; echoed as PING_REP with the same payload")
 X(PING_REP, 4, "reply to PING_REQ")
 X(BATCH, 5, "any process: n {u16 frames, frames {u32 len, bytes}}: the messages one process sent another in one loop iteration, in order")
+X(REP_LSN, 6, "cluster, a replicated shard: u32 log file, u32 offset; the master's end of log to its copies each second, a copy's own in reply (replication lag)")
 
 /* Connections: broker <-> mailbox shard of the uid. */
 X(MAILBOX_AUTH, 10, "broker: u16 broker, u64 conn, u8 device_flag, u8 proto, str uid, str token, str device_id")

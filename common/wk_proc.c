@@ -249,6 +249,9 @@ static const struct wk_dispatch builtin[] = {
 	/* Any process may raise webhook events (wk_webhook.h). */
 	{ WK_MSG_HOOK_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_webhook_on_ack },
 	{ WK_MSG_HOOK_HELLO, 1, 1, WK_ROLE_BIT(WK_ROLE_HOOK), wk_webhook_on_hello },
+	/* A replicated shard's copies and master (wk_proc_rep.h). */
+	{ WK_MSG_REP_LSN, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL) | WK_ROLE_BIT(WK_ROLE_MAILBOX),
+	    wk_proc_rep_on_lsn },
 };
 
 /* A message a copy of a replicated shard handles itself. */

@@ -24,7 +24,14 @@ struct wk_proc_rep {
 	struct held *ring;           /* WK_PROC_REP_HOLD_MAX, oldest at head */
 	size_t head, n;
 	uint64_t forwarded, held, expired, refused, master_changes;
+	/* Replication lag in bytes of log: a copy's behind its master; the
+	 * master's view of each copy (UINT64_MAX: no answer lately). */
+	uint64_t lag, copy_lag[WK_CLUSTER_MAX + 1], copy_seen_ms[WK_CLUSTER_MAX + 1];
+	uint64_t next_lsn_ms;
 };
+
+#define LSN_MS 1000            /* the master's end of log to its copies */
+#define LSN_STALE_MS 3000      /* a copy silent this long shows no lag */
 
 static struct wk_ratelimit rl_rep = WK_RATELIMIT_INIT(5);
 
@@ -144,6 +151,83 @@ retake(struct wk_proc *p, int old)
 	wk_wbuf_free(&b);
 }
 
+/* This site's end of log as one number: file * the log file size + offset. */
+static uint64_t
+lsn_bytes(uint32_t file, uint32_t offset, const struct wk_proc *p)
+{
+	uint32_t max = 0;
+
+	p->env->env->get_lg_max(p->env->env, &max);
+	return (uint64_t)file * (max ? max : 10u << 20) + offset;
+}
+
+static int
+own_lsn(const struct wk_proc *p, uint32_t *file, uint32_t *offset)
+{
+	DB_LOG_STAT *st;
+
+	if (p->env->env->log_stat(p->env->env, &st, 0) != 0)
+		return -1;
+	*file = st->st_cur_file;
+	*offset = st->st_cur_offset;
+	free(st);
+	return 0;
+}
+
+/* The master's end of log to every copy (REP_LSN). */
+static void
+send_lsn(struct wk_proc *p)
+{
+	struct wk_wbuf b;
+	uint32_t file, offset;
+	int hosts = wk_cluster_count(&p->cfg);
+
+	if (own_lsn(p, &file, &offset) < 0)
+		return;
+	wk_wbuf_init(&b);
+	wk_put_u32(&b, file);
+	wk_put_u32(&b, offset);
+	for (int node = 1; node <= hosts; node++)
+		if (node != p->node)
+			wk_proc_send_buf_to(p, node, p->def->role, p->instance, WK_MSG_REP_LSN, 0, &b);
+	wk_wbuf_free(&b);
+}
+
+/* REP_LSN: on a copy, the master's end of log (answered with ours); on the
+ * master, a copy's answer. */
+void
+wk_proc_rep_on_lsn(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	struct wk_proc_rep *r = p->rep;
+	zframe_t *f = zmsg_first(msg);
+	struct wk_rbuf rb;
+	uint32_t file, offset, of, oo;
+	uint64_t theirs, ours;
+
+	wk_rbuf_init(&rb, zframe_data(f), zframe_size(f));
+	file = wk_get_u32(&rb);
+	offset = wk_get_u32(&rb);
+	if (r == NULL || wk_rbuf_done(&rb) < 0 || h->sender_node < 1 ||
+	    h->sender_node > WK_CLUSTER_MAX || own_lsn(p, &of, &oo) < 0)
+		return;
+	theirs = lsn_bytes(file, offset, p);
+	ours = lsn_bytes(of, oo, p);
+	if (h->flags & WK_MSG_F_REPLY) {
+		r->copy_lag[h->sender_node] = ours > theirs ? ours - theirs : 0;
+		r->copy_seen_ms[h->sender_node] = wk_now_ms();
+		return;
+	}
+	if (p->started || h->sender_node != r->master)
+		return;
+	r->lag = theirs > ours ? theirs - ours : 0;
+	uint8_t d[8];
+	zmsg_t *m = zmsg_new();
+	wk_be32_put(d, of);
+	wk_be32_put(d + 4, oo);
+	zmsg_addmem(m, d, sizeof d);
+	wk_proc_reply(p, h, WK_MSG_REP_LSN, &m);
+}
+
 /* Ask the replication manager which site is master, as a node. */
 static int
 ask_master(struct wk_proc *p)
@@ -170,6 +254,10 @@ wk_proc_rep_poll(struct wk_proc *p)
 		 * now is rolled back when we rejoin.  Start again as a copy. */
 		if (role != WK_REP_MASTER)
 			wk_fatalx("cluster: no longer the master of this shard; restarting as a copy");
+		if (now >= r->next_lsn_ms) {
+			r->next_lsn_ms = now + LSN_MS;
+			send_lsn(p);
+		}
 		return 0;
 	}
 	if (now >= r->next_ask_ms || r->rep.role_changes != r->seen_changes) {
@@ -220,12 +308,28 @@ wk_proc_rep_status(const struct wk_proc *p, char *buf, size_t len)
 	const struct wk_proc_rep *r = p->rep;
 	int role = r->rep.role;
 
-	return snprintf(buf, len, " rep=%s rep_master=%d rep_synced=%d rep_changes=%llu "
+	uint64_t now = wk_now_ms();
+	int n = snprintf(buf, len, " rep=%s rep_master=%d rep_synced=%d rep_changes=%llu "
 	    "forwarded=%llu rep_held=%zu rep_expired=%llu rep_refused=%llu",
 	    p->started ? "master" : role == WK_REP_STARTING ? "starting" : "copy", r->master,
 	    p->started || r->rep.synced, (unsigned long long)r->master_changes,
 	    (unsigned long long)r->forwarded, r->n, (unsigned long long)r->expired,
 	    (unsigned long long)r->refused);
+
+	/* The lag: a copy's own, or the master's list node:bytes ("-": silent). */
+	if (!p->started && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " rep_lag=%llu", (unsigned long long)r->lag);
+	for (int node = 1, first = 1; p->started && node <= wk_cluster_count(&p->cfg); node++) {
+		if (node == p->node || n <= 0 || (size_t)n >= len)
+			continue;
+		if (r->copy_seen_ms[node] && now - r->copy_seen_ms[node] < LSN_STALE_MS)
+			n += snprintf(buf + n, len - n, "%s%d:%llu", first ? " rep_copies=" : ",", node,
+			    (unsigned long long)r->copy_lag[node]);
+		else
+			n += snprintf(buf + n, len - n, "%s%d:-", first ? " rep_copies=" : ",", node);
+		first = 0;
+	}
+	return n;
 }
 
 int

@@ -45,6 +45,8 @@ int wk_proc_rep_master(const struct wk_proc *p);
 uint64_t wk_proc_rep_connects(const struct wk_proc *p);
 /* 1 if this site is connected with node's site now. */
 int wk_proc_rep_node_up(struct wk_proc *p, int node);
+/* REP_LSN (a skeleton row: copies and masters both take it). */
+void wk_proc_rep_on_lsn(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 /* " rep=master|copy|starting rep_master=N ..." for the status line. */
 int wk_proc_rep_status(const struct wk_proc *p, char *buf, size_t len);
 

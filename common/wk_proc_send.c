@@ -169,23 +169,26 @@ peer_flush(struct wk_proc *p, struct wk_proc_peer *pp)
 }
 
 /* Send every waiting batch; a peer that is full keeps its batch, and a
- * timer wakes the loop to try again in a millisecond. */
+ * timer wakes the loop to try again. */
 void
 wk_proc_flush(struct wk_proc *p)
 {
-	int kept = 0;
+	int kept = 0, local = 0;
 
 	for (int i = 0; i < p->ndirty; i++) {
 		struct wk_proc_peer *pp = p->dirty[i];
-		if (peer_flush(p, pp) == WK_EAGAIN)
+		if (peer_flush(p, pp) == WK_EAGAIN) {
 			p->dirty[kept++] = pp;
-		else
+			local += !pp->remote;
+		} else
 			pp->dirty = 0;
 	}
 	p->ndirty = kept;
+	/* Another host that is not connected (down, or not up yet) is tried
+	 * every 50 ms, not every millisecond: it may stay away for long. */
 	if (kept && !p->flush_retry && p->loop) {
 		p->flush_retry = 1;
-		wk_loop_timer(p->loop, 1, 0, proc_on_flush_retry, p);
+		wk_loop_timer(p->loop, local ? 1 : 50, 0, proc_on_flush_retry, p);
 	}
 }
 

@@ -320,6 +320,61 @@ master_read_pid(const struct wk_config *cfg)
 	return pid;
 }
 
+/* The value of key in a status line ("" if absent). */
+static void
+status_field(const char *line, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	for (const char *t = line; (t = strstr(t, key)) != NULL; t += kl)
+		if ((t == line || t[-1] == ' ') && t[kl] == '=') {
+			snprintf(out, len, "%.*s", (int)strcspn(t + kl + 1, " \n"), t + kl + 1);
+			return;
+		}
+}
+
+/* `wkctl cluster`: this host's view of the cluster from the status lines:
+ * every replicated shard's copy here, its master, and the lag. */
+static void
+print_cluster(const struct wk_config *cfg, char *buf)
+{
+	char *lines[1024], up[16] = "", shard[64];
+	int n = 0;
+
+	if (cfg->cluster_node == 0) {
+		printf("one host: no cluster (cluster.node is 0, wk-cluster(7))\n");
+		return;
+	}
+	for (char *line = strtok(buf, "\n"); line && n < 1024; line = strtok(NULL, "\n"))
+		lines[n++] = line;
+	for (int i = 0; i < n; i++)
+		if (strstr(lines[i], "role=api ") != NULL)
+			status_field(lines[i], "hosts_up", up, sizeof up);
+	printf("node %lld of %d:", (long long)cfg->cluster_node, cfg->cluster_nodes.n);
+	for (int i = 0; i < cfg->cluster_nodes.n; i++)
+		printf(" %d=%s", i + 1, cfg->cluster_nodes.v[i]);
+	printf("; hosts answering wk-api: %s\n", up[0] ? up : "?");
+	printf("%-10s %-8s %6s %6s %10s  %s\n", "SHARD", "HERE", "MASTER", "SYNCED", "LAG(B)",
+	    "COPIES (node:lag bytes, - silent)");
+	for (int i = 0; i < n; i++) {
+		char role[32], inst[16], rep[16], master[8], synced[8], lag[32], copies[256];
+
+		status_field(lines[i], "rep", rep, sizeof rep);
+		if (rep[0] == '\0')
+			continue;
+		status_field(lines[i], "role", role, sizeof role);
+		status_field(lines[i], "instance", inst, sizeof inst);
+		status_field(lines[i], "rep_master", master, sizeof master);
+		status_field(lines[i], "rep_synced", synced, sizeof synced);
+		status_field(lines[i], "rep_lag", lag, sizeof lag);
+		status_field(lines[i], "rep_copies", copies, sizeof copies);
+		snprintf(shard, sizeof shard, "%s/%s", role, inst);
+		printf("%-10s %-8s %6s %6s %10s  %s\n", shard, rep,
+		    strcmp(master, "0") == 0 ? "?" : master, synced, lag[0] ? lag : "-", copies);
+	}
+}
+
 /* The client: send cmd, print the reply.  Exit codes as wkctl(8):
  * 0 ok, 1 not running or the command failed, 3 timed out. */
 int
@@ -347,7 +402,7 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 	free(path);
 	if (strcmp(cmd, "stop") == 0)
 		master_pid = master_read_pid(cfg);
-	dprintf(fd, "%s\n", cmd);
+	dprintf(fd, "%s\n", strcmp(cmd, "cluster") == 0 ? "status" : cmd);
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		int64_t left = (int64_t)(deadline - wk_now_ms());
@@ -371,7 +426,9 @@ master_ctl_client(const struct wk_config *cfg, const char *cmd, int raw)
 	/* The socket closes just before the master exits: wait for the exit. */
 	while (master_pid > 0 && kill(master_pid, 0) == 0 && wk_now_ms() < deadline)
 		poll(NULL, 0, 10);
-	if (strcmp(cmd, "status") == 0 && !raw) {
+	if (strcmp(cmd, "cluster") == 0)
+		print_cluster(cfg, buf);
+	else if (strcmp(cmd, "status") == 0 && !raw) {
 		/* A table: the first six fields, then the rest as they came. */
 		printf("%-8s %4s %8s %-9s %10s %8s  %s\n", "ROLE", "INST", "PID", "STATE",
 		    "UPTIME", "RESTARTS", "DETAILS");
