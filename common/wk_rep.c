@@ -68,6 +68,11 @@ rep_event(DB_ENV *env, u_int32_t ev, void *info)
 	case DB_EVENT_REP_CLIENT:
 		rep_set_role(r, WK_REP_CLIENT);
 		break;
+	case DB_EVENT_REP_DUPMASTER:
+		/* Two masters met (a partition healed, a stopped host resumed):
+		 * this one must not serve on; the manager elects again. */
+		rep_set_role(r, WK_REP_CLIENT);
+		break;
 	case DB_EVENT_REP_STARTUPDONE:
 		r->synced = 1;
 		break;

@@ -69,7 +69,12 @@ wk_txn_get(struct wk_txn *t)
 
 	if (t->txn)
 		return t->txn;
-	if ((rc = env->txn_begin(env, NULL, &t->txn, 0)) != 0) {
+	if ((rc = env->txn_begin(env, NULL, &t->txn, 0)) == DB_REP_LOCKOUT && t->p->rep)
+		/* A serving master locked out: the group is settling around
+		 * another master (measured up to 30 s of waiting); start again
+		 * as a copy at once instead. */
+		wk_fatalx("replication lockout on the master: restarting as a copy");
+	if (rc != 0) {
 		wk_log_warnx("txn_begin: %s", db_strerror(rc));
 		t->txn = NULL;
 	}

@@ -1,4 +1,5 @@
 /* wktest.c - integration test helpers (see wktest.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -252,23 +254,72 @@ wkt_status(const char *run_dir, struct wkt_proc *out, int max)
 	return n > 0 ? n : -1;
 }
 
+/* The value of `key` in a status line ("k=v k2=v2 ..."): where it starts,
+ * its length in *n; NULL if the line has no such key. */
+static const char *
+status_value(const char *line, const char *key, size_t *n)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = line; (p = strstr(p, key)) != NULL; p += kl)
+		if ((p == line || p[-1] == ' ') && p[kl] == '=') {
+			*n = strcspn(p + kl + 1, " \n");
+			return p + kl + 1;
+		}
+	return NULL;
+}
+
+/* Is the line that of role (and of instance, when it is >= 0)? */
+static int
+status_is(const char *line, const char *role, int instance)
+{
+	size_t n;
+	const char *v = status_value(line, "role", &n);
+
+	if (v == NULL || n != strlen(role) || strncmp(v, role, n) != 0)
+		return 0;
+	return instance < 0 || ((v = status_value(line, "instance", &n)) != NULL &&
+	    atoi(v) == instance);
+}
+
 long long
 wkt_status_sum(const char *run_dir, const char *role, const char *key)
 {
-	char buf[65536], want[64], role_kv[64];
+	char buf[65536];
 	long long sum = 0;
 
 	if (status_text(run_dir, buf, sizeof buf) < 0)
 		return -1;
-	snprintf(want, sizeof want, " %s=", key);
-	snprintf(role_kv, sizeof role_kv, "role=%s ", role ? role : "");
 	for (char *save, *line = strtok_r(buf, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
-		char *at = strstr(line, want);
-		if (at && (role == NULL || strstr(line, role_kv)))
-			sum += strtoll(at + strlen(want), NULL, 10);
+		size_t n;
+		const char *v = status_value(line, key, &n);
+		if (v && (role == NULL || status_is(line, role, -1)))
+			sum += strtoll(v, NULL, 10);
 	}
 	return sum;
+}
+
+int
+wkt_status_field(const char *run_dir, const char *role, int instance, const char *key,
+    char *out, size_t len)
+{
+	char buf[65536];
+
+	if (status_text(run_dir, buf, sizeof buf) < 0)
+		return 0;
+	for (char *save, *line = strtok_r(buf, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		size_t n;
+		const char *v;
+		if (!status_is(line, role, instance))
+			continue;
+		if ((v = status_value(line, key, &n)) == NULL)
+			return 0;
+		snprintf(out, len, "%.*s", (int)n, v);
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -405,6 +456,85 @@ wkt_free_port(void)
 	abort();
 }
 
+/* Claim ports [base, base + n*128) for this process: one file per 128
+ * ports under /tmp/wkt-ports, created exclusively, holding the claimer's
+ * pid; a claim whose process is gone is taken over.  1, or 0 with nothing
+ * claimed. */
+static int
+claim_chunks(int base, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char claim[64], pid[16];
+		int fd;
+
+		snprintf(claim, sizeof claim, "/tmp/wkt-ports/chunk-%d", base + i * 128);
+		if ((fd = open(claim, O_WRONLY | O_CREAT | O_EXCL, 0666)) < 0) {
+			char *held = errno == EEXIST ? wkt_read_file(claim) : NULL;
+			int owner = held ? atoi(held) : 0;
+			free(held);
+			if (owner <= 0 || (kill(owner, 0) == 0 || errno != ESRCH) || unlink(claim) != 0 ||
+			    (fd = open(claim, O_WRONLY | O_CREAT | O_EXCL, 0666)) < 0)
+				break;
+		}
+		snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+		if (write(fd, pid, strlen(pid)) != (ssize_t)strlen(pid)) {
+			/* An empty claim is taken over: harmless. */
+		}
+		close(fd);
+	}
+	if (i == n)
+		return 1;
+	while (i-- > 0) {
+		char claim[64];
+		snprintf(claim, sizeof claim, "/tmp/wkt-ports/chunk-%d", base + i * 128);
+		unlink(claim);
+	}
+	return 0;
+}
+
+int
+wkt_free_port_block(const char *const *addrs, int naddrs, int count)
+{
+	/* Bases every 128 ports in 2048..9999, below wkt_free_port's range;
+	 * claims by chunks of 128, so that blocks of any size never overlap. */
+	const int lo = 2048, hi = 10000, chunks = (count + 127) / 128;
+	int nbases = (hi - chunks * 128 - lo) / 128 + 1, first;
+
+	if (nbases < 1)
+		return -1;
+	first = (int)(((unsigned)getpid() ^ (unsigned)wkt_now_ms()) % (unsigned)nbases);
+	(void)mkdir("/tmp/wkt-ports", 01777);
+	for (int k = 0; k < nbases; k++) {
+		int base = lo + ((first + k) % nbases) * 128, ok = 1;
+
+		if (!claim_chunks(base, chunks))
+			continue;
+		/* SO_REUSEADDR as the listeners (ZeroMQ, the replication
+		 * manager) set it: a port left in TIME_WAIT is free to them. */
+		for (int a = 0; ok && a < naddrs; a++)
+			for (int port = base; ok && port < base + count; port++) {
+				struct sockaddr_in sa = { .sin_family = AF_INET,
+				    .sin_port = htons((uint16_t)port) };
+				int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+				ok = s >= 0 && inet_pton(AF_INET, addrs[a], &sa.sin_addr) == 1 &&
+				    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+				    bind(s, (struct sockaddr *)&sa, sizeof sa) == 0;
+				if (s >= 0)
+					close(s);
+			}
+		if (ok)
+			return base;
+		for (int i = 0; i < chunks; i++) {
+			char claim[64];
+			snprintf(claim, sizeof claim, "/tmp/wkt-ports/chunk-%d", base + i * 128);
+			unlink(claim);
+		}
+	}
+	return -1;
+}
+
 struct http_body {
 	char *p;
 	size_t len;
@@ -426,6 +556,13 @@ long
 wkt_http(const char *method, const char *url, const char *json, char **body,
     const char *const *headers)
 {
+	return wkt_http_ms(method, url, json, body, headers, 10000);
+}
+
+long
+wkt_http_ms(const char *method, const char *url, const char *json, char **body,
+    const char *const *headers, long timeout_ms)
+{
 	struct http_body b = { calloc(1, 1), 0 };
 	struct curl_slist *hl = NULL;
 	CURL *h = curl_easy_init();
@@ -433,7 +570,8 @@ wkt_http(const char *method, const char *url, const char *json, char **body,
 
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	if (json) {
@@ -452,6 +590,67 @@ wkt_http(const char *method, const char *url, const char *json, char **body,
 	else
 		free(b.p);
 	return status;
+}
+
+/* The processes whose arguments hold "-f config", in /proc (a zombie's
+ * are empty: it is gone), wk-master first; how many (at most max). */
+static int
+tree_pids(const char *config, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL || config == NULL) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL && n < max) {
+		char path[300], args[4096];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		ssize_t len;
+		int fd, match = 0;
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		len = read(fd, args, sizeof args - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		args[len] = '\0';
+		for (char *a = args; a < args + len; a += strlen(a) + 1)
+			if (strcmp(a, "-f") == 0 && a + 3 < args + len && strcmp(a + 3, config) == 0)
+				match = 1;
+		if (!match)
+			continue;
+		const char *slash = strrchr(args, '/');
+		if (strcmp(slash ? slash + 1 : args, "wk-master") == 0 && n > 0) {
+			out[n++] = out[0];       /* the master goes first */
+			out[0] = pid;
+		} else
+			out[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Remove the tree's shared-memory segments (a master that exited has
+ * removed them already; one killed with SIGKILL leaves ~16 MB each). */
+static void
+tree_unlink_segments(const char *run)
+{
+	char name[64];
+
+	presence_name(run, name, sizeof name);
+	presence_unlink(name);
+	lastmsg_name(run, name, sizeof name);
+	lastmsg_unlink(name);
+	stats_name(run, name, sizeof name);
+	stats_unlink(name);
 }
 
 /* If the test process dies on a failed assertion (Check's fork mode then
@@ -476,16 +675,30 @@ start_watchdog(struct wkt_tree *t)
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
 		/* The tree may have been restarted since: its pid file names the
-		 * master of now. */
+		 * master of now.  A test may have stopped it (SIGSTOP): it runs
+		 * again first.  What is left after the master's stop (children of
+		 * a master killed, by the test or by Check with the test's
+		 * process group) is killed. */
 		char path[512], *pidtext;
-		pid_t master = t->master;
+		pid_t master = t->master, left[256];
+		int n = tree_pids(t->config, left, 256);
+		for (int i = n - 1; i >= 0; i--)
+			kill(left[i], SIGCONT);
 		snprintf(path, sizeof path, "%s/wk-master.pid", t->run);
 		if ((pidtext = wkt_read_file(path)) != NULL && atoi(pidtext) > 0)
 			master = atoi(pidtext);
-		if (kill(master, 0) == 0) {
+		if (master > 0 && kill(master, 0) == 0) {
 			kill(master, SIGTERM);
 			for (int i = 0; i < 1000 && kill(master, 0) == 0; i++)
 				poll(NULL, 0, 20);
+		}
+		n = tree_pids(t->config, left, 256);
+		for (int i = 0; i < n; i++)
+			kill(left[i], SIGKILL);
+		tree_unlink_segments(t->run);
+		if (getenv("WKT_KEEP")) {   /* as wkt_tree_stop: to read master.log */
+			fprintf(stderr, "wktest: kept %s\n", t->dir);
+			_exit(0);
 		}
 		if (strncmp(t->dir, "/tmp/wkt-", 9) == 0)
 			execlp("rm", "rm", "-rf", t->dir, (char *)NULL);
@@ -537,6 +750,7 @@ wkt_tree_start(struct wkt_tree *t, const char *extra)
 void
 wkt_tree_halt(struct wkt_tree *t)
 {
+	ck_assert_int_gt(t->master, 0);       /* kill(0, ...) would signal the test */
 	kill(t->master, SIGTERM);
 	ck_assert_int_eq(wkt_wait_exit(t->master, 20000, NULL), 0);
 	t->master = 0;
@@ -546,20 +760,20 @@ void
 wkt_tree_stop(struct wkt_tree *t)
 {
 	if (t->master > 0) {
+		wkt_tree_signal(t, SIGCONT);      /* a tree a test stopped */
 		kill(t->master, SIGTERM);
 		wkt_wait_exit(t->master, 20000, NULL);
 	}
 	/* A master killed with SIGKILL and not started again (a test that
 	 * failed half-way) leaves its shared-memory segments behind, ~16 MB
-	 * of /dev/shm each time; one that exited has removed them already. */
+	 * of /dev/shm each time; one that exited has removed them already.
+	 * Its children, if a test killed it alone, are killed here. */
 	if (t->run) {
-		char name[64];
-		presence_name(t->run, name, sizeof name);
-		presence_unlink(name);
-		lastmsg_name(t->run, name, sizeof name);
-		lastmsg_unlink(name);
-		stats_name(t->run, name, sizeof name);
-		stats_unlink(name);
+		pid_t left[256];
+		int n = tree_pids(t->config, left, 256);
+		for (int i = 0; i < n; i++)
+			kill(left[i], SIGKILL);
+		tree_unlink_segments(t->run);
 	}
 	if (getenv("WKT_KEEP"))   /* to read master.log after a failure */
 		fprintf(stderr, "wktest: kept %s\n", t->dir);
@@ -583,6 +797,52 @@ wkt_tree_pid(struct wkt_tree *t, const char *role, int instance)
 
 	p = n > 0 ? wkt_find(v, n, role, instance) : NULL;
 	return p ? p->pid : -1;
+}
+
+int
+wkt_tree_pids(const struct wkt_tree *t, pid_t *out, int max)
+{
+	return tree_pids(t->config, out, max);
+}
+
+int
+wkt_tree_signal(const struct wkt_tree *t, int sig)
+{
+	pid_t pids[256];
+	int n = tree_pids(t->config, pids, 256);
+
+	if (sig == SIGCONT)
+		for (int i = n - 1; i >= 0; i--)
+			kill(pids[i], sig);
+	else
+		for (int i = 0; i < n; i++)
+			kill(pids[i], sig);
+	return n;
+}
+
+void
+wkt_tree_kill_all(struct wkt_tree *t)
+{
+	pid_t pids[256];
+	uint64_t end = wkt_now_ms() + 10000;
+	int n;
+
+	/* The master first, so that it restarts nothing; then every child,
+	 * and again whatever a later scan still finds (a child the master
+	 * forked between the scan and its death). */
+	n = wkt_tree_pids(t, pids, 256);
+	ck_assert_msg(n > 0, "no process of the tree %s", t->dir);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	if (t->master > 0)
+		ck_assert_int_eq(wkt_wait_exit(t->master, 10000, NULL), 0);
+	while ((n = wkt_tree_pids(t, pids, 256)) > 0 && wkt_now_ms() < end) {
+		for (int i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		wkt_tick();
+	}
+	ck_assert_msg(n == 0, "%d processes of %s outlived SIGKILL", n, t->dir);
+	t->master = 0;
 }
 
 int

@@ -37,6 +37,12 @@ int wkt_status(const char *run_dir, struct wkt_proc *out, int max);
 /* The sum of a counter ("db_writes") over the status lines of every
  * process of `role` (NULL: all); -1 if the master did not answer. */
 long long wkt_status_sum(const char *run_dir, const char *role, const char *key);
+/* One key of role/instance's status line ("rep", "rep_master" ...): its
+ * value copied into out (NUL-terminated, cut to len); 1 found, 0 when the
+ * master did not answer, the process is not listed or its line (a process
+ * that did not answer this round) lacks the key. */
+int wkt_status_field(const char *run_dir, const char *role, int instance, const char *key,
+    char *out, size_t len);
 /* Wait until `n` processes (master included) report ready; 0 or -1 on timeout. */
 int wkt_wait_ready(const char *run_dir, int n, int timeout_ms);
 /* Wait until pid has exited (reaping it if it is our child); 0 or -1. */
@@ -80,6 +86,19 @@ int wkt_tree_pid(struct wkt_tree *t, const char *role, int instance);
  * fails the test otherwise. */
 void wkt_tree_kill9(struct wkt_tree *t, const char *role, int instance);
 
+/* The whole tree as a host would be lost or frozen (the cluster tests).
+ * pids: every process whose arguments name the tree's config ("-f
+ * config"), found in /proc, wk-master first: children whose master is gone
+ * are found too; how many.  signal: sig to each of them, the children
+ * first for SIGCONT (the master, woken last, finds them running), the
+ * master first otherwise; how many.  kill_all: SIGKILL to each, wk-master
+ * first, and wait until all are gone (fails the test otherwise); then
+ * t->master is 0 and wkt_tree_launch starts the tree again on the same
+ * directory, config and ports. */
+int wkt_tree_pids(const struct wkt_tree *t, pid_t *out, int max);
+int wkt_tree_signal(const struct wkt_tree *t, int sig);
+void wkt_tree_kill_all(struct wkt_tree *t);
+
 /* A golden vector from tests/vectors (parsed JSON; fails the test if bad). */
 struct json_t;
 struct json_t *wkt_vec_load(const char *name);
@@ -100,10 +119,19 @@ void wkt_store_close(struct wk_proc *p);
 /* A TCP port below the ephemeral range that was free a moment ago and
  * that this process has not given out lately. */
 int wkt_free_port(void);
+/* The first of `count` consecutive TCP ports that were free a moment ago
+ * on every one of the naddrs IPv4 addresses (a cluster's internal ports:
+ * cluster.nodes), in 2048..9999, below wkt_free_port's range; claimed for
+ * this process while it lives (files under /tmp/wkt-ports), so that tests
+ * running side by side get blocks apart.  -1 if no block is free. */
+int wkt_free_port_block(const char *const *addrs, int naddrs, int count);
 /* An HTTP request with libcurl: the status, or -1; *body gets the response
- * body (malloc'd).  Extra headers as "Name: value", NULL-terminated. */
+ * body (malloc'd).  Extra headers as "Name: value", NULL-terminated.
+ * wkt_http waits 10 s at most, wkt_http_ms timeout_ms. */
 long wkt_http(const char *method, const char *url, const char *json, char **body,
     const char *const *headers);
+long wkt_http_ms(const char *method, const char *url, const char *json, char **body,
+    const char *const *headers, long timeout_ms);
 
 /* An HTTP call to the tree's API: fails the test unless the status is
  * `status` and the body is JSON; returns the parsed body (json_decref it). */

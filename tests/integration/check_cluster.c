@@ -1,0 +1,737 @@
+/* check_cluster.c - three trees on one machine as the three hosts of a
+ * cluster (issue 18, wk-cluster(7)): host K runs its whole tree under its
+ * own wk-master and rootDir, internal ports on 127.0.0.1K from one base,
+ * client listeners on 127.0.0.1.  A group channel takes messages through
+ * every host's HTTP API and brokers, whichever host masters its shard.
+ *
+ * kill_host: the host mastering the group's channel shard is killed with
+ * SIGKILL, wk-master and all; sends go on through the other two (retried
+ * with the same client_msg_no until one is acknowledged); the killed host
+ * comes back and catches up; then the new master's host is killed in turn.
+ * stopped_host: the master's host is frozen (SIGSTOP) and thawed; status is
+ * sampled all along for two answering masters of one shard.
+ *
+ * Every send is sequential, so the acknowledgements have one order: each
+ * must carry the next message_seq (1, 2, 3 ...: no gap, no reordering, no
+ * message acknowledged twice).  At the end the channel read back through
+ * /channel/messagesync, and then each host's own channel shard files opened
+ * alone (no replication), must hold every acknowledged message exactly once
+ * at its seq, with its payload, client_msg_no and sender.  The failover
+ * times are printed; WKT_VERBOSE=1 prints every send. */
+#include <check.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "channel.h"
+#include "wk_crypto.h"
+#include "wk_db.h"
+#include "wk_proc.h"
+#include "wk_shard.h"
+#include "wkclient.h"
+#include "wktest.h"
+
+#define NHOSTS 3
+#define NSHARDS 2                /* processes.channel and .mailbox (wkt_write_config) */
+#define NPORTS 1792              /* internal ports per host (wk-cluster(7)) */
+#define GROUP "cluster-group"
+#define MAXMSG 600
+#define TRY_MS 2000L             /* one HTTP attempt; the copy holds up to 4 s */
+#define SEND_DEADLINE_MS 30000   /* one message, retried, must be acknowledged by then */
+#define SETTLE_MS 30000          /* elections and catching up */
+#define DUAL_MAX_MS 3000         /* a thawed master steps down within this */
+
+static const char *const addrs[NHOSTS] = { "127.0.0.11", "127.0.0.12", "127.0.0.13" };
+static const char *const roles[] = { "channel", "mailbox" };
+
+static struct wkt_tree host[NHOSTS];
+static atomic_int alive[NHOSTS];  /* its processes run (not killed) */
+static atomic_int frozen = -1;    /* the host stopped with SIGSTOP, or -1 */
+static int verbose, shard;        /* shard: the group's channel shard */
+
+/* A message, in the order of its acknowledgement (every send waits for
+ * its answer before the next one goes). */
+struct msg {
+	char cmn[24];                /* client_msg_no, the same on every retry */
+	char text[96];               /* payload, unique */
+	char from[8];
+	uint32_t seq;
+	int64_t id;
+	int via, tries;              /* the host that acknowledged it; attempts */
+};
+static struct msg msgs[MAXMSG];
+static int nmsgs;
+static uint64_t phase_end;        /* when set, every send must be done by then */
+
+static void
+setup(void)
+{
+	int base;
+	char extra[512], err[256], dir[512];
+
+	signal(SIGPIPE, SIG_IGN);
+	verbose = getenv("WKT_VERBOSE") && atoi(getenv("WKT_VERBOSE")) > 0;
+	nmsgs = 0;
+	phase_end = 0;
+	memset(msgs, 0, sizeof msgs);
+	base = wkt_free_port_block(addrs, NHOSTS, NPORTS);
+	ck_assert_msg(base > 0, "no block of %d ports free on 127.0.0.11-13 in 2000-9999", NPORTS);
+	for (int k = 0; k < NHOSTS; k++) {
+		snprintf(extra, sizeof extra, "cluster:\n  node: %d\n  nodes: [\"%s:%d\", \"%s:%d\", "
+		    "\"%s:%d\"]\n", k + 1, addrs[0], base, addrs[1], base, addrs[2], base);
+		wkt_tree_prepare(&host[k], extra);
+	}
+	for (int k = 0; k < NHOSTS; k++) {
+		wkt_tree_launch(&host[k]);
+		alive[k] = 1;
+	}
+	frozen = -1;
+	/* The placement the trees use (their LAYOUT), for the group's shard. */
+	snprintf(dir, sizeof dir, "%s/data", host[0].dir);
+	ck_assert_msg(wk_shard_layout_load(dir, err, sizeof err) == 0, "%s", err);
+	shard = wk_shard_channel(GROUP, strlen(GROUP), NSHARDS);
+	if (verbose)
+		fprintf(stderr, "cluster: base port %d, the group on channel shard %d\n", base, shard);
+}
+
+static void
+teardown(void)
+{
+	for (int k = 0; k < NHOSTS; k++)
+		wkt_tree_stop(&host[k]);
+}
+
+/* ---- status ---- */
+
+/* role/instance's `key` on host k as an integer; -1 when not answered. */
+static long
+field_int(int k, const char *role, int inst, const char *key)
+{
+	char v[32];
+
+	return wkt_status_field(host[k].run, role, inst, key, v, sizeof v) ? atol(v) : -1;
+}
+
+/* Does role/instance on host k say rep=master? */
+static int
+is_master(int k, const char *role, int inst)
+{
+	char v[16];
+
+	return wkt_status_field(host[k].run, role, inst, "rep", v, sizeof v) &&
+	    strcmp(v, "master") == 0;
+}
+
+/* Has every shard one master among the running hosts, named by every
+ * copy (rep_master), all caught up (rep_synced=1) and, with `lag`, none
+ * behind the master (rep_lag=0)?  If not, why in `why`. */
+static int
+settled(int lag, char *why, size_t len)
+{
+	for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++)
+		for (int i = 0; i < NSHARDS; i++) {
+			long master = 0;
+			for (int k = 0; k < NHOSTS; k++) {
+				if (!alive[k])
+					continue;
+				long m = field_int(k, roles[r], i, "rep_master");
+				long synced = field_int(k, roles[r], i, "rep_synced");
+				int own = is_master(k, roles[r], i);
+				if (m <= 0 || m > NHOSTS || !alive[m - 1] || (master && m != master) ||
+				    own != (m == k + 1) || synced != 1 ||
+				    (lag && !own && field_int(k, roles[r], i, "rep_lag") != 0)) {
+					snprintf(why, len, "%s/%d on host %d: rep_master %ld (%s), "
+					    "rep_synced %ld, rep_lag %ld", roles[r], i, k + 1, m,
+					    own ? "master" : "not master", synced,
+					    field_int(k, roles[r], i, "rep_lag"));
+					return 0;
+				}
+				master = m;
+			}
+		}
+	return 1;
+}
+
+/* Wait until settled (fails the test after SETTLE_MS).  With `lag`, the
+ * copies' lag must be 0 as measured at least 1.5 s from now: a master
+ * sends its end of log to its copies once a second (wk-cluster(7)), so an
+ * earlier 0 may predate the last commits. */
+static void
+wait_settled(int lag, const char *when)
+{
+	uint64_t t0 = wkt_now_ms(), end = t0 + SETTLE_MS;
+	char why[256] = "";
+
+	while ((lag && wkt_now_ms() < t0 + 1500) || !settled(lag, why, sizeof why)) {
+		ck_assert_msg(wkt_now_ms() < end, "cluster not settled %s in %d ms: %s", when,
+		    SETTLE_MS, why);
+		wkt_tick();
+	}
+	if (verbose)
+		fprintf(stderr, "cluster: settled %s in %llu ms\n", when,
+		    (unsigned long long)(wkt_now_ms() - t0));
+}
+
+/* The host whose copy of role/instance is master. */
+static int
+master_of(const char *role, int inst)
+{
+	for (int k = 0; k < NHOSTS; k++)
+		if (alive[k] && k != frozen && is_master(k, role, inst))
+			return k;
+	ck_abort_msg("no host masters %s/%d", role, inst);
+	return -1;
+}
+
+/* ---- sending ---- */
+
+/* The next message: its number is its place in the order of
+ * acknowledgements, and its seq must be that plus one. */
+static struct msg *
+new_msg(const char *from)
+{
+	struct msg *m;
+
+	ck_assert_int_lt(nmsgs, MAXMSG);
+	m = &msgs[nmsgs];
+	snprintf(m->cmn, sizeof m->cmn, "cm-%d", nmsgs + 1);
+	snprintf(m->text, sizeof m->text, "{\"type\":1,\"content\":\"cluster message %d from %s\"}",
+	    nmsgs + 1, from);
+	snprintf(m->from, sizeof m->from, "%s", from);
+	return m;
+}
+
+/* m was acknowledged by host k with (seq, id), ms after it was first sent. */
+static void
+acked(struct msg *m, int k, uint32_t seq, int64_t id, uint64_t ms)
+{
+	m->seq = seq;
+	m->id = id;
+	m->via = k;
+	if (verbose)
+		fprintf(stderr, "cluster: %s via host %d (%s): seq %u, %d attempt%s, %llu ms\n",
+		    m->cmn, k + 1, m->from[0] == 'w' ? "WKProto" : "HTTP", seq, m->tries,
+		    m->tries == 1 ? "" : "s", (unsigned long long)ms);
+	/* Sequential sends: the next seq, whatever host and failover. */
+	ck_assert_msg(seq == (uint32_t)nmsgs + 1, "%s acknowledged by host %d with seq %u, want %d "
+	    "(the previous acknowledgement had seq %u)", m->cmn, k + 1, seq, nmsgs + 1,
+	    nmsgs ? msgs[nmsgs - 1].seq : 0);
+	nmsgs++;
+}
+
+/* One HTTP attempt of m through host k: 1 if it was acknowledged. */
+static int
+http_try(int k, struct msg *m, uint32_t *seq, int64_t *id)
+{
+	char url[128], body[1024], p64[256], *resp = NULL;
+	json_t *j, *d;
+	long st;
+	int ok;
+
+	p64[wk_b64_encode(m->text, strlen(m->text), p64)] = '\0';
+	snprintf(url, sizeof url, "%s/message/send", host[k].http);
+	snprintf(body, sizeof body, "{\"from_uid\":\"%s\",\"channel_id\":\"" GROUP "\","
+	    "\"channel_type\":2,\"client_msg_no\":\"%s\",\"payload\":\"%s\","
+	    "\"header\":{\"red_dot\":1}}", m->from, m->cmn, p64);
+	m->tries++;
+	st = wkt_http_ms("POST", url, body, &resp, NULL, TRY_MS);
+	j = st == 200 ? json_loads(resp, 0, NULL) : NULL;
+	d = json_object_get(j, "data");
+	ok = j && json_integer_value(json_object_get(j, "status")) == 200 &&
+	    json_integer_value(json_object_get(d, "reason_code")) == 1 &&
+	    json_integer_value(json_object_get(d, "message_seq")) > 0 &&
+	    json_is_string(json_object_get(d, "client_msg_no")) &&
+	    strcmp(json_string_value(json_object_get(d, "client_msg_no")), m->cmn) == 0;
+	if (ok) {
+		*seq = (uint32_t)json_integer_value(json_object_get(d, "message_seq"));
+		*id = json_integer_value(json_object_get(d, "message_id"));
+	} else if (verbose)
+		fprintf(stderr, "cluster: %s via host %d: status %ld %.200s\n", m->cmn, k + 1, st,
+		    resp ? resp : "");
+	json_decref(j);
+	free(resp);
+	return ok;
+}
+
+/* Send the next message over HTTP, first through host `first`, then
+ * through the next running host after each failure, the same message
+ * each time, until one is acknowledged (30 s at most, which fails the
+ * test).  ms since t0; UINT64_MAX when phase_end came first (the caller
+ * fails the test after saying more). */
+static uint64_t
+http_send(int first, uint64_t t0)
+{
+	struct msg *m = new_msg("hs");
+	uint64_t began = wkt_now_ms(), end = began + SEND_DEADLINE_MS;
+
+	if (phase_end && phase_end < end)
+		end = phase_end;
+	uint32_t seq;
+	int64_t id;
+
+	for (int k = first;; k = (k + 1) % NHOSTS) {
+		if (!alive[k] || k == frozen)
+			continue;
+		if (http_try(k, m, &seq, &id)) {
+			acked(m, k, seq, id, wkt_now_ms() - began);
+			return wkt_now_ms() - t0;
+		}
+		if (wkt_now_ms() >= end && end == phase_end)
+			return UINT64_MAX;
+		ck_assert_msg(wkt_now_ms() < end, "%s not acknowledged in %llu ms (%d attempts)",
+		    m->cmn, (unsigned long long)(wkt_now_ms() - began), m->tries);
+		wkt_tick();
+	}
+}
+
+/* A WKProto connection of uid to host k's brokers. */
+static struct wkc *
+wk_login(int k, const char *uid)
+{
+	char token[32];
+	struct wkc *c = wkc_connect_tcp("127.0.0.1", host[k].tcp_port);
+
+	ck_assert_ptr_nonnull(c);
+	snprintf(token, sizeof token, "tok-%s", uid);
+	ck_assert_int_eq(wkc_handshake(c, uid, token, WKPROTO_VERSION_MAX, 1, "dev", NULL), 1);
+	return c;
+}
+
+/* The next message as a SEND of uid's connection c on host k: it must get
+ * its SENDACK with reason 1 (the cluster is whole: no retry). */
+static void
+wk_send(struct wkc *c, int k, const char *uid)
+{
+	struct msg *m = new_msg(uid);
+	struct wkproto_packet p;
+	uint64_t began = wkt_now_ms();
+
+	m->tries = 1;
+	ck_assert_int_eq(wkc_send_msg(c, GROUP, 2, m->text, m->cmn, (uint32_t)nmsgs + 1, 0), 0);
+	ck_assert_msg(wkc_expect(c, WKPROTO_SENDACK, &p, 10000) == 0, "%s: no SENDACK from host %d",
+	    m->cmn, k + 1);
+	ck_assert_uint_eq(p.sendack.client_seq, (uint32_t)nmsgs + 1);
+	ck_assert_msg(p.sendack.reason_code == 1 && p.sendack.message_seq > 0,
+	    "%s via host %d: SENDACK reason %d seq %u", m->cmn, k + 1, p.sendack.reason_code,
+	    (unsigned)p.sendack.message_seq);
+	acked(m, k, (uint32_t)p.sendack.message_seq, p.sendack.message_id, wkt_now_ms() - began);
+}
+
+/* Tokens for the WKProto senders and the group, its members added
+ * through another host than the one that made it. */
+static void
+make_group(void)
+{
+	char uid[8];
+
+	for (int k = 0; k < NHOSTS; k++) {
+		snprintf(uid, sizeof uid, "wp%d", k + 1);
+		char token[32];
+		snprintf(token, sizeof token, "tok-%s", uid);
+		wkt_set_token(&host[k], uid, token, 1, 0);
+	}
+	wkt_post_ok(&host[0], "/channel", "{\"channel_id\":\"" GROUP "\",\"channel_type\":2,"
+	    "\"subscribers\":[\"hs\",\"wp1\"]}");
+	wkt_post_ok(&host[1], "/channel/subscriber_add", "{\"channel_id\":\"" GROUP "\","
+	    "\"channel_type\":2,\"subscribers\":[\"wp2\",\"wp3\",\"cu\"]}");
+}
+
+/* Sends round-robin over the hosts (the running ones) until `upto`
+ * messages are acknowledged.  The time from t0 to the first
+ * acknowledgement (t0 0: none wanted). */
+static uint64_t
+http_until(int upto, uint64_t t0)
+{
+	uint64_t first = 0;
+
+	for (int i = 0; nmsgs < upto; i++) {
+		uint64_t ms = http_send(i % NHOSTS, t0);
+		if (first == 0)
+			first = t0 ? ms : 1;
+	}
+	return first;
+}
+
+/* ---- what is stored ---- */
+
+struct rec {
+	uint32_t seq;
+	char cmn[24], from[8], text[160];
+};
+
+/* The group's messages through /channel/messagesync on host k, in seq
+ * order; how many. */
+static int
+read_sync(int k, struct rec *out, int max)
+{
+	char url[128], *resp = NULL;
+	json_t *j, *a, *e;
+	size_t i;
+	int n = 0;
+
+	snprintf(url, sizeof url, "%s/channel/messagesync", host[k].http);
+	ck_assert_int_eq(wkt_http("POST", url, "{\"login_uid\":\"hs\",\"channel_id\":\"" GROUP "\","
+	    "\"channel_type\":2,\"start_message_seq\":1,\"end_message_seq\":0,\"limit\":10000,"
+	    "\"pull_mode\":1}", &resp, NULL), 200);
+	j = json_loads(resp, 0, NULL);
+	a = json_object_get(j, "messages");
+	ck_assert_msg(json_is_array(a), "messagesync on host %d: %s", k + 1, resp);
+	json_array_foreach(a, i, e) {
+		const char *cmn = json_string_value(json_object_get(e, "client_msg_no"));
+		const char *from = json_string_value(json_object_get(e, "from_uid"));
+		const char *p64 = json_string_value(json_object_get(e, "payload"));
+		struct rec *r = &out[n];
+		ssize_t len;
+
+		ck_assert_int_lt(n, max);
+		memset(r, 0, sizeof *r);
+		r->seq = (uint32_t)json_integer_value(json_object_get(e, "message_seq"));
+		snprintf(r->cmn, sizeof r->cmn, "%s", cmn ? cmn : "");
+		snprintf(r->from, sizeof r->from, "%s", from ? from : "");
+		len = p64 ? wk_b64_decode(p64, strlen(p64), (uint8_t *)r->text, sizeof r->text - 1) : -1;
+		r->text[len > 0 ? len : 0] = '\0';
+		n++;
+	}
+	json_decref(j);
+	free(resp);
+	return n;
+}
+
+struct store_walk {
+	struct rec *out;
+	int n, max;
+};
+
+static int
+store_rec(const struct channel_msg *m, void *arg)
+{
+	struct store_walk *w = arg;
+	struct rec *r;
+
+	if (w->n >= w->max)
+		return 1;
+	r = &w->out[w->n++];
+	memset(r, 0, sizeof *r);
+	r->seq = m->seq;
+	snprintf(r->cmn, sizeof r->cmn, "%.*s", (int)m->client_msg_no_len,
+	    m->client_msg_no ? m->client_msg_no : "");
+	snprintf(r->from, sizeof r->from, "%.*s", (int)m->from_uid_len,
+	    m->from_uid ? m->from_uid : "");
+	snprintf(r->text, sizeof r->text, "%.*s", (int)m->payload_len,
+	    m->payload ? (const char *)m->payload : "");
+	return 0;
+}
+
+/* The group's messages in host k's own files of its channel shard, opened
+ * alone (recovery, no replication), its tree stopped. */
+static int
+read_store(int k, struct rec *out, int max)
+{
+	static struct wk_proc proc;
+	struct store_walk w = { out, 0, max };
+	char dir[512];
+	long got;
+
+	snprintf(dir, sizeof dir, "%s/data/channel-%d", host[k].dir, shard);
+	memset(&proc, 0, sizeof proc);
+	wkt_store_open(&proc, dir, channel_databases, "fsync");
+	ck_assert_int_eq(channel_store_open(&proc), 0);
+	got = channel_msg_range(&proc, GROUP, 2, 1, 0, 0, 0, store_rec, &w);
+	channel_store_close(&proc);
+	wkt_store_close(&proc);
+	ck_assert_msg(got >= 0, "host %d: cannot read %s", k + 1, dir);
+	ck_assert_int_lt(w.n, max);
+	return w.n;
+}
+
+/* What one host holds, against the acknowledgements: seqs 1, 2, ...
+ * without a gap; seq s up to `upto` is message s, the one acknowledged with
+ * it (client_msg_no, sender and payload alike, so none is there twice);
+ * with `exact` there is nothing else (every message, and only those, is
+ * stored once).  Beyond upto, without exact, records a host committed as
+ * master but never had acknowledged are left alone. */
+static void
+check_held(const char *what, const struct rec *r, int n, int upto, int exact)
+{
+	for (int i = 0; i < n; i++) {
+		ck_assert_msg(r[i].seq == (uint32_t)i + 1, "%s: record %d has seq %u (a gap or a "
+		    "reorder)", what, i, r[i].seq);
+		if (i >= upto)
+			continue;
+		const struct msg *m = &msgs[i];
+		ck_assert_msg(strcmp(r[i].cmn, m->cmn) == 0 && strcmp(r[i].from, m->from) == 0 &&
+		    strcmp(r[i].text, m->text) == 0, "%s: seq %u is %s from %s \"%s\", acknowledged "
+		    "as %s from %s \"%s\"", what, r[i].seq, r[i].cmn, r[i].from, r[i].text, m->cmn,
+		    m->from, m->text);
+	}
+	ck_assert_msg(n >= upto, "%s: %d messages, %d acknowledged up to there", what, n, upto);
+	if (exact)
+		ck_assert_msg(n == upto, "%s: %d messages, %d acknowledged", what, n, upto);
+}
+
+static void
+check_sync(int k)
+{
+	static struct rec r[MAXMSG + 64];
+	char what[64];
+
+	snprintf(what, sizeof what, "messagesync on host %d", k + 1);
+	check_held(what, r, read_sync(k, r, MAXMSG + 64), nmsgs, 1);
+}
+
+static void
+check_store(int k, int upto, int exact)
+{
+	static struct rec r[MAXMSG + 64];
+	char what[64];
+	int n;
+
+	snprintf(what, sizeof what, "host %d's channel-%d files", k + 1, shard);
+	n = read_store(k, r, MAXMSG + 64);
+	check_held(what, r, n, upto, exact);
+	fprintf(stderr, "cluster: %s hold %d messages, %d of them checked against the "
+	    "acknowledgements\n", what, n, upto);
+}
+
+/* kill -9 host k, wk-master and every child (a host lost at once). */
+static void
+kill_host(int k)
+{
+	wkt_tree_kill_all(&host[k]);
+	alive[k] = 0;
+}
+
+START_TEST(test_cluster_kill_host)
+{
+	struct wkc *c[NHOSTS];
+	char uid[8];
+	uint64_t t0, ms;
+	int victim, victim2, upto2;
+
+	wait_settled(0, "at start");
+	make_group();
+	for (int k = 0; k < NHOSTS; k++) {
+		snprintf(uid, sizeof uid, "wp%d", k + 1);
+		c[k] = wk_login(k, uid);
+	}
+	/* 60 over HTTP round-robin, two SENDs through each host's brokers. */
+	for (int i = 0; i < 60; i++) {
+		http_send(i % NHOSTS, 0);
+		if (i % 10 == 9) {
+			int k = (i / 10) % NHOSTS;
+			snprintf(uid, sizeof uid, "wp%d", k + 1);
+			wk_send(c[k], k, uid);
+		}
+	}
+	for (int k = 0; k < NHOSTS; k++)
+		wkc_close(c[k]);
+
+	/* The group's master host dies; the two others go on. */
+	victim = master_of("channel", shard);
+	t0 = wkt_now_ms();
+	kill_host(victim);
+	ms = http_until(160, t0);
+	fprintf(stderr, "cluster: kill -9 of host %d (master of channel/%d): the first send "
+	    "acknowledged %llu ms after\n", victim + 1, shard, (unsigned long long)ms);
+
+	/* It comes back on the same files and catches up. */
+	t0 = wkt_now_ms();
+	wkt_tree_launch(&host[victim]);
+	alive[victim] = 1;
+	wait_settled(0, "after the restart");
+	fprintf(stderr, "cluster: host %d back, every copy caught up, %llu ms after its start\n",
+	    victim + 1, (unsigned long long)(wkt_now_ms() - t0));
+	for (int k = 0; k < NHOSTS; k++) {
+		snprintf(uid, sizeof uid, "wp%d", k + 1);
+		c[k] = wk_login(k, uid);
+	}
+	for (int i = 0; nmsgs < 200; i++) {
+		http_send(i % NHOSTS, 0);
+		if (i % 12 == 5) {
+			int k = (i / 12) % NHOSTS;
+			snprintf(uid, sizeof uid, "wp%d", k + 1);
+			wk_send(c[k], k, uid);
+		}
+	}
+	for (int k = 0; k < NHOSTS; k++)
+		wkc_close(c[k]);
+
+	/* The new master's host dies too. */
+	victim2 = master_of("channel", shard);
+	upto2 = nmsgs;
+	t0 = wkt_now_ms();
+	kill_host(victim2);
+	ms = http_until(240, t0);
+	fprintf(stderr, "cluster: kill -9 of host %d (the new master of channel/%d): the first "
+	    "send acknowledged %llu ms after\n", victim2 + 1, shard, (unsigned long long)ms);
+
+	/* Every acknowledged message, once, in order: through each survivor's
+	 * API, then in each host's own files. */
+	for (int k = 0; k < NHOSTS; k++)
+		if (alive[k])
+			check_sync(k);
+	for (int k = 0; k < NHOSTS; k++)
+		if (alive[k])
+			wkt_tree_halt(&host[k]);
+	for (int k = 0; k < NHOSTS; k++)
+		if (k == victim2)
+			check_store(k, upto2, 0);    /* all it acknowledged, as master */
+		else
+			check_store(k, nmsgs, 1);    /* a survivor: everything */
+}
+END_TEST
+
+/* ---- stopped_host: the status sampler ---- */
+
+struct sampler {
+	pthread_t th;
+	atomic_int stop;
+	atomic_int clear;                 /* a round without two masters of a shard */
+	int rounds, sightings, violations;
+	uint64_t longest_ms;
+	uint64_t dual_since[2][NSHARDS];  /* when a dual sighting began, 0: none */
+	char first[256];                  /* the first violation */
+	char seen[256];                   /* the first sighting */
+};
+
+/* Every ~50 ms: which answering process of each shard says rep=master.
+ * Two at once while a host is frozen is a violation outright (both run
+ * normally); after the thaw the old master may say so until it hears of
+ * the new one (wk-cluster(7): it then exits), which must happen within
+ * DUAL_MAX_MS.  Whether it acknowledged anything meanwhile is what the
+ * stored messages tell (an acknowledged message lost or stored twice). */
+static void *
+sample(void *arg)
+{
+	struct sampler *s = arg;
+
+	while (!s->stop) {
+		uint64_t now = wkt_now_ms();
+		int duals = 0;
+		for (int r = 0; r < 2; r++)
+			for (int i = 0; i < NSHARDS; i++) {
+				int masters = 0, f = frozen, who[NHOSTS];
+				for (int k = 0; k < NHOSTS; k++)
+					if (alive[k] && k != f && is_master(k, roles[r], i))
+						who[masters++] = k;
+				if (masters < 2) {
+					s->dual_since[r][i] = 0;
+					continue;
+				}
+				duals++;
+				if (s->dual_since[r][i] == 0) {
+					s->dual_since[r][i] = now;
+					if (s->sightings++ == 0)
+						snprintf(s->seen, sizeof s->seen, "%s/%d on hosts %d and %d, "
+						    "%s", roles[r], i, who[0] + 1, who[1] + 1,
+						    f >= 0 ? "a host frozen" : "after the thaw");
+				}
+				uint64_t lasted = wkt_now_ms() - s->dual_since[r][i];
+				if (lasted > s->longest_ms)
+					s->longest_ms = lasted;
+				if (f >= 0 || lasted > DUAL_MAX_MS) {
+					if (s->violations++ == 0)
+						snprintf(s->first, sizeof s->first, "%s/%d master on hosts %d "
+						    "and %d at once, %s, for %llu ms", roles[r], i, who[0] + 1,
+						    who[1] + 1, f >= 0 ? "while a host was frozen" :
+						    "after the thaw", (unsigned long long)lasted);
+				}
+			}
+		s->rounds++;
+		s->clear = duals == 0;
+		poll(NULL, 0, 50);
+	}
+	return NULL;
+}
+
+START_TEST(test_cluster_stopped_host)
+{
+	static struct sampler smp;
+	struct wkc *c[NHOSTS];
+	char uid[8];
+	uint64_t t0, ms;
+	int victim;
+
+	wait_settled(0, "at start");
+	make_group();
+	for (int k = 0; k < NHOSTS; k++) {
+		snprintf(uid, sizeof uid, "wp%d", k + 1);
+		c[k] = wk_login(k, uid);
+		wk_send(c[k], k, uid);
+	}
+	http_until(30, 0);
+
+	/* Freeze the master's host: the others elect after the heartbeats. */
+	victim = master_of("channel", shard);
+	memset(&smp, 0, sizeof smp);
+	ck_assert_int_eq(pthread_create(&smp.th, NULL, sample, &smp), 0);
+	frozen = victim;                    /* before: the sampler asks it nothing */
+	t0 = wkt_now_ms();
+	ck_assert_int_gt(wkt_tree_signal(&host[victim], SIGSTOP), 0);
+	ms = http_until(nmsgs + 1, t0);
+	fprintf(stderr, "cluster: SIGSTOP of host %d (master of channel/%d): the first send "
+	    "acknowledged %llu ms after\n", victim + 1, shard, (unsigned long long)ms);
+	ck_assert_msg(ms < 15000, "writes resumed only %llu ms after the stop",
+	    (unsigned long long)ms);
+	http_until(nmsgs + 29, 0);
+
+	/* Thaw it: 150 more through all three, within 30 s. */
+	t0 = wkt_now_ms();
+	wkt_tree_signal(&host[victim], SIGCONT);
+	frozen = -1;
+	phase_end = t0 + 30000;
+	int thawed = nmsgs;
+	while (nmsgs < thawed + 150 && http_send(nmsgs % NHOSTS, 0) != UINT64_MAX)
+		;
+	phase_end = 0;
+	ms = wkt_now_ms() - t0;
+	/* The sampler goes on until no shard has two masters (30 s after the
+	 * thaw at most), so that the longest time is the whole of it. */
+	smp.clear = 0;
+	while (!smp.clear && wkt_now_ms() < t0 + 30000)
+		wkt_tick();
+	smp.stop = 1;
+	pthread_join(smp.th, NULL);
+	fprintf(stderr, "cluster: host %d thawed; %d sends acknowledged in %llu ms; %d status "
+	    "rounds, %d times two masters of a shard answered at once (longest %llu ms%s%s)\n",
+	    victim + 1, nmsgs - thawed, (unsigned long long)ms, smp.rounds, smp.sightings,
+	    (unsigned long long)smp.longest_ms, smp.sightings ? "; first: " : "", smp.seen);
+	ck_assert_msg(nmsgs == thawed + 150, "%d of 150 sends acknowledged within 30 s of the thaw",
+	    nmsgs - thawed);
+	ck_assert_msg(smp.violations == 0, "%d violations; the first: %s", smp.violations, smp.first);
+	for (int k = 0; k < NHOSTS; k++)
+		wkc_close(c[k]);
+
+	/* Every copy caught up (none behind its master), then the counts. */
+	wait_settled(1, "after the thaw");
+	for (int k = 0; k < NHOSTS; k++)
+		check_sync(k);
+	for (int k = 0; k < NHOSTS; k++)
+		wkt_tree_halt(&host[k]);
+	for (int k = 0; k < NHOSTS; k++)
+		check_store(k, nmsgs, 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("cluster");
+	TCase *kill = tcase_create("kill_host"), *stop = tcase_create("stopped_host");
+
+	/* One case each, so that CK_RUN_CASE=stopped_host runs one alone. */
+	tcase_set_timeout(kill, 150);
+	tcase_add_checked_fixture(kill, setup, teardown);
+	tcase_add_test(kill, test_cluster_kill_host);
+	suite_add_tcase(s, kill);
+	tcase_set_timeout(stop, 150);
+	tcase_add_checked_fixture(stop, setup, teardown);
+	tcase_add_test(stop, test_cluster_stopped_host);
+	suite_add_tcase(s, stop);
+	return wkt_run_suite(s);
+}
