@@ -38,10 +38,17 @@ _Static_assert(REP_BASE + 2 * SLOT == WK_CLUSTER_PORTS, "two replicated roles");
 int
 wk_cluster_parse_node(const char *entry, char *host, size_t hostlen, unsigned *port)
 {
-	const char *colon = strchr(entry, ':'), *d;
+	int retired = entry[0] == '-';
+	const char *colon, *d;
 	unsigned long p = 0;
 	size_t n;
 
+	/* "-host:port": a host taken out of the cluster, kept in the list so
+	 * the others keep their positions and its copies can be removed. */
+	entry += retired;
+	if (entry[0] == '-')
+		return -1;
+	colon = strchr(entry, ':');
 	if (colon == NULL || (n = (size_t)(colon - entry)) == 0 || n >= HOST_MAX || n >= hostlen)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -54,7 +61,7 @@ wk_cluster_parse_node(const char *entry, char *host, size_t hostlen, unsigned *p
 	memcpy(host, entry, n);
 	host[n] = '\0';
 	*port = (unsigned)p;
-	return 0;
+	return retired;
 }
 
 int
@@ -69,13 +76,29 @@ wk_cluster_count(const struct wk_config *cfg)
 	return wk_cluster_on(cfg) ? cfg->cluster_nodes.n : 0;
 }
 
-int
-wk_cluster_node_addr(const struct wk_config *cfg, int node, char *host, size_t hostlen,
-    unsigned *port)
+/* Host and base port of node's entry, retired or not: 0 member, 1 retired, -1. */
+static int
+node_entry(const struct wk_config *cfg, int node, char *host, size_t hostlen, unsigned *port)
 {
 	if (node < 1 || node > wk_cluster_count(cfg))
 		return -1;
 	return wk_cluster_parse_node(cfg->cluster_nodes.v[node - 1], host, hostlen, port);
+}
+
+int
+wk_cluster_node_addr(const struct wk_config *cfg, int node, char *host, size_t hostlen,
+    unsigned *port)
+{
+	return node_entry(cfg, node, host, hostlen, port) == 0 ? 0 : -1;
+}
+
+int
+wk_cluster_member(const struct wk_config *cfg, int node)
+{
+	char host[HOST_MAX];
+	unsigned port;
+
+	return node_entry(cfg, node, host, sizeof host, &port) == 0;
 }
 
 int
@@ -105,15 +128,18 @@ wk_cluster_endpoint(const struct wk_config *cfg, int node, int role, int instanc
 	    base + (unsigned)((role - WK_ROLE_BROKER) * SLOT + instance));
 }
 
-/* The replication site of (role, instance) on node. */
+/* The replication site of (role, instance) on node: 0 a member's, 1 a
+ * retired host's, -1. */
 static int
 rep_site(const struct wk_config *cfg, int node, int role, int instance, struct wk_rep_site *s)
 {
+	int rc;
+
 	if (!wk_cluster_replicated(role) || instance < 0 || instance >= SLOT ||
-	    wk_cluster_node_addr(cfg, node, s->host, sizeof s->host, &s->port) < 0)
+	    (rc = node_entry(cfg, node, s->host, sizeof s->host, &s->port)) < 0)
 		return -1;
 	s->port += (unsigned)(REP_BASE + (role - WK_ROLE_CHANNEL) * SLOT + instance);
-	return 0;
+	return rc;
 }
 
 int
@@ -122,14 +148,30 @@ wk_cluster_rep_config(const struct wk_config *cfg, int role, int instance,
 {
 	int n = wk_cluster_count(cfg), self = (int)cfg->cluster_node;
 
+	struct wk_rep_site s;
+	int rc;
+
 	memset(out, 0, sizeof *out);
 	if (self < 1 || self > n || n - 1 > WK_REP_MAX_PEERS)
 		return -1;
-	for (int node = 1; node <= n; node++)
-		if (rep_site(cfg, node, role, instance,
-		    node == self ? &out->self : &out->peer[out->npeers++]) < 0)
+	out->join = cfg->cluster_join;
+	out->join_ms = (int)(cfg->supervisor_readyTimeout * 2 / 3);
+	for (int node = 1; node <= n; node++) {
+		if ((rc = rep_site(cfg, node, role, instance, &s)) < 0 || (rc && node == self))
 			return -1;
+		if (node == self)
+			out->self = s;
+		else if (rc == 0)
+			out->peer[out->npeers++] = s;
+	}
 	return 0;
+}
+
+int
+wk_cluster_retired_site(const struct wk_config *cfg, int node, int role, int instance,
+    struct wk_rep_site *out)
+{
+	return rep_site(cfg, node, role, instance, out) == 1 ? 0 : -1;
 }
 
 int

@@ -12,16 +12,22 @@
 
 struct wk_config;
 struct wk_rep_config;
+struct wk_rep_site;
 
-/* "host:port" -> host (NUL-terminated) and base port; 0, or -1 if malformed. */
+/* "host:port" -> host (NUL-terminated) and base port: 0; "-host:port" (a
+ * host retired from the cluster, wk-cluster(7)) the same and 1; -1 if
+ * malformed. */
 int wk_cluster_parse_node(const char *entry, char *host, size_t hostlen, unsigned *port);
 /* 1 when cluster.node > 0. */
 int wk_cluster_on(const struct wk_config *cfg);
 /* How many nodes (cluster.nodes.n), 0 when off. */
 int wk_cluster_count(const struct wk_config *cfg);
-/* Host and base port of node (1..count): 0, or -1. */
+/* Host and base port of node (1..count), a member: 0, or -1 (out of range
+ * or retired). */
 int wk_cluster_node_addr(const struct wk_config *cfg, int node, char *host, size_t hostlen,
     unsigned *port);
+/* 1 if node is a member (in range, not retired): only members are sent to. */
+int wk_cluster_member(const struct wk_config *cfg, int node);
 /* 1 for the roles whose shards are replicated (WK_ROLE_CHANNEL, WK_ROLE_MAILBOX). */
 int wk_cluster_replicated(int role);
 /* "tcp://host:P" (malloc'd) where P = base + (role-1)*256 + instance: the TCP
@@ -29,11 +35,16 @@ int wk_cluster_replicated(int role);
  * instance (0..255) is out of range. */
 char *wk_cluster_endpoint(const struct wk_config *cfg, int node, int role, int instance);
 /* The replication sites of (role, instance) (a replicated role): self = this
- * host's (cluster.node) site, peers = every other node's, site port =
+ * host's (cluster.node) site, peers = every other member's, join =
+ * cluster.join, site port =
  * base + 1280 + (role-WK_ROLE_CHANNEL)*256 + instance.  0, or -1. */
 int wk_cluster_rep_config(const struct wk_config *cfg, int role, int instance,
     struct wk_rep_config *out);
-/* The node (1..count) whose replication site of (role, instance) is
+/* The replication site of (role, instance) on node when node is retired
+ * (its copy to be removed from the group): 0, or -1. */
+int wk_cluster_retired_site(const struct wk_config *cfg, int node, int role, int instance,
+    struct wk_rep_site *out);
+/* The member node (1..count) whose replication site of (role, instance) is
  * host:port, 0 if none (the replication manager's master address -> a node). */
 int wk_cluster_node_of(const struct wk_config *cfg, int role, int instance, const char *host,
     unsigned port);

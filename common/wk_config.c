@@ -362,7 +362,12 @@ validate_cluster(struct wk_config_loader *ld)
 		wk_config_report(ld, &w, 0, "cluster.nodes: %d hosts; at most %d", nodes->n,
 		    WK_CLUSTER_MAX);
 	for (int i = 0; i < nodes->n && i < WK_CLUSTER_MAX; i++) {
-		if (wk_cluster_parse_node(nodes->v[i], host[i], sizeof host[i], &port[i]) < 0) {
+		int rc = wk_cluster_parse_node(nodes->v[i], host[i], sizeof host[i], &port[i]);
+		if (rc == 1 && i + 1 == cfg->cluster_node) {
+			wk_config_report(ld, &w, 0, "cluster.nodes: \"%.60s\", this host (cluster.node "
+			    "%lld), is marked taken out", nodes->v[i], (long long)cfg->cluster_node);
+		}
+		if (rc < 0) {
 			wk_config_report(ld, &w, 0, "cluster.nodes: \"%.60s\" is not host:port (host: an "
 			    "IPv4 address or a name, at most 63 characters; port: 1 to %d)",
 			    nodes->v[i], 65535 - WK_CLUSTER_PORTS);

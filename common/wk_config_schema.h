@@ -105,7 +105,8 @@ X("storage.cacheSize", SIZE, storage_cacheSize, "64m", "1m", "64g", 0, "Berkeley
 X("storage.checkpointInterval", DUR, storage_checkpointInterval, "1s", "1s", "1h", 1, "checkpoint and log removal period")
 /* ---- wk's own: cluster (wk-cluster(7)) ---- */
 X("cluster.node", INT, cluster_node, "0", "0", "9", 0, "this host's position (1-based) in cluster.nodes; 0 = a single host (no cluster)")
-X("cluster.nodes", LIST, cluster_nodes, "", 0, 0, 0, "every host of the cluster as host:port, the same list in the same order on every host: host its internal address (IPv4 or name), port the first of the 1792 internal ports it uses")
+X("cluster.nodes", LIST, cluster_nodes, "", 0, 0, 0, "every host of the cluster as host:port, the same list in the same order on every host: host its internal address (IPv4 or name), port the first of the 1792 internal ports it uses; \"-host:port\" marks a host taken out (its copies are removed from every shard's group)")
+X("cluster.join", BOOL, cluster_join, "false", 0, 0, 0, "this host is new to a running cluster: its shards ask the running hosts to add them to their groups and copy them, and are never elected master; set it back to false (and restart) once every host lists this one")
 X("cluster.routes", LIST, cluster_routes, "", 0, 0, 1, "what /route answers for each host of cluster.nodes, in the same order: \"tcpAddr wsAddr [wssAddr]\" as clients reach the host (10.0.0.11:5100 ws://10.0.0.11:5200); empty = /route names this host, as on one host")
 /* ---- wk's own: presence ---- */
 X("presence.capacity", INT, presence_capacity, "65536", "64", "16777216", 0, "connection slots per mailbox shard in the presence table")

@@ -188,7 +188,7 @@ wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync, int64
 	}
 	if ((rc = e->env->open(e->env, dir, flags, 0644)) != 0)
 		goto fail;
-	if (rep_cfg && wk_rep_start(e->env) < 0) {
+	if (rep_cfg && wk_rep_start(e->env, rep_cfg) < 0) {
 		rc = EINVAL;
 		goto fail;
 	}

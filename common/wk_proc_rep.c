@@ -28,10 +28,15 @@ struct wk_proc_rep {
 	 * master's view of each copy (UINT64_MAX: no answer lately). */
 	uint64_t lag, copy_lag[WK_CLUSTER_MAX + 1], copy_seen_ms[WK_CLUSTER_MAX + 1];
 	uint64_t next_lsn_ms;
+	uint64_t next_retire_ms;     /* when to look for retired hosts' copies again */
+	DB *mark;                    /* the master's commit marker (wk_proc_rep_mark) */
+	uint64_t marks;
+	uint64_t retired;            /* copies this master took out of the group */
 };
 
 #define LSN_MS 1000            /* the master's end of log to its copies */
 #define LSN_STALE_MS 3000      /* a copy silent this long shows no lag */
+#define RETIRE_MS 5000         /* the master's look for retired hosts' copies */
 
 static struct wk_ratelimit rl_rep = WK_RATELIMIT_INIT(5);
 
@@ -69,6 +74,8 @@ wk_proc_rep_free(struct wk_proc *p)
 		return;
 	for (; r->n; r->n--, r->head = (r->head + 1) % WK_PROC_REP_HOLD_MAX)
 		zmsg_destroy(&r->ring[r->head].m);
+	if (r->mark)
+		r->mark->close(r->mark, 0);
 	free(r->ring);
 	free(r);
 	p->rep = NULL;
@@ -188,7 +195,7 @@ send_lsn(struct wk_proc *p)
 	wk_put_u32(&b, file);
 	wk_put_u32(&b, offset);
 	for (int node = 1; node <= hosts; node++)
-		if (node != p->node)
+		if (node != p->node && wk_cluster_member(&p->cfg, node))
 			wk_proc_send_buf_to(p, node, p->def->role, p->instance, WK_MSG_REP_LSN, 0, &b);
 	wk_wbuf_free(&b);
 }
@@ -228,6 +235,49 @@ wk_proc_rep_on_lsn(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	wk_proc_reply(p, h, WK_MSG_REP_LSN, &m);
 }
 
+int
+wk_proc_rep_mark(struct wk_proc *p, DB_TXN *txn)
+{
+	struct wk_proc_rep *r = p->rep;
+	uint8_t v[8];
+	DBT k = { .data = "mark", .size = 4 }, d = { .data = v, .size = sizeof v };
+	int rc;
+
+	if (r->mark == NULL) {
+		if ((rc = db_create(&r->mark, p->env->env, 0)) == 0)
+			rc = r->mark->open(r->mark, NULL, "rep-mark.db", NULL, DB_BTREE,
+			    DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0644);
+		if (rc != 0) {
+			wk_log_warnx("cluster: open rep-mark.db: %s", db_strerror(rc));
+			if (r->mark)
+				r->mark->close(r->mark, 0);
+			r->mark = NULL;
+			return -1;
+		}
+	}
+	wk_be64_put(v, ++r->marks);
+	if ((rc = r->mark->put(r->mark, txn, &k, &d, 0)) != 0) {
+		wk_log_warnx("cluster: commit marker: %s", db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The master takes the copies of hosts marked retired in cluster.nodes
+ * ("-host:port") out of its group, so elections and the quorum count the
+ * hosts that remain (wk-cluster(7), TAKING A HOST OUT).  Removing waits for
+ * acknowledgements: rare, and only when something is to be removed. */
+static void
+remove_retired(struct wk_proc *p)
+{
+	struct wk_rep_site s;
+
+	for (int node = 1; node <= wk_cluster_count(&p->cfg); node++)
+		if (wk_cluster_retired_site(&p->cfg, node, p->def->role, p->instance, &s) == 0 &&
+		    wk_rep_remove_site(p->env->env, &s) == 1)
+			p->rep->retired++;
+}
+
 /* Ask the replication manager which site is master, as a node. */
 static int
 ask_master(struct wk_proc *p)
@@ -257,6 +307,10 @@ wk_proc_rep_poll(struct wk_proc *p)
 		if (now >= r->next_lsn_ms) {
 			r->next_lsn_ms = now + LSN_MS;
 			send_lsn(p);
+		}
+		if (now >= r->next_retire_ms) {
+			r->next_retire_ms = now + RETIRE_MS;
+			remove_retired(p);
 		}
 		return 0;
 	}
@@ -310,17 +364,26 @@ wk_proc_rep_status(const struct wk_proc *p, char *buf, size_t len)
 
 	uint64_t now = wk_now_ms();
 	int n = snprintf(buf, len, " rep=%s rep_master=%d rep_synced=%d rep_changes=%llu "
-	    "forwarded=%llu rep_held=%zu rep_expired=%llu rep_refused=%llu",
-	    p->started ? "master" : role == WK_REP_STARTING ? "starting" : "copy", r->master,
+	    "forwarded=%llu rep_held=%zu rep_expired=%llu rep_refused=%llu rep_retired=%llu "
+	    "rep_sites=%d",
+	    p->started ? "master" : r->rep.removed ? "removed" :
+	    role == WK_REP_STARTING ? "starting" : "copy", r->master,
 	    p->started || r->rep.synced, (unsigned long long)r->master_changes,
 	    (unsigned long long)r->forwarded, r->n, (unsigned long long)r->expired,
-	    (unsigned long long)r->refused);
+	    (unsigned long long)r->refused, (unsigned long long)r->retired,
+	    wk_rep_sites(p->env->env));
 
+	/* The hosts whose copies the replication manager is connected with. */
+	struct wk_rep_site up[WK_REP_MAX_PEERS];
+	int nup = wk_rep_connected(p->env->env, up, WK_REP_MAX_PEERS);
+	for (int i = 0; i < nup && n > 0 && (size_t)n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%d", i ? "," : " rep_up=",
+		    wk_cluster_node_of(&p->cfg, p->def->role, p->instance, up[i].host, up[i].port));
 	/* The lag: a copy's own, or the master's list node:bytes ("-": silent). */
 	if (!p->started && n > 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n, " rep_lag=%llu", (unsigned long long)r->lag);
 	for (int node = 1, first = 1; p->started && node <= wk_cluster_count(&p->cfg); node++) {
-		if (node == p->node || n <= 0 || (size_t)n >= len)
+		if (node == p->node || !wk_cluster_member(&p->cfg, node) || n <= 0 || (size_t)n >= len)
 			continue;
 		if (r->copy_seen_ms[node] && now - r->copy_seen_ms[node] < LSN_STALE_MS)
 			n += snprintf(buf + n, len - n, "%s%d:%llu", first ? " rep_copies=" : ",", node,

@@ -15,6 +15,7 @@
 #ifndef WK_PROC_REP_H
 #define WK_PROC_REP_H
 #include <czmq.h>
+#include <db.h>
 #include "wk_msg.h"
 
 #define WK_PROC_REP_HOLD_MS 4000      /* a held message is dropped after this */
@@ -47,6 +48,13 @@ uint64_t wk_proc_rep_connects(const struct wk_proc *p);
 int wk_proc_rep_node_up(struct wk_proc *p, int node);
 /* REP_LSN (a skeleton row: copies and masters both take it). */
 void wk_proc_rep_on_lsn(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* On the master, in every transaction before its commit: one small write
+ * (rep-mark.db), so that every commit has a log record the copies must
+ * acknowledge, and a quorum's acknowledgement covers everything logged
+ * before it.  Without it, a transaction that only read (a re-sent message
+ * found by de-duplication) would be acknowledged at once, even if what it
+ * found was committed by a master that had no quorum for it.  0, or -1. */
+int wk_proc_rep_mark(struct wk_proc *p, DB_TXN *txn);
 /* " rep=master|copy|starting rep_master=N ..." for the status line. */
 int wk_proc_rep_status(const struct wk_proc *p, char *buf, size_t len);
 

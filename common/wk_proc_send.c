@@ -121,7 +121,7 @@ peer_at(struct wk_proc *p, int node, int role, int instance)
 	if (node == 0 || node == p->node)
 		return peer(p, role, instance);
 	if (node < 0 || node > WK_CLUSTER_MAX || role <= WK_ROLE_MASTER || role >= WK_ROLE_CTL ||
-	    instance < 0 || instance > 255)
+	    instance < 0 || instance > 255 || !wk_cluster_member(&p->cfg, node))
 		return NULL;
 	if (p->remote == NULL)
 		p->remote = wk_calloc(REMOTE_SLOTS, sizeof *p->remote);
@@ -349,7 +349,7 @@ wk_proc_broadcast_hosts(struct wk_proc *p, int role, int count, int type,
 	int hosts = wk_cluster_count(&p->cfg);
 
 	for (int node = hosts ? 1 : 0; node <= hosts; node++)
-		for (int i = 0; i < count; i++)
+		for (int i = 0; i < count && (node == 0 || wk_cluster_member(&p->cfg, node)); i++)
 			wk_proc_send_buf_to(p, node, role, i, type, 0, b);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "wk_log.h"
 #include "wk_rep.h"
 
@@ -84,6 +85,19 @@ rep_event(DB_ENV *env, u_int32_t ev, void *info)
 		r->connects++;
 		rep_nodelay_all();
 		break;
+	case DB_EVENT_REP_LOCAL_SITE_REMOVED:
+		/* Taken out of the group (its host retired): it serves nothing
+		 * and must not join again by restarting. */
+		r->removed = 1;
+		rep_set_role(r, WK_REP_CLIENT);
+		break;
+	case DB_EVENT_REP_SITE_ADDED:
+	case DB_EVENT_REP_SITE_REMOVED:
+		r->membership_changes++;
+		break;
+	case DB_EVENT_REP_JOIN_FAILURE:
+		wk_log_warnx("replication: could not join the group");
+		break;
 	case DB_EVENT_PANIC:
 		wk_log_warnx("replication: Berkeley DB panic: %s", db_strerror(*(int *)info));
 		break;
@@ -93,7 +107,7 @@ rep_event(DB_ENV *env, u_int32_t ev, void *info)
 }
 
 static int
-rep_site(DB_ENV *env, const struct wk_rep_site *s, int local)
+rep_site(DB_ENV *env, const struct wk_rep_site *s, int local, int join)
 {
 	DB_SITE *site;
 	int rc;
@@ -102,9 +116,14 @@ rep_site(DB_ENV *env, const struct wk_rep_site *s, int local)
 		wk_log_warnx("replication site %s:%u: %s", s->host, s->port, db_strerror(rc));
 		return -1;
 	}
-	/* A fixed group, every site listed in every config: DB_LEGACY lets
-	 * them start in any order without one designated creator. */
-	site->set_config(site, DB_LEGACY, 1);
+	/* The founding hosts, every site listed in every config: DB_LEGACY
+	 * lets them start in any order without one designated creator.  A
+	 * host added later is not legacy: its first start asks a running
+	 * site to add it to the group (the group's membership database, kept
+	 * by the master; read on every later start, when these flags no longer
+	 * count). */
+	if (!(local && join))
+		site->set_config(site, DB_LEGACY, 1);
 	if (local)
 		site->set_config(site, DB_LOCAL_SITE, 1);
 	else {
@@ -122,15 +141,19 @@ wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c)
 	r->role_changes = 0;
 	r->synced = 0;
 	r->connects = 0;
+	r->removed = 0;
 	env->app_private = r;
 	env->set_event_notify(env, rep_event);
-	if (rep_site(env, &c->self, 1) < 0)
+	if (rep_site(env, &c->self, 1, c->join) < 0)
 		return -1;
 	for (int i = 0; i < c->npeers && i < WK_REP_MAX_PEERS; i++)
-		if (rep_site(env, &c->peer[i], 0) < 0)
+		if (rep_site(env, &c->peer[i], 0, c->join) < 0)
 			return -1;
 	env->repmgr_set_ack_policy(env, DB_REPMGR_ACKS_QUORUM);
-	env->rep_set_priority(env, 100);
+	/* A joining host is never elected: hosts that do not list it yet
+	 * could not find a master there.  It becomes electable when started
+	 * again without cluster.join, once every host lists it. */
+	env->rep_set_priority(env, c->join ? 0 : 100);
 	/* Heartbeats find a master that hangs (the default has none: a stopped
 	 * master is never replaced); a dead one is noticed by its connections
 	 * breaking, an election follows in ~0.2 s.  An election retried every
@@ -146,10 +169,21 @@ wk_rep_configure(struct wk_rep *r, DB_ENV *env, const struct wk_rep_config *c)
 }
 
 int
-wk_rep_start(DB_ENV *env)
+wk_rep_start(DB_ENV *env, const struct wk_rep_config *c)
 {
-	int rc = env->repmgr_start(env, 3, DB_REP_ELECTION);
+	int rc, waited = 0;
 
+	/* A joining site fails while no master answers, too few copies
+	 * acknowledge it (DB_REP_UNAVAIL) or a helper's connection breaks
+	 * (ECONNRESET): Berkeley DB says pause and retry.  Within the time the
+	 * supervisor waits for readiness, as a failed start stops the tree. */
+	while ((rc = env->repmgr_start(env, 3, DB_REP_ELECTION)) != 0 && rc != DB_REP_IGNORE &&
+	    c->join && waited < c->join_ms) {
+		if (waited == 0)
+			wk_log_info("replication: joining the group: %s; retrying", db_strerror(rc));
+		usleep(250 * 1000);
+		waited += 250;
+	}
 	if (rc != 0 && rc != DB_REP_IGNORE) {
 		wk_log_warnx("replication start: %s", db_strerror(rc));
 		return -1;
@@ -193,6 +227,42 @@ wk_rep_master_addr(DB_ENV *env, char *host, size_t hostlen, unsigned *port)
 	}
 	site->close(site);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+wk_rep_remove_site(DB_ENV *env, const struct wk_rep_site *s)
+{
+	DB_REPMGR_SITE *list;
+	DB_SITE *site;
+	u_int count;
+	int member = 0, rc;
+
+	if (env->repmgr_site_list(env, &count, &list) != 0)
+		return -1;
+	for (u_int i = 0; i < count; i++)
+		member |= list[i].port == s->port && strcmp(list[i].host, s->host) == 0;
+	free(list);
+	if (!member)
+		return 0;
+	if ((rc = env->repmgr_site(env, s->host, s->port, &site, 0)) != 0 ||
+	    (rc = site->remove(site)) != 0) {   /* the handle is gone either way */
+		wk_log_warnx("replication: remove site %s:%u: %s", s->host, s->port, db_strerror(rc));
+		return -1;
+	}
+	wk_log_info("replication: site %s:%u removed from the group", s->host, s->port);
+	return 1;
+}
+
+int
+wk_rep_sites(DB_ENV *env)
+{
+	DB_REPMGR_SITE *list;
+	u_int count;
+
+	if (env->repmgr_site_list(env, &count, &list) != 0)
+		return -1;
+	free(list);
+	return (int)count + 1;
 }
 
 int

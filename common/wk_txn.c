@@ -4,6 +4,7 @@
 #include "wk_db.h"
 #include "wk_log.h"
 #include "wk_proc.h"
+#include "wk_proc_rep.h"
 #include "wk_rep.h"
 #include "wk_time.h"
 #include "wk_txn.h"
@@ -160,7 +161,8 @@ wk_txn_commit(struct wk_txn *t)
 
 	if (txn == NULL)
 		return 0;
-	if (t->failed || (t->hooks.prepare && t->hooks.prepare(t->p, txn) < 0)) {
+	if (t->failed || (t->hooks.prepare && t->hooks.prepare(t->p, txn) < 0) ||
+	    (t->p->rep && wk_proc_rep_mark(t->p, txn) < 0)) {
 		wk_log_warnx("commit: a write failed, aborting the transaction");
 		txn->abort(txn);
 		ended(t, -1);

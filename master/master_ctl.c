@@ -353,7 +353,8 @@ print_cluster(const struct wk_config *cfg, char *buf)
 			status_field(lines[i], "hosts_up", up, sizeof up);
 	printf("node %lld of %d:", (long long)cfg->cluster_node, cfg->cluster_nodes.n);
 	for (int i = 0; i < cfg->cluster_nodes.n; i++)
-		printf(" %d=%s", i + 1, cfg->cluster_nodes.v[i]);
+		printf(" %d=%s%s", i + 1, cfg->cluster_nodes.v[i] + (cfg->cluster_nodes.v[i][0] == '-'),
+		    cfg->cluster_nodes.v[i][0] == '-' ? "(taken out)" : "");
 	printf("; hosts answering wk-api: %s\n", up[0] ? up : "?");
 	printf("%-10s %-8s %6s %6s %10s  %s\n", "SHARD", "HERE", "MASTER", "SYNCED", "LAG(B)",
 	    "COPIES (node:lag bytes, - silent)");

@@ -30,7 +30,7 @@ api_cluster_tick(struct wk_proc *p)
 		return;
 	last_ping = now;
 	for (int node = 1; node <= hosts; node++)
-		if (node != p->node) {
+		if (node != p->node && wk_cluster_member(&p->cfg, node)) {
 			zmsg_t *m = wk_proc_msg(p, WK_MSG_PING_REQ, (uint64_t)node, 0);
 			wk_proc_send_to(p, node, WK_ROLE_API, 0, &m);
 		}
@@ -77,12 +77,15 @@ api_cluster_addrs(const struct wk_proc *p, int node)
 int
 api_cluster_status(const struct wk_proc *p, char *buf, size_t len)
 {
-	int hosts = wk_cluster_count(&p->cfg), n = 0, up = 0;
+	int hosts = wk_cluster_count(&p->cfg), n = 0, up = 0, members = 0;
 	uint64_t now = wk_now_ms();
 
 	for (int node = 1; node <= hosts; node++)
-		up += host_up(p, node, now);
+		if (wk_cluster_member(&p->cfg, node)) {
+			members++;
+			up += host_up(p, node, now);
+		}
 	if (hosts)
-		n = snprintf(buf, len, " hosts_up=%d/%d", up, hosts);
+		n = snprintf(buf, len, " hosts_up=%d/%d", up, members);
 	return n;
 }

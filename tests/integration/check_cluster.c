@@ -36,7 +36,8 @@
 #include "wkclient.h"
 #include "wktest.h"
 
-#define NHOSTS 3
+#define NHOSTS 4                 /* at most: three found the cluster, add_host adds one */
+#define NFOUND 3
 #define NSHARDS 2                /* processes.channel and .mailbox (wkt_write_config) */
 #define NPORTS 1792              /* internal ports per host (wk-cluster(7)) */
 #define GROUP "cluster-group"
@@ -46,13 +47,17 @@
 #define SETTLE_MS 30000          /* elections and catching up */
 #define DUAL_MAX_MS 3000         /* a thawed master steps down within this */
 
-static const char *const addrs[NHOSTS] = { "127.0.0.11", "127.0.0.12", "127.0.0.13" };
+static const char *const addrs[NHOSTS] = { "127.0.0.11", "127.0.0.12", "127.0.0.13",
+	"127.0.0.14" };
 static const char *const roles[] = { "channel", "mailbox" };
 
 static struct wkt_tree host[NHOSTS];
 static atomic_int alive[NHOSTS];  /* its processes run (not killed) */
 static atomic_int frozen = -1;    /* the host stopped with SIGSTOP, or -1 */
 static int verbose, shard;        /* shard: the group's channel shard */
+static int nhosts;                /* hosts prepared (the test's view of cluster.nodes) */
+static int nsend;                 /* sends go through hosts 0..nsend-1 */
+static int base;                  /* every host's first internal port */
 
 /* A message, in the order of its acknowledgement (every send waits for
  * its answer before the next one goes). */
@@ -68,11 +73,36 @@ static struct msg msgs[MAXMSG];
 static int nmsgs;
 static uint64_t phase_end;        /* when set, every send must be done by then */
 
+/* Host k's cluster section: `listed` hosts in cluster.nodes, those in
+ * `out` (a bit per host) marked taken out, join: true with `join`. */
+static void
+write_cluster(int k, int listed, unsigned out, int join)
+{
+	char extra[512];
+	int n;
+
+	n = snprintf(extra, sizeof extra, "cluster:\n  node: %d\n  join: %s\n  nodes: [", k + 1,
+	    join ? "true" : "false");
+	for (int i = 0; i < listed; i++)
+		n += snprintf(extra + n, sizeof extra - n, "%s\"%s%s:%d\"", i ? ", " : "",
+		    (out >> i) & 1 ? "-" : "", addrs[i], base);
+	snprintf(extra + n, sizeof extra - n, "]\n");
+	if (host[k].dir == NULL)
+		wkt_tree_prepare(&host[k], extra);
+	else {
+		/* The same tree on the same files and ports, its config rewritten. */
+		char text[1024];
+		snprintf(text, sizeof text, "addr: tcp://127.0.0.1:%d\nwsAddr: ws://127.0.0.1:%d\n"
+		    "httpAddr: 127.0.0.1:%d\n%s", host[k].tcp_port, host[k].ws_port,
+		    host[k].http_port, extra);
+		free(wkt_write_config(host[k].dir, text));
+	}
+}
+
 static void
 setup(void)
 {
-	int base;
-	char extra[512], err[256], dir[512];
+	char err[256], dir[512];
 
 	signal(SIGPIPE, SIG_IGN);
 	verbose = getenv("WKT_VERBOSE") && atoi(getenv("WKT_VERBOSE")) > 0;
@@ -80,13 +110,12 @@ setup(void)
 	phase_end = 0;
 	memset(msgs, 0, sizeof msgs);
 	base = wkt_free_port_block(addrs, NHOSTS, NPORTS);
-	ck_assert_msg(base > 0, "no block of %d ports free on 127.0.0.11-13 in 2000-9999", NPORTS);
-	for (int k = 0; k < NHOSTS; k++) {
-		snprintf(extra, sizeof extra, "cluster:\n  node: %d\n  nodes: [\"%s:%d\", \"%s:%d\", "
-		    "\"%s:%d\"]\n", k + 1, addrs[0], base, addrs[1], base, addrs[2], base);
-		wkt_tree_prepare(&host[k], extra);
-	}
-	for (int k = 0; k < NHOSTS; k++) {
+	ck_assert_msg(base > 0, "no block of %d ports free on 127.0.0.11-14 in 2000-9999", NPORTS);
+	memset(host, 0, sizeof host);
+	nhosts = nsend = NFOUND;
+	for (int k = 0; k < nhosts; k++)
+		write_cluster(k, NFOUND, 0, 0);
+	for (int k = 0; k < nhosts; k++) {
 		wkt_tree_launch(&host[k]);
 		alive[k] = 1;
 	}
@@ -102,8 +131,10 @@ setup(void)
 static void
 teardown(void)
 {
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		wkt_tree_stop(&host[k]);
+	for (int k = 0; k < NHOSTS; k++)
+		alive[k] = 0;
 }
 
 /* ---- status ---- */
@@ -136,13 +167,13 @@ settled(int lag, char *why, size_t len)
 	for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++)
 		for (int i = 0; i < NSHARDS; i++) {
 			long master = 0;
-			for (int k = 0; k < NHOSTS; k++) {
+			for (int k = 0; k < nhosts; k++) {
 				if (!alive[k])
 					continue;
 				long m = field_int(k, roles[r], i, "rep_master");
 				long synced = field_int(k, roles[r], i, "rep_synced");
 				int own = is_master(k, roles[r], i);
-				if (m <= 0 || m > NHOSTS || !alive[m - 1] || (master && m != master) ||
+				if (m <= 0 || m > nhosts || !alive[m - 1] || (master && m != master) ||
 				    own != (m == k + 1) || synced != 1 ||
 				    (lag && !own && field_int(k, roles[r], i, "rep_lag") != 0)) {
 					snprintf(why, len, "%s/%d on host %d: rep_master %ld (%s), "
@@ -181,7 +212,7 @@ wait_settled(int lag, const char *when)
 static int
 master_of(const char *role, int inst)
 {
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		if (alive[k] && k != frozen && is_master(k, role, inst))
 			return k;
 	ck_abort_msg("no host masters %s/%d", role, inst);
@@ -274,7 +305,7 @@ http_send(int first, uint64_t t0)
 	uint32_t seq;
 	int64_t id;
 
-	for (int k = first;; k = (k + 1) % NHOSTS) {
+	for (int k = first % nsend;; k = (k + 1) % nsend) {
 		if (!alive[k] || k == frozen)
 			continue;
 		if (http_try(k, m, &seq, &id)) {
@@ -327,9 +358,9 @@ wk_send(struct wkc *c, int k, const char *uid)
 static void
 make_group(void)
 {
-	char uid[8];
+	char uid[16];
 
-	for (int k = 0; k < NHOSTS; k++) {
+	for (int k = 0; k < nhosts; k++) {
 		snprintf(uid, sizeof uid, "wp%d", k + 1);
 		char token[32];
 		snprintf(token, sizeof token, "tok-%s", uid);
@@ -350,7 +381,7 @@ http_until(int upto, uint64_t t0)
 	uint64_t first = 0;
 
 	for (int i = 0; nmsgs < upto; i++) {
-		uint64_t ms = http_send(i % NHOSTS, t0);
+		uint64_t ms = http_send(i % nsend, t0);
 		if (first == 0)
 			first = t0 ? ms : 1;
 	}
@@ -498,6 +529,19 @@ check_store(int k, int upto, int exact)
 	    "acknowledgements\n", what, n, upto);
 }
 
+/* Every acknowledged message, once, in order, through each running host's
+ * API; then they stop, for their files to be read. */
+static void
+sync_and_halt(void)
+{
+	for (int k = 0; k < nhosts; k++)
+		if (alive[k])
+			check_sync(k);
+	for (int k = 0; k < nhosts; k++)
+		if (alive[k])
+			wkt_tree_halt(&host[k]);
+}
+
 /* kill -9 host k, wk-master and every child (a host lost at once). */
 static void
 kill_host(int k)
@@ -509,26 +553,26 @@ kill_host(int k)
 START_TEST(test_cluster_kill_host)
 {
 	struct wkc *c[NHOSTS];
-	char uid[8];
+	char uid[16];
 	uint64_t t0, ms;
 	int victim, victim2, upto2;
 
 	wait_settled(0, "at start");
 	make_group();
-	for (int k = 0; k < NHOSTS; k++) {
+	for (int k = 0; k < nhosts; k++) {
 		snprintf(uid, sizeof uid, "wp%d", k + 1);
 		c[k] = wk_login(k, uid);
 	}
 	/* 60 over HTTP round-robin, two SENDs through each host's brokers. */
 	for (int i = 0; i < 60; i++) {
-		http_send(i % NHOSTS, 0);
+		http_send(i % nhosts, 0);
 		if (i % 10 == 9) {
-			int k = (i / 10) % NHOSTS;
+			int k = (i / 10) % nhosts;
 			snprintf(uid, sizeof uid, "wp%d", k + 1);
 			wk_send(c[k], k, uid);
 		}
 	}
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		wkc_close(c[k]);
 
 	/* The group's master host dies; the two others go on. */
@@ -546,19 +590,19 @@ START_TEST(test_cluster_kill_host)
 	wait_settled(0, "after the restart");
 	fprintf(stderr, "cluster: host %d back, every copy caught up, %llu ms after its start\n",
 	    victim + 1, (unsigned long long)(wkt_now_ms() - t0));
-	for (int k = 0; k < NHOSTS; k++) {
+	for (int k = 0; k < nhosts; k++) {
 		snprintf(uid, sizeof uid, "wp%d", k + 1);
 		c[k] = wk_login(k, uid);
 	}
 	for (int i = 0; nmsgs < 200; i++) {
-		http_send(i % NHOSTS, 0);
+		http_send(i % nhosts, 0);
 		if (i % 12 == 5) {
-			int k = (i / 12) % NHOSTS;
+			int k = (i / 12) % nhosts;
 			snprintf(uid, sizeof uid, "wp%d", k + 1);
 			wk_send(c[k], k, uid);
 		}
 	}
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		wkc_close(c[k]);
 
 	/* The new master's host dies too. */
@@ -572,13 +616,8 @@ START_TEST(test_cluster_kill_host)
 
 	/* Every acknowledged message, once, in order: through each survivor's
 	 * API, then in each host's own files. */
-	for (int k = 0; k < NHOSTS; k++)
-		if (alive[k])
-			check_sync(k);
-	for (int k = 0; k < NHOSTS; k++)
-		if (alive[k])
-			wkt_tree_halt(&host[k]);
-	for (int k = 0; k < NHOSTS; k++)
+	sync_and_halt();
+	for (int k = 0; k < nhosts; k++)
 		if (k == victim2)
 			check_store(k, upto2, 0);    /* all it acknowledged, as master */
 		else
@@ -616,7 +655,7 @@ sample(void *arg)
 		for (int r = 0; r < 2; r++)
 			for (int i = 0; i < NSHARDS; i++) {
 				int masters = 0, f = frozen, who[NHOSTS];
-				for (int k = 0; k < NHOSTS; k++)
+				for (int k = 0; k < nhosts; k++)
 					if (alive[k] && k != f && is_master(k, roles[r], i))
 						who[masters++] = k;
 				if (masters < 2) {
@@ -653,13 +692,13 @@ START_TEST(test_cluster_stopped_host)
 {
 	static struct sampler smp;
 	struct wkc *c[NHOSTS];
-	char uid[8];
+	char uid[16];
 	uint64_t t0, ms;
 	int victim;
 
 	wait_settled(0, "at start");
 	make_group();
-	for (int k = 0; k < NHOSTS; k++) {
+	for (int k = 0; k < nhosts; k++) {
 		snprintf(uid, sizeof uid, "wp%d", k + 1);
 		c[k] = wk_login(k, uid);
 		wk_send(c[k], k, uid);
@@ -686,7 +725,7 @@ START_TEST(test_cluster_stopped_host)
 	frozen = -1;
 	phase_end = t0 + 30000;
 	int thawed = nmsgs;
-	while (nmsgs < thawed + 150 && http_send(nmsgs % NHOSTS, 0) != UINT64_MAX)
+	while (nmsgs < thawed + 150 && http_send(nmsgs % nhosts, 0) != UINT64_MAX)
 		;
 	phase_end = 0;
 	ms = wkt_now_ms() - t0;
@@ -704,17 +743,144 @@ START_TEST(test_cluster_stopped_host)
 	ck_assert_msg(nmsgs == thawed + 150, "%d of 150 sends acknowledged within 30 s of the thaw",
 	    nmsgs - thawed);
 	ck_assert_msg(smp.violations == 0, "%d violations; the first: %s", smp.violations, smp.first);
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		wkc_close(c[k]);
 
 	/* Every copy caught up (none behind its master), then the counts. */
 	wait_settled(1, "after the thaw");
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		check_sync(k);
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		wkt_tree_halt(&host[k]);
-	for (int k = 0; k < NHOSTS; k++)
+	for (int k = 0; k < nhosts; k++)
 		check_store(k, nmsgs, 1);
+}
+END_TEST
+
+/* ---- add_host ---- */
+
+/* Host k stopped (SIGTERM), its config rewritten, started again. */
+static void
+restart_host(int k, int listed, unsigned out, int join)
+{
+	wkt_tree_halt(&host[k]);
+	alive[k] = 0;
+	write_cluster(k, listed, out, join);
+	wkt_tree_launch(&host[k]);
+	alive[k] = 1;
+}
+
+/* Wait until every shard on every running host counts `sites` sites in
+ * its group (rep_sites: the replication manager's membership). */
+static void
+wait_sites(int sites, const char *when)
+{
+	uint64_t t0 = wkt_now_ms();
+
+	for (;;) {
+		int bad = 0, k, i;
+		size_t r;
+		long got = 0;
+		for (k = 0; k < nhosts && !bad; k++)
+			for (r = 0; alive[k] && r < sizeof roles / sizeof roles[0] && !bad; r++)
+				for (i = 0; i < NSHARDS && !bad; i++)
+					bad = (got = field_int(k, roles[r], i, "rep_sites")) != sites;
+		if (!bad)
+			break;
+		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "%s: %s/%d on host %d counts %ld sites "
+		    "in its group, not %d, after %d ms", when, roles[r - 1], i - 1, k, got, sites,
+		    SETTLE_MS);
+		wkt_tick();
+	}
+	fprintf(stderr, "cluster: every group has %d sites %s, %llu ms\n", sites, when,
+	    (unsigned long long)(wkt_now_ms() - t0));
+}
+
+/* The procedure of wk-cluster(7): a fourth host joins the running cluster
+ * (cluster.join: a copy of every shard, never elected), the three are
+ * restarted one at a time with the longer list, then the new host without
+ * join (electable), and it serves; then host 1 is taken out ("-host:port"
+ * on the others, restarted in turn) and the masters remove its copies
+ * from every group, so that two hosts of the three left elect a master
+ * when a third is killed (with host 1 still counted, 2 of 4 could not). */
+START_TEST(test_cluster_add_host)
+{
+	struct wkc *c;
+	uint64_t t0, ms;
+	int victim, upto_out, upto_victim;
+
+	wait_settled(0, "at start");
+	make_group();
+	http_until(40, 0);
+
+	/* Host 4 joins: each of its shards is added to its group and copies it. */
+	t0 = wkt_now_ms();
+	nhosts = 4;
+	write_cluster(3, 4, 0, 1);
+	wkt_tree_launch(&host[3]);
+	alive[3] = 1;
+	wait_settled(1, "with host 4 joined");
+	wait_sites(4, "after host 4 joined");
+	fprintf(stderr, "cluster: host 4 joined, every copy caught up, %llu ms after its start\n",
+	    (unsigned long long)(wkt_now_ms() - t0));
+	http_until(60, 0);
+
+	/* The founders learn of it, one at a time; writes go on between. */
+	for (int k = 0; k < NFOUND; k++) {
+		restart_host(k, 4, 0, 0);
+		wait_settled(0, "after a founder's restart");
+		http_until(nmsgs + 15, 0);
+	}
+	restart_host(3, 4, 0, 0);   /* listed everywhere now: electable */
+	wait_settled(0, "after host 4's restart");
+	nsend = 4;
+	wkt_set_token(&host[3], "wp4", "tok-wp4", 1, 0);
+	wkt_post_ok(&host[3], "/channel/subscriber_add", "{\"channel_id\":\"" GROUP "\","
+	    "\"channel_type\":2,\"subscribers\":[\"wp4\"]}");
+	c = wk_login(3, "wp4");
+	for (int i = 0; i < 3; i++)
+		wk_send(c, 3, "wp4");
+	wkc_close(c);
+	http_until(nmsgs + 40, 0);
+	wait_settled(1, "four hosts serving");
+
+	/* Host 1 goes: stopped, marked taken out on the others in turn. */
+	upto_out = nmsgs;
+	wkt_tree_halt(&host[0]);
+	alive[0] = 0;
+	nsend = 4;
+	http_until(nmsgs + 10, 0);
+	for (int k = 1; k < 4; k++) {
+		restart_host(k, 4, 1u, 0);
+		wait_settled(0, "after a restart with host 1 taken out");
+		http_until(nmsgs + 10, 0);
+	}
+	wait_sites(3, "after host 1 was taken out");
+
+	/* Two of the three left elect a master: kill -9 the group's. */
+	for (int k = 0; k < nhosts; k++) {
+		char v[64] = "";
+		if (alive[k] && wkt_status_field(host[k].run, "channel", shard, "rep_up", v, sizeof v))
+			fprintf(stderr, "cluster: host %d's channel/%d connected with hosts %s\n", k + 1,
+			    shard, v);
+	}
+	victim = master_of("channel", shard);
+	upto_victim = nmsgs;
+	t0 = wkt_now_ms();
+	kill_host(victim);
+	ms = http_until(nmsgs + 20, t0);
+	fprintf(stderr, "cluster: kill -9 of host %d (master of channel/%d) with host 1 taken "
+	    "out: the first send acknowledged %llu ms after\n", victim + 1, shard,
+	    (unsigned long long)ms);
+
+	sync_and_halt();
+	for (int k = 0; k < nhosts; k++)
+		if (k == 0)
+			check_store(k, upto_out, 0);      /* all until it left */
+		else if (k == victim)
+			check_store(k, upto_victim, 0);
+		else
+			check_store(k, nmsgs, 1);         /* host 4 among them: everything */
 }
 END_TEST
 
@@ -723,6 +889,7 @@ main(void)
 {
 	Suite *s = suite_create("cluster");
 	TCase *kill = tcase_create("kill_host"), *stop = tcase_create("stopped_host");
+	TCase *add = tcase_create("add_host");
 
 	/* One case each, so that CK_RUN_CASE=stopped_host runs one alone. */
 	tcase_set_timeout(kill, 150);
@@ -733,5 +900,9 @@ main(void)
 	tcase_add_checked_fixture(stop, setup, teardown);
 	tcase_add_test(stop, test_cluster_stopped_host);
 	suite_add_tcase(s, stop);
+	tcase_set_timeout(add, 300);
+	tcase_add_checked_fixture(add, setup, teardown);
+	tcase_add_test(add, test_cluster_add_host);
+	suite_add_tcase(s, add);
 	return wkt_run_suite(s);
 }

@@ -20,6 +20,8 @@ static const char *const bad_entries[] = {
 	"a b:5000", " h:5000", "h:5000 ", "h:5000x", "h:+5000", "h:-1", "h5000", "h",
 	"h:50:00", "::1:5000", "[::1]:5000", "tcp://h:5000", "h/x:5000", "h@x:5000",
 	"0123456789012345678901234567890123456789012345678901234567890123:5000",
+	/* retired entries: "-" and a good host:port, nothing else */
+	"-", "-:5000", "--h:5000", "- h:5000", "-h:", "-h:0", "-h", "h-:5000-", "-tcp://h:5000",
 };
 
 START_TEST(test_cluster_parse_malformed)
@@ -57,6 +59,12 @@ START_TEST(test_cluster_parse_good)
 	/* the caller's buffer bounds the host too */
 	ck_assert_int_eq(wk_cluster_parse_node("abcdefgh:1", small, sizeof small, &port), -1);
 	ck_assert_int_eq(wk_cluster_parse_node("abcdefg:1", small, sizeof small, &port), 0);
+	/* a retired host: the same address, and 1 */
+	ck_assert_int_eq(wk_cluster_parse_node("-10.1.2.3:7000", host, sizeof host, &port), 1);
+	ck_assert_str_eq(host, "10.1.2.3");
+	ck_assert_uint_eq(port, 7000);
+	ck_assert_int_eq(wk_cluster_parse_node("-a-b:7", host, sizeof host, &port), 1);
+	ck_assert_str_eq(host, "a-b");
 }
 END_TEST
 
@@ -190,6 +198,57 @@ START_TEST(test_cluster_node_of)
 	ck_assert_int_eq(wk_cluster_node_of(&c, WK_ROLE_CHANNEL, 3, "127.0.0.12", 20515), 0);
 	ck_assert_int_eq(wk_cluster_node_of(&c, WK_ROLE_BROKER, 0, "127.0.0.12", 20000), 0);
 	wk_config_free(&c);
+}
+END_TEST
+
+/* A host taken out ("-host:port"): no endpoint, no peer, no node_of, but
+ * its replication site is known (to remove it); a joining host says so. */
+START_TEST(test_cluster_retired)
+{
+	static const char text[] =
+	    "cluster:\n"
+	    "  node: 3\n"
+	    "  join: true\n"
+	    "  nodes: [\"-127.0.0.11:20000\", \"127.0.0.12:20000\", \"127.0.0.13:20000\"]\n"
+	    "processes:\n  channel: 2\n  mailbox: 2\n";
+	struct wk_config c;
+	struct wk_rep_config rc;
+	struct wk_rep_site s;
+	char host[64];
+	unsigned port;
+
+	load_ok(text, &c);
+	ck_assert_int_eq(wk_cluster_count(&c), 3);
+	ck_assert_int_eq(wk_cluster_member(&c, 1), 0);
+	ck_assert_int_eq(wk_cluster_member(&c, 2), 1);
+	ck_assert_int_eq(wk_cluster_member(&c, 3), 1);
+	ck_assert_int_eq(wk_cluster_member(&c, 0), 0);
+	ck_assert_int_eq(wk_cluster_member(&c, 4), 0);
+	ck_assert_int_eq(wk_cluster_node_addr(&c, 1, host, sizeof host, &port), -1);
+	expect_endpoint(&c, 1, WK_ROLE_BROKER, 0, NULL);
+	expect_endpoint(&c, 2, WK_ROLE_BROKER, 0, "tcp://127.0.0.12:20000");
+
+	ck_assert_int_eq(wk_cluster_rep_config(&c, WK_ROLE_CHANNEL, 1, &rc), 0);
+	ck_assert_int_eq(rc.join, 1);
+	ck_assert_int_eq(rc.join_ms, 10000);   /* 2/3 of supervisor.readyTimeout */
+	expect_site(&rc.self, "127.0.0.13", 21281);
+	ck_assert_int_eq(rc.npeers, 1);
+	expect_site(&rc.peer[0], "127.0.0.12", 21281);
+
+	ck_assert_int_eq(wk_cluster_retired_site(&c, 1, WK_ROLE_MAILBOX, 1, &s), 0);
+	expect_site(&s, "127.0.0.11", 21537);
+	ck_assert_int_eq(wk_cluster_retired_site(&c, 2, WK_ROLE_MAILBOX, 1, &s), -1);
+	ck_assert_int_eq(wk_cluster_retired_site(&c, 1, WK_ROLE_BROKER, 0, &s), -1);
+	ck_assert_int_eq(wk_cluster_node_of(&c, WK_ROLE_MAILBOX, 1, "127.0.0.11", 21537), 0);
+	ck_assert_int_eq(wk_cluster_node_of(&c, WK_ROLE_MAILBOX, 1, "127.0.0.12", 21537), 2);
+	wk_config_free(&c);
+
+	/* this host itself taken out: refused at load */
+	char *out;
+	ck_assert_int_ne(ct_load("cluster:\n  node: 1\n  nodes: [\"-127.0.0.11:20000\", "
+	    "\"127.0.0.12:20000\"]\nprocesses:\n  channel: 2\n  mailbox: 2\n", &c, &out), 0);
+	ck_assert_msg(strstr(out, "is marked taken out") != NULL, "%s", out);
+	free(out);
 }
 END_TEST
 
@@ -363,6 +422,7 @@ cluster_map_suite(void)
 	tcase_add_test(tc, test_cluster_endpoints);
 	tcase_add_test(tc, test_cluster_rep_sites);
 	tcase_add_test(tc, test_cluster_node_of);
+	tcase_add_test(tc, test_cluster_retired);
 	tcase_add_test(tc, test_cluster_off);
 	tcase_add_test(tc, test_cluster_nine_hosts);
 	tcase_add_loop_test(tc, test_cluster_bad_configs, 0,

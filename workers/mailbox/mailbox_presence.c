@@ -152,7 +152,7 @@ presence_flush(struct wk_proc *p, void *arg)
 	if (b->len == 0)
 		return;
 	for (int node = 1; node <= hosts; node++)
-		if (node != p->node)
+		if (node != p->node && wk_cluster_member(&p->cfg, node))
 			wk_proc_send_buf_to(p, node, WK_ROLE_MAILBOX, p->instance,
 			    WK_MSG_MAILBOX_PRESENCE, 0, b);
 	b->len = 0;
@@ -206,7 +206,8 @@ mailbox_presence_tick(struct wk_proc *p)
 		presence_dump(p);
 	}
 	for (int node = 1; node <= hosts; node++) {
-		if (node == p->node || wk_proc_rep_node_up(p, node)) {
+		if (node == p->node || !wk_cluster_member(&p->cfg, node) ||
+		    wk_proc_rep_node_up(p, node)) {
 			down_since[node] = 0;
 			continue;
 		}
