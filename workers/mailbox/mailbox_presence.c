@@ -27,6 +27,10 @@
 #include "wk_time.h"
 
 #define HOST_TIMEOUT_MS 10000
+/* The changes go out in messages of about this many bytes, whole ops
+ * each: a whole region (100,000 connections are ~5 MB) in one message
+ * would pass what may wait for a host (wk_proc_send.c) and be dropped. */
+#define OPS_CHUNK (48 * 1024)
 
 enum { OP_RESET = 1, OP_ADD = 2, OP_REMOVE = 3 };
 
@@ -78,11 +82,27 @@ mailbox_presence_close(void)
 	attached = 0;
 }
 
+/* The changes so far to every other host's copy (in order, as each host's
+ * messages are). */
+static void
+send_ops(struct wk_proc *p)
+{
+	int hosts = wk_cluster_count(&p->cfg);
+
+	for (int node = 1; node <= hosts; node++)
+		if (node != p->node && wk_cluster_member(&p->cfg, node))
+			wk_proc_send_buf_to(p, node, WK_ROLE_MAILBOX, p->instance,
+			    WK_MSG_MAILBOX_PRESENCE, 0, &ops);
+	ops.len = 0;
+}
+
 static void
 op_conn(struct wk_proc *p, int op, const struct presence_conn *c)
 {
 	if (!wk_cluster_on(&p->cfg))
 		return;
+	if (ops.len >= OPS_CHUNK)
+		send_ops(p);
 	wk_put_u8(&ops, (uint8_t)op);
 	wk_put_str(&ops, c->uid);
 	if (op == OP_ADD) {
@@ -147,16 +167,11 @@ static void
 presence_flush(struct wk_proc *p, void *arg)
 {
 	struct wk_wbuf *b = &ops;
-	int hosts = wk_cluster_count(&p->cfg);
 
 	if (b->len == 0)
 		return;
-	for (int node = 1; node <= hosts; node++)
-		if (node != p->node && wk_cluster_member(&p->cfg, node))
-			wk_proc_send_buf_to(p, node, WK_ROLE_MAILBOX, p->instance,
-			    WK_MSG_MAILBOX_PRESENCE, 0, b);
-	b->len = 0;
-	if (b->cap > (1u << 20)) {   /* after a whole region: give the room back */
+	send_ops(p);
+	if (b->cap > 4 * OPS_CHUNK) {   /* give a burst's room back */
 		wk_wbuf_free(b);
 		wk_wbuf_init(b);
 	}
