@@ -51,6 +51,12 @@ struct wk_proc_def {
 	 * every other message to the master (wk_proc_rep.h). */
 	const int *copy_types;
 	size_t ncopy_types;
+	/* In a cluster, a message from a process other than wk-api that a copy
+	 * drops unserved (no master found in time, or the master moved while
+	 * it was being forwarded): answer its sender with a retryable error if
+	 * it waits for one (wk-api's are answered 503 by the skeleton).
+	 * msg holds the payload frames, header taken off. */
+	void (*on_refused)(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 	/* Open what the process owns; -1 exits 1 (wk-master respawns it). */
 	int (*on_start)(struct wk_proc *p);
 	/* Once per loop iteration, after the inbox was drained: commit p->txn,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wk_alloc.h"
+#include "wk_answer.h"
 #include "wk_buf.h"
 #include "wk_cluster.h"
 #include "wk_db.h"
@@ -39,6 +40,31 @@ struct wk_proc_rep {
 #define RETIRE_MS 5000         /* the master's look for retired hosts' copies */
 
 static struct wk_ratelimit rl_rep = WK_RATELIMIT_INIT(5);
+
+#define REFUSED_MSG "no master for this shard now (a cluster election); retry, with the " \
+	"same client_msg_no for a message"
+
+/* A message this copy will not serve or pass on (msg: the header frame
+ * first, as routed): its sender, if it waits for an answer, gets a
+ * retryable error now rather than its own timeout (wk-cluster(7)). */
+static void
+refuse(struct wk_proc *p, zmsg_t **msg)
+{
+	zframe_t *hf = zmsg_pop(*msg);
+	struct wk_msg_hdr h;
+
+	if (hf && wk_msg_hdr_decode(zframe_data(hf), zframe_size(hf), &h) == 0 &&
+	    !(h.flags & WK_MSG_F_REPLY)) {
+		if (h.sender_role == WK_ROLE_API) {
+			struct wk_answer *a = wk_answer_new(&h);
+			wk_answer_error(a, 503, REFUSED_MSG);
+			wk_answer_send(p, 0, a);
+		} else if (p->def->on_refused)
+			p->def->on_refused(p, &h, *msg);
+	}
+	zframe_destroy(&hf);
+	zmsg_destroy(msg);
+}
 
 int
 wk_proc_rep_open(struct wk_proc *p, struct wk_db_env *env, const char *dir)
@@ -82,13 +108,15 @@ wk_proc_rep_free(struct wk_proc *p)
 }
 
 static void
-hold(struct wk_proc_rep *r, zmsg_t *msg, uint64_t at_ms)
+hold(struct wk_proc *p, zmsg_t *msg, uint64_t at_ms)
 {
+	struct wk_proc_rep *r = p->rep;
+
 	if (r->n == WK_PROC_REP_HOLD_MAX) {
 		r->refused++;
 		wk_log_limited(&rl_rep, WK_LOG_WARN, "cluster: %d messages wait for a master: "
-		    "dropped one", WK_PROC_REP_HOLD_MAX);
-		zmsg_destroy(&msg);
+		    "refused one", WK_PROC_REP_HOLD_MAX);
+		refuse(p, &msg);
 		return;
 	}
 	r->ring[(r->head + r->n++) % WK_PROC_REP_HOLD_MAX] = (struct held){ msg, at_ms };
@@ -119,7 +147,7 @@ wk_proc_rep_route(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	 * again could bounce it between two copies with different views. */
 	if ((h->flags & WK_MSG_F_FORWARDED) && r->rep.role != WK_REP_MASTER) {
 		r->refused++;
-		zmsg_destroy(&msg);
+		refuse(p, &msg);
 		return;
 	}
 	if (r->master && r->master != p->node && r->n == 0) {
@@ -127,7 +155,7 @@ wk_proc_rep_route(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		r->forwarded++;
 		return;
 	}
-	hold(r, msg, wk_now_ms());
+	hold(p, msg, wk_now_ms());
 }
 
 /* The master changed from `old`: what still waits in our batch for the
@@ -149,11 +177,11 @@ retake(struct wk_proc *p, int old)
 		wk_rbuf_init(&rb, b.p, b.len);
 		while ((m = wk_msg_batch_next(&rb)) != NULL) {
 			zframe_data(zmsg_first(m))[3] &= (uint8_t)~WK_MSG_F_FORWARDED;
-			hold(r, m, now);
+			hold(p, m, now);
 		}
 		/* The ones held before go after them: rotate the ring. */
 		for (size_t i = 0; i < keep && r->n > keep; i++)
-			hold(r, unhold(r), now);
+			hold(p, unhold(r), now);
 	}
 	wk_wbuf_free(&b);
 }
@@ -284,12 +312,18 @@ ask_master(struct wk_proc *p)
 {
 	char host[64];
 	unsigned port;
+	int node;
 
 	if (p->rep->rep.role == WK_REP_MASTER)
 		return p->node;
 	if (wk_rep_master_addr(p->env->env, host, sizeof host, &port) < 0)
 		return 0;
-	return wk_cluster_node_of(&p->cfg, p->def->role, p->instance, host, port);
+	node = wk_cluster_node_of(&p->cfg, p->def->role, p->instance, host, port);
+	/* The manager names the last master until an election ends, which
+	 * without a quorum is never: one this site has no connection with is
+	 * taken for none, so what comes is held, then refused, not sent to a
+	 * host that is gone. */
+	return node && wk_proc_rep_node_up(p, node) ? node : 0;
 }
 
 int
@@ -336,9 +370,9 @@ wk_proc_rep_poll(struct wk_proc *p)
 		if (old) {
 			r->expired++;
 			wk_log_limited(&rl_rep, WK_LOG_WARN, "cluster: a message found no master "
-			    "within %d ms: dropped (%llu so far)", WK_PROC_REP_HOLD_MS,
+			    "within %d ms: refused (%llu so far)", WK_PROC_REP_HOLD_MS,
 			    (unsigned long long)r->expired);
-			zmsg_destroy(&m);
+			refuse(p, &m);
 			continue;
 		}
 		wk_proc_forward(p, r->master, &m);

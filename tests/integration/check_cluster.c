@@ -757,6 +757,74 @@ START_TEST(test_cluster_stopped_host)
 }
 END_TEST
 
+/* ---- no_master ---- */
+
+/* Two hosts of three killed: the one left has no quorum, so no master for
+ * any shard.  What reaches it is held for a master (4 s), then refused
+ * with a retryable error at once (wk-cluster(7)): HTTP 503, and a SEND's
+ * SENDACK with the system-error reason, not silence until the sender's
+ * own timeout.  Refused messages are not stored: with the hosts back, the
+ * channel holds exactly what was acknowledged. */
+START_TEST(test_cluster_no_master)
+{
+	char url[128], *resp = NULL, body[512];
+	struct wkproto_packet pk;
+	struct wkc *c;
+	uint64_t t0;
+	long st;
+	int left;
+
+	wait_settled(0, "at start");
+	make_group();
+	http_until(5, 0);
+	left = (master_of("channel", shard) + 1) % NFOUND;
+	c = wk_login(left, "wp1");   /* before: a login asks the mailbox shard's master */
+	for (int k = 0; k < NFOUND; k++)
+		if (k != left)
+			kill_host(k);
+	/* Until it knows there is none (a master on it would first fail a
+	 * commit for want of a quorum and restart as a copy). */
+	t0 = wkt_now_ms();
+	while (is_master(left, "channel", shard) || field_int(left, "channel", shard,
+	    "rep_master") != 0) {
+		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "host %d still names a master",
+		    left + 1);
+		wkt_tick();
+	}
+	t0 = wkt_now_ms();
+	snprintf(url, sizeof url, "%s/message/send", host[left].http);
+	snprintf(body, sizeof body, "{\"from_uid\":\"hs\",\"channel_id\":\"" GROUP "\","
+	    "\"channel_type\":2,\"client_msg_no\":\"refused-1\",\"payload\":\"aGk=\"}");
+	st = wkt_http_ms("POST", url, body, &resp, NULL, 8000);
+	fprintf(stderr, "cluster: no master: HTTP send answered %ld in %llu ms: %.160s\n", st,
+	    (unsigned long long)(wkt_now_ms() - t0), resp ? resp : "");
+	ck_assert_msg(st == 503 && resp && strstr(resp, "no master") != NULL,
+	    "HTTP send without a master: %ld %s", st, resp ? resp : "");
+	free(resp);
+
+	t0 = wkt_now_ms();
+	ck_assert_int_eq(wkc_send_msg(c, GROUP, 2, "{\"type\":1,\"content\":\"refused\"}",
+	    "refused-2", 77, 0), 0);
+	ck_assert_msg(wkc_expect(c, WKPROTO_SENDACK, &pk, 8000) == 0,
+	    "no SENDACK without a master within 8 s");
+	fprintf(stderr, "cluster: no master: SENDACK reason %d in %llu ms\n", pk.sendack.reason_code,
+	    (unsigned long long)(wkt_now_ms() - t0));
+	ck_assert_uint_eq(pk.sendack.client_seq, 77);
+	ck_assert_int_eq(pk.sendack.reason_code, WKPROTO_REASON_SYSTEM_ERROR);
+	wkc_close(c);
+
+	/* The others back: exactly the five acknowledged, nothing refused. */
+	for (int k = 0; k < NFOUND; k++)
+		if (k != left) {
+			wkt_tree_launch(&host[k]);
+			alive[k] = 1;
+		}
+	wait_settled(0, "with the hosts back");
+	http_until(nmsgs + 2, 0);
+	sync_and_halt();
+}
+END_TEST
+
 /* ---- add_host ---- */
 
 /* Host k stopped (SIGTERM), its config rewritten, started again. */
@@ -890,6 +958,7 @@ main(void)
 	Suite *s = suite_create("cluster");
 	TCase *kill = tcase_create("kill_host"), *stop = tcase_create("stopped_host");
 	TCase *add = tcase_create("add_host");
+	TCase *none = tcase_create("no_master");
 
 	/* One case each, so that CK_RUN_CASE=stopped_host runs one alone. */
 	tcase_set_timeout(kill, 150);
@@ -900,6 +969,10 @@ main(void)
 	tcase_add_checked_fixture(stop, setup, teardown);
 	tcase_add_test(stop, test_cluster_stopped_host);
 	suite_add_tcase(s, stop);
+	tcase_set_timeout(none, 150);
+	tcase_add_checked_fixture(none, setup, teardown);
+	tcase_add_test(none, test_cluster_no_master);
+	suite_add_tcase(s, none);
 	tcase_set_timeout(add, 300);
 	tcase_add_checked_fixture(add, setup, teardown);
 	tcase_add_test(add, test_cluster_add_host);

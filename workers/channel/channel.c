@@ -149,6 +149,7 @@ static const struct wk_proc_def channel_def = {
 	.on_tick = channel_on_tick,
 	.tick_ms = 500,
 	.databases = channel_databases,
+	.on_refused = channel_on_refused,
 };
 
 int

@@ -516,6 +516,33 @@ channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	req_free(q);
 }
 
+/* In a cluster, a SEND this copy could not get to a master (wk_proc_def's
+ * on_refused): not stored, so the sender's connection gets its SENDACK
+ * with the system-error reason at once; the client may send it again. */
+void
+channel_on_refused(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	zframe_t *f = zmsg_first(msg);
+	struct wk_chmsg m;
+	struct wk_rbuf r;
+	uint16_t broker;
+	uint64_t conn;
+	uint32_t client_seq;
+
+	if (h->type != WK_MSG_CHANNEL_APPEND || f == NULL)
+		return;
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	broker = wk_get_u16(&r);
+	conn = wk_get_u64(&r);
+	client_seq = wk_get_u32(&r);
+	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0)
+		return;
+	ap.refused++;
+	stats_add(p->stats, STATS_APPEND_REFUSED, 1);
+	sendack(p, h->sender_node, broker, conn, client_seq, m.flags, 0, 0,
+	    WKPROTO_REASON_SYSTEM_ERROR);
+}
+
 /* An HTTP send (POST /message/send): the sender is on the system device,
  * so only the channel's ban and disband are checked (no person-chat
  * blacklist either, semantics.md §5.2), and no connection is skipped in the
