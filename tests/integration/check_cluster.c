@@ -35,6 +35,7 @@
 #include "wk_shard.h"
 #include "wkclient.h"
 #include "wktest.h"
+#include "wkt_stream.h"
 
 #define NHOSTS 4                 /* at most: three found the cluster, add_host adds one */
 #define NFOUND 3
@@ -320,17 +321,24 @@ http_send(int first, uint64_t t0)
 	}
 }
 
-/* A WKProto connection of uid to host k's brokers. */
+/* A WKProto connection of uid to host k's brokers at protocol `version`
+ * (its token set by make_group or the test). */
 static struct wkc *
-wk_login(int k, const char *uid)
+login_v(int k, const char *uid, int version)
 {
 	char token[32];
 	struct wkc *c = wkc_connect_tcp("127.0.0.1", host[k].tcp_port);
 
 	ck_assert_ptr_nonnull(c);
 	snprintf(token, sizeof token, "tok-%s", uid);
-	ck_assert_int_eq(wkc_handshake(c, uid, token, WKPROTO_VERSION_MAX, 1, "dev", NULL), 1);
+	ck_assert_int_eq(wkc_handshake(c, uid, token, version, 1, "dev", NULL), 1);
 	return c;
+}
+
+static struct wkc *
+wk_login(int k, const char *uid)
+{
+	return login_v(k, uid, WKPROTO_VERSION_MAX);
 }
 
 /* The next message as a SEND of uid's connection c on host k: it must get
@@ -757,6 +765,67 @@ START_TEST(test_cluster_stopped_host)
 }
 END_TEST
 
+/* ---- streams ---- */
+
+#define SGROUP "cluster-stream"
+
+/* A stream in a group whose shard is mastered on host M: its sender (SENDs
+ * with a stream number, version 2) on host A, members on host B (version
+ * 5: EVENTs) and on M (version 2: stream RECVs); the business server ends
+ * it through host B.  Every member, the sender included, gets every piece
+ * in order whatever host holds its connection. */
+START_TEST(test_cluster_streams)
+{
+	static const char *const pieces[] = { "one ", "two ", "three" };
+	struct wkc *s, *r5, *r2;
+	struct wkproto_packet pk;
+	char payload[128], cmn[16], url[128], *resp = NULL;
+	int64_t id = 0;
+	int m, a, b;
+
+	wait_settled(0, "at start");
+	make_group();
+	wkt_post_ok(&host[0], "/channel", "{\"channel_id\":\"" SGROUP "\",\"channel_type\":2,"
+	    "\"subscribers\":[\"wp1\",\"wp2\",\"wp3\"]}");
+	m = master_of("channel", wk_shard_channel(SGROUP, strlen(SGROUP), NSHARDS));
+	a = (m + 1) % NFOUND;
+	b = (m + 2) % NFOUND;
+	s = login_v(a, "wp1", 2);
+	r5 = login_v(b, "wp2", 5);
+	r2 = login_v(m, "wp3", 2);
+	for (int i = 0; i < 3; i++) {
+		snprintf(payload, sizeof payload, "{\"type\":1,\"content\":\"%s\"}", pieces[i]);
+		snprintf(cmn, sizeof cmn, "sp%d", i);
+		ck_assert_int_eq(wkc_send_stream(s, SGROUP, 2, payload, cmn, (uint32_t)i + 1, "sn1"), 0);
+		pk = wkt_next(s, WKPROTO_SENDACK, NULL);
+		ck_assert_int_eq(pk.sendack.reason_code, 1);
+		if (i == 0)
+			id = pk.sendack.message_id;
+		ck_assert_int_eq(pk.sendack.message_id, id);   /* the anchor's */
+	}
+	pk = wkt_next(r5, WKPROTO_RECV, NULL);
+	ck_assert_int_eq(pk.recv.message_id, id);
+	ck_assert(pk.recv.setting & WKPROTO_SETTING_STREAM);
+	json_decref(wkt_expect_event(r5, "stream.delta", "sp1", NULL));
+	json_decref(wkt_expect_event(r5, "stream.delta", "sp2", NULL));
+	for (int i = 0; i < 3; i++)
+		wkt_expect_piece(r2, i ? 1 : 0, (uint32_t)i, "sn1", pieces[i], NULL);
+	snprintf(url, sizeof url, "%s/message/event", host[b].http);
+	ck_assert_int_eq(wkt_http("POST", url, "{\"from_uid\":\"wp1\",\"channel_id\":\"" SGROUP
+	    "\",\"channel_type\":2,\"client_msg_no\":\"sn1\",\"event_id\":\"end\","
+	    "\"event_type\":\"stream.finish\"}", &resp, NULL), 200);
+	free(resp);
+	json_decref(wkt_expect_event(r5, "stream.finish", "end", NULL));
+	wkt_expect_piece(r2, 2, 3, "sn1", "", NULL);
+	wkt_expect_piece(s, 2, 3, "sn1", "", NULL);   /* the sender, on a third host */
+	fprintf(stderr, "cluster: a stream sent on host %d, mastered on host %d, watched on hosts "
+	    "%d and %d: every piece in order\n", a + 1, m + 1, b + 1, m + 1);
+	wkc_close(s);
+	wkc_close(r5);
+	wkc_close(r2);
+}
+END_TEST
+
 /* ---- no_master ---- */
 
 /* Two hosts of three killed: the one left has no quorum, so no master for
@@ -959,6 +1028,7 @@ main(void)
 	TCase *kill = tcase_create("kill_host"), *stop = tcase_create("stopped_host");
 	TCase *add = tcase_create("add_host");
 	TCase *none = tcase_create("no_master");
+	TCase *streams = tcase_create("streams");
 
 	/* One case each, so that CK_RUN_CASE=stopped_host runs one alone. */
 	tcase_set_timeout(kill, 150);
@@ -969,6 +1039,10 @@ main(void)
 	tcase_add_checked_fixture(stop, setup, teardown);
 	tcase_add_test(stop, test_cluster_stopped_host);
 	suite_add_tcase(s, stop);
+	tcase_set_timeout(streams, 150);
+	tcase_add_checked_fixture(streams, setup, teardown);
+	tcase_add_test(streams, test_cluster_streams);
+	suite_add_tcase(s, streams);
 	tcase_set_timeout(none, 150);
 	tcase_add_checked_fixture(none, setup, teardown);
 	tcase_add_test(none, test_cluster_no_master);

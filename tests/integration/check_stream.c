@@ -20,6 +20,7 @@
 #include "wk_crypto.h"
 #include "wkclient.h"
 #include "wktest.h"
+#include "wkt_stream.h"
 
 static struct wkt_tree tree;
 
@@ -66,62 +67,23 @@ log_tail(void)
 	return buf;
 }
 
-/* The next packet that is not a PONG; it must be of `type`. */
+/* The library's expectations (wkt_stream.h), with this tree's log tail. */
 static struct wkproto_packet
 next(struct wkc *c, int type)
 {
-	struct wkproto_packet p;
-	int rc = wkc_next(c, &p, 5000);
-
-	ck_assert_msg(rc == 0, "version %d: no packet (%d), want type %d%s", c->version, rc, type,
-	    log_tail());
-	ck_assert_msg(p.type == type, "version %d: packet type %d, want %d (%.*s flag %d seq %u)",
-	    c->version, p.type, type, p.type == WKPROTO_RECV ? p.recv.client_msg_no.len : 0,
-	    p.recv.client_msg_no.p, p.recv.stream_flag, p.recv.stream_seq);
-	return p;
+	return wkt_next(c, type, log_tail);
 }
 
-/* An EVENT with this type and id; its data parsed (caller frees). */
 static json_t *
 expect_event(struct wkc *c, const char *type, const char *id)
 {
-	struct wkproto_packet p = next(c, WKPROTO_EVENT);
-	json_t *d;
-
-	ck_assert_msg(p.event.type.len == strlen(type) && memcmp(p.event.type.p, type,
-	    strlen(type)) == 0, "EVENT type %.*s, want %s", p.event.type.len, p.event.type.p, type);
-	ck_assert_msg(p.event.id.len == strlen(id) && memcmp(p.event.id.p, id, strlen(id)) == 0,
-	    "EVENT id %.*s, want %s", p.event.id.len, p.event.id.p, id);
-	ck_assert(p.event.timestamp > 0);
-	d = json_loadb((const char *)p.event.data.p, p.event.data.len, 0, NULL);
-	ck_assert_ptr_nonnull(d);
-	return d;
+	return wkt_expect_event(c, type, id, log_tail);
 }
 
-/* A stream RECV in the connection's form: flag, seq, stream number, and
- * the content of its payload. */
 static struct wkproto_packet
 expect_piece(struct wkc *c, int flag, uint32_t seq, const char *stream_no, const char *content)
 {
-	struct wkproto_packet p = next(c, WKPROTO_RECV);
-	char text[4096];
-	json_t *j;
-
-	ck_assert_msg(p.recv.setting & wkproto_stream_bit(c->version), "version %d: setting %#x",
-	    c->version, p.recv.setting);
-	ck_assert_int_eq(p.recv.stream_flag, flag);
-	ck_assert_uint_eq(c->version < 4 ? p.recv.stream_seq : p.recv.stream_id, seq);
-	ck_assert_int_eq(p.recv.stream_no.len, strlen(stream_no));
-	ck_assert_mem_eq(p.recv.stream_no.p, stream_no, strlen(stream_no));
-	ck_assert_msg(wkc_open_recv(c, &p.recv, text, sizeof text) >= 0, "RECV msgKey or payload");
-	if (content) {
-		j = json_loads(text, 0, NULL);
-		ck_assert_msg(j && json_integer_value(json_object_get(j, "type")) == 1 &&
-		    strcmp(json_string_value(json_object_get(j, "content")), content) == 0,
-		    "version %d piece %u: %s, want content \"%s\"", c->version, seq, text, content);
-		json_decref(j);
-	}
-	return p;
+	return wkt_expect_piece(c, flag, seq, stream_no, content, log_tail);
 }
 
 /* POST /message/event; the answer's status must be `status`. */
