@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "wk_cluster.h"
 #include "wk_alloc.h"
 #include "wk_log.h"
 #include "wk_shard.h"
@@ -175,8 +176,13 @@ api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
 		r->ops_cap = r->ops_cap ? 2 * r->ops_cap : 4;
 		r->ops = wk_realloc(r->ops, (size_t)r->ops_cap * sizeof *r->ops);
 	}
-	r->ops[r->nparts] = (struct api_part){ 0 };
+	r->ops[r->nparts] = (struct api_part){ .role = role, .shard = shard, .type = type };
 	r->ops_n = r->nparts + 1;
+	if (r->resendable && wk_cluster_on(&p->cfg)) {
+		r->ops[r->nparts].req = wk_malloc(req->len ? req->len : 1);
+		memcpy(r->ops[r->nparts].req, req->p, req->len);
+		r->ops[r->nparts].req_len = req->len;
+	}
 	/* The shard echoes the key: it is the part's index. */
 	m = wk_proc_msg(p, type, r->corr, (uint32_t)r->nparts);
 	zmsg_addmem(m, req->p, req->len);
@@ -267,6 +273,7 @@ api_ops_free(struct api_req *r)
 {
 	for (int i = 0; i < r->ops_n; i++) {
 		free(r->ops[i].data);
+		free(r->ops[i].req);
 		r->ops[i] = (struct api_part){ 0 };
 	}
 	r->ops_n = 0;
@@ -312,6 +319,10 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		    wk_role_name(h->sender_role), h->sender_instance);
 		return;
 	}
+	/* The first answer to a part asked twice wins (the same, by the
+	 * shard's de-duplication, unless one was a refusal). */
+	if (r->resent && h->key < (uint32_t)r->nparts && r->ops[h->key].status != 0)
+		return;
 	/* An answer for a part we did not ask, or a second answer to one,
 	 * is a bug in the shard: fatal, as any bad internal message. */
 	if (h->key >= (uint32_t)r->nparts || len < 2 ||
@@ -330,12 +341,37 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		round_finish(p, r);
 }
 
+/* Ask r's unanswered parts again: their shard's master may have died with
+ * them (a cluster's failover); the copy here passes them to the new one,
+ * or refuses them 503 when there is none. */
+static void
+resend(struct wk_proc *p, struct api_req *r, uint64_t now)
+{
+	r->resent = 1;
+	r->resend_ms = now + API_RESEND_MS;
+	for (int i = 0; i < r->nparts; i++) {
+		struct api_part *pt = &r->ops[i];
+		if (pt->status != 0 || pt->req == NULL)
+			continue;
+		zmsg_t *m = wk_proc_msg(p, pt->type, r->corr, (uint32_t)i);
+		zmsg_addmem(m, pt->req, pt->req_len);
+		if (wk_proc_send(p, pt->role, pt->shard, &m) == 0)
+			api_state(p)->resends++;
+	}
+}
+
 /* Requests past their deadline get 500 "timeout"; the list is in deadline order. */
 static void
 api_on_tick(struct wk_proc *p)
 {
 	struct api_state *st = api_state(p);
 	uint64_t now = wk_now_ms();
+
+	/* Asked API_RESEND_MS ago or more: the head of the list, in order. */
+	for (struct api_req *r = wk_cluster_on(&p->cfg) ? st->head : NULL; r &&
+	    r->deadline_ms + API_RESEND_MS <= now + API_SHARD_TIMEOUT_MS; r = r->next)
+		if (r->resendable && (!r->resent || r->resend_ms <= now))
+			resend(p, r, now);
 
 	api_cluster_tick(p);
 	while (st->head && st->head->deadline_ms <= now) {
@@ -396,8 +432,9 @@ static int
 api_on_status(struct wk_proc *p, char *buf, size_t len)
 {
 	struct api_state *st = api_state(p);
-	int n = snprintf(buf, len, " http_requests=%llu pending=%zu timeouts=%llu",
-	    (unsigned long long)st->requests, st->npending, (unsigned long long)st->timeouts);
+	int n = snprintf(buf, len, " http_requests=%llu pending=%zu timeouts=%llu resends=%llu",
+	    (unsigned long long)st->requests, st->npending, (unsigned long long)st->timeouts,
+	    (unsigned long long)st->resends);
 
 	if (n > 0 && (size_t)n < len)
 		n += api_cluster_status(p, buf + n, len - n);

@@ -30,6 +30,7 @@
 #define API_BODY_MAX (1024 * 1024)   /* a larger request body is answered 413 */
 #define API_JSON "application/json; charset=utf-8"
 #define API_SHARD_TIMEOUT_MS 5000    /* a shard silent this long: 500 "timeout" */
+#define API_RESEND_MS 1000           /* in a cluster: a resendable part asked again, every */
 #define API_TICK_MS 100              /* how often waiting requests are checked */
 #define API_CHANNEL_ID_MAX 1024      /* longest channel id or uid wk-channel stores (bytes) */
 #define API_TOKEN_MAX 512            /* a token this long or longer is refused (wk-mailbox keeps 511) */
@@ -54,6 +55,10 @@ struct api_part {
 	unsigned status;             /* 0: no answer yet */
 	uint8_t *data;
 	size_t len;
+	/* What was asked, kept when the request may be asked again. */
+	int role, shard, type;
+	uint8_t *req;
+	size_t req_len;
 };
 
 struct api_req;
@@ -92,6 +97,11 @@ struct api_req {
 	void *ctx;                   /* the route's state across rounds */
 	void (*ctx_free)(void *ctx); /* how to free it when r goes away */
 	uint64_t deadline_ms;
+	/* In a cluster, a master may die with the request: asked again every
+	 * API_RESEND_MS until answered if the route says that is safe (a stored
+	 * message: its client_msg_no makes a second ask find the first). */
+	int resendable, resent;
+	uint64_t resend_ms;          /* when to ask again */
 	struct api_req *prev, *next; /* pending list, oldest first */
 	struct api_req *hnext;       /* corr hash chain */
 };
@@ -127,7 +137,7 @@ struct api_state {
 	struct api_req *head, *tail; /* waiting on shards, by deadline */
 	struct api_req *buckets[API_NBUCKETS];
 	size_t npending;
-	uint64_t requests, timeouts;
+	uint64_t requests, timeouts, resends;
 	char *admin_token;           /* the generated token (api_auth.c), or NULL */
 };
 

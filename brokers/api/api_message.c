@@ -262,6 +262,8 @@ ask_send(struct wk_proc *p, struct api_req *r, const char *sid, json_int_t type,
 	api_put_payload(&w, payload);
 	api_put_strs(&w, subs);
 	api_ctx_keep(r, json_pack("{s:s}", "client_msg_no", cmn));
+	/* Stored: asked twice, it is stored once (its client_msg_no). */
+	r->resendable = !(flags & WKPROTO_FLAG_NOPERSIST);
 	ask_stored(p, r, sid, WK_MSG_CHANNEL_MSG_SEND, &w, send_then);
 }
 

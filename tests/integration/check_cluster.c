@@ -47,6 +47,7 @@
 #define SEND_DEADLINE_MS 30000   /* one message, retried, must be acknowledged by then */
 #define SETTLE_MS 30000          /* elections and catching up */
 #define DUAL_MAX_MS 3000         /* a thawed master steps down within this */
+#define API_TIMEOUT_MS 5000      /* wk-api's answer to a shard that never answers */
 
 static const char *const addrs[NHOSTS] = { "127.0.0.11", "127.0.0.12", "127.0.0.13",
 	"127.0.0.14" };
@@ -256,9 +257,10 @@ acked(struct msg *m, int k, uint32_t seq, int64_t id, uint64_t ms)
 	nmsgs++;
 }
 
-/* One HTTP attempt of m through host k: 1 if it was acknowledged. */
+/* One HTTP attempt of m through host k, waiting up to ms: 1 if it was
+ * acknowledged. */
 static int
-http_try(int k, struct msg *m, uint32_t *seq, int64_t *id)
+http_try_ms(int k, struct msg *m, uint32_t *seq, int64_t *id, long ms)
 {
 	char url[128], body[1024], p64[256], *resp = NULL;
 	json_t *j, *d;
@@ -271,7 +273,7 @@ http_try(int k, struct msg *m, uint32_t *seq, int64_t *id)
 	    "\"channel_type\":2,\"client_msg_no\":\"%s\",\"payload\":\"%s\","
 	    "\"header\":{\"red_dot\":1}}", m->from, m->cmn, p64);
 	m->tries++;
-	st = wkt_http_ms("POST", url, body, &resp, NULL, TRY_MS);
+	st = wkt_http_ms("POST", url, body, &resp, NULL, ms);
 	j = st == 200 ? json_loads(resp, 0, NULL) : NULL;
 	d = json_object_get(j, "data");
 	ok = j && json_integer_value(json_object_get(j, "status")) == 200 &&
@@ -288,6 +290,12 @@ http_try(int k, struct msg *m, uint32_t *seq, int64_t *id)
 	json_decref(j);
 	free(resp);
 	return ok;
+}
+
+static int
+http_try(int k, struct msg *m, uint32_t *seq, int64_t *id)
+{
+	return http_try_ms(k, m, seq, id, TRY_MS);
 }
 
 /* Send the next message over HTTP, first through host `first`, then
@@ -828,7 +836,21 @@ END_TEST
 
 /* ---- no_master ---- */
 
-/* Two hosts of three killed: the one left has no quorum, so no master for
+static void *
+kill_later(void *arg)
+{
+	poll(NULL, 0, 300);
+	kill_host(*(int *)arg);
+	return NULL;
+}
+
+/* First, a send lost with its master: the master's host is frozen, a send
+ * goes through another host (its copy forwards it to the frozen master),
+ * and the frozen host is killed.  wk-api asks again each second (same
+ * client_msg_no), so the send is acknowledged once the others elect, not
+ * answered 500 at wk-api's 5 s timeout.
+ *
+ * Then two hosts of three killed: the one left has no quorum, so no master for
  * any shard.  What reaches it is held for a master (4 s), then refused
  * with a retryable error at once (wk-cluster(7)): HTTP 503, and a SEND's
  * SENDACK with the system-error reason, not silence until the sender's
@@ -843,13 +865,34 @@ START_TEST(test_cluster_no_master)
 	long st;
 	int left;
 
+	pthread_t th;
+	uint32_t seq;
+	int64_t id;
+	int victim;
+
 	wait_settled(0, "at start");
 	make_group();
 	http_until(5, 0);
-	left = (master_of("channel", shard) + 1) % NFOUND;
+	victim = master_of("channel", shard);
+	left = (victim + 1) % NFOUND;
 	c = wk_login(left, "wp1");   /* before: a login asks the mailbox shard's master */
+	frozen = victim;
+	ck_assert_int_gt(wkt_tree_signal(&host[victim], SIGSTOP), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, kill_later, &victim), 0);
+	t0 = wkt_now_ms();
+	struct msg *lost = new_msg("hs");
+	ck_assert_msg(http_try_ms(left, lost, &seq, &id, 10000), "the send in flight to a dying "
+	    "master was not acknowledged");
+	pthread_join(th, NULL);
+	frozen = -1;
+	acked(lost, left, seq, id, wkt_now_ms() - t0);
+	fprintf(stderr, "cluster: a send forwarded to a master that died: acknowledged %llu ms "
+	    "after it was sent (the master killed 300 ms in)\n",
+	    (unsigned long long)(wkt_now_ms() - t0));
+	ck_assert_msg(wkt_now_ms() - t0 < API_TIMEOUT_MS, "acknowledged only after %llu ms",
+	    (unsigned long long)(wkt_now_ms() - t0));
 	for (int k = 0; k < NFOUND; k++)
-		if (k != left)
+		if (k != left && alive[k])
 			kill_host(k);
 	/* Until it knows there is none (a master on it would first fail a
 	 * commit for want of a quorum and restart as a copy). */
