@@ -314,6 +314,8 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	struct api_part *part;
 	size_t len = zframe_size(f);
 
+	if (h->sender_role < WK_ROLE_COUNT && h->sender_instance < 256)
+		api_state(p)->answered_ms[h->sender_role][h->sender_instance] = wk_now_ms();
 	if (r == NULL) {
 		wk_log_debug("late API_ANSWER corr %llu from %s/%u", (unsigned long long)h->corr,
 		    wk_role_name(h->sender_role), h->sender_instance);
@@ -343,16 +345,22 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 
 /* Ask r's unanswered parts again: their shard's master may have died with
  * them (a cluster's failover); the copy here passes them to the new one,
- * or refuses them 503 when there is none. */
+ * or refuses them 503 when there is none.  Not a shard that answered
+ * anything within API_RESEND_MS: it is slow, not gone, and asking it
+ * twice would only add to its load. */
 static void
 resend(struct wk_proc *p, struct api_req *r, uint64_t now)
 {
-	r->resent = 1;
+	struct api_state *st = api_state(p);
+
 	r->resend_ms = now + API_RESEND_MS;
 	for (int i = 0; i < r->nparts; i++) {
 		struct api_part *pt = &r->ops[i];
-		if (pt->status != 0 || pt->req == NULL)
+		if (pt->status != 0 || pt->req == NULL || pt->role < 0 || pt->role >= WK_ROLE_COUNT ||
+		    pt->shard < 0 || pt->shard >= 256 ||
+		    now - st->answered_ms[pt->role][pt->shard] < API_RESEND_MS)
 			continue;
+		r->resent = 1;
 		zmsg_t *m = wk_proc_msg(p, pt->type, r->corr, (uint32_t)i);
 		zmsg_addmem(m, pt->req, pt->req_len);
 		if (wk_proc_send(p, pt->role, pt->shard, &m) == 0)
@@ -370,7 +378,7 @@ api_on_tick(struct wk_proc *p)
 	/* Asked API_RESEND_MS ago or more: the head of the list, in order. */
 	for (struct api_req *r = wk_cluster_on(&p->cfg) ? st->head : NULL; r &&
 	    r->deadline_ms + API_RESEND_MS <= now + API_SHARD_TIMEOUT_MS; r = r->next)
-		if (r->resendable && (!r->resent || r->resend_ms <= now))
+		if (r->resendable && r->resend_ms <= now)
 			resend(p, r, now);
 
 	api_cluster_tick(p);

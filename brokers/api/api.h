@@ -138,6 +138,9 @@ struct api_state {
 	struct api_req *buckets[API_NBUCKETS];
 	size_t npending;
 	uint64_t requests, timeouts, resends;
+	/* When each shard (role, instance < 256) last answered anything: one
+	 * that answers is slow, not gone, and is not asked twice. */
+	uint64_t answered_ms[WK_ROLE_COUNT][256];
 	char *admin_token;           /* the generated token (api_auth.c), or NULL */
 };
 
