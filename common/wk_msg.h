@@ -43,6 +43,11 @@ enum wk_role {
  * (wk-cluster(7)): it is never passed on again, so a request that meets a
  * second copy (the master moved meanwhile) is dropped, not bounced. */
 #define WK_MSG_F_FORWARDED 0x02
+/* A request passed again by its sender (wk-api, wk-broker: its master may
+ * have died with the first pass): a copy that knows no master refuses it at
+ * once instead of holding it, so that every pass the sender made is
+ * answered before the last refusal, and a refusal means none was stored. */
+#define WK_MSG_F_AGAIN 0x04
 
 struct wk_msg_hdr {
 	uint8_t version;       /* WK_MSG_VERSION */

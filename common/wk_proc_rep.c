@@ -155,6 +155,11 @@ wk_proc_rep_route(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		r->forwarded++;
 		return;
 	}
+	if (h->flags & WK_MSG_F_AGAIN) {
+		r->refused++;
+		refuse(p, &msg);
+		return;
+	}
 	hold(p, msg, wk_now_ms());
 }
 

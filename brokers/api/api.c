@@ -176,7 +176,8 @@ api_ask_op(struct wk_proc *p, struct api_req *r, int role, int shard, int type,
 		r->ops_cap = r->ops_cap ? 2 * r->ops_cap : 4;
 		r->ops = wk_realloc(r->ops, (size_t)r->ops_cap * sizeof *r->ops);
 	}
-	r->ops[r->nparts] = (struct api_part){ .role = role, .shard = shard, .type = type };
+	r->ops[r->nparts] = (struct api_part){ .role = role, .shard = shard, .type = type,
+	    .asked = 1 };
 	r->ops_n = r->nparts + 1;
 	if (r->resendable && wk_cluster_on(&p->cfg)) {
 		r->ops[r->nparts].req = wk_malloc(req->len ? req->len : 1);
@@ -332,6 +333,10 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 		wk_fatalx("API_ANSWER from %s/%u: not an answer to part %u", wk_role_name(h->sender_role),
 		    h->sender_instance, h->key);
 	part = &r->ops[h->key];
+	/* A failure while another pass may still be stored waits for it: a
+	 * success wins, and only when every pass failed is it a failure. */
+	if (wk_be16_get(zframe_data(f)) != 200 && part->asked > 1 && ++part->failed < part->asked)
+		return;
 	part->status = wk_be16_get(zframe_data(f));
 	if (part->status < 100 || part->status > 599)
 		wk_fatalx("API_ANSWER from %s/%u: bad status %u", wk_role_name(h->sender_role),
@@ -362,9 +367,12 @@ resend(struct wk_proc *p, struct api_req *r, uint64_t now)
 			continue;
 		r->resent = 1;
 		zmsg_t *m = wk_proc_msg(p, pt->type, r->corr, (uint32_t)i);
+		zframe_data(zmsg_first(m))[3] |= WK_MSG_F_AGAIN;   /* the header's flags */
 		zmsg_addmem(m, pt->req, pt->req_len);
-		if (wk_proc_send(p, pt->role, pt->shard, &m) == 0)
+		if (wk_proc_send(p, pt->role, pt->shard, &m) == 0) {
+			pt->asked++;
 			api_state(p)->resends++;
+		}
 	}
 }
 

@@ -59,6 +59,7 @@ struct api_part {
 	int role, shard, type;
 	uint8_t *req;
 	size_t req_len;
+	int asked, failed;           /* passes made; of their answers, failures */
 };
 
 struct api_req;

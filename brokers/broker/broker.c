@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "broker.h"
+#include "wk_cluster.h"
 #include "wk_buf.h"
 #include "wk_log.h"
 
@@ -249,6 +250,7 @@ static void
 broker_on_tick(struct wk_proc *p)
 {
 	broker_sweep();
+	broker_resend_tick();
 }
 
 /* Stop accepting first; the connections close as the process exits. */
@@ -277,7 +279,7 @@ static int
 broker_on_status(struct wk_proc *p, char *buf, size_t len)
 {
 	const struct broker_stats *s = &broker.st;
-	return snprintf(buf, len, " connections=%d accepted=%llu refused=%llu auth_ok=%llu "
+	int n = snprintf(buf, len, " connections=%d accepted=%llu refused=%llu auth_ok=%llu "
 	    "auth_fail=%llu kicked=%llu timeouts=%llu proto_errors=%llu slow_clients=%llu "
 	    "bytes_in=%llu bytes_out=%llu packets_in=%llu packets_out=%llu sends=%llu "
 	    "delivered=%llu retries=%llu events=%llu pieces=%llu unacked=%llu paused=%u "
@@ -292,6 +294,10 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 	    (unsigned long long)s->retries, (unsigned long long)s->events,
 	    (unsigned long long)s->pieces, (unsigned long long)broker.unacked, broker.npaused,
 	    (unsigned long long)s->send_pauses);
+
+	if (n > 0 && (size_t)n < len && wk_cluster_on(&p->cfg))
+		n += broker_resend_status(buf + n, len - n);
+	return n;
 }
 
 /* The statistics row (every WK_STATS_REFRESH_MS): the counters above, and

@@ -127,6 +127,21 @@ extern struct broker broker;
 /* broker_conn.c */
 void broker_accept(struct wk_loop *l, int fd, uint32_t ev, void *arg);
 struct broker_conn *broker_conn_find(uint64_t id);
+
+/* ---- broker_resend.c: SENDs passed again in a cluster ---- */
+struct wk_chmsg;
+struct wk_wbuf;
+/* Keep a copy of the CHANNEL_APPEND b of c's SEND client_seq (a cluster,
+ * a stored message with a client_msg_no) until its SENDACK. */
+void broker_resend_keep(struct broker_conn *c, uint32_t client_seq, int shard,
+    const struct wk_chmsg *m, const struct wk_wbuf *b);
+/* A SENDACK (ok: reason 1) from channel shard `shard`: 1 if it is not for
+ * the client (a SEND passed more than once: one after the answer passed
+ * on, or a failure while another pass may succeed), else 0. */
+int broker_resend_acked(uint64_t conn, uint32_t client_seq, unsigned shard, int ok);
+/* Pass again what waited too long for a shard that answers nothing. */
+void broker_resend_tick(void);
+int broker_resend_status(char *buf, size_t len);
 void broker_conn_close(struct broker_conn *c, const char *why);
 /* Refuse c: a Close frame with ws_code on WebSocket, then close it once
  * its output (CONNACK, the Close) is written. */

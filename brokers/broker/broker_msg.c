@@ -128,6 +128,8 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	wk_put_u32(&b, s->client_seq);
 	wk_chmsg_put(&b, &m);
 	rc = wk_proc_send_buf(p, WK_ROLE_CHANNEL, shard, WK_MSG_CHANNEL_APPEND, c->id, &b);
+	if (rc == 0)
+		broker_resend_keep(c, s->client_seq, shard, &m, &b);
 	wk_wbuf_free(&b);
 	free(plain);
 	if (rc < 0)   /* the shard's queue is full: refuse now, never lose silently */
@@ -157,6 +159,9 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	reason = wk_get_u8(&r);
 	if (wk_rbuf_done(&r) < 0)
 		wk_fatalx("BROKER_SENDACK from channel/%u: malformed payload", h->sender_instance);
+	if (broker_resend_acked(id, client_seq, h->sender_instance,
+	    reason == WKPROTO_REASON_SUCCESS))
+		return;   /* the second answer to a SEND passed twice */
 	struct broker_conn *c = broker_conn_find(id);
 	if (c && c->state == BROKER_CS_READY)
 		send_sendack(c, flags, client_seq, (int64_t)message_id, seq, reason);

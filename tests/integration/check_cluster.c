@@ -844,11 +844,12 @@ kill_later(void *arg)
 	return NULL;
 }
 
-/* First, a send lost with its master: the master's host is frozen, a send
- * goes through another host (its copy forwards it to the frozen master),
- * and the frozen host is killed.  wk-api asks again each second (same
- * client_msg_no), so the send is acknowledged once the others elect, not
- * answered 500 at wk-api's 5 s timeout.
+/* First, sends lost with their master: the master's host is frozen, a
+ * SEND and an HTTP send go through another host (its copy forwards them to
+ * the frozen master), and the frozen host is killed.  The broker and wk-api
+ * pass them again each second (same client_msg_no), so both are
+ * acknowledged, once, after the others elect: not answered 500 at wk-api's
+ * 5 s timeout, and the SEND not left without a SENDACK.
  *
  * Then two hosts of three killed: the one left has no quorum, so no master for
  * any shard.  What reaches it is held for a master (4 s), then refused
@@ -879,18 +880,44 @@ START_TEST(test_cluster_no_master)
 	frozen = victim;
 	ck_assert_int_gt(wkt_tree_signal(&host[victim], SIGSTOP), 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, kill_later, &victim), 0);
+	/* Two sends in flight at once, a SEND and an HTTP send: the next two
+	 * messages, in the order of their seqs once acknowledged. */
 	t0 = wkt_now_ms();
-	struct msg *lost = new_msg("hs");
-	ck_assert_msg(http_try_ms(left, lost, &seq, &id, 10000), "the send in flight to a dying "
-	    "master was not acknowledged");
+	struct msg *ws = new_msg("wp1");
+	nmsgs++;                            /* new_msg fills msgs[nmsgs]: the next slot */
+	struct msg *hs = new_msg("hs");
+	nmsgs--;
+	uint32_t wseq;
+	ws->tries = 1;
+	ck_assert_int_eq(wkc_send_msg(c, GROUP, 2, ws->text, ws->cmn, 501, 0), 0);
+	ck_assert_msg(http_try_ms(left, hs, &seq, &id, 10000), "the HTTP send in flight to a "
+	    "dying master was not acknowledged");
+	uint64_t http_ms = wkt_now_ms() - t0;
+	ck_assert_msg(wkc_expect(c, WKPROTO_SENDACK, &pk, 10000) == 0, "the SEND in flight to a "
+	    "dying master got no SENDACK");
+	uint64_t send_ms = wkt_now_ms() - t0;
 	pthread_join(th, NULL);
 	frozen = -1;
-	acked(lost, left, seq, id, wkt_now_ms() - t0);
-	fprintf(stderr, "cluster: a send forwarded to a master that died: acknowledged %llu ms "
-	    "after it was sent (the master killed 300 ms in)\n",
-	    (unsigned long long)(wkt_now_ms() - t0));
-	ck_assert_msg(wkt_now_ms() - t0 < API_TIMEOUT_MS, "acknowledged only after %llu ms",
-	    (unsigned long long)(wkt_now_ms() - t0));
+	ck_assert_uint_eq(pk.sendack.client_seq, 501);
+	ck_assert_int_eq(pk.sendack.reason_code, 1);
+	wseq = (uint32_t)pk.sendack.message_seq;
+	int64_t wid = pk.sendack.message_id;
+	if (seq < wseq) {                   /* msgs[] in seq order: swap the two */
+		struct msg t = msgs[nmsgs];
+		msgs[nmsgs] = msgs[nmsgs + 1];
+		msgs[nmsgs + 1] = t;
+		acked(&msgs[nmsgs], left, seq, id, http_ms);
+		acked(&msgs[nmsgs], left, wseq, wid, send_ms);
+	} else {
+		acked(&msgs[nmsgs], left, wseq, wid, send_ms);
+		acked(&msgs[nmsgs], left, seq, id, http_ms);
+	}
+	fprintf(stderr, "cluster: sends forwarded to a master that died (killed 300 ms in): "
+	    "the HTTP send acknowledged %llu ms after it was sent, the SEND %llu ms\n",
+	    (unsigned long long)http_ms, (unsigned long long)send_ms);
+	ck_assert_msg(http_ms < API_TIMEOUT_MS && send_ms < API_TIMEOUT_MS,
+	    "acknowledged only after %llu and %llu ms", (unsigned long long)http_ms,
+	    (unsigned long long)send_ms);
 	for (int k = 0; k < NFOUND; k++)
 		if (k != left && alive[k])
 			kill_host(k);

@@ -258,6 +258,7 @@ START_TEST(test_ops_respawn_served_child_quickly)
 	}
 	snprintf(path, sizeof path, "%s/master.log", t.dir);
 	log = wkt_read_file(path);
+	ck_assert_msg(log != NULL, "no %s", path);
 	for (at = log; (at = strstr(at, "channel/0 (pid")) != NULL; at++) {
 		char *eol = strchr(at, '\n');
 		if (eol)
@@ -296,6 +297,7 @@ START_TEST(test_ops_layout_keeps_counts)
 	ck_assert_int_eq(wkt_wait_ready(path, WKT_NPROCS, 20000), 0);
 	snprintf(path, sizeof path, "%s/master.log", dir);
 	log = wkt_read_file(path);
+	ck_assert_msg(log != NULL, "no %s", path);
 	ck_assert_msg(strstr(log, "keeping those counts") != NULL, "%s", log);
 	free(log);
 	kill(master, SIGTERM);
