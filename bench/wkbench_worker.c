@@ -173,7 +173,7 @@ send_one(struct bc *c, uint64_t t)
 {
 	struct wkproto_packet p = { .type = WKPROTO_SEND,
 	    .flags = wkbench_opt.cmd ? WKPROTO_FLAG_SYNCONCE : WKPROTO_FLAG_REDDOT };
-	char plain[4096], sealed[WK_CRYPTO_SEALED_LEN(4096)], key[WK_CRYPTO_MSGKEY_LEN];
+	char plain[4096], sealed[WK_CRYPTO_SEALED_LEN(4096)], key[WK_CRYPTO_MSGKEY_LEN], cmn[40];
 	int n;
 	ssize_t sn;
 	uint32_t seq = c->next_seq++;
@@ -189,7 +189,10 @@ send_one(struct bc *c, uint64_t t)
 	if ((sn = wk_crypto_encrypt(&c->cs, plain, (size_t)n, sealed, sizeof sealed)) < 0)
 		wfail("encrypt failed");
 	p.send.client_seq = seq;
-	p.send.client_msg_no = wk_str_of("");
+	/* 32 hex digits, unique per sender, as the SDKs send one with every
+	 * message (the server's de-duplication index is written for each). */
+	snprintf(cmn, sizeof cmn, "%016llx%08x%08x", (unsigned long long)t, seq, (unsigned)wid);
+	p.send.client_msg_no = wk_str_of(cmn);
 	p.send.channel_id = wk_str_of(c->to);
 	p.send.channel_type = c->to_type;
 	p.send.payload = (struct wk_bytes){ (const uint8_t *)sealed, (size_t)sn };

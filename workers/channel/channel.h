@@ -224,6 +224,12 @@ struct channel_msg {
  * current transaction; indexes a non-empty client_msg_no; creates the
  * channel record if missing.  0, or -1 (nothing stored, seq unchanged). */
 int channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m);
+/* The same unless (sender, client_msg_no) is stored already (m has both):
+ * then 1, nothing written, and the stored message's id and seq in
+ * *dup_id, *dup_seq.  The de-duplication of a send in one search of
+ * clientmsgno.db, where a lookup before the append made two. */
+int channel_msg_append_once(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m,
+    int64_t *dup_id, uint32_t *dup_seq);
 /* An imported message at its own m->seq, id and timestamp kept: 1 stored,
  * 0 already there (same id), -2 another message holds the seq, -1 error. */
 int channel_msg_put_at(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m);

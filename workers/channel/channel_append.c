@@ -262,6 +262,16 @@ static uint64_t next_corr = 1;
 
 #define PARK_TIMEOUT_MS 5000
 
+/* pd is a message stored before: its SENDACK carries the first one's ids
+ * (set by the caller), nothing is delivered. */
+static void
+duplicate(struct wk_proc *p, struct pending *pd)
+{
+	pd->dup = 1;
+	ap.duplicates++;
+	stats_add(p->stats, STATS_APPEND_DUPLICATES, 1);
+}
+
 /* Past the permission checks: dedup, id, append; acknowledged after the commit. */
 static void
 accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
@@ -295,19 +305,23 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 
 	pd->handed = cmd;
 	/* The same message again (an SDK re-sending after a reconnect): the
-	 * original id and seq, nothing stored twice. */
-	if (cmn[0] && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
+	 * original id and seq, nothing stored twice.  A stored message without
+	 * a stream number finds it in its own append (one search where a
+	 * lookup before it made two); a stream's SEND is looked up first, as
+	 * its pieces are not appended. */
+	int once = cmn[0] && !(m->flags & WKPROTO_FLAG_NOPERSIST) && m->stream_no.len == 0, rc = 0;
+	struct channel_msg cm = { 0 };
+
+	if (!once && cmn[0] && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
 	    channel_msg_find_client_msg_no(p, store_id, m->channel_type, from, cmn,
-	    &pd->message_id, &pd->seq) == 1) {
-		pd->dup = 1;
-		ap.duplicates++;
-		stats_add(p->stats, STATS_APPEND_DUPLICATES, 1);
-	} else if (m->stream_no.len && !cmd && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
+	    &pd->message_id, &pd->seq) == 1)
+		duplicate(p, pd);
+	else if (m->stream_no.len && !cmd && !(m->flags & WKPROTO_FLAG_NOPERSIST) &&
 	    channel_stream_on_send(p, pd->channel_id, m, pd->broker, pd->conn, message_id,
 	    &pd->message_id, &pd->seq) == 1) {
 		pd->dup = 1;   /* a piece of an open stream: its anchor's SENDACK, sent as an event */
 	} else {
-		struct channel_msg cm = {
+		cm = (struct channel_msg){
 			.message_id = message_id, .timestamp = (int32_t)(wk_wall_ms() / 1000),
 			.flags = m->flags, .setting = m->setting, .expire = m->expire,
 			.from_uid = m->from_uid.p, .from_uid_len = m->from_uid.len,
@@ -318,9 +332,15 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		};
 		/* no_persist: delivered, not stored, seq 0. */
 		if (!(m->flags & WKPROTO_FLAG_NOPERSIST) &&
-		    channel_msg_append(p, store_id, m->channel_type, &cm) < 0)
+		    (rc = once ? channel_msg_append_once(p, store_id, m->channel_type, &cm,
+		    &pd->message_id, &pd->seq) : channel_msg_append(p, store_id, m->channel_type,
+		    &cm)) < 0)
 			wk_log_limited(&rl_store, WK_LOG_WARN, "append %s/%u: store failed",
 			    store_id, m->channel_type);
+	}
+	if (rc == 1)
+		duplicate(p, pd);
+	else if (!pd->dup) {
 		pd->message_id = message_id;
 		pd->seq = cm.seq;
 		m->message_id = message_id;

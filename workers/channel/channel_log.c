@@ -89,12 +89,53 @@ channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const cha
  * iteration's transaction. The record's last_seq changes in the cache
  * only; it is written once, before the commit (channel_store.c). A failed
  * write poisons the transaction. */
-int
-channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m)
+/* clientmsgno.db: the entry of m at seq, written first.  With `once`,
+ * only if the key is new: 1 and the entry's ids in *dup_id, *dup_seq when
+ * it is there already (one search, where a lookup and then a put were
+ * two).  0, or -1 after a failed write. */
+static int
+cmn_put(struct wk_proc *p, const struct channel_rec *c, const struct channel_msg *m,
+    uint32_t seq, int once, int64_t *dup_id, uint32_t *dup_seq, const char *id, uint8_t type)
 {
-	DB *db = p->db[CHANNEL_DB_MESSAGES], *idx = p->db[CHANNEL_DB_CLIENTMSGNO];
-	uint8_t k[CHANNEL_NUM_SIZE + 4], iv[12];
-	struct wk_wbuf v, ik;
+	DB *idx = p->db[CHANNEL_DB_CLIENTMSGNO];
+	uint8_t iv[12];
+	struct wk_wbuf ik;
+	int rc;
+
+	cmn_key(&ik, c->num, m->client_msg_no, m->client_msg_no_len, m->from_uid, m->from_uid_len);
+	wk_be64_put(iv, (uint64_t)m->message_id);
+	wk_be32_put(iv + 8, seq);
+	DBT ikey = { .data = ik.p, .size = (u_int32_t)ik.len };
+	DBT idata = { .data = iv, .size = sizeof iv };
+	wk_db_writes++;
+	rc = idx->put(idx, channel_txn(p), &ikey, &idata, once ? DB_NOOVERWRITE : 0);
+	if (rc == DB_KEYEXIST) {
+		uint8_t *old = NULL;
+		size_t n = 0;
+		rc = wk_db_get(idx, channel_txn(p), ik.p, ik.len, &old, &n);
+		wk_wbuf_free(&ik);
+		if (rc != 1 || n != 12) {
+			free(old);
+			return channel_store_write_failed("clientmsgno.db get", id, type, DB_NOTFOUND);
+		}
+		*dup_id = (int64_t)wk_be64_get(old);
+		*dup_seq = wk_be32_get(old + 8);
+		free(old);
+		return 1;
+	}
+	wk_wbuf_free(&ik);
+	if (rc != 0)
+		return channel_store_write_failed("clientmsgno.db put", id, type, rc);
+	return 0;
+}
+
+static int
+append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m, int once,
+    int64_t *dup_id, uint32_t *dup_seq)
+{
+	DB *db = p->db[CHANNEL_DB_MESSAGES];
+	uint8_t k[CHANNEL_NUM_SIZE + 4];
+	struct wk_wbuf v;
 	struct channel_rec *c;
 	uint32_t seq;
 	int rc;
@@ -113,6 +154,9 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 		return channel_store_op_failed(p);
 	}
 	seq = c->last_seq + 1;
+	if (m->client_msg_no_len > 0 &&
+	    (rc = cmn_put(p, c, m, seq, once, dup_id, dup_seq, id, type)) != 0)
+		return rc;
 	wk_be64_put(k, c->num);
 	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
 	wk_wbuf_init(&v);
@@ -126,19 +170,6 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	wk_wbuf_free(&v);
 	if (rc != 0)
 		return channel_store_write_failed("messages.db put", id, type, rc);
-	if (m->client_msg_no_len > 0) {
-		cmn_key(&ik, c->num, m->client_msg_no, m->client_msg_no_len, m->from_uid,
-		    m->from_uid_len);
-		wk_be64_put(iv, (uint64_t)m->message_id);
-		wk_be32_put(iv + 8, seq);
-		DBT ikey = { .data = ik.p, .size = (u_int32_t)ik.len };
-		DBT idata = { .data = iv, .size = sizeof iv };
-		wk_db_writes++;
-		rc = idx->put(idx, channel_txn(p), &ikey, &idata, 0);
-		wk_wbuf_free(&ik);
-		if (rc != 0)
-			return channel_store_write_failed("clientmsgno.db put", id, type, rc);
-	}
 	if (m->from_uid_len > 0 && sender_put(p, c->num, m->from_uid, m->from_uid_len, seq) < 0)
 		return channel_store_op_failed(p);
 	c->last_seq = seq;
@@ -147,6 +178,19 @@ channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct chann
 	c->last_from_hash = m->from_uid_len ? wk_shard_hash(m->from_uid, m->from_uid_len) : 0;
 	m->seq = seq;
 	return 0;
+}
+
+int
+channel_msg_append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m)
+{
+	return append(p, id, type, m, 0, NULL, NULL);
+}
+
+int
+channel_msg_append_once(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m,
+    int64_t *dup_id, uint32_t *dup_seq)
+{
+	return append(p, id, type, m, 1, dup_id, dup_seq);
 }
 
 /* An imported message at its own seq (m->seq), its id and timestamp kept:
