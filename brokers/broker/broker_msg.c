@@ -59,9 +59,12 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	const struct wkproto_send *s = &pkt->send;
 	struct wk_proc *p = broker.proc;
 	struct wk_chmsg m = { 0 };
-	struct wk_wbuf b;
+	/* The APPEND is built in one buffer kept across SENDs (the loop is
+	 * one thread), a small payload decrypted on the stack: no allocation
+	 * per SEND. */
+	static struct wk_wbuf b;
 	char fake[2 * BROKER_UID_MAX + 2];
-	uint8_t *plain = NULL;
+	uint8_t plainbuf[4096], *plain = NULL;
 	ssize_t n;
 	int rc, shard;
 
@@ -77,11 +80,13 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	m.payload.len = s->payload.len;
 	if (broker_conn_encrypts(c)) {
 		/* The reference answers 9 for a bad msgKey too (not 8). */
-		plain = wk_malloc(WK_B64_DECODED_MAX(s->payload.len) + 1);
+		plain = WK_B64_DECODED_MAX(s->payload.len) + 1 <= sizeof plainbuf ? plainbuf :
+		    wk_malloc(WK_B64_DECODED_MAX(s->payload.len) + 1);
 		if (wk_crypto_verify_send(&c->crypto, s) < 0 ||
 		    (n = wk_crypto_decrypt(&c->crypto, (const char *)s->payload.p,
 		    s->payload.len, plain, WK_B64_DECODED_MAX(s->payload.len) + 1)) < 0) {
-			free(plain);
+			if (plain != plainbuf)
+				free(plain);
 			wk_log_limited(&rl_msg, WK_LOG_INFO, "%s: SEND with a bad msgKey or payload",
 			    c->uid);
 			send_sendack(c, pkt->flags, s->client_seq, 0, 0,
@@ -105,7 +110,8 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 		n = wk_channelid_person(c->uid, strlen(c->uid), s->channel_id.p, s->channel_id.len,
 		    fake, sizeof fake);
 		if (n < 0) {
-			free(plain);
+			if (plain != plainbuf)
+				free(plain);
 			send_sendack(c, pkt->flags, s->client_seq, 0, 0, WKPROTO_REASON_CHANNEL_ID_ERROR);
 			return 0;
 		}
@@ -115,14 +121,15 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 		n = snprintf(fake, sizeof fake, "%s@%.*s", c->uid, (int)s->channel_id.len,
 		    s->channel_id.p);
 		if (n < 0 || (size_t)n >= sizeof fake) {
-			free(plain);
+			if (plain != plainbuf)
+				free(plain);
 			send_sendack(c, pkt->flags, s->client_seq, 0, 0, WKPROTO_REASON_CHANNEL_ID_ERROR);
 			return 0;
 		}
 		m.channel_id = wk_str_n(fake, (size_t)n);
 	}
 	shard = wk_shard_channel(m.channel_id.p, m.channel_id.len, p->cfg.processes_channel);
-	wk_wbuf_init(&b);
+	b.len = 0;
 	wk_put_u16(&b, (uint16_t)p->instance);
 	wk_put_u64(&b, c->id);
 	wk_put_u32(&b, s->client_seq);
@@ -130,8 +137,8 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 	rc = wk_proc_send_buf(p, WK_ROLE_CHANNEL, shard, WK_MSG_CHANNEL_APPEND, c->id, &b);
 	if (rc == 0)
 		broker_resend_keep(c, s->client_seq, shard, &m, &b);
-	wk_wbuf_free(&b);
-	free(plain);
+	if (plain != plainbuf)
+		free(plain);
 	if (rc < 0)   /* the shard's queue is full: refuse now, never lose silently */
 		send_sendack(c, pkt->flags, s->client_seq, 0, 0, WKPROTO_REASON_SYSTEM_ERROR);
 	else
