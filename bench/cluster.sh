@@ -77,20 +77,13 @@ host_pids() {
 }
 
 cleanup() {
-	local rc=$? h p i
+	local rc=$? h p
 	for p in ${probes[@]+"${probes[@]}"}; do
 		kill "$p" 2>/dev/null || true
 	done
 	for h in 0 1 2 3; do
 		[ -n "${hcfg[h]:-}" ] || continue
-		if [ -n "${hpid[h]}" ]; then
-			kill -TERM "${hpid[h]}" 2>/dev/null || true
-			i=0
-			while kill -0 "${hpid[h]}" 2>/dev/null && [ $i -lt 100 ]; do
-				sleep 0.1
-				i=$((i + 1))
-			done
-		fi
+		[ -z "${hpid[h]}" ] || term_wait "${hpid[h]}" 100
 		for p in $(host_pids "$h"); do
 			kill -KILL "$p" 2>/dev/null || true
 		done

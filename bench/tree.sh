@@ -7,6 +7,7 @@
 #                                  config, tcp, ws, http, mpid, children
 #   stop_tree                      SIGTERM (SIGKILL after 30 s), remove dir
 #                                  unless WK_BENCH_KEEP=1
+#   term_wait PID TENTHS           SIGTERM, wait up to TENTHS x 0.1 s for it
 #   stop_tree_on_exit              at exit (or INT/TERM) kill the client in
 #                                  $client_pid, if any, then stop_tree
 #   need_built FILE...             exit 2 unless every FILE is an executable;
@@ -71,14 +72,20 @@ EOC
 	done
 }
 
+# term_wait PID TENTHS: SIGTERM, then wait up to TENTHS tenths of a second
+# for PID to be gone.
+term_wait() {
+	local i=0
+	kill -TERM "$1" 2>/dev/null || true
+	while kill -0 "$1" 2>/dev/null && [ $i -lt "$2" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 stop_tree() {
 	if [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null; then
-		kill -TERM "$mpid" 2>/dev/null || true
-		i=0
-		while kill -0 "$mpid" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
+		term_wait "$mpid" 300
 		kill -KILL "$mpid" 2>/dev/null || true
 	fi
 	mpid=""

@@ -121,12 +121,14 @@ peer_at(struct wk_proc *p, int node, int role, int instance)
 	if (node == 0 || node == p->node)
 		return peer(p, role, instance);
 	if (node < 0 || node > WK_CLUSTER_MAX || role <= WK_ROLE_MASTER || role >= WK_ROLE_CTL ||
-	    instance < 0 || instance > 255 || !wk_cluster_member(&p->cfg, node))
+	    instance < 0 || instance > 255)
 		return NULL;
 	if (p->remote == NULL)
 		p->remote = wk_calloc(REMOTE_SLOTS, sizeof *p->remote);
 	struct wk_proc_peer **slot = &p->remote[REMOTE_INDEX(node, role, instance)];
-	if (*slot == NULL)
+	/* A host taken out gets no socket (and nothing sent): checked when
+	 * the socket would be made, not on every send. */
+	if (*slot == NULL && wk_cluster_member(&p->cfg, node))
 		*slot = peer_new(p, wk_cluster_endpoint(&p->cfg, node, role, instance), 0, 1);
 	return *slot;
 }

@@ -324,7 +324,7 @@ api_on_answer(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	}
 	/* The first answer to a part asked twice wins (the same, by the
 	 * shard's de-duplication, unless one was a refusal). */
-	if (r->resent && h->key < (uint32_t)r->nparts && r->ops[h->key].status != 0)
+	if (h->key < (uint32_t)r->nparts && r->ops[h->key].asked > 1 && r->ops[h->key].status != 0)
 		return;
 	/* An answer for a part we did not ask, or a second answer to one,
 	 * is a bug in the shard: fatal, as any bad internal message. */
@@ -365,7 +365,6 @@ resend(struct wk_proc *p, struct api_req *r, uint64_t now)
 		    pt->shard < 0 || pt->shard >= 256 ||
 		    now - st->answered_ms[pt->role][pt->shard] < API_RESEND_MS)
 			continue;
-		r->resent = 1;
 		zmsg_t *m = wk_proc_msg(p, pt->type, r->corr, (uint32_t)i);
 		zframe_data(zmsg_first(m))[3] |= WK_MSG_F_AGAIN;   /* the header's flags */
 		zmsg_addmem(m, pt->req, pt->req_len);

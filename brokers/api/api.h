@@ -101,7 +101,7 @@ struct api_req {
 	/* In a cluster, a master may die with the request: asked again every
 	 * API_RESEND_MS until answered if the route says that is safe (a stored
 	 * message: its client_msg_no makes a second ask find the first). */
-	int resendable, resent;
+	int resendable;
 	uint64_t resend_ms;          /* when to ask again */
 	struct api_req *prev, *next; /* pending list, oldest first */
 	struct api_req *hnext;       /* corr hash chain */

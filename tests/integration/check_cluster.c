@@ -566,30 +566,40 @@ kill_host(int k)
 	alive[k] = 0;
 }
 
-START_TEST(test_cluster_kill_host)
+/* Until `upto` messages are acknowledged: HTTP sends round-robin over the
+ * hosts, and after every `every`-th of them (the one where i % every ==
+ * at) a SEND through the next host's brokers, by its user wpN. */
+static void
+mixed_until(int upto, int every, int at)
 {
 	struct wkc *c[NHOSTS];
 	char uid[16];
-	uint64_t t0, ms;
-	int victim, victim2, upto2;
 
-	wait_settled(0, "at start");
-	make_group();
 	for (int k = 0; k < nhosts; k++) {
 		snprintf(uid, sizeof uid, "wp%d", k + 1);
 		c[k] = wk_login(k, uid);
 	}
-	/* 60 over HTTP round-robin, two SENDs through each host's brokers. */
-	for (int i = 0; i < 60; i++) {
+	for (int i = 0; nmsgs < upto; i++) {
 		http_send(i % nhosts, 0);
-		if (i % 10 == 9) {
-			int k = (i / 10) % nhosts;
+		if (i % every == at) {
+			int k = (i / every) % nhosts;
 			snprintf(uid, sizeof uid, "wp%d", k + 1);
 			wk_send(c[k], k, uid);
 		}
 	}
 	for (int k = 0; k < nhosts; k++)
 		wkc_close(c[k]);
+}
+
+START_TEST(test_cluster_kill_host)
+{
+	uint64_t t0, ms;
+	int victim, victim2, upto2;
+
+	wait_settled(0, "at start");
+	make_group();
+	/* 60 over HTTP round-robin, two SENDs through each host's brokers. */
+	mixed_until(66, 10, 9);
 
 	/* The group's master host dies; the two others go on. */
 	victim = master_of("channel", shard);
@@ -606,20 +616,7 @@ START_TEST(test_cluster_kill_host)
 	wait_settled(0, "after the restart");
 	fprintf(stderr, "cluster: host %d back, every copy caught up, %llu ms after its start\n",
 	    victim + 1, (unsigned long long)(wkt_now_ms() - t0));
-	for (int k = 0; k < nhosts; k++) {
-		snprintf(uid, sizeof uid, "wp%d", k + 1);
-		c[k] = wk_login(k, uid);
-	}
-	for (int i = 0; nmsgs < 200; i++) {
-		http_send(i % nhosts, 0);
-		if (i % 12 == 5) {
-			int k = (i / 12) % nhosts;
-			snprintf(uid, sizeof uid, "wp%d", k + 1);
-			wk_send(c[k], k, uid);
-		}
-	}
-	for (int k = 0; k < nhosts; k++)
-		wkc_close(c[k]);
+	mixed_until(200, 12, 5);
 
 	/* The new master's host dies too. */
 	victim2 = master_of("channel", shard);
@@ -977,26 +974,35 @@ restart_host(int k, int listed, unsigned out, int join)
 	alive[k] = 1;
 }
 
-/* Wait until every shard on every running host counts `sites` sites in
- * its group (rep_sites: the replication manager's membership). */
+/* Does every shard on every running host count `sites` sites in its group
+ * (rep_sites: the replication manager's membership)?  If not, which not
+ * in `why`. */
+static int
+have_sites(int sites, char *why, size_t len)
+{
+	for (int k = 0; k < nhosts; k++)
+		for (size_t r = 0; alive[k] && r < sizeof roles / sizeof roles[0]; r++)
+			for (int i = 0; i < NSHARDS; i++) {
+				long got = field_int(k, roles[r], i, "rep_sites");
+				if (got != sites) {
+					snprintf(why, len, "%s/%d on host %d counts %ld", roles[r], i, k + 1,
+					    got);
+					return 0;
+				}
+			}
+	return 1;
+}
+
+/* Wait until have_sites (fails the test after SETTLE_MS). */
 static void
 wait_sites(int sites, const char *when)
 {
 	uint64_t t0 = wkt_now_ms();
+	char why[128] = "";
 
-	for (;;) {
-		int bad = 0, k, i;
-		size_t r;
-		long got = 0;
-		for (k = 0; k < nhosts && !bad; k++)
-			for (r = 0; alive[k] && r < sizeof roles / sizeof roles[0] && !bad; r++)
-				for (i = 0; i < NSHARDS && !bad; i++)
-					bad = (got = field_int(k, roles[r], i, "rep_sites")) != sites;
-		if (!bad)
-			break;
-		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "%s: %s/%d on host %d counts %ld sites "
-		    "in its group, not %d, after %d ms", when, roles[r - 1], i - 1, k, got, sites,
-		    SETTLE_MS);
+	while (!have_sites(sites, why, sizeof why)) {
+		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "%s: %s sites in its group, not %d, "
+		    "after %d ms", when, why, sites, SETTLE_MS);
 		wkt_tick();
 	}
 	fprintf(stderr, "cluster: every group has %d sites %s, %llu ms\n", sites, when,
@@ -1091,35 +1097,27 @@ START_TEST(test_cluster_add_host)
 }
 END_TEST
 
+/* One case per test, so that CK_RUN_CASE=stopped_host runs one alone. */
+static void
+add_case(Suite *s, const char *name, const TTest *test, int timeout_s)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout_s);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}
+
 int
 main(void)
 {
 	Suite *s = suite_create("cluster");
-	TCase *kill = tcase_create("kill_host"), *stop = tcase_create("stopped_host");
-	TCase *add = tcase_create("add_host");
-	TCase *none = tcase_create("no_master");
-	TCase *streams = tcase_create("streams");
 
-	/* One case each, so that CK_RUN_CASE=stopped_host runs one alone. */
-	tcase_set_timeout(kill, 150);
-	tcase_add_checked_fixture(kill, setup, teardown);
-	tcase_add_test(kill, test_cluster_kill_host);
-	suite_add_tcase(s, kill);
-	tcase_set_timeout(stop, 150);
-	tcase_add_checked_fixture(stop, setup, teardown);
-	tcase_add_test(stop, test_cluster_stopped_host);
-	suite_add_tcase(s, stop);
-	tcase_set_timeout(streams, 150);
-	tcase_add_checked_fixture(streams, setup, teardown);
-	tcase_add_test(streams, test_cluster_streams);
-	suite_add_tcase(s, streams);
-	tcase_set_timeout(none, 150);
-	tcase_add_checked_fixture(none, setup, teardown);
-	tcase_add_test(none, test_cluster_no_master);
-	suite_add_tcase(s, none);
-	tcase_set_timeout(add, 300);
-	tcase_add_checked_fixture(add, setup, teardown);
-	tcase_add_test(add, test_cluster_add_host);
-	suite_add_tcase(s, add);
+	add_case(s, "kill_host", test_cluster_kill_host, 150);
+	add_case(s, "stopped_host", test_cluster_stopped_host, 150);
+	add_case(s, "streams", test_cluster_streams, 150);
+	add_case(s, "no_master", test_cluster_no_master, 150);
+	add_case(s, "add_host", test_cluster_add_host, 300);
 	return wkt_run_suite(s);
 }

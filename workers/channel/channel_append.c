@@ -497,21 +497,30 @@ check_person(struct wk_proc *p, struct req *q)
 	return rc;
 }
 
-void
-channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+/* CHANNEL_APPEND's payload f into q (views into f), from h's host: 0, or
+ * -1 if malformed. */
+static int
+append_read(const struct wk_msg_hdr *h, zframe_t *f, struct req *q)
 {
-	struct req *q = wk_calloc(1, sizeof *q);
 	struct wk_rbuf r;
-	int reason;
 
-	q->arrived_us = wk_now_us();
-	q->frame = zmsg_pop(msg);
-	wk_rbuf_init(&r, zframe_data(q->frame), zframe_size(q->frame));
+	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
 	q->node = h->sender_node;
 	q->broker = wk_get_u16(&r);
 	q->conn = wk_get_u64(&r);
 	q->client_seq = wk_get_u32(&r);
-	if (wk_chmsg_get(&r, &q->m) < 0 || wk_rbuf_done(&r) < 0)
+	return wk_chmsg_get(&r, &q->m) < 0 || wk_rbuf_done(&r) < 0 ? -1 : 0;
+}
+
+void
+channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+{
+	struct req *q = wk_calloc(1, sizeof *q);
+	int reason;
+
+	q->arrived_us = wk_now_us();
+	q->frame = zmsg_pop(msg);
+	if (append_read(h, q->frame, q) < 0)
 		wk_fatalx("CHANNEL_APPEND from %s/%u: malformed payload",
 		    wk_role_name(h->sender_role), h->sender_instance);
 	char *id = dupstr(q->m.channel_id), *from = dupstr(q->m.from_uid);
@@ -543,24 +552,10 @@ void
 channel_on_refused(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 {
 	zframe_t *f = zmsg_first(msg);
-	struct wk_chmsg m;
-	struct wk_rbuf r;
-	uint16_t broker;
-	uint64_t conn;
-	uint32_t client_seq;
+	struct req q = { 0 };
 
-	if (h->type != WK_MSG_CHANNEL_APPEND || f == NULL)
-		return;
-	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
-	broker = wk_get_u16(&r);
-	conn = wk_get_u64(&r);
-	client_seq = wk_get_u32(&r);
-	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0)
-		return;
-	ap.refused++;
-	stats_add(p->stats, STATS_APPEND_REFUSED, 1);
-	sendack(p, h->sender_node, broker, conn, client_seq, m.flags, 0, 0,
-	    WKPROTO_REASON_SYSTEM_ERROR);
+	if (h->type == WK_MSG_CHANNEL_APPEND && f != NULL && append_read(h, f, &q) == 0)
+		refuse(p, &q, 0, WKPROTO_REASON_SYSTEM_ERROR);
 }
 
 /* An HTTP send (POST /message/send): the sender is on the system device,
