@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -558,19 +559,29 @@ wkbench_worker(int id, int nworkers, long total, const struct sockaddr_in *to)
 		for (i = 0; i < nsenders; i++)
 			for (int d = 0; d < wkbench_opt.depth; d++)
 				send_one(senders[i], wk_now_us());
+	/* Wake-ups to 10 us, not the default 50: the open loop's timer. */
+	prctl(PR_SET_TIMERSLACK, 10000UL);
 	t_open = wk_now_us();
 	while (phase != PH_DONE) {
-		int n, timeout = 1;
+		int n;
 		uint64_t now;
 
 		flush_dirty();
-		if (rate_w > 0 && phase < PH_DRAIN)
-			timeout = 1;
-		else if (wkbench_opt.scenario == 1 && phase < PH_DRAIN)
-			timeout = 10;
-		else
-			timeout = 10;
-		n = epoll_wait(epfd, evs, 512, timeout);
+		/* Open loop: sleep until the next message is due, but not less
+		 * than 100 us (at higher rates messages go in bursts of that
+		 * span: a wake-up per message would take the server's CPU).  A
+		 * millisecond timeout sent a message up to 1 ms after it was
+		 * due, counted as the server's latency (stamped when due). */
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 10000000 };
+		if (rate_w > 0 && phase < PH_DRAIN) {
+			uint64_t next = t_open + (uint64_t)((double)issued * 1e6 / rate_w);
+			now = wk_now_us();
+			uint64_t wait = next > now ? next - now : 0;
+			if (wait > 0 && wait < 100)
+				wait = 100;
+			ts.tv_nsec = (long)(wait < 1000 ? wait : 1000) * 1000;
+		}
+		n = epoll_pwait2(epfd, evs, 512, &ts, NULL);
 		phase = LOAD(wkbench_sh->phase);
 		for (i = 0; i < n; i++) {
 			struct bc *c = evs[i].data.ptr;
