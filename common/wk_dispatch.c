@@ -14,20 +14,17 @@ wk_dispatch_strerror(int err)
 	return wk_msg_strerror(err);
 }
 
-/* Validate msg against the table: a decodable header, a type this process
- * handles, a sender role allowed for it, the frame count in range.  0 and
- * *entry set, or an error code; no handler ever sees a message that fails. */
+/* Validate a message against the table: a decodable header, a type this
+ * process handles, a sender role allowed for it, the frame count in range.
+ * 0 and *entry set, or an error code; no handler ever sees a message that
+ * fails. */
 int
-wk_dispatch_check(const struct wk_dispatch *table, size_t n, zmsg_t *msg,
-    struct wk_msg_hdr *h, const struct wk_dispatch **entry)
+wk_dispatch_find(const struct wk_dispatch *table, size_t n, const uint8_t *hdr, size_t hlen,
+    int frames, struct wk_msg_hdr *h, const struct wk_dispatch **entry)
 {
-	zframe_t *f = zmsg_first(msg);
 	const struct wk_dispatch *e = NULL;
-	int rc, frames;
+	int rc = wk_msg_hdr_decode(hdr, hlen, h);
 
-	if (f == NULL)
-		return WK_DISPATCH_EEMPTY;
-	rc = wk_msg_hdr_decode(zframe_data(f), zframe_size(f), h);
 	if (rc != WK_MSG_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++)
@@ -39,11 +36,40 @@ wk_dispatch_check(const struct wk_dispatch *table, size_t n, zmsg_t *msg,
 		return WK_DISPATCH_ENOHANDLER;
 	if (!(e->senders & WK_ROLE_BIT(h->sender_role)))
 		return WK_DISPATCH_ESENDER;
-	frames = (int)zmsg_size(msg) - 1;
 	if (frames < e->min_frames || frames > e->max_frames)
 		return WK_DISPATCH_EFRAMES;
+	*entry = e;
+	return 0;
+}
+
+/* The same for msg; on success its header frame is popped. */
+int
+wk_dispatch_check(const struct wk_dispatch *table, size_t n, zmsg_t *msg,
+    struct wk_msg_hdr *h, const struct wk_dispatch **entry)
+{
+	zframe_t *f = zmsg_first(msg);
+	int rc;
+
+	if (f == NULL)
+		return WK_DISPATCH_EEMPTY;
+	rc = wk_dispatch_find(table, n, zframe_data(f), zframe_size(f), (int)zmsg_size(msg) - 1,
+	    h, entry);
+	if (rc != 0)
+		return rc;
 	f = zmsg_pop(msg);
 	zframe_destroy(&f);
-	*entry = e;
+	return 0;
+}
+
+int
+wk_msgv_of(zmsg_t *msg, struct wk_msgv *v)
+{
+	v->n = 0;
+	for (zframe_t *f = zmsg_first(msg); f; f = zmsg_next(msg)) {
+		if (v->n == WK_MSGV_MAX)
+			return -1;
+		v->p[v->n] = zframe_data(f);
+		v->len[v->n++] = zframe_size(f);
+	}
 	return 0;
 }

@@ -12,13 +12,26 @@
 struct wk_proc;
 /* `msg` holds the payload frames only (the header frame was removed). */
 typedef void (*wk_handler_fn)(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* A handler that reads its payload in place (no zmsg_t is made for a
+ * message of a BATCH): v's frames are the payload's, valid during the
+ * call only.  For the hot messages (one per message sent). */
+struct wk_msgv;
+typedef void (*wk_view_fn)(struct wk_proc *p, const struct wk_msg_hdr *h,
+    const struct wk_msgv *v);
 
 struct wk_dispatch {
 	int type;              /* enum wk_msg_type */
 	int min_frames;        /* payload frames, header excluded */
 	int max_frames;
 	uint32_t senders;      /* mask of WK_ROLE_BIT(role) allowed to send it */
-	wk_handler_fn fn;
+	wk_handler_fn fn;      /* NULL: the process's view handler (wk_dispatch_view) */
+};
+
+/* The handler of a type whose row has no fn: it reads the payload in
+ * place; that row's max_frames is at most WK_MSGV_MAX. */
+struct wk_dispatch_view {
+	int type;
+	wk_view_fn fn;
 };
 
 enum wk_dispatch_err {
@@ -34,6 +47,13 @@ enum wk_dispatch_err {
  * header itself decoded, so the caller can name the sender). */
 int wk_dispatch_check(const struct wk_dispatch *table, size_t n, zmsg_t *msg,
     struct wk_msg_hdr *h, const struct wk_dispatch **entry);
+/* The same checks for a message given as its header bytes and payload
+ * frame count (nothing is popped). */
+int wk_dispatch_find(const struct wk_dispatch *table, size_t n, const uint8_t *hdr, size_t hlen,
+    int frames, struct wk_msg_hdr *h, const struct wk_dispatch **entry);
+/* The payload frames of msg (its header popped) as views: 0, or -1 if
+ * there are more than WK_MSGV_MAX. */
+int wk_msgv_of(zmsg_t *msg, struct wk_msgv *v);
 const char *wk_dispatch_strerror(int err);
 
 #endif

@@ -170,3 +170,28 @@ wk_msg_batch_next(struct wk_rbuf *r)
 	}
 	return m;
 }
+
+int
+wk_msg_batch_view(struct wk_rbuf *r, struct wk_msgv *v)
+{
+	size_t start = r->off;
+
+	if (r->err || r->off == r->len)
+		return r->err ? -1 : 0;
+	uint16_t n = wk_get_u16(r);
+	if (n == 0)
+		r->err = 1;
+	if (r->err)
+		return -1;
+	if (n > WK_MSGV_MAX) {
+		r->off = start;
+		return 2;
+	}
+	v->n = n;
+	for (uint16_t i = 0; i < n; i++) {
+		v->p[i] = wk_get_blob(r, &v->len[i]);
+		if (r->err)
+			return -1;
+	}
+	return 1;
+}

@@ -93,4 +93,17 @@ void wk_msg_batch_put2(struct wk_wbuf *b, const struct wk_msg_hdr *h, const void
     size_t len);
 zmsg_t *wk_msg_batch_next(struct wk_rbuf *r);
 
+/* A message read in place: its frames as views into the bytes it came in
+ * (a BATCH, or a zmsg_t's frames), valid while those are. */
+#define WK_MSGV_MAX 8
+struct wk_msgv {
+	int n;
+	const uint8_t *p[WK_MSGV_MAX];
+	size_t len[WK_MSGV_MAX];
+};
+/* The next message of a BATCH as views, nothing copied: 1; 0 at the end;
+ * -1 malformed (r->err set); 2 when it has more than WK_MSGV_MAX frames,
+ * r left at its start for wk_msg_batch_next. */
+int wk_msg_batch_view(struct wk_rbuf *r, struct wk_msgv *v);
+
 #endif

@@ -264,6 +264,17 @@ proc_copy_serves(const struct wk_proc *p, int type)
 	return 0;
 }
 
+/* The view handler of a dispatch row without fn (a process definition
+ * missing one is a bug: fatal). */
+static wk_view_fn
+proc_view_fn(const struct wk_proc *p, int type)
+{
+	for (size_t i = 0; i < p->def->nviews; i++)
+		if (p->def->views[i].type == type)
+			return p->def->views[i].fn;
+	wk_fatalx("%s: no handler", wk_msg_type_name(type));
+}
+
 /* Validate and run one inbound message.  A malformed message from an
  * internal peer is a bug there: log and exit so wk-master restarts us in a
  * known state.  From a tool (ctl) or with a header we cannot trust, drop it. */
@@ -286,7 +297,14 @@ proc_handle_msg(struct wk_proc *p, zmsg_t *msg)
 		return;
 	}
 	if (rc == 0) {
-		e->fn(p, &h, msg);
+		if (e->fn)
+			e->fn(p, &h, msg);
+		else {
+			struct wk_msgv v;
+			if (wk_msgv_of(msg, &v) < 0)
+				wk_fatalx("%s: more frames than a view holds", wk_msg_type_name(h.type));
+			proc_view_fn(p, h.type)(p, &h, &v);
+		}
 		zmsg_destroy(&msg);
 		return;
 	}
@@ -342,6 +360,35 @@ proc_next_msg(struct wk_proc *p)
 	}
 }
 
+/* The next message of the BATCH being read, when its handler reads views
+ * and this process serves it: handled in place, nothing copied (1).  0:
+ * none, or one that goes the long way (a copy, proc_next_msg): a builtin
+ * or zmsg_t handler, a copy's forwarding, the batch's end or a fault. */
+static int
+proc_batch_view(struct wk_proc *p)
+{
+	const struct wk_dispatch *e = NULL;
+	struct wk_msg_hdr h;
+	struct wk_msgv v, pv;
+	size_t at = p->in_r.off;
+
+	if (wk_msg_batch_view(&p->in_r, &v) != 1)
+		return 0;
+	if (wk_dispatch_find(p->def->dispatch, p->def->ndispatch, v.p[0], v.len[0], v.n - 1, &h,
+	    &e) != 0 || e->fn != NULL || (!p->started && !proc_copy_serves(p, h.type))) {
+		p->in_r.off = at;
+		return 0;
+	}
+	pv.n = v.n - 1;
+	for (int i = 0; i < pv.n; i++) {
+		pv.p[i] = v.p[i + 1];
+		pv.len[i] = v.len[i + 1];
+	}
+	p->msgs_in++;
+	proc_view_fn(p, h.type)(p, &h, &pv);
+	return 1;
+}
+
 /* Drain the inbox, at most INBOX_BATCH messages, and none once the group
  * commit is busy (its after-commit queue half full); ask the loop not to
  * sleep when more are waiting.  ZMQ_FD is edge-like, so the inbox is read
@@ -354,6 +401,8 @@ proc_drain_inbox(struct wk_proc *p)
 	for (int i = 0; i < INBOX_BATCH; i++) {
 		if (p->txn && wk_txn_is_busy(p->txn))
 			break;
+		if (p->in_batch && proc_batch_view(p))
+			continue;
 		zmsg_t *m = proc_next_msg(p);
 		if (m == NULL)
 			return;

@@ -46,6 +46,10 @@ struct wk_proc_def {
 	int sharded;                 /* takes -i INSTANCE */
 	const struct wk_dispatch *dispatch;
 	size_t ndispatch;
+	/* The handlers of the rows of `dispatch` without fn: the hot messages
+	 * (one per message sent), read in place from a BATCH, no zmsg_t made. */
+	const struct wk_dispatch_view *views;
+	size_t nviews;
 	/* In a cluster, the rows of `dispatch` that a copy of a replicated
 	 * shard serves itself (what its master sends it); a copy forwards
 	 * every other message to the master (wk_proc_rep.h). */

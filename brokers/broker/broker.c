@@ -181,11 +181,17 @@ static const struct wk_dispatch broker_dispatch[] = {
 	{ WK_MSG_BROKER_KICK, 1, 1, FROM_MAILBOX, broker_on_kick },
 	{ WK_MSG_BROKER_MAILBOX_HELLO, 1, 1, FROM_MAILBOX, broker_on_mailbox_hello },
 	{ WK_MSG_BROKER_USER_FLAGS, 1, 1, FROM_MAILBOX, broker_on_user_flags },
-	{ WK_MSG_BROKER_SENDACK, 1, 1, FROM_CHANNEL, broker_on_sendack },
-	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL | WK_ROLE_BIT(WK_ROLE_MAILBOX), broker_on_deliver },
+	{ WK_MSG_BROKER_SENDACK, 1, 1, FROM_CHANNEL, NULL },
+	{ WK_MSG_BROKER_DELIVER, 2, 2, FROM_CHANNEL | WK_ROLE_BIT(WK_ROLE_MAILBOX), NULL },
 	{ WK_MSG_BROKER_EVENT, 2, 256, FROM_CHANNEL, broker_on_event },
 	{ WK_MSG_BROKER_CONN_LIST, 1, 1, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), broker_on_admin },
 	{ WK_MSG_BROKER_CONN_CLOSE, 1, 1, WK_ROLE_BIT(WK_ROLE_API) | WK_ROLE_BIT(WK_ROLE_CTL), broker_on_admin },
+};
+
+/* The rows above without a handler: read in place (wk_dispatch.h). */
+static const struct wk_dispatch_view broker_views[] = {
+	{ WK_MSG_BROKER_SENDACK, broker_on_sendack },
+	{ WK_MSG_BROKER_DELIVER, broker_on_deliver },
 };
 
 /* Attach to presence (read-only), listen on the configured addresses and
@@ -339,6 +345,8 @@ static const struct wk_proc_def broker_def = {
 	.sharded = 1,
 	.dispatch = broker_dispatch,
 	.ndispatch = sizeof broker_dispatch / sizeof broker_dispatch[0],
+	.views = broker_views,
+	.nviews = sizeof broker_views / sizeof broker_views[0],
 	.on_start = broker_on_start,
 	.on_iteration = broker_on_iteration,
 	.on_tick = broker_on_tick,

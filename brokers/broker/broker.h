@@ -208,8 +208,9 @@ void broker_recv_one(struct broker_conn *c, const struct wk_chmsg *m, const stru
  * WKPROTO_SETTING_STREAM). */
 uint8_t broker_setting_in(uint8_t setting, int version);
 void broker_on_recvack(struct broker_conn *c, const struct wkproto_recvack *a);
-void broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
-void broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+/* View handlers (wk_dispatch.h): the hot answers, read in place. */
+void broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk_msgv *v);
+void broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk_msgv *v);
 void broker_on_user_flags(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 void broker_retry_due(struct broker_conn *c, uint64_t now);
 void broker_retry_free(struct broker_conn *c);

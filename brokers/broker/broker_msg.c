@@ -149,15 +149,14 @@ broker_on_send(struct broker_conn *c, const struct wkproto_packet *pkt)
 /* BROKER_SENDACK: the channel shard stored (or refused) a SEND. The
  * connection may be gone or replaced by now: the ack is then dropped. */
 void
-broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk_msgv *v)
 {
-	zframe_t *f = zmsg_first(msg);
 	struct wk_rbuf r;
 	uint64_t id, message_id;
 	uint32_t client_seq, seq;
 	uint8_t flags, reason;
 
-	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	wk_rbuf_init(&r, v->p[0], v->len[0]);
 	id = wk_get_u64(&r);
 	client_seq = wk_get_u32(&r);
 	flags = wk_get_u8(&r);
@@ -407,18 +406,17 @@ out:
  * one RECV per live, authenticated connection. A connection that closed
  * since the presence lookup is skipped. */
 void
-broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+broker_on_deliver(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk_msgv *v)
 {
-	zframe_t *mf = zmsg_first(msg), *tf = zmsg_next(msg);
 	struct wk_rbuf r, t;
 	struct wk_chmsg m;
 
-	wk_rbuf_init(&r, zframe_data(mf), zframe_size(mf));
-	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0 || zframe_size(tf) % 8 != 0)
+	wk_rbuf_init(&r, v->p[0], v->len[0]);
+	if (wk_chmsg_get(&r, &m) < 0 || wk_rbuf_done(&r) < 0 || v->len[1] % 8 != 0)
 		wk_fatalx("BROKER_DELIVER from %s/%u: malformed payload", wk_role_name(h->sender_role),
 		    h->sender_instance);
-	wk_rbuf_init(&t, zframe_data(tf), zframe_size(tf));
-	broker_flush_before_fanout(zframe_size(tf) / 8);
+	wk_rbuf_init(&t, v->p[1], v->len[1]);
+	broker_flush_before_fanout(v->len[1] / 8);
 	while (t.off < t.len) {
 		struct broker_conn *c = broker_conn_find(wk_get_u64(&t));
 		if (c && c->state == BROKER_CS_READY)

@@ -255,6 +255,19 @@ START_TEST(test_msg_chevent_round_trip_and_malformed)
 }
 END_TEST
 
+/* Malformed BATCH payloads, for both readers. */
+static const struct {
+	const char *name;
+	uint8_t bytes[12];
+	size_t len;
+} batch_bad[] = {
+	{ "zero frames", { 0, 0 }, 2 },
+	{ "frame length past the end", { 0, 1, 0, 0, 0, 9, 'a', 'b' }, 8 },
+	{ "huge frame length", { 0, 1, 0xff, 0xff, 0xff, 0xff, 'a' }, 7 },
+	{ "count without frames", { 0, 2, 0, 0, 0, 1, 'a' }, 7 },
+	{ "one byte", { 1 }, 1 },
+};
+
 /* BATCH payloads: messages round-trip in order with their frames; then
  * the malformed ones: every truncation (never a read past the end), a
  * count of zero frames, a frame length past the end. */
@@ -307,23 +320,70 @@ START_TEST(test_msg_batch_round_trip_and_malformed)
 		else
 			ck_assert_msg(r.err != 0 && msgs == (n > first_len), "cut %zu", n);
 	}
-	static const struct {
-		const char *name;
-		uint8_t bytes[12];
-		size_t len;
-	} bad[] = {
-		{ "zero frames", { 0, 0 }, 2 },
-		{ "frame length past the end", { 0, 1, 0, 0, 0, 9, 'a', 'b' }, 8 },
-		{ "huge frame length", { 0, 1, 0xff, 0xff, 0xff, 0xff, 'a' }, 7 },
-		{ "count without frames", { 0, 2, 0, 0, 0, 1, 'a' }, 7 },
-		{ "one byte", { 1 }, 1 },
-	};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		wk_rbuf_init(&r, bad[i].bytes, bad[i].len);
+	for (size_t i = 0; i < sizeof batch_bad / sizeof batch_bad[0]; i++) {
+		wk_rbuf_init(&r, batch_bad[i].bytes, batch_bad[i].len);
 		got = wk_msg_batch_next(&r);
-		ck_assert_msg(got == NULL && r.err != 0, "%s", bad[i].name);
+		ck_assert_msg(got == NULL && r.err != 0, "%s", batch_bad[i].name);
 	}
 	zmsg_destroy(&m);
+	wk_wbuf_free(&b);
+}
+END_TEST
+
+/* The same payloads read in place (wk_msg_batch_view): the same frames,
+ * pointing into the batch; a message of more than WK_MSGV_MAX frames is
+ * left for wk_msg_batch_next (2, nothing consumed); every cut and every
+ * malformed payload of the table above is an error, never a read past
+ * the end. */
+START_TEST(test_msg_batch_view)
+{
+	struct wk_msg_hdr h = hdr(WK_MSG_PING_REQ, WK_ROLE_BROKER), d;
+	struct wk_wbuf b;
+	struct wk_rbuf r;
+	struct wk_msgv v;
+	zmsg_t *m = wk_msg_new(&h), *big = wk_msg_new(&h), *got;
+
+	zmsg_addstr(m, "first");
+	zmsg_addmem(m, "", 0);
+	for (int i = 0; i < WK_MSGV_MAX; i++)
+		zmsg_addstr(big, "x");
+	wk_wbuf_init(&b);
+	wk_msg_batch_put(&b, m);
+	wk_msg_batch_put(&b, big);
+	wk_msg_batch_put2(&b, &h, "third", 5);
+
+	wk_rbuf_init(&r, b.p, b.len);
+	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 1);
+	ck_assert_int_eq(v.n, 3);
+	ck_assert(v.p[0] >= b.p && v.p[2] <= b.p + b.len);   /* in place */
+	ck_assert_int_eq(wk_msg_hdr_decode(v.p[0], v.len[0], &d), 0);
+	ck_assert_uint_eq(v.len[1], 5);
+	ck_assert(memcmp(v.p[1], "first", 5) == 0);
+	ck_assert_uint_eq(v.len[2], 0);
+	size_t at = r.off;
+	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 2);      /* 1 + WK_MSGV_MAX frames */
+	ck_assert_uint_eq(r.off, at);
+	got = wk_msg_batch_next(&r);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq((int)zmsg_size(got), 1 + WK_MSGV_MAX);
+	zmsg_destroy(&got);
+	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 1);
+	ck_assert_int_eq(v.n, 2);
+	ck_assert(v.len[1] == 5 && memcmp(v.p[1], "third", 5) == 0);
+	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 0);      /* the end, not an error */
+	ck_assert_int_eq(r.err, 0);
+
+	size_t first_len = 2 + 4 + WK_MSG_HDR_SIZE + 4 + 5 + 4;
+	for (size_t n = 1; n < first_len; n++) {
+		wk_rbuf_init(&r, b.p, n);
+		ck_assert_msg(wk_msg_batch_view(&r, &v) == -1 && r.err != 0, "cut %zu", n);
+	}
+	for (size_t i = 0; i < sizeof batch_bad / sizeof batch_bad[0]; i++) {
+		wk_rbuf_init(&r, batch_bad[i].bytes, batch_bad[i].len);
+		ck_assert_msg(wk_msg_batch_view(&r, &v) == -1 && r.err != 0, "%s", batch_bad[i].name);
+	}
+	zmsg_destroy(&m);
+	zmsg_destroy(&big);
 	wk_wbuf_free(&b);
 }
 END_TEST
@@ -343,6 +403,7 @@ main(void)
 	tcase_add_test(tc, test_msg_chmsg_round_trip_and_truncation);
 	tcase_add_test(tc, test_msg_chevent_round_trip_and_malformed);
 	tcase_add_test(tc, test_msg_batch_round_trip_and_malformed);
+	tcase_add_test(tc, test_msg_batch_view);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

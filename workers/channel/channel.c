@@ -43,12 +43,17 @@ static const struct wk_dispatch channel_dispatch[] = {
 	{ WK_MSG_CHANNEL_MSG_EDIT, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_RETENTION, 1, 1, FROM_API, channel_on_op },
 	{ WK_MSG_CHANNEL_MSG_IMPORT, 1, 1, FROM_API, channel_on_op },
-	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), channel_on_append },
+	{ WK_MSG_CHANNEL_APPEND, 1, 1, WK_ROLE_BIT(WK_ROLE_BROKER), NULL },
 	{ WK_MSG_CHANNEL_PERSON_CHECK, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check },
 	{ WK_MSG_CHANNEL_PERSON_CHECK_REP, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_check_rep },
 	{ WK_MSG_CHANNEL_PERSON_CHANGED, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_changed },
 	{ WK_MSG_CHANNEL_PERSON_FLUSH, 1, 1, WK_ROLE_BIT(WK_ROLE_CHANNEL), channel_on_person_flush },
 	{ WK_MSG_CHANNEL_CMD_ACK, 1, 1, WK_ROLE_BIT(WK_ROLE_MAILBOX), channel_on_cmd_ack },
+};
+
+/* The rows above without a handler: read in place (wk_dispatch.h). */
+static const struct wk_dispatch_view channel_views[] = {
+	{ WK_MSG_CHANNEL_APPEND, channel_on_append },
 };
 
 static int
@@ -142,6 +147,8 @@ static const struct wk_proc_def channel_def = {
 	.sharded = 1,
 	.dispatch = channel_dispatch,
 	.ndispatch = sizeof channel_dispatch / sizeof channel_dispatch[0],
+	.views = channel_views,
+	.nviews = sizeof channel_views / sizeof channel_views[0],
 	.on_start = channel_on_start,
 	.on_iteration = channel_on_iteration,
 	.on_stop = channel_on_stop,

@@ -519,7 +519,7 @@ int channel_append_open(struct wk_proc *p);
 void channel_append_close(struct wk_proc *p);
 /* CHANNEL_APPEND from a broker: checks, dedup, append; SENDACK and fan-out
  * after the commit. */
-void channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
+void channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk_msgv *v);
 void channel_on_refused(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg);
 int channel_append_status(struct wk_proc *p, char *buf, size_t len);
 /* The owner's answer to a parked person-chat append (channel_person.c). */

@@ -235,6 +235,26 @@ dupstr(struct wk_str s)
 	return wk_strndup(s.p ? s.p : "", s.len);
 }
 
+/* s as a C string: in buf when it fits (every uid and channel id does),
+ * else a copy that tmp_free frees. */
+static char *
+tmp_str(struct wk_str s, char *buf, size_t cap)
+{
+	if (s.len >= cap)
+		return dupstr(s);
+	if (s.len)
+		memcpy(buf, s.p, s.len);
+	buf[s.len] = '\0';
+	return buf;
+}
+
+static void
+tmp_free(char *s, const char *buf)
+{
+	if (s != buf)
+		free(s);
+}
+
 /* A parsed append, with its own copy of the bytes its views point into. */
 struct req {
 	uint8_t node;                /* the broker's host (cluster), 0 on one host */
@@ -277,7 +297,9 @@ static void
 accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 {
 	struct wk_chmsg *m = &q->m;
-	char *cmn = dupstr(m->client_msg_no), *from = dupstr(m->from_uid);
+	char cmnb[128], fromb[CHANNEL_ID_MAX + 1];
+	char *cmn = tmp_str(m->client_msg_no, cmnb, sizeof cmnb);
+	char *from = tmp_str(m->from_uid, fromb, sizeof fromb);
 	struct pending *pd = wk_calloc(1, sizeof *pd);
 
 	pd->done = q->done;
@@ -301,7 +323,8 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	/* A stored cmd message lives in the channel's cmd twin, with its own
 	 * seqs, and goes to the recipients' mailboxes (channel_cmd.c). */
 	int cmd = (m->flags & WKPROTO_FLAG_SYNCONCE) && !(m->flags & WKPROTO_FLAG_NOPERSIST);
-	char *store_id = cmd ? channel_cmd_twin(pd->channel_id) : wk_strdup(pd->channel_id);
+	char *twin = cmd ? channel_cmd_twin(pd->channel_id) : NULL;
+	const char *store_id = twin ? twin : pd->channel_id;
 
 	pd->handed = cmd;
 	/* The same message again (an SDK re-sending after a reconnect): the
@@ -357,12 +380,12 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 			channel_cmd_conv_first(p, pd->channel_id, m->channel_type, m->from_uid.p,
 			    m->from_uid.len);
 	}
-	free(store_id);
+	free(twin);
 	/* A failed store marked the transaction failed: append_done refuses. */
 	if (channel_after_commit(p, append_done, pd) < 0)
 		append_done(p, -1, pd);
-	free(from);
-	free(cmn);
+	tmp_free(from, fromb);
+	tmp_free(cmn, cmnb);
 }
 
 static void
@@ -475,7 +498,7 @@ check_person(struct wk_proc *p, struct req *q)
 {
 	const char *peer;
 	size_t plen;
-	char to[CHANNEL_ID_MAX + 1], *from;
+	char to[CHANNEL_ID_MAX + 1], fromb[CHANNEL_ID_MAX + 1], *from;
 	int shard, rc;
 
 	if (wk_channelid_person_peer(q->m.channel_id.p, q->m.channel_id.len, q->m.from_uid.p,
@@ -486,25 +509,25 @@ check_person(struct wk_proc *p, struct req *q)
 	if (is_system(p, to))
 		return WKPROTO_REASON_SUCCESS;   /* anyone may write to a system account */
 	shard = wk_shard_channel(to, plen, p->cfg.processes_channel);
-	from = dupstr(q->m.from_uid);
+	from = tmp_str(q->m.from_uid, fromb, sizeof fromb);
 	if (shard == p->instance)
 		rc = channel_person_lists(p, to, from, !p->cfg.whitelistOffOfPerson);
 	else if ((rc = channel_person_cached(p, to, from, !p->cfg.whitelistOffOfPerson)) == 0) {
-		park(p, q, to, shard);
+		park(p, req_own(q), to, shard);   /* q's bytes live only during the call */
 		rc = -1;
 	}
-	free(from);
+	tmp_free(from, fromb);
 	return rc;
 }
 
-/* CHANNEL_APPEND's payload f into q (views into f), from h's host: 0, or
- * -1 if malformed. */
+/* CHANNEL_APPEND's payload (len bytes at f) into q (views into f), from
+ * h's host: 0, or -1 if malformed. */
 static int
-append_read(const struct wk_msg_hdr *h, zframe_t *f, struct req *q)
+append_read(const struct wk_msg_hdr *h, const void *f, size_t len, struct req *q)
 {
 	struct wk_rbuf r;
 
-	wk_rbuf_init(&r, zframe_data(f), zframe_size(f));
+	wk_rbuf_init(&r, f, len);
 	q->node = h->sender_node;
 	q->broker = wk_get_u16(&r);
 	q->conn = wk_get_u64(&r);
@@ -512,37 +535,49 @@ append_read(const struct wk_msg_hdr *h, zframe_t *f, struct req *q)
 	return wk_chmsg_get(&r, &q->m) < 0 || wk_rbuf_done(&r) < 0 ? -1 : 0;
 }
 
-void
-channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
+/* The checks decided for q, whose bytes live only during the call:
+ * refused, or accepted (copied first when msg.before_send is to decide). */
+static void
+settle(struct wk_proc *p, struct req *q, int64_t message_id, int reason)
 {
-	struct req *q = wk_calloc(1, sizeof *q);
+	if (reason != WKPROTO_REASON_SUCCESS)
+		refuse(p, q, message_id, reason);
+	else if (channel_beforesend_is_on(p))
+		admit(p, req_own(q), message_id);
+	else
+		accept_append(p, q, message_id);
+}
+
+/* A view handler (wk_dispatch.h): the request lives on the stack and
+ * points into the batch; only an append that waits (a person check, or
+ * msg.before_send) is copied (req_own). */
+void
+channel_on_append(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk_msgv *v)
+{
+	struct req q = { 0 };
+	char idb[CHANNEL_ID_MAX + 1], fromb[CHANNEL_ID_MAX + 1];
 	int reason;
 
-	q->arrived_us = wk_now_us();
-	q->frame = zmsg_pop(msg);
-	if (append_read(h, q->frame, q) < 0)
+	q.arrived_us = wk_now_us();
+	if (append_read(h, v->p[0], v->len[0], &q) < 0)
 		wk_fatalx("CHANNEL_APPEND from %s/%u: malformed payload",
 		    wk_role_name(h->sender_role), h->sender_instance);
-	char *id = dupstr(q->m.channel_id), *from = dupstr(q->m.from_uid);
+	char *id = tmp_str(q.m.channel_id, idb, sizeof idb);
+	char *from = tmp_str(q.m.from_uid, fromb, sizeof fromb);
 	int64_t message_id = wk_msgid_next(&ap.ids);
 
-	if (q->m.channel_id.len == 0 || q->m.channel_id.len > CHANNEL_ID_MAX)
+	if (q.m.channel_id.len == 0 || q.m.channel_id.len > CHANNEL_ID_MAX)
 		reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
 	else
-		reason = check_permissions(p, id, q->m.channel_type, from, 0);
-	if (reason == WKPROTO_REASON_SUCCESS && q->m.channel_type == WKPROTO_CHANNEL_PERSON &&
+		reason = check_permissions(p, id, q.m.channel_type, from, 0);
+	if (reason == WKPROTO_REASON_SUCCESS && q.m.channel_type == WKPROTO_CHANNEL_PERSON &&
 	    !is_system(p, from))
-		reason = check_person(p, q);
-	free(id);
-	free(from);
+		reason = check_person(p, &q);
+	tmp_free(id, idb);
+	tmp_free(from, fromb);
 	if (reason < 0)
-		return;   /* parked until the other shard answers */
-	if (reason == WKPROTO_REASON_SUCCESS) {
-		admit(p, q, message_id);
-		return;
-	}
-	refuse(p, q, message_id, reason);
-	req_free(q);
+		return;   /* parked (a copy) until the other shard answers */
+	settle(p, &q, message_id, reason);
 }
 
 /* In a cluster, a SEND this copy could not get to a master (wk_proc_def's
@@ -554,7 +589,8 @@ channel_on_refused(struct wk_proc *p, const struct wk_msg_hdr *h, zmsg_t *msg)
 	zframe_t *f = zmsg_first(msg);
 	struct req q = { 0 };
 
-	if (h->type == WK_MSG_CHANNEL_APPEND && f != NULL && append_read(h, f, &q) == 0)
+	if (h->type == WK_MSG_CHANNEL_APPEND && f != NULL &&
+	    append_read(h, zframe_data(f), zframe_size(f), &q) == 0)
 		refuse(p, &q, 0, WKPROTO_REASON_SYSTEM_ERROR);
 }
 
@@ -569,7 +605,9 @@ channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to, 
 	struct req q = { .broker = UINT16_MAX, .conn = UINT64_MAX, .done = done, .done_arg = arg,
 	    .to = to, .to_len = to_len, .m = *m };
 	int64_t message_id = wk_msgid_next(&ap.ids);
-	char *id = dupstr(m->channel_id), *from = dupstr(m->from_uid);
+	char idb[CHANNEL_ID_MAX + 1], fromb[CHANNEL_ID_MAX + 1];
+	char *id = tmp_str(m->channel_id, idb, sizeof idb);
+	char *from = tmp_str(m->from_uid, fromb, sizeof fromb);
 	int reason = WKPROTO_REASON_CHANNEL_ID_ERROR;
 
 	/* A cmd message from the business server goes even to a banned or
@@ -578,14 +616,9 @@ channel_append_api(struct wk_proc *p, const struct wk_chmsg *m, const char *to, 
 	if (m->channel_id.len > 0 && m->channel_id.len <= CHANNEL_ID_MAX)
 		reason = (m->flags & WKPROTO_FLAG_SYNCONCE) ? WKPROTO_REASON_SUCCESS :
 		    check_permissions(p, id, m->channel_type, from, 1);
-	if (reason != WKPROTO_REASON_SUCCESS)
-		refuse(p, &q, message_id, reason);
-	else if (channel_beforesend_is_on(p))
-		admit(p, req_own(&q), message_id);
-	else
-		accept_append(p, &q, message_id);
-	free(id);
-	free(from);
+	settle(p, &q, message_id, reason);
+	tmp_free(id, idb);
+	tmp_free(from, fromb);
 }
 
 /* The answer: resume the parked append (they come back in the order asked). */
