@@ -27,6 +27,13 @@
 static uint64_t busy;
 static struct wk_ratelimit rl_busy = WK_RATELIMIT_INIT(1);
 
+/* The per-broker target buffers of the fan-out in progress: one set per
+ * process, reused message after message (a fan-out begun while another is
+ * open gets its own). */
+#define SPARE_KEEP (64 * 1024)
+static struct wk_wbuf *spare;
+static int spare_slots, spare_busy;
+
 /* The connections of uid, at most PRESENCE_CONNS_MAX (a uid with more is
  * served on that many); 0 when it has none or its row stayed busy. */
 int
@@ -63,8 +70,21 @@ wk_fanout_begin(struct wk_fanout *f, struct wk_proc *p, const struct presence *p
 	f->skip_conn = skip_conn;
 	f->nbrokers = (int)p->cfg.processes_broker;
 	f->nslots = wk_fanout_slots(p);
-	f->per_broker = wk_calloc((size_t)f->nslots, sizeof *f->per_broker);
 	f->targets = 0;
+	if (spare_busy) {
+		f->per_broker = wk_calloc((size_t)f->nslots, sizeof *f->per_broker);
+		return;
+	}
+	if (spare_slots < f->nslots) {
+		spare = wk_realloc(spare, (size_t)f->nslots * sizeof *spare);
+		for (int b = spare_slots; b < f->nslots; b++)
+			wk_wbuf_init(&spare[b]);
+		spare_slots = f->nslots;
+	}
+	for (int b = 0; b < f->nslots; b++)
+		spare[b].len = 0;
+	spare_busy = 1;
+	f->per_broker = spare;
 }
 
 /* Every connection of one recipient.  A uid too long for a presence slot
@@ -141,19 +161,34 @@ wk_fanout_send(struct wk_proc *p, zmsg_t **batch)
 			wk_proc_send_to(p, slot / nb, WK_ROLE_BROKER, slot % nb, &batch[slot]);
 }
 
+/* Straight into each broker's batch: no zmsg_t per broker and message. */
 void
 wk_fanout_deliver(struct wk_fanout *f, int type, const void *frame, size_t len)
 {
-	zmsg_t **batch = wk_fanout_batch_new(f->p);
-
-	wk_fanout_add(f, batch, type, frame, len);
-	wk_fanout_send(f->p, batch);
-	free(batch);
+	for (int b = 0; b < f->nslots; b++) {
+		if (f->per_broker[b].len == 0)
+			continue;
+		const void *frames[2] = { frame, f->per_broker[b].p };
+		size_t lens[2] = { len, f->per_broker[b].len };
+		wk_proc_send_frames_to(f->p, b / f->nbrokers, WK_ROLE_BROKER, b % f->nbrokers, type,
+		    0, 2, frames, lens);
+		f->per_broker[b].len = 0;
+	}
 }
 
 void
 wk_fanout_end(struct wk_fanout *f)
 {
+	/* The process's one set of buffers is kept for the next message,
+	 * unless a large group left them large. */
+	if (f->per_broker == spare) {
+		spare_busy = 0;
+		for (int b = 0; b < f->nslots; b++)
+			if (f->per_broker[b].cap > SPARE_KEEP)
+				wk_wbuf_free(&f->per_broker[b]);
+		f->per_broker = NULL;
+		return;
+	}
 	for (int b = 0; b < f->nslots; b++)
 		wk_wbuf_free(&f->per_broker[b]);
 	free(f->per_broker);

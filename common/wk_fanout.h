@@ -69,7 +69,7 @@ zmsg_t **wk_fanout_batch_new(const struct wk_proc *p);
 void wk_fanout_add(struct wk_fanout *f, zmsg_t **batch, int type, const void *frame, size_t len);
 /* Send each batch[slot] to its broker, on its host (and empty it). */
 void wk_fanout_send(struct wk_proc *p, zmsg_t **batch);
-/* wk_fanout_add and wk_fanout_send for one message. */
+/* One message, straight into each broker's batch (no zmsg_t made). */
 void wk_fanout_deliver(struct wk_fanout *f, int type, const void *frame, size_t len);
 void wk_fanout_end(struct wk_fanout *f);
 

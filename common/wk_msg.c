@@ -132,17 +132,18 @@ wk_msg_batch_put(struct wk_wbuf *b, zmsg_t *m)
 		wk_put_blob(b, zframe_data(f), zframe_size(f));
 }
 
-/* The same for a message of a header and one payload, without a zmsg_t. */
+/* The same for a header and n payload frames, without a zmsg_t. */
 void
-wk_msg_batch_put2(struct wk_wbuf *b, const struct wk_msg_hdr *h, const void *payload,
-    size_t len)
+wk_msg_batch_putv(struct wk_wbuf *b, const struct wk_msg_hdr *h, int n,
+    const void *const *frames, const size_t *lens)
 {
 	uint8_t hdr[WK_MSG_HDR_SIZE];
 
 	wk_msg_hdr_encode(h, hdr);
-	wk_put_u16(b, 2);
+	wk_put_u16(b, (uint16_t)(n + 1));
 	wk_put_blob(b, hdr, sizeof hdr);
-	wk_put_blob(b, payload, len);
+	for (int i = 0; i < n; i++)
+		wk_put_blob(b, frames[i], lens[i]);
 }
 
 /* The next message of a BATCH payload (a copy), or NULL at its end or

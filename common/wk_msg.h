@@ -83,14 +83,14 @@ int wk_msg_hdr_decode(const uint8_t *buf, size_t len, struct wk_msg_hdr *h);
 zmsg_t *wk_msg_new(const struct wk_msg_hdr *h);
 
 /* BATCH (many messages to one peer in one ZeroMQ message, wk_proc_send.c):
- * append a message's frames to a batch payload, or a header and one
- * payload frame; read the next message back (a new zmsg_t), NULL at the
+ * append a message's frames to a batch payload, or a header and n payload
+ * frames given as pointers; read the next message back (a new zmsg_t), NULL at the
  * end or, with r->err set, on a malformed payload. */
 struct wk_wbuf;
 struct wk_rbuf;
 void wk_msg_batch_put(struct wk_wbuf *b, zmsg_t *m);
-void wk_msg_batch_put2(struct wk_wbuf *b, const struct wk_msg_hdr *h, const void *payload,
-    size_t len);
+void wk_msg_batch_putv(struct wk_wbuf *b, const struct wk_msg_hdr *h, int n,
+    const void *const *frames, const size_t *lens);
 zmsg_t *wk_msg_batch_next(struct wk_rbuf *r);
 
 /* A message read in place: its frames as views into the bytes it came in

@@ -168,6 +168,9 @@ int wk_proc_reply(struct wk_proc *p, const struct wk_msg_hdr *req, int type, zms
 int wk_proc_send_to(struct wk_proc *p, int node, int role, int instance, zmsg_t **msg);
 int wk_proc_send_buf_to(struct wk_proc *p, int node, int role, int instance, int type,
     uint64_t corr, const struct wk_wbuf *b);
+/* The same with n payload frames given as pointers (copied). */
+int wk_proc_send_frames_to(struct wk_proc *p, int node, int role, int instance, int type,
+    uint64_t corr, int n, const void *const *frames, const size_t *lens);
 /* Pass a message this copy of a replicated shard cannot serve to the same
  * shard on host `node`, its header kept (the master answers the original
  * sender) and marked WK_MSG_F_FORWARDED; consumes *msg. */

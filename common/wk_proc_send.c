@@ -258,28 +258,42 @@ peer_send(struct wk_proc *p, struct wk_proc_peer *pp, zmsg_t **msg)
 	return 0;
 }
 
-/* Send a one-frame message whose payload is b (copied; b stays the
- * caller's): straight into the peer's batch, no zmsg_t made. */
+/* Send a message whose n payload frames are given as pointers (copied;
+ * they stay the caller's): straight into the peer's batch, no zmsg_t
+ * made. */
 static int
-peer_send_buf(struct wk_proc *p, struct wk_proc_peer *pp, int type, uint64_t corr,
-    const struct wk_wbuf *b)
+peer_send_frames(struct wk_proc *p, struct wk_proc_peer *pp, int type, uint64_t corr, int n,
+    const void *const *frames, const size_t *lens)
 {
-	size_t len = 2 + 4 + WK_MSG_HDR_SIZE + 4 + b->len;
+	size_t len = 2 + 4 + WK_MSG_HDR_SIZE;
 
 	if (pp == NULL)
 		return -1;
+	for (int i = 0; i < n; i++)
+		len += 4 + lens[i];
 	if (pp->direct || (len >= BATCH_ALONE && !pp->remote)) {
 		zmsg_t *m = wk_proc_msg(p, type, corr, 0);
-		zmsg_addmem(m, b->p, b->len);
+		for (int i = 0; i < n; i++)
+			zmsg_addmem(m, frames[i], lens[i]);
 		return peer_send_now(p, pp, &m);
 	}
 	if (peer_room(p, pp, len) < 0)
 		return WK_EAGAIN;
 	struct wk_msg_hdr h = proc_hdr(p, type, corr, 0);
-	wk_msg_batch_put2(&pp->out, &h, b->p, b->len);
+	wk_msg_batch_putv(&pp->out, &h, n, frames, lens);
 	pp->n++;
 	p->msgs_out++;
 	return 0;
+}
+
+/* One payload frame, b. */
+static int
+peer_send_buf(struct wk_proc *p, struct wk_proc_peer *pp, int type, uint64_t corr,
+    const struct wk_wbuf *b)
+{
+	const void *f = b->p;
+
+	return peer_send_frames(p, pp, type, corr, 1, &f, &b->len);
 }
 
 int
@@ -306,6 +320,13 @@ wk_proc_send_buf_to(struct wk_proc *p, int node, int role, int instance, int typ
     uint64_t corr, const struct wk_wbuf *b)
 {
 	return peer_send_buf(p, peer_at(p, node, role, instance), type, corr, b);
+}
+
+int
+wk_proc_send_frames_to(struct wk_proc *p, int node, int role, int instance, int type,
+    uint64_t corr, int n, const void *const *frames, const size_t *lens)
+{
+	return peer_send_frames(p, peer_at(p, node, role, instance), type, corr, n, frames, lens);
 }
 
 /* The header is kept: the master's reply goes to the original sender. */

@@ -283,7 +283,9 @@ START_TEST(test_msg_batch_round_trip_and_malformed)
 	wk_wbuf_init(&b);
 	wk_msg_batch_put(&b, m);
 	h.corr = 99;
-	wk_msg_batch_put2(&b, &h, "second", 6);
+	const void *second = "second";
+	size_t second_len = 6;
+	wk_msg_batch_putv(&b, &h, 1, &second, &second_len);
 	size_t whole = b.len;
 
 	wk_rbuf_init(&r, b.p, b.len);
@@ -350,7 +352,9 @@ START_TEST(test_msg_batch_view)
 	wk_wbuf_init(&b);
 	wk_msg_batch_put(&b, m);
 	wk_msg_batch_put(&b, big);
-	wk_msg_batch_put2(&b, &h, "third", 5);
+	const void *third[2] = { "third", "" };
+	size_t third_len[2] = { 5, 0 };
+	wk_msg_batch_putv(&b, &h, 2, third, third_len);
 
 	wk_rbuf_init(&r, b.p, b.len);
 	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 1);
@@ -368,8 +372,8 @@ START_TEST(test_msg_batch_view)
 	ck_assert_int_eq((int)zmsg_size(got), 1 + WK_MSGV_MAX);
 	zmsg_destroy(&got);
 	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 1);
-	ck_assert_int_eq(v.n, 2);
-	ck_assert(v.len[1] == 5 && memcmp(v.p[1], "third", 5) == 0);
+	ck_assert_int_eq(v.n, 3);
+	ck_assert(v.len[1] == 5 && memcmp(v.p[1], "third", 5) == 0 && v.len[2] == 0);
 	ck_assert_int_eq(wk_msg_batch_view(&r, &v), 0);      /* the end, not an error */
 	ck_assert_int_eq(r.err, 0);
 

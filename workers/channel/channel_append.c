@@ -64,6 +64,7 @@ struct pending {
 	uint8_t channel_type;
 	uint64_t arrived_us;         /* when the append came in (stats: SENDACK latency) */
 	char *channel_id;
+	size_t channel_id_cap;       /* its room (kept while the record is spare) */
 	struct wk_wbuf msg;          /* BROKER_DELIVER frame 1 */
 	struct pending *next_fanout; /* waiting for channel_append_flush */
 };
@@ -169,12 +170,57 @@ fanout(struct wk_proc *p, struct pending *pd)
 	    pd->channel_type, pd->to, pd->to_len, pd->broker, pd->conn);
 }
 
+/* Spare records, with the room of their channel id and frame: an append
+ * in a steady stream allocates none. */
+#define PENDING_SPARE 4096
+#define PENDING_KEEP_BYTES 16384     /* a larger frame's room is not kept */
+static struct pending *pending_spare;
+static int pending_nspare;
+
+/* A zeroed record for channel id `id` (its room reused when spare). */
+static struct pending *
+pending_new(struct wk_str id)
+{
+	struct pending *pd = pending_spare;
+
+	if (pd == NULL)
+		pd = wk_calloc(1, sizeof *pd);
+	else {
+		struct wk_wbuf msg = pd->msg;
+		char *room = pd->channel_id;
+		size_t cap = pd->channel_id_cap;
+
+		pending_spare = pd->next_fanout;
+		pending_nspare--;
+		memset(pd, 0, sizeof *pd);
+		pd->msg = msg;
+		pd->msg.len = 0;
+		pd->channel_id = room;
+		pd->channel_id_cap = cap;
+	}
+	if ((size_t)id.len + 1 > pd->channel_id_cap) {
+		pd->channel_id = wk_realloc(pd->channel_id, (size_t)id.len + 1);
+		pd->channel_id_cap = (size_t)id.len + 1;
+	}
+	if (id.len)
+		memcpy(pd->channel_id, id.p, id.len);
+	pd->channel_id[id.len] = '\0';
+	return pd;
+}
+
 static void
 pending_free(struct pending *pd)
 {
+	wk_free(&pd->to);
+	if (pending_nspare < PENDING_SPARE && pd->msg.cap <= PENDING_KEEP_BYTES &&
+	    pd->channel_id_cap <= CHANNEL_ID_MAX + 1) {
+		pd->next_fanout = pending_spare;
+		pending_spare = pd;
+		pending_nspare++;
+		return;
+	}
 	wk_wbuf_free(&pd->msg);
 	free(pd->channel_id);
-	free(pd->to);
 	free(pd);
 }
 
@@ -300,7 +346,7 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	char cmnb[128], fromb[CHANNEL_ID_MAX + 1];
 	char *cmn = tmp_str(m->client_msg_no, cmnb, sizeof cmnb);
 	char *from = tmp_str(m->from_uid, fromb, sizeof fromb);
-	struct pending *pd = wk_calloc(1, sizeof *pd);
+	struct pending *pd = pending_new(m->channel_id);
 
 	pd->done = q->done;
 	pd->done_arg = q->done_arg;
@@ -319,7 +365,6 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 	pd->flags = m->flags;
 	pd->channel_type = m->channel_type;
 	pd->arrived_us = q->arrived_us;
-	pd->channel_id = dupstr(m->channel_id);
 	/* A stored cmd message lives in the channel's cmd twin, with its own
 	 * seqs, and goes to the recipients' mailboxes (channel_cmd.c). */
 	int cmd = (m->flags & WKPROTO_FLAG_SYNCONCE) && !(m->flags & WKPROTO_FLAG_NOPERSIST);
@@ -369,7 +414,7 @@ accept_append(struct wk_proc *p, struct req *q, int64_t message_id)
 		m->message_id = message_id;
 		m->seq = cm.seq;
 		m->timestamp = cm.timestamp;
-		wk_wbuf_init(&pd->msg);
+		pd->msg.len = 0;
 		wk_chmsg_put(&pd->msg, m);
 		channel_notify_keep(p, m, pd->msg.p, pd->msg.len);
 		ap.appended++;

@@ -239,9 +239,24 @@ fanout_online(struct wk_proc *p, const char *id, uint8_t type, struct wk_fanout 
 	return 1;
 }
 
-/* Add one message's targets to the per-broker batch: the online side for a
- * group when it is smaller, else the recipients one by one.  The sending
- * connection is skipped (it gets SENDACK). */
+/* One message's targets into f (begun here; the caller ends it): the
+ * online side for a group when it is smaller, else the recipients one by
+ * one.  The sending connection is skipped (it gets SENDACK). */
+static void
+targets(struct wk_proc *p, struct wk_fanout *f, int type, const char *id, uint8_t channel_type,
+    const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
+{
+	wk_fanout_begin(f, p, &presence, skip_broker, skip_conn);
+	if (to || !channel_type_is_group(channel_type) || !fanout_online(p, id, channel_type, f)) {
+		member_side += to == NULL && channel_type_is_group(channel_type);
+		channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, f);
+	}
+	delivered_to += f->targets;
+	if (type == WK_MSG_BROKER_DELIVER)
+		stats_add_typed(p->stats, STATS_MSGS_OUT, channel_type, f->targets);
+}
+
+/* Add one message's targets to the per-broker batch. */
 void
 channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *frame, size_t len,
     const char *id, uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker,
@@ -249,14 +264,7 @@ channel_fanout_add(struct wk_proc *p, zmsg_t **batch, int type, const void *fram
 {
 	struct wk_fanout f;
 
-	wk_fanout_begin(&f, p, &presence, skip_broker, skip_conn);
-	if (to || !channel_type_is_group(channel_type) || !fanout_online(p, id, channel_type, &f)) {
-		member_side += to == NULL && channel_type_is_group(channel_type);
-		channel_recipients_foreach(p, to, to_len, id, channel_type, fanout_uid, &f);
-	}
-	delivered_to += f.targets;
-	if (type == WK_MSG_BROKER_DELIVER)
-		stats_add_typed(p->stats, STATS_MSGS_OUT, channel_type, f.targets);
+	targets(p, &f, type, id, channel_type, to, to_len, skip_broker, skip_conn);
 	wk_fanout_add(&f, batch, type, frame, len);
 	wk_fanout_end(&f);
 }
@@ -268,15 +276,15 @@ channel_fanout_send(struct wk_proc *p, zmsg_t **batch)
 	wk_fanout_send(p, batch);
 }
 
-/* One message to its recipients' connections, now (one batch, sent). */
+/* One message to its recipients' connections, now: straight into each
+ * broker's batch (wk_fanout_deliver). */
 void
 channel_fanout(struct wk_proc *p, int type, const void *frame, size_t len, const char *id,
     uint8_t channel_type, const char *to, size_t to_len, uint16_t skip_broker, uint64_t skip_conn)
 {
-	zmsg_t **batch = wk_fanout_batch_new(p);
+	struct wk_fanout f;
 
-	channel_fanout_add(p, batch, type, frame, len, id, channel_type, to, to_len, skip_broker,
-	    skip_conn);
-	wk_fanout_send(p, batch);
-	free(batch);
+	targets(p, &f, type, id, channel_type, to, to_len, skip_broker, skip_conn);
+	wk_fanout_deliver(&f, type, frame, len);
+	wk_fanout_end(&f);
 }

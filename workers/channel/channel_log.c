@@ -18,14 +18,15 @@
 #include "wk_log.h"
 #include "wk_shard.h"
 
-/* clientmsgno.db key: u64 num, u16 n, client_msg_no, then from_uid if any. */
+/* clientmsgno.db key: u64 num, u16 n, client_msg_no, then from_uid if any
+ * (k emptied first). */
 static void
 cmn_key(struct wk_wbuf *k, uint64_t num, const char *cmn, size_t n, const char *from,
     size_t from_len)
 {
 	uint8_t b[CHANNEL_NUM_SIZE];
 
-	wk_wbuf_init(k);
+	k->len = 0;
 	wk_be64_put(b, num);
 	wk_put_mem(k, b, CHANNEL_NUM_SIZE);
 	wk_put_strn(k, cmn, n);
@@ -99,7 +100,7 @@ cmn_put(struct wk_proc *p, const struct channel_rec *c, const struct channel_msg
 {
 	DB *idx = p->db[CHANNEL_DB_CLIENTMSGNO];
 	uint8_t iv[12];
-	struct wk_wbuf ik;
+	static struct wk_wbuf ik;    /* the key, its room kept from call to call */
 	int rc;
 
 	cmn_key(&ik, c->num, m->client_msg_no, m->client_msg_no_len, m->from_uid, m->from_uid_len);
@@ -113,7 +114,6 @@ cmn_put(struct wk_proc *p, const struct channel_rec *c, const struct channel_msg
 		uint8_t *old = NULL;
 		size_t n = 0;
 		rc = wk_db_get(idx, channel_txn(p), ik.p, ik.len, &old, &n);
-		wk_wbuf_free(&ik);
 		if (rc != 1 || n != 12) {
 			free(old);
 			return channel_store_write_failed("clientmsgno.db get", id, type, DB_NOTFOUND);
@@ -123,7 +123,6 @@ cmn_put(struct wk_proc *p, const struct channel_rec *c, const struct channel_msg
 		free(old);
 		return 1;
 	}
-	wk_wbuf_free(&ik);
 	if (rc != 0)
 		return channel_store_write_failed("clientmsgno.db put", id, type, rc);
 	return 0;
@@ -135,7 +134,7 @@ append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m, i
 {
 	DB *db = p->db[CHANNEL_DB_MESSAGES];
 	uint8_t k[CHANNEL_NUM_SIZE + 4];
-	struct wk_wbuf v;
+	static struct wk_wbuf v;     /* the record, its room kept from call to call */
 	struct channel_rec *c;
 	uint32_t seq;
 	int rc;
@@ -159,7 +158,7 @@ append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m, i
 		return rc;
 	wk_be64_put(k, c->num);
 	wk_be32_put(k + CHANNEL_NUM_SIZE, seq);
-	wk_wbuf_init(&v);
+	v.len = 0;
 	channel_msg_encode(&v, m);
 	DBT key = { .data = k, .size = sizeof k };
 	DBT data = { .data = v.p, .size = (u_int32_t)v.len };
@@ -167,7 +166,8 @@ append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m, i
 	rc = db->put(db, channel_txn(p), &key, &data, 0);
 	if (rc == 0)
 		channel_rec_newest_set(c, seq, v.p, v.len);
-	wk_wbuf_free(&v);
+	if (v.cap > 65536)
+		wk_wbuf_free(&v);    /* a large message: its room is not kept */
 	if (rc != 0)
 		return channel_store_write_failed("messages.db put", id, type, rc);
 	if (m->from_uid_len > 0 && sender_put(p, c->num, m->from_uid, m->from_uid_len, seq) < 0)
@@ -351,6 +351,7 @@ channel_msg_find_client_msg_no(struct wk_proc *p, const char *id, uint8_t type,
 		return -1;
 	if (c->num == 0 || n == 0 || n > 0xffff)
 		return 0;
+	wk_wbuf_init(&k);
 	cmn_key(&k, c->num, client_msg_no, n, from_uid, from_uid ? strlen(from_uid) : 0);
 	plen = CHANNEL_NUM_SIZE + 2 + n;
 	if ((cur = channel_store_cursor(p, CHANNEL_DB_CLIENTMSGNO)) == NULL) {

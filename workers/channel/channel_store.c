@@ -323,12 +323,16 @@ channel_store_meta_next(struct wk_proc *p, const char *name, uint64_t *out)
 void
 channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_t n)
 {
-	free(c->newest);
-	c->newest = NULL;
 	c->newest_len = c->newest_seq = 0;
-	if (v == NULL || n > CHANNEL_NEWEST_MAX)
+	if (v == NULL || n > CHANNEL_NEWEST_MAX) {
+		wk_free(&c->newest);
+		c->newest_cap = 0;
 		return;
-	c->newest = wk_malloc(n ? n : 1);
+	}
+	if (n > c->newest_cap || c->newest == NULL) {
+		c->newest = wk_realloc(c->newest, n ? n : 1);
+		c->newest_cap = (uint32_t)(n ? n : 1);
+	}
 	memcpy(c->newest, v, n);
 	c->newest_len = (uint32_t)n;
 	c->newest_seq = seq;

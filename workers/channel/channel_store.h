@@ -46,6 +46,7 @@ struct channel_rec {
 	 * drops it). */
 	uint8_t *newest;
 	uint32_t newest_len, newest_seq;
+	uint32_t newest_cap;         /* bytes at newest: reused message after message */
 };
 #define CHANNEL_NEWEST_MAX 1024
 /* Keep v (n bytes) as c's newest message, seq; nothing if it is too big. */
