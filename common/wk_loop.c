@@ -35,6 +35,7 @@ struct wk_loop {
 	wk_iter_fn iter;
 	void *iter_arg;
 	int pending, stopped;
+	uint64_t min_us, last_us;   /* wk_loop_set_min_interval */
 };
 
 struct wk_loop *
@@ -175,6 +176,7 @@ wk_loop_timer_cancel(struct wk_loop *l, uint64_t id)
 
 void wk_loop_set_iteration(struct wk_loop *l, wk_iter_fn fn, void *arg) { l->iter = fn; l->iter_arg = arg; }
 void wk_loop_pending(struct wk_loop *l) { l->pending = 1; }
+void wk_loop_set_min_interval(struct wk_loop *l, int ms) { l->min_us = ms > 0 ? (uint64_t)ms * 1000 : 0; }
 void wk_loop_stop(struct wk_loop *l) { l->stopped = 1; }
 int wk_loop_stopped(const struct wk_loop *l) { return l->stopped; }
 
@@ -206,6 +208,14 @@ wk_loop_once(struct wk_loop *l, int max_wait_ms)
 	struct epoll_event evs[256];
 	int timeout = max_wait_ms, n;
 
+	/* A loop with a minimum interval sleeps out the rest of it first, so
+	 * that what arrives meanwhile is taken in one turn (unless a turn was
+	 * asked for: there is work waiting). */
+	if (l->min_us && !l->pending) {
+		uint64_t now = wk_now_us();
+		if (now < l->last_us + l->min_us)
+			usleep((useconds_t)(l->last_us + l->min_us - now));
+	}
 	if (l->ntimers > 0) {
 		uint64_t now = wk_now_ms();
 		int due = l->heap[0].when <= now ? 0 : (int)(l->heap[0].when - now);
@@ -227,6 +237,8 @@ wk_loop_once(struct wk_loop *l, int max_wait_ms)
 	run_timers(l);
 	if (l->iter)
 		l->iter(l, l->iter_arg);
+	if (l->min_us)
+		l->last_us = wk_now_us();
 	return n < 0 ? 0 : n;
 }
 

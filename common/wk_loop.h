@@ -27,6 +27,10 @@ void wk_loop_timer_cancel(struct wk_loop *l, uint64_t id);
 
 /* The callback run once per iteration, after the events, before sleeping. */
 void wk_loop_set_iteration(struct wk_loop *l, wk_iter_fn fn, void *arg);
+/* Turn at most once per ms (0: as events come): for a process nobody waits
+ * for, so that a stream of small messages wakes it that often, not per
+ * message. */
+void wk_loop_set_min_interval(struct wk_loop *l, int ms);
 /* Do not sleep in the next wait (more work is ready, e.g. a ZeroMQ socket
  * still readable after a bounded batch). */
 void wk_loop_pending(struct wk_loop *l);

@@ -5,6 +5,7 @@
 #include "wk_alloc.h"
 #include "wk_channelid.h"
 #include "wk_crypto.h"
+#include "wk_jw.h"
 #include "wk_msgresp.h"
 
 json_t *
@@ -38,4 +39,48 @@ wk_msgresp(const struct wk_chmsg *m)
 		json_object_set_new(o, "topic", json_stringn(m->topic.p, m->topic.len));
 	free(b64);
 	return o;
+}
+
+int
+wk_msgresp_write(struct wk_jw *w, const struct wk_chmsg *m)
+{
+	const char *peer = m->channel_id.p ? m->channel_id.p : "";
+	const char *from = m->from_uid.p ? m->from_uid.p : "";
+	size_t plen = m->channel_id.len, flen = m->from_uid.len;
+	char idstr[WK_JW_INT_MAX];
+
+	if (m->channel_type == WKPROTO_CHANNEL_PERSON)
+		wk_channelid_person_peer(peer, plen, from, flen, &peer, &plen);
+	if (flen == sizeof WK_SYSTEM_UID - 1 && memcmp(from, WK_SYSTEM_UID, flen) == 0)
+		flen = 0;
+	/* jansson refuses a string that is not UTF-8: wk_msgresp makes none. */
+	if (!wk_jw_is_utf8(from, flen) || !wk_jw_is_utf8(peer, plen) ||
+	    (m->client_msg_no.len && !wk_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len)))
+		return -1;
+	wk_jw_object(w);
+	wk_jw_key(w, "header");
+	wk_jw_object(w);
+	wk_jw_kint(w, "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0);
+	wk_jw_kint(w, "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0);
+	wk_jw_kint(w, "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0);
+	wk_jw_end(w, '}');
+	wk_jw_kint(w, "setting", m->setting);
+	wk_jw_kint(w, "message_id", m->message_id);
+	wk_jw_kstr(w, "message_idstr", idstr, wk_jw_itoa(idstr, m->message_id));
+	wk_jw_kstr(w, "client_msg_no", m->client_msg_no.p, m->client_msg_no.len);
+	wk_jw_kint(w, "message_seq", m->seq);
+	wk_jw_kstr(w, "from_uid", from, flen);
+	wk_jw_kstr(w, "channel_id", peer, plen);
+	wk_jw_kint(w, "channel_type", m->channel_type);
+	wk_jw_kint(w, "expire", m->expire);
+	wk_jw_kint(w, "timestamp", m->timestamp);
+	wk_jw_key(w, "payload");
+	if (m->payload.len)
+		wk_jw_b64(w, m->payload.p, m->payload.len);
+	else
+		wk_jw_null(w);
+	if (m->topic.len && wk_jw_is_utf8(m->topic.p, m->topic.len))
+		wk_jw_kstr(w, "topic", m->topic.p, m->topic.len);
+	wk_jw_end(w, '}');
+	return 0;
 }

@@ -11,4 +11,11 @@
  * message_seq is m->seq. */
 json_t *wk_msgresp(const struct wk_chmsg *m);
 
+/* The same object written with the streaming writer (wk_jw.h), field for
+ * field in wk_msgresp's order, so the bytes are json_dumps' (JSON_COMPACT):
+ * 0, or -1 and nothing written when wk_msgresp would make none (a string
+ * that is not UTF-8). */
+struct wk_jw;
+int wk_msgresp_write(struct wk_jw *w, const struct wk_chmsg *m);
+
 #endif

@@ -779,6 +779,7 @@ wk_proc_main(int argc, char **argv, const struct wk_proc_def *def)
 		wk_loop_timer(p->loop, WK_STATS_REFRESH_MS, WK_STATS_REFRESH_MS, proc_on_stats, p);
 	}
 	wk_loop_set_iteration(p->loop, proc_iteration, p);
+	wk_loop_set_min_interval(p->loop, p->def->min_iteration_ms);
 	/* "ready" last: the databases are open and on_start succeeded, so
 	 * whatever the master starts after us can rely on this process. */
 	if (p->master_fd >= 0 && write(p->master_fd, "ready\n", 6) != 6)

@@ -50,6 +50,10 @@ struct wk_proc_def {
 	 * (one per message sent), read in place from a BATCH, no zmsg_t made. */
 	const struct wk_dispatch_view *views;
 	size_t nviews;
+	/* Nobody waits on this process's answers (wk-hook): its loop turns at
+	 * most once per this many ms (wk_loop_set_min_interval); 0 for the
+	 * others. */
+	int min_iteration_ms;
 	/* In a cluster, the rows of `dispatch` that a copy of a replicated
 	 * shard serves itself (what its master sends it); a copy forwards
 	 * every other message to the master (wk_proc_rep.h). */

@@ -252,9 +252,6 @@ api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 void
 api_msgv_write(struct wk_jw *w, const struct api_msgv *v)
 {
-	const struct wk_chmsg *m = &v->m;
-	char idstr[WK_JW_INT_MAX];
-
 	if (v->has_stream || v->has_extra) {
 		/* Rare (a stream anchor with events, a message revoked or
 		 * edited): the tree, printed. */
@@ -267,31 +264,7 @@ api_msgv_write(struct wk_jw *w, const struct api_msgv *v)
 		json_decref(o);
 		return;
 	}
-	wk_jw_object(w);
-	wk_jw_key(w, "header");
-	wk_jw_object(w);
-	wk_jw_kint(w, "no_persist", (m->flags & WKPROTO_FLAG_NOPERSIST) != 0);
-	wk_jw_kint(w, "red_dot", (m->flags & WKPROTO_FLAG_REDDOT) != 0);
-	wk_jw_kint(w, "sync_once", (m->flags & WKPROTO_FLAG_SYNCONCE) != 0);
-	wk_jw_end(w, '}');
-	wk_jw_kint(w, "setting", m->setting);
-	wk_jw_kint(w, "message_id", m->message_id);
-	wk_jw_kstr(w, "message_idstr", idstr, wk_jw_itoa(idstr, m->message_id));
-	wk_jw_kstr(w, "client_msg_no", m->client_msg_no.p, m->client_msg_no.len);
-	wk_jw_kint(w, "message_seq", m->seq);
-	wk_jw_kstr(w, "from_uid", v->from, v->from_len);
-	wk_jw_kstr(w, "channel_id", v->peer, v->peer_len);
-	wk_jw_kint(w, "channel_type", m->channel_type);
-	wk_jw_kint(w, "expire", m->expire);
-	wk_jw_kint(w, "timestamp", m->timestamp);
-	wk_jw_key(w, "payload");
-	if (m->payload.len)
-		wk_jw_b64(w, m->payload.p, m->payload.len);
-	else
-		wk_jw_null(w);
-	if (m->topic.len && wk_jw_is_utf8(m->topic.p, m->topic.len))
-		wk_jw_kstr(w, "topic", m->topic.p, m->topic.len);
-	wk_jw_end(w, '}');
+	wk_msgresp_write(w, &v->m);
 }
 
 /* A u32 count, then that many messages, as a JSON array; NULL if bad.

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include "wk_jw.h"
 #include "wk_crypto.h"
+#include "wk_msgresp.h"
+#include "wkproto.h"
 #include "wktest.h"
 
 static void
@@ -215,6 +217,56 @@ START_TEST(test_wk_jw_member_finds_raw_values)
 }
 END_TEST
 
+/* MessageResp written straight (wk_msgresp_write, wk-hook's msg.notify and
+ * wk-api's answers) is json_dumps of wk_msgresp's tree, byte for byte: a
+ * person chat (the peer shown), the system uid (blank), no payload (null),
+ * a topic, every flag, random strings with escapes; and where wk_msgresp
+ * makes no object (a string that is not UTF-8) it writes nothing and
+ * says -1. */
+START_TEST(test_wk_msgresp_write_matches_tree)
+{
+	char from[40], cmn[40], topic[24];
+	uint8_t payload[300];
+	struct wk_chmsg cases[] = {
+		{ .message_id = 42, .seq = 7, .timestamp = 1700000000, .flags = 0x01, .setting = 3,
+		  .channel_type = WKPROTO_CHANNEL_PERSON, .expire = 60,
+		  .from_uid = { "alice", 5 }, .channel_id = { "alice@bob", 9 },
+		  .client_msg_no = { "c1", 2 }, .payload = { (const uint8_t *)"hi", 2 } },
+		{ .message_id = -1, .seq = 0, .channel_type = 2, .flags = 0x0e,
+		  .from_uid = { WK_SYSTEM_UID, sizeof WK_SYSTEM_UID - 1 }, .channel_id = { "g", 1 } },
+		{ .message_id = INT64_MAX, .seq = UINT32_MAX, .timestamp = INT32_MIN, .channel_type = 255,
+		  .expire = UINT32_MAX, .from_uid = { "u", 1 }, .channel_id = { "g\"\\/\n", 5 },
+		  .topic = { "t\x01", 2 }, .payload = { payload, sizeof payload } },
+	};
+	struct wk_jw w;
+
+	wk_jw_init(&w);
+	for (int i = 0; i < 200; i++) {
+		struct wk_chmsg m = cases[i % 3];
+		if (i >= 3) {
+			rand_bytes(from, sizeof from, i % 2);
+			rand_bytes(cmn, sizeof cmn, 1);
+			rand_bytes(topic, sizeof topic, i % 3 == 0);
+			for (size_t k = 0; k < sizeof payload; k++)
+				payload[k] = (uint8_t)rand();
+			m.from_uid = (struct wk_str){ from, (uint16_t)(rand() % sizeof from) };
+			m.client_msg_no = (struct wk_str){ cmn, (uint16_t)(rand() % sizeof cmn) };
+			m.topic = (struct wk_str){ topic, (uint16_t)(rand() % sizeof topic) };
+		}
+		json_t *tree = wk_msgresp(&m);
+		wk_jw_reset(&w);
+		int rc = wk_msgresp_write(&w, &m);
+		if (tree == NULL) {
+			ck_assert_msg(rc == -1 && w.b.len == 0, "case %d: written without a tree", i);
+			continue;
+		}
+		ck_assert_msg(rc == 0, "case %d: no text where jansson made a tree", i);
+		check_same(&w, tree);
+	}
+	wk_jw_free(&w);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -228,6 +280,7 @@ main(void)
 	tcase_add_test(tc, test_wk_jw_str_lossy_replaces_bad_bytes);
 	tcase_add_test(tc, test_wk_jw_is_json_agrees_with_jansson);
 	tcase_add_test(tc, test_wk_jw_member_finds_raw_values);
+	tcase_add_test(tc, test_wk_msgresp_write_matches_tree);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }

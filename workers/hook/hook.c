@@ -266,6 +266,11 @@ static const struct wk_proc_def hook_def = {
 	.on_status = hook_on_status,
 	.on_stats = hook_on_stats,
 	.databases = hook_databases,
+	/* Producers keep their events until acknowledged, and a receiver
+	 * waits msgNotifyEventPushInterval anyway: taking what came in every
+	 * 5 ms, not per batch, costs the machine a fifth of the CPU at
+	 * 5,000 msgs/s (wake-ups, not work). */
+	.min_iteration_ms = 5,
 };
 
 int

@@ -24,6 +24,7 @@
 #include "wk_buf.h"
 #include "wk_chmsg.h"
 #include "wk_crypto.h"
+#include "wk_jw.h"
 #include "wk_msgresp.h"
 
 /* base64(gzip(text)), malloc'd; NULL on failure. */
@@ -173,6 +174,17 @@ hook_format(const struct wk_proc *p, int ev, const void *data, size_t len, struc
 	wk_rbuf_init(&r, data, len);
 	if (wk_chmsg_get(&r, &m) < 0)
 		return -1;
+	if (ev == WK_WEBHOOK_MSG_NOTIFY || ev == WK_WEBHOOK_AGENT_NOTIFY) {
+		/* The usual event: written straight, no tree (wk_msgresp_write). */
+		static struct wk_jw w;
+		if (wk_rbuf_done(&r) < 0)
+			return -1;
+		wk_jw_reset(&w);
+		if (wk_msgresp_write(&w, &m) < 0)
+			return -1;
+		wk_put_mem(out, w.b.p, w.b.len);
+		return 0;
+	}
 	o = ev == WK_WEBHOOK_MSG_OFFLINE ? offline_body(p, &m, &r) : wk_msgresp(&m);
 	if (wk_rbuf_done(&r) < 0) {
 		json_decref(o);
