@@ -335,29 +335,30 @@ proc_is_batch(zmsg_t *m)
 	    WK_MSG_OK && h.type == WK_MSG_BATCH && h.sender_role != WK_ROLE_CTL;
 }
 
-/* The next message: from the BATCH being read, else from the inbox.  A
- * malformed BATCH is a bug in the internal peer that sent it (only
- * processes batch): fatal, as for any malformed internal message. */
+/* The next message as a copy: from the BATCH being read, else from the
+ * inbox.  NULL when the inbox is empty, or when what came is a BATCH: it
+ * is kept as p->in_batch and read from the next call on (in place, by
+ * proc_batch_view, where it can).  A malformed BATCH is a bug in the
+ * internal peer that sent it (only processes batch): fatal, as for any
+ * malformed internal message. */
 static zmsg_t *
 proc_next_msg(struct wk_proc *p)
 {
-	for (;;) {
-		if (p->in_batch) {
-			zmsg_t *m = wk_msg_batch_next(&p->in_r);
-			if (m)
-				return m;
-			if (p->in_r.err)
-				wk_fatalx("malformed BATCH at byte %zu of %zu", p->in_r.off,
-				    p->in_r.len);
-			zmsg_destroy(&p->in_batch);
-		}
-		zmsg_t *m = zmsg_recv_nowait(p->inbox);
-		if (m == NULL || !proc_is_batch(m))
+	if (p->in_batch) {
+		zmsg_t *m = wk_msg_batch_next(&p->in_r);
+		if (m)
 			return m;
-		zframe_t *f = zmsg_last(m);
-		p->in_batch = m;
-		wk_rbuf_init(&p->in_r, zframe_data(f), zframe_size(f));
+		if (p->in_r.err)
+			wk_fatalx("malformed BATCH at byte %zu of %zu", p->in_r.off, p->in_r.len);
+		zmsg_destroy(&p->in_batch);
 	}
+	zmsg_t *m = zmsg_recv_nowait(p->inbox);
+	if (m == NULL || !proc_is_batch(m))
+		return m;
+	zframe_t *f = zmsg_last(m);
+	p->in_batch = m;
+	wk_rbuf_init(&p->in_r, zframe_data(f), zframe_size(f));
+	return NULL;
 }
 
 /* The next message of the BATCH being read, when its handler reads views
@@ -404,6 +405,8 @@ proc_drain_inbox(struct wk_proc *p)
 		if (p->in_batch && proc_batch_view(p))
 			continue;
 		zmsg_t *m = proc_next_msg(p);
+		if (m == NULL && p->in_batch)
+			continue;   /* a BATCH came: read its first message in place */
 		if (m == NULL)
 			return;
 		proc_handle_msg(p, m);
