@@ -8,19 +8,31 @@
 #include "wk_jw.h"
 #include "wk_msgresp.h"
 
+int
+wk_msgresp_names(const struct wk_chmsg *m, const char **from, size_t *from_len,
+    const char **peer, size_t *peer_len)
+{
+	*from = m->from_uid.p ? m->from_uid.p : "";
+	*from_len = m->from_uid.len;
+	*peer = m->channel_id.p ? m->channel_id.p : "";
+	*peer_len = m->channel_id.len;
+	if (m->channel_type == WKPROTO_CHANNEL_PERSON)
+		wk_channelid_person_peer(*peer, *peer_len, *from, *from_len, peer, peer_len);
+	if (*from_len == sizeof WK_SYSTEM_UID - 1 && memcmp(*from, WK_SYSTEM_UID, *from_len) == 0)
+		*from_len = 0;
+	return wk_jw_is_utf8(*from, *from_len) && wk_jw_is_utf8(*peer, *peer_len) &&
+	    (m->client_msg_no.len == 0 || wk_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len));
+}
+
 json_t *
 wk_msgresp(const struct wk_chmsg *m)
 {
 	char idstr[32], *b64 = NULL;
-	const char *peer = m->channel_id.p ? m->channel_id.p : "";
-	const char *from = m->from_uid.p ? m->from_uid.p : "";
-	size_t plen = m->channel_id.len, flen = m->from_uid.len;
+	const char *peer, *from;
+	size_t plen, flen;
 	json_t *o;
 
-	if (m->channel_type == WKPROTO_CHANNEL_PERSON)
-		wk_channelid_person_peer(peer, plen, from, flen, &peer, &plen);
-	if (flen == sizeof WK_SYSTEM_UID - 1 && memcmp(from, WK_SYSTEM_UID, flen) == 0)
-		flen = 0;
+	wk_msgresp_names(m, &from, &flen, &peer, &plen);
 	snprintf(idstr, sizeof idstr, "%lld", (long long)m->message_id);
 	if (m->payload.len) {
 		b64 = wk_malloc(WK_B64_ENCODED_LEN(m->payload.len) + 1);
@@ -44,19 +56,12 @@ wk_msgresp(const struct wk_chmsg *m)
 int
 wk_msgresp_write(struct wk_jw *w, const struct wk_chmsg *m)
 {
-	const char *peer = m->channel_id.p ? m->channel_id.p : "";
-	const char *from = m->from_uid.p ? m->from_uid.p : "";
-	size_t plen = m->channel_id.len, flen = m->from_uid.len;
+	const char *peer, *from;
+	size_t plen, flen;
 	char idstr[WK_JW_INT_MAX];
 
-	if (m->channel_type == WKPROTO_CHANNEL_PERSON)
-		wk_channelid_person_peer(peer, plen, from, flen, &peer, &plen);
-	if (flen == sizeof WK_SYSTEM_UID - 1 && memcmp(from, WK_SYSTEM_UID, flen) == 0)
-		flen = 0;
-	/* jansson refuses a string that is not UTF-8: wk_msgresp makes none. */
-	if (!wk_jw_is_utf8(from, flen) || !wk_jw_is_utf8(peer, plen) ||
-	    (m->client_msg_no.len && !wk_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len)))
-		return -1;
+	if (!wk_msgresp_names(m, &from, &flen, &peer, &plen))
+		return -1;   /* jansson refuses a string that is not UTF-8 */
 	wk_jw_object(w);
 	wk_jw_key(w, "header");
 	wk_jw_object(w);

@@ -11,6 +11,12 @@
  * message_seq is m->seq. */
 json_t *wk_msgresp(const struct wk_chmsg *m);
 
+/* The from_uid and channel_id MessageResp shows of m (the rules above),
+ * as views into m: 1 when they and client_msg_no are UTF-8 (jansson makes
+ * the object), else 0. */
+int wk_msgresp_names(const struct wk_chmsg *m, const char **from, size_t *from_len,
+    const char **peer, size_t *peer_len);
+
 /* The same object written with the streaming writer (wk_jw.h), field for
  * field in wk_msgresp's order, so the bytes are json_dumps' (JSON_COMPACT):
  * 0, or -1 and nothing written when wk_msgresp would make none (a string

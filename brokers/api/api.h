@@ -370,8 +370,8 @@ json_t *api_msgs_get(struct wk_rbuf *rb);
 struct wk_jw;
 struct api_msgv {
 	struct wk_chmsg m;
-	const char *from, *peer;     /* from_uid and channel_id as MessageResp shows them */
-	size_t from_len, peer_len;
+	const char *from;            /* from_uid as MessageResp shows it */
+	size_t from_len;
 	int valid, has_stream, has_extra;
 	struct wk_rbuf at;           /* where it starts in the answer */
 };

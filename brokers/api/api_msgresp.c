@@ -218,7 +218,8 @@ stream_skip(struct wk_rbuf *rb)
 int
 api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 {
-	const struct wk_chmsg *m = &v->m;
+	const char *peer;
+	size_t peer_len;
 
 	v->at = *rb;
 	if (wk_chmsg_get(rb, &v->m) < 0)
@@ -231,19 +232,7 @@ api_msgv_get(struct wk_rbuf *rb, struct api_msgv *v)
 	}
 	if (rb->err)
 		return -1;
-	/* As wk_msgresp: the peer of a person chat, "" for the system uid. */
-	v->from = m->from_uid.p ? m->from_uid.p : "";
-	v->from_len = m->from_uid.len;
-	v->peer = m->channel_id.p ? m->channel_id.p : "";
-	v->peer_len = m->channel_id.len;
-	if (m->channel_type == WKPROTO_CHANNEL_PERSON)
-		wk_channelid_person_peer(v->peer, v->peer_len, v->from, v->from_len, &v->peer,
-		    &v->peer_len);
-	if (v->from_len == sizeof WK_SYSTEM_UID - 1 && memcmp(v->from, WK_SYSTEM_UID, v->from_len) == 0)
-		v->from_len = 0;
-	/* jansson refuses a string that is not UTF-8: wk_msgresp makes no object. */
-	v->valid = wk_jw_is_utf8(v->from, v->from_len) && wk_jw_is_utf8(v->peer, v->peer_len) &&
-	    (m->client_msg_no.len == 0 || wk_jw_is_utf8(m->client_msg_no.p, m->client_msg_no.len));
+	v->valid = wk_msgresp_names(&v->m, &v->from, &v->from_len, &peer, &peer_len);
 	return 0;
 }
 
