@@ -86,6 +86,7 @@ struct broker_conn {
 	struct broker_conn *next_dirty;
 	struct broker_rpc_conn *rpc; /* JSON-RPC request ids (broker_rpc_conn.c) */
 	struct retry *retry;         /* RECVs waiting for RECVACK, oldest first */
+	struct retry *retry_last;    /* its tail: a fan-out appends without a walk */
 	uint32_t nretry;
 	struct broker_conn_stats cs; /* what /connz shows */
 };

@@ -9,6 +9,7 @@
  * while the connection lives.  A RECVACK of a cmd message (SyncOnce) from
  * the user's master device, or any device with token auth off, is passed
  * to the user's mailbox shard, which removes it from the mailbox. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "broker.h"
@@ -175,6 +176,20 @@ broker_on_sendack(struct wk_proc *p, const struct wk_msg_hdr *h, const struct wk
 		broker_conn_acked(c);
 }
 
+/* Take *pp (a link of c's list) out of it and return it; the tail
+ * follows. */
+static struct retry *
+retry_unlink(struct broker_conn *c, struct retry **pp)
+{
+	struct retry *r = *pp;
+
+	*pp = r->next;
+	if (c->retry_last == r)
+		c->retry_last = pp == &c->retry ? NULL :
+		    (struct retry *)(void *)((char *)pp - offsetof(struct retry, next));
+	return r;
+}
+
 /* Free r, already unlinked from c's list, and count it out. */
 static void
 retry_drop(struct broker_conn *c, struct retry *r)
@@ -191,16 +206,14 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 {
 	const struct wk_config *cfg = &broker.proc->cfg;
 	int cmd = (m->flags & WKPROTO_FLAG_SYNCONCE) != 0;
-	struct retry *r, **pp;
+	struct retry *r;
 
 	/* A cmd message is remembered even without retries: its RECVACK matters. */
 	if (cfg->messageRetry_maxCount <= 0 && !cmd)
 		return;
 	if (c->nretry >= RETRY_MAX_PENDING) {
 		/* The client is not acknowledging: it will sync; drop the oldest. */
-		r = c->retry;
-		c->retry = r->next;
-		retry_drop(c, r);
+		retry_drop(c, retry_unlink(c, &c->retry));
 	}
 	r = wk_malloc(sizeof *r + len);
 	r->message_id = m->message_id;
@@ -213,9 +226,8 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 	memcpy(r->bytes, bytes, len);
 	/* Appended at the tail: the list stays in sending order, so the
 	 * oldest is the head (dropped first past the bound). */
-	for (pp = &c->retry; *pp; pp = &(*pp)->next)
-		;
-	*pp = r;
+	*(c->retry_last ? &c->retry_last->next : &c->retry) = r;
+	c->retry_last = r;
 	c->nretry++;
 	broker.retry_count++;
 	broker.retry_bytes += len;
@@ -225,11 +237,8 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 void
 broker_retry_free(struct broker_conn *c)
 {
-	while (c->retry) {
-		struct retry *r = c->retry;
-		c->retry = r->next;
-		retry_drop(c, r);
-	}
+	while (c->retry)
+		retry_drop(c, retry_unlink(c, &c->retry));
 }
 
 /* Send what is due again; called from the sweep. */
@@ -247,8 +256,7 @@ broker_retry_due(struct broker_conn *c, uint64_t now)
 		/* Retries are over: the message stays stored, and the
 		 * client gets it at its next sync. */
 		if (r->tries >= (uint32_t)cfg->messageRetry_maxCount) {
-			*pp = r->next;
-			retry_drop(c, r);
+			retry_drop(c, retry_unlink(c, pp));
 			continue;
 		}
 		r->tries++;
@@ -287,8 +295,7 @@ broker_on_recvack(struct broker_conn *c, const struct wkproto_recvack *a)
 {
 	for (struct retry **pp = &c->retry; *pp; pp = &(*pp)->next)
 		if ((*pp)->message_id == a->message_id) {
-			struct retry *r = *pp;
-			*pp = r->next;
+			struct retry *r = retry_unlink(c, pp);
 			if (r->cmd)
 				cmd_acked(c, r);
 			retry_drop(c, r);

@@ -250,6 +250,39 @@ START_TEST(test_chat_dedup_and_retry)
 }
 END_TEST
 
+/* The retry list keeps its order and its tail through acks in any
+ * position: the tail acked, then a new RECV appended, then the head
+ * acked; only the two unacked come again, oldest first. */
+START_TEST(test_chat_retry_any_order)
+{
+	struct wkc *a = login("ra", "d", 0, 5), *b = login("rb", "d", 1, 5);
+	struct wkproto_packet p[4], q;
+	char text[256], body[32], no[16];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof body, "{\"n\":%d}", i);
+		snprintf(no, sizeof no, "ro-%d", i);
+		ck_assert_int_eq(send_wait(a, "rb", 1, body, no, (uint32_t)i + 1, NULL, NULL), 1);
+		p[i] = recv_msg(b, text, sizeof text);
+		ck_assert_str_eq(text, body);
+	}
+	ck_assert_int_eq(wkc_recvack(b, &p[2]), 0);     /* the tail */
+	ck_assert_int_eq(send_wait(a, "rb", 1, "{\"n\":3}", "ro-3", 4, NULL, NULL), 1);
+	p[3] = recv_msg(b, text, sizeof text);
+	ck_assert_str_eq(text, "{\"n\":3}");
+	ck_assert_int_eq(wkc_recvack(b, &p[0]), 0);     /* the head */
+	q = recv_msg(b, text, sizeof text);
+	ck_assert(q.recv.message_id == p[1].recv.message_id);
+	ck_assert_int_eq(wkc_recvack(b, &q), 0);
+	q = recv_msg(b, text, sizeof text);
+	ck_assert(q.recv.message_id == p[3].recv.message_id);
+	ck_assert_int_eq(wkc_recvack(b, &q), 0);
+	ck_assert_int_eq(wkc_expect(b, WKPROTO_RECV, &q, 1200), -1);
+	wkc_close(a);
+	wkc_close(b);
+}
+END_TEST
+
 /* Acknowledged messages survive kill -9 of the channel shards: the seq
  * goes on from where it was, no gap, nothing twice. */
 START_TEST(test_chat_seq_survives_channel_kill9)
@@ -562,6 +595,7 @@ main(void)
 	tcase_add_test(tc, test_chat_refusals);
 	tcase_add_test(tc, test_chat_system_accounts);
 	tcase_add_test(tc, test_chat_dedup_and_retry);
+	tcase_add_test(tc, test_chat_retry_any_order);
 	tcase_add_test(tc, test_chat_seq_survives_channel_kill9);
 	tcase_add_test(tc, test_chat_sending_through_channel_kill9);
 	tcase_add_test(tc, test_chat_frozen_shard_no_hol);
