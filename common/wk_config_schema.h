@@ -113,6 +113,7 @@ X("presence.capacity", INT, presence_capacity, "65536", "64", "16777216", 0, "co
 /* ---- wk's own: limits ---- */
 X("limits.maxPacketSize", SIZE, limits_maxPacketSize, "1m", "1k", "16m", 0, "largest WKProto packet accepted from a client")
 X("limits.outputBufferMax", SIZE, limits_outputBufferMax, "4m", "64k", "1g", 1, "a client whose unsent output passes this is disconnected")
+X("limits.outputTotalMax", SIZE, limits_outputTotalMax, "512m", "1m", "64g", 1, "unsent output of all a broker's connections together; past it the clients with the most waiting are disconnected until it is under half, and RECVs kept for resending take no more than the same again")
 X("limits.sendWindow", INT, limits_sendWindow, "512", "1", "1000000", 1, "SENDs of one connection waiting for their SENDACK; past it the broker stops reading the connection until half are acknowledged (TCP backpressure)")
 X("limits.sendBacklog", INT, limits_sendBacklog, "100000", "64", "100000000", 1, "SENDs of all a broker's connections waiting for their SENDACK; past it the connections with the most waiting are not read until half of theirs are acknowledged")
 X("limits.internalQueue", SIZE, limits_internalQueue, "64m", "1m", "16g", 0, "bytes of internal messages one process may have queued for another (in batches of up to 64 KB); past it the sender refuses the work")

@@ -72,7 +72,7 @@ enum stats_kind { STATS_COUNTER, STATS_GAUGE };
 	X(AUTH_OK, COUNTER, 1, "broker", "auth_ok_total", "CONNECTs accepted") \
 	X(AUTH_FAIL, COUNTER, 1, "broker", "auth_failed_total", "CONNECTs refused") \
 	X(KICKED, COUNTER, 1, "broker", "connections_kicked_total", "connections kicked") \
-	X(SLOW_CLIENTS, COUNTER, 1, "broker", "slow_clients_total", "connections closed for output over limits.outputBufferMax") \
+	X(SLOW_CLIENTS, COUNTER, 1, "broker", "slow_clients_total", "connections closed for output over limits.outputBufferMax or, the slowest, over limits.outputTotalMax") \
 	X(BYTES_IN, COUNTER, 1, "broker", "client_bytes_in_total", "bytes read from clients") \
 	X(BYTES_OUT, COUNTER, 1, "broker", "client_bytes_out_total", "bytes written to clients") \
 	X(PACKETS_IN, COUNTER, 1, "broker", "client_packets_in_total", "WKProto packets from clients") \

@@ -307,16 +307,12 @@ broker_on_status(struct wk_proc *p, char *buf, size_t len)
 }
 
 /* The statistics row (every WK_STATS_REFRESH_MS): the counters above, and
- * the bytes waiting in output buffers, summed over the connections. */
+ * the bytes waiting in output buffers. */
 static void
 broker_on_stats(struct wk_proc *p, struct stats_row *r)
 {
 	const struct broker_stats *s = &broker.st;
-	uint64_t out = 0;
 
-	for (int fd = 0; fd < broker.nconns_cap; fd++)
-		if (broker.conns[fd])
-			out += broker.conns[fd]->outlen;
 	stats_set(r, STATS_CONNECTIONS, (uint64_t)broker.nconns);
 	stats_set(r, STATS_CONN_ACCEPTED, s->accepted);
 	stats_set(r, STATS_CONN_REFUSED, s->refused);
@@ -331,7 +327,7 @@ broker_on_stats(struct wk_proc *p, struct stats_row *r)
 	stats_set(r, STATS_SENDS, s->sends);
 	stats_set(r, STATS_DELIVERIES, s->delivered);
 	stats_set(r, STATS_RETRIES, s->retries);
-	stats_set(r, STATS_OUT_QUEUE_BYTES, out);
+	stats_set(r, STATS_OUT_QUEUE_BYTES, broker.out_bytes);
 	stats_set(r, STATS_RETRY_QUEUE, broker.retry_count);
 	stats_set(r, STATS_RETRY_QUEUE_BYTES, broker.retry_bytes);
 	stats_set(r, STATS_SENDS_UNACKED, broker.unacked);

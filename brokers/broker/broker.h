@@ -75,7 +75,7 @@ struct broker_conn {
 	uint8_t *in;                 /* inbound WKProto byte stream */
 	size_t inlen, incap;
 	uint8_t *out;                /* encoded, not yet written (TCP/TLS bytes) */
-	size_t outlen, outcap;
+	size_t outoff, outlen, outcap; /* those bytes: out[outoff .. outoff + outlen) */
 	uint64_t accepted_ms, last_in_ms, close_at_ms;
 	struct sockaddr_storage peer; /* the client (from the PROXY header if any): /connz */
 	char addr[56];               /* the same as "ip:port", for log lines */
@@ -121,6 +121,7 @@ struct broker {
 	struct presence presence;
 	struct broker_stats st;
 	uint64_t retry_count, retry_bytes;  /* RECVs waiting for RECVACK, all connections */
+	uint64_t out_bytes;          /* unsent output, all connections (limits.outputTotalMax) */
 };
 
 extern struct broker broker;

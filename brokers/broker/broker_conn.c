@@ -142,6 +142,7 @@ broker_conn_close(struct broker_conn *c, const char *why)
 	broker_tls_free(c);
 	wk_crypto_session_clear(&c->crypto);
 	free(c->in);
+	broker.out_bytes -= c->outlen;
 	free(c->out);
 	free(c->ws_pre);
 	free(c);
@@ -249,9 +250,17 @@ broker_conn_queue(struct broker_conn *c, const uint8_t *p, size_t n)
 		c->close_at_ms = 1;   /* the sweep and the flush close it */
 		return -1;
 	}
-	wk_grow(&c->out, &c->outcap, c->outlen + n);
-	memcpy(c->out + c->outlen, p, n);
+	/* What a partial write left starts at outoff.  It moves to the front
+	 * only once the written part before it is at least as long, so a
+	 * slow reader's backlog is not copied again at every write. */
+	if (c->outoff + c->outlen + n > c->outcap && c->outoff >= c->outlen) {
+		memmove(c->out, c->out + c->outoff, c->outlen);
+		c->outoff = 0;
+	}
+	wk_grow(&c->out, &c->outcap, c->outoff + c->outlen + n);
+	memcpy(c->out + c->outoff + c->outlen, p, n);
 	c->outlen += n;
+	broker.out_bytes += n;
 	conn_mark_dirty(c);
 	return 0;
 }
@@ -313,7 +322,7 @@ conn_flush(struct broker_conn *c)
 	size_t off = 0;
 
 	while (off < c->outlen) {
-		ssize_t n = broker_io_write(c, c->out + off, c->outlen - off);
+		ssize_t n = broker_io_write(c, c->out + c->outoff + off, c->outlen - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -323,12 +332,16 @@ conn_flush(struct broker_conn *c)
 		off += n;
 		broker.st.bytes_out += n;
 	}
-	memmove(c->out, c->out + off, c->outlen - off);
+	c->outoff += off;
 	c->outlen -= off;
-	if (c->outlen == 0 && c->outcap > 16384) {
-		free(c->out);       /* idle connections keep no big buffers */
-		c->out = NULL;
-		c->outcap = 0;
+	broker.out_bytes -= off;
+	if (c->outlen == 0) {
+		c->outoff = 0;
+		if (c->outcap > 16384) {
+			free(c->out);       /* idle connections keep no big buffers */
+			c->out = NULL;
+			c->outcap = 0;
+		}
 	}
 	int want = c->outlen > 0;
 	if (want != c->want_write) {
@@ -361,11 +374,10 @@ conn_end(struct broker_conn *c)
 	return 1;
 }
 
-/* End of the iteration: write every connection on the flush list, and
- * close those that failed, finished closing, or went over their output
- * bound. */
-void
-broker_flush_all(void)
+/* Write every connection on the flush list, and close those that failed,
+ * finished closing, or went over an output bound. */
+static void
+flush_list(void)
 {
 	while (broker.dirty) {
 		struct broker_conn *c = broker.dirty;
@@ -374,11 +386,62 @@ broker_flush_all(void)
 			broker.dirty_tail = NULL;
 		broker.ndirty--;
 		c->dirty = 0;
-		if (conn_flush(c) < 0 || c->close_at_ms == 1)
+		if (conn_flush(c) < 0)
 			broker_conn_close(c, c->state == BROKER_CS_CLOSING ? NULL : "write failed");
+		else if (c->close_at_ms == 1)
+			broker_conn_close(c, "too slow: output over its bound");
 		else if (c->state == BROKER_CS_CLOSING && c->outlen == 0)
 			conn_end(c);
 	}
+}
+
+static int
+by_outlen_desc(const void *a, const void *b)
+{
+	size_t x = (*(struct broker_conn *const *)a)->outlen, y = (*(struct broker_conn *const *)b)->outlen;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The output of all connections over limits.outputTotalMax (a fan-out
+ * faster than its readers): the clients with the most waiting are
+ * disconnected, as one over limits.outputBufferMax is, until what is left
+ * is under half the bound.  They reconnect and sync; the broker's memory
+ * stays bounded whatever the backlog.  The number disconnected. */
+static size_t
+shed_slowest(void)
+{
+	uint64_t max = (uint64_t)broker.proc->cfg.limits_outputTotalMax, left = broker.out_bytes;
+	struct broker_conn **v = wk_malloc((size_t)broker.nconns * sizeof *v);
+	size_t n = 0, shed = 0;
+
+	for (int fd = 0; fd < broker.nconns_cap; fd++) {
+		struct broker_conn *c = broker.conns[fd];
+		if (c && c->outlen > 0 && c->close_at_ms != 1 && n < (size_t)broker.nconns)
+			v[n++] = c;
+	}
+	qsort(v, n, sizeof *v, by_outlen_desc);
+	for (; shed < n && left > max / 2; shed++) {
+		left -= v[shed]->outlen;
+		v[shed]->close_at_ms = 1;
+		broker.st.slow_clients++;
+		conn_mark_dirty(v[shed]);
+	}
+	free(v);
+	wk_log_limited(&rl_proto, WK_LOG_WARN, "output of all connections over "
+	    "limits.outputTotalMax (%llu bytes): disconnecting the %zu slowest clients",
+	    (unsigned long long)max, shed);
+	return shed;
+}
+
+/* End of the iteration: write what is queued; past the broker's output
+ * bound, shed the slowest clients. */
+void
+broker_flush_all(void)
+{
+	flush_list();
+	if (broker.out_bytes > (uint64_t)broker.proc->cfg.limits_outputTotalMax && shed_slowest() > 0)
+		flush_list();
 }
 
 /* A fan-out to many connections fills many buffers; write the few small

@@ -211,6 +211,11 @@ retry_add(struct broker_conn *c, const struct wk_chmsg *m, const uint8_t *bytes,
 	/* A cmd message is remembered even without retries: its RECVACK matters. */
 	if (cfg->messageRetry_maxCount <= 0 && !cmd)
 		return;
+	/* Bounded for the broker as a whole too (limits.outputTotalMax): past
+	 * it a RECV is not kept, and a client that loses it gets it at its
+	 * next sync (a cmd message stays in its mailbox until then). */
+	if (broker.retry_bytes + len > (uint64_t)cfg->limits_outputTotalMax)
+		return;
 	if (c->nretry >= RETRY_MAX_PENDING) {
 		/* The client is not acknowledging: it will sync; drop the oldest. */
 		retry_drop(c, retry_unlink(c, &c->retry));

@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "wkclient.h"
 #include "wktest.h"
 
@@ -300,6 +302,117 @@ START_TEST(test_overload_kill9_while_paused)
 }
 END_TEST
 
+/* A group fan-out faster than its receivers read.  FAN_SLOW members log in
+ * and then read nothing (their receive buffers made small); one member
+ * reads everything; a child posts FAN_N messages of 32 KB.  With no
+ * per-connection bound in reach (outputBufferMax 1g), only the broker's
+ * bound on its output as a whole (limits.outputTotalMax) keeps the backlog
+ * out of its memory.  Checked: the reader got every message in order and
+ * the tree is healthy; returned: the slow clients the brokers disconnected. */
+enum { FAN_SLOW = 4, FAN_N = 300 };
+
+static long long
+fanout_past_readers(const char *total_max, long long *retry_bytes)
+{
+	char cfg[160], url[128], uid[16], members[256];
+	struct wkc *slow[FAN_SLOW], *r;
+	struct wkproto_packet p;
+	int small = 4096, status;
+	size_t at;
+	pid_t child;
+
+	snprintf(cfg, sizeof cfg, "tokenAuthOn: false\nlimits:\n  outputBufferMax: 1g\n"
+	    "  outputTotalMax: %s\n", total_max);
+	wkt_tree_start(&tree, cfg);
+	at = (size_t)snprintf(members, sizeof members, "{\"channel_id\":\"ovg\",\"channel_type\":2,"
+	    "\"subscribers\":[\"ovr\"");
+	for (int i = 0; i < FAN_SLOW; i++)
+		at += (size_t)snprintf(members + at, sizeof members - at, ",\"ovs%d\"", i);
+	snprintf(members + at, sizeof members - at, "]}");
+	json_decref(wkt_call(&tree, "POST", "/channel", members, 200));
+	r = wkc_login("127.0.0.1", tree.tcp_port, "ovr", "d", 5);
+	ck_assert_ptr_nonnull(r);
+	for (int i = 0; i < FAN_SLOW; i++) {
+		snprintf(uid, sizeof uid, "ovs%d", i);
+		slow[i] = wkc_login("127.0.0.1", tree.tcp_port, uid, "d", 5);
+		ck_assert_ptr_nonnull(slow[i]);
+		ck_assert_int_eq(setsockopt(slow[i]->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+	}
+	/* Everyone online: each gets a first message. */
+	snprintf(url, sizeof url, "%s/message/send", tree.http);
+	ck_assert_int_eq(wkt_http("POST", url, "{\"from_uid\":\"ovx\",\"channel_id\":\"ovg\","
+	    "\"channel_type\":2,\"payload\":\"aGk=\"}", NULL, NULL), 200);
+	ck_assert_int_eq(wkc_expect(r, WKPROTO_RECV, &p, 5000), 0);
+	uint32_t last = p.recv.message_seq;
+	for (int i = 0; i < FAN_SLOW; i++)
+		ck_assert_int_eq(wkc_expect(slow[i], WKPROTO_RECV, &p, 5000), 0);
+
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		static char body[48 * 1024];
+		at = (size_t)snprintf(body, sizeof body, "{\"from_uid\":\"ovx\",\"channel_id\":\"ovg\","
+		    "\"channel_type\":2,\"payload\":\"");
+		memset(body + at, 'A', 32768);
+		snprintf(body + at + 32768, sizeof body - at - 32768, "\"}");
+		for (int i = 0; i < FAN_N; i++)
+			if (wkt_http("POST", url, body, NULL, NULL) != 200)
+				_exit(1);
+		_exit(0);
+	}
+	for (int i = 0; i < FAN_N; i++) {
+		ck_assert_int_eq(wkc_expect(r, WKPROTO_RECV, &p, 20000), 0);
+		ck_assert_uint_eq(p.recv.message_seq, last + 1);
+		last = p.recv.message_seq;
+		ck_assert_int_eq(wkc_recvack(r, &p), 0);
+	}
+	/* The RECVs kept for resending, before the reader's acks reach them
+	 * all: the slow clients' are never acknowledged. */
+	*retry_bytes = metric_at_least("wk_retry_queue_bytes", 1LL << 40);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	healthy();
+	long long shed = metric_at_least("wk_slow_clients_total", 1);
+	for (int i = 0; i < FAN_SLOW; i++)
+		wkc_close(slow[i]);
+	wkc_close(r);
+	return shed;
+}
+
+static int
+brokers(void)
+{
+	int n = 0;
+
+	while (wkt_tree_pid(&tree, "broker", n) > 0)
+		n++;
+	return n;
+}
+
+/* 300 messages of ~44 KB (sealed) to 4 clients that do not read: 13 MB
+ * each, of which loopback's socket buffers hold about 5; the rest, ~32 MB
+ * in all, is far past a bound of 4 MB.  The RECVs kept for resending stay
+ * within the bound in each broker. */
+START_TEST(test_overload_fanout_output_bounded)
+{
+	long long retry;
+
+	ck_assert_int_ge(fanout_past_readers("4m", &retry), 1);
+	ck_assert_int_le(retry, 4LL * 1024 * 1024 * brokers());
+}
+END_TEST
+
+/* The control: with the bound out of reach nobody is disconnected, and
+ * the kept RECVs pass what the bound allowed above. */
+START_TEST(test_overload_fanout_unbounded_control)
+{
+	long long retry;
+
+	ck_assert_int_eq(fanout_past_readers("1g", &retry), 0);
+	ck_assert_int_gt(retry, 4LL * 1024 * 1024 * brokers());
+}
+END_TEST
+
 int
 main(void)
 {
@@ -311,6 +424,8 @@ main(void)
 	tcase_add_test(tc, test_overload_window_backpressure);
 	tcase_add_test(tc, test_overload_queue_bound_refuses);
 	tcase_add_test(tc, test_overload_kill9_while_paused);
+	tcase_add_test(tc, test_overload_fanout_output_bounded);
+	tcase_add_test(tc, test_overload_fanout_unbounded_control);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
 }
