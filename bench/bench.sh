@@ -83,12 +83,14 @@ for r in $fanrates; do
 	run s3 -s 3 -n "$online" -g "$group" -r "$r" -v 10 -D 40
 done
 stop_tree
-# The same fan-outs without wk (fanfloor): one write per delivery from two
-# threads, one reader answering every read, the system calls alone.
+# The same fan-outs without wk (fanfloor -c): each delivery a RECV sealed
+# for its connection and written by one of two threads (all frames due in
+# one write when behind), one reader answering every read: the protocol's
+# work and the system calls alone.
 : >"$floorcsv"
 for r in $fanrates; do
-	echo "== floor: fanfloor -n $online -r $r -t $secs" | tee -a "$log"
-	"$floor" -n "$online" -r "$r" -t "$secs" -o "$floorcsv" 2>&1 | tee -a "$log" ||
+	echo "== floor: fanfloor -c -n $online -r $r -t $secs" | tee -a "$log"
+	"$floor" -c -n "$online" -r "$r" -t "$secs" -o "$floorcsv" 2>&1 | tee -a "$log" ||
 	    echo "bench.sh: fanfloor exit $?" | tee -a "$log"
 done
 # Scenario 7: scenario 1 (depth 16) with 1, 2, 4 workers of each kind per core.
@@ -112,14 +114,15 @@ cores=$(getconf _NPROCESSORS_ONLN)
 	awk -F, '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 	    $1, $3, ($2 == 1 ? $4 : "-"), ($2 == 1 ? "closed" : $5), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 }' "$csv"
 	echo
-	echo "Group fan-out (s3) beside its floor: the same deliveries as bare loopback writes,"
-	echo "reads and acks on the same cores (fanfloor), without wk."
+	echo "Group fan-out (s3) beside its floor: the same deliveries as RECVs sealed for each"
+	echo "connection and written to loopback sockets, read and acked on the same cores"
+	echo "(fanfloor -c), without wk's processes, store or retries."
 	echo
 	echo "| msgs/s | deliveries/s offered | wk RECV/s | wk RECV p50 µs | p99 | floor delivered/s | floor p50 µs | p99 | floor CPU cores |"
 	echo "|---|---|---|---|---|---|---|---|---|"
-	awk -F, 'NR == FNR { f[$2] = $0; next } $1 == "s3" && ($5 in f) {
+	awk -F, 'NR == FNR { f[$3] = $0; next } $1 == "s3" && ($5 in f) {
 	    split(f[$5], g, ","); printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
-	    $5, $5 * $3, $8, $12, $13, g[3], g[4], g[5], g[7] }' "$floorcsv" "$csv"
+	    $5, $5 * $3, $8, $12, $13, g[4], g[5], g[6], g[8] }' "$floorcsv" "$csv"
 	echo
 	echo "Goals (issue 15): 1:1 closed loop ≥ 25,000 msgs/s at depth 1 and ≥ 100,000 at depth 64;"
 	echo "open loop SENDACK p99 ≤ 5 ms at 5k, 10k, 20k/s and ≤ 10 ms at 40k/s; 10,000-member group"

@@ -6,13 +6,17 @@
  * reads every frame, takes its latency from the time stamped in it and
  * answers with one RECVACK-sized write per read; the senders read the
  * acks.  A sender that falls behind writes every frame due to a
- * connection at once, as wk-broker does.  No encryption, no protocol, no store: what is left is the
+ * connection at once, as wk-broker does.  With -c each frame is a real
+ * RECV sealed for its connection (AES-CBC payload and msgKey with a key of
+ * the connection's own, then encoded): the work WKProto makes a broker do
+ * per delivery, still without wk's processes, store or retries.  No encryption, no protocol, no store: what is left is the
  * kernel's TCP work per delivery and the wake-ups.  bench.sh runs it
  * beside scenario 3 at the same rates (bench/README.md).
  *
- *   fanfloor [-n conns] [-r msgs/s] [-t secs] [-b frame bytes] [-a ack bytes] [-w senders]
- *            [-o csv]
- * -o appends "conns,msgs/s,delivered/s,p50 us,p99 us,p99.9 us,cores" to csv.
+ *   fanfloor [-c] [-n conns] [-r msgs/s] [-t secs] [-b frame bytes] [-a ack bytes]
+ *            [-w senders] [-o csv]
+ * -o appends "bare|sealed,conns,msgs/s,delivered/s,p50 us,p99 us,p99.9 us,cores"
+ * to csv.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,17 +33,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "bench_hist.h"
+#include "wk_crypto.h"
 #include "wk_time.h"
+#include "wkproto.h"
 
 #define SENDERS_MAX 16
 #define FRAMES_MAX 64     /* frames in one write when behind */
 
 static struct {
-	int n, rate, secs, frame, ack, senders;
+	int n, rate, secs, frame, ack, senders, seal;
 	const char *csv;
-} opt = { 5000, 20, 10, 280, 20, 2, NULL };
+} opt = { 5000, 20, 10, 280, 20, 2, 0, NULL };
 
 static int *srv_fd, *cli_fd;            /* connection i: server end, client end */
+static struct wk_crypto_session *sess;  /* -c: connection i's key */
 static uint64_t t_start, t_end;         /* the measured window (µs, monotonic) */
 static atomic_int stop;
 static atomic_ullong short_writes;      /* frames the kernel would not take whole */
@@ -51,6 +58,39 @@ die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+/* -c: frame = the due time (8 bytes), then a RECV of a 128-byte payload
+ * sealed with connection i's key, as wk-broker's broker_recv_one makes
+ * it.  Every field has a fixed length, so every frame has the same size.
+ * Its size, or -1. */
+static ssize_t
+seal(int i, uint64_t ts, uint8_t *out, size_t cap)
+{
+	static const char payload[129] = "{\"type\":1,\"content\":\"fanfloor fanfloor fanfloor "
+	    "fanfloor fanfloor fanfloor fanfloor fanfloor fanfloor fanfloor fanfloor fanfl\"}";
+	struct wkproto_packet pkt = { .type = WKPROTO_RECV };
+	struct wkproto_recv *rv = &pkt.recv;
+	char sealed[256], key[WK_CRYPTO_MSGKEY_LEN];
+	ssize_t n;
+
+	rv->from_uid = wk_str_n("fanfloor-sender", 15);
+	rv->channel_id = wk_str_n("fanfloor-group", 14);
+	rv->channel_type = 2;
+	rv->client_msg_no = wk_str_n("0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f", 36);
+	rv->message_id = (int64_t)(ts | (1ULL << 62));
+	rv->message_seq = (uint32_t)(ts / 1000) | 0x80000000u;
+	rv->timestamp = 0x40000000;
+	if ((n = wk_crypto_encrypt(&sess[i], payload, 128, sealed, sizeof sealed)) < 0)
+		return -1;
+	rv->payload.p = (const uint8_t *)sealed;
+	rv->payload.len = (size_t)n;
+	if (wk_crypto_msgkey_recv(&sess[i], rv, key) < 0)
+		return -1;
+	rv->msg_key = wk_str_n(key, sizeof key);
+	memcpy(out, &ts, sizeof ts);
+	n = wkproto_encode(&pkt, WKPROTO_VERSION_MAX, out + 8, cap - 8);
+	return n < 0 ? -1 : n + 8;
 }
 
 /* A sender: every 1/rate s, one frame stamped with the time to each of
@@ -85,9 +125,14 @@ sender(void *arg)
 				uint64_t ts = tick + k * step;
 				memcpy(frame + k * (size_t)opt.frame, &ts, sizeof ts);
 			}
-			for (int i = me; i < opt.n; i += opt.senders)
+			for (int i = me; i < opt.n; i += opt.senders) {
+				for (size_t k = 0; opt.seal && k < due; k++)
+					if (seal(i, tick + k * step, frame + k * (size_t)opt.frame,
+					    (size_t)opt.frame) != opt.frame)
+						die("seal");
 				if (write(srv_fd[i], frame, len) != (ssize_t)len)
 					atomic_fetch_add(&short_writes, 1);
+			}
 			tick += due * step;
 			continue;
 		}
@@ -194,9 +239,10 @@ main(int argc, char **argv)
 	double cpu0, cpu1;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:r:t:b:a:w:o:")) != -1) {
-		int v = atoi(optarg);
+	while ((c = getopt(argc, argv, "cn:r:t:b:a:w:o:")) != -1) {
+		int v = optarg ? atoi(optarg) : 0;
 		switch (c) {
+		case 'c': opt.seal = 1; break;
 		case 'n': opt.n = v; break;
 		case 'r': opt.rate = v; break;
 		case 't': opt.secs = v; break;
@@ -205,7 +251,7 @@ main(int argc, char **argv)
 		case 'w': opt.senders = v; break;
 		case 'o': opt.csv = optarg; break;
 		default:
-			fprintf(stderr, "usage: fanfloor [-n conns] [-r msgs/s] [-t secs] [-b frame bytes]"
+			fprintf(stderr, "usage: fanfloor [-c] [-n conns] [-r msgs/s] [-t secs] [-b frame bytes]"
 			    " [-a ack bytes] [-w senders] [-o csv]\n");
 			return 2;
 		}
@@ -215,6 +261,22 @@ main(int argc, char **argv)
 	    opt.senders > SENDERS_MAX) {
 		fprintf(stderr, "fanfloor: an option is out of range\n");
 		return 2;
+	}
+	if (opt.seal) {
+		/* A key per connection; the frame is what seal() makes. */
+		uint8_t probe[1024];
+		sess = calloc((size_t)opt.n, sizeof *sess);
+		for (int i = 0; sess && i < opt.n; i++) {
+			char key[WK_CRYPTO_AES_LEN], iv[WK_CRYPTO_AES_LEN];
+			for (int k = 0; k < WK_CRYPTO_AES_LEN; k++) {
+				key[k] = (char)('a' + (i + k) % 26);
+				iv[k] = (char)('A' + (i * 7 + k) % 26);
+			}
+			if (wk_crypto_session_init(&sess[i], key, iv) < 0)
+				die("wk_crypto_session_init");
+		}
+		if (sess == NULL || (opt.frame = (int)seal(0, 0, probe, sizeof probe)) < 0)
+			die("seal");
 	}
 	struct rlimit rl = { .rlim_cur = (rlim_t)opt.n * 2 + 64, .rlim_max = (rlim_t)opt.n * 2 + 64 };
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -236,8 +298,9 @@ main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	for (int i = 0; i <= opt.senders; i++)
 		pthread_join(th[i], NULL);
-	printf("fanfloor: %d connections, %d senders, %d msgs/s = %d deliveries/s offered, frame %d B,"
-	    " ack %d B\n", opt.n, opt.senders, opt.rate, opt.n * opt.rate, opt.frame, opt.ack);
+	printf("fanfloor: %d connections, %d senders, %d msgs/s = %d deliveries/s offered, frame %d B%s,"
+	    " ack %d B\n", opt.n, opt.senders, opt.rate, opt.n * opt.rate, opt.frame,
+	    opt.seal ? " (a sealed RECV)" : "", opt.ack);
 	printf("measured %d s: delivered %.0f/s, CPU %.2f cores (%.1f us per delivery),"
 	    " short writes %llu\n", opt.secs, (double)delivered / opt.secs,
 	    (cpu1 - cpu0) / opt.secs, delivered ? (cpu1 - cpu0) * 1e6 / (double)delivered : 0.0,
@@ -249,7 +312,8 @@ main(int argc, char **argv)
 		FILE *f = fopen(opt.csv, "a");
 		if (f == NULL)
 			die(opt.csv);
-		fprintf(f, "%d,%d,%.0f,%.0f,%.0f,%.0f,%.2f\n", opt.n, opt.rate,
+		fprintf(f, "%s,%d,%d,%.0f,%.0f,%.0f,%.0f,%.2f\n", opt.seal ? "sealed" : "bare", opt.n,
+		    opt.rate,
 		    (double)delivered / opt.secs, hist_pct(&lat, 0.50), hist_pct(&lat, 0.99),
 		    hist_pct(&lat, 0.999), (cpu1 - cpu0) / opt.secs);
 		fclose(f);
