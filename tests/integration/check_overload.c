@@ -304,15 +304,16 @@ END_TEST
 
 /* A group fan-out faster than its receivers read.  FAN_SLOW members log in
  * and then read nothing (their receive buffers made small); one member
- * reads everything; a child posts FAN_N messages of 32 KB.  With no
- * per-connection bound in reach (outputBufferMax 1g), only the broker's
- * bound on its output as a whole (limits.outputTotalMax) keeps the backlog
- * out of its memory.  Checked: the reader got every message in order and
- * the tree is healthy; returned: the slow clients the brokers disconnected. */
+ * reads everything; a child posts FAN_N messages of 32 KB.  Past the
+ * socket buffers the backlog is held by the broker, up to a bound per
+ * connection (limits.outputBufferMax, conn_max) and one for all of them
+ * (limits.outputTotalMax, total_max).  Checked: the reader got every
+ * message in order and the tree is healthy; returned: the slow clients the
+ * brokers disconnected, and the bytes of RECVs kept for resending. */
 enum { FAN_SLOW = 4, FAN_N = 300 };
 
 static long long
-fanout_past_readers(const char *total_max, long long *retry_bytes)
+fanout_past_readers(const char *conn_max, const char *total_max, long long *retry_bytes)
 {
 	char cfg[160], url[128], uid[16], members[256];
 	struct wkc *slow[FAN_SLOW], *r;
@@ -321,8 +322,8 @@ fanout_past_readers(const char *total_max, long long *retry_bytes)
 	size_t at;
 	pid_t child;
 
-	snprintf(cfg, sizeof cfg, "tokenAuthOn: false\nlimits:\n  outputBufferMax: 1g\n"
-	    "  outputTotalMax: %s\n", total_max);
+	snprintf(cfg, sizeof cfg, "tokenAuthOn: false\nlimits:\n  outputBufferMax: %s\n"
+	    "  outputTotalMax: %s\n", conn_max, total_max);
 	wkt_tree_start(&tree, cfg);
 	at = (size_t)snprintf(members, sizeof members, "{\"channel_id\":\"ovg\",\"channel_type\":2,"
 	    "\"subscribers\":[\"ovr\"");
@@ -397,18 +398,28 @@ START_TEST(test_overload_fanout_output_bounded)
 {
 	long long retry;
 
-	ck_assert_int_ge(fanout_past_readers("4m", &retry), 1);
+	ck_assert_int_ge(fanout_past_readers("1g", "4m", &retry), 1);
 	ck_assert_int_le(retry, 4LL * 1024 * 1024 * brokers());
 }
 END_TEST
 
-/* The control: with the bound out of reach nobody is disconnected, and
+/* The bound per connection (limits.outputBufferMax) alone: a client that
+ * reads nothing is disconnected once its own output passes 64 KB. */
+START_TEST(test_overload_fanout_output_per_connection)
+{
+	long long retry;
+
+	ck_assert_int_ge(fanout_past_readers("64k", "1g", &retry), 1);
+}
+END_TEST
+
+/* The control: with the bounds out of reach nobody is disconnected, and
  * the kept RECVs pass what the bound allowed above. */
 START_TEST(test_overload_fanout_unbounded_control)
 {
 	long long retry;
 
-	ck_assert_int_eq(fanout_past_readers("1g", &retry), 0);
+	ck_assert_int_eq(fanout_past_readers("1g", "1g", &retry), 0);
 	ck_assert_int_gt(retry, 4LL * 1024 * 1024 * brokers());
 }
 END_TEST
@@ -425,6 +436,7 @@ main(void)
 	tcase_add_test(tc, test_overload_queue_bound_refuses);
 	tcase_add_test(tc, test_overload_kill9_while_paused);
 	tcase_add_test(tc, test_overload_fanout_output_bounded);
+	tcase_add_test(tc, test_overload_fanout_output_per_connection);
 	tcase_add_test(tc, test_overload_fanout_unbounded_control);
 	suite_add_tcase(s, tc);
 	return wkt_run_suite(s);
