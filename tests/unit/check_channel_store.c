@@ -119,6 +119,70 @@ START_TEST(test_channel_store_seq_no_gaps)
 }
 END_TEST
 
+/* The last seq each user sent (senders.db, written once per sender per
+ * commit): right inside the transaction, after the commit, after a
+ * reopen (read from disk), after an abort (the kept seqs dropped), past
+ * the number of senders kept per channel, and after the channel's rows
+ * are deleted. */
+static uint32_t
+sent(const char *id, const char *uid)
+{
+	uint32_t seq = 99;
+
+	ck_assert_int_eq(channel_msg_last_sent(&proc, id, 2, uid, &seq), 0);
+	return seq;
+}
+
+/* Commit, then read what follows from disk only. */
+static void
+commit_reopen(void)
+{
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	store_close();
+	store_open();
+}
+
+START_TEST(test_channel_store_last_sent)
+{
+	char uid[16];
+
+	for (int i = 1; i <= 5; i++)
+		append("ls", 2, i % 2 ? "u1" : "u2", NULL, i);   /* u1: 1 3 5, u2: 2 4 */
+	ck_assert_uint_eq(sent("ls", "u1"), 5);
+	ck_assert_uint_eq(sent("ls", "u2"), 4);
+	ck_assert_uint_eq(sent("ls", "u3"), 0);
+	commit_reopen();
+	ck_assert_uint_eq(sent("ls", "u1"), 5);
+	ck_assert_uint_eq(sent("ls", "u2"), 4);
+	channel_commit(&proc);
+	/* Rolled back with the message. */
+	append("ls", 2, "u1", NULL, 6);
+	ck_assert_uint_eq(sent("ls", "u1"), 6);
+	channel_abort(&proc);
+	ck_assert_uint_eq(sent("ls", "u1"), 5);
+	channel_commit(&proc);
+	/* 40 senders in one transaction: more than are kept per channel. */
+	for (int i = 0; i < 40; i++) {
+		snprintf(uid, sizeof uid, "m%d", i);
+		append("ls", 2, uid, NULL, 100 + i);
+		append("ls", 2, uid, NULL, 200 + i);
+	}
+	commit_reopen();
+	for (int i = 0; i < 40; i++) {
+		snprintf(uid, sizeof uid, "m%d", i);
+		ck_assert_uint_eq(sent("ls", uid), (uint32_t)(5 + 2 * i + 2));
+	}
+	ck_assert_uint_eq(sent("ls", "u1"), 5);
+	/* Deleted with the channel, kept seqs of the open transaction too. */
+	append("ls", 2, "u1", NULL, 300);
+	ck_assert_int_eq(channel_delete(&proc, "ls", 2), 1);
+	commit_reopen();
+	ck_assert_uint_eq(sent("ls", "u1"), 0);
+	ck_assert_uint_eq(sent("ls", "m0"), 0);
+	channel_commit(&proc);
+}
+END_TEST
+
 START_TEST(test_channel_store_abort_rolls_back)
 {
 	int64_t id;
@@ -602,6 +666,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_channel_store_seq_no_gaps);
 	tcase_add_test(tc, test_channel_store_abort_rolls_back);
+	tcase_add_test(tc, test_channel_store_last_sent);
 	tcase_add_test(tc, test_channel_store_range);
 	tcase_add_test(tc, test_channel_store_message_fields);
 	tcase_add_test(tc, test_channel_store_client_msg_no);

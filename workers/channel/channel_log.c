@@ -7,7 +7,8 @@
  *   senders.db      u64 num, from_uid                -> u32 the last seq from_uid sent
  * The message record is channel_msgrec.c's.
  * The channel's last_seq is in its record (channel_store.c), written once
- * per commit however many messages were appended.
+ * per commit however many messages were appended; so is each sender's
+ * last seq (kept in the record until then).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,21 +43,86 @@ sender_key(uint8_t *k, uint64_t num, const char *uid, size_t len)
 	return CHANNEL_NUM_SIZE + len;
 }
 
-/* Remember seq as the last message uid sent to channel num (in the open
- * transaction). */
+/* A sender's newest seq in a channel, kept for the commit. */
+struct channel_sender {
+	char *uid;
+	size_t len;
+	uint32_t seq;
+};
+
+/* A group with more distinct senders than this in one transaction writes
+ * the rest at once (a linear search stays short). */
+#define SENDERS_KEPT_MAX 32
+
 static int
-sender_put(struct wk_proc *p, uint64_t num, const char *uid, size_t len, uint32_t seq)
+senders_write(struct wk_proc *p, DB_TXN *txn, uint64_t num, const char *uid, size_t len,
+    uint32_t seq)
 {
 	uint8_t k[CHANNEL_NUM_SIZE + CHANNEL_ID_MAX], v[4];
 
+	wk_be32_put(v, seq);
+	return wk_db_put(p->db[CHANNEL_DB_SENDERS], txn, k, sender_key(k, num, uid, len), v, 4) < 0 ?
+	    -1 : 0;
+}
+
+/* c's kept entry for uid, or NULL. */
+static struct channel_sender *
+sender_kept(const struct channel_rec *c, const char *uid, size_t len)
+{
+	for (uint32_t i = 0; i < c->nsenders; i++)
+		if (c->senders[i].len == len && memcmp(c->senders[i].uid, uid, len) == 0)
+			return &c->senders[i];
+	return NULL;
+}
+
+/* Remember seq as the last message uid sent to channel c.  senders.db is
+ * written once per (channel, sender) per transaction, just before the
+ * commit (channel_senders_flush): at depth 64 a sender has several
+ * messages in one commit, and each was a put of its own. */
+static int
+sender_put(struct wk_proc *p, struct channel_rec *c, const char *uid, size_t len, uint32_t seq)
+{
+	struct channel_sender *s;
+
 	if (len > CHANNEL_ID_MAX)
 		return 0;   /* longer than any stored uid: no conversation to keep right */
-	wk_be32_put(v, seq);
-	if (wk_db_put(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, num, uid, len), v,
-	    4) < 0)
-		return -1;
-	channel_sendcache_put(num, uid, len, seq);
+	channel_sendcache_put(c->num, uid, len, seq);
+	if ((s = sender_kept(c, uid, len)) != NULL) {
+		s->seq = seq;
+		return 0;
+	}
+	if (c->nsenders == SENDERS_KEPT_MAX)
+		return senders_write(p, channel_txn(p), c->num, uid, len, seq);
+	if (c->nsenders == c->senders_cap) {
+		c->senders_cap = c->senders_cap ? c->senders_cap * 2 : 2;
+		c->senders = wk_realloc(c->senders, c->senders_cap * sizeof *c->senders);
+	}
+	s = &c->senders[c->nsenders++];
+	s->uid = wk_malloc(len);
+	memcpy(s->uid, uid, len);
+	s->len = len;
+	s->seq = seq;
 	return 0;
+}
+
+int
+channel_senders_flush(struct wk_proc *p, DB_TXN *txn, const struct channel_rec *c)
+{
+	for (uint32_t i = 0; i < c->nsenders; i++)
+		if (senders_write(p, txn, c->num, c->senders[i].uid, c->senders[i].len,
+		    c->senders[i].seq) < 0)
+			return -1;
+	return 0;
+}
+
+void
+channel_senders_drop(struct channel_rec *c)
+{
+	for (uint32_t i = 0; i < c->nsenders; i++)
+		free(c->senders[i].uid);
+	free(c->senders);
+	c->senders = NULL;
+	c->nsenders = c->senders_cap = 0;
 }
 
 /* The seq of the last message uid sent to the channel (0: none). */
@@ -76,6 +142,13 @@ channel_msg_last_sent(struct wk_proc *p, const char *id, uint8_t type, const cha
 		return 0;
 	if (channel_sendcache_get(c->num, uid, len, seq))
 		return 0;
+	/* Not cached (the cache was emptied): what this transaction keeps
+	 * for senders.db is newer than what senders.db has. */
+	struct channel_sender *kept = sender_kept(c, uid, len);
+	if (kept) {
+		*seq = kept->seq;
+		return 0;
+	}
 	rc = wk_db_get(p->db[CHANNEL_DB_SENDERS], channel_txn(p), k, sender_key(k, c->num, uid, len), &v, &n);
 	if (rc == 1 && n == 4)
 		*seq = wk_be32_get(v);
@@ -170,7 +243,7 @@ append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m, i
 		wk_wbuf_free(&v);    /* a large message: its room is not kept */
 	if (rc != 0)
 		return channel_store_write_failed("messages.db put", id, type, rc);
-	if (m->from_uid_len > 0 && sender_put(p, c->num, m->from_uid, m->from_uid_len, seq) < 0)
+	if (m->from_uid_len > 0 && sender_put(p, c, m->from_uid, m->from_uid_len, seq) < 0)
 		return channel_store_op_failed(p);
 	c->last_seq = seq;
 	c->last_msg_id = m->message_id;

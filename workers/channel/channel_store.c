@@ -83,6 +83,7 @@ chan_free(void *item)
 	if (c) {
 		if (st.last == c)
 			st.last = NULL;
+		channel_senders_drop(c);
 		free(c->newest);
 		free(c->hkey);
 		free(c);
@@ -135,6 +136,7 @@ txn_ended(struct wk_proc *p, int rc)
 		next = c->dirty_next;
 		c->dirty = 0;
 		c->dirty_next = NULL;
+		channel_senders_drop(c);
 		if (rc < 0)
 			chan_free(wk_map_del(&st.cache, c->hkey, strlen(c->hkey)));
 		else if (c->last_seq != c->pub_seq)
@@ -208,7 +210,8 @@ record_key(const struct channel_rec *c, uint8_t *out)
 	return n + 1;
 }
 
-/* Just before the commit: write the dirty records into it: 0, -1. */
+/* Just before the commit: write the dirty records into it, and their
+ * senders' last seqs: 0, -1. */
 static int
 flush_records(struct wk_proc *p, DB_TXN *txn)
 {
@@ -224,6 +227,10 @@ flush_records(struct wk_proc *p, DB_TXN *txn)
 		wk_db_writes++;
 		if ((rc = db->put(db, txn, &key, &data, 0)) != 0) {
 			wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type, db_strerror(rc));
+			return -1;
+		}
+		if (channel_senders_flush(p, txn, c) < 0) {
+			wk_log_warnx("channel %s/%u: put senders", c->id, c->type);
 			return -1;
 		}
 	}
@@ -550,6 +557,7 @@ channel_delete(struct wk_proc *p, const char *id, uint8_t type)
 		return channel_store_op_failed(p);
 	channel_mcache_drop(c->num, 0);
 	channel_sendcache_clear();
+	channel_senders_drop(c);
 	channel_rec_newest_set(c, 0, NULL, 0);
 	channel_list_changed(p, id, type, CHANNEL_BLACKLIST);   /* and the whitelist */
 	c = channel_rec_get(p, id, type, 1);

@@ -47,6 +47,11 @@ struct channel_rec {
 	uint8_t *newest;
 	uint32_t newest_len, newest_seq;
 	uint32_t newest_cap;         /* bytes at newest: reused message after message */
+	/* The senders whose last seq here changed in the open transaction:
+	 * written to senders.db once each, just before the commit, instead of
+	 * once per message (channel_log.c). */
+	struct channel_sender *senders;
+	uint32_t nsenders, senders_cap;
 };
 #define CHANNEL_NEWEST_MAX 1024
 /* Keep v (n bytes) as c's newest message, seq; nothing if it is too big. */
@@ -115,6 +120,13 @@ void channel_mcache_drop(uint64_t num, int list);
 /* The transaction ended with rc: after an abort, the sets it built or
  * changed are dropped. */
 void channel_mcache_ended(int rc);
+
+/* ---- channel_log.c: senders.db rows kept for the commit ---- */
+/* Write c's kept senders into txn (just before the commit): 0, or -1. */
+int channel_senders_flush(struct wk_proc *p, DB_TXN *txn, const struct channel_rec *c);
+/* Forget c's kept senders (the transaction ended, or the channel's rows
+ * were deleted). */
+void channel_senders_drop(struct channel_rec *c);
 
 /* ---- channel_sendcache.c: the last seq a user sent to a channel ---- */
 /* 1 and *seq (0: never sent) if cached, else 0. */
