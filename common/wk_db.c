@@ -212,7 +212,7 @@ fail:
 
 /* Open (create) database `name`, a btree, in e. */
 int
-wk_db_open(struct wk_db_env *e, const char *name, DB **out)
+wk_db_open(struct wk_db_env *e, const char *name, uint32_t pagesize, DB **out)
 {
 	DB *db;
 	DB_TXN *txn;
@@ -226,6 +226,11 @@ wk_db_open(struct wk_db_env *e, const char *name, DB **out)
 		goto fail;
 	if ((rc = db_create(&db, e->env, 0)) != 0) {
 		txn->abort(txn);
+		goto fail;
+	}
+	if (pagesize && (rc = db->set_pagesize(db, pagesize)) != 0) {
+		txn->abort(txn);
+		db->close(db, 0);
 		goto fail;
 	}
 	if ((rc = db->open(db, txn, name, NULL, DB_BTREE, DB_CREATE, 0644)) != 0) {

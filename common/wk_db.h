@@ -35,8 +35,10 @@ struct wk_rep_config;
 int wk_db_env_open_rep(struct wk_db_env *e, const char *dir, const char *sync,
     int64_t cache_bytes, struct wk_rep *rep, const struct wk_rep_config *cfg);
 void wk_db_env_close(struct wk_db_env *e);
-/* Open (creating) a btree database inside the environment, transactionally. */
-int wk_db_open(struct wk_db_env *e, const char *name, DB **out);
+/* Open (creating) a btree database inside the environment, transactionally.
+ * pagesize: the page size of a database created now (0: Berkeley DB's
+ * choice from the file system); one that exists keeps its own. */
+int wk_db_open(struct wk_db_env *e, const char *name, uint32_t pagesize, DB **out);
 /* Row access by byte keys inside a transaction (txn may be NULL), with
  * a log line naming `what` on failure.  wk_db_get: 1 found (*val malloc'd,
  * the caller frees), 0 absent, -1 error; put/del: 0 or -1 (del of an

@@ -85,7 +85,8 @@ proc_dbs_open(struct wk_proc *p)
 	for (int i = 0; p->def->databases[i]; i++) {
 		if (i == WK_PROC_MAX_DBS)
 			wk_fatalx("too many databases");
-		if (wk_db_open(p->env, p->def->databases[i], &p->db[i]) < 0) {
+		if (wk_db_open(p->env, p->def->databases[i],
+		    p->def->db_pagesize ? p->def->db_pagesize[i] : 0, &p->db[i]) < 0) {
 			while (i-- > 0) {
 				p->db[i]->close(p->db[i], 0);
 				p->db[i] = NULL;

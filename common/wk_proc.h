@@ -88,6 +88,9 @@ struct wk_proc_def {
 	 * databases as p->db[i] before on_start, checkpoints on a timer, and
 	 * closes them after on_stop. */
 	const char *const *databases;
+	/* Their page sizes when created, in the same order (0 or NULL:
+	 * Berkeley DB's choice, 4 KB here). */
+	const uint32_t *db_pagesize;
 };
 
 #define WK_PROC_MAX_DBS 12

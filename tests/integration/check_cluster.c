@@ -486,7 +486,7 @@ read_store(int k, struct rec *out, int max)
 
 	snprintf(dir, sizeof dir, "%s/data/channel-%d", host[k].dir, shard);
 	memset(&proc, 0, sizeof proc);
-	wkt_store_open(&proc, dir, channel_databases, "fsync");
+	wkt_store_open(&proc, dir, channel_databases, channel_db_pagesize, "fsync");
 	ck_assert_int_eq(channel_store_open(&proc), 0);
 	got = channel_msg_range(&proc, GROUP, 2, 1, 0, 0, 0, store_rec, &w);
 	channel_store_close(&proc);

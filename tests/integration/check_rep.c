@@ -246,7 +246,7 @@ verify_site(struct run *r, const char *dir, int64_t upto)
 	int64_t expect = 1, seen = 0;
 
 	ck_assert_int_eq(wk_db_env_open(&e, dir, "fsync", 8 << 20), 0);
-	ck_assert_int_eq(wk_db_open(&e, "log", &db), 0);
+	ck_assert_int_eq(wk_db_open(&e, "log", 0, &db), 0);
 	ck_assert_int_eq(db->cursor(db, NULL, &c, 0), 0);
 	while (wk_db_cget(c, &k, &d, DB_NEXT) == 0) {
 		ck_assert_int_eq(k.size, 8);

@@ -391,13 +391,14 @@ wkt_find_program(const char *env, const char *const *names)
 }
 
 void
-wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs, const char *sync)
+wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs,
+    const uint32_t *pagesize, const char *sync)
 {
 	p->env = calloc(1, sizeof *p->env);
 	ck_assert_ptr_nonnull(p->env);
 	ck_assert_int_eq(wk_db_env_open(p->env, dir, sync, 8 << 20), 0);
 	for (int i = 0; dbs[i]; i++)
-		ck_assert_int_eq(wk_db_open(p->env, dbs[i], &p->db[i]), 0);
+		ck_assert_int_eq(wk_db_open(p->env, dbs[i], pagesize ? pagesize[i] : 0, &p->db[i]), 0);
 	p->txn = wk_txn_new(p, 0);   /* the group commit, as the skeleton makes it */
 }
 

@@ -110,10 +110,12 @@ uint8_t *wkt_unhex(const char *hex, size_t *len);
 char *wkt_find_program(const char *env, const char *const *names);
 /* A process's databases without the process, for the unit tests of a
  * shard's storage: open dir as p->env (storage.sync `sync`) and the
- * NULL-terminated databases as p->db[i], and its group commit p->txn, as
- * the skeleton does; close them all.  Failures fail the test. */
+ * NULL-terminated databases as p->db[i] (created with the page sizes in
+ * `pagesize`, NULL: the default), and its group commit p->txn, as the
+ * skeleton does; close them all.  Failures fail the test. */
 struct wk_proc;
-void wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs, const char *sync);
+void wkt_store_open(struct wk_proc *p, const char *dir, const char *const *dbs,
+    const uint32_t *pagesize, const char *sync);
 void wkt_store_close(struct wk_proc *p);
 
 /* A TCP port below the ephemeral range that was free a moment ago and

@@ -185,7 +185,7 @@ static void
 setup(void)
 {
 	dir = wkt_tmpdir();
-	wkt_store_open(&proc, dir, channel_databases, "fsync");
+	wkt_store_open(&proc, dir, channel_databases, channel_db_pagesize, "fsync");
 	ck_assert_int_eq(channel_store_open(&proc), 0);
 }
 

@@ -6,6 +6,7 @@
  * store only needs p->env and p->db[], so a bare struct wk_proc stands in
  * for the process skeleton. */
 #include <check.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,12 @@
 
 static struct wk_proc proc;
 static char *dir;
+static const uint32_t *pagesize = channel_db_pagesize;   /* as wk-channel creates them */
 
 static void
 store_open(void)
 {
-	wkt_store_open(&proc, dir, channel_databases, "fsync");
+	wkt_store_open(&proc, dir, channel_databases, pagesize, "fsync");
 	ck_assert_int_eq(channel_store_open(&proc), 0);
 }
 
@@ -179,6 +181,52 @@ START_TEST(test_channel_store_last_sent)
 	commit_reopen();
 	ck_assert_uint_eq(sent("ls", "u1"), 0);
 	ck_assert_uint_eq(sent("ls", "m0"), 0);
+	channel_commit(&proc);
+}
+END_TEST
+
+/* messages.db and clientmsgno.db are created with 16 KB pages; a data
+ * directory made with 4 KB pages keeps them, and its messages read and
+ * append as before. */
+static uint32_t
+page_size(int db)
+{
+	uint32_t n = 0;
+
+	ck_assert_int_eq(proc.db[db]->get_pagesize(proc.db[db], &n), 0);
+	return n;
+}
+
+START_TEST(test_channel_store_page_sizes)
+{
+	ck_assert_uint_eq(page_size(CHANNEL_DB_MESSAGES), 16384);
+	ck_assert_uint_eq(page_size(CHANNEL_DB_CLIENTMSGNO), 16384);
+	/* An older data directory: the same files made with the default. */
+	store_close();
+	wkt_rm_rf(dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	pagesize = NULL;
+	store_open();
+	uint32_t old = page_size(CHANNEL_DB_MESSAGES);
+	ck_assert_uint_lt(old, 16384);
+	for (int i = 1; i <= 300; i++)
+		ck_assert_uint_eq(append("pg", 2, "u1", NULL, i), (uint32_t)i);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	store_close();
+	pagesize = channel_db_pagesize;
+	store_open();
+	ck_assert_uint_eq(page_size(CHANNEL_DB_MESSAGES), old);
+	ck_assert_uint_eq(append("pg", 2, "u1", NULL, 301), 301);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	for (uint32_t s = 1; s <= 301; s += 50) {
+		struct channel_msg m;
+		struct wk_wbuf b;
+
+		wk_wbuf_init(&b);
+		ck_assert_int_eq(channel_msg_get(&proc, "pg", 2, s, &m, &b), 1);
+		ck_assert_int_eq(m.message_id, s);
+		wk_wbuf_free(&b);
+	}
 	channel_commit(&proc);
 }
 END_TEST
@@ -667,6 +715,7 @@ main(void)
 	tcase_add_test(tc, test_channel_store_seq_no_gaps);
 	tcase_add_test(tc, test_channel_store_abort_rolls_back);
 	tcase_add_test(tc, test_channel_store_last_sent);
+	tcase_add_test(tc, test_channel_store_page_sizes);
 	tcase_add_test(tc, test_channel_store_range);
 	tcase_add_test(tc, test_channel_store_message_fields);
 	tcase_add_test(tc, test_channel_store_client_msg_no);

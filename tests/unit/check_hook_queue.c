@@ -20,7 +20,7 @@ static char *dir;
 static void
 queue_open(void)
 {
-	wkt_store_open(&proc, dir, hook_databases, "none");
+	wkt_store_open(&proc, dir, hook_databases, NULL, "none");
 	ck_assert_int_eq(hook_queue_open(&proc), 0);
 }
 

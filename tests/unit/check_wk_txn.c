@@ -30,7 +30,7 @@ static void
 setup(void)
 {
 	dir = wkt_tmpdir();
-	wkt_store_open(&proc, dir, dbs, "none");
+	wkt_store_open(&proc, dir, dbs, NULL, "none");
 	nran = 0;
 }
 

@@ -156,6 +156,7 @@ static const struct wk_proc_def channel_def = {
 	.on_tick = channel_on_tick,
 	.tick_ms = 500,
 	.databases = channel_databases,
+	.db_pagesize = channel_db_pagesize,
 	.on_refused = channel_on_refused,
 };
 

@@ -73,6 +73,7 @@ enum channel_db {
 };
 /* NULL-terminated, for the skeleton (and tests). */
 extern const char *const channel_databases[CHANNEL_DB_COUNT + 1];
+extern const uint32_t channel_db_pagesize[CHANNEL_DB_COUNT];
 
 #define CHANNEL_ID_MAX 1024          /* bytes of a channel id or uid, NUL excluded */
 
