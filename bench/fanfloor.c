@@ -121,7 +121,7 @@ sender(void *arg)
 			if (due > FRAMES_MAX)
 				due = FRAMES_MAX;
 			len = due * (size_t)opt.frame;
-			for (size_t k = 0; k < due; k++) {
+			for (size_t k = 0; !opt.seal && k < due; k++) {
 				uint64_t ts = tick + k * step;
 				memcpy(frame + k * (size_t)opt.frame, &ts, sizeof ts);
 			}
@@ -146,18 +146,20 @@ sender(void *arg)
 	return NULL;
 }
 
-/* The receiver: every whole frame counted and timed, one ack write per
- * read. */
+/* The receiver: every whole frame counted and timed when its last byte
+ * came, one ack write per read.  A read may end anywhere in a frame, its
+ * stamp included: each connection keeps the bytes it has of both. */
 static void *
 receiver(void *arg)
 {
 	int ep = epoll_create1(0);
-	uint32_t *have = calloc((size_t)opt.n, sizeof *have);   /* bytes of a partial frame */
+	uint32_t *have = calloc((size_t)opt.n, sizeof *have);   /* bytes of the frame so far */
+	uint64_t *stamp = calloc((size_t)opt.n, sizeof *stamp); /* its first 8 */
 	uint8_t *ackb = calloc(1, 65536), buf[65536];
 	struct epoll_event evs[256];
 
 	(void)arg;
-	if (ep < 0 || have == NULL || ackb == NULL)
+	if (ep < 0 || have == NULL || stamp == NULL || ackb == NULL)
 		die("receiver");
 	for (int i = 0; i < opt.n; i++) {
 		struct epoll_event e = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
@@ -173,25 +175,22 @@ receiver(void *arg)
 			if (r <= 0)
 				continue;
 			uint64_t now = wk_now_us();
-			/* A frame's stamp is in its first 8 bytes; a read may
-			 * start inside one. */
 			while (off < (size_t)r) {
-				size_t need = (size_t)opt.frame - have[i], take = (size_t)r - off;
-				if (have[i] == 0 && take >= 8) {
-					uint64_t ts;
-					memcpy(&ts, buf + off, sizeof ts);
-					if (ts >= t_start && ts < t_end) {
-						hist_add(&lat, now - ts);
-						delivered++;
-					}
-				}
-				if (take >= need) {
-					off += need;
-					have[i] = 0;
-					frames++;
-				} else {
-					have[i] += (uint32_t)take;
-					off += take;
+				size_t take = (size_t)opt.frame - have[i];
+				if (take > (size_t)r - off)
+					take = (size_t)r - off;
+				if (have[i] < sizeof *stamp)
+					memcpy((uint8_t *)&stamp[i] + have[i], buf + off,
+					    take < sizeof *stamp - have[i] ? take : sizeof *stamp - have[i]);
+				have[i] += (uint32_t)take;
+				off += take;
+				if (have[i] < (uint32_t)opt.frame)
+					break;
+				have[i] = 0;
+				frames++;
+				if (stamp[i] >= t_start && stamp[i] < t_end) {
+					hist_add(&lat, now - stamp[i]);
+					delivered++;
 				}
 			}
 			if (frames > 0 && write(cli_fd[i], ackb, frames * (size_t)opt.ack) < 0 &&
@@ -199,6 +198,7 @@ receiver(void *arg)
 				die("ack write");
 		}
 	}
+	free(stamp);
 	free(have);
 	free(ackb);
 	close(ep);
