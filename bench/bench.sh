@@ -9,7 +9,10 @@
 # BUILDDIR/wk-master -d, wait until every child is ready, run
 # BUILDDIR/bench/wkbench, stop the tree.  Scenarios 1-3 run on the default
 # process layout (one of each kind per core); scenario 7 runs scenario 1
-# with processes.perCore 1, 2 and 4, a fresh tree each.  Writes, in the
+# with processes.perCore 1, 2 and 4, a fresh tree each.  Beside them, the
+# floors: scenario 3's fan-outs without wk (fanfloor) and scenarios 1 and 2
+# against ackfloor (one thread, the protocol's work and a group commit to a
+# log file, no wk).  Writes, in the
 # current directory: wkbench.csv (one line per run), report.md and, when
 # gnuplot is installed, wkbench.png (throughput and latency against offered
 # load).  --quick: shorter runs and a smaller group.
@@ -24,13 +27,15 @@ build=$(cd "$build" && pwd)
 master="$build/wk-master"
 bench="$build/bench/wkbench"
 floor="$build/bench/fanfloor"
+ackfloor="$build/bench/ackfloor"
 me=bench.sh
 . "$(dirname "$0")/tree.sh"
-need_built "$master" "$bench" "$floor"
+need_built "$master" "$bench" "$floor" "$ackfloor"
 out=$(pwd)
 csv="$out/wkbench.csv"
 log="$out/wkbench.log"
 floorcsv="$out/fanfloor.csv"
+ackcsv="$out/ackfloor.csv"
 : >"$csv"
 : >"$log"
 secs=10
@@ -41,7 +46,8 @@ fi
 
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-trap 'rc=$?; stop_tree; exit $rc' EXIT
+fpid=""
+trap 'rc=$?; [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; stop_tree; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
 # tree PERCORE: a fresh tree with storage.sync fsync and that many workers per core.
@@ -93,6 +99,34 @@ for r in $fanrates; do
 	"$floor" -c -n "$online" -r "$r" -t "$secs" -o "$floorcsv" 2>&1 | tee -a "$log" ||
 	    echo "bench.sh: fanfloor exit $?" | tee -a "$log"
 done
+# Scenarios 1 and 2 against ackfloor: one thread that answers wkbench as
+# wk does (handshake, msgKey, AES, SENDACK, RECV, RECVACK) and makes every
+# message durable with one log write and one fdatasync per loop turn: the
+# protocol's work, TCP and the disk, without wk's processes, hand-offs or
+# B-trees.  Same generator, same rates, same cores.
+: >"$ackcsv"
+fdir=$(mktemp -d /tmp/ackfloor.XXXXXX)
+"$ackfloor" -d "$fdir" >"$fdir/out" 2>&1 &
+fpid=$!
+i=0
+until grep -q '^ackfloor: port' "$fdir/out" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -le 100 ] || { echo "bench.sh: ackfloor did not start" | tee -a "$log"; break; }
+	sleep 0.1
+done
+fport=$(awk '/^ackfloor: port/ { print $3 }' "$fdir/out")
+for a in "-s 1 -d 1" "-s 1 -d 4" "-s 1 -d 16" "-s 1 -d 64" \
+    "-s 2 -r 5000" "-s 2 -r 10000" "-s 2 -r 20000" "-s 2 -r 40000"; do
+	echo "== floor: ackfloor, wkbench $a -n 100" | tee -a "$log"
+	# shellcheck disable=SC2086 # $a is a list of options
+	"$bench" -q -h 127.0.0.1 -p "$fport" -t "$secs" -o "$ackcsv" -l floor $a -n 100 2>&1 |
+	    tee -a "$log" || echo "bench.sh: ackfloor $a: wkbench exit $?" | tee -a "$log"
+done
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null || true
+fpid=""
+tee -a "$log" <"$fdir/out"
+rm -rf "$fdir"
 # Scenario 7: scenario 1 (depth 16) with 1, 2, 4 workers of each kind per core.
 for pc in 1 2 4; do
 	tree "$pc"
@@ -123,6 +157,18 @@ cores=$(getconf _NPROCESSORS_ONLN)
 	awk -F, 'NR == FNR { f[$3] = $0; next } $1 == "s3" && ($5 in f) {
 	    split(f[$5], g, ","); printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
 	    $5, $5 * $3, $8, $12, $13, g[4], g[5], g[6], g[8] }' "$floorcsv" "$csv"
+	echo
+	echo "One-to-one (s1, s2) beside its floor: the same generator against ackfloor, one"
+	echo "thread that answers as wk does and makes each message durable with one log write"
+	echo "and one fdatasync per loop turn, without wk's processes, hand-offs or B-trees."
+	echo
+	echo "| run | depth or offered/s | wk SENDACK/s | wk ack p50 µs | p99 | worst second p99 | floor SENDACK/s | floor p50 µs | p99 | worst second p99 |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	awk -F, 'NR == FNR { f[$2 "," ($2 == 1 ? $4 : $5)] = $0; next }
+	    ($1 == "s1" || $1 == "s2") && (($2 "," ($2 == 1 ? $4 : $5)) in f) {
+	    split(f[$2 "," ($2 == 1 ? $4 : $5)], g, ",")
+	    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, ($2 == 1 ? "depth " $4 : $5),
+	    $7, $9, $10, $19, g[7], g[9], g[10], g[19] }' "$ackcsv" "$csv"
 	echo
 	echo "Goals (issue 15): 1:1 closed loop ≥ 25,000 msgs/s at depth 1 and ≥ 100,000 at depth 64;"
 	echo "open loop SENDACK p99 ≤ 5 ms at 5k, 10k, 20k/s and ≤ 10 ms at 40k/s; 10,000-member group"

@@ -166,13 +166,14 @@ report(const struct totals *t0, const struct totals *t1, const struct totals *t2
 		FILE *f = fopen(o->csv, "a");
 		if (f == NULL)
 			wkbench_die("%s: %s", o->csv, strerror(errno));
-		/* label,scenario,conns,depth,rate,sent/s,acks/s,recvs/s,ack p50,p99,p999,recv p50,p99,p999,lost,gaps,dups,refused */
-		fprintf(f, "%s,%d,%ld,%d,%ld,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%ld,%ld,%ld,%ld\n",
+		/* label,scenario,conns,depth,rate,sent/s,acks/s,recvs/s,ack p50,p99,p999,recv p50,p99,p999,lost,gaps,dups,refused,
+		 * worst second's ack p99 */
+		fprintf(f, "%s,%d,%ld,%d,%ld,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%ld,%ld,%ld,%ld,%.0f\n",
 		    o->label ? o->label : "-", o->scenario, o->n, o->depth, o->rate, sends, acks,
 		    recvs,
 		    hist_pct(&ha, .5), hist_pct(&ha, .99), hist_pct(&ha, .999),
 		    hist_pct(&hr, .5), hist_pct(&hr, .99), hist_pct(&hr, .999),
-		    lost, t2->gap, t2->dup, t2->ack_bad);
+		    lost, t2->gap, t2->dup, t2->ack_bad, worst);
 		fclose(f);
 	}
 	return lost != 0 || t2->sent != t2->acked || t2->gap || t2->recv_bad || t2->ack_bad ? 3 : 0;
