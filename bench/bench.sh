@@ -28,9 +28,10 @@ master="$build/wk-master"
 bench="$build/bench/wkbench"
 floor="$build/bench/fanfloor"
 ackfloor="$build/bench/ackfloor"
+machine="$build/bench/machine"
 me=bench.sh
 . "$(dirname "$0")/tree.sh"
-need_built "$master" "$bench" "$floor" "$ackfloor"
+need_built "$master" "$bench" "$floor" "$ackfloor" "$machine"
 out=$(pwd)
 csv="$out/wkbench.csv"
 log="$out/wkbench.log"
@@ -70,6 +71,10 @@ run() {
 	    -o "$csv" -l "$label" "$@" 2>&1 | tee -a "$log" || echo "bench.sh: $label: wkbench exit $?" | tee -a "$log"
 }
 
+# The machine's state before and after (bench/machine.c): the same build
+# has run twice as fast on one day as on another on these shared VMs.
+"$machine" -d "$out" | tee -a "$log"
+machine_before=$(tail -1 "$log")
 tree 1
 # Scenario 1: closed loop, 100 pairs, pipelining depth 1..64 per sender.
 for d in 1 4 16 64; do
@@ -134,6 +139,9 @@ for pc in 1 2 4; do
 	stop_tree
 done
 
+"$machine" -d "$out" | tee -a "$log"
+machine_after=$(tail -1 "$log")
+
 # The report.
 cores=$(getconf _NPROCESSORS_ONLN)
 {
@@ -142,6 +150,9 @@ cores=$(getconf _NPROCESSORS_ONLN)
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $cores CPUs, generator on the same machine;"
 	echo "wk $(cd "$build" && git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'),"
 	echo "storage.sync fsync, tokenAuthOn false, 128-byte payloads, TCP, encryption on."
+	echo
+	echo "The machine before the runs: ${machine_before#machine: }."
+	echo "After: ${machine_after#machine: }."
 	echo
 	echo "| run | conns | depth | offered/s | sent/s | SENDACK/s | RECV/s | ack p50 µs | p99 | p99.9 | recv p50 µs | p99 | p99.9 | lost | gaps | dups |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
