@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "channel.h"
+#include "channel_store.h"
 #include "wk_buf.h"
 #include "wk_db.h"
 #include "wktest.h"
@@ -181,6 +182,73 @@ START_TEST(test_channel_store_last_sent)
 	commit_reopen();
 	ck_assert_uint_eq(sent("ls", "u1"), 0);
 	ck_assert_uint_eq(sent("ls", "m0"), 0);
+	channel_commit(&proc);
+}
+END_TEST
+
+/* An append alone does not rewrite the channel's record (channels.db):
+ * the stored last_seq stays what the channel's creation wrote, and a read
+ * of the record from disk finds the last seq in messages.db.  Deleting
+ * messages writes the record, so a channel whose messages are all gone
+ * (retention, a delete) never gives a seq again. */
+static uint32_t
+stored_last_seq(const char *id, uint8_t type)
+{
+	uint8_t k[1 + 64], v[CHANNEL_RECORD_SIZE_V2];
+	DB *db = proc.db[CHANNEL_DB_CHANNELS];
+	struct channel_rec c = { 0 };
+	size_t n = strlen(id);
+
+	k[0] = type;
+	memcpy(k + 1, id, n);
+	DBT key = { .data = k, .size = (u_int32_t)(n + 1) };
+	DBT data = { .data = v, .ulen = sizeof v, .flags = DB_DBT_USERMEM };
+	ck_assert_int_eq(db->get(db, NULL, &key, &data, 0), 0);
+	ck_assert_int_eq(channel_record_decode(&c, v, data.size), 0);
+	return c.last_seq;
+}
+
+START_TEST(test_channel_store_record_not_rewritten)
+{
+	uint32_t first = 0;
+
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 1), 1);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	ck_assert_uint_eq(stored_last_seq("rw", 2), 1);     /* created: written */
+	for (int i = 2; i <= 10; i++) {
+		ck_assert_uint_eq(append("rw", 2, "u1", NULL, i), (uint32_t)i);
+		ck_assert_int_eq(channel_commit(&proc), 0);
+	}
+	ck_assert_uint_eq(stored_last_seq("rw", 2), 1);     /* appends: not rewritten */
+	ck_assert_uint_eq(last_seq("rw", 2), 10);
+	commit_reopen();
+	ck_assert_uint_eq(last_seq("rw", 2), 10);           /* found in messages.db */
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 11), 11);
+	/* An abort: the cached seq goes back with the message. */
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 12), 12);
+	channel_abort(&proc);
+	ck_assert_uint_eq(last_seq("rw", 2), 10);
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 11), 11);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	/* Retention takes every message (all older than a second): the record
+	 * is written with the last seq, and the next message gets 12. */
+	proc.cfg.channel_retentionBatch = 1000;
+	ck_assert_int_eq(channel_retention_set(&proc, "rw", 2, 1, 0, &first), 0);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	channel_retention_step(&proc);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	ck_assert_uint_eq(stored_last_seq("rw", 2), 11);
+	commit_reopen();
+	ck_assert_uint_eq(last_seq("rw", 2), 11);
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 12), 12);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	/* A delete takes them too, and keeps the record. */
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 13), 13);
+	ck_assert_int_eq(channel_commit(&proc), 0);
+	ck_assert_int_eq(channel_delete(&proc, "rw", 2), 1);
+	commit_reopen();
+	ck_assert_uint_eq(last_seq("rw", 2), 13);
+	ck_assert_uint_eq(append("rw", 2, "u1", NULL, 14), 14);
 	channel_commit(&proc);
 }
 END_TEST
@@ -716,6 +784,7 @@ main(void)
 	tcase_add_test(tc, test_channel_store_abort_rolls_back);
 	tcase_add_test(tc, test_channel_store_last_sent);
 	tcase_add_test(tc, test_channel_store_page_sizes);
+	tcase_add_test(tc, test_channel_store_record_not_rewritten);
 	tcase_add_test(tc, test_channel_store_range);
 	tcase_add_test(tc, test_channel_store_message_fields);
 	tcase_add_test(tc, test_channel_store_client_msg_no);

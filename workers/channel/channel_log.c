@@ -217,7 +217,7 @@ append(struct wk_proc *p, const char *id, uint8_t type, struct channel_msg *m, i
 		wk_log_warnx("channel %s/%u: message field too long", id, type);
 		return channel_store_op_failed(p);
 	}
-	if ((c = channel_rec_get(p, id, type, 1)) == NULL)
+	if ((c = channel_rec_get(p, id, type, CHANNEL_REC_APPEND)) == NULL)
 		return channel_store_op_failed(p);
 	/* The bound: seqs are u32 and never reused; a full channel takes
 	 * no more. */
@@ -308,6 +308,35 @@ channel_msg_get(struct wk_proc *p, const char *id, uint8_t type, uint32_t seq,
 	if (c->num == 0 || seq == 0 || seq > c->last_seq)
 		return 0;
 	return channel_msg_get_num(p, c->num, seq, m, buf);
+}
+
+int
+channel_msg_last_stored(struct wk_proc *p, uint64_t num, uint32_t *seq)
+{
+	DBC *cur = channel_store_cursor(p, CHANNEL_DB_MESSAGES);
+	uint8_t k[CHANNEL_NUM_SIZE + 4];
+	DBT key = { .data = k, .size = CHANNEL_NUM_SIZE, .ulen = sizeof k, .flags = DB_DBT_USERMEM };
+	DBT data = { .flags = DB_DBT_PARTIAL };   /* the key only */
+	int rc;
+
+	if (cur == NULL)
+		return -1;
+	/* The first key of the next channel, then one step back. */
+	wk_be64_put(k, num + 1);
+	rc = cur->get(cur, &key, &data, DB_SET_RANGE);
+	if (rc == 0 || rc == DB_NOTFOUND)
+		rc = cur->get(cur, &key, &data, rc == 0 ? DB_PREV : DB_LAST);
+	cur->close(cur);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		wk_log_warnx("channel #%llu: last message: %s", (unsigned long long)num, db_strerror(rc));
+		return -1;
+	}
+	if (key.size != sizeof k || wk_be64_get(k) != num)
+		return 0;
+	*seq = wk_be32_get(k + CHANNEL_NUM_SIZE);
+	return 1;
 }
 
 int

@@ -30,12 +30,20 @@
  * the process's group commit p->txn, wk_txn.h), committed once per loop
  * iteration.  Channel records are cached: a write changes the cached copy
  * and marks it dirty; the dirty records are written into the transaction
- * just before it commits (wk_txn's prepare hook), so a record (last_seq
- * above all) is written once per iteration however many messages were
- * appended.  After an abort the dirty entries are dropped, so the next
- * read loads the committed record again.  A failed write "poisons" the
+ * just before it commits (wk_txn's prepare hook), once per iteration
+ * however many changes were made.  An append alone does not write the
+ * record: the messages.db row it writes is the record of the new last
+ * seq, and a read of the record from channels.db takes the larger of its
+ * last_seq and the channel's highest seq in messages.db (one cursor step,
+ * on the page a read of the newest messages touches anyway).  At moderate
+ * load, where a commit holds one message per channel, that is one B-tree
+ * put less per message.  Whatever deletes messages writes the record in
+ * the same transaction, so its last_seq is never below a seq that was
+ * deleted: seqs are never given twice.  After an abort the dirty entries
+ * are dropped, so the next read loads the committed record again.  A failed write "poisons" the
  * transaction: it may hold half of an operation, so channel_commit aborts it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "channel_store.h"
@@ -144,7 +152,7 @@ txn_ended(struct wk_proc *p, int rc)
 	st.txn = NULL;
 	for (c = st.dirty; c; c = next) {
 		next = c->dirty_next;
-		c->dirty = 0;
+		c->dirty = c->write = 0;
 		c->dirty_next = NULL;
 		channel_senders_drop(c);
 		if (rc < 0)
@@ -234,8 +242,8 @@ flush_records(struct wk_proc *p, DB_TXN *txn)
 		DBT data = { .data = v, .size = RECORD_SIZE };
 
 		channel_record_encode(c, v);
-		wk_db_writes++;
-		if ((rc = db->put(db, txn, &key, &data, 0)) != 0) {
+		wk_db_writes += c->write;
+		if (c->write && (rc = db->put(db, txn, &key, &data, 0)) != 0) {
 			wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type, db_strerror(rc));
 			return -1;
 		}
@@ -357,6 +365,24 @@ channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_
 
 /* The cached record of (id, type), loading it; with `create`, a missing
  * channel is created (dirty).  NULL on error. */
+/* The record c just read from channels.db: its last_seq is the larger of
+ * the stored one and the highest seq in messages.db (appends do not
+ * rewrite the record).  0, or -1 on a storage error. */
+static int
+last_seq_found(struct wk_proc *p, struct channel_rec *c)
+{
+	uint32_t seq;
+	int rc;
+
+	if (c->num == 0)
+		return 0;
+	if ((rc = channel_msg_last_stored(p, c->num, &seq)) < 0)
+		return -1;
+	if (rc == 1 && seq > c->last_seq)
+		c->last_seq = seq;
+	return 0;
+}
+
 struct channel_rec *
 channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 {
@@ -365,7 +391,7 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 	size_t idlen = strlen(id), tl;
 	char tbuf[4], look[3 + 1 + CHANNEL_ID_MAX + 1], *hkey;
 	struct channel_rec *c;
-	int rc;
+	int rc, new_num = 0;
 
 	if (idlen > CHANNEL_ID_MAX) {
 		wk_log_warnx("channel id of %zu bytes refused", idlen);
@@ -400,6 +426,10 @@ channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 			chan_free(c);
 			return NULL;
 		}
+		if (rc == 0 && last_seq_found(p, c) < 0) {
+			chan_free(c);
+			return NULL;
+		}
 		c->pub_seq = c->last_seq;   /* the table has it (rebuilt at start) */
 		wk_map_set(&st.cache, look, tl + 1 + idlen, c);
 	}
@@ -411,12 +441,15 @@ found:
 			return NULL;
 		}
 		c->created_ms = c->updated_ms = (uint64_t)wk_wall_ms();
+		new_num = 1;
 	}
 	if (create && !c->dirty) {
 		c->dirty = 1;
 		c->dirty_next = st.dirty;
 		st.dirty = c;
 	}
+	if (create == CHANNEL_REC_WRITE || new_num)
+		c->write = 1;
 	return c;
 }
 
@@ -439,6 +472,10 @@ channel_store_records(struct wk_proc *p, channel_rec_fn *fn, void *arg)
 			continue;
 		memcpy(id, (const char *)key.data + 1, key.size - 1);
 		id[key.size - 1] = '\0';
+		if (last_seq_found(p, &c) < 0) {
+			rc = EIO;
+			break;
+		}
 		stop = fn(p, id, ((const uint8_t *)key.data)[0], c.num, c.last_seq, arg);
 	}
 	cur->close(cur);

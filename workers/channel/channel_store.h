@@ -30,7 +30,11 @@ struct channel_rec {
 	 * channel's retention (CHANNEL_RETENTION_DEFAULT: the configured one),
 	 * the last edit version handed out (channel_extra_next). */
 	uint32_t first_seq, ret_secs, ret_count, extra_version;
-	int dirty;
+	/* On the transaction's list (dirty): published, its senders written,
+	 * dropped on an abort.  Written to channels.db at the commit only
+	 * with `write`: an append alone moves last_seq, which a read of the
+	 * record finds again in messages.db (channel_rec_get). */
+	int dirty, write;
 	struct channel_rec *dirty_next;
 	/* The newest message, as the last-message table publishes it
 	 * (channel_lastmsg.c): set by channel_msg_append, published after the
@@ -65,9 +69,15 @@ void channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, 
 void channel_record_encode(const struct channel_rec *c, uint8_t out[CHANNEL_RECORD_SIZE_V2]);
 int channel_record_decode(struct channel_rec *c, const uint8_t *b, size_t len);
 
-/* The cached record of (id, type), loading it; with `create`, a missing
- * channel is created (dirty: written at the commit).  NULL on error. */
+/* The cached record of (id, type), loading it; with CHANNEL_REC_WRITE, a
+ * missing channel is created and the record is written at the commit;
+ * with CHANNEL_REC_APPEND (a message appended, nothing else changed), it
+ * is written only when the channel is new.  NULL on error. */
+enum { CHANNEL_REC_READ, CHANNEL_REC_WRITE, CHANNEL_REC_APPEND };
 struct channel_rec *channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create);
+/* The highest seq of channel num in messages.db into *seq: 1, 0 if it
+ * has none, -1 on an error. */
+int channel_msg_last_stored(struct wk_proc *p, uint64_t num, uint32_t *seq);
 /* A failed write: log it and poison the transaction; returns -1. */
 int channel_store_write_failed(const char *what, const char *id, uint8_t type, int rc);
 /* An operation failed before it was done: the transaction must not commit; -1. */
