@@ -40,8 +40,9 @@
  * put less per message.  Whatever deletes messages writes the record in
  * the same transaction, so its last_seq is never below a seq that was
  * deleted: seqs are never given twice.  After an abort the dirty entries
- * are dropped, so the next read loads the committed record again.  A failed write "poisons" the
- * transaction: it may hold half of an operation, so channel_commit aborts it.
+ * are dropped, so the next read loads the committed record again.  A
+ * failed write "poisons" the transaction: it may hold half of an
+ * operation, so channel_commit aborts it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -363,8 +364,6 @@ channel_rec_newest_set(struct channel_rec *c, uint32_t seq, const void *v, size_
 	c->newest_seq = seq;
 }
 
-/* The cached record of (id, type), loading it; with `create`, a missing
- * channel is created (dirty).  NULL on error. */
 /* The record c just read from channels.db: its last_seq is the larger of
  * the stored one and the highest seq in messages.db (appends do not
  * rewrite the record).  0, or -1 on a storage error. */
@@ -383,6 +382,9 @@ last_seq_found(struct wk_proc *p, struct channel_rec *c)
 	return 0;
 }
 
+/* The cached record of (id, type), loading it; with CHANNEL_REC_WRITE or
+ * CHANNEL_REC_APPEND a missing channel is created (channel_store.h says
+ * which writes the record).  NULL on error. */
 struct channel_rec *
 channel_rec_get(struct wk_proc *p, const char *id, uint8_t type, int create)
 {
