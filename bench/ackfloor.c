@@ -32,7 +32,11 @@
 #define CONNS_MAX	4096
 #define UID_MAX		64
 #define PENDING_MAX	65536	/* messages of one turn (a turn reads 64 KB per connection) */
-#define LOG_ROOM	(PENDING_MAX * 256)
+#define PLAIN_MAX	512	/* a payload kept for the RECV */
+#define CMN_MAX		64
+/* A log record: id, seq, the two uids, client_msg_no, payload length, payload. */
+#define RECORD_MAX	(8 + 4 + 2 * UID_MAX + CMN_MAX + 2 + PLAIN_MAX)
+#define LOG_ROOM	((size_t)PENDING_MAX * RECORD_MAX)
 
 struct conn {
 	int fd, version, ready;
@@ -54,10 +58,10 @@ struct pending {
 	uint32_t client_seq, seq;
 	int64_t id;
 	uint8_t flags;
-	char cmn[64];
+	char cmn[CMN_MAX];
 	uint16_t cmn_len;
 	uint16_t plain_len;
-	uint8_t plain[512];
+	uint8_t plain[PLAIN_MAX];
 };
 
 static struct conn *conns[CONNS_MAX];
@@ -153,47 +157,55 @@ on_connect(struct conn *c, const struct wkproto_connect *p)
 	put(c, &a);
 }
 
+/* A SENDACK refusing client_seq with reason, as wk-broker answers. */
+static void
+refuse(struct conn *c, uint32_t client_seq, uint8_t reason)
+{
+	struct wkproto_packet a = { .type = WKPROTO_SENDACK };
+
+	a.sendack.client_seq = client_seq;
+	a.sendack.reason_code = reason;
+	put(c, &a);
+}
+
 /* A SEND, as wk-broker takes it: msgKey verified, payload decrypted; then
- * its log record, and the answers wait for the commit. */
+ * its log record, and the answers wait for the commit.  A turn's room
+ * (PENDING_MAX) full is refused with reason 15, as wk's full queue is. */
 static void
 on_send(struct conn *c, uint8_t flags, const struct wkproto_send *s)
 {
 	struct pending *m;
 	struct conn *to;
-	uint8_t plain[sizeof m->plain];
+	uint8_t plain[PLAIN_MAX], *r;
 	ssize_t n;
 
-	if (npend == PENDING_MAX || s->client_msg_no.len > sizeof m->cmn)
+	if (npend == PENDING_MAX || s->client_msg_no.len > CMN_MAX) {
+		refuse(c, s->client_seq, WKPROTO_REASON_SYSTEM_ERROR);
 		return;
-	m = &pend[npend];
+	}
 	if (wk_crypto_verify_send(&c->cs, s) < 0 ||
 	    (n = wk_crypto_decrypt(&c->cs, (const char *)s->payload.p, s->payload.len, plain,
 	    sizeof plain)) < 0 ||
 	    (to = find(c, s->channel_id.p, s->channel_id.len)) == NULL) {
-		struct wkproto_packet a = { .type = WKPROTO_SENDACK };
-		a.sendack.client_seq = s->client_seq;
-		a.sendack.reason_code = WKPROTO_REASON_PAYLOAD_DECODE_ERROR;
-		put(c, &a);
+		refuse(c, s->client_seq, WKPROTO_REASON_PAYLOAD_DECODE_ERROR);
 		return;
 	}
+	m = &pend[npend++];
 	*m = (struct pending){ .from = c, .to = to, .client_seq = s->client_seq,
 	    .seq = ++to->next_seq, .id = (int64_t)next_id++, .flags = flags,
 	    .cmn_len = s->client_msg_no.len, .plain_len = (uint16_t)n };
 	memcpy(m->cmn, s->client_msg_no.p, s->client_msg_no.len);
 	memcpy(m->plain, plain, (size_t)n);
-	/* The record: id, seq, the two uids, client_msg_no, payload. */
-	size_t need = 8 + 4 + 2 * UID_MAX + sizeof m->cmn + 2 + (size_t)n;
-	if (loglen + need > LOG_ROOM)
-		return;
-	memcpy(logbuf + loglen, &m->id, 8);
-	memcpy(logbuf + loglen + 8, &m->seq, 4);
-	memcpy(logbuf + loglen + 12, c->uid, UID_MAX);
-	memcpy(logbuf + loglen + 12 + UID_MAX, to->uid, UID_MAX);
-	memcpy(logbuf + loglen + 12 + 2 * UID_MAX, m->cmn, sizeof m->cmn);
-	memcpy(logbuf + loglen + 12 + 2 * UID_MAX + sizeof m->cmn, &m->plain_len, 2);
-	memcpy(logbuf + loglen + need - (size_t)n, m->plain, (size_t)n);
-	loglen += need;
-	npend++;
+	/* The record (RECORD_MAX at most: LOG_ROOM holds PENDING_MAX of them). */
+	r = logbuf + loglen;
+	memcpy(r, &m->id, 8);
+	memcpy(r + 8, &m->seq, 4);
+	memcpy(r + 12, c->uid, UID_MAX);
+	memcpy(r + 12 + UID_MAX, to->uid, UID_MAX);
+	memcpy(r + 12 + 2 * UID_MAX, m->cmn, CMN_MAX);
+	memcpy(r + 12 + 2 * UID_MAX + CMN_MAX, &m->plain_len, 2);
+	memcpy(r + 14 + 2 * UID_MAX + CMN_MAX, m->plain, (size_t)n);
+	loglen += 14 + 2 * UID_MAX + CMN_MAX + (size_t)n;
 }
 
 /* Every whole packet in c's input. */
@@ -260,20 +272,20 @@ commit_and_answer(void)
 	}
 	npend = 0;
 	loglen = 0;
-	for (struct conn *c = dirty, *next; c; c = next) {
-		ssize_t w = c->outlen ? write(c->fd, c->out, c->outlen) : 0;
+	/* What the kernel did not take stays on the list for the next turn. */
+	struct conn *c = dirty, *next;
+	dirty = NULL;
+	for (; c; c = next) {
+		ssize_t w = c->outlen && c->fd >= 0 ? write(c->fd, c->out, c->outlen) : 0;
 		next = c->dirty_next;
 		c->dirty = 0;
 		if (w > 0) {
 			memmove(c->out, c->out + w, c->outlen - (size_t)w);
 			c->outlen -= (size_t)w;
 		}
+		if (c->outlen && c->fd >= 0)
+			mark(c);
 	}
-	dirty = NULL;
-	/* What the kernel did not take is tried again next turn. */
-	for (int i = 0; i < CONNS_MAX; i++)
-		if (conns[i] && conns[i]->outlen && conns[i]->fd >= 0)
-			mark(conns[i]);
 }
 
 int

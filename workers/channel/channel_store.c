@@ -239,14 +239,17 @@ flush_records(struct wk_proc *p, DB_TXN *txn)
 	int rc;
 
 	for (struct channel_rec *c = st.dirty; c; c = c->dirty_next) {
-		DBT key = { .data = k, .size = (u_int32_t)record_key(c, k) };
-		DBT data = { .data = v, .size = RECORD_SIZE };
+		if (c->write) {
+			DBT key = { .data = k, .size = (u_int32_t)record_key(c, k) };
+			DBT data = { .data = v, .size = RECORD_SIZE };
 
-		channel_record_encode(c, v);
-		wk_db_writes += c->write;
-		if (c->write && (rc = db->put(db, txn, &key, &data, 0)) != 0) {
-			wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type, db_strerror(rc));
-			return -1;
+			channel_record_encode(c, v);
+			wk_db_writes++;
+			if ((rc = db->put(db, txn, &key, &data, 0)) != 0) {
+				wk_log_warnx("channel %s/%u: put record: %s", c->id, c->type,
+				    db_strerror(rc));
+				return -1;
+			}
 		}
 		if (channel_senders_flush(p, txn, c) < 0) {
 			wk_log_warnx("channel %s/%u: put senders", c->id, c->type);
