@@ -11,8 +11,10 @@
 # process layout (one of each kind per core); scenario 7 runs scenario 1
 # with processes.perCore 1, 2 and 4, a fresh tree each.  Beside them, the
 # floors: scenario 3's fan-outs without wk (fanfloor) and scenarios 1 and 2
-# against ackfloor (one thread, the protocol's work and a group commit to a
-# log file, no wk).  Writes, in the
+# against ackfloor twice: one thread, the protocol's work and a group commit
+# to a log file, no wk; and with what wk's architecture asks for (-b -z: the
+# messages in Berkeley DB B-trees, stored by one process per core behind a
+# ZeroMQ hop).  Writes, in the
 # current directory: wkbench.csv (one line per run), report.md and, when
 # gnuplot is installed, wkbench.png (throughput and latency against offered
 # load).  --quick: shorter runs and a smaller group.
@@ -37,6 +39,7 @@ csv="$out/wkbench.csv"
 log="$out/wkbench.log"
 floorcsv="$out/fanfloor.csv"
 ackcsv="$out/ackfloor.csv"
+archcsv="$out/archfloor.csv"
 : >"$csv"
 : >"$log"
 secs=10
@@ -108,30 +111,41 @@ done
 # wk does (handshake, msgKey, AES, SENDACK, RECV, RECVACK) and makes every
 # message durable with one log write and one fdatasync per loop turn: the
 # protocol's work, TCP and the disk, without wk's processes, hand-offs or
-# B-trees.  Same generator, same rates, same cores.
-: >"$ackcsv"
-fdir=$(mktemp -d /tmp/ackfloor.XXXXXX)
-"$ackfloor" -d "$fdir" >"$fdir/out" 2>&1 &
-fpid=$!
-i=0
-until grep -q '^ackfloor: port' "$fdir/out" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -le 100 ] || { echo "bench.sh: ackfloor did not start" | tee -a "$log"; break; }
-	sleep 0.1
-done
-fport=$(awk '/^ackfloor: port/ { print $3 }' "$fdir/out")
-for a in "-s 1 -d 1" "-s 1 -d 4" "-s 1 -d 16" "-s 1 -d 64" \
-    "-s 2 -r 5000" "-s 2 -r 10000" "-s 2 -r 20000" "-s 2 -r 40000"; do
-	echo "== floor: ackfloor, wkbench $a -n 100" | tee -a "$log"
-	# shellcheck disable=SC2086 # $a is a list of options
-	"$bench" -q -h 127.0.0.1 -p "$fport" -t "$secs" -o "$ackcsv" -l floor $a -n 100 2>&1 |
-	    tee -a "$log" || echo "bench.sh: ackfloor $a: wkbench exit $?" | tee -a "$log"
-done
-kill "$fpid" 2>/dev/null
-wait "$fpid" 2>/dev/null || true
-fpid=""
-tee -a "$log" <"$fdir/out"
-rm -rf "$fdir"
+# B-trees.  Then the architecture's floor (ackfloor -b -z CORES): the same,
+# with each message put into messages.db and clientmsgno.db as wk-channel
+# does, by one storing process per core (wk's default shard count) behind
+# one ZeroMQ ipc hop each way, the front going on while a commit runs; what
+# wk's design costs before wk's own code.  Same generator, rates and cores.
+# ackfloor_runs CSV LABEL [ackfloor options]
+ackfloor_runs() {
+	fcsv=$1 flabel=$2
+	shift 2
+	: >"$fcsv"
+	fdir=$(mktemp -d /tmp/ackfloor.XXXXXX)
+	"$ackfloor" -d "$fdir" "$@" >"$fdir/out" 2>&1 &
+	fpid=$!
+	i=0
+	until grep -q '^ackfloor: port' "$fdir/out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 100 ] || { echo "bench.sh: ackfloor did not start" | tee -a "$log"; break; }
+		sleep 0.1
+	done
+	fport=$(awk '/^ackfloor: port/ { print $3 }' "$fdir/out")
+	for a in "-s 1 -d 1" "-s 1 -d 4" "-s 1 -d 16" "-s 1 -d 64" \
+	    "-s 2 -r 5000" "-s 2 -r 10000" "-s 2 -r 20000" "-s 2 -r 40000"; do
+		echo "== $flabel: ackfloor $*, wkbench $a -n 100" | tee -a "$log"
+		# shellcheck disable=SC2086 # $a is a list of options
+		"$bench" -q -h 127.0.0.1 -p "$fport" -t "$secs" -o "$fcsv" -l "$flabel" $a -n 100 2>&1 |
+		    tee -a "$log" || echo "bench.sh: ackfloor $a: wkbench exit $?" | tee -a "$log"
+	done
+	kill "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null || true
+	fpid=""
+	tee -a "$log" <"$fdir/out"
+	rm -rf "$fdir"
+}
+ackfloor_runs "$ackcsv" floor
+ackfloor_runs "$archcsv" archfloor -b -z "$(getconf _NPROCESSORS_ONLN)"
 # Scenario 7: scenario 1 (depth 16) with 1, 2, 4 workers of each kind per core.
 for pc in 1 2 4; do
 	tree "$pc"
@@ -169,17 +183,24 @@ cores=$(getconf _NPROCESSORS_ONLN)
 	    split(f[$5], g, ","); printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
 	    $5, $5 * $3, $8, $12, $13, g[4], g[5], g[6], g[8] }' "$floorcsv" "$csv"
 	echo
-	echo "One-to-one (s1, s2) beside its floor: the same generator against ackfloor, one"
+	echo "One-to-one (s1, s2) beside its floors: the same generator against ackfloor, one"
 	echo "thread that answers as wk does and makes each message durable with one log write"
-	echo "and one fdatasync per loop turn, without wk's processes, hand-offs or B-trees."
+	echo "and one fdatasync per loop turn, without wk's processes, hand-offs or B-trees"
+	echo "(floor); and against ackfloor -b -z $cores, which adds what wk's architecture asks"
+	echo "for: each message put into two Berkeley DB B-trees by one of $cores storing processes"
+	echo "behind a ZeroMQ hop each way (architecture).  Each cell: SENDACK/s, p50 / p99 /"
+	echo "worst second's p99 in µs."
 	echo
-	echo "| run | depth or offered/s | wk SENDACK/s | wk ack p50 µs | p99 | worst second p99 | floor SENDACK/s | floor p50 µs | p99 | worst second p99 |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
-	awk -F, 'NR == FNR { f[$2 "," ($2 == 1 ? $4 : $5)] = $0; next }
-	    ($1 == "s1" || $1 == "s2") && (($2 "," ($2 == 1 ? $4 : $5)) in f) {
-	    split(f[$2 "," ($2 == 1 ? $4 : $5)], g, ",")
-	    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, ($2 == 1 ? "depth " $4 : $5),
-	    $7, $9, $10, $19, g[7], g[9], g[10], g[19] }' "$ackcsv" "$csv"
+	echo "| run | depth or offered/s | wk | floor | architecture |"
+	echo "|---|---|---|---|---|"
+	awk -F, 'FILENAME == ARGV[1] { f[$2 "," ($2 == 1 ? $4 : $5)] = $0; next }
+	    FILENAME == ARGV[2] { h[$2 "," ($2 == 1 ? $4 : $5)] = $0; next }
+	    function cell(line, g) { if (line == "") return "-"; split(line, g, ",")
+	        return g[7] "/s, " g[9] " / " g[10] " / " g[19] }
+	    ($1 == "s1" || $1 == "s2") {
+	    k = $2 "," ($2 == 1 ? $4 : $5)
+	    printf "| %s | %s | %s | %s | %s |\n", $1, ($2 == 1 ? "depth " $4 : $5),
+	    cell($0), cell(f[k]), cell(h[k]) }' "$ackcsv" "$archcsv" "$csv"
 	echo
 	echo "Goals (issue 15): 1:1 closed loop ≥ 25,000 msgs/s at depth 1 and ≥ 100,000 at depth 64;"
 	echo "open loop SENDACK p99 ≤ 5 ms at 5k, 10k, 20k/s and ≤ 10 ms at 40k/s; 10,000-member group"
