@@ -460,7 +460,7 @@ bdb_open(const char *dir, int i)
 	if (wk_db_env_open(&env, path, sync_on ? "fsync" : "none", 64 << 20) < 0 ||
 	    wk_db_open(&env, "messages.db", 16384, &db_msgs) < 0 ||
 	    wk_db_open(&env, "clientmsgno.db", 16384, &db_cmn) < 0 ||
-	    wk_db_checkpointer_start(&env, 60000) < 0)
+	    wk_db_checkpointer_start(&env, 1000) < 0)
 		die("bdb");
 }
 
