@@ -101,7 +101,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: wkbench [-c] [-s 1|2|3] [-h host] [-p port] [-w wsport -W] [-H httphost:port]\n"
 	    "\t[-n conns] [-d depth] [-r rate] [-g members] [-t secs] [-u warmup] [-j workers]\n"
-	    "\t[-b payload] [-S srcaddrs] [-x prefix] [-o csv] [-l label] [-v every] [-D drain] [-U] [-q]\n");
+	    "\t[-b payload] [-S srcaddrs] [-x prefix] [-o csv] [-l label] [-v every] [-D drain] [-U] [-R] [-q]\n");
 	exit(2);
 }
 
@@ -192,7 +192,7 @@ main(int argc, char **argv)
 	uint64_t tm0, tm1;
 	double srvcpu = 0;
 
-	while ((ch = getopt(argc, argv, "s:h:p:w:WH:n:d:r:g:t:u:j:b:S:x:o:l:UqD:v:c")) != -1) {
+	while ((ch = getopt(argc, argv, "s:h:p:w:WH:n:d:r:g:t:u:j:b:S:x:o:l:URqD:v:c")) != -1) {
 		switch (ch) {
 		case 's': o->scenario = atoi(optarg); break;
 		case 'h': o->host = optarg; break;
@@ -213,6 +213,7 @@ main(int argc, char **argv)
 		case 'o': o->csv = optarg; break;
 		case 'l': o->label = optarg; break;
 		case 'U': o->users = 1; break;
+		case 'R': o->random_cmn = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'D': o->drain = atoi(optarg); break;
 		case 'v': o->verify = atoi(optarg); break;

@@ -16,7 +16,7 @@
 struct wkbench_opt {
 	const char	*host, *http, *prefix, *csv, *label;
 	int		 scenario, port, wsport, ws, depth, secs, warm, jobs, nsrc;
-	int		 payload, quiet, users, drain, verify, cmd;
+	int		 payload, quiet, users, drain, verify, cmd, random_cmn;
 	long		 n, group, rate;
 };
 extern struct wkbench_opt wkbench_opt;

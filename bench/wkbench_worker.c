@@ -191,8 +191,25 @@ send_one(struct bc *c, uint64_t t)
 		wfail("encrypt failed");
 	p.send.client_seq = seq;
 	/* 32 hex digits, unique per sender, as the SDKs send one with every
-	 * message (the server's de-duplication index is written for each). */
-	snprintf(cmn, sizeof cmn, "%016llx%08x%08x", (unsigned long long)t, seq, (unsigned)wid);
+	 * message (the server's de-duplication index is written for each):
+	 * the send time first, so a channel's rows are appended in order; with
+	 * -R random, as the SDKs' UUIDs are, so they land anywhere in the
+	 * index (xorshift64*, seeded per worker). */
+	if (wkbench_opt.random_cmn) {
+		static uint64_t x;  /* one worker process, one sequence */
+		if (x == 0)
+			x = t ^ ((uint64_t)(unsigned)wid << 32) ^ 0x9e3779b97f4a7c15u;
+		uint64_t r[2];
+		for (int i = 0; i < 2; i++) {
+			x ^= x >> 12;
+			x ^= x << 25;
+			x ^= x >> 27;
+			r[i] = x * 0x2545f4914f6cdd1du;
+		}
+		snprintf(cmn, sizeof cmn, "%016llx%016llx", (unsigned long long)r[0],
+		    (unsigned long long)r[1]);
+	} else
+		snprintf(cmn, sizeof cmn, "%016llx%08x%08x", (unsigned long long)t, seq, (unsigned)wid);
 	p.send.client_msg_no = wk_str_of(cmn);
 	p.send.channel_id = wk_str_of(c->to);
 	p.send.channel_type = c->to_type;
