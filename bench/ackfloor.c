@@ -16,12 +16,16 @@
  *       pages) with a messages.db put keyed (channel, seq) and a
  *       clientmsgno.db put keyed (channel, client_msg_no, sender) per
  *       message, committed with fsync;
+ *   -a  with -b, the append layout: messages.db keyed by the store's row
+ *       id, so every record goes at the tree's end and pages fill once,
+ *       and an index.db of (channel, seq) -> row id beside it (three puts
+ *       a message where -b makes two);
  *   -z N  the storing is done by N other processes (a channel number
  *       picks one), each handed the turn's records for it in one ZeroMQ
  *       message over ipc while this one goes on reading, and answering with
  *       one per commit, as brokers hand their SENDs to channel shards.
  *
- *   ackfloor [-s fsync|none] [-b] [-z N] [-d dir] [-p port]
+ *   ackfloor [-s fsync|none] [-a] [-b] [-z N] [-d dir] [-p port]
  * Prints "ackfloor: port N" when it listens; runs until SIGTERM or SIGINT
  * and then prints the commits and messages it made durable.
  */
@@ -105,7 +109,9 @@ static int nstores = 1;
 static struct conn *dirty;
 static int logfd, sync_on = 1, by_bdb, by_child;    /* by_child: -z N */
 static struct wk_db_env env;
-static DB *db_msgs, *db_cmn;
+static DB *db_msgs, *db_cmn, *db_index;
+static int append_layout;             /* -a */
+static uint64_t next_row = 1;         /* -a: the store's next row id */
 static void *zctx, *zsock;            /* a storing process's own socket */
 static volatile sig_atomic_t stop;
 static uint64_t commits, durable, next_id = 1;
@@ -314,8 +320,19 @@ store_add(const uint8_t *b, size_t len)
 		DBT data = { .data = (void *)r, .size = (u_int32_t)(REC_HEAD + plen) };
 		DBT ckey = { .data = ck, .size = (u_int32_t)(10 + cl + fl) };
 		DBT cdata = { .data = v, .size = sizeof v };
-		if (db_cmn->put(db_cmn, txn, &ckey, &cdata, DB_NOOVERWRITE) != 0 ||
-		    db_msgs->put(db_msgs, txn, &key, &data, 0) != 0)
+		if (db_cmn->put(db_cmn, txn, &ckey, &cdata, DB_NOOVERWRITE) != 0)
+			die("put");
+		if (append_layout) {
+			/* The record under the next row id (always the tree's
+			 * end: pages fill once), and (channel, seq) -> row id. */
+			uint8_t rk[8];
+			wk_be64_put(rk, next_row++);
+			DBT rkey = { .data = rk, .size = sizeof rk };
+			DBT rval = { .data = rk, .size = sizeof rk };
+			if (db_msgs->put(db_msgs, txn, &rkey, &data, 0) != 0 ||
+			    db_index->put(db_index, txn, &key, &rval, 0) != 0)
+				die("put");
+		} else if (db_msgs->put(db_msgs, txn, &key, &data, 0) != 0)
 			die("put");
 		off += REC_HEAD + plen;
 	}
@@ -460,6 +477,7 @@ bdb_open(const char *dir, int i)
 	if (wk_db_env_open(&env, path, sync_on ? "fsync" : "none", 64 << 20) < 0 ||
 	    wk_db_open(&env, "messages.db", 16384, &db_msgs) < 0 ||
 	    wk_db_open(&env, "clientmsgno.db", 16384, &db_cmn) < 0 ||
+	    (append_layout && wk_db_open(&env, "index.db", 16384, &db_index) < 0) ||
 	    wk_db_checkpointer_start(&env, 1000) < 0)
 		die("bdb");
 }
@@ -507,11 +525,13 @@ main(int argc, char **argv)
 	char path[4096];
 	int port = 0, c, one = 1;
 
-	while ((c = getopt(argc, argv, "s:bz:d:p:")) != -1) {
+	while ((c = getopt(argc, argv, "s:abz:d:p:")) != -1) {
 		if (c == 's')
 			sync_on = strcmp(optarg, "none") != 0;
 		else if (c == 'b')
 			by_bdb = 1;
+		else if (c == 'a')
+			append_layout = by_bdb = 1;
 		else if (c == 'z') {
 			by_child = 1;
 			nstores = atoi(optarg);
@@ -525,7 +545,7 @@ main(int argc, char **argv)
 		else if (c == 'p')
 			port = atoi(optarg);
 		else {
-			fprintf(stderr, "usage: ackfloor [-s fsync|none] [-b] [-z N] [-d dir] [-p port]\n");
+			fprintf(stderr, "usage: ackfloor [-s fsync|none] [-a] [-b] [-z N] [-d dir] [-p port]\n");
 			return 2;
 		}
 	}
