@@ -10,10 +10,12 @@
  * wkbench against it at scenario 2's rates beside wk (bench/README.md).
  *
  * Two options add, one at a time, what wk's architecture asks for, so the
- * floor of each part is measured (bench/README.md, "the floor by parts"):
+ * floor of each part is measured (bench/README.md, "the architecture's
+ * floor"); a third measures a layout wk does not have yet:
  *   -b  the turn's messages are stored as wk-channel stores them instead
  *       of the log: one Berkeley DB transaction (wk_db's environment, 16 KB
- *       pages) with a messages.db put keyed (channel, seq) and a
+ *       pages, a checkpoint every second as wk.yaml's default) with a
+ *       messages.db put keyed (channel, seq) and a
  *       clientmsgno.db put keyed (channel, client_msg_no, sender) per
  *       message, committed with fsync;
  *   -a  with -b, the append layout: messages.db keyed by the store's row
