@@ -993,7 +993,29 @@ have_sites(int sites, char *why, size_t len)
 	return 1;
 }
 
-/* Wait until have_sites (fails the test after SETTLE_MS). */
+/* Every host's replication lines from its master.log, on stderr: what a
+ * group's membership went through, for a failure seen only in CI. */
+static void
+dump_replication_logs(void)
+{
+	char path[4200], line[1024];
+
+	for (int k = 0; k < nhosts; k++) {
+		snprintf(path, sizeof path, "%s/master.log", host[k].dir);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		fprintf(stderr, "cluster: host %d (%s), master.log's replication lines:\n", k + 1,
+		    alive[k] ? "running" : "stopped");
+		while (fgets(line, sizeof line, f))
+			if (strstr(line, "replication") || strstr(line, "cluster:"))
+				fprintf(stderr, "  %s", line);
+		fclose(f);
+	}
+}
+
+/* Wait until have_sites (fails the test after SETTLE_MS, with every host's
+ * replication log lines on stderr). */
 static void
 wait_sites(int sites, const char *when)
 {
@@ -1001,6 +1023,8 @@ wait_sites(int sites, const char *when)
 	char why[128] = "";
 
 	while (!have_sites(sites, why, sizeof why)) {
+		if (wkt_now_ms() >= t0 + SETTLE_MS)
+			dump_replication_logs();
 		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "%s: %s sites in its group, not %d, "
 		    "after %d ms", when, why, sites, SETTLE_MS);
 		wkt_tick();
