@@ -774,6 +774,52 @@ END_TEST
 
 #define SGROUP "cluster-stream"
 
+/* Wait until host k's presence table holds a connection of each of the n
+ * uids (/user/onlinestatus reads it): a connection made on one host
+ * reaches the others' tables through its mailbox shard's master, a moment
+ * after its CONNACK (wk-cluster(7), Presence and delivery), and a channel's
+ * fan-out on host k sends live only to what its table holds. */
+static void
+wait_online(int k, const char *const *uids, int n)
+{
+	uint64_t t0 = wkt_now_ms();
+	char url[128], body[256];
+	size_t len = 0;
+
+	snprintf(url, sizeof url, "%s/user/onlinestatus", host[k].http);
+	len += (size_t)snprintf(body, sizeof body, "[");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(body + len, sizeof body - len, "%s\"%s\"", i ? "," : "",
+		    uids[i]);
+	snprintf(body + len, sizeof body - len, "]");
+	for (;;) {
+		char *resp = NULL;
+		int online = 0;
+		if (wkt_http("POST", url, body, &resp, NULL) == 200 && resp) {
+			json_t *a = json_loads(resp, 0, NULL);
+			for (int i = 0; i < n; i++) {
+				size_t j;
+				json_t *e;
+				int seen = 0;
+				json_array_foreach(a, j, e) {
+					const char *u = json_string_value(json_object_get(e, "uid"));
+					seen |= u != NULL && strcmp(u, uids[i]) == 0;
+				}
+				online += seen;
+			}
+			json_decref(a);
+		}
+		free(resp);
+		if (online == n)
+			break;
+		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "host %d's presence table holds %d of "
+		    "the %d users after %d ms", k + 1, online, n, SETTLE_MS);
+		wkt_tick();
+	}
+	fprintf(stderr, "cluster: host %d sees the %d users online, %llu ms after they connected\n",
+	    k + 1, n, (unsigned long long)(wkt_now_ms() - t0));
+}
+
 /* A stream in a group whose shard is mastered on host M: its sender (SENDs
  * with a stream number, version 2) on host A, members on host B (version
  * 5: EVENTs) and on M (version 2: stream RECVs); the business server ends
@@ -798,6 +844,7 @@ START_TEST(test_cluster_streams)
 	s = login_v(a, "wp1", 2);
 	r5 = login_v(b, "wp2", 5);
 	r2 = login_v(m, "wp3", 2);
+	wait_online(m, (const char *const[]){ "wp1", "wp2", "wp3" }, 3);
 	for (int i = 0; i < 3; i++) {
 		snprintf(payload, sizeof payload, "{\"type\":1,\"content\":\"%s\"}", pieces[i]);
 		snprintf(cmn, sizeof cmn, "sp%d", i);
