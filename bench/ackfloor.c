@@ -65,7 +65,7 @@
 
 struct conn {
 	int fd, version, ready;
-	uint32_t num;                       /* its place, for the channel number of a pair */
+	uint32_t num;                       /* its own, never reused: a pair's channel number */
 	char uid[UID_MAX];
 	uint32_t next_seq;                  /* the next RECV's message_seq (one sender per receiver) */
 	uint8_t in[65536];
@@ -117,6 +117,7 @@ static uint64_t next_row = 1;         /* -a: the store's next row id */
 static void *zctx, *zsock;            /* a storing process's own socket */
 static volatile sig_atomic_t stop;
 static uint64_t commits, durable, next_id = 1;
+static uint32_t next_num;             /* the last connection's num */
 
 static void
 die(const char *what)
@@ -213,8 +214,9 @@ refuse(struct conn *c, uint32_t client_seq, uint8_t reason)
 }
 
 /* A SEND, as wk-broker takes it: msgKey verified, payload decrypted; then
- * its log record, and the answers wait for the commit.  A turn's room
- * (PENDING_MAX) full is refused with reason 15, as wk's full queue is. */
+ * its record in its store's turn, and the answers wait for the commit.
+ * With all PENDING_MAX unanswered messages in flight it is refused with
+ * reason 15, as wk's full queue is. */
 static void
 on_send(struct conn *c, uint8_t flags, const struct wkproto_send *s)
 {
@@ -369,7 +371,6 @@ child_serve(void)
 			if (errno != EAGAIN)
 				break;
 			store_commit();
-			commits++;
 			if (zmq_send(zsock, &n, sizeof n, 0) < 0)
 				die("zmq_send");
 			n = 0;
@@ -615,7 +616,7 @@ main(int argc, char **argv)
 					}
 					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 					cn->fd = fd;
-					cn->num = (uint32_t)slot + 1;
+					cn->num = ++next_num;
 					conns[slot] = cn;
 					struct epoll_event e = { .events = EPOLLIN, .data.ptr = cn };
 					if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0)

@@ -1070,10 +1070,11 @@ wait_sites(int sites, const char *when)
 	char why[128] = "";
 
 	while (!have_sites(sites, why, sizeof why)) {
-		if (wkt_now_ms() >= t0 + SETTLE_MS)
+		if (wkt_now_ms() >= t0 + SETTLE_MS) {
 			dump_replication_logs();
-		ck_assert_msg(wkt_now_ms() < t0 + SETTLE_MS, "%s: %s sites in its group, not %d, "
-		    "after %d ms", when, why, sites, SETTLE_MS);
+			ck_abort_msg("%s: %s sites in its group, not %d, after %d ms", when, why,
+			    sites, SETTLE_MS);
+		}
 		wkt_tick();
 	}
 	fprintf(stderr, "cluster: every group has %d sites %s, %llu ms\n", sites, when,
